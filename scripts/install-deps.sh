@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs corral's build and test dependencies from Debian's packages, only
+# when one is missing, so that a warm machine pays nothing.
+set -euo pipefail
+packages=(
+  cmake g++ make pkg-config
+  catch2 libcli11-dev
+  libzmq3-dev cppzmq-dev
+  capnproto libcapnp-dev
+  librocksdb-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
+fi
