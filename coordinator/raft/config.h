@@ -1,0 +1,30 @@
+// Settings of one consensus node. Every bound has its unit in its name.
+#pragma once
+
+#include <cstdint>
+
+#include "coordinator/raft/types.h"
+
+namespace corral::raft {
+
+class LogStorage;
+
+struct Config {
+  NodeId id = kNoNode;
+  // A follower that hears no leader for a random number of ticks in
+  // [election_ticks, 2*election_ticks) campaigns.
+  int election_ticks = 10;
+  int heartbeat_ticks = 1;
+  const LogStorage* storage = nullptr;  // not owned; must outlive the node
+  Index applied = 0;                    // last index the application had applied at restart
+  uint64_t max_bytes_per_append = 1 << 20;  // entry data per kAppend message
+  uint32_t max_inflight_appends = 256;      // unacknowledged kAppend per follower in replicate state
+  uint64_t max_uncommitted_bytes = 64 << 20;  // proposals past this are refused (kTooLarge)
+  bool pre_vote = true;
+  bool check_quorum = true;
+  // Seed of the node's own PRNG for randomised election timeouts. raft never
+  // reads a global RNG: the same seed gives the same timeouts.
+  uint64_t rng_seed = 1;
+};
+
+}  // namespace corral::raft

@@ -1,0 +1,87 @@
+// The public face of the consensus core: a single-threaded state machine that
+// is driven from outside (tick, step, propose) and tells what to do (Ready).
+// No threads, I/O, clock or global RNG: the same inputs give the same outputs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "coordinator/raft/config.h"
+#include "coordinator/raft/ready.h"
+#include "coordinator/raft/status.h"
+#include "coordinator/raft/types.h"
+
+namespace corral::raft {
+
+class Raft;
+
+// Per-peer replication state, for status and tests.
+struct PeerProgress {
+  NodeId id = kNoNode;
+  Index match = 0;
+  Index next = 0;
+  enum class State : uint8_t { kProbe, kReplicate, kSnapshot } state = State::kProbe;
+  bool learner = false;
+  uint32_t inflight = 0;
+};
+
+struct NodeStatus {
+  NodeId id = kNoNode;
+  HardState hard_state;
+  SoftState soft_state;
+  Index applied = 0;
+  Index last_index = 0;
+  NodeId lead_transferee = kNoNode;
+  ConfState conf_state;
+  std::vector<PeerProgress> progress;  // leader only
+};
+
+class RawNode {
+ public:
+  // Starts from what config.storage holds (hard state, conf state, log). A
+  // brand-new cluster's storage holds a ConfState naming the initial voters.
+  explicit RawNode(const Config& config);
+  ~RawNode();
+  RawNode(const RawNode&) = delete;
+  RawNode& operator=(const RawNode&) = delete;
+
+  // Advances logical time by one tick (heartbeats, election timeouts).
+  void tick();
+  // Starts an election now (skipping PreVote's wait, not its rules).
+  void campaign();
+  // Proposes a command. kProposalDropped when this node is not the leader or
+  // a leadership transfer is in progress; kTooLarge past max_uncommitted_bytes.
+  Status propose(std::string data);
+  // Proposes a membership change; one at a time (kConfChangePending).
+  Status propose_conf_change(const ConfChange& cc);
+  // Applies a committed conf-change entry; the application calls it when it
+  // applies that entry. Returns the new membership.
+  ConfState apply_conf_change(const ConfChange& cc);
+  // Handles a message from a peer.
+  Status step(const Message& msg);
+  // Asks for a linearizable read point; answered in Ready::read_states with
+  // the same ctx. A follower forwards it to the leader.
+  void read_index(std::string request_ctx);
+  // Asks the leader to hand leadership to `transferee`.
+  void transfer_leader(NodeId transferee);
+  // The application reports a peer unreachable (send failed) or a snapshot
+  // sent/failed, so the leader stops pipelining to it / resumes probing.
+  void report_unreachable(NodeId id);
+  void report_snapshot(NodeId id, bool ok);
+
+  bool has_ready() const;
+  Ready ready();
+  // The last Ready has been handled (persisted, sent, applied).
+  void advance();
+
+  NodeStatus status() const;
+  NodeId id() const;
+
+ private:
+  std::unique_ptr<Raft> raft_;
+  SoftState prev_soft_;
+  HardState prev_hard_;
+};
+
+}  // namespace corral::raft

@@ -1,0 +1,86 @@
+// The one RocksDB database of a member. Separate key spaces (column families)
+// hold the raft log, raft metadata (hard state, conf state, snapshot
+// metadata), the MVCC key space and the lease table. Writes go through
+// WriteBatch so that one sync covers many changes (group commit), and so
+// that applied state and the applied index move together atomically.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "coordinator/base/error.h"
+
+namespace corral::storage {
+
+enum class Space : uint8_t {
+  kRaftLog = 0,  // index (8-byte big-endian) -> encoded raft entry
+  kRaftMeta,     // fixed names -> hard state, conf state, snapshot metadata
+  kKv,           // MVCC revision keys -> encoded key-value records (kv/ owns the format)
+  kKvMeta,       // applied index, consistent index, compaction revision, ...
+  kLease,        // lease id -> encoded lease record (lease/ owns the format)
+};
+inline constexpr int kSpaceCount = 5;
+const char* space_name(Space space);
+
+struct EngineOptions {
+  std::string path;         // directory; created if missing
+  bool in_memory = false;   // RocksDB's in-memory Env: for tests, nothing on disk
+  uint64_t block_cache_bytes = 64 << 20;
+};
+
+class WriteBatch {
+ public:
+  WriteBatch();
+  ~WriteBatch();
+  WriteBatch(WriteBatch&&) noexcept;
+  WriteBatch& operator=(WriteBatch&&) noexcept;
+
+  void put(Space space, std::string_view key, std::string_view value);
+  void del(Space space, std::string_view key);
+  // Deletes keys in [begin, end).
+  void delete_range(Space space, std::string_view begin, std::string_view end);
+  size_t count() const;
+  size_t size_bytes() const;
+  bool empty() const { return count() == 0; }
+
+ private:
+  friend class Engine;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Forward iteration over [lower, upper) of one space, on a consistent view.
+class Iterator {
+ public:
+  virtual ~Iterator() = default;
+  virtual bool valid() const = 0;
+  virtual void next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  // Error met while iterating (valid() is false then); ok when simply at the end.
+  virtual corral::Status status() const = 0;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> open(const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  // Applies the batch atomically; with sync, returns after an fsync of the WAL.
+  virtual corral::Status write(WriteBatch batch, bool sync) = 0;
+  virtual Result<std::optional<std::string>> get(Space space, std::string_view key) const = 0;
+  // Iterates keys in [lower, upper); an empty upper means to the end of the space.
+  virtual std::unique_ptr<Iterator> scan(Space space, std::string_view lower,
+                                         std::string_view upper) const = 0;
+  // Last key of the space in [lower, upper), if any (reverse seek).
+  virtual Result<std::optional<std::string>> last_key(Space space, std::string_view lower,
+                                                      std::string_view upper) const = 0;
+  // A consistent copy of the whole database in `dir` (hard links where it can),
+  // for snapshots shipped to members that fell behind.
+  virtual corral::Status checkpoint(const std::string& dir) const = 0;
+};
+
+}  // namespace corral::storage
