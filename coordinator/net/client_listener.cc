@@ -1,0 +1,90 @@
+#include "coordinator/net/client_listener.h"
+
+#include <zmq.h>
+
+#include <cerrno>
+
+namespace corral::net {
+namespace {
+
+bool receive_frame(void* socket, zmq::message_t& frame) {
+  return zmq_msg_recv(frame.handle(), socket, ZMQ_DONTWAIT) >= 0;
+}
+
+}  // namespace
+
+const char* client_send_result_name(ClientSendResult result) {
+  switch (result) {
+    case ClientSendResult::kSent: return "sent";
+    case ClientSendResult::kBackpressure: return "backpressure";
+    case ClientSendResult::kGone: return "gone";
+  }
+  return "unknown";
+}
+
+ClientListener::ClientListener(zmq::context_t& context)
+    : router_(context, zmq::socket_type::router) {}
+
+Result<std::unique_ptr<ClientListener>> ClientListener::create(
+    zmq::context_t& context, const ClientListenerOptions& options) {
+  if (options.max_request_bytes <= 0 || options.max_queued_replies_per_connection <= 0 ||
+      options.max_queued_requests_per_connection <= 0) {
+    return make_error(ErrorCode::kBadRequest, "client listener: bounds must be positive");
+  }
+  Result<Endpoint> endpoint = parse_endpoint(options.bind_endpoint, EndpointUse::kBind);
+  if (!endpoint.ok()) return endpoint.error();
+  std::unique_ptr<ClientListener> l(new ClientListener(context));
+  set_common_options(l->router_);
+  l->router_.set(zmq::sockopt::router_mandatory, true);
+  l->router_.set(zmq::sockopt::maxmsgsize, options.max_request_bytes);
+  l->router_.set(zmq::sockopt::sndhwm, options.max_queued_replies_per_connection);
+  l->router_.set(zmq::sockopt::rcvhwm, options.max_queued_requests_per_connection);
+  if (options.curve) {
+    if (Status s = set_curve_server(l->router_, *options.curve); !s.ok()) return s.error();
+  }
+  Result<Endpoint> bound = bind_and_read_back(l->router_, *endpoint);
+  if (!bound.ok()) return bound.error();
+  l->bound_ = *bound;
+  return l;
+}
+
+size_t ClientListener::receive(size_t max_requests, std::vector<ClientRequest>& out) {
+  size_t count = 0;
+  zmq::message_t id_frame;
+  zmq::message_t payload;
+  for (size_t handled = 0; handled < max_requests && receive_frame(router_.handle(), id_frame);
+       ++handled) {
+    bool well_formed = id_frame.more() && receive_frame(router_.handle(), payload);
+    if (well_formed && payload.more()) {
+      well_formed = false;
+      zmq::message_t rest;
+      while (payload.more() && receive_frame(router_.handle(), rest)) payload.move(rest);
+    }
+    if (!well_formed) {
+      ++stats_.dropped_malformed;
+      continue;
+    }
+    out.push_back(ClientRequest{ConnectionId{id_frame.to_string()}, payload.to_string()});
+    ++stats_.received;
+    ++count;
+  }
+  return count;
+}
+
+ClientSendResult ClientListener::send(const ConnectionId& connection, std::string_view bytes) {
+  // With ZMQ_ROUTER_MANDATORY the routing frame fails with EHOSTUNREACH for
+  // an unknown connection and EAGAIN for a full one; once it is accepted the
+  // payload frame is accepted too.
+  const std::string& id = connection.routing_id;
+  if (zmq_send(router_.handle(), id.data(), id.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0) {
+    return errno == EAGAIN ? ClientSendResult::kBackpressure : ClientSendResult::kGone;
+  }
+  // Only a context being shut down fails here.
+  if (zmq_send(router_.handle(), bytes.data(), bytes.size(), ZMQ_DONTWAIT) < 0) {
+    return ClientSendResult::kGone;
+  }
+  ++stats_.sent;
+  return ClientSendResult::kSent;
+}
+
+}  // namespace corral::net

@@ -1,0 +1,102 @@
+// The client-facing socket: a ROUTER bound on the client endpoint. Clients
+// are DEALERs (client_connection.h) that send one frame per request; replies
+// and watch events go back on the same connection, routed by the ROUTER's
+// routing id for it. Not thread-safe: one thread uses a ClientListener.
+//
+// Bounds and what happens past them:
+//  - max_request_bytes (ZMQ_MAXMSGSIZE): ZeroMQ disconnects a client that
+//    sends a bigger message; it never reaches us and no reply is possible.
+//    The api layer enforces smaller, typed limits (kTooLarge) below it.
+//  - max_queued_replies_per_connection (ZMQ_SNDHWM): ZeroMQ has no per-
+//    connection queue of its own we can size, but each connection's pipe is
+//    bounded by SNDHWM; with ZMQ_ROUTER_MANDATORY a send to a full pipe says
+//    kBackpressure and a send to a connection that is gone says kGone,
+//    instead of ZeroMQ dropping the message silently. On either the api
+//    layer cancels that connection's watches with an explicit error.
+//  - max_queued_requests_per_connection (ZMQ_RCVHWM): a client that sends
+//    faster than we read is held back by TCP.
+// Learning that a connection went away: libzmq here is built without the
+// draft ZMQ_ROUTER_NOTIFY option, and a socket monitor's DISCONNECTED event
+// names a file descriptor, not a routing id. So a vanished connection is
+// learned when a send to it says kGone; the api layer sends periodic watch
+// progress notifications, which bounds how long a dead connection's watches
+// live.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <zmq.hpp>
+
+#include "coordinator/base/error.h"
+#include "coordinator/net/endpoint.h"
+#include "coordinator/net/socket_options.h"
+
+namespace corral::net {
+
+inline constexpr int64_t kDefaultMaxRequestBytes = 8LL << 20;
+inline constexpr int kDefaultMaxQueuedRepliesPerConnection = 10000;
+inline constexpr int kDefaultMaxQueuedRequestsPerConnection = 10000;
+
+struct ClientListenerOptions {
+  std::string bind_endpoint;  // parse_endpoint(kBind) syntax
+  int64_t max_request_bytes = kDefaultMaxRequestBytes;
+  int max_queued_replies_per_connection = kDefaultMaxQueuedRepliesPerConnection;
+  int max_queued_requests_per_connection = kDefaultMaxQueuedRequestsPerConnection;
+  std::optional<CurveServerKeys> curve;
+};
+
+// A client connection as the ROUTER names it (opaque bytes made by ZeroMQ).
+struct ConnectionId {
+  std::string routing_id;
+  auto operator<=>(const ConnectionId&) const = default;
+};
+
+struct ClientRequest {
+  ConnectionId connection;
+  std::string payload;
+};
+
+enum class ClientSendResult : uint8_t {
+  kSent,
+  kBackpressure,  // the connection's reply queue is at its bound
+  kGone,          // the connection no longer exists
+};
+const char* client_send_result_name(ClientSendResult result);
+
+struct ClientListenerStats {
+  uint64_t received = 0;
+  uint64_t sent = 0;
+  uint64_t dropped_malformed = 0;  // not exactly one payload frame
+};
+
+class ClientListener {
+ public:
+  static Result<std::unique_ptr<ClientListener>> create(zmq::context_t& context,
+                                                        const ClientListenerOptions& options);
+  ClientListener(const ClientListener&) = delete;
+  ClientListener& operator=(const ClientListener&) = delete;
+
+  const Endpoint& bound_endpoint() const { return bound_; }
+
+  // Appends up to max_requests requests to `out`; returns how many. Never blocks.
+  size_t receive(size_t max_requests, std::vector<ClientRequest>& out);
+  // Never blocks.
+  ClientSendResult send(const ConnectionId& connection, std::string_view bytes);
+
+  zmq::socket_ref socket() { return router_; }
+  const ClientListenerStats& stats() const { return stats_; }
+
+ private:
+  explicit ClientListener(zmq::context_t& context);
+
+  zmq::socket_t router_;
+  Endpoint bound_;
+  ClientListenerStats stats_;
+};
+
+}  // namespace corral::net

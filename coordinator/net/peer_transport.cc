@@ -1,0 +1,228 @@
+#include "coordinator/net/peer_transport.h"
+
+#include <zmq.h>
+
+#include <cstring>
+
+#include "coordinator/base/check.h"
+
+namespace corral::net {
+namespace {
+
+// A monitor event is two frames: 6 bytes (uint16 event, uint32 value, host
+// order) and the endpoint text.
+constexpr size_t kMonitorEventHeaderBytes = 6;
+constexpr int kMonitoredEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED;
+
+Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
+
+// Receives one frame without blocking; false if none is waiting.
+bool receive_frame(void* socket, zmq::message_t& frame) {
+  return zmq_msg_recv(frame.handle(), socket, ZMQ_DONTWAIT) >= 0;
+}
+
+}  // namespace
+
+struct PeerTransport::Peer {
+  explicit Peer(zmq::context_t& context)
+      : dealer(context, zmq::socket_type::dealer), monitor(context, zmq::socket_type::pair) {}
+  ~Peer() {
+    zmq_socket_monitor(dealer.handle(), nullptr, 0);
+    monitor.close();
+    dealer.close();
+  }
+  zmq::socket_t dealer;
+  zmq::socket_t monitor;
+  Endpoint endpoint;
+  bool connected = false;
+};
+
+const char* peer_send_result_name(PeerSendResult result) {
+  switch (result) {
+    case PeerSendResult::kSent: return "sent";
+    case PeerSendResult::kUnknownPeer: return "unknown_peer";
+    case PeerSendResult::kUnreachable: return "unreachable";
+    case PeerSendResult::kBackpressure: return "backpressure";
+  }
+  return "unknown";
+}
+
+std::string peer_routing_id(PeerId id) {
+  std::string out(kPeerRoutingIdBytes, '\0');
+  out[0] = kPeerRoutingIdTag;
+  for (size_t i = 0; i < 8; ++i) {
+    out[1 + i] = static_cast<char>((id >> (8 * (7 - i))) & 0xff);
+  }
+  return out;
+}
+
+PeerId parse_peer_routing_id(std::string_view routing_id) {
+  if (routing_id.size() != kPeerRoutingIdBytes || routing_id[0] != kPeerRoutingIdTag) return 0;
+  PeerId id = 0;
+  for (size_t i = 1; i < kPeerRoutingIdBytes; ++i) {
+    id = (id << 8) | static_cast<unsigned char>(routing_id[i]);
+  }
+  return id;
+}
+
+PeerTransport::PeerTransport(zmq::context_t& context, const PeerTransportOptions& options)
+    : context_(context), options_(options), router_(context, zmq::socket_type::router) {}
+
+PeerTransport::~PeerTransport() {
+  peers_.clear();
+  router_.close();
+}
+
+Result<std::unique_ptr<PeerTransport>> PeerTransport::create(
+    zmq::context_t& context, const PeerTransportOptions& options) {
+  if (options.self_id == 0) return bad("peer transport: self_id must not be 0");
+  if (options.max_queued_messages_per_peer <= 0 ||
+      options.max_inbound_queued_messages_per_peer <= 0) {
+    return bad("peer transport: queue bounds must be positive");
+  }
+  if (options.max_message_bytes <= 0) return bad("peer transport: max_message_bytes <= 0");
+  if (options.reconnect_interval_ms <= 0 ||
+      options.reconnect_interval_max_ms < options.reconnect_interval_ms) {
+    return bad("peer transport: need 0 < reconnect_interval_ms <= reconnect_interval_max_ms");
+  }
+  if (options.heartbeat_interval_ms <= 0 ||
+      options.heartbeat_timeout_ms < options.heartbeat_interval_ms) {
+    return bad("peer transport: need 0 < heartbeat_interval_ms <= heartbeat_timeout_ms");
+  }
+  Result<Endpoint> endpoint = parse_endpoint(options.bind_endpoint, EndpointUse::kBind);
+  if (!endpoint.ok()) return endpoint.error();
+
+  std::unique_ptr<PeerTransport> t(new PeerTransport(context, options));
+  set_common_options(t->router_);
+  t->router_.set(zmq::sockopt::router_handover, true);
+  t->router_.set(zmq::sockopt::rcvhwm, options.max_inbound_queued_messages_per_peer);
+  t->router_.set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
+  if (options.curve) {
+    if (Status s = set_curve_server(t->router_, CurveServerKeys{*options.curve}); !s.ok()) {
+      return s.error();
+    }
+  }
+  Result<Endpoint> bound = bind_and_read_back(t->router_, *endpoint);
+  if (!bound.ok()) return bound.error();
+  t->bound_ = *bound;
+  return t;
+}
+
+Status PeerTransport::add_peer(PeerId id, std::string_view endpoint_text,
+                               std::optional<std::string> curve_public_key) {
+  if (id == 0) return bad("add_peer: peer id 0 is not valid");
+  if (id == options_.self_id) return bad("add_peer: peer id is our own id");
+  if (peers_.count(id)) return bad("add_peer: peer " + std::to_string(id) + " already added");
+  Result<Endpoint> endpoint = parse_endpoint(endpoint_text, EndpointUse::kConnect);
+  if (!endpoint.ok()) return endpoint.error();
+  if (options_.curve && !curve_public_key) {
+    return bad("add_peer: CURVE is on, peer " + std::to_string(id) + " needs a public key");
+  }
+
+  auto peer = std::make_unique<Peer>(context_);
+  peer->endpoint = *endpoint;
+  zmq::socket_t& d = peer->dealer;
+  set_common_options(d);
+  d.set(zmq::sockopt::routing_id, peer_routing_id(options_.self_id));
+  d.set(zmq::sockopt::immediate, true);
+  d.set(zmq::sockopt::sndhwm, options_.max_queued_messages_per_peer);
+  d.set(zmq::sockopt::reconnect_ivl, options_.reconnect_interval_ms);
+  d.set(zmq::sockopt::reconnect_ivl_max, options_.reconnect_interval_max_ms);
+  d.set(zmq::sockopt::heartbeat_ivl, options_.heartbeat_interval_ms);
+  d.set(zmq::sockopt::heartbeat_timeout, options_.heartbeat_timeout_ms);
+  if (options_.curve) {
+    Status s = set_curve_client(d, CurveClientKeys{*options_.curve, *curve_public_key});
+    if (!s.ok()) return s;
+  }
+  // The monitor must exist before connect() so that no event is missed.
+  const std::string monitor_address = "inproc://corral-net-peer-monitor-" +
+                                      std::to_string(reinterpret_cast<uintptr_t>(this)) + "-" +
+                                      std::to_string(++monitor_serial_);
+  CORRAL_CHECK(zmq_socket_monitor(d.handle(), monitor_address.c_str(), kMonitoredEvents) == 0);
+  set_common_options(peer->monitor);
+  peer->monitor.connect(monitor_address);
+  if (Status s = connect_to(d, *endpoint); !s.ok()) return s;
+  peers_.emplace(id, std::move(peer));
+  return {};
+}
+
+Status PeerTransport::remove_peer(PeerId id) {
+  if (peers_.erase(id) == 0) {
+    return make_error(ErrorCode::kNotFound, "remove_peer: no peer " + std::to_string(id));
+  }
+  return {};
+}
+
+std::vector<PeerId> PeerTransport::peer_ids() const {
+  std::vector<PeerId> ids;
+  ids.reserve(peers_.size());
+  for (const auto& [id, peer] : peers_) ids.push_back(id);
+  return ids;
+}
+
+bool PeerTransport::connected(PeerId id) const {
+  auto it = peers_.find(id);
+  return it != peers_.end() && it->second->connected;
+}
+
+void PeerTransport::drain_events(Peer& peer) {
+  zmq::message_t header;
+  zmq::message_t address;
+  while (receive_frame(peer.monitor.handle(), header)) {
+    if (header.more()) receive_frame(peer.monitor.handle(), address);
+    if (header.size() < kMonitorEventHeaderBytes) continue;
+    uint16_t event = 0;
+    std::memcpy(&event, header.data(), sizeof(event));
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) peer.connected = true;
+    if (event == ZMQ_EVENT_DISCONNECTED) peer.connected = false;
+  }
+}
+
+void PeerTransport::drain_all_events() {
+  for (auto& [id, peer] : peers_) drain_events(*peer);
+}
+
+PeerSendResult PeerTransport::send(PeerId to, std::string_view bytes) {
+  auto it = peers_.find(to);
+  if (it == peers_.end()) return PeerSendResult::kUnknownPeer;
+  Peer& peer = *it->second;
+  if (zmq_send(peer.dealer.handle(), bytes.data(), bytes.size(), ZMQ_DONTWAIT) >= 0) {
+    ++stats_.sent;
+    return PeerSendResult::kSent;
+  }
+  // EAGAIN: with ZMQ_IMMEDIATE, either no completed connection or the queue
+  // is at its bound. The monitor says which.
+  drain_events(peer);
+  return peer.connected ? PeerSendResult::kBackpressure : PeerSendResult::kUnreachable;
+}
+
+size_t PeerTransport::receive(size_t max_messages, std::vector<PeerMessage>& out) {
+  drain_all_events();
+  size_t count = 0;
+  zmq::message_t id_frame;
+  zmq::message_t payload;
+  // Malformed messages count against max_messages too, so a flood of them
+  // cannot keep one call busy.
+  for (size_t handled = 0; handled < max_messages && receive_frame(router_.handle(), id_frame);
+       ++handled) {
+    // ROUTER always delivers [routing id][frames...]; with a DEALER sender
+    // there is exactly one payload frame.
+    bool well_formed = id_frame.more() && receive_frame(router_.handle(), payload);
+    if (well_formed && payload.more()) {
+      well_formed = false;
+      zmq::message_t rest;
+      while (payload.more() && receive_frame(router_.handle(), rest)) payload.move(rest);
+    }
+    const PeerId from = parse_peer_routing_id(id_frame.to_string_view());
+    if (!well_formed || from == 0) {
+      ++stats_.dropped_malformed;
+      continue;
+    }
+    out.push_back(PeerMessage{from, payload.to_string()});
+    ++stats_.received;
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace corral::net
