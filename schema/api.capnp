@@ -1,0 +1,356 @@
+# The client protocol of corrald: what corralctl, the C++ client library, the
+# agents and corral-bench send over ZeroMQ (a DEALER socket to the member's
+# client ROUTER socket, one Cap'n Proto message per ZeroMQ message, flat).
+#
+# A client keeps many requests in flight on one connection: every Request
+# carries a client-chosen id that its Response repeats. Watch events arrive on
+# the same connection as ServerMessage.watch. Errors are typed values, never a
+# dropped connection. Semantics follow etcd v3 (revisions, ranges, txn,
+# leases, watches); byte strings are Data (keys need not be UTF-8).
+#
+# Range conventions (etcd's): rangeEnd empty = the single key `key`;
+# rangeEnd = "\0" = every key >= key; otherwise the half-open [key, rangeEnd).
+# A prefix p is the range [p, prefixEnd(p)).
+#
+# Field numbers are forever: add new fields at the end, never renumber.
+@0x8612813509150b8b;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("corral::schema::api");
+
+struct KeyValue {
+  key @0 :Data;
+  value @1 :Data;
+  createRevision @2 :Int64;
+  modRevision @3 :Int64;
+  version @4 :Int64;
+  lease @5 :Int64;
+}
+
+struct ResponseHeader {
+  clusterId @0 :UInt64;
+  memberId @1 :UInt64;
+  revision @2 :Int64;   # the key space's revision when the request was served
+  raftTerm @3 :UInt64;
+}
+
+enum ErrorCode {
+  ok @0;
+  badRequest @1;        # a field is missing, out of range or contradictory
+  notFound @2;          # member, key (where a key must exist)
+  leaseNotFound @3;
+  compacted @4;         # revision older than the compaction point: see compactRevision
+  futureRevision @5;    # revision newer than the current one
+  tooLarge @6;          # past a documented bound (request bytes, txn ops, value size)
+  notLeader @7;         # this member cannot serve it: see leaderHint
+  unavailable @8;       # no leader, member stopping, too many pending proposals
+  permissionDenied @9;
+  storage @10;
+  internal @11;
+  malformed @12;        # the request could not be decoded
+  unknownRequest @13;   # a request kind this member does not know (newer client)
+  timeout @14;          # the request was not committed in time; outcome unknown
+}
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;
+  leaderHint @2 :Text;        # notLeader: client endpoint of the leader, when known
+  compactRevision @3 :Int64;  # compacted: the current compaction point
+}
+
+# --- key space ---------------------------------------------------------------
+
+struct RangeRequest {
+  key @0 :Data;
+  rangeEnd @1 :Data;
+  limit @2 :Int64;         # 0 = no limit
+  revision @3 :Int64;      # 0 = current
+  keysOnly @4 :Bool;
+  countOnly @5 :Bool;
+  serializable @6 :Bool;   # false: linearizable (ReadIndex); true: local, possibly stale
+}
+struct RangeResponse {
+  kvs @0 :List(KeyValue);
+  more @1 :Bool;           # more keys matched than `limit`
+  count @2 :Int64;         # all matches, ignoring limit
+}
+
+struct PutRequest {
+  key @0 :Data;
+  value @1 :Data;
+  lease @2 :Int64;         # 0 = none
+  prevKv @3 :Bool;
+  ignoreValue @4 :Bool;    # keep the current value (key must exist)
+  ignoreLease @5 :Bool;    # keep the current lease (key must exist)
+}
+struct PutResponse {
+  hasPrevKv @0 :Bool;
+  prevKv @1 :KeyValue;
+}
+
+struct DeleteRangeRequest {
+  key @0 :Data;
+  rangeEnd @1 :Data;
+  prevKv @2 :Bool;
+}
+struct DeleteRangeResponse {
+  deleted @0 :Int64;
+  prevKvs @1 :List(KeyValue);
+}
+
+struct Compare {
+  enum Target { version @0; create @1; mod @2; value @3; lease @4; }
+  enum Result { equal @0; greater @1; less @2; notEqual @3; }
+  target @0 :Target;
+  result @1 :Result;
+  key @2 :Data;
+  rangeEnd @3 :Data;       # empty: one key; else every key in range must satisfy it
+  union {
+    version @4 :Int64;
+    createRevision @5 :Int64;
+    modRevision @6 :Int64;
+    value @7 :Data;
+    lease @8 :Int64;
+  }
+}
+
+struct RequestOp {
+  union {
+    range @0 :RangeRequest;
+    put @1 :PutRequest;
+    deleteRange @2 :DeleteRangeRequest;
+    txn @3 :TxnRequest;
+  }
+}
+struct ResponseOp {
+  union {
+    range @0 :RangeResponse;
+    put @1 :PutResponse;
+    deleteRange @2 :DeleteRangeResponse;
+    txn @3 :TxnResponse;
+  }
+}
+
+struct TxnRequest {
+  compare @0 :List(Compare);
+  success @1 :List(RequestOp);
+  failure @2 :List(RequestOp);
+}
+struct TxnResponse {
+  succeeded @0 :Bool;
+  responses @1 :List(ResponseOp);
+}
+
+# The direct children of a '/'-separated directory: `ls /apps/web` lists
+# `/apps/web/<name>` keys and the implied sub-directories, one level deep.
+struct ListRequest {
+  dir @0 :Data;
+  revision @1 :Int64;
+  serializable @2 :Bool;
+  limit @3 :Int64;
+}
+struct DirEntry {
+  name @0 :Data;           # the child's last path element
+  isDir @1 :Bool;          # keys exist below it
+  hasKey @2 :Bool;         # the child path itself is a key
+  kv @3 :KeyValue;         # when hasKey
+}
+struct ListResponse {
+  entries @0 :List(DirEntry);
+  more @1 :Bool;
+}
+
+struct CompactionRequest {
+  revision @0 :Int64;
+}
+struct CompactionResponse {}
+
+# --- leases ------------------------------------------------------------------
+
+struct LeaseGrantRequest {
+  ttl @0 :Int64;           # seconds
+  id @1 :Int64;            # 0: the cluster chooses
+}
+struct LeaseGrantResponse {
+  id @0 :Int64;
+  ttl @1 :Int64;           # granted (may be raised to the minimum TTL)
+}
+struct LeaseRevokeRequest { id @0 :Int64; }
+struct LeaseRevokeResponse {}
+# One keepalive refreshes one lease; clients send them on the same connection
+# as often as they like (a stream in etcd's terms).
+struct LeaseKeepAliveRequest { id @0 :Int64; }
+struct LeaseKeepAliveResponse {
+  id @0 :Int64;
+  ttl @1 :Int64;           # remaining seconds after the refresh
+}
+struct LeaseTimeToLiveRequest {
+  id @0 :Int64;
+  keys @1 :Bool;
+}
+struct LeaseTimeToLiveResponse {
+  id @0 :Int64;
+  ttl @1 :Int64;           # remaining seconds; -1 if expired or unknown
+  grantedTtl @2 :Int64;
+  keys @3 :List(Data);
+}
+struct LeaseLeasesRequest {}
+struct LeaseLeasesResponse { ids @0 :List(Int64); }
+
+# --- watches -------------------------------------------------------------------
+
+struct WatchCreateRequest {
+  key @0 :Data;
+  rangeEnd @1 :Data;
+  startRevision @2 :Int64;   # 0: from the next revision
+  prevKv @3 :Bool;
+  progressNotify @4 :Bool;   # periodic progress notifications when idle
+  noPut @5 :Bool;
+  noDelete @6 :Bool;
+}
+struct WatchCreateResponse { watchId @0 :Int64; }
+struct WatchCancelRequest { watchId @0 :Int64; }
+struct WatchCancelResponse {}
+struct WatchProgressRequest {}   # answered by a WatchControl progress on every watch
+struct WatchProgressResponse {}
+
+struct Event {
+  enum Type { put @0; delete @1; }
+  type @0 :Type;
+  kv @1 :KeyValue;
+  hasPrevKv @2 :Bool;
+  prevKv @3 :KeyValue;
+}
+
+# Events of whole revisions, for every listed watch on this connection (the
+# member encodes a batch once and sends it to all watches that match it).
+struct WatchEvents {
+  header @0 :ResponseHeader;
+  watchIds @1 :List(Int64);
+  events @2 :List(Event);
+}
+
+struct WatchControl {
+  watchId @0 :Int64;
+  header @1 :ResponseHeader;
+  union {
+    progress @2 :Void;       # nothing before header.revision is still to come
+    canceled @3 :Error;      # compacted (with compactRevision), slow watcher, closed
+  }
+}
+
+# --- cluster -------------------------------------------------------------------
+
+struct Member {
+  id @0 :UInt64;
+  name @1 :Text;
+  peerUrls @2 :List(Text);
+  clientUrls @3 :List(Text);
+  isLearner @4 :Bool;
+}
+struct MemberListRequest {}
+struct MemberListResponse { members @0 :List(Member); }
+struct MemberAddRequest {
+  name @0 :Text;
+  peerUrls @1 :List(Text);
+  clientUrls @2 :List(Text);
+  isLearner @3 :Bool;
+}
+struct MemberAddResponse {
+  member @0 :Member;
+  members @1 :List(Member);
+}
+struct MemberRemoveRequest { id @0 :UInt64; }
+struct MemberRemoveResponse { members @0 :List(Member); }
+struct MemberPromoteRequest { id @0 :UInt64; }
+struct MemberPromoteResponse { members @0 :List(Member); }
+struct MoveLeaderRequest { targetId @0 :UInt64; }
+struct MoveLeaderResponse {}
+
+struct StatusRequest {}
+struct StatusResponse {
+  version @0 :Text;
+  dbSizeBytes @1 :Int64;
+  leader @2 :UInt64;
+  raftIndex @3 :UInt64;
+  raftTerm @4 :UInt64;
+  raftAppliedIndex @5 :UInt64;
+  isLearner @6 :Bool;
+  errors @7 :List(Text);
+}
+
+# A consistent image of the member's database, in chunks: every chunk is one
+# Response to the same request id; the last has remainingBytes = 0.
+struct SnapshotRequest {}
+struct SnapshotResponse {
+  blob @0 :Data;
+  remainingBytes @1 :Int64;
+}
+
+# --- envelopes -------------------------------------------------------------------
+
+struct Request {
+  id @0 :UInt64;             # chosen by the client, repeated in the Response
+  union {
+    range @1 :RangeRequest;
+    put @2 :PutRequest;
+    deleteRange @3 :DeleteRangeRequest;
+    txn @4 :TxnRequest;
+    list @5 :ListRequest;
+    compaction @6 :CompactionRequest;
+    leaseGrant @7 :LeaseGrantRequest;
+    leaseRevoke @8 :LeaseRevokeRequest;
+    leaseKeepAlive @9 :LeaseKeepAliveRequest;
+    leaseTimeToLive @10 :LeaseTimeToLiveRequest;
+    leaseLeases @11 :LeaseLeasesRequest;
+    watchCreate @12 :WatchCreateRequest;
+    watchCancel @13 :WatchCancelRequest;
+    watchProgress @14 :WatchProgressRequest;
+    memberList @15 :MemberListRequest;
+    memberAdd @16 :MemberAddRequest;
+    memberRemove @17 :MemberRemoveRequest;
+    memberPromote @18 :MemberPromoteRequest;
+    moveLeader @19 :MoveLeaderRequest;
+    status @20 :StatusRequest;
+    snapshot @21 :SnapshotRequest;
+  }
+}
+
+struct Response {
+  id @0 :UInt64;
+  header @1 :ResponseHeader;
+  union {
+    error @2 :Error;
+    range @3 :RangeResponse;
+    put @4 :PutResponse;
+    deleteRange @5 :DeleteRangeResponse;
+    txn @6 :TxnResponse;
+    list @7 :ListResponse;
+    compaction @8 :CompactionResponse;
+    leaseGrant @9 :LeaseGrantResponse;
+    leaseRevoke @10 :LeaseRevokeResponse;
+    leaseKeepAlive @11 :LeaseKeepAliveResponse;
+    leaseTimeToLive @12 :LeaseTimeToLiveResponse;
+    leaseLeases @13 :LeaseLeasesResponse;
+    watchCreate @14 :WatchCreateResponse;
+    watchCancel @15 :WatchCancelResponse;
+    watchProgress @16 :WatchProgressResponse;
+    memberList @17 :MemberListResponse;
+    memberAdd @18 :MemberAddResponse;
+    memberRemove @19 :MemberRemoveResponse;
+    memberPromote @20 :MemberPromoteResponse;
+    moveLeader @21 :MoveLeaderResponse;
+    status @22 :StatusResponse;
+    snapshot @23 :SnapshotResponse;
+  }
+}
+
+# Everything a member sends to a client connection.
+struct ServerMessage {
+  union {
+    response @0 :Response;
+    watchEvents @1 :WatchEvents;
+    watchControl @2 :WatchControl;
+  }
+}
