@@ -44,6 +44,10 @@ Result<Endpoint> parse_endpoint(std::string_view text, EndpointUse use) {
     return bad(original.substr(0, 32), "longer than " + std::to_string(kMaxEndpointTextBytes) +
                                            " bytes");
   }
+  // inet_pton reads C strings: an embedded NUL would hide what follows it.
+  for (const char ch : text) {
+    if (ch <= ' ' || ch > '~') return bad(original, "contains a space or non-printable byte");
+  }
   const size_t scheme_end = text.find("://");
   if (scheme_end != std::string_view::npos) {
     if (text.substr(0, scheme_end) != "tcp") {
