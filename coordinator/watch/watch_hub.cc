@@ -37,14 +37,21 @@ struct WatchHub::Stream {
   StreamId id = 0;
   WatchId next_id = 1;
   std::map<WatchId, Watcher> watchers;
-  std::deque<Queued> queue;
+  // Output queue: items [head, end) of a vector whose capacity is reused, so
+  // a stream that is drained as fast as it fills allocates nothing.
+  std::vector<Queued> queue;
+  size_t head = 0;
   size_t queued_bytes = 0;
+  bool in_ready = false;    // listed in ready_
   bool overflowed = false;  // set during one on_commit, cleared by the cancellation
+
+  size_t pending() const { return queue.size() - head; }
 };
 
 struct WatchHub::Group {
   enum class Kind : uint8_t { kExact, kPrefix, kOther };
   struct Members {
+    Stream* stream = nullptr;
     std::set<WatchId> ids;
     // The ids as one shared list, rebuilt only after membership changed.
     std::shared_ptr<const std::vector<WatchId>> shared;
@@ -121,7 +128,6 @@ Status WatchHub::close_stream(StreamId id) {
   Stream& stream = *it->second;
   for (auto& [wid, watcher] : stream.watchers) remove_watcher(stream, watcher);
   streams_.erase(it);
-  ready_.erase(id);
   return Status::ok_status();
 }
 
@@ -290,6 +296,7 @@ void WatchHub::add_synced(Stream& stream, Watcher& watcher) {
   watcher.state = Watcher::State::kSynced;
   watcher.next_rev = 0;
   auto& members = watcher.group->synced[stream.id];
+  members.stream = &stream;
   members.ids.insert(watcher.id);
   members.shared.reset();
   ++synced_count_;
@@ -358,15 +365,18 @@ void WatchHub::activate_future(kv::Revision upto) {
 }
 
 bool WatchHub::fits(const Stream& stream, size_t bytes, size_t fraction_divisor) const {
-  if (stream.queue.empty() && fraction_divisor == 1) return true;  // one item always fits
-  return (stream.queue.size() + 1) * fraction_divisor <= options_.max_queued_deliveries_per_stream &&
+  if (stream.pending() == 0 && fraction_divisor == 1) return true;  // one item always fits
+  return (stream.pending() + 1) * fraction_divisor <= options_.max_queued_deliveries_per_stream &&
          (stream.queued_bytes + bytes) * fraction_divisor <= options_.max_queued_bytes_per_stream;
 }
 
 void WatchHub::push(Stream& stream, Delivery delivery, size_t bytes) {
   stream.queue.push_back(Stream::Queued{std::move(delivery), bytes});
   stream.queued_bytes += bytes;
-  ready_.insert(stream.id);
+  if (!stream.in_ready) {
+    stream.in_ready = true;
+    ready_.push_back(stream.id);
+  }
 }
 
 void WatchHub::on_commit(const kv::RevisionEvents& revision) {
@@ -398,7 +408,7 @@ void WatchHub::on_commit(const kv::RevisionEvents& revision) {
     size_t bytes = batch_bytes(*batch);
     std::shared_ptr<const kv::RevisionEvents> shared = std::move(batch);
     for (auto& [sid, members] : group->synced) {
-      Stream& stream = *streams_.at(sid);
+      Stream& stream = *members.stream;
       if (stream.overflowed) continue;
       if (!fits(stream, bytes, 1)) {
         stream.overflowed = true;
@@ -580,7 +590,7 @@ void WatchHub::tick(int64_t now_ms) {
   if (now_ms - last_progress_ms_ < options_.progress_interval_ms) return;
   last_progress_ms_ = now_ms;
   for (auto& [sid, stream] : streams_) {
-    if (!stream->queue.empty()) continue;
+    if (stream->pending() > 0) continue;
     auto ids = std::make_shared<std::vector<WatchId>>();
     for (const auto& [id, watcher] : stream->watchers) {
       if (watcher.progress_notify && watcher.state == Watcher::State::kSynced) ids->push_back(id);
@@ -599,14 +609,38 @@ Result<std::vector<Delivery>> WatchHub::drain(StreamId stream_id, size_t max_del
   if (it == streams_.end()) return make_error(ErrorCode::kNotFound, "unknown watch stream");
   Stream& stream = *it->second;
   std::vector<Delivery> out;
-  while (!stream.queue.empty() && out.size() < max_deliveries) {
-    auto& front = stream.queue.front();
+  out.reserve(std::min(max_deliveries, stream.pending()));
+  while (stream.head < stream.queue.size() && out.size() < max_deliveries) {
+    auto& front = stream.queue[stream.head++];
     stream.queued_bytes -= front.bytes;
     out.push_back(std::move(front.delivery));
-    stream.queue.pop_front();
   }
-  if (stream.queue.empty()) ready_.erase(stream_id);
+  if (stream.head == stream.queue.size()) {
+    stream.queue.clear();
+    stream.head = 0;
+  } else if (stream.head >= stream.queue.size() / 2) {
+    stream.queue.erase(stream.queue.begin(), stream.queue.begin() + static_cast<ptrdiff_t>(stream.head));
+    stream.head = 0;
+  }
   return out;
+}
+
+std::vector<StreamId> WatchHub::take_ready() {
+  std::vector<StreamId> out;
+  out.reserve(ready_.size());
+  for (StreamId id : ready_) {
+    auto it = streams_.find(id);
+    if (it == streams_.end()) continue;
+    it->second->in_ready = false;
+    out.push_back(id);
+  }
+  ready_.clear();
+  return out;
+}
+
+size_t WatchHub::queued(StreamId stream) const {
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? 0 : it->second->pending();
 }
 
 HubStats WatchHub::stats() const {

@@ -28,7 +28,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -163,8 +162,12 @@ class WatchHub {
 
   // Pops up to max_deliveries items of the stream's output, oldest first.
   Result<std::vector<Delivery>> drain(StreamId stream, size_t max_deliveries);
-  // Streams with output queued, ascending.
-  const std::set<StreamId>& streams_with_output() const { return ready_; }
+  // The streams that got new output since the last call, each once, in the
+  // order they got it (closed streams left out): the server wakes their
+  // connections. A stream drained only partly is not listed again until it
+  // gets more output, so the caller keeps draining what it was given.
+  std::vector<StreamId> take_ready();
+  size_t queued(StreamId stream) const;
 
   kv::Revision current_revision() const { return current_; }
   HubStats stats() const;
@@ -208,7 +211,7 @@ class WatchHub {
 
   StreamId next_stream_ = 1;
   std::map<StreamId, std::unique_ptr<Stream>> streams_;
-  std::set<StreamId> ready_;
+  std::vector<StreamId> ready_;
 
   uint64_t next_group_ = 1;
   std::map<uint64_t, std::unique_ptr<Group>> groups_;  // by group id

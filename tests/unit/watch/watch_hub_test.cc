@@ -173,6 +173,26 @@ TEST_CASE("watch: exact and prefix matching, one delivery per revision") {
   CHECK(inbox[other].revisions.empty());
 }
 
+TEST_CASE("watch: take_ready lists each stream with new output once") {
+  Fixture f;
+  StreamId a = f.stream();
+  StreamId b = f.stream();
+  StreamId c = f.stream();
+  f.watch(a, key_watch("k"));
+  f.watch(b, key_watch("k"));
+  f.watch(c, key_watch("other"));
+  CHECK(f.hub->take_ready() == std::vector<StreamId>{a, b, c});
+  CHECK(f.hub->take_ready().empty());
+  f.commit({{"k", "1"}});
+  f.commit({{"k", "2"}});
+  CHECK(f.hub->take_ready() == std::vector<StreamId>{a, b});
+  CHECK(f.hub->queued(a) == 3);  // created + two revisions, nothing drained yet
+  REQUIRE(f.hub->close_stream(b).ok());
+  f.commit({{"k", "3"}});
+  CHECK(f.hub->take_ready() == std::vector<StreamId>{a});
+  CHECK(f.hub->queued(a) == 4);
+}
+
 TEST_CASE("watch: range and from-key watches") {
   Fixture f;
   StreamId s = f.stream();
