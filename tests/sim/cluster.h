@@ -1,0 +1,58 @@
+// One simulated run: N raft nodes in one thread, a simulated network, disks
+// that lose unsynced writes on a crash, clients with a recorded history, and
+// the checkers, all driven from one 64-bit seed and a tick counter.
+//
+// A run has two phases. The fault phase (SimOptions::fault_ticks) crashes and
+// restarts nodes (also in the middle of handling a Ready), partitions the
+// network (symmetric and asymmetric), drops, delays and duplicates messages,
+// removes and re-adds members, and transfers leadership, while clients write
+// and read. The liveness phase heals everything and demands that a new write
+// commits and a linearizable read is served within kLivenessBoundTicks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace corral::sim {
+
+enum class BreakMode : uint8_t { kNone, kCommitWithoutQuorum, kVoteIgnoresLog };
+
+struct SimOptions {
+  uint64_t seed = 1;
+  int nodes = 3;
+  uint64_t fault_ticks = 1000;
+  bool keep_trace = false;  // keep the readable trace text (the hash is always kept)
+  BreakMode break_mode = BreakMode::kNone;
+};
+
+struct SimStats {
+  uint64_t ops_checked = 0;        // client operations in the checked history
+  uint64_t ops_acknowledged = 0;   // of which completed (not unknown outcome)
+  uint64_t commits = 0;            // highest committed index
+  uint64_t elections = 0;          // a node became leader
+  uint64_t leader_changes = 0;     // a newly elected leader differs from the previous one
+  uint64_t crashes = 0;
+  uint64_t crashes_in_ready = 0;   // of which in the middle of handling a Ready
+  uint64_t snapshots_sent = 0;
+  uint64_t snapshots_installed = 0;
+  uint64_t membership_changes = 0; // conf-change entries committed
+  uint64_t transfers = 0;          // leadership transfers requested
+  uint64_t partitions = 0;
+  uint64_t ticks = 0;
+
+  void add(const SimStats& o);
+};
+
+struct SimResult {
+  bool ok = true;
+  std::string property;  // the violated property, when !ok
+  std::string detail;
+  uint64_t tick = 0;     // when it was detected
+  SimStats stats;
+  uint64_t trace_hash = 0;
+  std::string trace;     // when SimOptions::keep_trace
+};
+
+SimResult run_simulation(const SimOptions& options);
+
+}  // namespace corral::sim
