@@ -160,9 +160,11 @@ std::vector<PeerId> PeerTransport::peer_ids() const {
   return ids;
 }
 
-bool PeerTransport::connected(PeerId id) const {
+bool PeerTransport::connected(PeerId id) {
   auto it = peers_.find(id);
-  return it != peers_.end() && it->second->connected;
+  if (it == peers_.end()) return false;
+  drain_events(*it->second);
+  return it->second->connected;
 }
 
 void PeerTransport::drain_events(Peer& peer) {
@@ -193,7 +195,16 @@ PeerSendResult PeerTransport::send(PeerId to, std::string_view bytes) {
   // EAGAIN: with ZMQ_IMMEDIATE, either no completed connection or the queue
   // is at its bound. The monitor says which.
   drain_events(peer);
-  return peer.connected ? PeerSendResult::kBackpressure : PeerSendResult::kUnreachable;
+  if (!peer.connected) return PeerSendResult::kUnreachable;
+  // The monitor can learn of a new connection before the socket has taken
+  // its pipe (socket commands are processed lazily); reading ZMQ_EVENTS
+  // makes the socket process them, so try once more.
+  (void)peer.dealer.get(zmq::sockopt::events);
+  if (zmq_send(peer.dealer.handle(), bytes.data(), bytes.size(), ZMQ_DONTWAIT) >= 0) {
+    ++stats_.sent;
+    return PeerSendResult::kSent;
+  }
+  return PeerSendResult::kBackpressure;
 }
 
 size_t PeerTransport::receive(size_t max_messages, std::vector<PeerMessage>& out) {

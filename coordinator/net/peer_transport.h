@@ -81,7 +81,8 @@ struct PeerTransportOptions {
 };
 
 enum class PeerSendResult : uint8_t {
-  kSent,          // handed to ZeroMQ; delivery is still not guaranteed
+  kSent,          // handed to ZeroMQ; a message taken just as the
+                  // connection drops is lost (delivery is at most once)
   kUnknownPeer,   // no such peer was added
   kUnreachable,   // no live connection to the peer
   kBackpressure,  // connected, but max_queued_messages_per_peer are waiting
@@ -121,8 +122,9 @@ class PeerTransport {
   Status remove_peer(PeerId id);
   bool has_peer(PeerId id) const { return peers_.count(id) != 0; }
   std::vector<PeerId> peer_ids() const;
-  // Whether a connection to the peer was up at the last event drain.
-  bool connected(PeerId id) const;
+  // Whether a connection to the peer is up, as far as the connection events
+  // received so far tell (drains them).
+  bool connected(PeerId id);
 
   PeerSendResult send(PeerId to, std::string_view bytes);
 
