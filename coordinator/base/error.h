@@ -28,6 +28,8 @@ const char* error_code_name(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  // kCompacted: the compact revision; kFutureRevision: the current revision.
+  int64_t revision = 0;
 };
 
 // A value or an Error.

@@ -1,0 +1,93 @@
+// The in-memory index of the key space: key -> generations of revisions
+// (etcd's keyIndex/treeIndex). Values live in space kKv under revision keys;
+// the index says which revision of a key is visible at a given revision, so
+// a read is one lookup here plus one point read per returned key.
+//
+// A generation is one life of a key: the puts from its creation up to the
+// delete (tombstone) that ended it. A key deleted and put again has two.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coordinator/kv/key_range.h"
+#include "coordinator/kv/key_value.h"
+#include "coordinator/kv/revision_key.h"
+
+namespace corral::kv {
+
+struct Generation {
+  Revision created = 0;          // create_revision of every put in it
+  int64_t version = 0;           // version of puts.back()
+  std::vector<Rev> puts;         // ascending, never empty; compaction trims the front
+  std::optional<Rev> tombstone;  // the delete that ended it; only the last generation is open
+};
+
+struct KeyHistory {
+  std::vector<Generation> generations;  // ascending, never empty
+};
+
+// What the index knows of one key at one revision.
+struct IndexHit {
+  Rev rev;  // the put visible at that revision
+  Revision create_revision = 0;
+  int64_t version = 0;
+};
+
+// A revision that compaction dropped: its revision key is to be deleted.
+struct RemovedRevision {
+  Rev rev;
+  bool tombstone = false;
+};
+
+// One name directly below a directory (see KeyIndex::list).
+struct DirEntry {
+  std::string name;
+  bool is_key = false;  // `<dir>/<name>` is a live key
+  bool is_dir = false;  // some live key starts with `<dir>/<name>/`
+  bool operator==(const DirEntry&) const = default;
+};
+
+class KeyIndex {
+ public:
+  using Visitor = std::function<bool(const std::string& key, const IndexHit& hit)>;
+
+  // A put of `key` at `rev`, newer than every revision the key has.
+  void put(const std::string& key, Rev rev);
+  // A delete of a live `key` at `rev`.
+  void tombstone(const std::string& key, Rev rev);
+  // Exact inverses of the latest put / tombstone of `key` (txn rollback).
+  void undo_put(const std::string& key, Rev rev);
+  void undo_tombstone(const std::string& key, Rev rev);
+  // Startup: replays one stored record; records arrive in revision order.
+  // Stored create_revision and version survive compaction of older puts.
+  void restore(const std::string& key, Rev rev, bool tombstone, Revision create_revision,
+               int64_t version);
+
+  std::optional<IndexHit> get(std::string_view key, Revision at) const;
+  // Calls visit for every key of `range` live at `at`, in key order, until it returns false.
+  void range(const KeyRange& range, Revision at, const Visitor& visit) const;
+  // The put of `key` just before `rev` in the same generation (the prev_kv
+  // of the change at `rev`); nullopt when `rev` created the generation.
+  std::optional<IndexHit> previous(std::string_view key, Rev rev) const;
+  // Names directly below `prefix` (which ends in '/') live at `at`, sorted.
+  // Walks only the index, and seeks past each subdirectory once it is known
+  // to hold a live key.
+  std::vector<DirEntry> list(std::string_view prefix, Revision at) const;
+
+  // Drops every revision at or below `at` that no read at a revision >= at
+  // can see: keeps, per key, the latest put at or below `at` unless a delete
+  // at or below `at` followed it. Returns what was dropped, in key order.
+  std::vector<RemovedRevision> compact(Revision at);
+
+  size_t key_count() const { return keys_.size(); }  // keys with any retained history
+
+ private:
+  std::map<std::string, KeyHistory, std::less<>> keys_;
+};
+
+}  // namespace corral::kv
