@@ -11,8 +11,8 @@ ClientConnection::ClientConnection(zmq::context_t& context)
 
 Result<std::unique_ptr<ClientConnection>> ClientConnection::create(
     zmq::context_t& context, const ClientConnectionOptions& options) {
-  if (options.max_queued_requests <= 0) {
-    return make_error(ErrorCode::kBadRequest, "client connection: max_queued_requests <= 0");
+  if (options.max_queued_requests <= 0 || options.max_queued_replies <= 0) {
+    return make_error(ErrorCode::kBadRequest, "client connection: queue bounds must be positive");
   }
   if (options.max_reply_bytes == 0 || options.max_reply_bytes < kUnboundedReplyBytes) {
     return make_error(ErrorCode::kBadRequest,
@@ -29,6 +29,7 @@ Result<std::unique_ptr<ClientConnection>> ClientConnection::create(
   c->endpoint_ = *endpoint;
   set_common_options(c->dealer_);
   c->dealer_.set(zmq::sockopt::sndhwm, options.max_queued_requests);
+  c->dealer_.set(zmq::sockopt::rcvhwm, options.max_queued_replies);
   c->dealer_.set(zmq::sockopt::maxmsgsize, options.max_reply_bytes);
   c->dealer_.set(zmq::sockopt::reconnect_ivl, options.reconnect_interval_ms);
   c->dealer_.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_interval_max_ms);
@@ -62,9 +63,10 @@ Result<std::string> ClientConnection::receive(std::chrono::milliseconds timeout)
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     if (std::optional<std::string> reply = try_receive()) return std::move(*reply);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    // Rounded up: waking before the deadline would end the wait early.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     zmq_pollitem_t item{dealer_.handle(), 0, ZMQ_POLLIN, 0};
     if (zmq_poll(&item, 1, static_cast<long>(left.count())) < 0 && errno != EINTR) break;
   }

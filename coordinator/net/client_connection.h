@@ -23,6 +23,7 @@
 namespace corral::net {
 
 inline constexpr int kDefaultClientMaxQueuedRequests = 10000;
+inline constexpr int kDefaultClientMaxQueuedReplies = 10000;
 inline constexpr int kDefaultClientReconnectIntervalMs = 100;
 inline constexpr int kDefaultClientReconnectIntervalMaxMs = 2000;
 // -1: no bound on reply size (replies come from the server we chose).
@@ -30,7 +31,10 @@ inline constexpr int64_t kUnboundedReplyBytes = -1;
 
 struct ClientConnectionOptions {
   std::string endpoint;  // parse_endpoint(kConnect) syntax
-  int max_queued_requests = kDefaultClientMaxQueuedRequests;
+  int max_queued_requests = kDefaultClientMaxQueuedRequests;  // ZMQ_SNDHWM
+  // ZMQ_RCVHWM: replies not yet read; past it the server's sends to this
+  // connection say kBackpressure.
+  int max_queued_replies = kDefaultClientMaxQueuedReplies;
   int64_t max_reply_bytes = kUnboundedReplyBytes;
   int reconnect_interval_ms = kDefaultClientReconnectIntervalMs;
   int reconnect_interval_max_ms = kDefaultClientReconnectIntervalMaxMs;

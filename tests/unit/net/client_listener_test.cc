@@ -1,0 +1,217 @@
+#include "coordinator/net/client_listener.h"
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coordinator/net/client_connection.h"
+#include "tests/unit/net/test_wait.h"
+
+using corral::ErrorCode;
+using corral::net::ClientConnection;
+using corral::net::ClientConnectionOptions;
+using corral::net::ClientListener;
+using corral::net::ClientListenerOptions;
+using corral::net::ClientRequest;
+using corral::net::ClientSendResult;
+using corral::net::ConnectionId;
+using corral::net::testing::kTestDeadline;
+using corral::net::testing::wait_readable;
+using corral::net::testing::wait_until;
+
+namespace {
+
+constexpr size_t kMaxBatch = 512;
+
+std::unique_ptr<ClientListener> make_listener(zmq::context_t& ctx,
+                                              ClientListenerOptions options = {}) {
+  options.bind_endpoint = "tcp://127.0.0.1:0";
+  auto l = ClientListener::create(ctx, options);
+  REQUIRE(l.ok());
+  return std::move(l).value();
+}
+
+std::unique_ptr<ClientConnection> make_client(zmq::context_t& ctx, const ClientListener& l,
+                                              ClientConnectionOptions options = {}) {
+  options.endpoint = l.bound_endpoint().to_zmq();
+  auto c = ClientConnection::create(ctx, options);
+  REQUIRE(c.ok());
+  return std::move(c).value();
+}
+
+// Receives until `want` requests arrived or the deadline passed.
+std::vector<ClientRequest> receive_n(ClientListener& l, size_t want) {
+  std::vector<ClientRequest> out;
+  const auto deadline = std::chrono::steady_clock::now() + kTestDeadline;
+  while (out.size() < want) {
+    l.receive(kMaxBatch, out);
+    if (out.size() >= want) break;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    wait_readable(l.socket(), left);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("client listener: pipelined requests, replies routed to their connection",
+          "[net][client]") {
+  zmq::context_t ctx(1);
+  auto listener = make_listener(ctx);
+  constexpr int kClients = 4;
+  constexpr int kRequestsPerClient = 500;
+  std::vector<std::unique_ptr<ClientConnection>> clients;
+  for (int c = 0; c < kClients; ++c) clients.push_back(make_client(ctx, *listener));
+  // All requests go out before any reply comes back.
+  for (int k = 0; k < kRequestsPerClient; ++k) {
+    for (int c = 0; c < kClients; ++c) {
+      REQUIRE(clients[c]->send("c" + std::to_string(c) + ":" + std::to_string(k)) ==
+              ClientSendResult::kSent);
+    }
+  }
+  auto requests = receive_n(*listener, kClients * kRequestsPerClient);
+  REQUIRE(requests.size() == kClients * kRequestsPerClient);
+  std::map<ConnectionId, std::string> client_of;  // connection -> "cN"
+  for (const ClientRequest& r : requests) {
+    const std::string who = r.payload.substr(0, r.payload.find(':'));
+    auto [it, inserted] = client_of.emplace(r.connection, who);
+    CHECK(it->second == who);  // one connection, one client
+    REQUIRE(listener->send(r.connection, "re:" + r.payload) == ClientSendResult::kSent);
+  }
+  CHECK(client_of.size() == kClients);
+  for (int c = 0; c < kClients; ++c) {
+    for (int k = 0; k < kRequestsPerClient; ++k) {
+      auto reply = clients[c]->receive(kTestDeadline);
+      REQUIRE(reply.ok());
+      CHECK(*reply == "re:c" + std::to_string(c) + ":" + std::to_string(k));
+    }
+    CHECK_FALSE(clients[c]->try_receive().has_value());
+  }
+  CHECK(listener->stats().received == kClients * kRequestsPerClient);
+  CHECK(listener->stats().sent == kClients * kRequestsPerClient);
+}
+
+TEST_CASE("client listener: vanished and unknown connections are kGone", "[net][client]") {
+  zmq::context_t ctx(1);
+  auto listener = make_listener(ctx);
+  CHECK(listener->send(ConnectionId{"no such connection"}, "x") == ClientSendResult::kGone);
+  CHECK(listener->send(ConnectionId{""}, "x") == ClientSendResult::kGone);
+
+  auto client_ctx = std::make_unique<zmq::context_t>(1);
+  auto client = make_client(*client_ctx, *listener);
+  REQUIRE(client->send("hello") == ClientSendResult::kSent);
+  auto requests = receive_n(*listener, 1);
+  REQUIRE(requests.size() == 1);
+  const ConnectionId conn = requests[0].connection;
+  REQUIRE(listener->send(conn, "hi") == ClientSendResult::kSent);
+  REQUIRE(client->receive(kTestDeadline).ok());
+
+  client.reset();
+  client_ctx.reset();  // the TCP connection is really closed now
+  CHECK(wait_until([&] { return listener->send(conn, "anyone?") == ClientSendResult::kGone; }));
+}
+
+TEST_CASE("client listener: a connection that does not read gets backpressure",
+          "[net][client]") {
+  zmq::context_t ctx(1);
+  ClientListenerOptions small;
+  small.max_queued_replies_per_connection = 4;
+  auto listener = make_listener(ctx, small);
+  ClientConnectionOptions slow;
+  slow.max_queued_replies = 4;
+  auto client = make_client(ctx, *listener, slow);
+  REQUIRE(client->send("subscribe") == ClientSendResult::kSent);
+  auto requests = receive_n(*listener, 1);
+  REQUIRE(requests.size() == 1);
+
+  constexpr int kMaxAttempts = 5000;
+  const std::string event(64 * 1024, 'e');
+  int sent = 0;
+  ClientSendResult last = ClientSendResult::kSent;
+  for (int i = 0; i < kMaxAttempts && last == ClientSendResult::kSent; ++i) {
+    last = listener->send(requests[0].connection, event);
+    if (last == ClientSendResult::kSent) ++sent;
+  }
+  REQUIRE(last == ClientSendResult::kBackpressure);
+  CHECK(sent > 0);
+  // Everything accepted is delivered once the client reads.
+  for (int i = 0; i < sent; ++i) {
+    auto got = client->receive(kTestDeadline);
+    REQUIRE(got.ok());
+    CHECK(got->size() == event.size());
+  }
+  CHECK(wait_until([&] {
+    return listener->send(requests[0].connection, "more") == ClientSendResult::kSent;
+  }));
+}
+
+TEST_CASE("client listener: a request past max_request_bytes never arrives", "[net][client]") {
+  zmq::context_t ctx(1);
+  ClientListenerOptions limited;
+  limited.max_request_bytes = 1000;
+  auto listener = make_listener(ctx, limited);
+  ClientConnectionOptions fast;
+  fast.reconnect_interval_ms = 10;
+  fast.reconnect_interval_max_ms = 50;
+  auto client = make_client(ctx, *listener, fast);
+  REQUIRE(client->send(std::string(1000, 'a')) == ClientSendResult::kSent);  // at the bound
+  auto at_bound = receive_n(*listener, 1);
+  REQUIRE(at_bound.size() == 1);
+  CHECK(at_bound[0].payload.size() == 1000);
+
+  REQUIRE(client->send(std::string(1001, 'b')) == ClientSendResult::kSent);
+  // ZeroMQ drops the connection; the client reconnects, later requests arrive.
+  std::vector<ClientRequest> got;
+  CHECK(wait_until([&] {
+    client->send("small");
+    wait_readable(listener->socket(), std::chrono::milliseconds(10));
+    listener->receive(kMaxBatch, got);
+    return !got.empty();
+  }));
+  for (const ClientRequest& r : got) CHECK(r.payload == "small");
+}
+
+TEST_CASE("client listener: malformed messages are dropped", "[net][client]") {
+  zmq::context_t ctx(1);
+  auto listener = make_listener(ctx);
+  zmq::socket_t raw(ctx, zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.connect(listener->bound_endpoint().to_zmq());
+  raw.send(zmq::str_buffer("part1"), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("part2"), zmq::send_flags::none);
+  raw.send(zmq::str_buffer("good"), zmq::send_flags::none);
+  auto got = receive_n(*listener, 1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].payload == "good");
+  CHECK(listener->stats().dropped_malformed == 1);
+}
+
+TEST_CASE("client connection: receive times out; bad options", "[net][client]") {
+  zmq::context_t ctx(1);
+  auto listener = make_listener(ctx);
+  auto client = make_client(ctx, *listener);
+  CHECK_FALSE(client->try_receive().has_value());
+  const auto start = std::chrono::steady_clock::now();
+  auto r = client->receive(std::chrono::milliseconds(50));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kUnavailable);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(50));
+
+  ClientConnectionOptions bad;
+  bad.endpoint = "127.0.0.1:0";
+  CHECK(ClientConnection::create(ctx, bad).error().code == ErrorCode::kBadRequest);
+  bad.endpoint = "127.0.0.1:1";
+  bad.max_queued_requests = 0;
+  CHECK(ClientConnection::create(ctx, bad).error().code == ErrorCode::kBadRequest);
+  ClientListenerOptions bad_listener;
+  bad_listener.bind_endpoint = "tcp://127.0.0.1:0";
+  bad_listener.max_request_bytes = 0;
+  CHECK(ClientListener::create(ctx, bad_listener).error().code == ErrorCode::kBadRequest);
+  bad_listener.max_request_bytes = 100;
+  bad_listener.bind_endpoint = listener->bound_endpoint().to_zmq();
+  CHECK(ClientListener::create(ctx, bad_listener).error().code == ErrorCode::kUnavailable);
+}
