@@ -47,7 +47,7 @@ class WriteBatch {
   bool empty() const { return count() == 0; }
 
  private:
-  friend class Engine;
+  friend class RocksEngine;  // engine.cc: replays the batch into RocksDB
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

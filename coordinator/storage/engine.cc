@@ -1,0 +1,286 @@
+// Engine on RocksDB: one column family per Space, one DB per member.
+//
+// Durability: the WAL is always on, so a write that returned is in the WAL
+// (in the OS page cache without sync, on disk with sync). A WriteBatch is one
+// WAL record with one checksum: after a crash RocksDB recovers either all of
+// a batch or none of it, so torn multi-key writes cannot happen.
+#include "coordinator/storage/engine.h"
+
+#include <array>
+#include <utility>
+#include <vector>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include "coordinator/base/check.h"
+
+namespace corral::storage {
+
+namespace {
+
+// Tuned for a small machine (2 cores shared by several members): small
+// memtables, two background jobs, bounded info logs.
+constexpr uint64_t kWriteBufferBytes = 16ull << 20;
+constexpr int kMaxWriteBufferCount = 3;
+constexpr int kMaxBackgroundJobs = 2;
+constexpr uint64_t kMaxInfoLogFileBytes = 4ull << 20;
+constexpr size_t kKeepInfoLogFileCount = 2;
+constexpr uint64_t kMaxTotalWalBytes = 128ull << 20;
+constexpr char kInMemoryDefaultPath[] = "/corral-in-memory";
+
+Error storage_error(const rocksdb::Status& s, const char* what) {
+  return make_error(ErrorCode::kStorage, std::string("rocksdb ") + what + ": " + s.ToString());
+}
+
+rocksdb::Slice to_slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view to_view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+size_t space_slot(Space space) {
+  auto slot = static_cast<size_t>(space);
+  CORRAL_CHECK_MSG(slot < kSpaceCount, "unknown storage space");
+  return slot;
+}
+
+}  // namespace
+
+const char* space_name(Space space) {
+  switch (space) {
+    case Space::kRaftLog: return "raft_log";
+    case Space::kRaftMeta: return "raft_meta";
+    case Space::kKv: return "kv";
+    case Space::kKvMeta: return "kv_meta";
+    case Space::kLease: return "lease";
+  }
+  return "unknown";
+}
+
+// The batch records operations by Space; the engine that writes it maps
+// spaces to its column families (a batch is not tied to one engine).
+struct WriteBatch::Impl {
+  enum class Op : uint8_t { kPut, kDelete, kDeleteRange };
+  struct Record {
+    Op op;
+    Space space;
+    std::string key;    // begin for kDeleteRange
+    std::string value;  // end for kDeleteRange
+  };
+  std::vector<Record> records;
+  size_t bytes = 0;
+
+  void add(Op op, Space space, std::string_view key, std::string_view value) {
+    space_slot(space);
+    records.push_back(Record{op, space, std::string(key), std::string(value)});
+    bytes += key.size() + value.size();
+  }
+};
+
+WriteBatch::WriteBatch() : impl_(std::make_unique<Impl>()) {}
+WriteBatch::~WriteBatch() = default;
+WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
+WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
+
+void WriteBatch::put(Space space, std::string_view key, std::string_view value) {
+  impl_->add(Impl::Op::kPut, space, key, value);
+}
+void WriteBatch::del(Space space, std::string_view key) {
+  impl_->add(Impl::Op::kDelete, space, key, {});
+}
+void WriteBatch::delete_range(Space space, std::string_view begin, std::string_view end) {
+  impl_->add(Impl::Op::kDeleteRange, space, begin, end);
+}
+size_t WriteBatch::count() const { return impl_ ? impl_->records.size() : 0; }
+size_t WriteBatch::size_bytes() const { return impl_ ? impl_->bytes : 0; }
+
+namespace {
+
+class RocksIterator final : public Iterator {
+ public:
+  // The bounds live here because ReadOptions only points at them.
+  RocksIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string_view lower,
+                std::string_view upper)
+      : lower_(lower), upper_(upper) {
+    rocksdb::ReadOptions ro;
+    lower_slice_ = to_slice(lower_);
+    ro.iterate_lower_bound = &lower_slice_;
+    if (!upper_.empty()) {
+      upper_slice_ = to_slice(upper_);
+      ro.iterate_upper_bound = &upper_slice_;
+    }
+    // An iterator reads one implicit snapshot taken at creation: a
+    // consistent view even while other threads write.
+    it_.reset(db->NewIterator(ro, cf));
+    it_->Seek(lower_slice_);
+  }
+
+  bool valid() const override { return it_->Valid(); }
+  void next() override { it_->Next(); }
+  std::string_view key() const override { return to_view(it_->key()); }
+  std::string_view value() const override { return to_view(it_->value()); }
+  corral::Status status() const override {
+    rocksdb::Status s = it_->status();
+    if (!s.ok()) return storage_error(s, "iterate");
+    return {};
+  }
+
+ private:
+  std::string lower_;
+  std::string upper_;
+  rocksdb::Slice lower_slice_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
+class RocksEngine final : public Engine {
+ public:
+  ~RocksEngine() override {
+    for (auto* handle : handles_) {
+      if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle);
+    }
+    if (db_ != nullptr) db_->Close();
+    db_.reset();
+    // The Env must outlive the DB that uses it.
+    env_.reset();
+  }
+
+  static Result<std::unique_ptr<Engine>> open(const EngineOptions& options) {
+    auto engine = std::unique_ptr<RocksEngine>(new RocksEngine());
+    std::string path = options.path;
+    rocksdb::DBOptions db_options;
+    if (options.in_memory) {
+      engine->env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+      db_options.env = engine->env_.get();
+      if (path.empty()) path = kInMemoryDefaultPath;
+    } else if (path.empty()) {
+      return make_error(ErrorCode::kBadRequest, "storage engine: empty path");
+    }
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    db_options.max_background_jobs = kMaxBackgroundJobs;
+    db_options.max_log_file_size = kMaxInfoLogFileBytes;
+    db_options.keep_log_file_num = kKeepInfoLogFileCount;
+    db_options.max_total_wal_size = kMaxTotalWalBytes;
+
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+    rocksdb::ColumnFamilyOptions cf_options;
+    cf_options.write_buffer_size = kWriteBufferBytes;
+    cf_options.max_write_buffer_number = kMaxWriteBufferCount;
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+    for (int i = 0; i < kSpaceCount; ++i) {
+      descriptors.emplace_back(space_name(static_cast<Space>(i)), cf_options);
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw_db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw_db);
+    if (!s.ok()) {
+      return make_error(ErrorCode::kStorage, "rocksdb open " + path + ": " + s.ToString());
+    }
+    engine->db_.reset(raw_db);
+    CORRAL_CHECK(handles.size() == descriptors.size());
+    engine->handles_ = std::move(handles);
+    return std::unique_ptr<Engine>(std::move(engine));
+  }
+
+  corral::Status write(WriteBatch batch, bool sync) override {
+    if (batch.empty()) {
+      if (!sync) return {};
+      // Nothing to add, but earlier unsynced writes must reach the disk.
+      rocksdb::Status s = db_->SyncWAL();
+      if (!s.ok()) return storage_error(s, "sync wal");
+      return {};
+    }
+    rocksdb::WriteBatch wb(batch.size_bytes() + batch.count() * kRecordOverheadBytes);
+    for (const auto& r : batch.impl_->records) {
+      rocksdb::ColumnFamilyHandle* cf = handle(r.space);
+      rocksdb::Status s;
+      switch (r.op) {
+        case WriteBatch::Impl::Op::kPut: s = wb.Put(cf, r.key, r.value); break;
+        case WriteBatch::Impl::Op::kDelete: s = wb.Delete(cf, r.key); break;
+        case WriteBatch::Impl::Op::kDeleteRange:
+          // An empty or inverted range deletes nothing (RocksDB would refuse it).
+          if (r.key < r.value) s = wb.DeleteRange(cf, r.key, r.value);
+          break;
+      }
+      if (!s.ok()) return storage_error(s, "batch");
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    rocksdb::Status s = db_->Write(wo, &wb);
+    if (!s.ok()) return storage_error(s, "write");
+    return {};
+  }
+
+  Result<std::optional<std::string>> get(Space space, std::string_view key) const override {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(space), to_slice(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return storage_error(s, "get");
+    return std::optional<std::string>(std::move(value));
+  }
+
+  std::unique_ptr<Iterator> scan(Space space, std::string_view lower,
+                                 std::string_view upper) const override {
+    return std::make_unique<RocksIterator>(db_.get(), handle(space), lower, upper);
+  }
+
+  Result<std::optional<std::string>> last_key(Space space, std::string_view lower,
+                                              std::string_view upper) const override {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice lower_slice = to_slice(lower);
+    rocksdb::Slice upper_slice = to_slice(upper);
+    ro.iterate_lower_bound = &lower_slice;
+    if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handle(space)));
+    // With an upper bound set, SeekToLast lands on the last key below it.
+    it->SeekToLast();
+    if (!it->Valid()) {
+      if (!it->status().ok()) return storage_error(it->status(), "last_key");
+      return std::optional<std::string>();
+    }
+    std::string_view key = to_view(it->key());
+    if (key < lower || (!upper.empty() && key >= upper)) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(key));
+  }
+
+  corral::Status checkpoint(const std::string& dir) const override {
+    rocksdb::Checkpoint* raw = nullptr;
+    rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+    if (!s.ok()) return storage_error(s, "checkpoint");
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    s = cp->CreateCheckpoint(dir);
+    if (!s.ok()) return storage_error(s, "checkpoint");
+    return {};
+  }
+
+ private:
+  // Per-record bytes RocksDB adds in a batch (tag, cf id, varint lengths).
+  static constexpr size_t kRecordOverheadBytes = 16;
+
+  RocksEngine() = default;
+
+  rocksdb::ColumnFamilyHandle* handle(Space space) const {
+    return handles_[space_slot(space) + 1];  // slot 0 is the default family
+  }
+
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
+  return RocksEngine::open(options);
+}
+
+}  // namespace corral::storage
