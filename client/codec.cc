@@ -1,0 +1,481 @@
+#include "client/codec.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+#include <type_traits>
+
+#include "schema/api.capnp.h"
+
+namespace corral::client {
+namespace api = corral::schema::api;
+
+namespace {
+
+template <class>
+inline constexpr bool kAlwaysFalse = false;
+
+capnp::Data::Reader data_of(const std::string& s) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+capnp::Text::Reader text_of(const std::string& s) { return capnp::Text::Reader(s.c_str(), s.size()); }
+std::string str_of(capnp::Data::Reader d) {
+  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+std::string str_of(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+// --- encoding ----------------------------------------------------------------------
+
+void fill(api::RangeRequest::Builder b, const RangeRequest& r) {
+  b.setKey(data_of(r.key));
+  b.setRangeEnd(data_of(r.range_end));
+  b.setLimit(r.limit);
+  b.setRevision(r.revision);
+  b.setKeysOnly(r.keys_only);
+  b.setCountOnly(r.count_only);
+  b.setSerializable(r.serializable);
+}
+void fill(api::PutRequest::Builder b, const PutRequest& r) {
+  b.setKey(data_of(r.key));
+  b.setValue(data_of(r.value));
+  b.setLease(r.lease);
+  b.setPrevKv(r.prev_kv);
+  b.setIgnoreValue(r.ignore_value);
+  b.setIgnoreLease(r.ignore_lease);
+}
+void fill(api::DeleteRangeRequest::Builder b, const DeleteRequest& r) {
+  b.setKey(data_of(r.key));
+  b.setRangeEnd(data_of(r.range_end));
+  b.setPrevKv(r.prev_kv);
+}
+void fill(api::Compare::Builder b, const Compare& c) {
+  b.setKey(data_of(c.key));
+  b.setRangeEnd(data_of(c.range_end));
+  b.setResult(static_cast<api::Compare::Result>(c.op));
+  switch (c.target) {
+    case Compare::Target::kVersion:
+      b.setTarget(api::Compare::Target::VERSION);
+      b.setVersion(c.number);
+      break;
+    case Compare::Target::kCreate:
+      b.setTarget(api::Compare::Target::CREATE);
+      b.setCreateRevision(c.number);
+      break;
+    case Compare::Target::kMod:
+      b.setTarget(api::Compare::Target::MOD);
+      b.setModRevision(c.number);
+      break;
+    case Compare::Target::kValue:
+      b.setTarget(api::Compare::Target::VALUE);
+      b.setValue(data_of(c.value));
+      break;
+    case Compare::Target::kLease:
+      b.setTarget(api::Compare::Target::LEASE);
+      b.setLease(c.number);
+      break;
+  }
+}
+
+Status fill(api::TxnRequest::Builder b, const TxnRequest& t, int depth);
+
+Status fill_ops(capnp::List<api::RequestOp>::Builder list, const std::vector<TxnOp>& ops,
+                int depth) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto op = list[static_cast<unsigned>(i)];
+    Status s;
+    std::visit(
+        [&](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, RangeRequest>) {
+            fill(op.initRange(), o);
+          } else if constexpr (std::is_same_v<T, PutRequest>) {
+            fill(op.initPut(), o);
+          } else if constexpr (std::is_same_v<T, DeleteRequest>) {
+            fill(op.initDeleteRange(), o);
+          } else {
+            if (o.size() != 1) {
+              s = make_error(ErrorCode::kBadRequest, "txn: a nested txn op holds exactly one txn");
+            } else {
+              s = fill(op.initTxn(), o.front(), depth + 1);
+            }
+          }
+        },
+        ops[i].op);
+    if (!s.ok()) return s;
+  }
+  return {};
+}
+
+Status fill(api::TxnRequest::Builder b, const TxnRequest& t, int depth) {
+  if (depth > kMaxTxnDepth) {
+    return make_error(ErrorCode::kBadRequest,
+                      "txn: nested deeper than " + std::to_string(kMaxTxnDepth));
+  }
+  auto cmp = b.initCompare(static_cast<unsigned>(t.compare.size()));
+  for (size_t i = 0; i < t.compare.size(); ++i) fill(cmp[static_cast<unsigned>(i)], t.compare[i]);
+  if (Status s = fill_ops(b.initSuccess(static_cast<unsigned>(t.success.size())), t.success, depth);
+      !s.ok()) {
+    return s;
+  }
+  return fill_ops(b.initFailure(static_cast<unsigned>(t.failure.size())), t.failure, depth);
+}
+
+void fill_urls(capnp::List<capnp::Text>::Builder list, const std::vector<std::string>& urls) {
+  for (size_t i = 0; i < urls.size(); ++i) list.set(static_cast<unsigned>(i), text_of(urls[i]));
+}
+
+// --- decoding ----------------------------------------------------------------------
+
+Header header_of(api::ResponseHeader::Reader h) {
+  return Header{h.getClusterId(), h.getMemberId(), h.getRevision(), h.getRaftTerm()};
+}
+KeyValue kv_of(api::KeyValue::Reader k) {
+  return KeyValue{str_of(k.getKey()),   str_of(k.getValue()), k.getCreateRevision(),
+                  k.getModRevision(),   k.getVersion(),       k.getLease()};
+}
+std::vector<KeyValue> kvs_of(capnp::List<api::KeyValue>::Reader list) {
+  std::vector<KeyValue> out;
+  out.reserve(list.size());
+  for (auto k : list) out.push_back(kv_of(k));
+  return out;
+}
+RangeResult range_of(api::RangeResponse::Reader r) {
+  RangeResult out;
+  out.kvs = kvs_of(r.getKvs());
+  out.more = r.getMore();
+  out.count = r.getCount();
+  return out;
+}
+PutResult put_of(api::PutResponse::Reader r) {
+  PutResult out;
+  out.has_prev_kv = r.getHasPrevKv();
+  if (out.has_prev_kv) out.prev_kv = kv_of(r.getPrevKv());
+  return out;
+}
+DeleteResult delete_of(api::DeleteRangeResponse::Reader r) {
+  DeleteResult out;
+  out.deleted = r.getDeleted();
+  out.prev_kvs = kvs_of(r.getPrevKvs());
+  return out;
+}
+TxnResult txn_of(api::TxnResponse::Reader r) {
+  TxnResult out;
+  out.succeeded = r.getSucceeded();
+  for (auto op : r.getResponses()) {
+    TxnOpResult one;
+    switch (op.which()) {
+      case api::ResponseOp::RANGE: one.result = range_of(op.getRange()); break;
+      case api::ResponseOp::PUT: one.result = put_of(op.getPut()); break;
+      case api::ResponseOp::DELETE_RANGE: one.result = delete_of(op.getDeleteRange()); break;
+      case api::ResponseOp::TXN:
+        one.result = std::vector<TxnResult>{txn_of(op.getTxn())};
+        break;
+    }
+    out.responses.push_back(std::move(one));
+  }
+  return out;
+}
+Member member_of(api::Member::Reader m) {
+  Member out;
+  out.id = m.getId();
+  out.name = str_of(m.getName());
+  for (auto u : m.getPeerUrls()) out.peer_urls.push_back(str_of(u));
+  for (auto u : m.getClientUrls()) out.client_urls.push_back(str_of(u));
+  out.is_learner = m.getIsLearner();
+  return out;
+}
+std::vector<Member> members_of(capnp::List<api::Member>::Reader list) {
+  std::vector<Member> out;
+  for (auto m : list) out.push_back(member_of(m));
+  return out;
+}
+Error error_of(api::Error::Reader e) {
+  Error out;
+  out.code = error_code_from_wire(static_cast<uint16_t>(e.getCode()));
+  out.message = str_of(e.getMessage());
+  out.leader_hint = str_of(e.getLeaderHint());
+  out.compact_revision = e.getCompactRevision();
+  if (out.code == ErrorCode::kOk) {
+    out.code = ErrorCode::kBadResponse;
+    out.message = "error reply with code ok: " + out.message;
+  }
+  return out;
+}
+
+template <class R>
+ResponseBody with_header(R r, const Header& h) {
+  r.header = h;
+  return r;
+}
+
+Result<ResponseMessage> response_of(api::Response::Reader r) {
+  ResponseMessage out;
+  out.id = r.getId();
+  out.header = header_of(r.getHeader());
+  const Header& h = out.header;
+  switch (r.which()) {
+    case api::Response::ERROR: out.error = error_of(r.getError()); break;
+    case api::Response::RANGE: out.body = with_header(range_of(r.getRange()), h); break;
+    case api::Response::PUT: out.body = with_header(put_of(r.getPut()), h); break;
+    case api::Response::DELETE_RANGE:
+      out.body = with_header(delete_of(r.getDeleteRange()), h);
+      break;
+    case api::Response::TXN: out.body = with_header(txn_of(r.getTxn()), h); break;
+    case api::Response::LIST: {
+      ListResult l;
+      for (auto e : r.getList().getEntries()) {
+        DirEntry d;
+        d.name = str_of(e.getName());
+        d.is_dir = e.getIsDir();
+        d.has_key = e.getHasKey();
+        if (d.has_key) d.kv = kv_of(e.getKv());
+        l.entries.push_back(std::move(d));
+      }
+      l.more = r.getList().getMore();
+      out.body = with_header(std::move(l), h);
+      break;
+    }
+    case api::Response::COMPACTION: out.body = with_header(CompactResult{}, h); break;
+    case api::Response::LEASE_GRANT: {
+      auto g = r.getLeaseGrant();
+      out.body = with_header(LeaseGrantResult{{}, g.getId(), g.getTtl()}, h);
+      break;
+    }
+    case api::Response::LEASE_REVOKE: out.body = with_header(LeaseRevokeResult{}, h); break;
+    case api::Response::LEASE_KEEP_ALIVE: {
+      auto k = r.getLeaseKeepAlive();
+      out.body = with_header(LeaseKeepAliveResult{{}, k.getId(), k.getTtl()}, h);
+      break;
+    }
+    case api::Response::LEASE_TIME_TO_LIVE: {
+      auto t = r.getLeaseTimeToLive();
+      LeaseTtlResult l{{}, t.getId(), t.getTtl(), t.getGrantedTtl(), {}};
+      for (auto k : t.getKeys()) l.keys.push_back(str_of(k));
+      out.body = with_header(std::move(l), h);
+      break;
+    }
+    case api::Response::LEASE_LEASES: {
+      LeaseListResult l;
+      for (int64_t id : r.getLeaseLeases().getIds()) l.ids.push_back(id);
+      out.body = with_header(std::move(l), h);
+      break;
+    }
+    case api::Response::WATCH_CREATE:
+      out.body = with_header(WatchCreateResult{{}, r.getWatchCreate().getWatchId()}, h);
+      break;
+    case api::Response::WATCH_CANCEL: out.body = with_header(WatchCancelResult{}, h); break;
+    case api::Response::WATCH_PROGRESS: out.body = with_header(WatchProgressResult{}, h); break;
+    case api::Response::MEMBER_LIST:
+      out.body = with_header(MemberListResult{{}, members_of(r.getMemberList().getMembers()), {}}, h);
+      break;
+    case api::Response::MEMBER_ADD: {
+      auto a = r.getMemberAdd();
+      out.body =
+          with_header(MemberListResult{{}, members_of(a.getMembers()), member_of(a.getMember())}, h);
+      break;
+    }
+    case api::Response::MEMBER_REMOVE:
+      out.body =
+          with_header(MemberListResult{{}, members_of(r.getMemberRemove().getMembers()), {}}, h);
+      break;
+    case api::Response::MEMBER_PROMOTE:
+      out.body =
+          with_header(MemberListResult{{}, members_of(r.getMemberPromote().getMembers()), {}}, h);
+      break;
+    case api::Response::MOVE_LEADER: out.body = with_header(MoveLeaderResult{}, h); break;
+    case api::Response::STATUS: {
+      auto s = r.getStatus();
+      StatusResult st;
+      st.version = str_of(s.getVersion());
+      st.db_size_bytes = s.getDbSizeBytes();
+      st.leader = s.getLeader();
+      st.raft_index = s.getRaftIndex();
+      st.raft_term = s.getRaftTerm();
+      st.raft_applied_index = s.getRaftAppliedIndex();
+      st.is_learner = s.getIsLearner();
+      for (auto e : s.getErrors()) st.errors.push_back(str_of(e));
+      out.body = with_header(std::move(st), h);
+      break;
+    }
+    case api::Response::SNAPSHOT: {
+      auto s = r.getSnapshot();
+      out.body = with_header(SnapshotChunk{{}, str_of(s.getBlob()), s.getRemainingBytes()}, h);
+      break;
+    }
+    default:
+      return make_error(ErrorCode::kBadResponse,
+                        "response kind " + std::to_string(static_cast<int>(r.which())) +
+                            " unknown to this client");
+  }
+  return out;
+}
+
+}  // namespace
+
+ErrorCode error_code_from_wire(uint16_t wire) {
+  // api::ErrorCode ordinals 0..14 are ours in the same order.
+  if (wire <= static_cast<uint16_t>(ErrorCode::kTimeout)) return static_cast<ErrorCode>(wire);
+  return ErrorCode::kInternal;
+}
+
+Result<std::string> encode_request(uint64_t id, const RequestBody& body) {
+  capnp::MallocMessageBuilder message;
+  auto req = message.initRoot<api::Request>();
+  req.setId(id);
+  Status status;
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, RangeRequest>) {
+          fill(req.initRange(), r);
+        } else if constexpr (std::is_same_v<T, PutRequest>) {
+          fill(req.initPut(), r);
+        } else if constexpr (std::is_same_v<T, DeleteRequest>) {
+          fill(req.initDeleteRange(), r);
+        } else if constexpr (std::is_same_v<T, TxnRequest>) {
+          status = fill(req.initTxn(), r, 1);
+        } else if constexpr (std::is_same_v<T, ListRequest>) {
+          auto b = req.initList();
+          b.setDir(data_of(r.dir));
+          b.setRevision(r.revision);
+          b.setSerializable(r.serializable);
+          b.setLimit(r.limit);
+        } else if constexpr (std::is_same_v<T, CompactRequest>) {
+          req.initCompaction().setRevision(r.revision);
+        } else if constexpr (std::is_same_v<T, LeaseGrantRequest>) {
+          auto b = req.initLeaseGrant();
+          b.setTtl(r.ttl_seconds);
+          b.setId(r.id);
+        } else if constexpr (std::is_same_v<T, LeaseRevokeRequest>) {
+          req.initLeaseRevoke().setId(r.id);
+        } else if constexpr (std::is_same_v<T, LeaseKeepAliveRequest>) {
+          req.initLeaseKeepAlive().setId(r.id);
+        } else if constexpr (std::is_same_v<T, LeaseTtlRequest>) {
+          auto b = req.initLeaseTimeToLive();
+          b.setId(r.id);
+          b.setKeys(r.keys);
+        } else if constexpr (std::is_same_v<T, LeaseListRequest>) {
+          req.initLeaseLeases();
+        } else if constexpr (std::is_same_v<T, WatchCreateRequest>) {
+          auto b = req.initWatchCreate();
+          b.setKey(data_of(r.key));
+          b.setRangeEnd(data_of(r.range_end));
+          b.setStartRevision(r.start_revision);
+          b.setPrevKv(r.prev_kv);
+          b.setProgressNotify(r.progress_notify);
+          b.setNoPut(r.no_put);
+          b.setNoDelete(r.no_delete);
+        } else if constexpr (std::is_same_v<T, WatchCancelRequest>) {
+          req.initWatchCancel().setWatchId(r.watch_id);
+        } else if constexpr (std::is_same_v<T, WatchProgressRequest>) {
+          req.initWatchProgress();
+        } else if constexpr (std::is_same_v<T, MemberListRequest>) {
+          req.initMemberList();
+        } else if constexpr (std::is_same_v<T, MemberAddRequest>) {
+          auto b = req.initMemberAdd();
+          b.setName(text_of(r.name));
+          fill_urls(b.initPeerUrls(static_cast<unsigned>(r.peer_urls.size())), r.peer_urls);
+          fill_urls(b.initClientUrls(static_cast<unsigned>(r.client_urls.size())), r.client_urls);
+          b.setIsLearner(r.is_learner);
+        } else if constexpr (std::is_same_v<T, MemberRemoveRequest>) {
+          req.initMemberRemove().setId(r.id);
+        } else if constexpr (std::is_same_v<T, MemberPromoteRequest>) {
+          req.initMemberPromote().setId(r.id);
+        } else if constexpr (std::is_same_v<T, MoveLeaderRequest>) {
+          req.initMoveLeader().setTargetId(r.target_id);
+        } else if constexpr (std::is_same_v<T, StatusRequest>) {
+          req.initStatus();
+        } else if constexpr (std::is_same_v<T, SnapshotRequest>) {
+          req.initSnapshot();
+        } else {
+          static_assert(kAlwaysFalse<T>, "request kind without an encoder");
+        }
+      },
+      body);
+  if (!status.ok()) return status.error();
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+Result<ServerMessage> decode_server_message(std::string_view bytes) {
+  if (bytes.size() > kMaxServerMessageBytes) {
+    return make_error(ErrorCode::kBadResponse,
+                      "server message of " + std::to_string(bytes.size()) + " bytes is too large");
+  }
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    return make_error(ErrorCode::kBadResponse, "server message of " + std::to_string(bytes.size()) +
+                                                   " bytes is not whole Cap'n Proto words");
+  }
+  // Cap'n Proto reads words in place: copy only when the bytes are misaligned.
+  const size_t word_count = bytes.size() / sizeof(capnp::word);
+  kj::Array<capnp::word> copy;
+  kj::ArrayPtr<const capnp::word> words;
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
+    words = kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(bytes.data()),
+                                            word_count);
+  } else {
+    copy = kj::heapArray<capnp::word>(word_count);
+    std::memcpy(copy.begin(), bytes.data(), bytes.size());
+    words = copy.asPtr();
+  }
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = word_count * 4 + 1024;
+    capnp::FlatArrayMessageReader reader(words, options);
+    auto msg = reader.getRoot<api::ServerMessage>();
+    switch (msg.which()) {
+      case api::ServerMessage::RESPONSE: {
+        Result<ResponseMessage> r = response_of(msg.getResponse());
+        if (!r.ok()) return r.error();
+        return ServerMessage(std::move(r).value());
+      }
+      case api::ServerMessage::WATCH_EVENTS: {
+        auto w = msg.getWatchEvents();
+        WatchEventsMessage out;
+        out.header = header_of(w.getHeader());
+        for (int64_t id : w.getWatchIds()) out.watch_ids.push_back(id);
+        for (auto e : w.getEvents()) {
+          WatchEvent ev;
+          ev.type = e.getType() == api::Event::Type::DELETE ? WatchEvent::Type::kDelete
+                                                             : WatchEvent::Type::kPut;
+          ev.kv = kv_of(e.getKv());
+          ev.has_prev_kv = e.getHasPrevKv();
+          if (ev.has_prev_kv) ev.prev_kv = kv_of(e.getPrevKv());
+          out.events.push_back(std::move(ev));
+        }
+        return ServerMessage(std::move(out));
+      }
+      case api::ServerMessage::WATCH_CONTROL: {
+        auto c = msg.getWatchControl();
+        WatchControlMessage out;
+        out.watch_id = c.getWatchId();
+        out.header = header_of(c.getHeader());
+        if (c.which() == api::WatchControl::CANCELED) {
+          out.canceled = true;
+          out.cancel_reason = error_of(c.getCanceled());
+        }
+        return ServerMessage(std::move(out));
+      }
+    }
+    return make_error(ErrorCode::kBadResponse, "server message kind unknown to this client");
+  } catch (const kj::Exception& e) {
+    return make_error(ErrorCode::kBadResponse,
+                      std::string("undecodable server message: ") + e.getDescription().cStr());
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kBadResponse, std::string("undecodable server message: ") + e.what());
+  }
+}
+
+bool response_matches(const RequestBody& request, const ResponseBody& body) {
+  return std::visit(
+      [&](const auto& r) {
+        using Expected = typename std::decay_t<decltype(r)>::Response;
+        return std::holds_alternative<Expected>(body);
+      },
+      request);
+}
+
+}  // namespace corral::client

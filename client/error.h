@@ -1,0 +1,83 @@
+// The client's typed errors: the wire ErrorCode a member answered with, or
+// one of the few failures only the client can see (unreachable, deadline,
+// backpressure, closed). Callers switch on `code`; `message` is for humans.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace corral::client {
+
+enum class ErrorCode : uint8_t {
+  kOk = 0,
+  // Answered by a member (same meaning and order as api.capnp's ErrorCode).
+  kBadRequest,
+  kNotFound,
+  kLeaseNotFound,
+  kCompacted,        // see Error::compact_revision
+  kFutureRevision,
+  kTooLarge,
+  kNotLeader,        // see Error::leader_hint
+  kUnavailable,
+  kPermissionDenied,
+  kStorage,
+  kInternal,
+  kMalformed,
+  kUnknownRequest,
+  kTimeout,          // outcome unknown: the request may or may not have been applied
+  // Seen only by the client.
+  kUnreachable,      // no member could be reached in time; the request was never delivered
+  kBackpressure,     // too many requests in flight on this client (Options::max_in_flight)
+  kClosed,           // the client was closed before the request completed
+  kBadResponse,      // a member sent something we could not decode
+};
+
+const char* error_code_name(ErrorCode code);
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  std::string leader_hint;       // kNotLeader: the leader's client endpoint, when known
+  int64_t compact_revision = 0;  // kCompacted: the member's compaction point
+};
+
+std::string to_string(const Error& error);
+
+inline Error make_error(ErrorCode code, std::string message) {
+  return Error{code, std::move(message), {}, 0};
+}
+
+template <typename T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}    // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  bool ok() const { return v_.index() == 0; }
+  const Error& error() const { return std::get<1>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T& value() & { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  const T& operator*() const& { return value(); }
+  T& operator*() & { return value(); }
+  const T* operator->() const { return &value(); }
+  T* operator->() { return &value(); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+class Status {
+ public:
+  Status() = default;
+  Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
+  bool ok() const { return ok_; }
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_{ErrorCode::kOk, {}, {}, 0};
+  bool ok_ = true;
+};
+
+}  // namespace corral::client

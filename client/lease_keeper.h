@@ -1,0 +1,67 @@
+// Keeps a set of leases alive in the background: a keepalive for each lease
+// every ttl/3 (so two may be lost before the lease is), and a report when a
+// lease is lost (the member says it is gone, or no keepalive succeeded before
+// it would have expired). Owns one timer thread; keepalives themselves are
+// async calls on the Client, which must outlive the keeper.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "client/client.h"
+
+namespace corral::client {
+
+// Never refresh more often than this, whatever the TTL (bounds the load a
+// tiny TTL could cause).
+inline constexpr int64_t kMinKeepAliveIntervalMs = 100;
+// After a failed keepalive, try again this soon (still bounded by ttl/3).
+inline constexpr int64_t kKeepAliveRetryMs = 500;
+// At most this many leases per keeper.
+inline constexpr size_t kMaxKeptLeases = 1'000'000;
+
+// The pause between keepalives of a lease with `ttl_seconds` left.
+std::chrono::milliseconds keepalive_interval(int64_t ttl_seconds);
+
+class LeaseKeeper {
+ public:
+  using LostCallback = std::function<void(int64_t lease_id, const Error& why)>;
+
+  // `on_lost` runs on the keeper's or the client's I/O thread.
+  LeaseKeeper(Client& client, LostCallback on_lost);
+  ~LeaseKeeper();
+  LeaseKeeper(const LeaseKeeper&) = delete;
+  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
+
+  // Starts keeping `id` alive; ttl_seconds is what the grant returned.
+  // kTooLarge past kMaxKeptLeases.
+  Status add(int64_t id, int64_t ttl_seconds);
+  void remove(int64_t id);
+  size_t size() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Kept {
+    Clock::time_point next_due;
+    Clock::time_point expires_at;  // by our own reckoning, from the last success
+    bool in_flight = false;
+  };
+
+  void run();
+  void on_answer(int64_t id, const Result<LeaseKeepAliveResult>& r);
+
+  Client& client_;
+  LostCallback on_lost_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<int64_t, Kept> leases_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace corral::client

@@ -1,0 +1,63 @@
+// When the client retries a request, as pure decisions (tested without a
+// server). The rule:
+//
+// - A typed error from a member other than `timeout` is a definite answer:
+//   the member did not apply the request. notLeader and unavailable are
+//   retried for every request (following leaderHint when there is one, else
+//   the next endpoint); any other error goes to the caller.
+// - A request that surely never reached a member (still queued in our socket
+//   when we gave up on a connection that never came up) is retried for every
+//   request.
+// - A request whose fate is unknown (sent on a connection that then broke, or
+//   answered `timeout`) is retried only if it is safe to repeat: reads, and
+//   keepalives (refreshing a lease twice is harmless). A write whose outcome
+//   is unknown is never sent twice: the caller gets kTimeout and decides.
+// - Retries stop at the call's deadline or after Options::max_attempts.
+#pragma once
+
+#include <cstdint>
+
+#include "client/error.h"
+#include "client/types.h"
+
+namespace corral::client {
+
+enum class RequestClass : uint8_t {
+  kRead,        // no effect on state: always safe to repeat
+  kIdempotent,  // an effect, but repeating it is harmless (lease keepalive)
+  kWrite,       // must not be applied twice without the caller knowing
+};
+
+// Txns made only of ranges are reads.
+RequestClass classify(const RequestBody& body);
+
+enum class Failure : uint8_t {
+  kServerError,     // a typed error answer (see the code)
+  kNeverDelivered,  // surely did not reach a member
+  kConnectionLost,  // sent; the connection broke before the answer
+  kNoAnswer,        // sent on a live connection; no answer within the attempt timeout
+};
+
+enum class Action : uint8_t {
+  kFail,          // give the error to the caller
+  kFollowHint,    // resend to Error::leader_hint
+  kNextEndpoint,  // resend to the next endpoint
+};
+
+struct Decision {
+  Action action = Action::kFail;
+  // With kFail: the outcome may have been applied (the caller gets kTimeout).
+  bool outcome_unknown = false;
+};
+
+// `error` is the answer for kServerError (ignored otherwise).
+Decision decide(RequestClass cls, Failure failure, const Error& error);
+
+// The pause before attempt number `attempt` (1 = the first retry) when
+// `endpoint_count` endpoints exist: none while there are endpoints not yet
+// tried in this round, then doubling from base up to the maximum.
+inline constexpr int64_t kRetryBackoffBaseMs = 25;
+inline constexpr int64_t kRetryBackoffMaxMs = 1000;
+int64_t backoff_ms(int attempt, int endpoint_count);
+
+}  // namespace corral::client

@@ -1,0 +1,312 @@
+// The client's plain request and response values, one per api.capnp request
+// kind. Byte strings are std::string (keys need not be UTF-8). A request type
+// names its response type as `Req::Response`, which is what Client::call
+// returns for it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace corral::client {
+
+struct Header {
+  uint64_t cluster_id = 0;
+  uint64_t member_id = 0;
+  int64_t revision = 0;
+  uint64_t raft_term = 0;
+};
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+  int64_t create_revision = 0;
+  int64_t mod_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;
+  bool operator==(const KeyValue&) const = default;
+};
+
+// The end of the range of every key starting with `prefix` (etcd's
+// GetPrefixRangeEnd): the prefix with its last byte below 0xff incremented;
+// "\0" (every key) when the prefix is empty or all 0xff.
+std::string prefix_range_end(const std::string& prefix);
+
+// --- key space -----------------------------------------------------------------
+
+struct RangeResult {
+  Header header;
+  std::vector<KeyValue> kvs;
+  bool more = false;
+  int64_t count = 0;
+};
+struct RangeRequest {
+  using Response = RangeResult;
+  std::string key;
+  std::string range_end;  // empty: the single key; "\0": every key >= key
+  int64_t limit = 0;
+  int64_t revision = 0;
+  bool keys_only = false;
+  bool count_only = false;
+  bool serializable = false;
+};
+
+struct PutResult {
+  Header header;
+  bool has_prev_kv = false;
+  KeyValue prev_kv;
+};
+struct PutRequest {
+  using Response = PutResult;
+  std::string key;
+  std::string value;
+  int64_t lease = 0;
+  bool prev_kv = false;
+  bool ignore_value = false;
+  bool ignore_lease = false;
+};
+
+struct DeleteResult {
+  Header header;
+  int64_t deleted = 0;
+  std::vector<KeyValue> prev_kvs;
+};
+struct DeleteRequest {
+  using Response = DeleteResult;
+  std::string key;
+  std::string range_end;
+  bool prev_kv = false;
+};
+
+struct Compare {
+  enum class Target : uint8_t { kVersion, kCreate, kMod, kValue, kLease };
+  enum class Op : uint8_t { kEqual, kGreater, kLess, kNotEqual };
+  Target target = Target::kVersion;
+  Op op = Op::kEqual;
+  std::string key;
+  std::string range_end;
+  int64_t number = 0;  // version, create/mod revision or lease, by target
+  std::string value;   // kValue
+};
+
+struct TxnRequest;
+struct TxnResult;
+// One operation inside a txn: a range, put, delete or nested txn (boxed in a
+// vector of one so that the recursive type stays a value).
+struct TxnOp {
+  std::variant<RangeRequest, PutRequest, DeleteRequest, std::vector<TxnRequest>> op;
+};
+struct TxnOpResult {
+  std::variant<RangeResult, PutResult, DeleteResult, std::vector<TxnResult>> result;
+};
+struct TxnResult {
+  Header header;
+  bool succeeded = false;
+  std::vector<TxnOpResult> responses;
+};
+struct TxnRequest {
+  using Response = TxnResult;
+  std::vector<Compare> compare;
+  std::vector<TxnOp> success;
+  std::vector<TxnOp> failure;
+};
+
+struct DirEntry {
+  std::string name;
+  bool is_dir = false;
+  bool has_key = false;
+  KeyValue kv;
+};
+struct ListResult {
+  Header header;
+  std::vector<DirEntry> entries;
+  bool more = false;
+};
+struct ListRequest {
+  using Response = ListResult;
+  std::string dir;
+  int64_t revision = 0;
+  bool serializable = false;
+  int64_t limit = 0;
+};
+
+struct CompactResult {
+  Header header;
+};
+struct CompactRequest {
+  using Response = CompactResult;
+  int64_t revision = 0;
+};
+
+// --- leases ------------------------------------------------------------------------
+
+struct LeaseGrantResult {
+  Header header;
+  int64_t id = 0;
+  int64_t ttl_seconds = 0;
+};
+struct LeaseGrantRequest {
+  using Response = LeaseGrantResult;
+  int64_t ttl_seconds = 0;
+  int64_t id = 0;  // 0: the cluster chooses
+};
+
+struct LeaseRevokeResult {
+  Header header;
+};
+struct LeaseRevokeRequest {
+  using Response = LeaseRevokeResult;
+  int64_t id = 0;
+};
+
+struct LeaseKeepAliveResult {
+  Header header;
+  int64_t id = 0;
+  int64_t ttl_seconds = 0;  // remaining after the refresh; <= 0: the lease is gone
+};
+struct LeaseKeepAliveRequest {
+  using Response = LeaseKeepAliveResult;
+  int64_t id = 0;
+};
+
+struct LeaseTtlResult {
+  Header header;
+  int64_t id = 0;
+  int64_t ttl_seconds = 0;  // -1: expired or unknown
+  int64_t granted_ttl_seconds = 0;
+  std::vector<std::string> keys;
+};
+struct LeaseTtlRequest {
+  using Response = LeaseTtlResult;
+  int64_t id = 0;
+  bool keys = false;
+};
+
+struct LeaseListResult {
+  Header header;
+  std::vector<int64_t> ids;
+};
+struct LeaseListRequest {
+  using Response = LeaseListResult;
+};
+
+// --- watches (used by Client::watch; exposed for the codec and its tests) -----------
+
+struct WatchCreateResult {
+  Header header;
+  int64_t watch_id = 0;
+};
+struct WatchCreateRequest {
+  using Response = WatchCreateResult;
+  std::string key;
+  std::string range_end;
+  int64_t start_revision = 0;
+  bool prev_kv = false;
+  bool progress_notify = false;
+  bool no_put = false;
+  bool no_delete = false;
+};
+struct WatchCancelResult {
+  Header header;
+};
+struct WatchCancelRequest {
+  using Response = WatchCancelResult;
+  int64_t watch_id = 0;
+};
+struct WatchProgressResult {
+  Header header;
+};
+struct WatchProgressRequest {
+  using Response = WatchProgressResult;
+};
+
+// --- cluster -------------------------------------------------------------------------
+
+struct Member {
+  uint64_t id = 0;
+  std::string name;
+  std::vector<std::string> peer_urls;
+  std::vector<std::string> client_urls;
+  bool is_learner = false;
+};
+struct MemberListResult {
+  Header header;
+  std::vector<Member> members;
+  Member added;  // member add only
+};
+struct MemberListRequest {
+  using Response = MemberListResult;
+};
+struct MemberAddRequest {
+  using Response = MemberListResult;
+  std::string name;
+  std::vector<std::string> peer_urls;
+  std::vector<std::string> client_urls;
+  bool is_learner = false;
+};
+struct MemberRemoveRequest {
+  using Response = MemberListResult;
+  uint64_t id = 0;
+};
+struct MemberPromoteRequest {
+  using Response = MemberListResult;
+  uint64_t id = 0;
+};
+struct MoveLeaderResult {
+  Header header;
+};
+struct MoveLeaderRequest {
+  using Response = MoveLeaderResult;
+  uint64_t target_id = 0;
+};
+
+struct StatusResult {
+  Header header;
+  std::string version;
+  int64_t db_size_bytes = 0;
+  uint64_t leader = 0;
+  uint64_t raft_index = 0;
+  uint64_t raft_term = 0;
+  uint64_t raft_applied_index = 0;
+  bool is_learner = false;
+  std::vector<std::string> errors;
+};
+struct StatusRequest {
+  using Response = StatusResult;
+};
+
+// One chunk of a snapshot stream; the last has remaining_bytes == 0.
+struct SnapshotChunk {
+  Header header;
+  std::string blob;
+  int64_t remaining_bytes = 0;
+};
+struct SnapshotRequest {
+  using Response = SnapshotChunk;
+};
+
+// --- envelopes -------------------------------------------------------------------------
+
+using RequestBody =
+    std::variant<RangeRequest, PutRequest, DeleteRequest, TxnRequest, ListRequest,
+                 CompactRequest, LeaseGrantRequest, LeaseRevokeRequest, LeaseKeepAliveRequest,
+                 LeaseTtlRequest, LeaseListRequest, WatchCreateRequest, WatchCancelRequest,
+                 WatchProgressRequest, MemberListRequest, MemberAddRequest, MemberRemoveRequest,
+                 MemberPromoteRequest, MoveLeaderRequest, StatusRequest, SnapshotRequest>;
+
+using ResponseBody =
+    std::variant<RangeResult, PutResult, DeleteResult, TxnResult, ListResult, CompactResult,
+                 LeaseGrantResult, LeaseRevokeResult, LeaseKeepAliveResult, LeaseTtlResult,
+                 LeaseListResult, WatchCreateResult, WatchCancelResult, WatchProgressResult,
+                 MemberListResult, MoveLeaderResult, StatusResult, SnapshotChunk>;
+
+struct WatchEvent {
+  enum class Type : uint8_t { kPut, kDelete };
+  Type type = Type::kPut;
+  KeyValue kv;
+  bool has_prev_kv = false;
+  KeyValue prev_kv;
+};
+
+}  // namespace corral::client
