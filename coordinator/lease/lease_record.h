@@ -1,0 +1,35 @@
+// The stored form of a lease, in storage::Space::kLease.
+//
+//   key:   lease id, 8 bytes big-endian (ids are positive, so keys sort by id)
+//   value: 9 bytes: format version (1 byte, = 1), then ttl_seconds as 8 bytes
+//          big-endian
+//
+// Attached keys are not stored here: they are rebuilt at start-up from the
+// MVCC index (every key records its lease). Remaining time is not stored
+// either: a new leader restarts every TTL in full.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "coordinator/base/error.h"
+#include "coordinator/lease/lease_types.h"
+
+namespace corral::lease {
+
+inline constexpr uint8_t kLeaseRecordVersion = 1;
+inline constexpr size_t kLeaseKeyBytes = 8;
+inline constexpr size_t kLeaseValueBytes = 9;
+
+struct LeaseRecord {
+  LeaseId id = 0;
+  int64_t ttl_seconds = 0;
+  bool operator==(const LeaseRecord&) const = default;
+};
+
+std::string encode_lease_key(LeaseId id);
+std::string encode_lease_value(const LeaseRecord& record);
+// kStorage on any malformed key or value.
+Result<LeaseRecord> decode_lease_record(std::string_view key, std::string_view value);
+
+}  // namespace corral::lease

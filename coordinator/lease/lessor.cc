@@ -1,0 +1,197 @@
+#include "coordinator/lease/lessor.h"
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+
+#include "coordinator/base/check.h"
+#include "coordinator/lease/lease_record.h"
+#include "coordinator/storage/engine.h"
+
+namespace corral::lease {
+namespace {
+
+// splitmix64: spreads consecutive raft indexes over the id space, so derived
+// ids do not collide with small ids that clients choose themselves.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+constexpr Millis kMillisPerSecond = 1000;
+
+}  // namespace
+
+Lessor::Lessor(LessorOptions options) : options_(options) {
+  CORRAL_CHECK(options_.min_ttl_seconds > 0 && options_.min_ttl_seconds <= kMaxTtlSeconds);
+}
+
+LeaseId Lessor::derive_id(uint64_t raft_index) const {
+  constexpr uint64_t kPositive = static_cast<uint64_t>(std::numeric_limits<LeaseId>::max());
+  auto id = static_cast<LeaseId>(mix(raft_index) & kPositive);
+  if (id == 0) id = 1;
+  // Linear probing over the table's ids: the table is the same on every
+  // member, so the probe is deterministic too.
+  while (leases_.contains(id)) id = id == std::numeric_limits<LeaseId>::max() ? 1 : id + 1;
+  return id;
+}
+
+Result<LeaseId> Lessor::grant(LeaseId id, int64_t ttl_seconds, uint64_t raft_index,
+                              storage::WriteBatch* batch) {
+  if (id < 0) return make_error(ErrorCode::kBadRequest, "lease id is negative");
+  if (id != 0 && leases_.contains(id)) {
+    return make_error(ErrorCode::kBadRequest, "lease " + std::to_string(id) + " already exists");
+  }
+  if (ttl_seconds > kMaxTtlSeconds) {
+    return make_error(ErrorCode::kTooLarge, "lease TTL over " + std::to_string(kMaxTtlSeconds) +
+                                                " seconds");
+  }
+  if (leases_.size() >= kMaxLeases) {
+    return make_error(ErrorCode::kTooLarge,
+                      "too many leases (max " + std::to_string(kMaxLeases) + ")");
+  }
+  if (id == 0) id = derive_id(raft_index);
+  int64_t ttl = std::max(ttl_seconds, options_.min_ttl_seconds);
+  leases_.emplace(id, Lease{id, ttl, {}});
+  if (batch) batch->put(storage::Space::kLease, encode_lease_key(id), encode_lease_value({id, ttl}));
+  if (primary_) pending_start_.push_back(id);
+  return id;
+}
+
+Result<std::vector<std::string>> Lessor::revoke(LeaseId id, storage::WriteBatch* batch) {
+  auto it = leases_.find(id);
+  if (it == leases_.end()) {
+    return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(id) + " not found");
+  }
+  std::vector<std::string> keys(it->second.keys.begin(), it->second.keys.end());
+  leases_.erase(it);
+  tracker_.remove(id);
+  std::erase(pending_start_, id);
+  if (batch) batch->del(storage::Space::kLease, encode_lease_key(id));
+  return keys;
+}
+
+Status Lessor::attach(LeaseId id, std::string_view key) {
+  auto it = leases_.find(id);
+  if (it == leases_.end()) {
+    return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(id) + " not found");
+  }
+  auto& keys = it->second.keys;
+  if (keys.size() >= kMaxKeysPerLease && !keys.contains(std::string(key))) {
+    return make_error(ErrorCode::kTooLarge, "lease " + std::to_string(id) + " already holds " +
+                                                std::to_string(kMaxKeysPerLease) + " keys");
+  }
+  keys.emplace(key);
+  return Status::ok_status();
+}
+
+Status Lessor::detach(LeaseId id, std::string_view key) {
+  auto it = leases_.find(id);
+  if (it == leases_.end()) {
+    return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(id) + " not found");
+  }
+  if (it->second.keys.erase(std::string(key)) == 0) {
+    return make_error(ErrorCode::kNotFound, "key is not attached to lease " + std::to_string(id));
+  }
+  return Status::ok_status();
+}
+
+Status Lessor::recover(const storage::Engine& engine) {
+  CORRAL_CHECK(leases_.empty());
+  std::map<LeaseId, Lease> loaded;
+  auto it = engine.scan(storage::Space::kLease, "", "");
+  for (; it->valid(); it->next()) {
+    auto record = decode_lease_record(it->key(), it->value());
+    if (!record.ok()) return record.error();
+    loaded.emplace(record->id, Lease{record->id, record->ttl_seconds, {}});
+  }
+  if (!it->status().ok()) return it->status();
+  if (loaded.size() > kMaxLeases) {
+    return make_error(ErrorCode::kStorage, "more stored leases than kMaxLeases");
+  }
+  leases_ = std::move(loaded);
+  if (primary_) {
+    for (const auto& [id, lease] : leases_) pending_start_.push_back(id);
+  }
+  return Status::ok_status();
+}
+
+const Lease* Lessor::lookup(LeaseId id) const {
+  auto it = leases_.find(id);
+  return it == leases_.end() ? nullptr : &it->second;
+}
+
+std::vector<LeaseId> Lessor::list() const {
+  std::vector<LeaseId> out;
+  out.reserve(leases_.size());
+  for (const auto& [id, lease] : leases_) out.push_back(id);
+  return out;
+}
+
+void Lessor::promote(Millis now) {
+  primary_ = true;
+  pending_start_.clear();
+  tracker_.clear();
+  for (const auto& [id, lease] : leases_) tracker_.set(id, now + lease.ttl_seconds * kMillisPerSecond);
+}
+
+void Lessor::demote() {
+  primary_ = false;
+  pending_start_.clear();
+  tracker_.clear();
+}
+
+void Lessor::start_pending(Millis now) {
+  for (LeaseId id : pending_start_) {
+    const Lease* lease = lookup(id);
+    CORRAL_CHECK(lease != nullptr);
+    tracker_.set(id, now + lease->ttl_seconds * kMillisPerSecond);
+  }
+  pending_start_.clear();
+}
+
+Result<int64_t> Lessor::keepalive(LeaseId id, Millis now) {
+  if (!primary_) return make_error(ErrorCode::kNotLeader, "lease keepalive needs the leader");
+  auto it = leases_.find(id);
+  if (it == leases_.end()) {
+    return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(id) + " not found");
+  }
+  start_pending(now);
+  auto deadline = tracker_.deadline(id);
+  CORRAL_CHECK(deadline.has_value());
+  if (tracker_.reported(id) || *deadline <= now) {
+    return make_error(ErrorCode::kLeaseNotFound,
+                      "lease " + std::to_string(id) + " expired; its revoke is pending");
+  }
+  tracker_.set(id, now + it->second.ttl_seconds * kMillisPerSecond);
+  return it->second.ttl_seconds;
+}
+
+std::vector<LeaseId> Lessor::expired(Millis now, size_t max_count) {
+  if (!primary_) return {};
+  start_pending(now);
+  return tracker_.pop_expired(now, max_count, now + kExpiredRetryMs);
+}
+
+Result<TimeToLive> Lessor::time_to_live(LeaseId id, Millis now, bool with_keys) {
+  auto it = leases_.find(id);
+  if (it == leases_.end()) {
+    return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(id) + " not found");
+  }
+  TimeToLive out;
+  out.id = id;
+  out.granted_ttl_seconds = it->second.ttl_seconds;
+  out.remaining_ms = it->second.ttl_seconds * kMillisPerSecond;
+  if (primary_) {
+    start_pending(now);
+    auto deadline = tracker_.deadline(id);
+    CORRAL_CHECK(deadline.has_value());
+    out.remaining_ms = tracker_.reported(id) ? 0 : std::max<Millis>(0, *deadline - now);
+  }
+  if (with_keys) out.keys.assign(it->second.keys.begin(), it->second.keys.end());
+  return out;
+}
+
+}  // namespace corral::lease

@@ -1,0 +1,281 @@
+#include "coordinator/lease/lessor.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "coordinator/lease/expiry_tracker.h"
+#include "coordinator/lease/lease_record.h"
+#include "coordinator/storage/engine.h"
+
+namespace corral::lease {
+namespace {
+
+constexpr Millis kSecond = 1000;
+
+LeaseId must_grant(Lessor& lessor, LeaseId id, int64_t ttl, uint64_t index = 1,
+                   storage::WriteBatch* batch = nullptr) {
+  auto granted = lessor.grant(id, ttl, index, batch);
+  INFO((granted.ok() ? "" : granted.error().message));
+  REQUIRE(granted.ok());
+  return *granted;
+}
+
+std::unique_ptr<storage::Engine> memory_engine() {
+  storage::EngineOptions options;
+  options.path = "/lessor-test";
+  options.in_memory = true;
+  auto engine = storage::Engine::open(options);
+  INFO((engine.ok() ? std::string() : engine.error().message));
+  REQUIRE(engine.ok());
+  return std::move(engine).value();
+}
+
+TEST_CASE("lessor: grant, lookup, list, duplicate and bad ids") {
+  Lessor lessor;
+  CHECK(must_grant(lessor, 7, 60) == 7);
+  REQUIRE(lessor.lookup(7));
+  CHECK(lessor.lookup(7)->ttl_seconds == 60);
+  CHECK(lessor.lookup(8) == nullptr);
+
+  auto dup = lessor.grant(7, 30, 2, nullptr);
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().code == ErrorCode::kBadRequest);
+  CHECK(lessor.lookup(7)->ttl_seconds == 60);  // unchanged
+
+  CHECK(lessor.grant(-3, 30, 3, nullptr).error().code == ErrorCode::kBadRequest);
+  CHECK(lessor.grant(9, kMaxTtlSeconds + 1, 4, nullptr).error().code == ErrorCode::kTooLarge);
+  CHECK(lessor.size() == 1);
+
+  must_grant(lessor, 3, 10);
+  CHECK(lessor.list() == std::vector<LeaseId>{3, 7});
+}
+
+TEST_CASE("lessor: TTLs below the minimum are raised to it") {
+  LessorOptions options;
+  options.min_ttl_seconds = 5;
+  Lessor lessor(options);
+  must_grant(lessor, 1, 1);
+  must_grant(lessor, 2, 0);
+  must_grant(lessor, 3, -10);
+  must_grant(lessor, 4, 6);
+  CHECK(lessor.lookup(1)->ttl_seconds == 5);
+  CHECK(lessor.lookup(2)->ttl_seconds == 5);
+  CHECK(lessor.lookup(3)->ttl_seconds == 5);
+  CHECK(lessor.lookup(4)->ttl_seconds == 6);
+}
+
+TEST_CASE("lessor: id 0 derives the same positive id on every member") {
+  Lessor a;
+  Lessor b;
+  std::set<LeaseId> seen;
+  for (uint64_t index = 1; index <= 200; ++index) {
+    LeaseId ia = must_grant(a, 0, 10, index);
+    LeaseId ib = must_grant(b, 0, 10, index);
+    CHECK(ia == ib);
+    CHECK(ia > 0);
+    seen.insert(ia);
+  }
+  CHECK(seen.size() == 200);
+  // A client-chosen id that collides with the derivation is probed past.
+  Lessor c;
+  LeaseId derived = must_grant(b, 0, 10, 1000);
+  must_grant(c, derived, 10);
+  LeaseId probed = must_grant(c, 0, 10, 1000);
+  CHECK(probed != derived);
+  CHECK(probed > 0);
+}
+
+TEST_CASE("lessor: attach, detach, revoke returns the attached keys sorted") {
+  Lessor lessor;
+  must_grant(lessor, 1, 10);
+  must_grant(lessor, 2, 10);
+  REQUIRE(lessor.attach(1, "/b").ok());
+  REQUIRE(lessor.attach(1, "/a").ok());
+  REQUIRE(lessor.attach(1, "/c").ok());
+  REQUIRE(lessor.attach(1, "/a").ok());  // idempotent
+  REQUIRE(lessor.attach(2, "/z").ok());
+  REQUIRE(lessor.detach(1, "/c").ok());
+  CHECK(lessor.detach(1, "/c").error().code == ErrorCode::kNotFound);
+  CHECK(lessor.detach(9, "/c").error().code == ErrorCode::kLeaseNotFound);
+  CHECK(lessor.attach(9, "/c").error().code == ErrorCode::kLeaseNotFound);
+
+  auto keys = lessor.revoke(1, nullptr);
+  REQUIRE(keys.ok());
+  CHECK(*keys == std::vector<std::string>{"/a", "/b"});
+  CHECK(lessor.lookup(1) == nullptr);
+  CHECK(lessor.revoke(1, nullptr).error().code == ErrorCode::kLeaseNotFound);
+  CHECK(lessor.lookup(2)->keys == std::set<std::string>{"/z"});
+}
+
+TEST_CASE("lessor: time_to_live on a follower and on the leader") {
+  Lessor lessor;
+  must_grant(lessor, 1, 10);
+  REQUIRE(lessor.attach(1, "/k").ok());
+  auto ttl = lessor.time_to_live(1, 0, true);
+  REQUIRE(ttl.ok());
+  CHECK(ttl->granted_ttl_seconds == 10);
+  CHECK(ttl->remaining_ms == 10 * kSecond);
+  CHECK(ttl->keys == std::vector<std::string>{"/k"});
+  CHECK(lessor.time_to_live(1, 0, false)->keys.empty());
+  CHECK(lessor.time_to_live(5, 0, false).error().code == ErrorCode::kLeaseNotFound);
+
+  lessor.promote(100 * kSecond);
+  CHECK(lessor.time_to_live(1, 103 * kSecond, false)->remaining_ms == 7 * kSecond);
+  CHECK(lessor.time_to_live(1, 200 * kSecond, false)->remaining_ms == 0);
+}
+
+TEST_CASE("lessor: keepalive renews on the leader only and knows no unknown lease") {
+  Lessor lessor;
+  must_grant(lessor, 1, 10);
+  CHECK(lessor.keepalive(1, 0).error().code == ErrorCode::kNotLeader);
+  lessor.promote(0);
+  CHECK(lessor.keepalive(42, 0).error().code == ErrorCode::kLeaseNotFound);
+  auto renewed = lessor.keepalive(1, 8 * kSecond);
+  REQUIRE(renewed.ok());
+  CHECK(*renewed == 10);
+  // Without the keepalive it would have expired at 10 s.
+  CHECK(lessor.expired(17 * kSecond, 10).empty());
+  CHECK(lessor.expired(18 * kSecond, 10) == std::vector<LeaseId>{1});
+  // Once expired, it cannot be brought back: its revoke is on the way.
+  CHECK(lessor.keepalive(1, 18 * kSecond).error().code == ErrorCode::kLeaseNotFound);
+  REQUIRE(lessor.revoke(1, nullptr).ok());
+  CHECK(lessor.keepalive(1, 18 * kSecond).error().code == ErrorCode::kLeaseNotFound);
+}
+
+TEST_CASE("lessor: expired() batches, earliest first, each lease once") {
+  Lessor lessor;
+  for (LeaseId id = 1; id <= 10; ++id) must_grant(lessor, id, 100 - id);  // 10 expires first
+  lessor.promote(0);
+  CHECK(lessor.expired(89 * kSecond, 100).empty());
+  auto first = lessor.expired(100 * kSecond, 4);
+  CHECK(first == std::vector<LeaseId>{10, 9, 8, 7});
+  auto second = lessor.expired(100 * kSecond, 4);
+  CHECK(second == std::vector<LeaseId>{6, 5, 4, 3});
+  auto third = lessor.expired(100 * kSecond, 4);
+  CHECK(third == std::vector<LeaseId>{2, 1});
+  CHECK(lessor.expired(100 * kSecond, 4).empty());
+  // Revokes of the first batch apply; the others' proposals were lost, so
+  // they come back once after the retry interval, and only them.
+  for (LeaseId id : first) REQUIRE(lessor.revoke(id, nullptr).ok());
+  CHECK(lessor.expired(100 * kSecond + kExpiredRetryMs - 1, 100).empty());
+  auto retried = lessor.expired(100 * kSecond + kExpiredRetryMs, 100);
+  std::set<LeaseId> retried_set(retried.begin(), retried.end());
+  CHECK(retried_set == std::set<LeaseId>{1, 2, 3, 4, 5, 6});
+  CHECK(lessor.expired(100 * kSecond + kExpiredRetryMs, 100).empty());
+}
+
+TEST_CASE("lessor: a new leader restarts every TTL: never early, never forever") {
+  Lessor old_leader;
+  Lessor new_leader;
+  for (Lessor* l : {&old_leader, &new_leader}) {
+    must_grant(*l, 1, 10);
+    must_grant(*l, 2, 60);
+  }
+  old_leader.promote(0);
+  CHECK(old_leader.expired(9 * kSecond, 10).empty());
+  // Failover at 9 s: the old leader steps down before lease 1 expires.
+  old_leader.demote();
+  CHECK(old_leader.expired(11 * kSecond, 10).empty());
+  CHECK(old_leader.keepalive(1, 11 * kSecond).error().code == ErrorCode::kNotLeader);
+  new_leader.promote(9 * kSecond);
+  CHECK(new_leader.expired(18 * kSecond, 10).empty());  // a full 10 s from the promotion
+  CHECK(new_leader.expired(19 * kSecond, 10) == std::vector<LeaseId>{1});
+  REQUIRE(new_leader.revoke(1, nullptr).ok());
+  CHECK(new_leader.expired(68 * kSecond, 10).empty());
+  CHECK(new_leader.expired(69 * kSecond, 10) == std::vector<LeaseId>{2});
+  // Promoted again (leader back after a term change): the report resets and
+  // the lease gets a full TTL again.
+  new_leader.promote(100 * kSecond);
+  CHECK(new_leader.expired(159 * kSecond, 10).empty());
+  CHECK(new_leader.expired(160 * kSecond, 10) == std::vector<LeaseId>{2});
+}
+
+TEST_CASE("lessor: a lease granted on the leader starts its TTL at the next call") {
+  Lessor lessor;
+  lessor.promote(0);
+  must_grant(lessor, 1, 10);
+  CHECK(lessor.expired(50 * kSecond, 10).empty());  // the TTL starts now, at 50 s
+  CHECK(lessor.expired(59 * kSecond, 10).empty());
+  CHECK(lessor.expired(60 * kSecond, 10) == std::vector<LeaseId>{1});
+}
+
+TEST_CASE("expiry tracker: set replaces, remove forgets, reports re-arm") {
+  ExpiryTracker tracker;
+  tracker.set(1, 100);
+  tracker.set(2, 50);
+  tracker.set(1, 10);
+  CHECK(tracker.deadline(1) == 10);
+  CHECK(tracker.pop_expired(60, 10, 1000) == std::vector<LeaseId>{1, 2});
+  CHECK(tracker.reported(1));
+  CHECK(tracker.deadline(1) == 1000);
+  tracker.set(1, 70);
+  CHECK_FALSE(tracker.reported(1));
+  tracker.remove(2);
+  CHECK(tracker.size() == 1);
+  CHECK(tracker.pop_expired(999, 10, 2000) == std::vector<LeaseId>{1});
+  CHECK(tracker.pop_expired(1999, 10, 3000).empty());
+}
+
+TEST_CASE("lease record: round trip and malformed input") {
+  LeaseRecord record{0x0102030405060708, 3600};
+  std::string key = encode_lease_key(record.id);
+  std::string value = encode_lease_value(record);
+  CHECK(key.size() == kLeaseKeyBytes);
+  CHECK(key[0] == 0x01);  // big-endian, so keys sort by id
+  auto decoded = decode_lease_record(key, value);
+  REQUIRE(decoded.ok());
+  CHECK(*decoded == record);
+  CHECK(encode_lease_key(2) < encode_lease_key(256));
+
+  CHECK(decode_lease_record(key.substr(1), value).error().code == ErrorCode::kStorage);
+  CHECK(decode_lease_record(key, value.substr(1)).error().code == ErrorCode::kStorage);
+  std::string bad_version = value;
+  bad_version[0] = 9;
+  CHECK(decode_lease_record(key, bad_version).error().code == ErrorCode::kStorage);
+  CHECK(decode_lease_record(encode_lease_key(0), value).error().code == ErrorCode::kStorage);
+  CHECK(decode_lease_record(key, encode_lease_value({1, 0})).error().code == ErrorCode::kStorage);
+}
+
+TEST_CASE("lessor: persistence round trip through a real engine") {
+  auto engine = memory_engine();
+  Lessor lessor;
+  storage::WriteBatch batch;
+  must_grant(lessor, 5, 30, 1, &batch);
+  must_grant(lessor, 9, 40, 2, &batch);
+  LeaseId derived = must_grant(lessor, 0, 50, 3, &batch);
+  CHECK(lessor.grant(5, 10, 4, &batch).error().code == ErrorCode::kBadRequest);
+  CHECK(batch.count() == 3);  // the failed grant staged nothing
+  REQUIRE(lessor.attach(9, "/k").ok());
+  REQUIRE(lessor.revoke(5, &batch).ok());
+  CHECK(lessor.revoke(5, &batch).error().code == ErrorCode::kLeaseNotFound);
+  REQUIRE(engine->write(std::move(batch), true).ok());
+
+  Lessor recovered;
+  REQUIRE(recovered.recover(*engine).ok());
+  std::vector<LeaseId> want = {9, derived};
+  std::sort(want.begin(), want.end());
+  CHECK(recovered.list() == want);
+  CHECK(recovered.lookup(9)->ttl_seconds == 40);
+  CHECK(recovered.lookup(derived)->ttl_seconds == 50);
+  CHECK(recovered.lookup(9)->keys.empty());  // keys come back from the kv index
+  REQUIRE(recovered.attach(9, "/k").ok());
+  CHECK(*recovered.revoke(9, nullptr) == std::vector<std::string>{"/k"});
+}
+
+TEST_CASE("lessor: recovery refuses a corrupt record and stays empty") {
+  auto engine = memory_engine();
+  storage::WriteBatch batch;
+  batch.put(storage::Space::kLease, encode_lease_key(1), encode_lease_value({1, 10}));
+  batch.put(storage::Space::kLease, encode_lease_key(2), "garbage");
+  REQUIRE(engine->write(std::move(batch), true).ok());
+  Lessor lessor;
+  auto status = lessor.recover(*engine);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().code == ErrorCode::kStorage);
+  CHECK(lessor.size() == 0);
+}
+
+}  // namespace
+}  // namespace corral::lease
