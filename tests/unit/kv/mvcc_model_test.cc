@@ -4,6 +4,7 @@
 // Seeded and bounded; a failure prints its seed and step.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -200,7 +201,9 @@ void run_model(uint64_t seed, const std::string& dir) {
     REQUIRE(now.ok());
     CHECK(now->kvs == m.snapshot(m.rev, all));
     if (m.rev > m.compacted) {
-      Revision past = m.compacted + static_cast<Revision>(pick(static_cast<size_t>(m.rev - m.compacted + 1)));
+      // Revision 0 means "current" to the store: past reads start at 1.
+      Revision lowest = std::max<Revision>(m.compacted, 1);
+      Revision past = lowest + static_cast<Revision>(pick(static_cast<size_t>(m.rev - lowest + 1)));
       RangeOptions o;
       o.revision = past;
       auto then = s.range("/a", prefix_end("/a"), o);
