@@ -396,7 +396,7 @@ void Simulation::maybe_snapshot(SimNode& n) {
       return fail({"storage", node_name(n.id) + " cannot compact to " + std::to_string(compact_to)});
     }
   }
-  n.durable = n.storage;
+  if (opt_.break_mode != BreakMode::kSkipSync) n.durable = n.storage;
   trace_.line(now_, node_name(n.id) + " snapshot at " + std::to_string(n.applied) +
                         ", log from " + std::to_string(n.storage.first_index()));
 }
@@ -432,7 +432,7 @@ void Simulation::handle_ready(SimNode& n) {
     if (auto v = safety_.on_leader(n.id, n.leader_term, n.storage)) return fail(*v);
   }
   if (crash_point("after writing, before sync")) return;
-  if (rd.must_sync) n.durable = n.storage;
+  if (rd.must_sync && opt_.break_mode != BreakMode::kSkipSync) n.durable = n.storage;
   for (const raft::Message& m : rd.messages) {
     if (m.type != raft::MessageType::kAppend) send(n, m);
   }
@@ -624,6 +624,11 @@ void Simulation::client_start(Client& c) {
     }
     c.token = value;
     n.pending_puts[value] = c.id;
+  } else if (opt_.break_mode == BreakMode::kStaleReads) {
+    c.busy = true;
+    trace_.line(now_, what);
+    client_finish(c, n.sm.get(key), n.applied);
+    return;
   } else {
     c.token = "r" + std::to_string(c.op);
     n.pending_reads[c.token] = c.id;

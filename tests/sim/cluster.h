@@ -15,7 +15,11 @@
 
 namespace corral::sim {
 
-enum class BreakMode : uint8_t { kNone, kCommitWithoutQuorum, kVoteIgnoresLog };
+// Deliberate bugs, to prove the checkers can fail. The first two switch on
+// raft's test-only Config knobs; the last two break the simulated server:
+// reads served from local state without ReadIndex, and Ready writes never
+// synced (a crash forgets votes and entries).
+enum class BreakMode : uint8_t { kNone, kCommitWithoutQuorum, kVoteIgnoresLog, kStaleReads, kSkipSync };
 
 struct SimOptions {
   uint64_t seed = 1;

@@ -4,7 +4,7 @@
 //
 //   corral-sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--seed X]
 //              [--trace] [--trace-file F] [--stop-at-first]
-//              [--break commit-without-quorum|vote-ignores-log]
+//              [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync]
 //   SIM_SEED=X corral-sim [--nodes 3|5]   replays seed X with a readable trace
 #include <chrono>
 #include <cstdio>
@@ -40,7 +40,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: corral-sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--seed X]\n"
                "                  [--trace] [--trace-file F] [--stop-at-first]\n"
-               "                  [--break commit-without-quorum|vote-ignores-log]\n"
+               "                  [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync]\n"
                "       SIM_SEED=X corral-sim [--nodes 3|5]   (replay one seed with a trace)\n");
 }
 
@@ -104,6 +104,8 @@ std::optional<Args> parse(int argc, char** argv) {
       ++i;
       if (mode == "commit-without-quorum") a.break_mode = BreakMode::kCommitWithoutQuorum;
       else if (mode == "vote-ignores-log") a.break_mode = BreakMode::kVoteIgnoresLog;
+      else if (mode == "stale-reads") a.break_mode = BreakMode::kStaleReads;
+      else if (mode == "skip-sync") a.break_mode = BreakMode::kSkipSync;
       else {
         std::fprintf(stderr, "corral-sim: unknown --break mode '%s'\n", mode.c_str());
         return std::nullopt;
