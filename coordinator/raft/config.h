@@ -24,7 +24,16 @@ struct Config {
   bool check_quorum = true;
   // Seed of the node's own PRNG for randomised election timeouts. raft never
   // reads a global RNG: the same seed gives the same timeouts.
+  // The node mixes its id into the seed so that members given one seed still
+  // draw different timeouts.
   uint64_t rng_seed = 1;
+
+  // TEST-ONLY. Break safety on purpose so that the simulator can prove its
+  // checkers catch it. Never set them outside tests.
+  // A leader treats its own append as a quorum: commits at once.
+  bool testing_unsafe_commit_without_quorum = false;
+  // Votes are granted without the up-to-date log check (paper 5.4.1).
+  bool testing_unsafe_vote_ignores_log = false;
 };
 
 }  // namespace corral::raft

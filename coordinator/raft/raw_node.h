@@ -16,6 +16,10 @@ namespace corral::raft {
 
 class Raft;
 
+// Committed entries handed out in one Ready, in bytes of entry data (at least
+// one entry is always handed out).
+inline constexpr uint64_t kMaxCommittedBytesPerReady = 4 << 20;
+
 // Per-peer replication state, for status and tests.
 struct PeerProgress {
   NodeId id = kNoNode;
@@ -72,16 +76,27 @@ class RawNode {
 
   bool has_ready() const;
   Ready ready();
-  // The last Ready has been handled (persisted, sent, applied).
+  // The last Ready has been handled (persisted, sent, applied). Call it
+  // before the next ready(): until then ready() hands out the same entries.
   void advance();
 
   NodeStatus status() const;
   NodeId id() const;
 
  private:
+  // What the last Ready handed out, for advance().
+  struct PendingAdvance {
+    Index stable_index = 0;
+    Term stable_term = 0;
+    Index snapshot_index = 0;
+    Index applied_index = 0;
+    uint64_t applied_bytes = 0;
+  };
+
   std::unique_ptr<Raft> raft_;
   SoftState prev_soft_;
   HardState prev_hard_;
+  PendingAdvance pending_;
 };
 
 }  // namespace corral::raft

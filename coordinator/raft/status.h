@@ -2,6 +2,7 @@
 // once (api/), and the tests assert on them.
 #pragma once
 
+#include <cstdint>
 #include <utility>
 #include <variant>
 
