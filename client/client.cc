@@ -564,6 +564,10 @@ struct Client::Impl {
     w.conn_key = p.conn_key;
     w.cursor.on_created(created.header.revision);
     watch_by_server[{w.conn_key, w.server_id}] = local;
+    WatchUpdate u;
+    u.created = true;
+    u.revision = created.header.revision;
+    call_watch(w, u);
   }
 
   void send_watch_cancel(const std::string& conn_key, int64_t server_id) {

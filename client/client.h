@@ -79,6 +79,7 @@ struct WatchUpdate {
   std::vector<WatchEvent> events;
   int64_t revision = 0;   // the member's revision in the message's header
   bool progress = false;  // a progress notification (no events)
+  bool created = false;   // the member confirmed the watch (again after each re-creation)
   std::optional<Error> error;  // set: the watch has ended (compacted: see compact_revision)
 };
 using WatchCallback = std::function<void(const WatchUpdate&)>;

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Starts a fresh N-member corrald cluster on loopback in a temporary
+# directory, runs corral-bench against it with the given flags, prints each
+# member's peak resident memory on stderr, then stops it. The same shape as
+# ../shared/anchors/etcd-bench/cluster.sh, so that runs compare one to one.
+# Usage: cluster.sh N BUILD_DIR [corral-bench flags...]
+#   BUILD_DIR holds coordinator/main/corrald and bench/corral-bench.
+set -eu
+n=$1; build=$2; shift 2
+corrald=$build/coordinator/main/corrald
+bench=$build/bench/corral-bench
+dir=$(mktemp -d)
+base=$((40000 + $$ % 10000))
+cl=""; eps=""
+i=1; while [ $i -le "$n" ]; do
+  cl="${cl:+$cl,}n$i=tcp://127.0.0.1:$((base + 2*i))"
+  eps="${eps:+$eps,}127.0.0.1:$((base + 2*i + 1))"
+  i=$((i+1))
+done
+pids=""
+i=1; while [ $i -le "$n" ]; do
+  "$corrald" --name n$i --data-dir "$dir/n$i" \
+    --listen-peer tcp://127.0.0.1:$((base + 2*i)) --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) \
+    --initial-cluster "$cl" --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
+  pids="$pids $!"
+  i=$((i+1))
+done
+trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+# Healthy: every member answers status and knows a leader (up to 10 s).
+ctl=$build/cli/corralctl
+for t in $(seq 50); do
+  "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
+  sleep 0.2
+done
+"$bench" --endpoints "$eps" "$@" 2>/dev/null
+# peak resident memory of each member, on stderr so stdout stays one JSON line
+rss=""; for p in $pids; do rss="$rss${rss:+,}$(awk '/VmHWM/ {print int($2/1024)}' /proc/$p/status 2>/dev/null)"; done
+echo "{\"member_peak_rss_mb\":[$rss]}" >&2

@@ -1,0 +1,456 @@
+// corral-bench: the workloads of ../shared/anchors/etcd-bench (main.go) run
+// against corrald through the corral client, printing the same JSON line
+// (same field names) so that the two can be compared in one run.
+//
+// Flags are etcd-bench's, by the same names; Go's single-dash spelling
+// (-clients 10) is accepted as well as --clients 10.
+//
+// Workloads (as in main.go):
+//   put    `clients` workers, each with one request in flight, spread over
+//          `conns` connections; key "/bench/" + varint(random) padded to
+//          key-size bytes, value val-size bytes of 'v'.
+//   get    one key "/bench/read" (val-size bytes) read by every worker,
+//          linearizable unless --serializable.
+//   watch  `watchers` watches on prefix "/watch/" over `conns` connections;
+//          `events` puts one after another, each timed until every watcher
+//          has it. extra: deliveries, deliveries_per_sec.
+//   lease  `leases` registrations (grant TTL, put "/agents/C-J" with the
+//          lease, start keepalives), one connection registering
+//          sequentially per conn; kept alive `duration` more, then the
+//          surviving keys counted. extra: keys_alive_after.
+#include <charconv>
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "client/client.h"
+#include "client/duration.h"
+#include "client/lease_keeper.h"
+
+using namespace corral::client;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitFailed = 1;
+// Requests of a bench run get this long before they count as errors.
+constexpr int64_t kBenchRequestTimeoutMs = 30'000;
+// Watch registration: how long to wait for every watch to be confirmed.
+constexpr int64_t kWatchSetupTimeoutMs = 120'000;
+// Watch: how long one event may take to reach every watcher.
+constexpr int64_t kWatchEventTimeoutMs = 60'000;
+// The availability probe's period (the longest stretch with no success).
+constexpr int64_t kGapProbeMs = 1;
+// Requests in flight per connection never exceed the workers on it; this
+// bounds the client's own queue for safety.
+constexpr size_t kMaxInFlightPerConn = 100'000;
+
+std::string fmt_double(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+double pct(const std::vector<double>& sorted_ms, double p) {
+  if (sorted_ms.empty()) return 0;
+  const size_t i = static_cast<size_t>(static_cast<double>(sorted_ms.size() - 1) * p);
+  // Go's pct truncates to whole microseconds.
+  return static_cast<double>(static_cast<int64_t>(sorted_ms[i] * 1000.0)) / 1000.0;
+}
+
+std::atomic<int64_t> g_last_ok_ns{0};
+std::atomic<int64_t> g_max_gap_ns{0};
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+void finish(const std::string& name, std::vector<double> lat_ms, int64_t errors, double secs,
+            const std::string& extra) {
+  std::sort(lat_ms.begin(), lat_ms.end());
+  std::string out = "{\"workload\":\"" + json_escape(name) + "\",\"ops\":" +
+                    std::to_string(lat_ms.size()) + ",\"errors\":" + std::to_string(errors) +
+                    ",\"seconds\":" + fmt_double(secs) +
+                    ",\"ops_per_sec\":" + fmt_double(static_cast<double>(lat_ms.size()) / secs) +
+                    ",\"p50_ms\":" + fmt_double(pct(lat_ms, 0.5)) +
+                    ",\"p99_ms\":" + fmt_double(pct(lat_ms, 0.99)) +
+                    ",\"p999_ms\":" + fmt_double(pct(lat_ms, 0.999)) +
+                    ",\"max_gap_ms\":" + fmt_double(static_cast<double>(g_max_gap_ns.load()) / 1e6);
+  if (!extra.empty()) out += ",\"extra\":\"" + json_escape(extra) + "\"";
+  out += "}";
+  std::printf("%s\n", out.c_str());
+  std::fflush(stdout);
+}
+
+// Go's binary.PutVarint (zigzag, then base-128) into the front of `buf`.
+void put_varint(std::string& buf, int64_t x) {
+  uint64_t ux = static_cast<uint64_t>(x) << 1;
+  if (x < 0) ux = ~ux;
+  size_t i = 0;
+  while (ux >= 0x80 && i < buf.size()) {
+    buf[i++] = static_cast<char>(static_cast<uint8_t>(ux) | 0x80);
+    ux >>= 7;
+  }
+  if (i < buf.size()) buf[i] = static_cast<char>(ux);
+}
+
+struct Flags {
+  std::string endpoints = "127.0.0.1:2379";
+  std::string workload = "put";
+  int conns = 100;
+  int clients = 1000;
+  int key_size = 256;
+  int val_size = 1024;
+  std::string duration = "10s";
+  bool serializable = false;
+  int watchers = 10000;
+  int events = 100;
+  int leases = 10000;
+  int64_t ttl = 10;
+};
+
+std::vector<std::unique_ptr<Client>> connect_all(const Flags& f,
+                                                 const std::shared_ptr<zmq::context_t>& ctx) {
+  std::vector<std::unique_ptr<Client>> cs;
+  for (int i = 0; i < f.conns; ++i) {
+    Options o;
+    o.endpoints = CLI::detail::split(f.endpoints, ',');
+    o.request_timeout = std::chrono::milliseconds(kBenchRequestTimeoutMs);
+    o.max_in_flight = kMaxInFlightPerConn;
+    o.context = ctx;
+    auto c = Client::connect(o);
+    if (!c.ok()) {
+      std::fprintf(stderr, "connect: %s\n", to_string(c.error()).c_str());
+      std::exit(kExitFailed);
+    }
+    cs.push_back(std::move(c).value());
+  }
+  return cs;
+}
+
+// Runs `workers` chains of one request each over the connections for
+// `dur`: every completion records its latency and issues the next request
+// from the client's I/O thread. `issue(client, rng, done)` sends one request.
+using Done = std::function<void(bool ok)>;
+using Issue = std::function<void(Client&, std::mt19937_64&, Done)>;
+
+struct RunResult {
+  std::vector<double> lat_ms;
+  int64_t errors = 0;
+  double secs = 0;
+};
+
+RunResult run(std::vector<std::unique_ptr<Client>>& cs, int workers, std::chrono::microseconds dur,
+              const Issue& issue) {
+  struct Worker {
+    Client* client;
+    std::mt19937_64 rng;
+    std::vector<double> lat_ms;
+    int64_t errors = 0;
+    Clock::time_point started;
+  };
+  std::vector<Worker> ws;
+  ws.reserve(static_cast<size_t>(workers));
+  for (int w = 0; w < workers; ++w) {
+    ws.push_back(Worker{cs[static_cast<size_t>(w) % cs.size()].get(),
+                        std::mt19937_64(static_cast<uint64_t>(w) + 1), {}, 0, {}});
+  }
+  const auto start = Clock::now();
+  const auto deadline = start + dur;
+  g_last_ok_ns = now_ns();
+  std::atomic<bool> stop_probe{false};
+  std::thread probe([&] {
+    while (!stop_probe.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(kGapProbeMs));
+      const int64_t gap = now_ns() - g_last_ok_ns.load();
+      if (gap > g_max_gap_ns.load()) g_max_gap_ns = gap;
+    }
+  });
+  std::mutex mu;
+  std::condition_variable cv;
+  int running = workers;
+  std::function<void(Worker&)> step = [&](Worker& w) {
+    if (Clock::now() >= deadline) {
+      std::lock_guard lock(mu);
+      if (--running == 0) cv.notify_all();
+      return;
+    }
+    w.started = Clock::now();
+    issue(*w.client, w.rng, [&w, &step](bool ok) {
+      if (ok) {
+        w.lat_ms.push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - w.started).count());
+        g_last_ok_ns = now_ns();
+      } else {
+        ++w.errors;
+      }
+      step(w);
+    });
+  };
+  for (auto& w : ws) step(w);
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return running == 0; });
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  stop_probe = true;
+  probe.join();
+  RunResult r;
+  r.secs = secs;
+  for (auto& w : ws) {
+    r.lat_ms.insert(r.lat_ms.end(), w.lat_ms.begin(), w.lat_ms.end());
+    r.errors += w.errors;
+  }
+  return r;
+}
+
+int watch_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs) {
+  const int watchers = f.watchers;
+  const int events = f.events;
+  std::vector<std::atomic<int>> recv(static_cast<size_t>(events));
+  for (auto& r : recv) r = 0;
+  std::atomic<int64_t> got{0};
+  std::atomic<int> created{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<WatchHandle> handles;
+  handles.reserve(static_cast<size_t>(watchers));
+  for (int w = 0; w < watchers; ++w) {
+    WatchOptions o;
+    o.key = "/watch/";
+    o.range_end = prefix_range_end(o.key);
+    handles.push_back(cs[static_cast<size_t>(w) % cs.size()]->watch(o, [&](const WatchUpdate& u) {
+      if (u.created) {
+        if (created.fetch_add(1) + 1 == watchers) {
+          std::lock_guard lock(mu);
+          cv.notify_all();
+        }
+        return;
+      }
+      if (u.error) {
+        std::fprintf(stderr, "watch ended: %s\n", to_string(*u.error).c_str());
+        return;
+      }
+      for (const WatchEvent& e : u.events) {
+        int i = -1;
+        std::from_chars(e.kv.value.data(), e.kv.value.data() + e.kv.value.size(), i);
+        got.fetch_add(1);
+        if (i >= 0 && i < events && recv[static_cast<size_t>(i)].fetch_add(1) + 1 == watchers) {
+          std::lock_guard lock(mu);
+          cv.notify_all();
+        }
+      }
+    }));
+  }
+  {
+    // etcd-bench sleeps 2 s for registration; here every watch confirms.
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, std::chrono::milliseconds(kWatchSetupTimeoutMs),
+                     [&] { return created.load() >= watchers; })) {
+      std::fprintf(stderr, "only %d of %d watches were created\n", created.load(), watchers);
+      return kExitFailed;
+    }
+  }
+  std::vector<double> lat;
+  const auto start = Clock::now();
+  for (int i = 0; i < events; ++i) {
+    const auto t = Clock::now();
+    auto r = cs[0]->put("/watch/" + std::to_string(i), std::to_string(i));
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", to_string(r.error()).c_str());
+      return kExitFailed;
+    }
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, std::chrono::milliseconds(kWatchEventTimeoutMs),
+                     [&] { return recv[static_cast<size_t>(i)].load() >= watchers; })) {
+      std::fprintf(stderr, "event %d reached %d of %d watchers\n", i,
+                   recv[static_cast<size_t>(i)].load(), watchers);
+      return kExitFailed;
+    }
+    lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  handles.clear();
+  char extra[128];
+  std::snprintf(extra, sizeof(extra), "deliveries=%lld deliveries_per_sec=%.0f",
+                static_cast<long long>(got.load()), static_cast<double>(got.load()) / secs);
+  finish("watch watchers=" + std::to_string(watchers) + " conns=" + std::to_string(f.conns) +
+             " events=" + std::to_string(events) + " (latency = put until every watcher saw it)",
+         lat, 0, secs, extra);
+  return 0;
+}
+
+int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
+                   std::chrono::microseconds dur) {
+  std::vector<std::unique_ptr<LeaseKeeper>> keepers;
+  std::atomic<int64_t> lost{0};
+  std::atomic<int64_t> expired{0};
+  for (auto& c : cs) {
+    keepers.push_back(std::make_unique<LeaseKeeper>(
+        *c, [&](int64_t, const Error&) { expired.fetch_add(1); }));
+  }
+  std::mutex mu;
+  std::vector<double> lat;
+  const int n = static_cast<int>(cs.size());
+  const int per = (f.leases + n - 1) / n;
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int ci = 0; ci < n; ++ci) {
+    threads.emplace_back([&, ci] {
+      Client& c = *cs[static_cast<size_t>(ci)];
+      std::vector<double> local;
+      for (int j = 0; j < per && ci * per + j < f.leases; ++j) {
+        const auto t = Clock::now();
+        auto g = c.lease_grant(f.ttl);
+        if (!g.ok()) {
+          lost.fetch_add(1);
+          continue;
+        }
+        auto p = c.put("/agents/" + std::to_string(ci) + "-" + std::to_string(j), "up", g->id);
+        if (!p.ok()) {
+          lost.fetch_add(1);
+          continue;
+        }
+        if (!keepers[static_cast<size_t>(ci)]->add(g->id, g->ttl_seconds).ok()) {
+          lost.fetch_add(1);
+          continue;
+        }
+        local.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+      }
+      std::lock_guard lock(mu);
+      lat.insert(lat.end(), local.begin(), local.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double granted = std::chrono::duration<double>(Clock::now() - start).count();
+  std::this_thread::sleep_for(dur);
+  RangeRequest count;
+  count.key = "/agents/";
+  count.range_end = prefix_range_end(count.key);
+  count.count_only = true;
+  auto r = cs[0]->call(count);
+  keepers.clear();
+  const int64_t alive = r.ok() ? r->count : -1;
+  std::string extra = "keys_alive_after=" + std::to_string(alive);
+  if (expired.load() > 0) extra += " keepalive_losses=" + std::to_string(expired.load());
+  finish("lease leases=" + std::to_string(f.leases) + " ttl=" + std::to_string(f.ttl) +
+             "s conns=" + std::to_string(f.conns) + " (latency = grant+put+keepalive start)",
+         lat, lost.load(), granted, extra);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Go's flag package spells long flags with one dash: accept both.
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i].size() > 2 && args[i][0] == '-' && args[i][1] != '-') args[i] = "-" + args[i];
+  }
+  std::vector<char*> argp;
+  for (auto& a : args) argp.push_back(a.data());
+
+  Flags f;
+  CLI::App app{"corral-bench: etcd-bench's workloads against corrald"};
+  app.add_option("--endpoints", f.endpoints, "comma-separated endpoints")->capture_default_str();
+  app.add_option("--workload", f.workload, "put | get | watch | lease")
+      ->check(CLI::IsMember({"put", "get", "watch", "lease"}))
+      ->capture_default_str();
+  app.add_option("--conns", f.conns, "connections")->check(CLI::Range(1, 100'000))->capture_default_str();
+  app.add_option("--clients", f.clients, "concurrent clients (one request in flight each)")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--key-size", f.key_size, "key size in bytes (put)")
+      ->check(CLI::Range(8, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--val-size", f.val_size, "value size in bytes (put)")
+      ->check(CLI::Range(0, 64 << 20))
+      ->capture_default_str();
+  app.add_option("--duration", f.duration,
+                 "how long to run (put, get); lease: how long to keep every lease alive after the "
+                 "last grant")
+      ->capture_default_str();
+  app.add_flag("--serializable", f.serializable, "get: serializable instead of linearizable reads");
+  app.add_option("--watchers", f.watchers, "watch: number of watchers on one prefix")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  app.add_option("--events", f.events, "watch: puts whose delivery to every watcher is timed")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  app.add_option("--leases", f.leases, "lease: leases to grant and keep alive")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  app.add_option("--ttl", f.ttl, "lease: TTL in seconds")->check(CLI::Range(int64_t{1}, int64_t{1} << 31))->capture_default_str();
+  try {
+    app.parse(static_cast<int>(argp.size()), argp.data());
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  auto dur = parse_duration(f.duration);
+  if (!dur.ok()) {
+    std::fprintf(stderr, "--duration: %s\n", dur.error().message.c_str());
+    return kExitUsage;
+  }
+
+  auto ctx = std::make_shared<zmq::context_t>(1);
+  auto cs = connect_all(f, ctx);
+
+  if (f.workload == "put") {
+    const std::string val(static_cast<size_t>(f.val_size), 'v');
+    const int ksize = f.key_size;
+    RunResult r = run(cs, f.clients, dur.value(), [&](Client& c, std::mt19937_64& rng, Done done) {
+      std::string k(static_cast<size_t>(ksize), '\0');
+      put_varint(k, static_cast<int64_t>(rng() >> 1));
+      PutRequest p;
+      p.key = "/bench/" + k;
+      p.value = val;
+      c.call_async(std::move(p), CallOptions{},
+                   [done = std::move(done)](Result<PutResult> res) { done(res.ok()); });
+    });
+    finish("put clients=" + std::to_string(f.clients) + " conns=" + std::to_string(f.conns) +
+               " key=" + std::to_string(f.key_size) + " val=" + std::to_string(f.val_size),
+           std::move(r.lat_ms), r.errors, r.secs, "");
+  } else if (f.workload == "get") {
+    auto seeded = cs[0]->put("/bench/read", std::string(static_cast<size_t>(f.val_size), 'v'));
+    if (!seeded.ok()) {
+      std::fprintf(stderr, "%s\n", to_string(seeded.error()).c_str());
+      return kExitFailed;
+    }
+    const bool serializable = f.serializable;
+    RunResult r = run(cs, f.clients, dur.value(), [&](Client& c, std::mt19937_64&, Done done) {
+      RangeRequest g;
+      g.key = "/bench/read";
+      g.serializable = serializable;
+      c.call_async(std::move(g), CallOptions{},
+                   [done = std::move(done)](Result<RangeResult> res) { done(res.ok()); });
+    });
+    finish("get clients=" + std::to_string(f.clients) + " conns=" + std::to_string(f.conns) +
+               " serializable=" + (serializable ? "true" : "false"),
+           std::move(r.lat_ms), r.errors, r.secs, "");
+  } else if (f.workload == "watch") {
+    return watch_workload(f, cs);
+  } else {
+    return lease_workload(f, cs, dur.value());
+  }
+  return 0;
+}

@@ -1,0 +1,394 @@
+// corralctl: the operator's command line for a corral cluster, shaped like
+// etcdctl v3. Lease and member ids are hexadecimal, as etcdctl prints them.
+//
+// Exit codes:
+//   0  done
+//   1  the cluster answered with an error (not found member, compacted, ...)
+//   2  usage: bad flags or arguments
+//   3  unreachable: no member answered (nothing was applied)
+//   4  timeout: no answer in time; a write may or may not have been applied
+//   5  local failure (e.g. the snapshot file could not be written)
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cinttypes>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/output.h"
+#include "client/client.h"
+#include "client/duration.h"
+#include "client/lease_keeper.h"
+
+using namespace corral::client;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitServerError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnreachable = 3;
+constexpr int kExitTimeout = 4;
+constexpr int kExitLocal = 5;
+// How often long-running commands (watch, lease keepalive) look for SIGINT.
+constexpr int64_t kSignalPollMs = 100;
+// Snapshots stream a whole database: they get this long by default.
+constexpr int64_t kSnapshotTimeoutMs = 600'000;
+
+int exit_code_for(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kUnreachable:
+    case ErrorCode::kClosed:
+      return kExitUnreachable;
+    case ErrorCode::kTimeout:
+      return kExitTimeout;
+    case ErrorCode::kStorage:
+      return e.message.find("write") != std::string::npos ||
+                     e.message.find("fsync") != std::string::npos ||
+                     e.message.find("cannot create") != std::string::npos ||
+                     e.message.find("rename") != std::string::npos
+                 ? kExitLocal
+                 : kExitServerError;
+    default:
+      return kExitServerError;
+  }
+}
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "Error: %s\n", to_string(e).c_str());
+  return exit_code_for(e);
+}
+
+std::optional<uint64_t> parse_hex_id(const std::string& text) {
+  std::string t = text;
+  if (t.rfind("0x", 0) == 0 || t.rfind("0X", 0) == 0) t = t.substr(2);
+  if (t.empty() || t.size() > 16) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : t) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    else return std::nullopt;
+    v = v * 16 + static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+// Waits for SIGINT/SIGTERM (blocked in main, so they queue) up to `ms`.
+bool interrupted_within(int64_t ms) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1'000'000)};
+  return sigtimedwait(&set, nullptr, &ts) > 0;
+}
+
+struct Args {
+  std::string endpoints = "127.0.0.1:2379";
+  std::string format = "simple";
+  std::string command_timeout = "5s";
+  // put / get / del / ls / watch
+  std::string key, value, lease_text, dir;
+  bool prefix = false, keys_only = false, count_only = false, serializable = false;
+  bool prev_kv = false;
+  int64_t rev = 0, limit = 0;
+  // lease / member / compaction / snapshot
+  int64_t ttl = 0;
+  std::string id_text, name, file;
+  std::vector<std::string> peer_urls;
+  bool learner = false, with_keys = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  CLI::App app{"corralctl: talk to a corral cluster"};
+  app.require_subcommand(1);
+  app.add_option("--endpoints", a.endpoints, "comma-separated member client endpoints")
+      ->capture_default_str();
+  app.add_option("-w,--write-out", a.format, "output format: simple, json or table")
+      ->check(CLI::IsMember({"simple", "json", "table"}))
+      ->capture_default_str();
+  app.add_option("--command-timeout", a.command_timeout, "deadline of each request (Go duration)")
+      ->capture_default_str();
+
+  auto* put = app.add_subcommand("put", "put KEY VALUE");
+  put->add_option("key", a.key)->required();
+  put->add_option("value", a.value)->required();
+  put->add_option("--lease", a.lease_text, "attach to this lease (hex id)");
+  put->add_flag("--prev-kv", a.prev_kv, "print the previous key-value");
+
+  auto* get = app.add_subcommand("get", "get KEY");
+  get->add_option("key", a.key)->required();
+  get->add_flag("--prefix", a.prefix, "every key with this prefix");
+  get->add_option("--rev", a.rev, "at this revision")->check(CLI::NonNegativeNumber);
+  get->add_option("--limit", a.limit, "at most this many keys")->check(CLI::NonNegativeNumber);
+  get->add_flag("--keys-only", a.keys_only, "keys without values");
+  get->add_flag("--count-only", a.count_only, "only the number of keys");
+  get->add_flag("--consistency-serializable,--serializable", a.serializable,
+                "serve from the member asked, possibly stale");
+
+  auto* del = app.add_subcommand("del", "del KEY");
+  del->add_option("key", a.key)->required();
+  del->add_flag("--prefix", a.prefix, "every key with this prefix");
+  del->add_flag("--prev-kv", a.prev_kv, "print the deleted key-values");
+
+  auto* ls = app.add_subcommand("ls", "ls DIR: direct children of a /-separated directory");
+  ls->add_option("dir", a.dir)->required();
+  ls->add_option("--rev", a.rev, "at this revision")->check(CLI::NonNegativeNumber);
+
+  auto* watch = app.add_subcommand("watch", "watch KEY: print events until interrupted");
+  watch->add_option("key", a.key)->required();
+  watch->add_flag("--prefix", a.prefix, "every key with this prefix");
+  watch->add_option("--rev", a.rev, "from this revision")->check(CLI::NonNegativeNumber);
+  watch->add_flag("--prev-kv", a.prev_kv, "include previous key-values");
+
+  auto* lease = app.add_subcommand("lease", "lease grant|keepalive|revoke|list|ttl");
+  lease->require_subcommand(1);
+  auto* grant = lease->add_subcommand("grant", "grant TTL (seconds)");
+  grant->add_option("ttl", a.ttl)->required()->check(CLI::PositiveNumber);
+  auto* keepalive = lease->add_subcommand("keepalive", "keepalive ID: refresh until interrupted");
+  keepalive->add_option("id", a.id_text)->required();
+  auto* revoke = lease->add_subcommand("revoke", "revoke ID");
+  revoke->add_option("id", a.id_text)->required();
+  auto* lease_list = lease->add_subcommand("list", "list leases");
+  auto* lease_ttl = lease->add_subcommand("ttl", "ttl ID (timetolive)");
+  lease_ttl->add_option("id", a.id_text)->required();
+  lease_ttl->add_flag("--keys", a.with_keys, "list the keys attached");
+
+  auto* member = app.add_subcommand("member", "member list|add|remove|promote");
+  member->require_subcommand(1);
+  auto* member_list = member->add_subcommand("list", "list members");
+  auto* member_add = member->add_subcommand("add", "add NAME --peer-urls URL,...");
+  member_add->add_option("name", a.name)->required();
+  member_add->add_option("--peer-urls", a.peer_urls, "peer endpoints")->required()->delimiter(',');
+  member_add->add_flag("--learner", a.learner, "add as a non-voting learner");
+  auto* member_remove = member->add_subcommand("remove", "remove ID");
+  member_remove->add_option("id", a.id_text)->required();
+  auto* member_promote = member->add_subcommand("promote", "promote ID (a learner)");
+  member_promote->add_option("id", a.id_text)->required();
+
+  auto* move_leader = app.add_subcommand("move-leader", "move-leader ID");
+  move_leader->add_option("id", a.id_text)->required();
+
+  auto* endpoint = app.add_subcommand("endpoint", "endpoint status|health");
+  endpoint->require_subcommand(1);
+  auto* ep_status = endpoint->add_subcommand("status", "status of every endpoint");
+  auto* ep_health = endpoint->add_subcommand("health", "health of every endpoint");
+
+  auto* compaction = app.add_subcommand("compaction", "compaction REV");
+  compaction->add_option("rev", a.rev)->required()->check(CLI::PositiveNumber);
+
+  auto* snapshot = app.add_subcommand("snapshot", "snapshot save FILE");
+  snapshot->require_subcommand(1);
+  auto* snap_save = snapshot->add_subcommand("save", "save FILE");
+  snap_save->add_option("file", a.file)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  const Format format = a.format == "json"    ? Format::kJson
+                        : a.format == "table" ? Format::kTable
+                                              : Format::kSimple;
+  Result<std::chrono::microseconds> timeout = parse_duration(a.command_timeout);
+  if (!timeout.ok() || timeout->count() < 1000) {
+    std::fprintf(stderr, "Error: --command-timeout: %s\n",
+                 timeout.ok() ? "must be at least 1ms" : timeout.error().message.c_str());
+    return kExitUsage;
+  }
+  std::optional<uint64_t> id;
+  if (!a.id_text.empty()) {
+    id = parse_hex_id(a.id_text);
+    if (!id) {
+      std::fprintf(stderr, "Error: '%s' is not a hexadecimal id\n", a.id_text.c_str());
+      return kExitUsage;
+    }
+  }
+  int64_t lease_id = 0;
+  if (!a.lease_text.empty()) {
+    std::optional<uint64_t> l = parse_hex_id(a.lease_text);
+    if (!l) {
+      std::fprintf(stderr, "Error: --lease '%s' is not a hexadecimal id\n", a.lease_text.c_str());
+      return kExitUsage;
+    }
+    lease_id = static_cast<int64_t>(*l);
+  }
+
+  // Signals are taken with sigtimedwait by long-running commands; block them
+  // before the client's thread exists so that it inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Options options;
+  options.endpoints = CLI::detail::split(a.endpoints, ',');
+  options.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout.value());
+  Result<std::unique_ptr<Client>> connected = Client::connect(options);
+  if (!connected.ok()) {
+    std::fprintf(stderr, "Error: %s\n", to_string(connected.error()).c_str());
+    return kExitUsage;
+  }
+  Client& client = *connected.value();
+  Printer out(format, std::cout);
+
+  if (*put) {
+    PutRequest r;
+    r.key = a.key;
+    r.value = a.value;
+    r.lease = lease_id;
+    r.prev_kv = a.prev_kv;
+    auto res = client.call(r);
+    if (!res.ok()) return fail(res.error());
+    out.put(res.value());
+  } else if (*get) {
+    RangeRequest r;
+    r.key = a.key;
+    if (a.prefix) r.range_end = prefix_range_end(a.key);
+    r.revision = a.rev;
+    r.limit = a.limit;
+    r.keys_only = a.keys_only;
+    r.count_only = a.count_only;
+    r.serializable = a.serializable;
+    auto res = client.call(r);
+    if (!res.ok()) return fail(res.error());
+    out.range(res.value(), a.count_only);
+  } else if (*del) {
+    DeleteRequest r;
+    r.key = a.key;
+    if (a.prefix) r.range_end = prefix_range_end(a.key);
+    r.prev_kv = a.prev_kv;
+    auto res = client.call(r);
+    if (!res.ok()) return fail(res.error());
+    out.del(res.value());
+  } else if (*ls) {
+    ListRequest r;
+    r.dir = a.dir;
+    r.revision = a.rev;
+    auto res = client.call(r);
+    if (!res.ok()) return fail(res.error());
+    out.list(res.value());
+  } else if (*watch) {
+    WatchOptions w;
+    w.key = a.key;
+    if (a.prefix) w.range_end = prefix_range_end(a.key);
+    w.start_revision = a.rev;
+    w.prev_kv = a.prev_kv;
+    std::mutex mu;
+    std::optional<Error> ended;
+    WatchHandle handle = client.watch(w, [&](const WatchUpdate& u) {
+      std::lock_guard lock(mu);
+      if (u.error) {
+        ended = u.error;
+        return;
+      }
+      for (const WatchEvent& e : u.events) out.event(e);
+      std::cout.flush();
+    });
+    while (!interrupted_within(kSignalPollMs)) {
+      std::lock_guard lock(mu);
+      if (ended) break;
+    }
+    handle.cancel();
+    if (ended) return fail(*ended);
+  } else if (*grant) {
+    auto res = client.lease_grant(a.ttl);
+    if (!res.ok()) return fail(res.error());
+    out.lease_grant(res.value());
+  } else if (*keepalive) {
+    while (true) {
+      auto res = client.lease_keepalive_once(static_cast<int64_t>(*id));
+      if (!res.ok()) return fail(res.error());
+      if (res->ttl_seconds <= 0) {
+        return fail(make_error(ErrorCode::kLeaseNotFound, "lease " + hex_id(*id) + " expired"));
+      }
+      out.lease_keepalive(res.value());
+      std::cout.flush();
+      if (interrupted_within(keepalive_interval(res->ttl_seconds).count())) break;
+    }
+  } else if (*revoke) {
+    auto res = client.lease_revoke(static_cast<int64_t>(*id));
+    if (!res.ok()) return fail(res.error());
+    out.line("lease " + hex_id(*id) + " revoked");
+  } else if (*lease_list) {
+    auto res = client.lease_list();
+    if (!res.ok()) return fail(res.error());
+    out.lease_list(res.value());
+  } else if (*lease_ttl) {
+    auto res = client.lease_ttl(static_cast<int64_t>(*id), a.with_keys);
+    if (!res.ok()) return fail(res.error());
+    out.lease_ttl(res.value(), a.with_keys);
+  } else if (*member_list) {
+    auto res = client.member_list();
+    if (!res.ok()) return fail(res.error());
+    out.members(res.value());
+  } else if (*member_add) {
+    auto res = client.member_add(a.name, a.peer_urls, a.learner);
+    if (!res.ok()) return fail(res.error());
+    out.line("Member " + hex_id(res->added.id) + " added to cluster");
+    out.members(res.value());
+  } else if (*member_remove) {
+    auto res = client.member_remove(*id);
+    if (!res.ok()) return fail(res.error());
+    out.line("Member " + hex_id(*id) + " removed from cluster");
+  } else if (*member_promote) {
+    auto res = client.member_promote(*id);
+    if (!res.ok()) return fail(res.error());
+    out.line("Member " + hex_id(*id) + " promoted in cluster");
+  } else if (*move_leader) {
+    auto res = client.move_leader(*id);
+    if (!res.ok()) return fail(res.error());
+    out.line("Leadership transferred to " + hex_id(*id));
+  } else if (*ep_status || *ep_health) {
+    int rc = kExitOk;
+    std::vector<EndpointReport> reports;
+    for (const std::string& ep : options.endpoints) {
+      EndpointReport rep;
+      rep.endpoint = ep;
+      const auto start = std::chrono::steady_clock::now();
+      auto res = client.status_of(ep);
+      rep.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                start)
+                        .count();
+      if (res.ok()) {
+        rep.status = res.value();
+        rep.healthy = res->leader != 0 && res->errors.empty();
+        if (!rep.healthy) rep.error = res->leader == 0 ? "no leader" : res->errors.front();
+      } else {
+        rep.error = to_string(res.error());
+      }
+      if (!rep.healthy) rc = res.ok() ? kExitServerError : exit_code_for(res.error());
+      reports.push_back(std::move(rep));
+    }
+    if (*ep_status) {
+      out.endpoint_status(reports);
+    } else {
+      out.endpoint_health(reports);
+    }
+    return rc;
+  } else if (*compaction) {
+    auto res = client.compact(a.rev);
+    if (!res.ok()) return fail(res.error());
+    out.line("compacted revision " + std::to_string(a.rev));
+  } else if (*snap_save) {
+    CallOptions co;
+    co.timeout = std::chrono::milliseconds(kSnapshotTimeoutMs);
+    auto res = client.snapshot_save(a.file, co);
+    if (!res.ok()) return fail(res.error());
+    out.line("Snapshot saved at " + a.file + " (" + std::to_string(res.value()) + " bytes)");
+  }
+  return kExitOk;
+}

@@ -1,0 +1,56 @@
+// corralctl's output in its three formats: simple (etcdctl's default: key
+// and value on their own lines), json (one object per command, byte strings
+// as JSON strings with control bytes escaped), table (aligned columns).
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "client/types.h"
+
+namespace corral::client {
+
+enum class Format { kSimple, kJson, kTable };
+
+std::string hex_id(uint64_t id);
+std::string json_string(const std::string& bytes);
+
+struct EndpointReport {
+  std::string endpoint;
+  bool healthy = false;
+  double took_ms = 0;
+  StatusResult status;
+  std::string error;
+};
+
+class Printer {
+ public:
+  Printer(Format format, std::ostream& out) : format_(format), out_(out) {}
+
+  void put(const PutResult& r);
+  void range(const RangeResult& r, bool count_only);
+  void del(const DeleteResult& r);
+  void list(const ListResult& r);
+  void event(const WatchEvent& e);
+  void lease_grant(const LeaseGrantResult& r);
+  void lease_keepalive(const LeaseKeepAliveResult& r);
+  void lease_list(const LeaseListResult& r);
+  void lease_ttl(const LeaseTtlResult& r, bool with_keys);
+  void members(const MemberListResult& r);
+  void endpoint_status(const std::vector<EndpointReport>& reports);
+  void endpoint_health(const std::vector<EndpointReport>& reports);
+  // A plain message; in json an object {"message": ...}.
+  void line(const std::string& text);
+
+ private:
+  void table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows);
+  std::string header_json(const Header& h) const;
+  std::string kv_json(const KeyValue& kv) const;
+
+  Format format_;
+  std::ostream& out_;
+};
+
+}  // namespace corral::client

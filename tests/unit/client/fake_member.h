@@ -1,0 +1,113 @@
+// A scripted stand-in for a corrald member in client tests: a ROUTER on
+// 127.0.0.1 (ephemeral port) in its own thread, answering each decoded
+// Request with whatever the test's handler builds. Not a server: no state.
+#pragma once
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "schema/api.capnp.h"
+
+namespace corral::client::testing {
+
+namespace api = corral::schema::api;
+
+inline std::string flat_bytes(capnp::MessageBuilder& m) {
+  auto words = capnp::messageToFlatArray(m);
+  auto b = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(b.begin()), b.size());
+}
+
+class FakeMember {
+ public:
+  // handler(request, reply): fill `reply` messages (each a ServerMessage) to send back.
+  using Handler = std::function<void(api::Request::Reader, std::vector<std::string>& replies)>;
+
+  explicit FakeMember(Handler handler) : handler_(std::move(handler)), router_(ctx_, zmq::socket_type::router) {
+    router_.set(zmq::sockopt::linger, 0);
+    router_.bind("tcp://127.0.0.1:0");
+    endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~FakeMember() { stop(); }
+
+  // Closes the socket: the client sees its connection drop.
+  void stop() {
+    if (stopped_.exchange(true)) return;
+    thread_.join();
+    router_.close();
+  }
+  const std::string& endpoint() const { return endpoint_; }
+  int requests() const { return requests_.load(); }
+  // Sends an unsolicited message (watch events) to the last peer seen.
+  void push(std::string bytes) {
+    std::lock_guard lock(mu_);
+    pushes_.push_back(std::move(bytes));
+  }
+
+ private:
+  void run() {
+    while (!stopped_.load()) {
+      {
+        std::lock_guard lock(mu_);
+        if (!peer_.empty()) {
+          for (auto& b : pushes_) send(peer_, b);
+          pushes_.clear();
+        }
+      }
+      zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(10));
+      if (!(item.revents & ZMQ_POLLIN)) continue;
+      zmq::message_t id, body;
+      if (!router_.recv(id, zmq::recv_flags::dontwait)) continue;
+      if (!router_.recv(body, zmq::recv_flags::dontwait)) continue;
+      {
+        std::lock_guard lock(mu_);
+        peer_ = id.to_string();
+      }
+      kj::Array<capnp::word> words = kj::heapArray<capnp::word>(body.size() / 8);
+      memcpy(words.begin(), body.data(), words.size() * 8);
+      capnp::FlatArrayMessageReader reader(words.asPtr());
+      std::vector<std::string> replies;
+      ++requests_;
+      handler_(reader.getRoot<api::Request>(), replies);
+      for (auto& r : replies) send(id.to_string(), r);
+    }
+  }
+  void send(const std::string& peer, const std::string& bytes) {
+    router_.send(zmq::buffer(peer), zmq::send_flags::sndmore);
+    router_.send(zmq::buffer(bytes), zmq::send_flags::none);
+  }
+
+  Handler handler_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t router_;
+  std::string endpoint_;
+  std::thread thread_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> requests_{0};
+  std::mutex mu_;
+  std::string peer_;
+  std::vector<std::string> pushes_;
+};
+
+// Waits for `cond` up to `deadline_ms`, checking every millisecond.
+inline bool wait_for(const std::function<bool()>& cond, int deadline_ms = 5000) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(deadline_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return cond();
+}
+
+}  // namespace corral::client::testing
