@@ -250,14 +250,14 @@ Result<WatchId> WatchHub::create(StreamId stream_id, const WatchRequest& request
 
   kv::Revision start = request.start_revision == 0 ? current_ + 1 : request.start_revision;
   kv::Revision compact = history_.compact_revision();
-  if (start <= current_ && start < compact) {
+  if (start <= current_ && start <= compact) {
     Delivery cancelled;
     cancelled.kind = Delivery::Kind::kCancelled;
     cancelled.watch_ids = one_id(id);
     cancelled.reason = CancelReason::kCompacted;
     cancelled.revision = compact;
     cancelled.message = "start revision " + std::to_string(start) +
-                        " is compacted; oldest available is " + std::to_string(compact);
+                        " is compacted (compact revision " + std::to_string(compact) + ")";
     push(stream, std::move(cancelled), kEventOverheadBytes);
     return id;
   }
@@ -380,6 +380,7 @@ void WatchHub::push(Stream& stream, Delivery delivery, size_t bytes) {
 }
 
 void WatchHub::on_commit(const kv::RevisionEvents& revision) {
+  if (revision.events.empty()) return;  // a write that changed nothing made no revision
   CORRAL_CHECK(revision.revision > current_);
   activate_future(revision.revision);
   current_ = revision.revision;
@@ -500,8 +501,8 @@ void WatchHub::process_bucket(const BucketKey& key, size_t& budget) {
       kv::Revision compact = history_.compact_revision();
       cancel_ids(stream, victims, CancelReason::kCompacted, compact,
                  "revision " + std::to_string(key.next_rev) +
-                     " was compacted while catching up; oldest available is " +
-                     std::to_string(compact));
+                     " was compacted while catching up (compact revision " +
+                     std::to_string(compact) + ")");
     } else {
       cancel_ids(stream, victims, CancelReason::kHistoryError, 0, fetched.error().message);
     }

@@ -38,6 +38,7 @@
 
 #include "coordinator/base/error.h"
 #include "coordinator/kv/key_value.h"
+#include "coordinator/kv/limits.h"
 #include "coordinator/watch/event_history.h"
 
 namespace corral::watch {
@@ -52,7 +53,7 @@ inline constexpr size_t kDefaultMaxWatchersPerStream = 10'000;
 inline constexpr size_t kDefaultMaxQueuedDeliveriesPerStream = 10'000;
 inline constexpr size_t kDefaultMaxQueuedBytesPerStream = 16u << 20;
 inline constexpr int64_t kDefaultProgressIntervalMs = 10 * 60 * 1000;  // etcd's default
-inline constexpr size_t kMaxWatchKeyBytes = 64 * 1024;
+inline constexpr size_t kMaxWatchKeyBytes = kv::kMaxKeyBytes;
 // Estimated encoding overhead of one event besides its keys and values, for
 // the byte bound of the output queues.
 inline constexpr size_t kEventOverheadBytes = 64;
@@ -129,8 +130,8 @@ class WatchHub {
   // Drops the stream, its watchers and its queued output. kNotFound if unknown.
   Status close_stream(StreamId stream);
 
-  // Creates a watch and queues kCreated for it. A start revision below the
-  // compact revision still creates the watch, then cancels it (kCompacted with
+  // Creates a watch and queues kCreated for it. A start revision at or below
+  // the compact revision still creates the watch, then cancels it (kCompacted with
   // the compact revision), as etcd does. Errors change nothing: kNotFound
   // (stream), kBadRequest (range, revision), kTooLarge (key, watcher bound).
   Result<WatchId> create(StreamId stream, const WatchRequest& request);
@@ -138,7 +139,8 @@ class WatchHub {
   Status cancel(StreamId stream, WatchId id);
 
   // Called by the apply path once per committed revision, in revision order,
-  // after the history holds it. Revisions must increase.
+  // after the history holds it. Revisions must increase; a RevisionEvents
+  // without events (a txn that changed nothing) is ignored.
   void on_commit(const kv::RevisionEvents& revision);
   // Called after the key space was replaced (snapshot install): the current
   // revision becomes the history's and every synced watcher catches up again
