@@ -1,0 +1,27 @@
+// Bounds of the client protocol. Past a bound the client gets a typed error
+// (tooLarge, unavailable), never a dropped connection.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace corral::api {
+
+// One request message, as received. etcd's 1.5 MiB value limit plus room for
+// the key and the envelope.
+inline constexpr size_t kDefaultMaxRequestBytes = 2 * 1024 * 1024;
+// Operations in one txn, summed over every nested level (kv checks the rest).
+inline constexpr size_t kMaxTxnOpsPerRequest = 1024;
+// Nested txn levels, the outer one included.
+inline constexpr size_t kMaxTxnDepth = 4;
+// Write requests proposed and not yet applied, per member. Past it: unavailable.
+inline constexpr size_t kDefaultMaxPendingProposals = 100'000;
+// Watches one client connection may hold.
+inline constexpr size_t kDefaultMaxWatchersPerConnection = 10'000;
+// Bytes of one SnapshotResponse chunk.
+inline constexpr size_t kSnapshotChunkBytes = 1 << 20;
+// Members listed in one request (peer and client URLs).
+inline constexpr size_t kMaxUrlsPerMember = 16;
+inline constexpr size_t kMaxMemberNameBytes = 256;
+
+}  // namespace corral::api

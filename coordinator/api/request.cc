@@ -1,0 +1,232 @@
+#include "coordinator/api/request.h"
+
+#include <cstring>
+
+#include <kj/exception.h>
+
+namespace corral::api {
+
+namespace {
+
+// Cap'n Proto's traversal limit in words, derived from the byte bound so that
+// a small message cannot claim a huge tree (amplification by far pointers).
+constexpr uint64_t kTraversalWordsPerByte = 2;
+constexpr int kNestingLimit = 64;
+
+std::string_view as_view(capnp::Data::Reader d) {
+  return std::string_view(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+std::string as_string(capnp::Data::Reader d) { return std::string(as_view(d)); }
+
+// Counts ops over every level; returns false past the bounds.
+bool txn_within_bounds(wire::TxnRequest::Reader r, size_t depth, size_t& ops) {
+  if (depth > kMaxTxnDepth) return false;
+  ops += r.getCompare().size() + r.getSuccess().size() + r.getFailure().size();
+  if (ops > kMaxTxnOpsPerRequest) return false;
+  for (auto list : {r.getSuccess(), r.getFailure()}) {
+    for (auto op : list) {
+      if (op.isTxn() && !txn_within_bounds(op.getTxn(), depth + 1, ops)) return false;
+    }
+  }
+  return true;
+}
+
+RequestClass classify(wire::Request::Reader r) {
+  using W = wire::Request;
+  switch (r.which()) {
+    case W::RANGE:
+    case W::LIST:
+    case W::LEASE_TIME_TO_LIVE:
+    case W::LEASE_LEASES:
+      return RequestClass::kRead;
+    case W::TXN:  // every txn goes through raft: its compares need one serial point
+    case W::PUT:
+    case W::DELETE_RANGE:
+    case W::COMPACTION:
+    case W::LEASE_GRANT:
+    case W::LEASE_REVOKE:
+      return RequestClass::kWrite;
+    case W::LEASE_KEEP_ALIVE:
+      return RequestClass::kLeaderLocal;
+    case W::WATCH_CREATE:
+    case W::WATCH_CANCEL:
+    case W::WATCH_PROGRESS:
+      return RequestClass::kWatch;
+    case W::MEMBER_LIST:
+    case W::MEMBER_ADD:
+    case W::MEMBER_REMOVE:
+    case W::MEMBER_PROMOTE:
+    case W::MOVE_LEADER:
+      return RequestClass::kCluster;
+    case W::STATUS:
+    case W::SNAPSHOT:
+      return RequestClass::kLocal;
+  }
+  return RequestClass::kLocal;
+}
+
+}  // namespace
+
+bool ParsedRequest::linearizable_read() const {
+  switch (root_.which()) {
+    case wire::Request::RANGE: return !root_.getRange().getSerializable();
+    case wire::Request::LIST: return !root_.getList().getSerializable();
+    default: return false;
+  }
+}
+
+ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
+  ParseOutcome out;
+  if (bytes.size() > max_request_bytes) {
+    out.error = wire_error(wire::ErrorCode::TOO_LARGE,
+                           "request of " + std::to_string(bytes.size()) + " bytes is past the " +
+                               std::to_string(max_request_bytes) + "-byte bound");
+    return out;
+  }
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    out.error = wire_error(wire::ErrorCode::MALFORMED,
+                           "request is not a flat Cap'n Proto message (length " +
+                               std::to_string(bytes.size()) + ")");
+    return out;
+  }
+  std::unique_ptr<ParsedRequest> req(new ParsedRequest());
+  // Copy into word-aligned memory: ZeroMQ frames carry no alignment promise.
+  req->words_ = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(req->words_.begin(), bytes.data(), bytes.size());
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = bytes.size() * kTraversalWordsPerByte + 64;
+  options.nestingLimit = kNestingLimit;
+  try {
+    req->reader_ = std::make_unique<capnp::FlatArrayMessageReader>(req->words_.asPtr(), options);
+    req->root_ = req->reader_->getRoot<wire::Request>();
+    out.id = req->root_.getId();
+    // Walk every pointer once: a broken one throws here, not later.
+    (void)req->root_.totalSize();
+  } catch (const kj::Exception& e) {
+    out.error = wire_error(wire::ErrorCode::MALFORMED,
+                           std::string("request could not be decoded: ") + e.getDescription().cStr());
+    return out;
+  }
+  auto which = static_cast<uint16_t>(req->root_.which());
+  if (which > static_cast<uint16_t>(wire::Request::SNAPSHOT)) {
+    out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
+                           "unknown request kind " + std::to_string(which));
+    return out;
+  }
+  if (req->root_.isTxn()) {
+    size_t ops = 0;
+    if (!txn_within_bounds(req->root_.getTxn(), 1, ops)) {
+      out.error = wire_error(wire::ErrorCode::TOO_LARGE,
+                             "txn past " + std::to_string(kMaxTxnOpsPerRequest) + " ops or " +
+                                 std::to_string(kMaxTxnDepth) + " levels");
+      return out;
+    }
+  }
+  req->class_ = classify(req->root_);
+  out.request = std::move(req);
+  return out;
+}
+
+kv::RangeRequest to_range(wire::RangeRequest::Reader r) {
+  kv::RangeRequest out;
+  out.key = as_string(r.getKey());
+  out.range_end = as_string(r.getRangeEnd());
+  out.options.revision = r.getRevision();
+  out.options.limit = r.getLimit();
+  out.options.count_only = r.getCountOnly();
+  out.options.keys_only = r.getKeysOnly();
+  return out;
+}
+
+kv::PutRequest to_put(wire::PutRequest::Reader r) {
+  kv::PutRequest out;
+  out.key = as_string(r.getKey());
+  out.value = as_string(r.getValue());
+  out.lease = r.getLease();
+  out.options.prev_kv = r.getPrevKv();
+  out.options.ignore_value = r.getIgnoreValue();
+  out.options.ignore_lease = r.getIgnoreLease();
+  return out;
+}
+
+kv::DeleteRequest to_delete(wire::DeleteRangeRequest::Reader r) {
+  kv::DeleteRequest out;
+  out.key = as_string(r.getKey());
+  out.range_end = as_string(r.getRangeEnd());
+  out.prev_kv = r.getPrevKv();
+  return out;
+}
+
+namespace {
+
+kv::Compare to_compare(wire::Compare::Reader c) {
+  kv::Compare out;
+  out.key = as_string(c.getKey());
+  out.range_end = as_string(c.getRangeEnd());
+  switch (c.getTarget()) {
+    case wire::Compare::Target::VERSION: out.target = kv::Compare::Target::kVersion; break;
+    case wire::Compare::Target::CREATE: out.target = kv::Compare::Target::kCreateRevision; break;
+    case wire::Compare::Target::MOD: out.target = kv::Compare::Target::kModRevision; break;
+    case wire::Compare::Target::VALUE: out.target = kv::Compare::Target::kValue; break;
+    case wire::Compare::Target::LEASE: out.target = kv::Compare::Target::kLease; break;
+  }
+  switch (c.getResult()) {
+    case wire::Compare::Result::EQUAL: out.op = kv::Compare::Op::kEqual; break;
+    case wire::Compare::Result::GREATER: out.op = kv::Compare::Op::kGreater; break;
+    case wire::Compare::Result::LESS: out.op = kv::Compare::Op::kLess; break;
+    case wire::Compare::Result::NOT_EQUAL: out.op = kv::Compare::Op::kNotEqual; break;
+  }
+  // The union member that is set wins; a target/union mismatch compares the
+  // union's number against the target, as etcd reads the oneof.
+  switch (c.which()) {
+    case wire::Compare::VERSION: out.number = c.getVersion(); break;
+    case wire::Compare::CREATE_REVISION: out.number = c.getCreateRevision(); break;
+    case wire::Compare::MOD_REVISION: out.number = c.getModRevision(); break;
+    case wire::Compare::VALUE: out.value = as_string(c.getValue()); break;
+    case wire::Compare::LEASE: out.number = c.getLease(); break;
+  }
+  return out;
+}
+
+std::vector<kv::RequestOp> to_ops(capnp::List<wire::RequestOp>::Reader ops) {
+  std::vector<kv::RequestOp> out;
+  out.reserve(ops.size());
+  for (auto op : ops) {
+    switch (op.which()) {
+      case wire::RequestOp::RANGE: out.emplace_back(to_range(op.getRange())); break;
+      case wire::RequestOp::PUT: out.emplace_back(to_put(op.getPut())); break;
+      case wire::RequestOp::DELETE_RANGE: out.emplace_back(to_delete(op.getDeleteRange())); break;
+      case wire::RequestOp::TXN:
+        out.emplace_back(std::make_shared<const kv::TxnRequest>(to_txn(op.getTxn())));
+        break;
+      default:
+        // An op kind from a newer client: an empty txn would hide it, so
+        // make it a range that kv rejects (empty key) with a clear error.
+        out.emplace_back(kv::RangeRequest{});
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+kv::TxnRequest to_txn(wire::TxnRequest::Reader r) {
+  kv::TxnRequest out;
+  for (auto c : r.getCompare()) out.compare.push_back(to_compare(c));
+  out.success = to_ops(r.getSuccess());
+  out.failure = to_ops(r.getFailure());
+  return out;
+}
+
+bool txn_writes(wire::TxnRequest::Reader r) {
+  for (auto list : {r.getSuccess(), r.getFailure()}) {
+    for (auto op : list) {
+      if (op.isPut() || op.isDeleteRange()) return true;
+      if (op.isTxn() && txn_writes(op.getTxn())) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace corral::api

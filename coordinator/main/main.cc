@@ -1,0 +1,94 @@
+// corrald: one member of a corral cluster.
+//
+// Flags follow etcd's names; every flag may also be given in a config file
+// (--config FILE, TOML or INI, same keys without the dashes). With no flags a
+// single member runs with data in ./corral.data, clients on
+// tcp://127.0.0.1:2379 and peers on tcp://127.0.0.1:2380.
+//
+// Once serving it prints one line on stderr:
+//   corrald: ready name=<name> id=<hex> client=tcp://IP:PORT peer=tcp://IP:PORT
+// Exit codes: 0 stopped by SIGTERM/SIGINT; 1 could not start (storage, bind);
+// 2 bad flags or config; 3 stopped by itself (removed from the cluster).
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "coordinator/server/node.h"
+
+namespace {
+
+constexpr int kExitStopped = 0;
+constexpr int kExitStartFailed = 1;
+constexpr int kExitBadFlags = 2;
+constexpr int kExitFinished = 3;
+// How often the main thread looks whether the node ended by itself.
+constexpr long kSignalWaitNs = 200'000'000;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  corral::server::NodeOptions o;
+  std::string cluster_state = "new";
+  CLI::App app{"corrald: a member of a corral coordinator cluster"};
+  app.set_config("--config", "", "read flags from this file (TOML/INI, flag names as keys)");
+  app.add_option("--name", o.name, "member name (its id is derived from it)")->capture_default_str();
+  app.add_option("--data-dir", o.data_dir, "data directory")->capture_default_str();
+  app.add_option("--listen-peer", o.listen_peer, "peer endpoint tcp://IP:PORT")->capture_default_str();
+  app.add_option("--listen-client", o.listen_client, "client endpoint tcp://IP:PORT")->capture_default_str();
+  app.add_option("--advertise-client", o.advertise_client, "client URL told to others (default: listen-client)");
+  app.add_option("--advertise-peer", o.advertise_peer, "peer URL (default: listen-peer)");
+  app.add_option("--initial-cluster", o.initial_cluster, "name=tcp://IP:PORT,... (default: this member alone)");
+  app.add_option("--initial-cluster-state", cluster_state, "new or existing")
+      ->check(CLI::IsMember({"new", "existing"}))
+      ->capture_default_str();
+  app.add_option("--tick-ms", o.tick_ms, "raft tick length in ms")->check(CLI::Range(1, 60'000))->capture_default_str();
+  app.add_option("--election-ticks", o.election_ticks, "election timeout in ticks")->check(CLI::Range(2, 100'000))->capture_default_str();
+  app.add_option("--heartbeat-ticks", o.heartbeat_ticks, "heartbeat interval in ticks")->check(CLI::Range(1, 100'000))->capture_default_str();
+  app.add_option("--snapshot-count", o.snapshot_count, "applied entries between snapshots")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))->capture_default_str();
+  app.add_option("--snapshot-catchup-entries", o.snapshot_catchup_entries, "entries kept in the log after a snapshot")->capture_default_str();
+  app.add_option("--auto-compaction-retention", o.auto_compaction_retention_revisions, "revisions kept by automatic compaction (0: off)")->check(CLI::Range(int64_t{0}, int64_t{1} << 60))->capture_default_str();
+  app.add_option("--max-request-bytes", o.max_request_bytes, "largest client request in bytes")->check(CLI::Range(size_t{1024}, size_t{64} << 20))->capture_default_str();
+  app.add_option("--max-pending-proposals", o.max_pending_proposals, "writes in flight before 'unavailable'")->check(CLI::Range(size_t{1}, size_t{10'000'000}))->capture_default_str();
+  app.add_option("--request-timeout-ms", o.request_timeout_ms, "a write not applied by then gets 'timeout'")->check(CLI::Range(100, 600'000))->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitBadFlags;
+  }
+  o.initial_cluster_new = cluster_state == "new";
+
+  // Signals go to this thread only: block them before any thread exists.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto node = corral::server::Node::create(o);
+  if (!node.ok()) {
+    std::fprintf(stderr, "corrald: cannot start: %s: %s\n", corral::error_code_name(node.error().code),
+                 node.error().message.c_str());
+    return node.error().code == corral::ErrorCode::kBadRequest ? kExitBadFlags : kExitStartFailed;
+  }
+  auto& n = *node.value();
+  n.start();
+  std::fprintf(stderr, "corrald: ready name=%s id=%016llx client=%s peer=%s\n", o.name.c_str(),
+               static_cast<unsigned long long>(n.id()), n.client_endpoint().c_str(), n.peer_endpoint().c_str());
+  std::fflush(stderr);
+  timespec wait{0, kSignalWaitNs};
+  while (!n.finished()) {
+    int sig = sigtimedwait(&signals, nullptr, &wait);
+    if (sig == SIGTERM || sig == SIGINT) {
+      std::fprintf(stderr, "corrald: signal %d: stopping\n", sig);
+      n.stop();
+      return kExitStopped;
+    }
+  }
+  n.stop();
+  return kExitFinished;
+}

@@ -1,0 +1,77 @@
+// The data of a normal raft entry: one or more client requests proposed
+// together (one proposal batch per node-loop turn), with who proposed them so
+// that the proposer can answer its clients after apply.
+//
+// Format (integers little-endian):
+//   u8  magic 'K' | u8 version 1
+//   u64 proposer member id (0: proposed by the server itself, nobody waits)
+//   u32 count (1..kMaxRequestsPerEntry)
+//   count x { u64 proposal id | u32 length | length bytes: a flat
+//             schema/api.capnp Request }
+// An empty entry is a leader's no-op and is not a Command.
+//
+// A second entry kind publishes a member's attributes (its client URLs), so
+// that followers can point clients at the leader:
+//   u8 'A' | u8 version 1 | rest: a flat schema/api.capnp Member
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coordinator/base/error.h"
+
+namespace corral::server {
+
+inline constexpr size_t kMaxRequestsPerEntry = 65536;
+// A batch is cut once it holds this many bytes of requests.
+inline constexpr size_t kMaxEntryBytes = 1 << 20;
+
+struct CommandItem {
+  uint64_t proposal_id = 0;
+  std::string_view request;  // points into the entry's data
+};
+
+struct Command {
+  uint64_t proposer = 0;
+  std::vector<CommandItem> items;
+};
+
+class CommandWriter {
+ public:
+  explicit CommandWriter(uint64_t proposer);
+  void add(uint64_t proposal_id, std::string_view request);
+  size_t count() const { return count_; }
+  size_t size_bytes() const { return data_.size(); }
+  // The entry data; the writer is empty (for `proposer`) afterwards.
+  std::string take();
+
+ private:
+  void reset();
+  uint64_t proposer_;
+  std::string data_;
+  uint32_t count_ = 0;
+};
+
+// kBadRequest on a wrong magic/version, a truncated item or a count out of range.
+Result<Command> decode_command(std::string_view data);
+
+inline constexpr char kAttributesMagic = 'A';
+std::string encode_attributes(std::string_view member_record);
+bool is_attributes(std::string_view data);
+std::string_view attributes_record(std::string_view data);
+
+// Context of a membership conf change: who proposed it, and the member record
+// (a flat schema/api.capnp Member; empty for a removal).
+//   u8 'M' | u64 proposer | u64 proposal id | rest: member record
+struct ConfChangeContext {
+  uint64_t proposer = 0;
+  uint64_t proposal_id = 0;
+  std::string member;
+};
+std::string encode_conf_context(const ConfChangeContext& ctx);
+Result<ConfChangeContext> decode_conf_context(std::string_view data);
+
+}  // namespace corral::server

@@ -1,0 +1,124 @@
+#include "coordinator/server/members.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include "coordinator/net/endpoint.h"
+#include "schema/api.capnp.h"
+
+namespace corral::server {
+
+namespace wire = corral::schema::api;
+
+uint64_t fnv1a64(std::string_view bytes) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+uint64_t member_id_for_name(std::string_view name) {
+  uint64_t id = fnv1a64(name);
+  return id == 0 ? 1 : id;
+}
+
+Result<std::vector<MemberInfo>> parse_initial_cluster(std::string_view text) {
+  std::vector<MemberInfo> out;
+  std::set<std::string> names;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string_view item = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      return make_error(ErrorCode::kBadRequest,
+                        "initial-cluster entry '" + std::string(item) + "' is not name=url");
+    }
+    MemberInfo m;
+    m.name = std::string(item.substr(0, eq));
+    auto ep = net::parse_endpoint(item.substr(eq + 1), net::EndpointUse::kConnect);
+    if (!ep.ok()) {
+      return make_error(ErrorCode::kBadRequest,
+                        "initial-cluster member '" + m.name + "': " + ep.error().message);
+    }
+    if (!names.insert(m.name).second) {
+      return make_error(ErrorCode::kBadRequest, "initial-cluster names '" + m.name + "' twice");
+    }
+    m.id = member_id_for_name(m.name);
+    m.peer_urls.push_back(ep->to_zmq());
+    out.push_back(std::move(m));
+    if (out.size() > kMaxInitialClusterMembers) {
+      return make_error(ErrorCode::kTooLarge, "initial-cluster has too many members");
+    }
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  std::set<uint64_t> ids;
+  for (const auto& m : out) {
+    if (!ids.insert(m.id).second) {
+      return make_error(ErrorCode::kBadRequest, "two member names hash to one id; rename one");
+    }
+  }
+  return out;
+}
+
+uint64_t cluster_id_for(const std::vector<MemberInfo>& members) {
+  std::vector<std::string> items;
+  for (const auto& m : members) items.push_back(m.name + "=" + (m.peer_urls.empty() ? "" : m.peer_urls[0]));
+  std::sort(items.begin(), items.end());
+  std::string all;
+  for (const auto& s : items) all += s + ",";
+  return fnv1a64(all);
+}
+
+std::string member_key(uint64_t id) {
+  std::string key(kMemberKeyPrefix);
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((id >> (8 * i)) & 0xff));
+  return key;
+}
+
+std::string encode_member(const MemberInfo& member) {
+  capnp::MallocMessageBuilder message;
+  auto m = message.initRoot<wire::Member>();
+  m.setId(member.id);
+  m.setName(member.name);
+  auto peers = m.initPeerUrls(member.peer_urls.size());
+  for (size_t i = 0; i < member.peer_urls.size(); ++i) peers.set(i, member.peer_urls[i]);
+  auto clients = m.initClientUrls(member.client_urls.size());
+  for (size_t i = 0; i < member.client_urls.size(); ++i) clients.set(i, member.client_urls[i]);
+  m.setIsLearner(member.is_learner);
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+Result<MemberInfo> decode_member(std::string_view bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    return make_error(ErrorCode::kBadRequest, "member record has a bad length");
+  }
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    auto m = reader.getRoot<wire::Member>();
+    MemberInfo out;
+    out.id = m.getId();
+    out.name = m.getName();
+    for (auto u : m.getPeerUrls()) out.peer_urls.emplace_back(u);
+    for (auto u : m.getClientUrls()) out.client_urls.emplace_back(u);
+    out.is_learner = m.getIsLearner();
+    return out;
+  } catch (const kj::Exception& e) {
+    return make_error(ErrorCode::kBadRequest,
+                      std::string("member record: ") + e.getDescription().cStr());
+  }
+}
+
+}  // namespace corral::server

@@ -1,0 +1,1127 @@
+#include "coordinator/server/node.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "coordinator/api/errors.h"
+#include "coordinator/api/request.h"
+#include "coordinator/api/response.h"
+#include "coordinator/base/check.h"
+#include "coordinator/kv/compaction_policy.h"
+#include "coordinator/net/chunker.h"
+#include "coordinator/net/client_listener.h"
+#include "coordinator/net/endpoint.h"
+#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/poller.h"
+#include "coordinator/raft/raw_node.h"
+#include "coordinator/server/command.h"
+#include "coordinator/server/log.h"
+#include "coordinator/server/members.h"
+#include "coordinator/server/state_machine.h"
+#include "coordinator/storage/engine.h"
+#include "coordinator/storage/raft_log_store.h"
+#include "coordinator/storage/raft_records.h"
+#include "coordinator/watch/watch_hub.h"
+
+namespace corral::server {
+
+namespace wire = corral::schema::api;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kMaxPeerMessagesPerTurn = 4096;
+constexpr size_t kMaxClientRequestsPerTurn = 4096;
+constexpr int kMaxReadiesPerTurn = 8;
+constexpr size_t kMaxCatchupEventsPerTurn = 4096;
+constexpr size_t kMaxDeliveriesPerStreamPerTurn = 1024;
+constexpr size_t kPeerChunkBytes = 512 * 1024;
+// Ticks the loop may fall behind before it skips ticks instead of catching up.
+constexpr int kMaxTickBacklogTicks = 5;
+constexpr char kPeerFrameMessage = 'M';
+constexpr char kPeerFrameChunk = 'C';
+constexpr const char* kVersion = "corral 0.1.0";
+constexpr std::string_view kClusterIdKey = "server/cluster_id";
+
+std::string u64_bytes(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+uint64_t bytes_u64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(s[i])) << (8 * i);
+  return v;
+}
+
+int64_t dir_size_bytes(const std::string& dir) {
+  std::error_code ec;
+  int64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += static_cast<int64_t>(it->file_size(ec));
+  }
+  return total;
+}
+
+}  // namespace
+
+// Everything the node-loop thread owns.
+class NodeLoop {
+ public:
+  NodeLoop(const NodeOptions& options) : options_(options), context_(1) {}
+  Status init();
+  void run(const std::atomic<bool>& stop);
+  void wake() { poller_->wake(); }
+
+  uint64_t id() const { return self_id_; }
+  std::string client_endpoint() const { return listener_->bound_endpoint().to_zmq(); }
+  std::string peer_endpoint() const { return transport_->bound_endpoint().to_zmq(); }
+
+ private:
+  // A client waiting for its proposal to apply.
+  struct PendingProposal {
+    net::ConnectionId connection;
+    uint64_t request_id = 0;
+    wire::Request::Which kind = wire::Request::PUT;
+    Clock::time_point deadline;
+  };
+  // A linearizable read waiting for its read index and then for apply.
+  struct PendingRead {
+    net::ConnectionId connection;
+    std::unique_ptr<api::ParsedRequest> request;
+    Clock::time_point deadline;
+  };
+  struct ReadBatch {
+    std::vector<PendingRead> reads;
+    raft::Index index = 0;  // set once the read state arrived
+  };
+
+  Status bootstrap(const std::vector<MemberInfo>& initial);
+  void turn();
+  void tick_clock();
+  void receive_peers();
+  void receive_clients();
+  void handle_client(net::ClientRequest& req);
+  void handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
+                    std::string_view payload);
+  void handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  void handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  void handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  void serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  void flush_proposals();
+  void flush_reads();
+  void handle_ready();
+  void persist(raft::Ready& rd);
+  void apply(raft::Ready& rd);
+  void maybe_snapshot();
+  void serve_ready_reads();
+  void expire_pending();
+  void leader_duties();
+  void deliver_watches();
+  void send_raft(const raft::Message& m);
+  void sync_peers();
+  void on_soft_state(const raft::SoftState& ss);
+
+  void reply(const net::ConnectionId& conn, const std::string& bytes);
+  void reply_error(const net::ConnectionId& conn, uint64_t request_id, const api::WireError& e);
+  api::Header header() const;
+  std::string leader_hint() const;
+  bool is_leader() const { return soft_.role == raft::Role::kLeader; }
+  void fill_members(capnp::List<wire::Member>::Builder out) const;
+  void answer_conf(uint64_t proposal_id, const std::optional<api::WireError>& err);
+  watch::StreamId stream_for(const net::ConnectionId& conn);
+  void close_stream(watch::StreamId stream);
+
+ public:
+  bool removed_ = false;  // this member was removed: the loop ends
+
+ private:
+  NodeOptions options_;
+  zmq::context_t context_;
+  uint64_t self_id_ = 0;
+  uint64_t cluster_id_ = 0;
+  std::vector<MemberInfo> initial_members_;
+  std::string advertise_client_;
+
+  std::unique_ptr<storage::Engine> engine_;
+  std::unique_ptr<storage::RaftLogStore> store_;
+  std::unique_ptr<StateMachine> state_;
+  std::unique_ptr<raft::RawNode> raw_;
+  std::unique_ptr<watch::WatchHub> hub_;
+  std::unique_ptr<net::PeerTransport> transport_;
+  std::unique_ptr<net::ClientListener> listener_;
+  std::unique_ptr<net::Poller> poller_;
+  net::ChunkAssembler assembler_;
+  uint64_t next_chunk_stream_ = 1;
+
+  raft::SoftState soft_;
+  raft::Term term_ = 0;
+  raft::ConfState conf_state_;
+  raft::Index snapshot_index_ = 0;
+
+  Clock::time_point next_tick_;
+  std::vector<net::PeerMessage> peer_in_;
+  std::vector<net::ClientRequest> client_in_;
+
+  uint64_t next_proposal_id_ = 1;
+  std::map<uint64_t, PendingProposal> pending_;
+  std::unique_ptr<CommandWriter> batch_;
+  std::vector<uint64_t> batch_ids_;
+
+  uint64_t next_read_ctx_ = 1;
+  std::vector<PendingRead> reads_waiting_;
+  std::map<uint64_t, ReadBatch> read_batches_;  // by ctx
+
+  std::map<net::ConnectionId, watch::StreamId> stream_by_conn_;
+  std::map<watch::StreamId, net::ConnectionId> conn_by_stream_;
+  std::set<watch::StreamId> draining_;  // streams with output still queued
+  bool published_attributes_ = false;
+};
+
+Status NodeLoop::init() {
+  const auto& o = options_;
+  if (o.name.empty()) return make_error(ErrorCode::kBadRequest, "--name is empty");
+  if (o.tick_ms <= 0 || o.election_ticks <= 0 || o.heartbeat_ticks <= 0 ||
+      o.heartbeat_ticks >= o.election_ticks) {
+    return make_error(ErrorCode::kBadRequest,
+                      "need tick-ms > 0 and 0 < heartbeat-ticks < election-ticks");
+  }
+  if (o.snapshot_count == 0) return make_error(ErrorCode::kBadRequest, "--snapshot-count must be > 0");
+  self_id_ = member_id_for_name(o.name);
+
+  // Sockets first: the advertised peer URL defaults to the bound one.
+  net::ClientListenerOptions lo;
+  lo.bind_endpoint = o.listen_client;
+  lo.max_request_bytes = static_cast<int64_t>(o.max_request_bytes) + 4096;
+  auto listener = net::ClientListener::create(context_, lo);
+  if (!listener.ok()) return make_error(ErrorCode::kUnavailable, "client listener " + o.listen_client + ": " + listener.error().message);
+  listener_ = std::move(listener).value();
+  net::PeerTransportOptions po;
+  po.self_id = self_id_;
+  po.bind_endpoint = o.listen_peer;
+  auto transport = net::PeerTransport::create(context_, po);
+  if (!transport.ok()) return make_error(ErrorCode::kUnavailable, "peer listener " + o.listen_peer + ": " + transport.error().message);
+  transport_ = std::move(transport).value();
+  advertise_client_ = o.advertise_client.empty() ? client_endpoint() : o.advertise_client;
+  std::string advertise_peer = o.advertise_peer.empty() ? peer_endpoint() : o.advertise_peer;
+
+  std::string cluster_text = o.initial_cluster.empty() ? o.name + "=" + advertise_peer : o.initial_cluster;
+  auto members = parse_initial_cluster(cluster_text);
+  if (!members.ok()) return members.error();
+  initial_members_ = std::move(members).value();
+  bool self_listed = false;
+  // Client URLs are not in the bootstrap table (each member knows only its
+  // own, and the table must be the same everywhere): a leader publishes its
+  // own through raft (leader_duties).
+  for (const auto& m : initial_members_) self_listed = self_listed || m.id == self_id_;
+  if (!self_listed) {
+    return make_error(ErrorCode::kBadRequest, "--name " + o.name + " is not in --initial-cluster");
+  }
+  cluster_id_ = cluster_id_for(initial_members_);
+
+  storage::EngineOptions eo;
+  eo.path = o.data_dir;
+  eo.in_memory = o.in_memory;
+  auto engine = storage::Engine::open(eo);
+  if (!engine.ok()) return engine.error();
+  engine_ = std::move(engine).value();
+  auto store = storage::RaftLogStore::open(engine_.get());
+  if (!store.ok()) return store.error();
+  store_ = std::move(store).value();
+  auto stored_cluster = engine_->get(storage::Space::kKvMeta, kClusterIdKey);
+  if (stored_cluster.ok() && stored_cluster->has_value()) cluster_id_ = bytes_u64(**stored_cluster);
+  StateMachineOptions so;
+  so.self_id = self_id_;
+  so.cluster_id = cluster_id_;
+  auto state = StateMachine::open(*engine_, so);
+  if (!state.ok()) return state.error();
+  state_ = std::move(state).value();
+
+  auto init = store_->initial_state();
+  bool fresh = store_->last_index() == 0 && init.hard_state.empty() && init.conf_state.voters.empty() &&
+               init.conf_state.learners.empty();
+  if (fresh && o.initial_cluster_new) {
+    auto s = bootstrap(initial_members_);
+    if (!s.ok()) return s;
+    init = store_->initial_state();
+  }
+  conf_state_ = init.conf_state;
+  auto snap = store_->snapshot();
+  if (snap.ok()) snapshot_index_ = snap.value().metadata.index;
+  store_->set_snapshot_source([this](const raft::SnapshotMetadata&) { return state_->image(); });
+
+  hub_ = std::make_unique<watch::WatchHub>(state_->history());
+  state_->set_watch_hub(hub_.get());
+
+  raft::Config rc;
+  rc.id = self_id_;
+  rc.election_ticks = o.election_ticks;
+  rc.heartbeat_ticks = o.heartbeat_ticks;
+  rc.storage = store_.get();
+  // The image of an installed snapshot may be newer than the commit index
+  // raft knows; apply skips what it already holds.
+  rc.applied = std::min<raft::Index>(state_->applied_index(),
+                                      std::max(init.hard_state.commit, snapshot_index_));
+  rc.rng_seed = std::random_device{}() ^ self_id_;
+  raw_ = std::make_unique<raft::RawNode>(rc);
+  term_ = init.hard_state.term;
+
+  auto poller = net::Poller::create();
+  if (!poller.ok()) return poller.error();
+  poller_ = std::move(poller).value();
+  poller_->add(transport_->inbound_socket());
+  poller_->add(listener_->socket());
+  batch_ = std::make_unique<CommandWriter>(self_id_);
+  sync_peers();
+  if (!o.initial_cluster_new) {
+    // Joining: we know the others only from --initial-cluster until a snapshot arrives.
+    for (const auto& m : initial_members_) {
+      if (m.id != self_id_ && !transport_->has_peer(m.id)) (void)transport_->add_peer(m.id, m.peer_urls[0]);
+    }
+  }
+  log_event("member %s (id %016llx) starting: applied %llu, term %llu, %zu members", o.name.c_str(),
+            static_cast<unsigned long long>(self_id_),
+            static_cast<unsigned long long>(state_->applied_index()),
+            static_cast<unsigned long long>(term_), state_->members().size());
+  return Status();
+}
+
+Status NodeLoop::bootstrap(const std::vector<MemberInfo>& initial) {
+  storage::WriteBatch batch;
+  raft::ConfState cs;
+  for (const auto& m : initial) cs.voters.push_back(m.id);
+  std::sort(cs.voters.begin(), cs.voters.end());
+  store_->stage_conf_state(batch, cs);
+  state_->stage_initial_members(initial, batch);
+  batch.put(storage::Space::kKvMeta, kClusterIdKey, u64_bytes(cluster_id_));
+  auto s = engine_->write(std::move(batch), true);
+  if (!s.ok()) {
+    store_->abandon_staged();
+    return s;
+  }
+  store_->on_written();
+  log_event("bootstrapped a new cluster of %zu members (cluster id %016llx)", initial.size(),
+            static_cast<unsigned long long>(cluster_id_));
+  return Status();
+}
+
+void NodeLoop::sync_peers() {
+  std::set<uint64_t> want;
+  for (const auto& [id, m] : state_->members()) {
+    if (id == self_id_ || m.peer_urls.empty()) continue;
+    want.insert(id);
+    if (!transport_->has_peer(id)) {
+      auto s = transport_->add_peer(id, m.peer_urls[0]);
+      if (!s.ok()) log_event("cannot add peer %s: %s", m.name.c_str(), s.error().message.c_str());
+    }
+  }
+  if (!options_.initial_cluster_new && state_->members().empty()) return;
+  for (auto id : transport_->peer_ids()) {
+    if (!want.count(id)) {
+      (void)transport_->remove_peer(id);
+      assembler_.drop_sender(id);
+    }
+  }
+}
+
+void NodeLoop::run(const std::atomic<bool>& stop) {
+  next_tick_ = Clock::now() + std::chrono::milliseconds(options_.tick_ms);
+  while (!stop.load() && !removed_) turn();
+  // Every waiting client learns the member is stopping.
+  for (auto& [pid, p] : pending_) {
+    reply_error(p.connection, p.request_id, api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
+  }
+  pending_.clear();
+  log_event("member %s stopped", options_.name.c_str());
+}
+
+void NodeLoop::turn() {
+  auto now = Clock::now();
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
+  if (wait.count() < 0) wait = std::chrono::milliseconds(0);
+  if (hub_->has_unsynced() || !draining_.empty()) wait = std::chrono::milliseconds(0);
+  auto polled = poller_->wait(wait);
+  if (!polled.ok()) {
+    removed_ = true;
+    return;
+  }
+  tick_clock();
+  receive_peers();
+  receive_clients();
+  flush_proposals();
+  flush_reads();
+  leader_duties();
+  for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
+  serve_ready_reads();
+  expire_pending();
+  deliver_watches();
+}
+
+void NodeLoop::tick_clock() {
+  auto now = Clock::now();
+  auto tick = std::chrono::milliseconds(options_.tick_ms);
+  if (now - next_tick_ > tick * kMaxTickBacklogTicks) next_tick_ = now;  // a long stall: do not burst
+  while (now >= next_tick_) {
+    raw_->tick();
+    next_tick_ += tick;
+  }
+  hub_->tick(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+}
+
+void NodeLoop::receive_peers() {
+  peer_in_.clear();
+  transport_->receive(kMaxPeerMessagesPerTurn, peer_in_);
+  for (auto& pm : peer_in_) {
+    if (pm.bytes.empty()) continue;
+    std::string_view body(pm.bytes);
+    body.remove_prefix(1);
+    std::optional<std::string> whole;
+    if (pm.bytes[0] == kPeerFrameChunk) {
+      auto chunk = net::decode_chunk(body);
+      if (!chunk.ok()) continue;
+      auto done = assembler_.add(pm.from, *chunk);
+      if (!done.ok()) {
+        log_event("snapshot chunk from %016llx refused: %s", static_cast<unsigned long long>(pm.from),
+                  done.error().message.c_str());
+        continue;
+      }
+      if (!done->has_value()) continue;
+      whole = std::move(**done);
+      body = *whole;
+    } else if (pm.bytes[0] != kPeerFrameMessage) {
+      continue;
+    }
+    auto msg = storage::decode_message(body);
+    if (!msg.ok() || msg->to != self_id_ || msg->from != pm.from) continue;
+    if (msg->type == raft::MessageType::kSnapshot) log_event("receiving a snapshot from %016llx", static_cast<unsigned long long>(pm.from));
+    (void)raw_->step(*msg);
+  }
+}
+
+void NodeLoop::receive_clients() {
+  client_in_.clear();
+  listener_->receive(kMaxClientRequestsPerTurn, client_in_);
+  for (auto& req : client_in_) handle_client(req);
+}
+
+void NodeLoop::reply(const net::ConnectionId& conn, const std::string& bytes) {
+  auto r = listener_->send(conn, bytes);
+  if (r != net::ClientSendResult::kSent) {
+    auto it = stream_by_conn_.find(conn);
+    if (it != stream_by_conn_.end()) close_stream(it->second);
+  }
+}
+
+void NodeLoop::reply_error(const net::ConnectionId& conn, uint64_t request_id, const api::WireError& e) {
+  reply(conn, api::encode_error(request_id, header(), e));
+}
+
+api::Header NodeLoop::header() const { return state_->header(term_); }
+
+std::string NodeLoop::leader_hint() const {
+  auto it = state_->members().find(soft_.leader);
+  if (it == state_->members().end() || it->second.client_urls.empty()) return {};
+  return it->second.client_urls[0];
+}
+
+void NodeLoop::handle_client(net::ClientRequest& req) {
+  auto parsed = api::parse_request(req.payload, options_.max_request_bytes);
+  if (!parsed.ok()) {
+    reply_error(req.connection, parsed.id, parsed.error);
+    return;
+  }
+  auto& r = *parsed.request;
+  switch (r.request_class()) {
+    case api::RequestClass::kWrite:
+      handle_write(req.connection, std::move(parsed.request), req.payload);
+      return;
+    case api::RequestClass::kRead:
+      if (r.linearizable_read()) {
+        reads_waiting_.push_back(PendingRead{req.connection, std::move(parsed.request),
+                                             Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)});
+      } else {
+        serve_read(req.connection, r);
+      }
+      return;
+    case api::RequestClass::kLeaderLocal:
+      reply_error(req.connection, r.id(),
+                  api::wire_error(wire::ErrorCode::UNAVAILABLE, "leases are not served by this build yet"));
+      return;
+    case api::RequestClass::kWatch:
+      handle_watch(req.connection, r);
+      return;
+    case api::RequestClass::kCluster:
+      handle_cluster(req.connection, r);
+      return;
+    case api::RequestClass::kLocal:
+      handle_local(req.connection, r);
+      return;
+  }
+}
+
+void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
+                            std::string_view payload) {
+  if (!is_leader()) {
+    reply_error(conn, req->id(), api::not_leader_error(leader_hint()));
+    return;
+  }
+  if (req->which() == wire::Request::LEASE_GRANT || req->which() == wire::Request::LEASE_REVOKE) {
+    reply_error(conn, req->id(),
+                api::wire_error(wire::ErrorCode::UNAVAILABLE, "leases are not served by this build yet"));
+    return;
+  }
+  if (pending_.size() >= options_.max_pending_proposals) {
+    reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many pending proposals"));
+    return;
+  }
+  uint64_t pid = next_proposal_id_++;
+  pending_[pid] = PendingProposal{conn, req->id(), req->which(),
+                                  Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
+  batch_->add(pid, payload);
+  batch_ids_.push_back(pid);
+  if (batch_->size_bytes() >= kMaxEntryBytes || batch_->count() >= kMaxRequestsPerEntry) flush_proposals();
+}
+
+void NodeLoop::flush_proposals() {
+  if (batch_->count() == 0) return;
+  auto s = raw_->propose(batch_->take());
+  if (s != raft::Status::kOk) {
+    for (auto pid : batch_ids_) {
+      auto it = pending_.find(pid);
+      if (it == pending_.end()) continue;
+      reply_error(it->second.connection, it->second.request_id,
+                  s == raft::Status::kTooLarge
+                      ? api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many uncommitted bytes; retry")
+                      : api::not_leader_error(leader_hint()));
+      pending_.erase(it);
+    }
+  }
+  batch_ids_.clear();
+}
+
+void NodeLoop::flush_reads() {
+  if (reads_waiting_.empty()) return;
+  if (soft_.leader == raft::kNoNode) {
+    for (auto& r : reads_waiting_) {
+      reply_error(r.connection, r.request->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "no leader"));
+    }
+    reads_waiting_.clear();
+    return;
+  }
+  uint64_t ctx = next_read_ctx_++;
+  read_batches_[ctx].reads = std::move(reads_waiting_);
+  reads_waiting_.clear();
+  raw_->read_index(u64_bytes(ctx));
+}
+
+void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req) {
+  auto r = req.get();
+  api::ResponseBuilder b(r.getId(), header());
+  switch (r.which()) {
+    case wire::Request::RANGE: {
+      auto rr = api::to_range(r.getRange());
+      auto res = state_->kv().range(rr.key, rr.range_end, rr.options);
+      if (!res.ok()) return reply_error(conn, r.getId(), api::to_wire_error(res.error()));
+      api::fill_range(b.response().initRange(), *res);
+      break;
+    }
+    case wire::Request::LIST: {
+      auto lr = r.getList();
+      std::string dir(reinterpret_cast<const char*>(lr.getDir().begin()), lr.getDir().size());
+      auto res = state_->kv().list(dir, lr.getRevision());
+      if (!res.ok()) return reply_error(conn, r.getId(), api::to_wire_error(res.error()));
+      std::string base = dir;
+      if (base.empty() || base.back() != '/') base.push_back('/');
+      size_t n = res->entries.size();
+      bool more = false;
+      if (lr.getLimit() > 0 && static_cast<size_t>(lr.getLimit()) < n) {
+        n = static_cast<size_t>(lr.getLimit());
+        more = true;
+      }
+      auto out = b.response().initList();
+      auto entries = out.initEntries(n);
+      for (size_t i = 0; i < n; ++i) {
+        const auto& e = res->entries[i];
+        entries[i].setName(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(e.name.data()), e.name.size()));
+        entries[i].setIsDir(e.is_dir);
+        entries[i].setHasKey(e.is_key);
+        if (e.is_key) {
+          kv::RangeOptions ro;
+          ro.revision = lr.getRevision();
+          auto kvs = state_->kv().range(base + e.name, {}, ro);
+          if (kvs.ok() && !kvs->kvs.empty()) api::fill_kv(entries[i].initKv(), kvs->kvs[0]);
+        }
+      }
+      out.setMore(more);
+      break;
+    }
+    default:
+      return reply_error(conn, r.getId(),
+                         api::wire_error(wire::ErrorCode::UNAVAILABLE, "leases are not served by this build yet"));
+  }
+  reply(conn, b.finish());
+}
+
+void NodeLoop::serve_ready_reads() {
+  auto applied = state_->applied_index();
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    if (it->second.index == 0 || it->second.index > applied) {
+      ++it;
+      continue;
+    }
+    for (auto& r : it->second.reads) serve_read(r.connection, *r.request);
+    it = read_batches_.erase(it);
+  }
+}
+
+void NodeLoop::expire_pending() {
+  auto now = Clock::now();
+  // Proposal ids grow with time and every deadline has the same length, so
+  // the oldest ids expire first.
+  while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
+    auto& p = pending_.begin()->second;
+    reply_error(p.connection, p.request_id,
+                api::wire_error(wire::ErrorCode::TIMEOUT, "not applied in time; outcome unknown"));
+    pending_.erase(pending_.begin());
+  }
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    if (it->second.reads.empty() || it->second.reads.front().deadline > now) {
+      ++it;
+      continue;
+    }
+    for (auto& r : it->second.reads) {
+      reply_error(r.connection, r.request->id(),
+                  api::wire_error(wire::ErrorCode::TIMEOUT, "read index not confirmed in time"));
+    }
+    it = read_batches_.erase(it);
+  }
+}
+
+void NodeLoop::leader_duties() {
+  if (!is_leader()) return;
+  // Publish our client URL once per leadership, so followers can point at us.
+  if (!published_attributes_) {
+    published_attributes_ = true;
+    auto it = state_->members().find(self_id_);
+    if (it != state_->members().end() &&
+        (it->second.client_urls.size() != 1 || it->second.client_urls[0] != advertise_client_)) {
+      MemberInfo m = it->second;
+      m.client_urls = {advertise_client_};
+      (void)raw_->propose(encode_attributes(encode_member(m)));
+    }
+  }
+  if (options_.auto_compaction_retention_revisions > 0) {
+    auto target = kv::revision_retention_target(state_->kv().current_revision(),
+                                                state_->kv().compact_revision(),
+                                                options_.auto_compaction_retention_revisions);
+    // Compact in steps of at least a retention's worth, not every revision.
+    if (target && *target - state_->kv().compact_revision() >= options_.auto_compaction_retention_revisions) {
+      capnp::MallocMessageBuilder msg;
+      auto r = msg.initRoot<wire::Request>();
+      r.initCompaction().setRevision(*target);
+      CommandWriter w(0);
+      w.add(0, api::to_flat_bytes(msg));
+      if (raw_->propose(w.take()) == raft::Status::kOk) {
+        log_event("auto-compaction at revision %lld", static_cast<long long>(*target));
+      }
+    }
+  }
+}
+
+void NodeLoop::on_soft_state(const raft::SoftState& ss) {
+  bool was_leader = is_leader();
+  if (ss.leader != soft_.leader) {
+    log_event("leader is now %016llx (term %llu)", static_cast<unsigned long long>(ss.leader),
+              static_cast<unsigned long long>(term_));
+  }
+  soft_ = ss;
+  if (is_leader() && !was_leader) published_attributes_ = false;
+  if (was_leader && !is_leader()) log_event("lost leadership");
+}
+
+void NodeLoop::handle_ready() {
+  raft::Ready rd = raw_->ready();
+  if (rd.hard_state) term_ = rd.hard_state->term;
+  if (rd.soft_state) on_soft_state(*rd.soft_state);
+  persist(rd);
+  if (removed_) return;
+  apply(rd);
+  for (const auto& rs : rd.read_states) {
+    auto it = read_batches_.find(bytes_u64(rs.request_ctx));
+    if (it != read_batches_.end()) it->second.index = std::max<raft::Index>(rs.index, 1);
+  }
+  raw_->advance();
+  maybe_snapshot();
+}
+
+void NodeLoop::persist(raft::Ready& rd) {
+  storage::WriteBatch batch;
+  bool restored = false;
+  if (rd.snapshot && !rd.snapshot->empty()) {
+    auto s = store_->stage_apply_snapshot(batch, rd.snapshot->metadata);
+    auto r = s.ok() ? state_->stage_restore(rd.snapshot->data, batch) : s;
+    if (!r.ok()) {
+      log_event("FATAL: cannot install snapshot at %llu: %s",
+                static_cast<unsigned long long>(rd.snapshot->metadata.index), r.error().message.c_str());
+      std::abort();
+    }
+    restored = true;
+  }
+  auto s = store_->stage_append(batch, rd.entries);
+  CORRAL_CHECK_MSG(s.ok(), s.error().message.c_str());
+  if (rd.hard_state) store_->stage_hard_state(batch, *rd.hard_state);
+  // A leader may ship its appends before its own sync: commit still needs a
+  // persisted majority. Everything else waits for the write.
+  std::vector<bool> sent(rd.messages.size(), false);
+  if (is_leader()) {
+    for (size_t i = 0; i < rd.messages.size(); ++i) {
+      if (rd.messages[i].type == raft::MessageType::kAppend) {
+        send_raft(rd.messages[i]);
+        sent[i] = true;
+      }
+    }
+  }
+  if (!batch.empty()) {
+    auto w = engine_->write(std::move(batch), rd.must_sync);
+    if (!w.ok()) {
+      // The disk state is unknown after a failed synced write: stop.
+      log_event("FATAL: raft log write failed: %s", w.error().message.c_str());
+      std::abort();
+    }
+    store_->on_written();
+  } else {
+    store_->abandon_staged();
+  }
+  if (restored) {
+    auto r = state_->reload();
+    CORRAL_CHECK_MSG(r.ok(), r.error().message.c_str());
+    conf_state_ = rd.snapshot->metadata.conf_state;
+    snapshot_index_ = rd.snapshot->metadata.index;
+    hub_->on_restore();
+    sync_peers();
+    log_event("installed snapshot at index %llu (state applied %llu)",
+              static_cast<unsigned long long>(snapshot_index_),
+              static_cast<unsigned long long>(state_->applied_index()));
+  }
+  for (size_t i = 0; i < rd.messages.size(); ++i) {
+    if (!sent[i]) send_raft(rd.messages[i]);
+  }
+}
+
+void NodeLoop::apply(raft::Ready& rd) {
+  if (rd.committed_entries.empty()) return;
+  storage::WriteBatch batch;
+  ApplyOutput out;
+  bool conf_changed = false;
+  for (const auto& e : rd.committed_entries) {
+    if (e.type == raft::EntryType::kConfChange) {
+      auto cc = raft::decode_conf_change(e.data);
+      if (!cc) continue;
+      bool already = e.index <= state_->applied_index();
+      conf_state_ = raw_->apply_conf_change(*cc);
+      conf_changed = true;
+      if (!already) state_->apply_conf_change(e, *cc, batch, out);
+      log_event("membership change at %llu: %s %016llx (%zu voters, %zu learners)",
+                static_cast<unsigned long long>(e.index),
+                cc->type == raft::ConfChangeType::kRemoveNode ? "remove"
+                : cc->type == raft::ConfChangeType::kAddLearner ? "add learner" : "add voter",
+                static_cast<unsigned long long>(cc->node_id), conf_state_.voters.size(),
+                conf_state_.learners.size());
+    } else {
+      state_->apply_entry(e, batch, out);
+    }
+  }
+  if (conf_changed) store_->stage_conf_state(batch, conf_state_);
+  auto w = engine_->write(std::move(batch), false);
+  if (!w.ok()) {
+    log_event("FATAL: apply write failed: %s", w.error().message.c_str());
+    std::abort();
+  }
+  if (store_->has_staged()) store_->on_written();
+  state_->batch_written();
+  for (auto& a : out.answers) {
+    if (a.conf_change) {
+      answer_conf(a.proposal_id, a.conf_error);
+      continue;
+    }
+    auto it = pending_.find(a.proposal_id);
+    if (it == pending_.end()) continue;
+    reply(it->second.connection, a.response);
+    pending_.erase(it);
+  }
+  if (out.members_changed) sync_peers();
+  for (auto id : out.removed_members) {
+    if (id == self_id_) {
+      log_event("this member was removed from the cluster; stopping");
+      removed_ = true;
+    }
+  }
+}
+
+void NodeLoop::maybe_snapshot() {
+  raft::Index applied = state_->applied_index();
+  if (applied < snapshot_index_ + options_.snapshot_count) return;
+  storage::WriteBatch batch;
+  auto meta = store_->stage_create_snapshot(batch, applied, conf_state_);
+  if (!meta.ok()) {
+    store_->abandon_staged();
+    return;
+  }
+  if (applied > options_.snapshot_catchup_entries) {
+    raft::Index compact_to = applied - options_.snapshot_catchup_entries;
+    if (compact_to >= store_->first_index()) (void)store_->stage_compact(batch, compact_to);
+  }
+  auto w = engine_->write(std::move(batch), false);
+  if (!w.ok()) {
+    store_->abandon_staged();
+    return;
+  }
+  store_->on_written();
+  snapshot_index_ = applied;
+  log_event("snapshot at index %llu; log starts at %llu", static_cast<unsigned long long>(applied),
+            static_cast<unsigned long long>(store_->first_index()));
+}
+
+void NodeLoop::send_raft(const raft::Message& m) {
+  std::string bytes = storage::encode_message(m);
+  bool is_snapshot = m.type == raft::MessageType::kSnapshot;
+  if (!is_snapshot || bytes.size() <= kPeerChunkBytes) {
+    std::string frame;
+    frame.reserve(bytes.size() + 1);
+    frame.push_back(kPeerFrameMessage);
+    frame.append(bytes);
+    auto r = transport_->send(m.to, frame);
+    if (r != net::PeerSendResult::kSent) {
+      raw_->report_unreachable(m.to);
+      if (is_snapshot) raw_->report_snapshot(m.to, false);
+    } else if (is_snapshot) {
+      raw_->report_snapshot(m.to, true);
+    }
+    return;
+  }
+  auto chunks = net::split_into_chunks(next_chunk_stream_++, bytes, kPeerChunkBytes);
+  bool ok = chunks.ok();
+  if (ok) {
+    for (const auto& c : *chunks) {
+      std::string frame(1, kPeerFrameChunk);
+      frame.append(net::encode_chunk(c));
+      if (transport_->send(m.to, frame) != net::PeerSendResult::kSent) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  log_event("snapshot at %llu to %016llx (%zu bytes): %s",
+            static_cast<unsigned long long>(m.snapshot ? m.snapshot->metadata.index : 0),
+            static_cast<unsigned long long>(m.to), bytes.size(), ok ? "sent" : "failed");
+  if (!ok) raw_->report_unreachable(m.to);
+  raw_->report_snapshot(m.to, ok);
+}
+
+watch::StreamId NodeLoop::stream_for(const net::ConnectionId& conn) {
+  auto it = stream_by_conn_.find(conn);
+  if (it != stream_by_conn_.end()) return it->second;
+  auto s = hub_->open_stream();
+  if (!s.ok()) return 0;
+  stream_by_conn_[conn] = *s;
+  conn_by_stream_[*s] = conn;
+  return *s;
+}
+
+void NodeLoop::close_stream(watch::StreamId stream) {
+  auto it = conn_by_stream_.find(stream);
+  if (it == conn_by_stream_.end()) return;
+  (void)hub_->close_stream(stream);
+  draining_.erase(stream);
+  stream_by_conn_.erase(it->second);
+  conn_by_stream_.erase(it);
+}
+
+void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req) {
+  auto r = req.get();
+  watch::StreamId stream = stream_for(conn);
+  if (stream == 0) {
+    return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::TOO_LARGE, "too many watch streams"));
+  }
+  api::ResponseBuilder b(r.getId(), header());
+  switch (r.which()) {
+    case wire::Request::WATCH_CREATE: {
+      auto wc = r.getWatchCreate();
+      watch::WatchRequest w;
+      w.key.assign(reinterpret_cast<const char*>(wc.getKey().begin()), wc.getKey().size());
+      w.range_end.assign(reinterpret_cast<const char*>(wc.getRangeEnd().begin()), wc.getRangeEnd().size());
+      w.start_revision = wc.getStartRevision();
+      w.prev_kv = wc.getPrevKv();
+      w.progress_notify = wc.getProgressNotify();
+      w.no_put = wc.getNoPut();
+      w.no_delete = wc.getNoDelete();
+      auto id = hub_->create(stream, w);
+      if (!id.ok()) return reply_error(conn, r.getId(), api::to_wire_error(id.error()));
+      b.response().initWatchCreate().setWatchId(*id);
+      break;
+    }
+    case wire::Request::WATCH_CANCEL: {
+      auto s = hub_->cancel(stream, r.getWatchCancel().getWatchId());
+      if (!s.ok()) return reply_error(conn, r.getId(), api::to_wire_error(s.error()));
+      b.response().initWatchCancel();
+      break;
+    }
+    default: {
+      auto s = hub_->request_progress(stream);
+      if (!s.ok()) return reply_error(conn, r.getId(), api::to_wire_error(s.error()));
+      b.response().initWatchProgress();
+      break;
+    }
+  }
+  reply(conn, b.finish());
+}
+
+void NodeLoop::deliver_watches() {
+  if (hub_->has_unsynced()) hub_->sync_step(kMaxCatchupEventsPerTurn);
+  for (auto s : hub_->take_ready()) draining_.insert(s);
+  std::vector<watch::StreamId> streams(draining_.begin(), draining_.end());
+  for (auto stream : streams) {
+    auto cit = conn_by_stream_.find(stream);
+    if (cit == conn_by_stream_.end()) {
+      draining_.erase(stream);
+      (void)hub_->close_stream(stream);
+      continue;
+    }
+    net::ConnectionId conn = cit->second;
+    auto items = hub_->drain(stream, kMaxDeliveriesPerStreamPerTurn);
+    if (!items.ok() || hub_->queued(stream) == 0) draining_.erase(stream);
+    if (!items.ok()) continue;
+    bool failed = false;
+    for (const auto& d : *items) {
+      api::Header h = header();
+      std::vector<std::string> frames;
+      switch (d.kind) {
+        case watch::Delivery::Kind::kCreated:
+          break;  // the create response already told the client
+        case watch::Delivery::Kind::kEvents:
+          h.revision = d.revision;
+          frames.push_back(api::encode_watch_events(h, *d.watch_ids, *d.events));
+          break;
+        case watch::Delivery::Kind::kProgress:
+          h.revision = d.revision;
+          for (auto id : *d.watch_ids) frames.push_back(api::encode_watch_progress(h, id));
+          break;
+        case watch::Delivery::Kind::kCancelled: {
+          api::WireError why;
+          switch (d.reason) {
+            case watch::CancelReason::kRequested:
+              why = api::wire_error(wire::ErrorCode::OK, "cancelled");
+              break;
+            case watch::CancelReason::kCompacted:
+              why = api::wire_error(wire::ErrorCode::COMPACTED, "start revision compacted");
+              why.compact_revision = d.revision;
+              break;
+            case watch::CancelReason::kSlowWatcher:
+              why = api::wire_error(wire::ErrorCode::UNAVAILABLE, "slow watcher: " + d.message);
+              break;
+            case watch::CancelReason::kHistoryError:
+              why = api::wire_error(wire::ErrorCode::INTERNAL, d.message);
+              break;
+          }
+          for (auto id : *d.watch_ids) frames.push_back(api::encode_watch_canceled(h, id, why));
+          break;
+        }
+      }
+      for (const auto& f : frames) {
+        if (listener_->send(conn, f) != net::ClientSendResult::kSent) {
+          failed = true;
+          break;
+        }
+      }
+      if (failed) break;
+    }
+    if (failed) {
+      // A connection that cannot keep up (or is gone) loses its watches;
+      // the client resumes them from its last revision.
+      log_event("watch stream %llu cancelled: connection slow or gone", static_cast<unsigned long long>(stream));
+      close_stream(stream);
+    }
+  }
+}
+
+void NodeLoop::fill_members(capnp::List<wire::Member>::Builder out) const {
+  size_t i = 0;
+  for (const auto& [id, m] : state_->members()) {
+    auto b = out[i++];
+    b.setId(id);
+    b.setName(m.name);
+    auto p = b.initPeerUrls(m.peer_urls.size());
+    for (size_t j = 0; j < m.peer_urls.size(); ++j) p.set(j, m.peer_urls[j]);
+    auto c = b.initClientUrls(m.client_urls.size());
+    for (size_t j = 0; j < m.client_urls.size(); ++j) c.set(j, m.client_urls[j]);
+    b.setIsLearner(m.is_learner);
+  }
+}
+
+void NodeLoop::answer_conf(uint64_t proposal_id, const std::optional<api::WireError>& err) {
+  auto it = pending_.find(proposal_id);
+  if (it == pending_.end()) return;
+  auto p = it->second;
+  pending_.erase(it);
+  if (err) return reply_error(p.connection, p.request_id, *err);
+  api::ResponseBuilder b(p.request_id, header());
+  size_t n = state_->members().size();
+  switch (p.kind) {
+    case wire::Request::MEMBER_ADD: {
+      auto out = b.response().initMemberAdd();
+      fill_members(out.initMembers(n));
+      break;
+    }
+    case wire::Request::MEMBER_REMOVE:
+      fill_members(b.response().initMemberRemove().initMembers(n));
+      break;
+    default:
+      fill_members(b.response().initMemberPromote().initMembers(n));
+      break;
+  }
+  reply(p.connection, b.finish());
+}
+
+void NodeLoop::handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req) {
+  auto r = req.get();
+  if (r.isMemberList()) {
+    api::ResponseBuilder b(r.getId(), header());
+    fill_members(b.response().initMemberList().initMembers(state_->members().size()));
+    return reply(conn, b.finish());
+  }
+  if (!is_leader()) return reply_error(conn, r.getId(), api::not_leader_error(leader_hint()));
+  if (r.isMoveLeader()) {
+    uint64_t target = r.getMoveLeader().getTargetId();
+    if (!state_->members().count(target)) {
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::NOT_FOUND, "no such member"));
+    }
+    raw_->transfer_leader(target);
+    api::ResponseBuilder b(r.getId(), header());
+    b.response().initMoveLeader();
+    return reply(conn, b.finish());
+  }
+  raft::ConfChange cc;
+  ConfChangeContext ctx;
+  ctx.proposer = self_id_;
+  ctx.proposal_id = next_proposal_id_;
+  if (r.isMemberAdd()) {
+    auto ma = r.getMemberAdd();
+    MemberInfo m;
+    m.name = ma.getName();
+    if (m.name.empty() || m.name.size() > api::kMaxMemberNameBytes || ma.getPeerUrls().size() == 0 ||
+        ma.getPeerUrls().size() > api::kMaxUrlsPerMember || ma.getClientUrls().size() > api::kMaxUrlsPerMember) {
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "member needs a name and 1.." +
+                                                                         std::to_string(api::kMaxUrlsPerMember) + " peer URLs"));
+    }
+    for (auto u : ma.getPeerUrls()) {
+      auto ep = net::parse_endpoint(u.cStr(), net::EndpointUse::kConnect);
+      if (!ep.ok()) return reply_error(conn, r.getId(), api::to_wire_error(ep.error()));
+      m.peer_urls.push_back(ep->to_zmq());
+    }
+    for (auto u : ma.getClientUrls()) m.client_urls.emplace_back(u);
+    m.id = member_id_for_name(m.name);
+    m.is_learner = ma.getIsLearner();
+    if (state_->members().count(m.id)) {
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "member name already in use"));
+    }
+    ctx.member = encode_member(m);
+    cc.type = m.is_learner ? raft::ConfChangeType::kAddLearner : raft::ConfChangeType::kAddNode;
+    cc.node_id = m.id;
+  } else if (r.isMemberRemove()) {
+    cc.type = raft::ConfChangeType::kRemoveNode;
+    cc.node_id = r.getMemberRemove().getId();
+    if (!state_->members().count(cc.node_id)) {
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::NOT_FOUND, "no such member"));
+    }
+  } else {
+    cc.type = raft::ConfChangeType::kAddNode;
+    cc.node_id = r.getMemberPromote().getId();
+    auto it = state_->members().find(cc.node_id);
+    if (it == state_->members().end() || !it->second.is_learner) {
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "not a learner of this cluster"));
+    }
+  }
+  cc.context = encode_conf_context(ctx);
+  auto s = raw_->propose_conf_change(cc);
+  if (s != raft::Status::kOk) {
+    auto code = s == raft::Status::kConfChangePending ? wire::ErrorCode::UNAVAILABLE : wire::ErrorCode::BAD_REQUEST;
+    return reply_error(conn, r.getId(), api::wire_error(code, std::string("membership change refused: ") + raft::status_name(s)));
+  }
+  pending_[next_proposal_id_++] = PendingProposal{conn, r.getId(), r.which(),
+                                                  Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
+}
+
+void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req) {
+  auto r = req.get();
+  if (r.isStatus()) {
+    auto st = raw_->status();
+    api::ResponseBuilder b(r.getId(), header());
+    auto out = b.response().initStatus();
+    out.setVersion(kVersion);
+    out.setDbSizeBytes(options_.in_memory ? 0 : dir_size_bytes(options_.data_dir));
+    out.setLeader(st.soft_state.leader);
+    out.setRaftIndex(st.last_index);
+    out.setRaftTerm(st.hard_state.term);
+    out.setRaftAppliedIndex(state_->applied_index());
+    auto it = state_->members().find(self_id_);
+    out.setIsLearner(it != state_->members().end() && it->second.is_learner);
+    return reply(conn, b.finish());
+  }
+  // Snapshot save: the state image now, in chunks of one request id.
+  auto image = state_->image();
+  if (!image.ok()) return reply_error(conn, r.getId(), api::to_wire_error(image.error()));
+  const std::string& data = *image;
+  size_t pos = 0;
+  do {
+    size_t n = std::min(api::kSnapshotChunkBytes, data.size() - pos);
+    api::ResponseBuilder b(r.getId(), header());
+    auto out = b.response().initSnapshot();
+    out.setBlob(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(data.data() + pos), n));
+    pos += n;
+    out.setRemainingBytes(static_cast<int64_t>(data.size() - pos));
+    reply(conn, b.finish());
+  } while (pos < data.size());
+}
+
+// ---- Node: the thread ----
+
+Node::Node(std::unique_ptr<NodeLoop> loop) : loop_(std::move(loop)) {}
+
+Node::~Node() { stop(); }
+
+Result<std::unique_ptr<Node>> Node::create(const NodeOptions& options) {
+  auto loop = std::make_unique<NodeLoop>(options);
+  auto s = loop->init();
+  if (!s.ok()) return s.error();
+  return std::unique_ptr<Node>(new Node(std::move(loop)));
+}
+
+void Node::start() {
+  CORRAL_CHECK(!thread_.joinable());
+  thread_ = std::thread([this] {
+    loop_->run(stop_requested_);
+    finished_.store(true);
+  });
+}
+
+void Node::stop() {
+  stop_requested_.store(true);
+  if (loop_) loop_->wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t Node::id() const { return loop_->id(); }
+std::string Node::client_endpoint() const { return loop_->client_endpoint(); }
+std::string Node::peer_endpoint() const { return loop_->peer_endpoint(); }
+
+}  // namespace corral::server

@@ -1,0 +1,101 @@
+// One corrald member, and ALL of its threading.
+//
+// Threads: the caller's thread (create, start, stop) and ONE node-loop thread
+// that owns everything else: the RawNode, the RocksDB engine and stores, the
+// apply path, the watch hub, and the ZeroMQ sockets (peers and clients). The
+// ZeroMQ context runs its own I/O thread inside libzmq. No other thread
+// touches node state; stop() only sets an atomic and wakes the poller.
+// (A separate storage-writer thread was not built: one WriteBatch with one
+// sync per turn already group-commits every proposal of the turn.)
+//
+// One loop turn:
+//   wait for a socket, a wake-up or the next tick -> tick raft from a steady
+//   clock -> read peer messages and client requests (bounded per turn) ->
+//   step peer messages; answer reads/local requests; gather every write
+//   request of the turn into one proposal batch (one entry, several
+//   requests) and every linearizable read into one ReadIndex ->
+//   handle Ready: persist snapshot + entries + hard state in ONE WriteBatch
+//   (ONE sync when must_sync; a leader sends its appends before that write),
+//   send messages, apply committed entries into ONE unsynced WriteBatch,
+//   answer applied proposals and reads whose index is applied, advance ->
+//   snapshot every snapshot_count applied entries -> watch catch-up and
+//   delivery per connection.
+//
+// Durability: a write is answered only after its entry is applied, and an
+// entry is applied only once committed, i.e. persisted (synced) on a
+// majority. A kill -9 loses at most unsynced apply batches, which the raft
+// log replays at restart (the applied index is stored with the changes).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "coordinator/api/limits.h"
+#include "coordinator/base/error.h"
+
+namespace corral::server {
+
+inline constexpr int kDefaultTickMs = 100;
+inline constexpr int kDefaultElectionTicks = 10;
+inline constexpr int kDefaultHeartbeatTicks = 1;
+inline constexpr uint64_t kDefaultSnapshotCount = 10'000;
+inline constexpr uint64_t kDefaultSnapshotCatchupEntries = 5'000;
+inline constexpr int kDefaultRequestTimeoutMs = 7'000;
+
+struct NodeOptions {
+  std::string name = "default";
+  std::string data_dir = "corral.data";
+  std::string listen_peer = "tcp://127.0.0.1:2380";
+  std::string listen_client = "tcp://127.0.0.1:2379";
+  std::string advertise_client;  // empty: the bound client endpoint
+  std::string advertise_peer;    // empty: the bound peer endpoint
+  std::string initial_cluster;   // empty: name=advertise_peer (a single member)
+  bool initial_cluster_new = true;  // false: join an existing cluster
+  int tick_ms = kDefaultTickMs;
+  int election_ticks = kDefaultElectionTicks;
+  int heartbeat_ticks = kDefaultHeartbeatTicks;
+  uint64_t snapshot_count = kDefaultSnapshotCount;
+  uint64_t snapshot_catchup_entries = kDefaultSnapshotCatchupEntries;
+  int64_t auto_compaction_retention_revisions = 0;  // 0: off
+  size_t max_request_bytes = api::kDefaultMaxRequestBytes;
+  size_t max_pending_proposals = api::kDefaultMaxPendingProposals;
+  size_t max_watchers_per_connection = api::kDefaultMaxWatchersPerConnection;
+  int request_timeout_ms = kDefaultRequestTimeoutMs;
+  bool in_memory = false;  // tests: RocksDB in memory, nothing on disk
+};
+
+class NodeLoop;
+
+class Node {
+ public:
+  // Opens (or bootstraps) the data dir and binds both sockets. Errors:
+  // kBadRequest (options), kUnavailable (bind), kStorage (disk).
+  static Result<std::unique_ptr<Node>> create(const NodeOptions& options);
+  ~Node();  // stops
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the node-loop thread.
+  void start();
+  // Asks the loop to end, then joins it. Idempotent.
+  void stop();
+  // The loop ended by itself (removed from the cluster, or a disk error).
+  bool finished() const { return finished_.load(); }
+
+  uint64_t id() const;
+  std::string client_endpoint() const;  // as bound (port 0 resolved)
+  std::string peer_endpoint() const;
+
+ private:
+  explicit Node(std::unique_ptr<NodeLoop> loop);
+
+  std::unique_ptr<NodeLoop> loop_;
+  std::thread thread_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace corral::server

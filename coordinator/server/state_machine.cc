@@ -1,0 +1,294 @@
+#include "coordinator/server/state_machine.h"
+
+#include <cstring>
+
+#include "coordinator/api/request.h"
+#include "coordinator/base/check.h"
+#include "coordinator/server/command.h"
+
+namespace corral::server {
+
+namespace wire = corral::schema::api;
+using storage::Space;
+
+namespace {
+
+constexpr std::string_view kImageMagic = "CRLIMG01";
+constexpr unsigned char kImageEnd = 0xff;
+constexpr Space kImageSpaces[] = {Space::kKv, Space::kKvMeta, Space::kLease};
+// A request inside a committed entry was checked by its proposer against the
+// member's bound; apply accepts up to the entry bound.
+constexpr size_t kMaxAppliedRequestBytes = kMaxEntryBytes * 4;
+
+void put_u32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint32_t get_u32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+// The key space's history as the watch hub sees it. kv counts a compacted
+// revision as gone; the hub wants the oldest revision still available.
+class StateMachine::History : public watch::EventHistory {
+ public:
+  explicit History(const StateMachine* sm) : sm_(sm) {}
+  kv::Revision current_revision() const override { return sm_->kv_->current_revision(); }
+  kv::Revision compact_revision() const override {
+    auto c = sm_->kv_->compact_revision();
+    return c == 0 ? 0 : c + 1;
+  }
+  Result<std::vector<kv::RevisionEvents>> events(kv::Revision from_rev, std::string_view key,
+                                                 std::string_view range_end,
+                                                 size_t max_events) const override {
+    return sm_->kv_->events(from_rev, key, range_end, max_events);
+  }
+
+ private:
+  const StateMachine* sm_;
+};
+
+StateMachine::StateMachine(storage::Engine& engine, StateMachineOptions options)
+    : engine_(engine), options_(options), history_(std::make_unique<History>(this)) {}
+
+StateMachine::~StateMachine() = default;
+
+const watch::EventHistory& StateMachine::history() const { return *history_; }
+
+Result<std::unique_ptr<StateMachine>> StateMachine::open(storage::Engine& engine,
+                                                         StateMachineOptions options) {
+  std::unique_ptr<StateMachine> sm(new StateMachine(engine, options));
+  auto s = sm->reload();
+  if (!s.ok()) return s.error();
+  return sm;
+}
+
+Status StateMachine::reload() {
+  auto kv = kv::MvccStore::open(engine_);
+  if (!kv.ok()) return kv.error();
+  kv_ = std::move(kv).value();
+  return load_members();
+}
+
+Status StateMachine::load_members() {
+  members_.clear();
+  std::string upper(kMemberKeyPrefix);
+  upper.back() = static_cast<char>(upper.back() + 1);
+  auto it = engine_.scan(Space::kKvMeta, kMemberKeyPrefix, upper);
+  for (; it->valid(); it->next()) {
+    auto m = decode_member(it->value());
+    if (!m.ok()) return make_error(ErrorCode::kStorage, "member table: " + m.error().message);
+    members_[m->id] = std::move(m).value();
+  }
+  return it->status();
+}
+
+api::Header StateMachine::header(uint64_t raft_term) const {
+  api::Header h;
+  h.cluster_id = options_.cluster_id;
+  h.member_id = options_.self_id;
+  h.revision = kv_->current_revision();
+  h.raft_term = raft_term;
+  return h;
+}
+
+void StateMachine::stage_initial_members(const std::vector<MemberInfo>& members,
+                                         storage::WriteBatch& batch) {
+  for (const auto& m : members) {
+    batch.put(Space::kKvMeta, member_key(m.id), encode_member(m));
+    members_[m.id] = m;
+  }
+}
+
+void StateMachine::apply_entry(const raft::Entry& entry, storage::WriteBatch& batch,
+                               ApplyOutput& out) {
+  if (entry.index <= kv_->applied_index()) return;
+  if (is_attributes(entry.data)) {
+    auto m = decode_member(attributes_record(entry.data));
+    auto it = m.ok() ? members_.find(m->id) : members_.end();
+    if (it != members_.end()) {
+      it->second.client_urls = m->client_urls;
+      batch.put(Space::kKvMeta, member_key(it->first), encode_member(it->second));
+      out.members_changed = true;
+    }
+  } else if (!entry.data.empty()) {
+    auto cmd = decode_command(entry.data);
+    if (cmd.ok()) {
+      bool answer = options_.answer_all || cmd->proposer == options_.self_id;
+      for (const auto& item : cmd->items) {
+        std::string response = apply_request(item.request, entry, batch, answer);
+        if (answer && cmd->proposer != 0) {
+          out.answers.push_back(Applied{item.proposal_id, std::move(response), false, {}});
+        }
+      }
+    } else {
+      std::fprintf(stderr, "corrald: entry %llu is not a command (%s); skipped\n",
+                   static_cast<unsigned long long>(entry.index), cmd.error().message.c_str());
+    }
+  }
+  kv_->record_applied_index(entry.index, batch);
+}
+
+std::string StateMachine::apply_request(std::string_view bytes, const raft::Entry& entry,
+                                        storage::WriteBatch& batch, bool answer) {
+  auto parsed = api::parse_request(bytes, kMaxAppliedRequestBytes);
+  if (!parsed.ok()) {
+    return answer ? api::encode_error(parsed.id, header(entry.term), parsed.error) : std::string();
+  }
+  auto r = parsed.request->get();
+  const uint64_t id = r.getId();
+  auto fail = [&](const Error& e) {
+    return answer ? api::encode_error(id, header(entry.term), api::to_wire_error(e)) : std::string();
+  };
+  auto feed = [&](const kv::RevisionEvents& events) {
+    if (hub_ != nullptr && !events.events.empty()) hub_->on_commit(events);
+  };
+  switch (r.which()) {
+    case wire::Request::PUT: {
+      auto req = api::to_put(r.getPut());
+      auto txn = kv_->begin_write(entry.index);
+      auto res = txn.put(req.key, req.value, req.lease, req.options);
+      if (!res.ok()) return fail(res.error());
+      feed(txn.commit(batch));
+      if (!answer) return {};
+      api::ResponseBuilder b(id, header(entry.term));
+      api::fill_put(b.response().initPut(), *res);
+      return b.finish();
+    }
+    case wire::Request::DELETE_RANGE: {
+      auto req = api::to_delete(r.getDeleteRange());
+      auto txn = kv_->begin_write(entry.index);
+      auto res = txn.delete_range(req.key, req.range_end, req.prev_kv);
+      if (!res.ok()) return fail(res.error());
+      feed(txn.commit(batch));
+      if (!answer) return {};
+      api::ResponseBuilder b(id, header(entry.term));
+      api::fill_delete(b.response().initDeleteRange(), *res);
+      return b.finish();
+    }
+    case wire::Request::TXN: {
+      auto req = api::to_txn(r.getTxn());
+      auto txn = kv_->begin_write(entry.index);
+      auto res = txn.txn(req);
+      if (!res.ok()) return fail(res.error());
+      feed(txn.commit(batch));
+      if (!answer) return {};
+      api::ResponseBuilder b(id, header(entry.term));
+      api::fill_txn(b.response().initTxn(), *res);
+      return b.finish();
+    }
+    case wire::Request::COMPACTION: {
+      auto s = kv_->compact(r.getCompaction().getRevision(), batch);
+      if (!s.ok()) return fail(s.error());
+      if (!answer) return {};
+      api::ResponseBuilder b(id, header(entry.term));
+      b.response().initCompaction();
+      return b.finish();
+    }
+    default:
+      return fail(make_error(ErrorCode::kBadRequest, "request kind is not a replicated command"));
+  }
+}
+
+void StateMachine::apply_conf_change(const raft::Entry& entry, const raft::ConfChange& cc,
+                                     storage::WriteBatch& batch, ApplyOutput& out) {
+  if (entry.index <= kv_->applied_index()) return;
+  auto ctx = decode_conf_context(cc.context);
+  switch (cc.type) {
+    case raft::ConfChangeType::kAddNode:
+    case raft::ConfChangeType::kAddLearner: {
+      MemberInfo m;
+      auto existing = members_.find(cc.node_id);
+      if (existing != members_.end()) m = existing->second;
+      if (ctx.ok() && !ctx->member.empty()) {
+        auto decoded = decode_member(ctx->member);
+        if (decoded.ok()) {
+          m.name = decoded->name;
+          m.peer_urls = decoded->peer_urls;
+          m.client_urls = decoded->client_urls;
+        }
+      }
+      m.id = cc.node_id;
+      m.is_learner = cc.type == raft::ConfChangeType::kAddLearner;
+      members_[m.id] = m;
+      batch.put(Space::kKvMeta, member_key(m.id), encode_member(m));
+      break;
+    }
+    case raft::ConfChangeType::kRemoveNode:
+      members_.erase(cc.node_id);
+      batch.del(Space::kKvMeta, member_key(cc.node_id));
+      out.removed_members.push_back(cc.node_id);
+      break;
+  }
+  out.members_changed = true;
+  kv_->record_applied_index(entry.index, batch);
+  if (ctx.ok() && ctx->proposer != 0 && (ctx->proposer == options_.self_id || options_.answer_all)) {
+    out.answers.push_back(Applied{ctx->proposal_id, {}, true, {}});
+  }
+}
+
+Result<std::string> StateMachine::image() const {
+  std::string out(kImageMagic);
+  for (Space space : kImageSpaces) {
+    auto it = engine_.scan(space, "", "");
+    for (; it->valid(); it->next()) {
+      auto k = it->key();
+      auto v = it->value();
+      out.push_back(static_cast<char>(space));
+      put_u32(out, static_cast<uint32_t>(k.size()));
+      out.append(k);
+      put_u32(out, static_cast<uint32_t>(v.size()));
+      out.append(v);
+      if (out.size() > kMaxImageBytes) {
+        return make_error(ErrorCode::kTooLarge, "state image past " + std::to_string(kMaxImageBytes) + " bytes");
+      }
+    }
+    if (!it->status().ok()) return it->status().error();
+  }
+  out.push_back(static_cast<char>(kImageEnd));
+  return out;
+}
+
+Status StateMachine::stage_restore(std::string_view image, storage::WriteBatch& batch) const {
+  if (image.size() < kImageMagic.size() + 1 || image.substr(0, kImageMagic.size()) != kImageMagic) {
+    return make_error(ErrorCode::kBadRequest, "snapshot image: bad magic");
+  }
+  // Check the whole image first, so that a broken one stages nothing.
+  struct Record { Space space; std::string_view key, value; };
+  std::vector<Record> records;
+  size_t pos = kImageMagic.size();
+  while (true) {
+    if (pos >= image.size()) return make_error(ErrorCode::kBadRequest, "snapshot image: truncated");
+    auto tag = static_cast<unsigned char>(image[pos]);
+    if (tag == kImageEnd) {
+      if (pos + 1 != image.size()) return make_error(ErrorCode::kBadRequest, "snapshot image: trailing bytes");
+      break;
+    }
+    bool known = false;
+    for (Space s : kImageSpaces) known = known || static_cast<unsigned char>(s) == tag;
+    if (!known || image.size() - pos < 5) return make_error(ErrorCode::kBadRequest, "snapshot image: bad record");
+    Record rec{static_cast<Space>(tag), {}, {}};
+    uint32_t klen = get_u32(image.data() + pos + 1);
+    pos += 5;
+    if (image.size() - pos < static_cast<size_t>(klen) + 4) return make_error(ErrorCode::kBadRequest, "snapshot image: truncated key");
+    rec.key = image.substr(pos, klen);
+    pos += klen;
+    uint32_t vlen = get_u32(image.data() + pos);
+    pos += 4;
+    if (image.size() - pos < vlen) return make_error(ErrorCode::kBadRequest, "snapshot image: truncated value");
+    rec.value = image.substr(pos, vlen);
+    pos += vlen;
+    records.push_back(rec);
+  }
+  for (Space space : kImageSpaces) {
+    auto it = engine_.scan(space, "", "");
+    for (; it->valid(); it->next()) batch.del(space, it->key());
+  }
+  for (const auto& rec : records) batch.put(rec.space, rec.key, rec.value);
+  return Status();
+}
+
+}  // namespace corral::server

@@ -1,0 +1,108 @@
+// The replicated state machine: the deterministic apply of committed raft
+// entries to the key space (kv/), the member table, and (through the watch
+// hub) the watchers. No clock, no randomness, ordered containers only: the
+// same entries on two fresh stores give the same state and the same responses.
+//
+// Each request of a command runs in its own revision (its own kv write txn).
+// Every change of an apply turn is staged into the caller's WriteBatch with
+// the applied index, written without sync (the raft log replays it).
+//
+// Entries at or below the stored applied index are skipped: after a crash
+// the raft log hands out again what the last unsynced apply batch may have
+// lost, and after a snapshot install the image may be newer than its raft
+// index (it is taken from the live state, as etcd's backend is).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coordinator/api/errors.h"
+#include "coordinator/api/response.h"
+#include "coordinator/base/error.h"
+#include "coordinator/kv/mvcc_store.h"
+#include "coordinator/raft/types.h"
+#include "coordinator/server/members.h"
+#include "coordinator/storage/engine.h"
+#include "coordinator/watch/event_history.h"
+#include "coordinator/watch/watch_hub.h"
+
+namespace corral::server {
+
+// Bound of a state-machine image (snapshot), in bytes.
+inline constexpr uint64_t kMaxImageBytes = 1ull << 30;
+
+// The answer to one proposal of this member.
+struct Applied {
+  uint64_t proposal_id = 0;
+  std::string response;           // a flat ServerMessage (normal entries)
+  bool conf_change = false;       // a membership change: the node encodes the answer
+  std::optional<api::WireError> conf_error;
+};
+
+struct ApplyOutput {
+  std::vector<Applied> answers;
+  bool members_changed = false;
+  std::vector<uint64_t> removed_members;
+};
+
+struct StateMachineOptions {
+  uint64_t self_id = 0;
+  uint64_t cluster_id = 0;
+  // Encode responses to every proposer's requests, not only ours (tests).
+  bool answer_all = false;
+};
+
+class StateMachine {
+ public:
+  static Result<std::unique_ptr<StateMachine>> open(storage::Engine& engine,
+                                                    StateMachineOptions options);
+  ~StateMachine();
+
+  uint64_t applied_index() const { return kv_->applied_index(); }
+  kv::MvccStore& kv() { return *kv_; }
+  const kv::MvccStore& kv() const { return *kv_; }
+  const watch::EventHistory& history() const;
+  void set_watch_hub(watch::WatchHub* hub) { hub_ = hub; }
+  const std::map<uint64_t, MemberInfo>& members() const { return members_; }
+  api::Header header(uint64_t raft_term) const;
+
+  // Bootstrap of a new cluster: the initial member table.
+  void stage_initial_members(const std::vector<MemberInfo>& members, storage::WriteBatch& batch);
+
+  // A committed normal entry (an empty one is a leader's no-op).
+  void apply_entry(const raft::Entry& entry, storage::WriteBatch& batch, ApplyOutput& out);
+  // A committed membership change, after raft applied it.
+  void apply_conf_change(const raft::Entry& entry, const raft::ConfChange& cc,
+                         storage::WriteBatch& batch, ApplyOutput& out);
+  // Every batch staged so far was written.
+  void batch_written() { kv_->batch_written(); }
+
+  // The image of spaces kKv, kKvMeta and kLease as written now. Format:
+  //   "CRLIMG01" | { u8 space | u32 key length | key | u32 value length | value }* | u8 0xff
+  // kTooLarge past kMaxImageBytes. Call with no staged, unwritten batch.
+  Result<std::string> image() const;
+  // Stages replacing those spaces by an image; kBadRequest for a broken one
+  // (nothing staged then). After writing the batch, call reload().
+  Status stage_restore(std::string_view image, storage::WriteBatch& batch) const;
+  Status reload();
+
+ private:
+  class History;
+  StateMachine(storage::Engine& engine, StateMachineOptions options);
+  Status load_members();
+  std::string apply_request(std::string_view bytes, const raft::Entry& entry,
+                            storage::WriteBatch& batch, bool answer);
+
+  storage::Engine& engine_;
+  StateMachineOptions options_;
+  std::unique_ptr<kv::MvccStore> kv_;
+  std::unique_ptr<History> history_;
+  watch::WatchHub* hub_ = nullptr;
+  std::map<uint64_t, MemberInfo> members_;
+};
+
+}  // namespace corral::server

@@ -1,0 +1,162 @@
+// api/: request decoding bounds and errors, the error mapping, and the
+// conversion to kv requests.
+#include <catch2/catch.hpp>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include "coordinator/api/errors.h"
+#include "coordinator/api/request.h"
+#include "coordinator/api/response.h"
+
+namespace api = corral::api;
+namespace wire = corral::schema::api;
+
+namespace {
+
+capnp::Data::Reader data(const std::string& s) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+
+std::string put_request(uint64_t id, const std::string& key, const std::string& value) {
+  capnp::MallocMessageBuilder m;
+  auto r = m.initRoot<wire::Request>();
+  r.setId(id);
+  auto p = r.initPut();
+  p.setKey(data(key));
+  p.setValue(data(value));
+  p.setPrevKv(true);
+  return api::to_flat_bytes(m);
+}
+
+}  // namespace
+
+TEST_CASE("a well-formed put decodes and converts", "[api]") {
+  auto out = api::parse_request(put_request(42, "/a", "v"), api::kDefaultMaxRequestBytes);
+  REQUIRE(out.ok());
+  CHECK(out.request->id() == 42);
+  CHECK(out.request->request_class() == api::RequestClass::kWrite);
+  auto put = api::to_put(out.request->get().getPut());
+  CHECK(put.key == "/a");
+  CHECK(put.value == "v");
+  CHECK(put.options.prev_kv);
+}
+
+TEST_CASE("garbage is malformed, not a crash", "[api]") {
+  std::string junk(64, '\xff');
+  auto out = api::parse_request(junk, api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error.code == wire::ErrorCode::MALFORMED);
+
+  auto odd = api::parse_request("abc", api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(odd.ok());
+  CHECK(odd.error.code == wire::ErrorCode::MALFORMED);
+
+  // A valid message cut short: the segment table promises more than there is.
+  auto good = put_request(1, "/k", std::string(100, 'x'));
+  auto cut = api::parse_request(good.substr(0, good.size() - 64), api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.error.code == wire::ErrorCode::MALFORMED);
+}
+
+TEST_CASE("a request past the byte bound is tooLarge", "[api]") {
+  auto big = put_request(7, "/k", std::string(4096, 'x'));
+  auto out = api::parse_request(big, 1024);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error.code == wire::ErrorCode::TOO_LARGE);
+}
+
+TEST_CASE("an unknown union member is unknownRequest with the id", "[api]") {
+  capnp::MallocMessageBuilder m;
+  auto r = m.initRoot<wire::Request>();
+  r.setId(9);
+  r.initStatus();
+  // The union discriminant sits right after the 8-byte id in the data
+  // section; a newer client's kind is a number we do not know.
+  auto any = m.getRoot<capnp::AnyStruct>();
+  auto bytes = any.getDataSection();
+  REQUIRE(bytes.size() >= 10);
+  bytes[8] = 0xe7;
+  bytes[9] = 0x03;
+  REQUIRE(static_cast<uint16_t>(m.getRoot<wire::Request>().which()) == 999);
+  auto out = api::parse_request(api::to_flat_bytes(m), api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error.code == wire::ErrorCode::UNKNOWN_REQUEST);
+  CHECK(out.id == 9);
+}
+
+TEST_CASE("a txn past the op bound is tooLarge", "[api]") {
+  capnp::MallocMessageBuilder m;
+  auto r = m.initRoot<wire::Request>();
+  r.setId(3);
+  auto txn = r.initTxn();
+  auto ops = txn.initSuccess(api::kMaxTxnOpsPerRequest + 1);
+  for (auto op : ops) op.initPut().setKey(data("/k"));
+  auto out = api::parse_request(api::to_flat_bytes(m), api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error.code == wire::ErrorCode::TOO_LARGE);
+}
+
+TEST_CASE("a txn converts compares and nested ops", "[api]") {
+  capnp::MallocMessageBuilder m;
+  auto r = m.initRoot<wire::Request>();
+  auto txn = r.initTxn();
+  auto cmp = txn.initCompare(1)[0];
+  cmp.setTarget(wire::Compare::Target::MOD);
+  cmp.setResult(wire::Compare::Result::LESS);
+  cmp.setKey(data("/c"));
+  cmp.setModRevision(5);
+  auto ops = txn.initSuccess(2);
+  ops[0].initPut().setKey(data("/p"));
+  ops[1].initTxn().initFailure(1)[0].initDeleteRange().setKey(data("/d"));
+  auto out = api::parse_request(api::to_flat_bytes(m), api::kDefaultMaxRequestBytes);
+  REQUIRE(out.ok());
+  CHECK(out.request->request_class() == api::RequestClass::kWrite);
+  auto t = api::to_txn(out.request->get().getTxn());
+  REQUIRE(t.compare.size() == 1);
+  CHECK(t.compare[0].target == corral::kv::Compare::Target::kModRevision);
+  CHECK(t.compare[0].op == corral::kv::Compare::Op::kLess);
+  CHECK(t.compare[0].number == 5);
+  REQUIRE(t.success.size() == 2);
+  auto nested = std::get<std::shared_ptr<const corral::kv::TxnRequest>>(t.success[1]);
+  REQUIRE(nested->failure.size() == 1);
+  CHECK(std::get<corral::kv::DeleteRequest>(nested->failure[0]).key == "/d");
+}
+
+TEST_CASE("reads are classed by consistency", "[api]") {
+  capnp::MallocMessageBuilder m;
+  auto r = m.initRoot<wire::Request>();
+  r.initRange().setSerializable(true);
+  auto out = api::parse_request(api::to_flat_bytes(m), api::kDefaultMaxRequestBytes);
+  REQUIRE(out.ok());
+  CHECK(out.request->request_class() == api::RequestClass::kRead);
+  CHECK_FALSE(out.request->linearizable_read());
+  r.getRange().setSerializable(false);
+  auto lin = api::parse_request(api::to_flat_bytes(m), api::kDefaultMaxRequestBytes);
+  REQUIRE(lin.ok());
+  CHECK(lin.request->linearizable_read());
+}
+
+TEST_CASE("server errors map to wire errors in one place", "[api]") {
+  corral::Error compacted{corral::ErrorCode::kCompacted, "old", 17};
+  auto w = api::to_wire_error(compacted);
+  CHECK(w.code == wire::ErrorCode::COMPACTED);
+  CHECK(w.compact_revision == 17);
+  CHECK(api::to_wire_error({corral::ErrorCode::kLeaseNotFound, "x"}).code == wire::ErrorCode::LEASE_NOT_FOUND);
+  CHECK(api::to_wire_error({corral::ErrorCode::kTooLarge, "x"}).code == wire::ErrorCode::TOO_LARGE);
+  auto nl = api::not_leader_error("tcp://127.0.0.1:1");
+  CHECK(nl.code == wire::ErrorCode::NOT_LEADER);
+  CHECK(nl.leader_hint == "tcp://127.0.0.1:1");
+
+  // An encoded error response carries code, id and hint.
+  auto bytes = api::encode_error(5, api::Header{1, 2, 3, 4}, nl);
+  kj::ArrayPtr<const capnp::word> words(reinterpret_cast<const capnp::word*>(bytes.data()),
+                                        bytes.size() / sizeof(capnp::word));
+  capnp::FlatArrayMessageReader reader(words);
+  auto resp = reader.getRoot<wire::ServerMessage>().getResponse();
+  CHECK(resp.getId() == 5);
+  CHECK(resp.getHeader().getRevision() == 3);
+  REQUIRE(resp.isError());
+  CHECK(resp.getError().getCode() == wire::ErrorCode::NOT_LEADER);
+  CHECK(std::string(resp.getError().getLeaderHint().cStr()) == "tcp://127.0.0.1:1");
+}

@@ -1,0 +1,246 @@
+// The node loop in-process on loopback ports: a single member (put, get,
+// range, delete, restart from its data dir) and a 3-member cluster.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "coordinator/server/node.h"
+#include "tests/unit/server/test_client.h"
+
+using namespace corral;
+using namespace corral::server;
+using namespace std::chrono_literals;
+namespace wire = corral::schema::api;
+
+namespace {
+
+constexpr int kTestTickMs = 20;
+constexpr int kMaxAttempts = 500;
+
+std::string temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("corral-node-test-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+// A port that was free a moment ago (the kernel hands out a fresh one).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+NodeOptions single(const std::string& dir) {
+  NodeOptions o;
+  o.name = "solo";
+  o.data_dir = dir;
+  o.listen_peer = "tcp://127.0.0.1:0";
+  o.listen_client = "tcp://127.0.0.1:0";
+  o.tick_ms = kTestTickMs;
+  return o;
+}
+
+// Retries a write until a leader exists and it succeeds (or attempts run out).
+bool put_until_ok(testing::TestClient& c, const std::string& k, const std::string& v) {
+  for (int i = 0; i < kMaxAttempts; ++i) {
+    auto r = c.call(testing::put(k, v), 2000ms);
+    if (r && r->get().getResponse().isPut()) return true;
+    std::this_thread::sleep_for(10ms);  // back-off between retries, not synchronisation
+  }
+  return false;
+}
+
+std::optional<std::string> get_value(testing::TestClient& c, const std::string& k, bool serializable = false) {
+  auto r = c.call(testing::get(k, {}, serializable));
+  if (!r || !r->get().getResponse().isRange()) return std::nullopt;
+  auto kvs = r->get().getResponse().getRange().getKvs();
+  if (kvs.size() != 1) return std::string();
+  return testing::as_string(kvs[0].getValue());
+}
+
+}  // namespace
+
+TEST_CASE("single member: put, get, range, delete, restart", "[server][node]") {
+  auto dir = temp_dir("single");
+  zmq::context_t ctx(1);
+  {
+    auto node = Node::create(single(dir));
+    REQUIRE(node.ok());
+    (*node)->start();
+    testing::TestClient c(ctx, (*node)->client_endpoint());
+    REQUIRE(c.ok());
+    REQUIRE(put_until_ok(c, "/apps/web/a", "1"));
+    REQUIRE(put_until_ok(c, "/apps/web/b", "2"));
+    REQUIRE(put_until_ok(c, "/apps/db/c", "3"));
+    CHECK(get_value(c, "/apps/web/a") == std::optional<std::string>("1"));
+    CHECK(get_value(c, "/apps/web/b", true) == std::optional<std::string>("2"));
+
+    auto range = c.call(testing::get("/apps/", "/apps0"));
+    REQUIRE(range);
+    REQUIRE(range->get().getResponse().isRange());
+    CHECK(range->get().getResponse().getRange().getCount() == 3);
+    CHECK(range->get().getResponse().getHeader().getRevision() == 3);
+
+    auto del = c.call(testing::del("/apps/web/", "/apps/web0"));
+    REQUIRE(del);
+    REQUIRE(del->get().getResponse().isDeleteRange());
+    CHECK(del->get().getResponse().getDeleteRange().getDeleted() == 2);
+
+    auto list = c.call([](wire::Request::Builder r) { r.initList().setDir(testing::as_data("/apps")); });
+    REQUIRE(list);
+    REQUIRE(list->get().getResponse().isList());
+    auto entries = list->get().getResponse().getList().getEntries();
+    REQUIRE(entries.size() == 1);
+    CHECK(testing::as_string(entries[0].getName()) == "db");
+    CHECK(entries[0].getIsDir());
+
+    // Bad input gets typed errors and the member keeps serving.
+    c.send_raw(std::string(16, '\x01'));
+    auto bad = c.receive_any(5000ms);
+    REQUIRE(bad);
+    REQUIRE(bad->get().getResponse().isError());
+    CHECK(bad->get().getResponse().getError().getCode() == wire::ErrorCode::MALFORMED);
+    auto empty_key = c.call(testing::put("", "x"));
+    REQUIRE(empty_key);
+    REQUIRE(empty_key->get().getResponse().isError());
+    CHECK(empty_key->get().getResponse().getError().getCode() == wire::ErrorCode::BAD_REQUEST);
+
+    auto status = c.call([](wire::Request::Builder r) { r.initStatus(); });
+    REQUIRE(status);
+    REQUIRE(status->get().getResponse().isStatus());
+    CHECK(status->get().getResponse().getStatus().getLeader() == (*node)->id());
+    CHECK(status->get().getResponse().getStatus().getRaftAppliedIndex() > 0);
+    (*node)->stop();
+  }
+  {
+    // Restart from the data dir: every acknowledged write is there.
+    auto node = Node::create(single(dir));
+    REQUIRE(node.ok());
+    (*node)->start();
+    testing::TestClient c(ctx, (*node)->client_endpoint());
+    CHECK(get_value(c, "/apps/db/c", true) == std::optional<std::string>("3"));
+    CHECK(get_value(c, "/apps/web/a", true) == std::optional<std::string>(""));
+    REQUIRE(put_until_ok(c, "/after", "restart"));
+    CHECK(get_value(c, "/after") == std::optional<std::string>("restart"));
+    (*node)->stop();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("single member: watch sees puts and deletes in order", "[server][node][watch]") {
+  auto dir = temp_dir("watch");
+  zmq::context_t ctx(1);
+  auto node = Node::create(single(dir));
+  REQUIRE(node.ok());
+  (*node)->start();
+  testing::TestClient c(ctx, (*node)->client_endpoint());
+  REQUIRE(put_until_ok(c, "/w/0", "before"));
+  auto created = c.call([](wire::Request::Builder r) {
+    auto w = r.initWatchCreate();
+    w.setKey(testing::as_data("/w/"));
+    w.setRangeEnd(testing::as_data("/w0"));
+    w.setStartRevision(1);
+  });
+  REQUIRE(created);
+  REQUIRE(created->get().getResponse().isWatchCreate());
+  int64_t wid = created->get().getResponse().getWatchCreate().getWatchId();
+  REQUIRE(put_until_ok(c, "/w/1", "a"));
+  REQUIRE(c.call(testing::del("/w/0")));
+  std::vector<std::pair<int64_t, std::string>> seen;  // (revision, key)
+  for (int i = 0; i < 10 && seen.size() < 3; ++i) {
+    auto m = c.next_other(5000ms);
+    if (!m) break;
+    if (!m->get().isWatchEvents()) continue;
+    auto we = m->get().getWatchEvents();
+    REQUIRE(we.getWatchIds().size() == 1);
+    CHECK(we.getWatchIds()[0] == wid);
+    for (auto e : we.getEvents()) seen.emplace_back(e.getKv().getModRevision(), testing::as_string(e.getKv().getKey()));
+  }
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0] == std::make_pair(int64_t{1}, std::string("/w/0")));
+  CHECK(seen[1] == std::make_pair(int64_t{2}, std::string("/w/1")));
+  CHECK(seen[2] == std::make_pair(int64_t{3}, std::string("/w/0")));
+  (*node)->stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("three members: replicate, follower redirects, survive a member stop", "[server][node][cluster]") {
+  zmq::context_t ctx(1);
+  std::vector<std::string> names = {"m1", "m2", "m3"};
+  std::vector<int> peer_ports, client_ports;
+  std::string cluster;
+  for (size_t i = 0; i < names.size(); ++i) {
+    peer_ports.push_back(free_port());
+    client_ports.push_back(free_port());
+    cluster += (i ? "," : "") + names[i] + "=tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
+  }
+  std::vector<std::string> dirs;
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (size_t i = 0; i < names.size(); ++i) {
+    NodeOptions o;
+    o.name = names[i];
+    dirs.push_back(temp_dir("cluster-" + names[i]));
+    o.data_dir = dirs.back();
+    o.listen_peer = "tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
+    o.listen_client = "tcp://127.0.0.1:" + std::to_string(client_ports[i]);
+    o.initial_cluster = cluster;
+    o.tick_ms = kTestTickMs;
+    auto n = Node::create(o);
+    REQUIRE(n.ok());
+    nodes.push_back(std::move(n).value());
+  }
+  for (auto& n : nodes) n->start();
+
+  // Find the leader: the member that accepts a write.
+  std::vector<std::unique_ptr<testing::TestClient>> clients;
+  for (auto& n : nodes) clients.push_back(std::make_unique<testing::TestClient>(ctx, n->client_endpoint()));
+  int leader = -1;
+  std::string hint;
+  for (int attempt = 0; attempt < kMaxAttempts && leader < 0; ++attempt) {
+    for (size_t i = 0; i < clients.size() && leader < 0; ++i) {
+      auto r = clients[i]->call(testing::put("/first", "x"), 2000ms);
+      if (r && r->get().getResponse().isPut()) leader = static_cast<int>(i);
+    }
+    if (leader < 0) std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(leader >= 0);
+  for (int i = 0; i < 50; ++i) REQUIRE(put_until_ok(*clients[leader], "/k/" + std::to_string(i), std::to_string(i)));
+
+  int follower = (leader + 1) % 3;
+  // A follower refuses writes with the leader's client URL.
+  bool redirected = false;
+  for (int attempt = 0; attempt < kMaxAttempts && !redirected; ++attempt) {
+    auto r = clients[follower]->call(testing::put("/nope", "x"));
+    REQUIRE(r);
+    auto resp = r->get().getResponse();
+    REQUIRE(resp.isError());
+    CHECK(resp.getError().getCode() == wire::ErrorCode::NOT_LEADER);
+    redirected = std::string(resp.getError().getLeaderHint().cStr()) == nodes[leader]->client_endpoint();
+    if (!redirected) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(redirected);
+  // A linearizable read on a follower sees the last acknowledged write.
+  CHECK(get_value(*clients[follower], "/k/49") == std::optional<std::string>("49"));
+
+  // Stop one follower; the other two still commit.
+  int stopped = (leader + 2) % 3;
+  nodes[stopped]->stop();
+  REQUIRE(put_until_ok(*clients[leader], "/after-stop", "ok"));
+  CHECK(get_value(*clients[follower], "/after-stop") == std::optional<std::string>("ok"));
+  for (auto& n : nodes) n->stop();
+  for (auto& d : dirs) std::filesystem::remove_all(d);
+}
