@@ -278,8 +278,13 @@ void Simulation::on_role(SimNode& n, const raft::SoftState& soft) {
 }
 
 void Simulation::send(SimNode& n, const raft::Message& m) {
-  if (m.type == raft::MessageType::kSnapshot) ++stats_.snapshots_sent;
   const bool blocked = net_.blocked(m.from, m.to);
+  if (m.type == raft::MessageType::kSnapshot) {
+    ++stats_.snapshots_sent;
+    trace_.line(now_, node_name(n.id) + " sends snapshot " +
+                          std::to_string(m.snapshot ? m.snapshot->metadata.index : 0) + " to " +
+                          node_name(m.to) + (blocked ? " (link cut)" : node(m.to).up ? "" : " (node down)"));
+  }
   net_.send(m, now_);
   if (m.type == raft::MessageType::kSnapshot) n.raw->report_snapshot(m.to, !blocked);
   if (blocked) n.raw->report_unreachable(m.to);
