@@ -1,0 +1,178 @@
+#include <catch2/catch.hpp>
+
+#include "tests/unit/raft/test_network.h"
+
+using namespace corral::raft;
+using corral::raft::test::TestNetwork;
+
+namespace {
+
+// Snapshots node `id` at its applied index and compacts its log up to there.
+void snapshot_and_compact(TestNetwork& net, NodeId id, const std::string& data) {
+  auto& tn = net.test_node(id);
+  const Index at = tn.applied_index;
+  REQUIRE(net.storage(id).create_snapshot(at, tn.conf_state, data).ok());
+  REQUIRE(net.storage(id).compact(at) == Status::kOk);
+}
+
+size_t count_type(const TestNetwork& net, MessageType type, NodeId to) {
+  size_t n = 0;
+  for (const Message& m : net.delivered) n += (m.type == type && m.to == to) ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("snapshot: a follower behind the compaction point is sent a snapshot and catches up",
+          "[snapshot]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  net.isolate(3);
+  for (int i = 0; i < 10; ++i) REQUIRE(net.propose(1, "s" + std::to_string(i)) == Status::kOk);
+  snapshot_and_compact(net, 1, "state@11");
+  REQUIRE(net.storage(1).first_index() == 12);
+  REQUIRE(net.propose(1, "after") == Status::kOk);
+  net.heal();
+  net.delivered.clear();
+  net.tick(1, 2);
+  CHECK(count_type(net, MessageType::kSnapshot, 3) == 1);
+  CHECK(net.test_node(3).snapshot_index == 11);
+  CHECK(net.storage(3).snapshot().value().data == "state@11");
+  CHECK(net.applied_data(3) == std::vector<std::string>{"after"});
+  CHECK(net.node(3).status().last_index == net.node(1).status().last_index);
+  CHECK(net.node(3).status().applied == net.node(1).status().applied);
+  // The leader went back to replicating to 3.
+  for (const PeerProgress& p : net.node(1).status().progress) {
+    if (p.id == 3) CHECK(p.state == PeerProgress::State::kReplicate);
+  }
+}
+
+TEST_CASE("snapshot: a lost snapshot is resent (report_snapshot failure or timeout)", "[snapshot]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  net.isolate(3);
+  for (int i = 0; i < 5; ++i) REQUIRE(net.propose(1, "s" + std::to_string(i)) == Status::kOk);
+  snapshot_and_compact(net, 1, "img");
+  net.heal();
+  size_t snapshots_sent = 0;
+  net.drop_if = [&snapshots_sent](const Message& m) {
+    if (m.type != MessageType::kSnapshot) return false;
+    ++snapshots_sent;
+    return true;
+  };
+  net.tick(1, 2);
+  REQUIRE(snapshots_sent == 1);
+  auto state_of_3 = [&] {
+    for (const PeerProgress& p : net.node(1).status().progress) {
+      if (p.id == 3) return p.state;
+    }
+    return PeerProgress::State::kProbe;
+  };
+  REQUIRE(state_of_3() == PeerProgress::State::kSnapshot);
+  SECTION("reported failure") {
+    net.node(1).report_snapshot(3, false);
+    CHECK(state_of_3() == PeerProgress::State::kProbe);
+  }
+  SECTION("no report: times out and is sent again") {
+    for (int i = 0; i < 40 && snapshots_sent == 1; ++i) net.tick(1);
+    CHECK(snapshots_sent == 2);
+  }
+  net.drop_if = nullptr;
+  for (int i = 0; i < 40 && net.test_node(3).snapshot_index == 0; ++i) net.tick(1);
+  CHECK(net.test_node(3).snapshot_index == 6);
+  CHECK(net.node(3).status().last_index == net.node(1).status().last_index);
+}
+
+namespace {
+
+// A storage whose snapshot is still being built.
+class NotReadyStorage : public MemoryStorage {
+ public:
+  using MemoryStorage::MemoryStorage;
+  Result<Snapshot> snapshot() const override {
+    if (!ready) return Status::kSnapshotTemporarilyUnavailable;
+    return MemoryStorage::snapshot();
+  }
+  bool ready = false;
+};
+
+}  // namespace
+
+TEST_CASE("snapshot: kSnapshotTemporarilyUnavailable is retried later", "[snapshot]") {
+  // Build the leader's state in an ordinary storage first, then restart it on
+  // one whose snapshot is not ready. No check-quorum: the restarted leader
+  // must not wait out the followers' lease on its previous incarnation.
+  TestNetwork net(3, [](Config& c) { c.check_quorum = false; });
+  REQUIRE(net.elect(1));
+  net.isolate(3);
+  for (int i = 0; i < 5; ++i) REQUIRE(net.propose(1, "s" + std::to_string(i)) == Status::kOk);
+  snapshot_and_compact(net, 1, "later");
+  NotReadyStorage slow;
+  static_cast<MemoryStorage&>(slow) = net.storage(1);
+  Config c;
+  c.id = 1;
+  c.storage = &slow;
+  c.applied = net.test_node(1).applied_index;
+  RawNode leader(c);
+  leader.campaign();
+  // Drive it by hand against 2 and 3 to the point it needs the snapshot.
+  auto pump = [&](int rounds) {
+    for (int r = 0; r < rounds; ++r) {
+      std::vector<Message> out;
+      if (leader.has_ready()) {
+        Ready rd = leader.ready();
+        slow.append(rd.entries);
+        if (rd.hard_state) slow.set_hard_state(*rd.hard_state);
+        out = rd.messages;
+        leader.advance();
+      }
+      for (const Message& m : out) {
+        if (m.to == 1) continue;
+        net.node(m.to).step(m);
+        Ready frd = net.node(m.to).ready();
+        if (frd.snapshot) net.storage(m.to).apply_snapshot(*frd.snapshot);
+        net.storage(m.to).append(frd.entries);
+        if (frd.hard_state) net.storage(m.to).set_hard_state(*frd.hard_state);
+        net.node(m.to).advance();
+        for (const Message& back : frd.messages) {
+          if (back.to == 1) leader.step(back);
+        }
+      }
+    }
+  };
+  pump(10);
+  for (int i = 0; i < 4; ++i) {
+    leader.tick();
+    pump(5);
+  }
+  REQUIRE(leader.status().soft_state.role == Role::kLeader);
+  CHECK(net.node(3).status().last_index < leader.status().last_index);
+  slow.ready = true;
+  for (int i = 0; i < 4; ++i) {
+    leader.tick();
+    pump(5);
+  }
+  CHECK(net.node(3).status().last_index == leader.status().last_index);
+}
+
+TEST_CASE("snapshot: a snapshot not newer than the commit index is ignored", "[snapshot]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  REQUIRE(net.propose(1, "a") == Status::kOk);
+  const NodeStatus before = net.node(2).status();
+  Message m;
+  m.type = MessageType::kSnapshot;
+  m.from = 1;
+  m.to = 2;
+  m.term = before.hard_state.term;
+  Snapshot old;
+  old.metadata.index = 1;
+  old.metadata.term = before.hard_state.term;
+  old.metadata.conf_state = ConfState{{1, 2, 3}, {}};
+  m.snapshot = old;
+  REQUIRE(net.node(2).step(m) == Status::kOk);
+  Ready rd = net.node(2).ready();
+  CHECK_FALSE(rd.snapshot.has_value());
+  CHECK(net.node(2).status().last_index == before.last_index);
+  net.node(2).advance();
+}
