@@ -388,7 +388,12 @@ void Simulation::apply(SimNode& n, const raft::Ready& rd) {
 void Simulation::maybe_snapshot(SimNode& n) {
   auto cur = n.storage.snapshot();
   const Index snap_index = cur.ok() ? cur.value().metadata.index : 0;
-  if (n.applied < snap_index + kSnapshotIntervalEntries || n.applied > n.storage.last_index()) return;
+  // Also snapshot after a membership change: raft refuses a snapshot whose
+  // membership lacks the receiver, so a re-added learner needs a newer one.
+  const bool conf_changed = cur.ok() && !cur.value().empty() && cur.value().metadata.conf_state != n.conf;
+  if ((n.applied < snap_index + kSnapshotIntervalEntries && !conf_changed) || n.applied <= snap_index ||
+      n.applied > n.storage.last_index())
+    return;
   auto made = n.storage.create_snapshot(n.applied, n.conf, n.sm.serialize());
   if (!made.ok()) {
     return fail({"storage", node_name(n.id) + " cannot snapshot at " + std::to_string(n.applied) +
@@ -456,6 +461,15 @@ void Simulation::deliver() {
     if (!n.up) continue;
     raft::Status st = n.raw->step(m);
     trace_.mix(static_cast<uint64_t>(st));
+    if (m.type == raft::MessageType::kSnapshot) {
+      const raft::NodeStatus s = n.raw->status();
+      trace_.line(now_, node_name(n.id) + " steps snapshot " +
+                            std::to_string(m.snapshot ? m.snapshot->metadata.index : 0) +
+                            " of term " + std::to_string(m.term) + " from " + node_name(m.from) +
+                            ": " + raft::status_name(st) + "; its term " +
+                            std::to_string(s.hard_state.term) + " commit " +
+                            std::to_string(s.hard_state.commit) + " " + raft::role_name(s.soft_state.role));
+    }
   }
 }
 
