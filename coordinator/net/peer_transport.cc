@@ -2,9 +2,9 @@
 
 #include <zmq.h>
 
+#include <atomic>
 #include <cstring>
 
-#include "coordinator/base/check.h"
 
 namespace corral::net {
 namespace {
@@ -13,6 +13,7 @@ namespace {
 // order) and the endpoint text.
 constexpr size_t kMonitorEventHeaderBytes = 6;
 constexpr int kMonitoredEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED;
+std::atomic<uint64_t> next_monitor_serial{0};
 
 Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
 
@@ -134,11 +135,16 @@ Status PeerTransport::add_peer(PeerId id, std::string_view endpoint_text,
     Status s = set_curve_client(d, CurveClientKeys{*options_.curve, *curve_public_key});
     if (!s.ok()) return s;
   }
-  // The monitor must exist before connect() so that no event is missed.
-  const std::string monitor_address = "inproc://corral-net-peer-monitor-" +
-                                      std::to_string(reinterpret_cast<uintptr_t>(this)) + "-" +
-                                      std::to_string(++monitor_serial_);
-  CORRAL_CHECK(zmq_socket_monitor(d.handle(), monitor_address.c_str(), kMonitoredEvents) == 0);
+  // The monitor must exist before connect() so that no event is missed. Its
+  // inproc name is unique in the process: ZeroMQ frees names asynchronously,
+  // so a name must never be reused.
+  const std::string monitor_address =
+      "inproc://corral-net-peer-monitor-" +
+      std::to_string(next_monitor_serial.fetch_add(1, std::memory_order_relaxed));
+  if (zmq_socket_monitor(d.handle(), monitor_address.c_str(), kMonitoredEvents) != 0) {
+    return make_error(ErrorCode::kInternal, "add_peer: cannot monitor the peer socket: " +
+                                                std::string(zmq_strerror(zmq_errno())));
+  }
   set_common_options(peer->monitor);
   peer->monitor.connect(monitor_address);
   if (Status s = connect_to(d, *endpoint); !s.ok()) return s;

@@ -147,7 +147,6 @@ class PeerTransport {
   zmq::socket_t router_;
   Endpoint bound_;
   std::map<PeerId, std::unique_ptr<Peer>> peers_;
-  uint64_t monitor_serial_ = 0;
   PeerTransportStats stats_;
 };
 

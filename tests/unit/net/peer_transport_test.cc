@@ -327,3 +327,20 @@ TEST_CASE("peer transport: routing id format", "[net][peer]") {
   CHECK(corral::net::parse_peer_routing_id(std::string("\0\0\0\0\1", 5)) == 0);
   CHECK(corral::net::parse_peer_routing_id("X12345678") == 0);
 }
+
+TEST_CASE("peer transport: transports re-created in one context", "[net][peer]") {
+  zmq::context_t ctx(1);
+  auto b = make_transport(ctx, 2);
+  constexpr int kRounds = 5;
+  for (int round = 0; round < kRounds; ++round) {
+    auto a = make_transport(ctx, 1);
+    REQUIRE(a->add_peer(2, endpoint_of(*b)).ok());
+    REQUIRE(a->remove_peer(2).ok());
+    REQUIRE(a->add_peer(2, endpoint_of(*b)).ok());
+    const std::string text = "round " + std::to_string(round);
+    REQUIRE(send_when_connected(*a, 2, text) == PeerSendResult::kSent);
+    auto got = receive_n(*b, 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].bytes == text);
+  }
+}
