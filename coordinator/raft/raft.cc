@@ -705,8 +705,8 @@ bool Raft::restore(const Snapshot& snap) {
   const SnapshotMetadata& md = snap.metadata;
   if (md.index <= log_.committed()) return false;
   const auto& cs = md.conf_state;
-  const bool in_conf = std::binary_search(cs.voters.begin(), cs.voters.end(), id_) ||
-                       std::binary_search(cs.learners.begin(), cs.learners.end(), id_);
+  const bool in_conf = std::find(cs.voters.begin(), cs.voters.end(), id_) != cs.voters.end() ||
+                       std::find(cs.learners.begin(), cs.learners.end(), id_) != cs.learners.end();
   if (!in_conf) return false;  // not meant for us: a configuration we are not in
   if (log_.match_term(md.index, md.term)) {
     // We already have the entries: just fast-forward the commit.
