@@ -252,7 +252,17 @@ TEST_CASE("peer transport: backpressure when the peer does not read", "[net][pee
   }
   REQUIRE(last == PeerSendResult::kBackpressure);
   CHECK(a->connected(2));
-  CHECK(a->send(2, payload) == PeerSendResult::kBackpressure);
+  // ZeroMQ may move a few queued messages into TCP meanwhile, but while b
+  // does not read, the bound is hit again within a few sends.
+  constexpr int kMaxExtraSends = 64;
+  bool held_again = false;
+  for (int i = 0; i < kMaxExtraSends && !held_again; ++i) {
+    const PeerSendResult r = a->send(2, payload);
+    REQUIRE(r != PeerSendResult::kUnreachable);
+    if (r == PeerSendResult::kSent) ++sent;
+    held_again = r == PeerSendResult::kBackpressure;
+  }
+  CHECK(held_again);
 
   // Once b reads, everything sent arrives and a can send again.
   auto got = receive_n(*b, sent);
