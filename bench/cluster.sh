@@ -4,10 +4,11 @@
 # member's peak resident memory on stderr, then stops it. The same shape as
 # ../shared/anchors/etcd-bench/cluster.sh, so that runs compare one to one.
 # Usage: cluster.sh N BUILD_DIR [corral-bench flags...]
-#   BUILD_DIR holds coordinator/main/corrald and bench/corral-bench.
+#   BUILD_DIR holds bench/corral-bench, cli/corralctl and coordinator/main/corrald
+#   (or set CORRALD to another corrald binary).
 set -eu
 n=$1; build=$2; shift 2
-corrald=$build/coordinator/main/corrald
+corrald=${CORRALD:-$build/coordinator/main/corrald}
 bench=$build/bench/corral-bench
 dir=$(mktemp -d)
 base=$((40000 + $$ % 10000))

@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
   Args a;
   CLI::App app{"corralctl: talk to a corral cluster"};
   app.require_subcommand(1);
+  // Global flags (-w, --endpoints) may also follow the command, as in etcdctl.
+  app.fallthrough();
   app.add_option("--endpoints", a.endpoints, "comma-separated member client endpoints")
       ->capture_default_str();
   app.add_option("-w,--write-out", a.format, "output format: simple, json or table")
@@ -153,6 +155,7 @@ int main(int argc, char** argv) {
 
   auto* lease = app.add_subcommand("lease", "lease grant|keepalive|revoke|list|ttl");
   lease->require_subcommand(1);
+  lease->fallthrough();
   auto* grant = lease->add_subcommand("grant", "grant TTL (seconds)");
   grant->add_option("ttl", a.ttl)->required()->check(CLI::PositiveNumber);
   auto* keepalive = lease->add_subcommand("keepalive", "keepalive ID: refresh until interrupted");
@@ -166,6 +169,7 @@ int main(int argc, char** argv) {
 
   auto* member = app.add_subcommand("member", "member list|add|remove|promote");
   member->require_subcommand(1);
+  member->fallthrough();
   auto* member_list = member->add_subcommand("list", "list members");
   auto* member_add = member->add_subcommand("add", "add NAME --peer-urls URL,...");
   member_add->add_option("name", a.name)->required();
@@ -181,6 +185,7 @@ int main(int argc, char** argv) {
 
   auto* endpoint = app.add_subcommand("endpoint", "endpoint status|health");
   endpoint->require_subcommand(1);
+  endpoint->fallthrough();
   auto* ep_status = endpoint->add_subcommand("status", "status of every endpoint");
   auto* ep_health = endpoint->add_subcommand("health", "health of every endpoint");
 
@@ -189,6 +194,7 @@ int main(int argc, char** argv) {
 
   auto* snapshot = app.add_subcommand("snapshot", "snapshot save FILE");
   snapshot->require_subcommand(1);
+  snapshot->fallthrough();
   auto* snap_save = snapshot->add_subcommand("save", "save FILE");
   snap_save->add_option("file", a.file)->required();
 

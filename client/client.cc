@@ -394,6 +394,7 @@ struct Client::Impl {
           ++conn->ups;
         }
       } else if (id == ZMQ_EVENT_DISCONNECTED) {
+        read_replies(conn);  // answers that arrived before the break still count
         close_conn(key, true);
         return;  // conn is in the graveyard now
       }
@@ -636,7 +637,7 @@ struct Client::Impl {
     const Decision d = decide(p->cls, failure, error);
     if (d.action == Action::kFail) {
       if (d.outcome_unknown) {
-        Error e = make_error(ErrorCode::kTimeout, "outcome unknown (" + error.message + ")");
+        Error e = make_error(ErrorCode::kTimeout, error.message);
         complete(std::move(p), std::move(e));
       } else {
         complete(std::move(p), error);

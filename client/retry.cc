@@ -61,7 +61,6 @@ Decision decide(RequestClass cls, Failure failure, const Error& error) {
       if (!error.leader_hint.empty()) return {Action::kFollowHint, false};
       return {Action::kNextEndpoint, false};
     case ErrorCode::kUnavailable:
-      return {Action::kNextEndpoint, false};
     case ErrorCode::kTimeout:
       if (repeatable) return {Action::kNextEndpoint, false};
       return {Action::kFail, true};

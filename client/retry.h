@@ -1,10 +1,13 @@
 // When the client retries a request, as pure decisions (tested without a
 // server). The rule:
 //
-// - A typed error from a member other than `timeout` is a definite answer:
-//   the member did not apply the request. notLeader and unavailable are
-//   retried for every request (following leaderHint when there is one, else
-//   the next endpoint); any other error goes to the caller.
+// - notLeader is a definite "not applied": retried for every request
+//   (following leaderHint when there is one, else the next endpoint).
+// - unavailable is retried for reads and keepalives. For a write it is
+//   treated as an unknown outcome (kTimeout to the caller): corrald also
+//   answers unavailable ("member stopping") for proposals it had already
+//   made, which may still commit.
+// - Any other typed error is a definite answer and goes to the caller.
 // - A request that surely never reached a member (still queued in our socket
 //   when we gave up on a connection that never came up) is retried for every
 //   request.

@@ -36,10 +36,18 @@ TEST_CASE("notLeader is followed for every request kind, since nothing was appli
     CHECK(with_hint.action == Action::kFollowHint);
     Decision no_hint = decide(cls, Failure::kServerError, err(ErrorCode::kNotLeader));
     CHECK(no_hint.action == Action::kNextEndpoint);
-    CHECK(decide(cls, Failure::kServerError, err(ErrorCode::kUnavailable)).action ==
-          Action::kNextEndpoint);
     CHECK(decide(cls, Failure::kNeverDelivered, Error{}).action == Action::kNextEndpoint);
   }
+}
+
+TEST_CASE("unavailable is retried for reads, an unknown outcome for writes") {
+  CHECK(decide(RequestClass::kRead, Failure::kServerError, err(ErrorCode::kUnavailable)).action ==
+        Action::kNextEndpoint);
+  CHECK(decide(RequestClass::kIdempotent, Failure::kServerError, err(ErrorCode::kUnavailable))
+            .action == Action::kNextEndpoint);
+  Decision w = decide(RequestClass::kWrite, Failure::kServerError, err(ErrorCode::kUnavailable));
+  CHECK(w.action == Action::kFail);
+  CHECK(w.outcome_unknown);
 }
 
 TEST_CASE("a write whose outcome is unknown is never sent twice") {
