@@ -60,7 +60,7 @@ Decision decide(RequestClass cls, Failure failure, const Error& error);
 // `endpoint_count` endpoints exist: none while there are endpoints not yet
 // tried in this round, then doubling from base up to the maximum.
 inline constexpr int64_t kRetryBackoffBaseMs = 25;
-inline constexpr int64_t kRetryBackoffMaxMs = 1000;
+inline constexpr int64_t kRetryBackoffMaxMs = 250;
 int64_t backoff_ms(int attempt, int endpoint_count);
 
 }  // namespace corral::client
