@@ -10,6 +10,9 @@ using corral::kv::test::StoreFixture;
 
 namespace {
 
+// Nested txns of kMaxTxnOps ops each that together pass kMaxTxnTreeOps.
+constexpr size_t kMaxTreeFanout = kMaxTxnTreeOps / kMaxTxnOps + 1;
+
 Compare cmp(std::string key, Compare::Target target, Compare::Op op, int64_t number,
             std::string value = {}) {
   Compare c;
@@ -201,6 +204,19 @@ TEST_CASE("txn shape limits: ops per list, nesting, bad ops", "[txn][limits]") {
   auto too_deep = run(f, *deep);
   REQUIRE_FALSE(too_deep.ok());
   CHECK(too_deep.error().code == ErrorCode::kTooLarge);
+
+  // Within every per-list bound, but too many ops summed over the nesting.
+  auto wide = std::make_shared<TxnRequest>();
+  for (size_t i = 0; i < kMaxTxnOps; ++i) wide->success.push_back(put_req("w", "v"));
+  TxnRequest tree;
+  for (size_t i = 0; i < kMaxTreeFanout; ++i) tree.success.push_back(std::shared_ptr<const TxnRequest>(wide));
+  auto too_many = run(f, tree);
+  REQUIRE_FALSE(too_many.ok());
+  CHECK(too_many.error().code == ErrorCode::kTooLarge);
+
+  TxnRequest compares;
+  for (size_t i = 0; i <= kMaxTxnOps; ++i) compares.compare.push_back(cmp("k", Compare::Target::kVersion, Compare::Op::kEqual, 0));
+  CHECK(run(f, compares).error().code == ErrorCode::kTooLarge);
 
   TxnRequest bad_key;
   bad_key.success.push_back(put_req("fine", "v"));
