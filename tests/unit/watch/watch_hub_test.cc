@@ -535,6 +535,8 @@ TEST_CASE("watch: restore makes synced watchers catch up from where they were") 
 // an explicit cancel).
 TEST_CASE("watch: model test against the filtered history") {
   const std::vector<std::string> keys = {"a", "ab", "abc", "b", "b/x", "b/y", "c", "\xff"};
+  std::map<CancelReason, int> cancels;
+  int complete = 0;
   for (uint32_t seed = 1; seed <= 40; ++seed) {
     INFO("seed " << seed);
     std::mt19937 rng(seed);
@@ -627,8 +629,10 @@ TEST_CASE("watch: model test against the filtered history") {
         REQUIRE_FALSE(m.cancelled_by_us);
         REQUIRE(got.revisions.size() == want.size());
         REQUIRE(same(got.revisions, want, want.size()));
+        ++complete;
         continue;
       }
+      ++cancels[got.cancel->reason];
       switch (got.cancel->reason) {
         case CancelReason::kRequested: REQUIRE(m.cancelled_by_us); break;
         case CancelReason::kSlowWatcher: REQUIRE(options.max_queued_deliveries_per_stream == 6); break;
@@ -640,6 +644,11 @@ TEST_CASE("watch: model test against the filtered history") {
       REQUIRE(same(got.revisions, want, got.revisions.size()));
     }
   }
+  // The seeds reach every path: complete histories and each kind of cancel.
+  CHECK(complete > 100);
+  CHECK(cancels[CancelReason::kRequested] > 0);
+  CHECK(cancels[CancelReason::kSlowWatcher] > 0);
+  CHECK(cancels[CancelReason::kCompacted] > 0);
 }
 
 }  // namespace
