@@ -39,10 +39,21 @@ Result<T> read_flat(std::string_view bytes, const char* what, Fn read) {
   }
 }
 
+// First segment sizes that fit the whole record: the builder's default (1024
+// words, zeroed) costs more than the encoding itself. Root pointer + data
+// section + pointer section + the byte blobs rounded up to words.
+constexpr unsigned kKeyValueFixedWords = 1 + 4 + 2;
+constexpr unsigned kKvStateWords = 1 + 3;
+
+unsigned key_value_words(const KeyValue& kv) {
+  auto words = [](size_t bytes) { return static_cast<unsigned>((bytes + sizeof(capnp::word) - 1) / sizeof(capnp::word)); };
+  return kKeyValueFixedWords + words(kv.key.size()) + words(kv.value.size());
+}
+
 }  // namespace
 
 std::string encode_key_value(const KeyValue& kv) {
-  capnp::MallocMessageBuilder message;
+  capnp::MallocMessageBuilder message(key_value_words(kv));
   auto r = message.initRoot<schema::records::KeyValueRecord>();
   r.setKey(as_bytes(kv.key));
   r.setValue(as_bytes(kv.value));
@@ -70,7 +81,7 @@ Result<KeyValue> decode_key_value(std::string_view bytes) {
 }
 
 std::string encode_kv_state(const KvState& state) {
-  capnp::MallocMessageBuilder message;
+  capnp::MallocMessageBuilder message(kKvStateWords);
   auto r = message.initRoot<schema::records::KvStateRecord>();
   r.setAppliedIndex(state.applied_index);
   r.setCurrentRevision(state.current_revision);
