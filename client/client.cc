@@ -801,13 +801,15 @@ Result<std::unique_ptr<Client>> Client::connect(Options options) {
   impl->current = impl->endpoints.front();
   impl->current_public = impl->current;
   // The thread id is set before any call can compare against it.
-  std::promise<void> started;
-  impl->thread = std::thread([raw = impl.get(), &started] {
+  // Shared so that set_value never runs on a promise connect() has destroyed.
+  auto started = std::make_shared<std::promise<void>>();
+  std::future<void> running = started->get_future();
+  impl->thread = std::thread([raw = impl.get(), started] {
     raw->thread_id = std::this_thread::get_id();
-    started.set_value();
+    started->set_value();
     raw->run();
   });
-  started.get_future().wait();
+  running.wait();
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
