@@ -205,6 +205,7 @@ void MvccStore::record_applied_index(uint64_t raft_index, storage::WriteBatch& b
 
 Status MvccStore::compact(Revision revision, storage::WriteBatch& batch) {
   CORRAL_CHECK_MSG(!write_open_, "a write txn is open");
+  if (revision < 1) return make_error(ErrorCode::kBadRequest, "compact revision must be at least 1");
   if (revision <= state_.compact_revision) {
     Error e = make_error(ErrorCode::kCompacted, "revision " + std::to_string(revision) +
                                                     " is already compacted; the compact revision is " +

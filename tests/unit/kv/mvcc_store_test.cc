@@ -258,5 +258,6 @@ TEST_CASE("compaction: reads below fail with the compact revision, at and above 
   storage::WriteBatch batch;
   CHECK(f.store().compact(4, batch).error().code == ErrorCode::kCompacted);
   CHECK(f.store().compact(6, batch).error().code == ErrorCode::kFutureRevision);
+  CHECK(f.store().compact(-1, batch).error().code == ErrorCode::kBadRequest);
   CHECK(batch.empty());
 }
