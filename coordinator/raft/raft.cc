@@ -25,6 +25,10 @@ uint64_t data_bytes(const std::vector<Entry>& ents) {
   return n;
 }
 
+// Checkpoints (one per election timeout) a leader waits for a sent snapshot
+// to be acknowledged before it sends it again: at least one full timeout.
+constexpr uint32_t kSnapshotWaitElectionTimeouts = 2;
+
 // Each node draws from its own stream even when the whole cluster is given
 // one seed, or every member would time out on the same tick forever.
 uint64_t node_seed(uint64_t seed, NodeId id) { return seed ^ (id * 0xd1b54a32d192ed03ULL); }
@@ -320,11 +324,12 @@ void Raft::tick_heartbeat() {
     }
     // A transfer that has not finished within an election timeout failed.
     abort_leader_transfer();
-    // A snapshot neither acknowledged nor reported for a whole election
-    // timeout was probably lost: fall back to probing, which resends it.
+    // A snapshot neither acknowledged nor reported for a full election
+    // timeout (counted at these checkpoints) was probably lost: fall back to
+    // probing, which resends it.
     for (auto& [id, pr] : prs_) {
       if (pr.state != Progress::State::kSnapshot) continue;
-      if (++pr.snapshot_wait_timeouts >= 2) pr.become_probe();
+      if (++pr.snapshot_wait_timeouts >= kSnapshotWaitElectionTimeouts) pr.become_probe();
     }
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {

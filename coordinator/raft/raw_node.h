@@ -44,7 +44,10 @@ struct NodeStatus {
 class RawNode {
  public:
   // Starts from what config.storage holds (hard state, conf state, log). A
-  // brand-new cluster's storage holds a ConfState naming the initial voters.
+  // brand-new cluster's storage holds a ConfState naming the initial voters;
+  // a node joining a running cluster starts with the current membership
+  // (without itself) and learns of itself when it applies its conf change,
+  // or from a snapshot. config.applied must not exceed the stored commit.
   explicit RawNode(const Config& config);
   ~RawNode();
   RawNode(const RawNode&) = delete;

@@ -195,3 +195,22 @@ TEST_CASE("replication: fast backtracking takes round trips per term, not per en
   REQUIRE(net.test_node(3).applied.size() == kCommon + kPerTerm + 1);
   for (size_t i = 0; i < kCommon + kPerTerm; ++i) CHECK(net.test_node(3).applied[i].term == good[i]);
 }
+
+TEST_CASE("replication: report_unreachable stops pipelining to a peer until it answers", "[replication][flow]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  REQUIRE(net.propose(1, "a") == Status::kOk);
+  auto state_of = [&](NodeId id) {
+    for (const PeerProgress& p : net.node(1).status().progress) {
+      if (p.id == id) return p.state;
+    }
+    FAIL("no progress for peer");
+    return PeerProgress::State::kProbe;
+  };
+  REQUIRE(state_of(2) == PeerProgress::State::kReplicate);
+  net.node(1).report_unreachable(2);
+  CHECK(state_of(2) == PeerProgress::State::kProbe);
+  REQUIRE(net.propose(1, "b") == Status::kOk);
+  CHECK(state_of(2) == PeerProgress::State::kReplicate);
+  CHECK(net.applied_data(2) == std::vector<std::string>{"a", "b"});
+}
