@@ -20,6 +20,9 @@
 // join the synced set at exactly current+1) or future (start revision beyond
 // current+1: join the synced set when on_commit reaches it).
 //
+// Output is pulled: after on_commit / sync_step / tick, take_ready() names the
+// streams with new output and drain() hands it out.
+//
 // Not thread-safe: the server calls it from one thread or under one lock.
 // The hub's current revision is the last one passed to on_commit (or the
 // history's at construction / restore): catch-up never reads past it, so a
@@ -30,9 +33,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
