@@ -790,7 +790,7 @@ Result<std::unique_ptr<Client>> Client::connect(Options options) {
   auto impl = std::make_shared<Impl>();
   for (const std::string& e : options.endpoints) {
     Result<std::string> n = normalise_endpoint(e);
-    if (!n.ok()) return make_error(ErrorCode::kBadRequest, "endpoint '" + e + "': " + n.error().message);
+    if (!n.ok()) return make_error(ErrorCode::kBadRequest, n.error().message);
     impl->endpoints.push_back(n.value());
   }
   impl->context = options.context ? options.context : std::make_shared<zmq::context_t>(1);

@@ -284,3 +284,24 @@ TEST_CASE("the lease keeper refreshes and reports a lease the member no longer k
   CHECK(lost.front().second == ErrorCode::kLeaseNotFound);
   CHECK(keeper.size() == 0);
 }
+
+TEST_CASE("past max_in_flight a call waits for a slot, then fails with backpressure") {
+  FakeMember silent([](api::Request::Reader, std::vector<std::string>&) {});  // never answers
+  Options o = fast_options({silent.endpoint()});
+  o.max_in_flight = 2;
+  auto client = Client::connect(o);
+  REQUIRE(client.ok());
+  auto first = client.value()->call_future(PutRequest{"/a", "1"});
+  auto second = client.value()->call_future(PutRequest{"/b", "1"});
+  CallOptions short_wait;
+  short_wait.timeout = std::chrono::milliseconds(100);
+  RangeRequest read;
+  read.key = "/c";
+  Result<RangeResult> third = client.value()->call(read, short_wait);
+  REQUIRE_FALSE(third.ok());
+  CHECK(third.error().code == ErrorCode::kBackpressure);
+  CHECK(silent.requests() <= 2);
+  // The two writes reached the member and were never answered: unknown outcome.
+  CHECK(first.get().error().code == ErrorCode::kTimeout);
+  CHECK(second.get().error().code == ErrorCode::kTimeout);
+}
