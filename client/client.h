@@ -22,7 +22,9 @@
 //
 // Callbacks (async calls, watches, snapshot chunks) run on the I/O thread:
 // keep them short and never make a blocking call from one (it fails with
-// kBadRequest rather than deadlock).
+// kBadRequest rather than deadlock). The one exception: a call that fails
+// before it is queued (kBackpressure, kClosed, a txn too deep to encode)
+// calls its callback at once on the calling thread.
 #pragma once
 
 #include <chrono>
