@@ -1,0 +1,19 @@
+// REQUIRE that a client call succeeded, printing its error otherwise.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "client/client.h"
+
+namespace corral::integration {
+
+template <class T>
+T require_ok(client::Result<T> r, const std::string& what) {
+  INFO(what << ": " << (r.ok() ? std::string("ok") : client::to_string(r.error())));
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+}  // namespace corral::integration

@@ -1,0 +1,98 @@
+// Members leaving and coming back: one restarted from its data dir catches up
+// from the log; one removed, wiped and added again catches up by snapshot.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <string>
+
+#include "client/client.h"
+#include "tests/integration/harness/cluster.h"
+#include "tests/integration/harness/require_ok.h"
+
+using namespace corral::integration;
+using namespace corral::client;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kKeysWhileAway = 200;
+
+size_t some_follower(Cluster& cluster, size_t leader) { return (leader + 1) % cluster.size(); }
+
+// Every key of /away/ as member i serves it locally (serializable).
+bool member_has_all(Cluster& cluster, size_t i, int count) {
+  auto c = cluster.client({cluster.member(i).client_url()}, 1000ms);
+  RangeRequest q;
+  q.key = "/away/";
+  q.range_end = prefix_range_end("/away/");
+  q.serializable = true;
+  auto r = c->range(q);
+  if (!r.ok() || r->count != count) return false;
+  for (const auto& kv : r->kvs) {
+    if (kv.value != "v-" + kv.key) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a member restarted from its data dir catches up", "[integration][membership]") {
+  Cluster cluster(ClusterOptions{});
+  cluster.start();
+  auto leader = cluster.wait_for_leader();
+  REQUIRE(leader);
+  const size_t away = some_follower(cluster, *leader);
+  auto c = cluster.client();
+  require_ok(c->put("/away/before", "v-/away/before"), "put before");
+  REQUIRE(cluster.wait_applied(away, cluster.status(*leader)->raft_applied_index, 5000ms));
+  cluster.signal_member(away, SIGKILL);
+  for (int i = 0; i < kKeysWhileAway; ++i) {
+    std::string k = "/away/k" + std::to_string(i);
+    require_ok(c->put(k, "v-" + k), "put while away");
+  }
+  cluster.start_member(away);
+  CHECK(wait_until([&] { return member_has_all(cluster, away, kKeysWhileAway + 1); }, 20000ms));
+  // It is a working member again: the cluster still agrees on one leader.
+  CHECK(cluster.wait_for_leader());
+}
+
+TEST_CASE("a member wiped and re-added catches up by snapshot", "[integration][membership]") {
+  ClusterOptions o;
+  o.snapshot_count = 50;
+  o.snapshot_catchup_entries = 10;
+  Cluster cluster(o);
+  cluster.start();
+  auto leader = cluster.wait_for_leader();
+  REQUIRE(leader);
+  const size_t away = some_follower(cluster, *leader);
+  auto c = cluster.client();
+  const uint64_t old_id = cluster.member_id(away);
+  auto removed = require_ok(c->member_remove(old_id), "member remove");
+  CHECK(removed.members.size() == cluster.size() - 1);
+  // A removed member stops by itself (exit 3); if it never learned of its
+  // removal it is stopped here.
+  auto exited = cluster.member(away).process.wait_for(5000ms);
+  if (exited) {
+    CHECK(*exited == 3);
+    cluster.member(away).process = Process();
+  } else {
+    cluster.signal_member(away, SIGKILL);
+  }
+  for (int i = 0; i < kKeysWhileAway; ++i) {
+    std::string k = "/away/k" + std::to_string(i);
+    require_ok(c->put(k, "v-" + k), "put while away");
+  }
+  cluster.wipe_member(away);
+  // A removed id never comes back: the member returns under a new name.
+  cluster.rename_member(away, cluster.member(away).name + "b");
+  auto added = require_ok(c->member_add(cluster.member(away).name, {cluster.member(away).peer_url()}), "member add");
+  CHECK(added.members.size() == cluster.size());
+  cluster.start_member(away, /*existing=*/true);
+  CHECK(cluster.member_id(away) == added.added.id);
+  CHECK(wait_until([&] { return member_has_all(cluster, away, kKeysWhileAway); }, 30000ms));
+  CHECK(cluster.log_of(away).find("installed snapshot") != std::string::npos);
+  auto members = require_ok(c->member_list(), "member list");
+  CHECK(members.members.size() == cluster.size());
+  CHECK(cluster.wait_for_leader());
+}
