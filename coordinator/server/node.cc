@@ -45,6 +45,8 @@ constexpr int kMaxReadiesPerTurn = 8;
 constexpr size_t kMaxCatchupEventsPerTurn = 4096;
 constexpr size_t kMaxDeliveriesPerStreamPerTurn = 1024;
 constexpr size_t kPeerChunkBytes = 512 * 1024;
+constexpr size_t kMaxExpiredLeasesPerTurn = 1000;
+constexpr int64_t kMsPerSecond = 1000;
 // Ticks the loop may fall behind before it skips ticks instead of catching up.
 constexpr int kMaxTickBacklogTicks = 5;
 constexpr char kPeerFrameMessage = 'M';
@@ -137,6 +139,9 @@ class NodeLoop {
   api::Header header() const;
   std::string leader_hint() const;
   bool is_leader() const { return soft_.role == raft::Role::kLeader; }
+  static int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+  }
   void fill_members(capnp::List<wire::Member>::Builder out) const;
   void answer_conf(uint64_t proposal_id, const std::optional<api::WireError>& err);
   watch::StreamId stream_for(const net::ConnectionId& conn);
@@ -453,10 +458,18 @@ void NodeLoop::handle_client(net::ClientRequest& req) {
         serve_read(req.connection, r);
       }
       return;
-    case api::RequestClass::kLeaderLocal:
-      reply_error(req.connection, r.id(),
-                  api::wire_error(wire::ErrorCode::UNAVAILABLE, "leases are not served by this build yet"));
-      return;
+    case api::RequestClass::kLeaderLocal: {
+      // Keepalive: leader-local, answered at once (not replicated).
+      if (!is_leader()) return reply_error(req.connection, r.id(), api::not_leader_error(leader_hint()));
+      auto id = r.get().getLeaseKeepAlive().getId();
+      auto ttl = state_->lessor().keepalive(id, now_ms());
+      if (!ttl.ok()) return reply_error(req.connection, r.id(), api::to_wire_error(ttl.error()));
+      api::ResponseBuilder b(r.id(), header());
+      auto out = b.response().initLeaseKeepAlive();
+      out.setId(id);
+      out.setTtl(*ttl);
+      return reply(req.connection, b.finish());
+    }
     case api::RequestClass::kWatch:
       handle_watch(req.connection, r);
       return;
@@ -473,11 +486,6 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
                             std::string_view payload) {
   if (!is_leader()) {
     reply_error(conn, req->id(), api::not_leader_error(leader_hint()));
-    return;
-  }
-  if (req->which() == wire::Request::LEASE_GRANT || req->which() == wire::Request::LEASE_REVOKE) {
-    reply_error(conn, req->id(),
-                api::wire_error(wire::ErrorCode::UNAVAILABLE, "leases are not served by this build yet"));
     return;
   }
   if (pending_.size() >= options_.max_pending_proposals) {
@@ -565,9 +573,31 @@ void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedReques
       out.setMore(more);
       break;
     }
+    case wire::Request::LEASE_TIME_TO_LIVE: {
+      auto q = r.getLeaseTimeToLive();
+      auto out = b.response().initLeaseTimeToLive();
+      out.setId(q.getId());
+      auto ttl = state_->lessor().time_to_live(q.getId(), now_ms(), q.getKeys());
+      if (!ttl.ok()) {
+        out.setTtl(-1);
+        break;
+      }
+      out.setTtl((ttl->remaining_ms + kMsPerSecond - 1) / kMsPerSecond);
+      out.setGrantedTtl(ttl->granted_ttl_seconds);
+      auto keys = out.initKeys(ttl->keys.size());
+      for (size_t i = 0; i < ttl->keys.size(); ++i) {
+        keys.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(ttl->keys[i].data()), ttl->keys[i].size()));
+      }
+      break;
+    }
+    case wire::Request::LEASE_LEASES: {
+      auto ids = state_->lessor().list();
+      auto out = b.response().initLeaseLeases().initIds(ids.size());
+      for (size_t i = 0; i < ids.size(); ++i) out.set(i, ids[i]);
+      break;
+    }
     default:
-      return reply_error(conn, r.getId(),
-                         api::wire_error(wire::ErrorCode::UNAVAILABLE, "leases are not served by this build yet"));
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "not a read"));
   }
   reply(conn, b.finish());
 }
@@ -620,6 +650,18 @@ void NodeLoop::leader_duties() {
       (void)raw_->propose(encode_attributes(encode_member(m)));
     }
   }
+  // Expired leases: one revoke each, all in one entry; the lessor reports
+  // each once (again only if its revoke did not apply in time).
+  auto expired = state_->lessor().expired(now_ms(), kMaxExpiredLeasesPerTurn);
+  if (!expired.empty()) {
+    CommandWriter w(0);
+    for (auto id : expired) {
+      capnp::MallocMessageBuilder msg;
+      msg.initRoot<wire::Request>().initLeaseRevoke().setId(id);
+      w.add(0, api::to_flat_bytes(msg));
+    }
+    (void)raw_->propose(w.take());
+  }
   if (options_.auto_compaction_retention_revisions > 0) {
     auto target = kv::revision_retention_target(state_->kv().current_revision(),
                                                 state_->kv().compact_revision(),
@@ -645,8 +687,15 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
               static_cast<unsigned long long>(term_));
   }
   soft_ = ss;
-  if (is_leader() && !was_leader) published_attributes_ = false;
-  if (was_leader && !is_leader()) log_event("lost leadership");
+  if (is_leader() && !was_leader) {
+    published_attributes_ = false;
+    // Every lease gets a full TTL from now: none expires early after a failover.
+    state_->lessor().promote(now_ms());
+  }
+  if (was_leader && !is_leader()) {
+    state_->lessor().demote();
+    log_event("lost leadership");
+  }
 }
 
 void NodeLoop::handle_ready() {
@@ -708,6 +757,7 @@ void NodeLoop::persist(raft::Ready& rd) {
     conf_state_ = rd.snapshot->metadata.conf_state;
     snapshot_index_ = rd.snapshot->metadata.index;
     hub_->on_restore();
+    if (is_leader()) state_->lessor().promote(now_ms());
     sync_peers();
     log_event("installed snapshot at index %llu (state applied %llu)",
               static_cast<unsigned long long>(snapshot_index_),

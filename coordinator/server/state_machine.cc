@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "coordinator/api/request.h"
+#include "coordinator/kv/key_range.h"
 #include "coordinator/base/check.h"
 #include "coordinator/server/command.h"
 
@@ -70,7 +71,50 @@ Status StateMachine::reload() {
   auto kv = kv::MvccStore::open(engine_);
   if (!kv.ok()) return kv.error();
   kv_ = std::move(kv).value();
-  return load_members();
+  auto s = load_members();
+  if (!s.ok()) return s;
+  return load_leases();
+}
+
+Status StateMachine::load_leases() {
+  bool was_primary = lessor_ && lessor_->is_primary();
+  lessor_ = std::make_unique<lease::Lessor>();
+  auto s = lessor_->recover(engine_);
+  if (!s.ok()) return s;
+  // Attachments are not stored: rebuild them from the keys' lease fields.
+  auto all = kv_->range(std::string_view("\0", 1), kv::kRangeEndAll);
+  if (!all.ok()) return all.error();
+  for (const auto& kv : all->kvs) {
+    if (kv.lease != 0) (void)lessor_->attach(kv.lease, kv.key);
+  }
+  (void)was_primary;
+  return Status();
+}
+
+void StateMachine::track_leases(const kv::RevisionEvents& events) {
+  for (const auto& ev : events.events) {
+    if (ev.prev_kv && ev.prev_kv->lease != 0 &&
+        (ev.type == kv::Event::Type::kDelete || ev.prev_kv->lease != ev.kv.lease)) {
+      (void)lessor_->detach(ev.prev_kv->lease, ev.kv.key);
+    }
+    if (ev.type == kv::Event::Type::kPut && ev.kv.lease != 0) (void)lessor_->attach(ev.kv.lease, ev.kv.key);
+  }
+}
+
+Status StateMachine::check_leases(const kv::TxnRequest& txn) const {
+  for (const auto* ops : {&txn.success, &txn.failure}) {
+    for (const auto& op : *ops) {
+      if (auto* p = std::get_if<kv::PutRequest>(&op)) {
+        if (p->lease != 0 && lessor_->lookup(p->lease) == nullptr) {
+          return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(p->lease) + " not found");
+        }
+      } else if (auto* t = std::get_if<std::shared_ptr<const kv::TxnRequest>>(&op)) {
+        auto s = check_leases(**t);
+        if (!s.ok()) return s;
+      }
+    }
+  }
+  return Status();
 }
 
 Status StateMachine::load_members() {
@@ -144,11 +188,15 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
     return answer ? api::encode_error(id, header(entry.term), api::to_wire_error(e)) : std::string();
   };
   auto feed = [&](const kv::RevisionEvents& events) {
+    track_leases(events);
     if (hub_ != nullptr && !events.events.empty()) hub_->on_commit(events);
   };
   switch (r.which()) {
     case wire::Request::PUT: {
       auto req = api::to_put(r.getPut());
+      if (req.lease != 0 && lessor_->lookup(req.lease) == nullptr) {
+        return fail(make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(req.lease) + " not found"));
+      }
       auto txn = kv_->begin_write(entry.index);
       auto res = txn.put(req.key, req.value, req.lease, req.options);
       if (!res.ok()) return fail(res.error());
@@ -171,6 +219,7 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
     }
     case wire::Request::TXN: {
       auto req = api::to_txn(r.getTxn());
+      if (auto s = check_leases(req); !s.ok()) return fail(s.error());
       auto txn = kv_->begin_write(entry.index);
       auto res = txn.txn(req);
       if (!res.ok()) return fail(res.error());
@@ -186,6 +235,29 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
       if (!answer) return {};
       api::ResponseBuilder b(id, header(entry.term));
       b.response().initCompaction();
+      return b.finish();
+    }
+    case wire::Request::LEASE_GRANT: {
+      auto g = r.getLeaseGrant();
+      auto granted = lessor_->grant(g.getId(), g.getTtl(), entry.index, &batch);
+      if (!granted.ok()) return fail(granted.error());
+      if (!answer) return {};
+      api::ResponseBuilder b(id, header(entry.term));
+      auto out = b.response().initLeaseGrant();
+      out.setId(*granted);
+      out.setTtl(lessor_->lookup(*granted)->ttl_seconds);
+      return b.finish();
+    }
+    case wire::Request::LEASE_REVOKE: {
+      auto keys = lessor_->revoke(r.getLeaseRevoke().getId(), &batch);
+      if (!keys.ok()) return fail(keys.error());
+      // Every key of the lease goes in one revision.
+      auto txn = kv_->begin_write(entry.index);
+      for (const auto& key : *keys) (void)txn.delete_range(key);
+      feed(txn.commit(batch));
+      if (!answer) return {};
+      api::ResponseBuilder b(id, header(entry.term));
+      b.response().initLeaseRevoke();
       return b.finish();
     }
     default:

@@ -24,6 +24,7 @@
 #include "coordinator/api/response.h"
 #include "coordinator/base/error.h"
 #include "coordinator/kv/mvcc_store.h"
+#include "coordinator/lease/lessor.h"
 #include "coordinator/raft/types.h"
 #include "coordinator/server/members.h"
 #include "coordinator/storage/engine.h"
@@ -64,6 +65,8 @@ class StateMachine {
 
   uint64_t applied_index() const { return kv_->applied_index(); }
   kv::MvccStore& kv() { return *kv_; }
+  lease::Lessor& lessor() { return *lessor_; }
+  const lease::Lessor& lessor() const { return *lessor_; }
   const kv::MvccStore& kv() const { return *kv_; }
   const watch::EventHistory& history() const;
   void set_watch_hub(watch::WatchHub* hub) { hub_ = hub; }
@@ -94,6 +97,11 @@ class StateMachine {
   class History;
   StateMachine(storage::Engine& engine, StateMachineOptions options);
   Status load_members();
+  Status load_leases();
+  // Keeps lease attachments in step with the key space after a commit.
+  void track_leases(const kv::RevisionEvents& events);
+  // kLeaseNotFound if a put of the request names a lease that does not exist.
+  Status check_leases(const kv::TxnRequest& txn) const;
   std::string apply_request(std::string_view bytes, const raft::Entry& entry,
                             storage::WriteBatch& batch, bool answer);
 
@@ -101,6 +109,7 @@ class StateMachine {
   StateMachineOptions options_;
   std::unique_ptr<kv::MvccStore> kv_;
   std::unique_ptr<History> history_;
+  std::unique_ptr<lease::Lessor> lessor_;
   watch::WatchHub* hub_ = nullptr;
   std::map<uint64_t, MemberInfo> members_;
 };

@@ -104,6 +104,7 @@ TEST_CASE("single member: put, get, range, delete, restart", "[server][node]") {
     REQUIRE(list);
     REQUIRE(list->get().getResponse().isList());
     auto entries = list->get().getResponse().getList().getEntries();
+    for (auto e : entries) UNSCOPED_INFO("entry " << testing::as_string(e.getName()) << " dir=" << e.getIsDir() << " key=" << e.getHasKey());
     REQUIRE(entries.size() == 1);
     CHECK(testing::as_string(entries[0].getName()) == "db");
     CHECK(entries[0].getIsDir());
@@ -243,4 +244,82 @@ TEST_CASE("three members: replicate, follower redirects, survive a member stop",
   CHECK(get_value(*clients[follower], "/after-stop") == std::optional<std::string>("ok"));
   for (auto& n : nodes) n->stop();
   for (auto& d : dirs) std::filesystem::remove_all(d);
+}
+
+TEST_CASE("single member: leases grant, keepalive, revoke and expire with their keys", "[server][node][lease]") {
+  auto dir = temp_dir("lease");
+  zmq::context_t ctx(1);
+  auto node = Node::create(single(dir));
+  REQUIRE(node.ok());
+  (*node)->start();
+  testing::TestClient c(ctx, (*node)->client_endpoint());
+  REQUIRE(put_until_ok(c, "/warmup", "x"));
+
+  auto grant = [&](int64_t ttl) -> int64_t {
+    auto r = c.call([=](wire::Request::Builder b) { b.initLeaseGrant().setTtl(ttl); });
+    if (!r || !r->get().getResponse().isLeaseGrant()) return 0;
+    return r->get().getResponse().getLeaseGrant().getId();
+  };
+  auto put_leased = [&](const std::string& k, int64_t lease) {
+    auto r = c.call([=](wire::Request::Builder b) {
+      auto p = b.initPut();
+      p.setKey(testing::as_data(k));
+      p.setValue(testing::as_data("v"));
+      p.setLease(lease);
+    });
+    return r && r->get().getResponse().isPut();
+  };
+
+  int64_t l1 = grant(60);
+  REQUIRE(l1 > 0);
+  REQUIRE(put_leased("/agents/a", l1));
+  REQUIRE(put_leased("/agents/b", l1));
+  // A put naming a lease that does not exist is a typed error.
+  auto bad = c.call([](wire::Request::Builder b) {
+    auto p = b.initPut();
+    p.setKey(testing::as_data("/x"));
+    p.setLease(123456789);
+  });
+  REQUIRE(bad);
+  REQUIRE(bad->get().getResponse().isError());
+  CHECK(bad->get().getResponse().getError().getCode() == wire::ErrorCode::LEASE_NOT_FOUND);
+
+  auto ka = c.call([=](wire::Request::Builder b) { b.initLeaseKeepAlive().setId(l1); });
+  REQUIRE(ka);
+  REQUIRE(ka->get().getResponse().isLeaseKeepAlive());
+  CHECK(ka->get().getResponse().getLeaseKeepAlive().getTtl() == 60);
+
+  auto ttl = c.call([=](wire::Request::Builder b) {
+    auto t = b.initLeaseTimeToLive();
+    t.setId(l1);
+    t.setKeys(true);
+  });
+  REQUIRE(ttl);
+  REQUIRE(ttl->get().getResponse().isLeaseTimeToLive());
+  CHECK(ttl->get().getResponse().getLeaseTimeToLive().getKeys().size() == 2);
+
+  auto revoke = c.call([=](wire::Request::Builder b) { b.initLeaseRevoke().setId(l1); });
+  REQUIRE(revoke);
+  REQUIRE(revoke->get().getResponse().isLeaseRevoke());
+  auto range = c.call(testing::get("/agents/", "/agents0"));
+  REQUIRE(range);
+  CHECK(range->get().getResponse().getRange().getCount() == 0);
+
+  // A short lease expires on its own and takes its key with it.
+  int64_t l2 = grant(1);  // raised to the minimum TTL
+  REQUIRE(l2 > 0);
+  REQUIRE(put_leased("/agents/short", l2));
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    auto r = c.call(testing::get("/agents/short"));
+    gone = r && r->get().getResponse().isRange() && r->get().getResponse().getRange().getCount() == 0;
+    if (!gone) std::this_thread::sleep_for(100ms);  // polling a condition, with a bound
+  }
+  CHECK(gone);
+  auto leases = c.call([](wire::Request::Builder b) { b.initLeaseLeases(); });
+  REQUIRE(leases);
+  REQUIRE(leases->get().getResponse().isLeaseLeases());
+  CHECK(leases->get().getResponse().getLeaseLeases().getIds().size() == 0);
+  (*node)->stop();
+  std::filesystem::remove_all(dir);
 }

@@ -155,3 +155,29 @@ TEST_CASE("an image restores into another store", "[server][apply]") {
   CHECK_FALSE(b.sm->stage_restore("CRLIMG01\x07", bad).ok());
   CHECK(bad.empty());
 }
+
+TEST_CASE("a directory whose keys were all deleted is not listed", "[server][apply]") {
+  Member a(1);
+  std::vector<raft::Entry> entries;
+  uint64_t index = 1;
+  for (auto key : {"/apps/web/a", "/apps/web/b", "/apps/db/c"}) {
+    CommandWriter w(1);
+    w.add(index, request(index, testing::put(key, "v")));
+    entries.push_back(raft::Entry{1, index++, raft::EntryType::kNormal, w.take()});
+  }
+  CommandWriter w(1);
+  w.add(index, request(index, testing::del("/apps/web/", "/apps/web0")));
+  entries.push_back(raft::Entry{1, index++, raft::EntryType::kNormal, w.take()});
+  a.apply(entries);
+  CHECK(a.sm->kv().current_revision() == 4);
+  auto gone = a.sm->kv().range("/apps/web/", "/apps/web0");
+  REQUIRE(gone.ok());
+  for (auto& kv : gone->kvs) UNSCOPED_INFO("left " << kv.key << " mod " << kv.mod_revision << " ver " << kv.version);
+  CHECK(gone->kvs.empty());
+  auto list = a.sm->kv().list("/apps");
+  REQUIRE(list.ok());
+  for (auto& e : list->entries) UNSCOPED_INFO("entry " << e.name << " dir=" << e.is_dir);
+  REQUIRE(list->entries.size() == 1);
+  CHECK(list->entries[0].name == "db");
+}
+
