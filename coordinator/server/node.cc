@@ -125,7 +125,9 @@ class NodeLoop {
   void handle_ready();
   void persist(raft::Ready& rd);
   void apply(raft::Ready& rd);
-  void maybe_snapshot();
+  // force: snapshot now (a member was added: it must start from an image,
+  // since bootstrap membership is not in the log).
+  void maybe_snapshot(bool force = false);
   void serve_ready_reads();
   void expire_pending();
   void leader_duties();
@@ -191,6 +193,7 @@ class NodeLoop {
   std::map<watch::StreamId, net::ConnectionId> conn_by_stream_;
   std::set<watch::StreamId> draining_;  // streams with output still queued
   bool published_attributes_ = false;
+  bool force_snapshot_ = false;
 };
 
 Status NodeLoop::init() {
@@ -710,7 +713,8 @@ void NodeLoop::handle_ready() {
     if (it != read_batches_.end()) it->second.index = std::max<raft::Index>(rs.index, 1);
   }
   raw_->advance();
-  maybe_snapshot();
+  maybe_snapshot(force_snapshot_);
+  force_snapshot_ = false;
 }
 
 void NodeLoop::persist(raft::Ready& rd) {
@@ -780,6 +784,7 @@ void NodeLoop::apply(raft::Ready& rd) {
       bool already = e.index <= state_->applied_index();
       conf_state_ = raw_->apply_conf_change(*cc);
       conf_changed = true;
+      if (cc->type != raft::ConfChangeType::kRemoveNode) force_snapshot_ = true;
       if (!already) state_->apply_conf_change(e, *cc, batch, out);
       log_event("membership change at %llu: %s %016llx (%zu voters, %zu learners)",
                 static_cast<unsigned long long>(e.index),
@@ -818,19 +823,22 @@ void NodeLoop::apply(raft::Ready& rd) {
   }
 }
 
-void NodeLoop::maybe_snapshot() {
+void NodeLoop::maybe_snapshot(bool force) {
   raft::Index applied = state_->applied_index();
-  if (applied < snapshot_index_ + options_.snapshot_count) return;
+  if (applied <= snapshot_index_) return;
+  if (!force && applied < snapshot_index_ + options_.snapshot_count) return;
   storage::WriteBatch batch;
   auto meta = store_->stage_create_snapshot(batch, applied, conf_state_);
   if (!meta.ok()) {
     store_->abandon_staged();
     return;
   }
-  if (applied > options_.snapshot_catchup_entries) {
-    raft::Index compact_to = applied - options_.snapshot_catchup_entries;
-    if (compact_to >= store_->first_index()) (void)store_->stage_compact(batch, compact_to);
-  }
+  // Keep snapshot_catchup_entries in the log, but always drop entry 1 so
+  // that a new member starts from an image (with the bootstrap membership).
+  raft::Index compact_to = applied > options_.snapshot_catchup_entries
+                               ? applied - options_.snapshot_catchup_entries
+                               : 1;
+  if (compact_to >= store_->first_index()) (void)store_->stage_compact(batch, compact_to);
   auto w = engine_->write(std::move(batch), false);
   if (!w.ok()) {
     store_->abandon_staged();

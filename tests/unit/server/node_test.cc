@@ -323,3 +323,81 @@ TEST_CASE("single member: leases grant, keepalive, revoke and expire with their 
   (*node)->stop();
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("membership: add a learner that catches up by snapshot, promote it, remove it", "[server][node][membership]") {
+  zmq::context_t ctx(1);
+  int p1 = free_port(), p2 = free_port();
+  auto d1 = temp_dir("member-m1"), d2 = temp_dir("member-m2");
+  NodeOptions o1;
+  o1.name = "m1";
+  o1.data_dir = d1;
+  o1.listen_peer = "tcp://127.0.0.1:" + std::to_string(p1);
+  o1.listen_client = "tcp://127.0.0.1:0";
+  o1.tick_ms = kTestTickMs;
+  auto n1 = Node::create(o1);
+  REQUIRE(n1.ok());
+  (*n1)->start();
+  testing::TestClient c1(ctx, (*n1)->client_endpoint());
+  for (int i = 0; i < 20; ++i) REQUIRE(put_until_ok(c1, "/k/" + std::to_string(i), std::to_string(i)));
+
+  std::string m2_peer = "tcp://127.0.0.1:" + std::to_string(p2);
+  auto add = c1.call([&](wire::Request::Builder b) {
+    auto a = b.initMemberAdd();
+    a.setName("m2");
+    a.initPeerUrls(1).set(0, m2_peer);
+    a.setIsLearner(true);
+  });
+  REQUIRE(add);
+  REQUIRE(add->get().getResponse().isMemberAdd());
+  CHECK(add->get().getResponse().getMemberAdd().getMembers().size() == 2);
+
+  NodeOptions o2 = o1;
+  o2.name = "m2";
+  o2.data_dir = d2;
+  o2.listen_peer = m2_peer;
+  o2.initial_cluster = "m1=" + o1.listen_peer + ",m2=" + m2_peer;
+  o2.initial_cluster_new = false;
+  auto n2 = Node::create(o2);
+  REQUIRE(n2.ok());
+  (*n2)->start();
+  testing::TestClient c2(ctx, (*n2)->client_endpoint());
+  bool caught_up = false;
+  for (int i = 0; i < kMaxAttempts && !caught_up; ++i) {
+    caught_up = get_value(c2, "/k/19", true) == std::optional<std::string>("19");
+    if (!caught_up) std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(caught_up);
+
+  auto promote = c1.call([&](wire::Request::Builder b) { b.initMemberPromote().setId((*n2)->id()); });
+  REQUIRE(promote);
+  REQUIRE(promote->get().getResponse().isMemberPromote());
+  REQUIRE(put_until_ok(c1, "/after-promote", "yes"));
+  bool replicated = false;
+  for (int i = 0; i < kMaxAttempts && !replicated; ++i) {
+    replicated = get_value(c2, "/after-promote", true) == std::optional<std::string>("yes");
+    if (!replicated) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(replicated);
+  auto list = c2.call([](wire::Request::Builder b) { b.initMemberList(); });
+  REQUIRE(list);
+  REQUIRE(list->get().getResponse().isMemberList());
+  auto members = list->get().getResponse().getMemberList().getMembers();
+  REQUIRE(members.size() == 2);
+  for (auto m : members) CHECK_FALSE(m.getIsLearner());
+
+  // Removing m2 makes it stop by itself.
+  auto remove = c1.call([&](wire::Request::Builder b) { b.initMemberRemove().setId((*n2)->id()); });
+  REQUIRE(remove);
+  REQUIRE(remove->get().getResponse().isMemberRemove());
+  bool finished = false;
+  for (int i = 0; i < kMaxAttempts && !finished; ++i) {
+    finished = (*n2)->finished();
+    if (!finished) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(finished);
+  REQUIRE(put_until_ok(c1, "/after-remove", "alone"));
+  (*n2)->stop();
+  (*n1)->stop();
+  std::filesystem::remove_all(d1);
+  std::filesystem::remove_all(d2);
+}
