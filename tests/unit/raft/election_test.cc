@@ -128,7 +128,7 @@ TEST_CASE("election: a single node elects itself at once", "[election]") {
   CHECK(net.applied_data(1) == std::vector<std::string>{"solo"});
 }
 
-TEST_CASE("election: timeouts are randomised in [election, 2*election) and deterministic per seed",
+TEST_CASE("election: timeouts are randomised between election and 2x election ticks, deterministic per seed",
           "[election][determinism]") {
   auto timeouts = [](uint64_t seed, NodeId id) {
     MemoryStorage storage;
