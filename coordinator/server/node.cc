@@ -207,6 +207,10 @@ Status NodeLoop::init() {
   if (o.snapshot_count == 0) return make_error(ErrorCode::kBadRequest, "--snapshot-count must be > 0");
   self_id_ = member_id_for_name(o.name);
 
+  for (const auto* ep : {&o.listen_client, &o.listen_peer}) {
+    auto parsed = net::parse_endpoint(*ep, net::EndpointUse::kBind);
+    if (!parsed.ok()) return make_error(ErrorCode::kBadRequest, parsed.error().message);
+  }
   // Sockets first: the advertised peer URL defaults to the bound one.
   net::ClientListenerOptions lo;
   lo.bind_endpoint = o.listen_client;
@@ -283,6 +287,8 @@ Status NodeLoop::init() {
   rc.rng_seed = std::random_device{}() ^ self_id_;
   raw_ = std::make_unique<raft::RawNode>(rc);
   term_ = init.hard_state.term;
+  // A member that is the only voter need not wait an election timeout.
+  if (conf_state_.voters.size() == 1 && conf_state_.voters[0] == self_id_) raw_->campaign();
 
   auto poller = net::Poller::create();
   if (!poller.ok()) return poller.error();
