@@ -86,14 +86,20 @@ WriteBatch::~WriteBatch() = default;
 WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
 WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
 
+// A moved-from batch starts over empty instead of dereferencing null.
+WriteBatch::Impl& WriteBatch::impl() {
+  if (!impl_) impl_ = std::make_unique<Impl>();
+  return *impl_;
+}
+
 void WriteBatch::put(Space space, std::string_view key, std::string_view value) {
-  impl_->add(Impl::Op::kPut, space, key, value);
+  impl().add(Impl::Op::kPut, space, key, value);
 }
 void WriteBatch::del(Space space, std::string_view key) {
-  impl_->add(Impl::Op::kDelete, space, key, {});
+  impl().add(Impl::Op::kDelete, space, key, {});
 }
 void WriteBatch::delete_range(Space space, std::string_view begin, std::string_view end) {
-  impl_->add(Impl::Op::kDeleteRange, space, begin, end);
+  impl().add(Impl::Op::kDeleteRange, space, begin, end);
 }
 size_t WriteBatch::count() const { return impl_ ? impl_->records.size() : 0; }
 size_t WriteBatch::size_bytes() const { return impl_ ? impl_->bytes : 0; }

@@ -49,10 +49,13 @@ class WriteBatch {
  private:
   friend class RocksEngine;  // engine.cc: replays the batch into RocksDB
   struct Impl;
+  Impl& impl();
   std::unique_ptr<Impl> impl_;
 };
 
-// Forward iteration over [lower, upper) of one space, on a consistent view.
+// Forward iteration over [lower, upper) of one space, on a consistent view:
+// the iterator reads the point-in-time state of its creation (RocksDB's
+// implicit snapshot) whatever is written meanwhile.
 class Iterator {
  public:
   virtual ~Iterator() = default;

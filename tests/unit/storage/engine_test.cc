@@ -156,6 +156,16 @@ TEST_CASE("engine: batch operations apply in order", "[engine]") {
   REQUIRE(engine->write(std::move(batch), true).ok());
   CHECK(get(*engine, Space::kKv, "x") == std::nullopt);
   CHECK(get(*engine, Space::kKv, "y") == std::optional<std::string>("2"));
+  // A moved-from batch is empty and usable again.
+  WriteBatch first;
+  first.put(Space::kKv, "m", "1");
+  WriteBatch second = std::move(first);
+  CHECK(second.count() == 1);
+  first.put(Space::kKv, "n", "2");  // NOLINT(bugprone-use-after-move): on purpose
+  CHECK(first.count() == 1);
+  REQUIRE(engine->write(std::move(first), false).ok());
+  CHECK(get(*engine, Space::kKv, "n") == std::optional<std::string>("2"));
+  CHECK(get(*engine, Space::kKv, "m") == std::nullopt);
   // An empty batch, synced or not, is fine.
   CHECK(engine->write(WriteBatch(), true).ok());
   CHECK(engine->write(WriteBatch(), false).ok());
