@@ -272,7 +272,9 @@ Status NodeLoop::init() {
   if (snap.ok()) snapshot_index_ = snap.value().metadata.index;
   store_->set_snapshot_source([this](const raft::SnapshotMetadata&) { return state_->image(); });
 
-  hub_ = std::make_unique<watch::WatchHub>(state_->history());
+  watch::HubOptions ho;
+  ho.max_watchers_per_stream = o.max_watchers_per_connection;
+  hub_ = std::make_unique<watch::WatchHub>(state_->history(), ho);
   state_->set_watch_hub(hub_.get());
 
   raft::Config rc;
@@ -284,7 +286,13 @@ Status NodeLoop::init() {
   // raft knows; apply skips what it already holds.
   rc.applied = std::min<raft::Index>(state_->applied_index(),
                                       std::max(init.hard_state.commit, snapshot_index_));
-  rc.rng_seed = std::random_device{}() ^ self_id_;
+  std::random_device rd;
+  rc.rng_seed = (static_cast<uint64_t>(rd()) << 32 | rd()) ^ self_id_;
+  // Proposal ids and read contexts must not repeat across restarts: entries
+  // proposed by an earlier run of this member may still commit now, and
+  // must not answer a new client that happens to reuse their id.
+  next_proposal_id_ = (static_cast<uint64_t>(rd()) << 32 | rd()) >> 1;
+  next_read_ctx_ = (static_cast<uint64_t>(rd()) << 32 | rd()) >> 1;
   raw_ = std::make_unique<raft::RawNode>(rc);
   term_ = init.hard_state.term;
   // A member that is the only voter need not wait an election timeout.
