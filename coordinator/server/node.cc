@@ -47,6 +47,7 @@ constexpr size_t kMaxDeliveriesPerStreamPerTurn = 1024;
 constexpr size_t kPeerChunkBytes = 512 * 1024;
 constexpr size_t kMaxExpiredLeasesPerTurn = 1000;
 constexpr int64_t kMsPerSecond = 1000;
+constexpr int kQuotaCheckIntervalMs = 1000;
 // Ticks the loop may fall behind before it skips ticks instead of catching up.
 constexpr int kMaxTickBacklogTicks = 5;
 constexpr char kPeerFrameMessage = 'M';
@@ -194,6 +195,8 @@ class NodeLoop {
   std::set<watch::StreamId> draining_;  // streams with output still queued
   bool published_attributes_ = false;
   bool force_snapshot_ = false;
+  bool over_quota_ = false;
+  Clock::time_point next_quota_check_;
 };
 
 Status NodeLoop::init() {
@@ -505,6 +508,12 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
     reply_error(conn, req->id(), api::not_leader_error(leader_hint()));
     return;
   }
+  if (over_quota_ && (req->which() == wire::Request::PUT || req->which() == wire::Request::TXN ||
+                      req->which() == wire::Request::LEASE_GRANT)) {
+    reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::TOO_LARGE,
+                                                 "database space exceeded (--quota-backend-bytes); delete and compact"));
+    return;
+  }
   if (pending_.size() >= options_.max_pending_proposals) {
     reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many pending proposals"));
     return;
@@ -656,6 +665,12 @@ void NodeLoop::expire_pending() {
 
 void NodeLoop::leader_duties() {
   if (!is_leader()) return;
+  if (options_.quota_backend_bytes > 0 && !options_.in_memory && Clock::now() >= next_quota_check_) {
+    next_quota_check_ = Clock::now() + std::chrono::milliseconds(kQuotaCheckIntervalMs);
+    bool over = dir_size_bytes(options_.data_dir) > options_.quota_backend_bytes;
+    if (over != over_quota_) log_event("database %s its quota", over ? "is past" : "is back under");
+    over_quota_ = over;
+  }
   // Publish our client URL once per leadership, so followers can point at us.
   if (!published_attributes_) {
     published_attributes_ = true;

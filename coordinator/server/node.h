@@ -64,6 +64,10 @@ struct NodeOptions {
   size_t max_pending_proposals = api::kDefaultMaxPendingProposals;
   size_t max_watchers_per_connection = api::kDefaultMaxWatchersPerConnection;
   int request_timeout_ms = kDefaultRequestTimeoutMs;
+  // Past this many bytes in the data dir, writes that add data (put, txn,
+  // lease grant) get tooLarge; deletes, revokes and compaction still pass.
+  // 0: no quota.
+  int64_t quota_backend_bytes = 0;
   bool in_memory = false;  // tests: RocksDB in memory, nothing on disk
 };
 

@@ -263,6 +263,19 @@ TEST_CASE("three members: replicate, follower redirects, survive a member stop",
     if (!caught_up) std::this_thread::sleep_for(20ms);
   }
   CHECK(caught_up);
+
+  // Leadership transfer: the leader hands over to a follower, which then
+  // accepts writes.
+  auto move = clients[leader]->call([&](wire::Request::Builder b) { b.initMoveLeader().setTargetId(nodes[follower]->id()); });
+  REQUIRE(move);
+  CHECK(move->get().getResponse().isMoveLeader());
+  bool moved = false;
+  for (int i = 0; i < kMaxAttempts && !moved; ++i) {
+    auto r = clients[follower]->call(testing::put("/moved", "yes"), 2000ms);
+    moved = r && r->get().getResponse().isPut();
+    if (!moved) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(moved);
   for (auto& n : nodes) if (n) n->stop();
   for (auto& d : dirs) std::filesystem::remove_all(d);
 }
