@@ -144,7 +144,7 @@ TEST_CASE("seeded kill/restart rounds of random members under load", "[fault]") 
   std::printf("fault seed: FAULT_SEED=%llu\n", static_cast<unsigned long long>(seed));
   INFO("replay with FAULT_SEED=" << seed);
   std::mt19937_64 rng(seed);
-  constexpr int kRounds = 6;
+  constexpr int kRounds = 12;
   Cluster cluster(ClusterOptions{});
   cluster.start();
   LeaderWatch leaders(cluster);
@@ -157,7 +157,10 @@ TEST_CASE("seeded kill/restart rounds of random members under load", "[fault]") 
   load.start();
   reg.start();
   for (int round = 0; round < kRounds; ++round) {
-    const size_t victim = rng() % cluster.size();
+    // Half the rounds hit the leader, the rest a random member.
+    auto leader = cluster.wait_for_leader();
+    REQUIRE(leader);
+    const size_t victim = rng() % 2 == 0 ? *leader : rng() % cluster.size();
     const int sig = rng() % 3 == 0 ? SIGTERM : SIGKILL;
     const size_t acked = load.acked();
     cluster.signal_member(victim, sig);

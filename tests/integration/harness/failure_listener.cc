@@ -22,10 +22,10 @@ struct FailureListener : Catch::TestEventListenerBase {
   }
 };
 
+CATCH_REGISTER_LISTENER(FailureListener)
+
 }  // namespace
 
 bool current_test_failed() { return g_failed.load(); }
 
 }  // namespace corral::integration
-
-CATCH_REGISTER_LISTENER(corral::integration::FailureListener)
