@@ -50,8 +50,11 @@ constexpr int64_t kMsPerSecond = 1000;
 constexpr int kQuotaCheckIntervalMs = 1000;
 // Ticks the loop may fall behind before it skips ticks instead of catching up.
 constexpr int kMaxTickBacklogTicks = 5;
-constexpr char kPeerFrameMessage = 'M';
-constexpr char kPeerFrameChunk = 'C';
+// Peer frames: a raft Message as storage::encode_message made it (sent as
+// is, no copy), or a snapshot chunk: kChunkFrameTag then net::encode_chunk.
+// A flat Cap'n Proto message starts with its segment count minus one, which
+// is never 0xffffffff, so the tag cannot be mistaken for a message.
+constexpr std::string_view kChunkFrameTag{"\xff\xff\xff\xff", 4};
 constexpr const char* kVersion = "corral 0.1.0";
 constexpr std::string_view kClusterIdKey = "server/cluster_id";
 
@@ -407,11 +410,10 @@ void NodeLoop::receive_peers() {
   peer_in_.clear();
   transport_->receive(kMaxPeerMessagesPerTurn, peer_in_);
   for (auto& pm : peer_in_) {
-    if (pm.bytes.empty()) continue;
     std::string_view body(pm.bytes);
-    body.remove_prefix(1);
     std::optional<std::string> whole;
-    if (pm.bytes[0] == kPeerFrameChunk) {
+    if (body.starts_with(kChunkFrameTag)) {
+      body.remove_prefix(kChunkFrameTag.size());
       auto chunk = net::decode_chunk(body);
       if (!chunk.ok()) continue;
       auto done = assembler_.add(pm.from, *chunk);
@@ -423,8 +425,6 @@ void NodeLoop::receive_peers() {
       if (!done->has_value()) continue;
       whole = std::move(**done);
       body = *whole;
-    } else if (pm.bytes[0] != kPeerFrameMessage) {
-      continue;
     }
     auto msg = storage::decode_message(body);
     if (!msg.ok() || msg->to != self_id_ || msg->from != pm.from) continue;
@@ -883,11 +883,7 @@ void NodeLoop::send_raft(const raft::Message& m) {
   std::string bytes = storage::encode_message(m);
   bool is_snapshot = m.type == raft::MessageType::kSnapshot;
   if (!is_snapshot || bytes.size() <= kPeerChunkBytes) {
-    std::string frame;
-    frame.reserve(bytes.size() + 1);
-    frame.push_back(kPeerFrameMessage);
-    frame.append(bytes);
-    auto r = transport_->send(m.to, frame);
+    auto r = transport_->send(m.to, bytes);
     if (r != net::PeerSendResult::kSent) {
       raw_->report_unreachable(m.to);
       if (is_snapshot) raw_->report_snapshot(m.to, false);
@@ -900,7 +896,7 @@ void NodeLoop::send_raft(const raft::Message& m) {
   bool ok = chunks.ok();
   if (ok) {
     for (const auto& c : *chunks) {
-      std::string frame(1, kPeerFrameChunk);
+      std::string frame(kChunkFrameTag);
       frame.append(net::encode_chunk(c));
       if (transport_->send(m.to, frame) != net::PeerSendResult::kSent) {
         ok = false;
