@@ -163,7 +163,9 @@ TEST_CASE("seeded kill/restart rounds of random members under load", "[fault]") 
     const size_t victim = rng() % 2 == 0 ? *leader : rng() % cluster.size();
     const int sig = rng() % 3 == 0 ? SIGTERM : SIGKILL;
     const size_t acked = load.acked();
-    cluster.signal_member(victim, sig);
+    const int status = cluster.signal_member(victim, sig);
+    // corrald's documented exit codes: 0 after SIGTERM; SIGKILL is 128 + 9.
+    CHECK(status == (sig == SIGTERM ? 0 : 128 + SIGKILL));
     // The other two keep a quorum: writes go on while one is down.
     CHECK(wait_until([&] { return load.acked() >= acked + 30; }, kProgressTimeout));
     cluster.start_member(victim);
