@@ -77,12 +77,6 @@ bool ParsedRequest::linearizable_read() const {
 
 ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
   ParseOutcome out;
-  if (bytes.size() > max_request_bytes) {
-    out.error = wire_error(wire::ErrorCode::TOO_LARGE,
-                           "request of " + std::to_string(bytes.size()) + " bytes is past the " +
-                               std::to_string(max_request_bytes) + "-byte bound");
-    return out;
-  }
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
     out.error = wire_error(wire::ErrorCode::MALFORMED,
                            "request is not a flat Cap'n Proto message (length " +
@@ -100,6 +94,13 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
     req->reader_ = std::make_unique<capnp::FlatArrayMessageReader>(req->words_.asPtr(), options);
     req->root_ = req->reader_->getRoot<wire::Request>();
     out.id = req->root_.getId();
+    if (bytes.size() > max_request_bytes) {
+      // Checked after reading the id, so that the client can match the answer.
+      out.error = wire_error(wire::ErrorCode::TOO_LARGE,
+                             "request of " + std::to_string(bytes.size()) + " bytes is past the " +
+                                 std::to_string(max_request_bytes) + "-byte bound");
+      return out;
+    }
     // Walk every pointer once: a broken one throws here, not later.
     (void)req->root_.totalSize();
   } catch (const kj::Exception& e) {

@@ -62,7 +62,8 @@ struct ParseOutcome {
   bool ok() const { return request != nullptr; }
 };
 
-// Errors: tooLarge (past max_request_bytes), malformed (not Cap'n Proto or a
+// Errors: tooLarge (past max_request_bytes; with the id when it can be
+// read), malformed (not Cap'n Proto or a
 // broken pointer), unknownRequest (a union member this member does not know),
 // tooLarge / badRequest (txn past kMaxTxnOpsPerRequest or kMaxTxnDepth).
 ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes);

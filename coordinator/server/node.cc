@@ -48,6 +48,7 @@ constexpr size_t kPeerChunkBytes = 512 * 1024;
 constexpr size_t kMaxExpiredLeasesPerTurn = 1000;
 constexpr int64_t kMsPerSecond = 1000;
 constexpr int kQuotaCheckIntervalMs = 1000;
+constexpr int64_t kTransportBoundFactor = 4;
 // Ticks the loop may fall behind before it skips ticks instead of catching up.
 constexpr int kMaxTickBacklogTicks = 5;
 // Peer frames: a raft Message as storage::encode_message made it (sent as
@@ -220,7 +221,10 @@ Status NodeLoop::init() {
   // Sockets first: the advertised peer URL defaults to the bound one.
   net::ClientListenerOptions lo;
   lo.bind_endpoint = o.listen_client;
-  lo.max_request_bytes = static_cast<int64_t>(o.max_request_bytes) + 4096;
+  // ZeroMQ drops the connection past its own bound, so keep it well above
+  // ours: a request up to kTransportBoundFactor times too big still gets a
+  // typed tooLarge answer.
+  lo.max_request_bytes = static_cast<int64_t>(o.max_request_bytes) * kTransportBoundFactor;
   auto listener = net::ClientListener::create(context_, lo);
   if (!listener.ok()) return make_error(ErrorCode::kUnavailable, "client listener " + o.listen_client + ": " + listener.error().message);
   listener_ = std::move(listener).value();

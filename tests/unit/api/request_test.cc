@@ -64,6 +64,7 @@ TEST_CASE("a request past the byte bound is tooLarge", "[api]") {
   auto out = api::parse_request(big, 1024);
   REQUIRE_FALSE(out.ok());
   CHECK(out.error.code == wire::ErrorCode::TOO_LARGE);
+  CHECK(out.id == 7);
 }
 
 TEST_CASE("an unknown union member is unknownRequest with the id", "[api]") {

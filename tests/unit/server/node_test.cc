@@ -115,6 +115,10 @@ TEST_CASE("single member: put, get, range, delete, restart", "[server][node]") {
     REQUIRE(bad);
     REQUIRE(bad->get().getResponse().isError());
     CHECK(bad->get().getResponse().getError().getCode() == wire::ErrorCode::MALFORMED);
+    auto huge = c.call(testing::put("/huge", std::string(api::kDefaultMaxRequestBytes + 1024, 'h')));
+    REQUIRE(huge);
+    REQUIRE(huge->get().getResponse().isError());
+    CHECK(huge->get().getResponse().getError().getCode() == wire::ErrorCode::TOO_LARGE);
     auto empty_key = c.call(testing::put("", "x"));
     REQUIRE(empty_key);
     REQUIRE(empty_key->get().getResponse().isError());
