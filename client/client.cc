@@ -43,9 +43,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// How often the I/O thread looks for expired deadlines and stuck connects.
-constexpr milliseconds kTimerTickMs{10};
-// Poll timeout when nothing is outstanding (only connect timeouts to watch).
+// The I/O thread sleeps until the next deadline it tracks (see
+// next_timer_due), but never longer than this.
 constexpr milliseconds kIdlePollMs{100};
 // Messages read from one socket per loop turn, so one busy connection cannot
 // starve timers and the inbox.
@@ -138,7 +137,12 @@ struct Client::Impl {
   std::multimap<Clock::time_point, PendingPtr> delayed;
   std::map<uint64_t, WatchEntry> watches;
   std::map<std::pair<std::string, int64_t>, uint64_t> watch_by_server;
-  Clock::time_point last_timer_check;
+  // The earliest moment check_timers has something to do: a deadline, a
+  // read attempt timeout or a connect timeout. Lowered as requests are sent
+  // and connections made, recomputed by each check_timers, so the thread
+  // wakes for timers only when one is due (not on a fixed tick: a bench
+  // with a hundred clients would otherwise spend a core on idle wake-ups).
+  Clock::time_point next_timer_due = Clock::time_point::max();
   uint64_t monitor_seq = 0;
 
   // ---------------------------------------------------------------- user side
@@ -201,7 +205,6 @@ struct Client::Impl {
   // ---------------------------------------------------------------- I/O thread
 
   void run() {
-    last_timer_check = Clock::now();
     while (true) {
       std::deque<PendingPtr> new_pending;
       std::deque<std::function<void()>> new_commands;
@@ -214,11 +217,15 @@ struct Client::Impl {
       for (auto& c : new_commands) c();
       for (auto& p : new_pending) dispatch(std::move(p));
 
-      milliseconds timeout = (inflight.empty() && delayed.empty()) ? kIdlePollMs : kTimerTickMs;
-      if (!delayed.empty()) {
-        auto until = std::chrono::duration_cast<milliseconds>(delayed.begin()->first - Clock::now());
-        timeout = std::max(milliseconds(0), std::min(timeout, until));
-      }
+      milliseconds timeout = kIdlePollMs;
+      const auto before = Clock::now();
+      auto until = [&](Clock::time_point t) {
+        // Rounded up, so that the wait never ends just before `t`.
+        return std::chrono::ceil<milliseconds>(t - before);
+      };
+      if (next_timer_due != Clock::time_point::max()) timeout = std::min(timeout, until(next_timer_due));
+      if (!delayed.empty()) timeout = std::min(timeout, until(delayed.begin()->first));
+      timeout = std::max(milliseconds(0), timeout);
       {
         std::lock_guard lock(mu);
         if (!inbox.empty() || !commands.empty()) timeout = milliseconds(0);
@@ -241,10 +248,7 @@ struct Client::Impl {
         delayed.erase(delayed.begin());
         dispatch(std::move(p));
       }
-      if (now - last_timer_check >= kTimerTickMs) {
-        last_timer_check = now;
-        check_timers(now);
-      }
+      if (now >= next_timer_due) check_timers(now);
       graveyard.clear();
     }
     shutdown();
@@ -324,6 +328,7 @@ struct Client::Impl {
     }
     conn->slot = poller->add(conn->dealer);
     conn->monitor_slot = poller->add(conn->monitor);
+    next_timer_due = std::min(next_timer_due, conn->created + options.connect_timeout);
     by_slot[conn->slot] = {conn.get(), false};
     by_slot[conn->monitor_slot] = {conn.get(), true};
     Conn* raw = conn.get();
@@ -625,9 +630,20 @@ struct Client::Impl {
                    make_error(ErrorCode::kBackpressure, "send queue to " + target + " is full"));
       return;
     }
+    note_timers(*p);
     const uint64_t id = p->id;
     inflight.emplace(id, std::move(p));
   }
+
+  // The next moment `p` needs the timer: its deadline, or its read attempt
+  // timeout (reads only: writes wait for their deadline).
+  Clock::time_point timer_due(const Pending& p) const {
+    if (p.cls != RequestClass::kWrite && p.pinned.empty() && !p.got_chunk) {
+      return std::min(p.deadline, p.sent_at + options.read_attempt_timeout);
+    }
+    return p.deadline;
+  }
+  void note_timers(const Pending& p) { next_timer_due = std::min(next_timer_due, timer_due(p)); }
 
   void fail_attempt(PendingPtr p, Failure failure, const Error& error) {
     if (p->got_chunk) {
@@ -687,6 +703,7 @@ struct Client::Impl {
   }
 
   void check_timers(Clock::time_point now) {
+    next_timer_due = Clock::time_point::max();
     std::vector<uint64_t> expired;
     std::vector<uint64_t> slow_reads;
     for (const auto& [id, p] : inflight) {
@@ -718,6 +735,11 @@ struct Client::Impl {
       if (!conn->up && now - conn->created >= options.connect_timeout) stuck.push_back(key);
     }
     for (const std::string& key : stuck) close_conn(key, false);
+    // What remains (and what the handling above sent again) sets the next due time.
+    for (const auto& [id, p] : inflight) note_timers(*p);
+    for (const auto& [key, conn] : conns) {
+      if (!conn->up) next_timer_due = std::min(next_timer_due, conn->created + options.connect_timeout);
+    }
   }
 
   void complete(PendingPtr p, Result<ResponseBody> result) {
