@@ -52,10 +52,15 @@ constexpr int64_t kTransportBoundFactor = 4;
 // Ticks the loop may fall behind before it skips ticks instead of catching up.
 constexpr int kMaxTickBacklogTicks = 5;
 // Peer frames: a raft Message as storage::encode_message made it (sent as
-// is, no copy), or a snapshot chunk: kChunkFrameTag then net::encode_chunk.
-// A flat Cap'n Proto message starts with its segment count minus one, which
-// is never 0xffffffff, so the tag cannot be mistaken for a message.
+// is, no copy), a snapshot chunk: kChunkFrameTag then net::encode_chunk, or
+// a member's own attributes for the leader to propose (raft does not forward
+// proposals): kAttributesFrameTag then encode_member. A flat Cap'n Proto
+// message starts with its segment count minus one, which is never
+// 0xffffffff or 0xfffffffe, so the tags cannot be mistaken for a message.
 constexpr std::string_view kChunkFrameTag{"\xff\xff\xff\xff", 4};
+constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};
+// A member re-sends its attributes this often until they are applied.
+constexpr int kPublishRetryMs = 500;
 constexpr const char* kVersion = "corral 0.1.0";
 constexpr std::string_view kClusterIdKey = "server/cluster_id";
 
@@ -101,6 +106,7 @@ class NodeLoop {
     uint64_t request_id = 0;
     wire::Request::Which kind = wire::Request::PUT;
     Clock::time_point deadline;
+    uint64_t member_id = 0;  // a membership change: the member it names
   };
   // A linearizable read waiting for its read index and then for apply.
   struct PendingRead {
@@ -136,6 +142,9 @@ class NodeLoop {
   void serve_ready_reads();
   void expire_pending();
   void leader_duties();
+  void publish_attributes();
+  void propose_attributes(const net::PeerMessage& pm, std::string_view record);
+  void reissue_reads();
   void deliver_watches();
   void send_raft(const raft::Message& m);
   void sync_peers();
@@ -149,6 +158,7 @@ class NodeLoop {
   static int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
   }
+  static void fill_member(wire::Member::Builder out, const MemberInfo& m);
   void fill_members(capnp::List<wire::Member>::Builder out) const;
   void answer_conf(uint64_t proposal_id, const std::optional<api::WireError>& err);
   watch::StreamId stream_for(const net::ConnectionId& conn);
@@ -197,7 +207,7 @@ class NodeLoop {
   std::map<net::ConnectionId, watch::StreamId> stream_by_conn_;
   std::map<watch::StreamId, net::ConnectionId> conn_by_stream_;
   std::set<watch::StreamId> draining_;  // streams with output still queued
-  bool published_attributes_ = false;
+  Clock::time_point next_publish_;
   bool force_snapshot_ = false;
   bool over_quota_ = false;
   Clock::time_point next_quota_check_;
@@ -243,8 +253,8 @@ Status NodeLoop::init() {
   initial_members_ = std::move(members).value();
   bool self_listed = false;
   // Client URLs are not in the bootstrap table (each member knows only its
-  // own, and the table must be the same everywhere): a leader publishes its
-  // own through raft (leader_duties).
+  // own, and the table must be the same everywhere): every member publishes
+  // its own through raft once it knows a leader (publish_attributes).
   for (const auto& m : initial_members_) self_listed = self_listed || m.id == self_id_;
   if (!self_listed) {
     return make_error(ErrorCode::kBadRequest, "--name " + o.name + " is not in --initial-cluster");
@@ -393,6 +403,7 @@ void NodeLoop::turn() {
   flush_proposals();
   flush_reads();
   leader_duties();
+  publish_attributes();
   for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
   serve_ready_reads();
   expire_pending();
@@ -429,6 +440,9 @@ void NodeLoop::receive_peers() {
       if (!done->has_value()) continue;
       whole = std::move(**done);
       body = *whole;
+    } else if (body.starts_with(kAttributesFrameTag)) {
+      propose_attributes(pm, body.substr(kAttributesFrameTag.size()));
+      continue;
     }
     auto msg = storage::decode_message(body);
     if (!msg.ok() || msg->to != self_id_ || msg->from != pm.from) continue;
@@ -446,6 +460,7 @@ void NodeLoop::receive_clients() {
 void NodeLoop::reply(const net::ConnectionId& conn, const std::string& bytes) {
   auto r = listener_->send(conn, bytes);
   if (r != net::ClientSendResult::kSent) {
+    // Same rule as deliver_watches: the connection's watches are cancelled.
     auto it = stream_by_conn_.find(conn);
     if (it != stream_by_conn_.end()) close_stream(it->second);
   }
@@ -549,7 +564,9 @@ void NodeLoop::flush_proposals() {
 
 void NodeLoop::flush_reads() {
   if (reads_waiting_.empty()) return;
-  if (soft_.leader == raft::kNoNode) {
+  // Raft's own view: a step this turn may have lost the leader that soft_
+  // (updated at the next Ready) still names, and raft drops such a read.
+  if (raw_->status().soft_state.leader == raft::kNoNode) {
     for (auto& r : reads_waiting_) {
       reply_error(r.connection, r.request->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "no leader"));
     }
@@ -675,17 +692,6 @@ void NodeLoop::leader_duties() {
     if (over != over_quota_) log_event("database %s its quota", over ? "is past" : "is back under");
     over_quota_ = over;
   }
-  // Publish our client URL once per leadership, so followers can point at us.
-  if (!published_attributes_) {
-    published_attributes_ = true;
-    auto it = state_->members().find(self_id_);
-    if (it != state_->members().end() &&
-        (it->second.client_urls.size() != 1 || it->second.client_urls[0] != advertise_client_)) {
-      MemberInfo m = it->second;
-      m.client_urls = {advertise_client_};
-      (void)raw_->propose(encode_attributes(encode_member(m)));
-    }
-  }
   // Expired leases: one revoke each, all in one entry; the lessor reports
   // each once (again only if its revoke did not apply in time).
   auto expired = state_->lessor().expired(now_ms(), kMaxExpiredLeasesPerTurn);
@@ -716,15 +722,77 @@ void NodeLoop::leader_duties() {
   }
 }
 
+// etcd's publish: each member puts its own client URL in the replicated
+// member table (so `member list` anywhere names every member's URLs, and a
+// notLeader hint names the leader), retrying until the table shows it.
+void NodeLoop::publish_attributes() {
+  if (soft_.leader == raft::kNoNode) return;
+  auto now = Clock::now();
+  if (now < next_publish_) return;
+  auto it = state_->members().find(self_id_);
+  if (it == state_->members().end()) return;  // joining: not in our table yet
+  if (it->second.client_urls == std::vector<std::string>{advertise_client_}) return;
+  next_publish_ = now + std::chrono::milliseconds(kPublishRetryMs);
+  MemberInfo m = it->second;
+  m.client_urls = {advertise_client_};
+  std::string record = encode_member(m);
+  if (is_leader()) {
+    (void)raw_->propose(encode_attributes(record));
+    return;
+  }
+  std::string frame(kAttributesFrameTag);
+  frame.append(record);
+  (void)transport_->send(soft_.leader, frame);
+}
+
+// The leader proposes a member's attributes for it: only the sender's own
+// record, only if known and changed (apply takes only its client URLs).
+void NodeLoop::propose_attributes(const net::PeerMessage& pm, std::string_view record) {
+  if (!is_leader()) return;
+  auto m = decode_member(record);
+  if (!m.ok() || m->id != pm.from || m->client_urls.empty() ||
+      m->client_urls.size() > api::kMaxUrlsPerMember) {
+    return;
+  }
+  auto it = state_->members().find(m->id);
+  if (it == state_->members().end() || it->second.client_urls == m->client_urls) return;
+  (void)raw_->propose(encode_attributes(record));
+}
+
+// The leader changed: reads forwarded to the old one get no answer. Ask the
+// new leader again, or, with none known, answer unavailable at once so the
+// client retries elsewhere instead of waiting for its timeout.
+void NodeLoop::reissue_reads() {
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    if (it->second.index != 0) {
+      ++it;
+      continue;
+    }
+    if (soft_.leader != raft::kNoNode) {
+      raw_->read_index(u64_bytes(it->first));
+      ++it;
+      continue;
+    }
+    for (auto& r : it->second.reads) {
+      reply_error(r.connection, r.request->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "no leader"));
+    }
+    it = read_batches_.erase(it);
+  }
+}
+
 void NodeLoop::on_soft_state(const raft::SoftState& ss) {
   bool was_leader = is_leader();
   if (ss.leader != soft_.leader) {
     log_event("leader is now %016llx (term %llu)", static_cast<unsigned long long>(ss.leader),
               static_cast<unsigned long long>(term_));
   }
+  bool leader_changed = ss.leader != soft_.leader;
   soft_ = ss;
+  if (leader_changed) {
+    next_publish_ = Clock::now();
+    reissue_reads();
+  }
   if (is_leader() && !was_leader) {
-    published_attributes_ = false;
     // Every lease gets a full TTL from now: none expires early after a failover.
     state_->lessor().promote(now_ms());
   }
@@ -986,8 +1054,11 @@ void NodeLoop::deliver_watches() {
     }
     net::ConnectionId conn = cit->second;
     auto items = hub_->drain(stream, kMaxDeliveriesPerStreamPerTurn);
-    if (!items.ok() || hub_->queued(stream) == 0) draining_.erase(stream);
-    if (!items.ok()) continue;
+    if (!items.ok()) {
+      close_stream(stream);  // the hub lost it: forget the connection's mapping too
+      continue;
+    }
+    if (hub_->queued(stream) == 0) draining_.erase(stream);
     bool failed = false;
     for (const auto& d : *items) {
       api::Header h = header();
@@ -1033,26 +1104,34 @@ void NodeLoop::deliver_watches() {
       if (failed) break;
     }
     if (failed) {
-      // A connection that cannot keep up (or is gone) loses its watches;
-      // the client resumes them from its last revision.
+      // The rule for a connection that refuses bytes (kBackpressure: its
+      // queue is at ZMQ_SNDHWM; kGone): its watches are cancelled in the
+      // hub at once, so nothing is kept for it. No cancel message is sent or
+      // owed: it could not be delivered now, and a later one could name a
+      // watch id the connection has reused since. The client learns from
+      // the stream itself: a gone connection has no one to tell; a slow
+      // one's watches send no more events nor progress, so a client that
+      // asked for progress notifications (or requests progress) sees them
+      // stop and re-watches from its last revision + 1.
       log_event("watch stream %llu cancelled: connection slow or gone", static_cast<unsigned long long>(stream));
       close_stream(stream);
     }
   }
 }
 
+void NodeLoop::fill_member(wire::Member::Builder b, const MemberInfo& m) {
+  b.setId(m.id);
+  b.setName(m.name);
+  auto p = b.initPeerUrls(m.peer_urls.size());
+  for (size_t j = 0; j < m.peer_urls.size(); ++j) p.set(j, m.peer_urls[j]);
+  auto c = b.initClientUrls(m.client_urls.size());
+  for (size_t j = 0; j < m.client_urls.size(); ++j) c.set(j, m.client_urls[j]);
+  b.setIsLearner(m.is_learner);
+}
+
 void NodeLoop::fill_members(capnp::List<wire::Member>::Builder out) const {
   size_t i = 0;
-  for (const auto& [id, m] : state_->members()) {
-    auto b = out[i++];
-    b.setId(id);
-    b.setName(m.name);
-    auto p = b.initPeerUrls(m.peer_urls.size());
-    for (size_t j = 0; j < m.peer_urls.size(); ++j) p.set(j, m.peer_urls[j]);
-    auto c = b.initClientUrls(m.client_urls.size());
-    for (size_t j = 0; j < m.client_urls.size(); ++j) c.set(j, m.client_urls[j]);
-    b.setIsLearner(m.is_learner);
-  }
+  for (const auto& [id, m] : state_->members()) fill_member(out[i++], m);
 }
 
 void NodeLoop::answer_conf(uint64_t proposal_id, const std::optional<api::WireError>& err) {
@@ -1066,6 +1145,8 @@ void NodeLoop::answer_conf(uint64_t proposal_id, const std::optional<api::WireEr
   switch (p.kind) {
     case wire::Request::MEMBER_ADD: {
       auto out = b.response().initMemberAdd();
+      auto added = state_->members().find(p.member_id);
+      if (added != state_->members().end()) fill_member(out.initMember(), added->second);
       fill_members(out.initMembers(n));
       break;
     }
@@ -1145,7 +1226,8 @@ void NodeLoop::handle_cluster(const net::ConnectionId& conn, const api::ParsedRe
     return reply_error(conn, r.getId(), api::wire_error(code, std::string("membership change refused: ") + raft::status_name(s)));
   }
   pending_[next_proposal_id_++] = PendingProposal{conn, r.getId(), r.which(),
-                                                  Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
+                                                  Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms),
+                                                  cc.node_id};
 }
 
 void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req) {

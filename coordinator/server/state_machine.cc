@@ -32,16 +32,16 @@ uint32_t get_u32(const char* p) {
 
 }  // namespace
 
-// The key space's history as the watch hub sees it. kv counts a compacted
-// revision as gone; the hub wants the oldest revision still available.
+// The key space's history as the watch hub sees it, through sm_ because a
+// restore replaces the store. One compact revision everywhere: kv's, the
+// compaction point, which range, txn ranges and watch cancels all report
+// (etcd's compact_revision); the hub and kv both refuse history from at or
+// below it, so a client re-watches from compact_revision + 1.
 class StateMachine::History : public watch::EventHistory {
  public:
   explicit History(const StateMachine* sm) : sm_(sm) {}
   kv::Revision current_revision() const override { return sm_->kv_->current_revision(); }
-  kv::Revision compact_revision() const override {
-    auto c = sm_->kv_->compact_revision();
-    return c == 0 ? 0 : c + 1;
-  }
+  kv::Revision compact_revision() const override { return sm_->kv_->compact_revision(); }
   Result<std::vector<kv::RevisionEvents>> events(kv::Revision from_rev, std::string_view key,
                                                  std::string_view range_end,
                                                  size_t max_events) const override {

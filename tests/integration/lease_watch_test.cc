@@ -135,10 +135,9 @@ TEST_CASE("a watch from a past revision gets the history, then live events", "[i
   CHECK(late.events.empty());
 }
 
-// Known bug (FINDINGS.md #2): after compact(R), a range below R reports
-// compact_revision R, a watch from below R reports R + 1. Hidden from ctest
-// until settled; run with: integration_tests "[known-bug]"
-TEST_CASE("range and watch report the same compact revision", "[.][known-bug]") {
+// FINDINGS.md #2 (fixed): after compact(R), a range below R and a watch from
+// below R both report compact_revision R, the compaction point.
+TEST_CASE("range and watch report the same compact revision", "[integration][watch]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
   auto c = cluster.client();

@@ -100,10 +100,9 @@ TEST_CASE("a member wiped and re-added catches up by snapshot", "[integration][m
   CHECK(cluster.wait_for_leader());
 }
 
-// Known bug (FINDINGS.md #1): MemberAddResponse.member is never filled in, so
-// the client's `added` (and corralctl's "Member <id> added") says id 0.
-// Hidden from ctest until fixed; run with: integration_tests "[known-bug]"
-TEST_CASE("member add names the member it added", "[.][known-bug]") {
+// FINDINGS.md #1 (fixed): MemberAddResponse.member names the added member, so
+// the client's `added` (and corralctl's "Member <id> added") is not id 0.
+TEST_CASE("member add names the member it added", "[integration][membership]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
   auto c = cluster.client();
