@@ -181,11 +181,16 @@ class RocksEngine final : public Engine {
     cf_options.write_buffer_size = kWriteBufferBytes;
     cf_options.max_write_buffer_number = kMaxWriteBufferCount;
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    // Raft log entries are read back only by lagging followers and are
+    // deleted after the next snapshot: compressing them on flush is wasted CPU.
+    rocksdb::ColumnFamilyOptions raft_log_options = cf_options;
+    raft_log_options.compression = rocksdb::kNoCompression;
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
     for (int i = 0; i < kSpaceCount; ++i) {
-      descriptors.emplace_back(space_name(static_cast<Space>(i)), cf_options);
+      auto space = static_cast<Space>(i);
+      descriptors.emplace_back(space_name(space), space == Space::kRaftLog ? raft_log_options : cf_options);
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw_db = nullptr;
