@@ -8,6 +8,8 @@
 #include <utility>
 #include <variant>
 
+#include "coordinator/base/result.h"
+
 namespace corral::client {
 
 enum class ErrorCode : uint8_t {
@@ -50,34 +52,7 @@ inline Error make_error(ErrorCode code, std::string message) {
 }
 
 template <typename T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}    // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT
-  bool ok() const { return v_.index() == 0; }
-  const Error& error() const { return std::get<1>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T& value() & { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const T& operator*() const& { return value(); }
-  T& operator*() & { return value(); }
-  const T* operator->() const { return &value(); }
-  T* operator->() { return &value(); }
-
- private:
-  std::variant<T, Error> v_;
-};
-
-class Status {
- public:
-  Status() = default;
-  Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
-  bool ok() const { return ok_; }
-  const Error& error() const { return error_; }
-
- private:
-  Error error_{ErrorCode::kOk, {}, {}, 0};
-  bool ok_ = true;
-};
+using Result = corral::BasicResult<T, Error>;
+using Status = corral::BasicStatus<Error>;
 
 }  // namespace corral::client

@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include "coordinator/base/result.h"
+
 namespace corral {
 
 enum class ErrorCode : uint8_t {
@@ -32,39 +34,10 @@ struct Error {
   int64_t revision = 0;
 };
 
-// A value or an Error.
+// A value or an Error; success or an Error.
 template <typename T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT
-  bool ok() const { return v_.index() == 0; }
-  const Error& error() const { return std::get<1>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T& value() & { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  const T& operator*() const& { return value(); }
-  T& operator*() & { return value(); }
-  const T* operator->() const { return &value(); }
-  T* operator->() { return &value(); }
-
- private:
-  std::variant<T, Error> v_;
-};
-
-// Success or an Error, for operations with no value.
-class Status {
- public:
-  Status() = default;
-  Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
-  static Status ok_status() { return Status(); }
-  bool ok() const { return ok_; }
-  const Error& error() const { return error_; }
-
- private:
-  Error error_{ErrorCode::kOk, {}};
-  bool ok_ = true;
-};
+using Result = BasicResult<T, Error>;
+using Status = BasicStatus<Error>;
 
 inline Error make_error(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};

@@ -11,8 +11,9 @@
 //    connection queue of its own we can size, but each connection's pipe is
 //    bounded by SNDHWM; with ZMQ_ROUTER_MANDATORY a send to a full pipe says
 //    kBackpressure and a send to a connection that is gone says kGone,
-//    instead of ZeroMQ dropping the message silently. On either the api
-//    layer cancels that connection's watches with an explicit error.
+//    instead of ZeroMQ dropping the message silently. On either the server
+//    drops that connection's watches at once (a connection that refuses
+//    bytes cannot be told; the client notices the silence and re-watches).
 //  - max_queued_requests_per_connection (ZMQ_RCVHWM): a client that sends
 //    faster than we read is held back by TCP.
 // Learning that a connection went away: libzmq here is built without the
