@@ -15,37 +15,21 @@
 
 #include "coordinator/server/node.h"
 #include "tests/unit/server/test_client.h"
+#include "tests/unit/server/test_env.h"
 
 using namespace corral;
 using namespace corral::server;
 using namespace std::chrono_literals;
 namespace wire = corral::schema::api;
 
+using corral::testing::free_port;
+using corral::testing::temp_dir;
+
 namespace {
 
 constexpr int kFastTickMs = 20;
 constexpr int kMaxAttempts = 500;
 constexpr auto kRetryPause = 20ms;  // back-off between retries, not synchronisation
-
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("corral-fixes-test-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Three in-memory members on loopback, and a client for each.
 struct Trio {
@@ -65,7 +49,7 @@ struct Trio {
     for (size_t i = 0; i < names.size(); ++i) {
       NodeOptions o;
       o.name = names[i];
-      dirs.push_back(temp_dir(names[i]));
+      dirs.push_back(temp_dir("corral-fixes-test", names[i]));
       o.data_dir = dirs.back();
       o.listen_peer = "tcp://127.0.0.1:" + std::to_string(ports[i]);
       o.listen_client = "tcp://127.0.0.1:0";
@@ -113,7 +97,7 @@ TEST_CASE("range and watch report the compaction point as the compact revision",
   zmq::context_t ctx(1);
   NodeOptions o;
   o.name = "solo";
-  o.data_dir = temp_dir("solo");
+  o.data_dir = temp_dir("corral-fixes-test", "solo");
   o.listen_peer = "tcp://127.0.0.1:0";
   o.listen_client = "tcp://127.0.0.1:0";
   o.tick_ms = kFastTickMs;

@@ -12,37 +12,20 @@
 
 #include "coordinator/server/node.h"
 #include "tests/unit/server/test_client.h"
+#include "tests/unit/server/test_env.h"
 
 using namespace corral;
 using namespace corral::server;
 using namespace std::chrono_literals;
 namespace wire = corral::schema::api;
 
+using corral::testing::free_port;
+using corral::testing::temp_dir;
+
 namespace {
 
 constexpr int kTestTickMs = 20;
 constexpr int kMaxAttempts = 500;
-
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("corral-node-test-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
-// A port that was free a moment ago (the kernel hands out a fresh one).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 NodeOptions single(const std::string& dir) {
   NodeOptions o;
@@ -75,7 +58,7 @@ std::optional<std::string> get_value(testing::TestClient& c, const std::string& 
 }  // namespace
 
 TEST_CASE("single member: put, get, range, delete, restart", "[server][node]") {
-  auto dir = temp_dir("single");
+  auto dir = temp_dir("corral-node-test", "single");
   zmq::context_t ctx(1);
   {
     auto node = Node::create(single(dir));
@@ -147,7 +130,7 @@ TEST_CASE("single member: put, get, range, delete, restart", "[server][node]") {
 }
 
 TEST_CASE("single member: watch sees puts and deletes in order", "[server][node][watch]") {
-  auto dir = temp_dir("watch");
+  auto dir = temp_dir("corral-node-test", "watch");
   zmq::context_t ctx(1);
   auto node = Node::create(single(dir));
   REQUIRE(node.ok());
@@ -198,7 +181,7 @@ TEST_CASE("three members: replicate, follower redirects, survive a member stop",
   for (size_t i = 0; i < names.size(); ++i) {
     NodeOptions o;
     o.name = names[i];
-    dirs.push_back(temp_dir("cluster-" + names[i]));
+    dirs.push_back(temp_dir("corral-node-test", "cluster-" + names[i]));
     o.data_dir = dirs.back();
     o.listen_peer = "tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
     o.listen_client = "tcp://127.0.0.1:" + std::to_string(client_ports[i]);
@@ -285,7 +268,7 @@ TEST_CASE("three members: replicate, follower redirects, survive a member stop",
 }
 
 TEST_CASE("single member: leases grant, keepalive, revoke and expire with their keys", "[server][node][lease]") {
-  auto dir = temp_dir("lease");
+  auto dir = temp_dir("corral-node-test", "lease");
   zmq::context_t ctx(1);
   auto node = Node::create(single(dir));
   REQUIRE(node.ok());
@@ -365,7 +348,7 @@ TEST_CASE("single member: leases grant, keepalive, revoke and expire with their 
 TEST_CASE("membership: add a learner that catches up by snapshot, promote it, remove it", "[server][node][membership]") {
   zmq::context_t ctx(1);
   int p1 = free_port(), p2 = free_port();
-  auto d1 = temp_dir("member-m1"), d2 = temp_dir("member-m2");
+  auto d1 = temp_dir("corral-node-test", "member-m1"), d2 = temp_dir("corral-node-test", "member-m2");
   NodeOptions o1;
   o1.name = "m1";
   o1.data_dir = d1;
@@ -441,7 +424,7 @@ TEST_CASE("membership: add a learner that catches up by snapshot, promote it, re
 }
 
 TEST_CASE("single member: auto compaction, compacted reads, snapshot save", "[server][node][compaction]") {
-  auto dir = temp_dir("compaction");
+  auto dir = temp_dir("corral-node-test", "compaction");
   zmq::context_t ctx(1);
   auto o = single(dir);
   o.auto_compaction_retention_revisions = 5;
@@ -495,7 +478,7 @@ TEST_CASE("three members: a follower that fell behind a compacted log catches up
   for (size_t i = 0; i < names.size(); ++i) {
     NodeOptions o;
     o.name = names[i];
-    o.data_dir = temp_dir("snap-" + names[i]);
+    o.data_dir = temp_dir("corral-node-test", "snap-" + names[i]);
     o.listen_peer = "tcp://127.0.0.1:" + std::to_string(free_port());
     o.listen_client = "tcp://127.0.0.1:" + std::to_string(free_port());
     o.tick_ms = kTestTickMs;
