@@ -1,17 +1,12 @@
 #include "coordinator/net/client_listener.h"
 
+#include "coordinator/net/routed_receive.h"
+
 #include <zmq.h>
 
 #include <cerrno>
 
 namespace corral::net {
-namespace {
-
-bool receive_frame(void* socket, zmq::message_t& frame) {
-  return zmq_msg_recv(frame.handle(), socket, ZMQ_DONTWAIT) >= 0;
-}
-
-}  // namespace
 
 const char* client_send_result_name(ClientSendResult result) {
   switch (result) {
@@ -52,15 +47,10 @@ size_t ClientListener::receive(size_t max_requests, std::vector<ClientRequest>& 
   size_t count = 0;
   zmq::message_t id_frame;
   zmq::message_t payload;
-  for (size_t handled = 0; handled < max_requests && receive_frame(router_.handle(), id_frame);
-       ++handled) {
-    bool well_formed = id_frame.more() && receive_frame(router_.handle(), payload);
-    if (well_formed && payload.more()) {
-      well_formed = false;
-      zmq::message_t rest;
-      while (payload.more() && receive_frame(router_.handle(), rest)) payload.move(rest);
-    }
-    if (!well_formed) {
+  for (size_t handled = 0; handled < max_requests; ++handled) {
+    const RoutedReceive got = receive_routed(router_, id_frame, payload);
+    if (got == RoutedReceive::kNothing) break;
+    if (got == RoutedReceive::kMalformed) {
       ++stats_.dropped_malformed;
       continue;
     }

@@ -1,5 +1,7 @@
 #include "coordinator/net/peer_transport.h"
 
+#include "coordinator/net/routed_receive.h"
+
 #include <zmq.h>
 
 #include <atomic>
@@ -16,11 +18,6 @@ constexpr int kMonitoredEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCO
 std::atomic<uint64_t> next_monitor_serial{0};
 
 Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
-
-// Receives one frame without blocking; false if none is waiting.
-bool receive_frame(void* socket, zmq::message_t& frame) {
-  return zmq_msg_recv(frame.handle(), socket, ZMQ_DONTWAIT) >= 0;
-}
 
 }  // namespace
 
@@ -220,16 +217,10 @@ size_t PeerTransport::receive(size_t max_messages, std::vector<PeerMessage>& out
   zmq::message_t payload;
   // Malformed messages count against max_messages too, so a flood of them
   // cannot keep one call busy.
-  for (size_t handled = 0; handled < max_messages && receive_frame(router_.handle(), id_frame);
-       ++handled) {
-    // ROUTER always delivers [routing id][frames...]; with a DEALER sender
-    // there is exactly one payload frame.
-    bool well_formed = id_frame.more() && receive_frame(router_.handle(), payload);
-    if (well_formed && payload.more()) {
-      well_formed = false;
-      zmq::message_t rest;
-      while (payload.more() && receive_frame(router_.handle(), rest)) payload.move(rest);
-    }
+  for (size_t handled = 0; handled < max_messages; ++handled) {
+    const RoutedReceive got = receive_routed(router_, id_frame, payload);
+    if (got == RoutedReceive::kNothing) break;
+    const bool well_formed = got == RoutedReceive::kOk;
     const PeerId from = parse_peer_routing_id(id_frame.to_string_view());
     if (!well_formed || from == 0) {
       ++stats_.dropped_malformed;
