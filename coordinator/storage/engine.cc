@@ -63,21 +63,30 @@ const char* space_name(Space space) {
 
 // The batch records operations by Space; the engine that writes it maps
 // spaces to its column families (a batch is not tied to one engine).
+// Keys and values are appended to one arena string and records hold offsets
+// into it: two allocations per record were a visible share of a loaded
+// leader's CPU (perf: malloc/free ~13%).
 struct WriteBatch::Impl {
   enum class Op : uint8_t { kPut, kDelete, kDeleteRange };
   struct Record {
     Op op;
     Space space;
-    std::string key;    // begin for kDeleteRange
-    std::string value;  // end for kDeleteRange
+    size_t key_offset;  // begin for kDeleteRange
+    size_t key_size;
+    size_t value_size;  // end for kDeleteRange; the value follows the key
   };
   std::vector<Record> records;
-  size_t bytes = 0;
+  std::string arena;
 
   void add(Op op, Space space, std::string_view key, std::string_view value) {
     space_slot(space);
-    records.push_back(Record{op, space, std::string(key), std::string(value)});
-    bytes += key.size() + value.size();
+    records.push_back(Record{op, space, arena.size(), key.size(), value.size()});
+    arena.append(key);
+    arena.append(value);
+  }
+  std::string_view key(const Record& r) const { return std::string_view(arena).substr(r.key_offset, r.key_size); }
+  std::string_view value(const Record& r) const {
+    return std::string_view(arena).substr(r.key_offset + r.key_size, r.value_size);
   }
 };
 
@@ -102,7 +111,7 @@ void WriteBatch::delete_range(Space space, std::string_view begin, std::string_v
   impl().add(Impl::Op::kDeleteRange, space, begin, end);
 }
 size_t WriteBatch::count() const { return impl_ ? impl_->records.size() : 0; }
-size_t WriteBatch::size_bytes() const { return impl_ ? impl_->bytes : 0; }
+size_t WriteBatch::size_bytes() const { return impl_ ? impl_->arena.size() : 0; }
 
 namespace {
 
@@ -213,15 +222,18 @@ class RocksEngine final : public Engine {
       return {};
     }
     rocksdb::WriteBatch wb(batch.size_bytes() + batch.count() * kRecordOverheadBytes);
-    for (const auto& r : batch.impl_->records) {
+    const WriteBatch::Impl& impl = *batch.impl_;
+    for (const auto& r : impl.records) {
       rocksdb::ColumnFamilyHandle* cf = handle(r.space);
+      const rocksdb::Slice key = to_slice(impl.key(r));
+      const rocksdb::Slice value = to_slice(impl.value(r));
       rocksdb::Status s;
       switch (r.op) {
-        case WriteBatch::Impl::Op::kPut: s = wb.Put(cf, r.key, r.value); break;
-        case WriteBatch::Impl::Op::kDelete: s = wb.Delete(cf, r.key); break;
+        case WriteBatch::Impl::Op::kPut: s = wb.Put(cf, key, value); break;
+        case WriteBatch::Impl::Op::kDelete: s = wb.Delete(cf, key); break;
         case WriteBatch::Impl::Op::kDeleteRange:
           // An empty or inverted range deletes nothing (RocksDB would refuse it).
-          if (r.key < r.value) s = wb.DeleteRange(cf, r.key, r.value);
+          if (key.compare(value) < 0) s = wb.DeleteRange(cf, key, value);
           break;
       }
       if (!s.ok()) return storage_error(s, "batch");
