@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -134,8 +135,10 @@ class NodeLoop {
   void flush_proposals();
   void flush_reads();
   void handle_ready();
-  void persist(raft::Ready& rd);
-  void apply(raft::Ready& rd);
+  // before_write runs after the leader's appends are sent and before
+  // anything of rd is staged or written.
+  void persist(raft::Ready& rd, const std::function<void()>& before_write);
+  void apply(const std::vector<raft::Entry>& committed);
   // force: snapshot now (a member was added: it must start from an image,
   // since bootstrap membership is not in the log).
   void maybe_snapshot(bool force = false);
@@ -806,9 +809,21 @@ void NodeLoop::handle_ready() {
   raft::Ready rd = raw_->ready();
   if (rd.hard_state) term_ = rd.hard_state->term;
   if (rd.soft_state) on_soft_state(*rd.soft_state);
-  persist(rd);
+  // Committed entries that this member had already persisted before this
+  // Ready (below its stored last index and below any entry this Ready
+  // rewrites) are applied, and their clients answered, before this Ready's
+  // new entries are synced: they are durable on a majority already, and
+  // waiting for an unrelated fsync put a second sync on their latency.
+  std::vector<raft::Entry> early;
+  std::vector<raft::Entry> later;
+  raft::Index persisted = store_->last_index();
+  if (!rd.entries.empty()) persisted = std::min<raft::Index>(persisted, rd.entries.front().index - 1);
+  for (auto& e : rd.committed_entries) {
+    (!rd.snapshot && later.empty() && e.index <= persisted ? early : later).push_back(std::move(e));
+  }
+  persist(rd, [&] { apply(early); });
   if (removed_) return;
-  apply(rd);
+  apply(later);
   for (const auto& rs : rd.read_states) {
     auto it = read_batches_.find(bytes_u64(rs.request_ctx));
     if (it != read_batches_.end()) it->second.index = std::max<raft::Index>(rs.index, 1);
@@ -818,7 +833,19 @@ void NodeLoop::handle_ready() {
   force_snapshot_ = false;
 }
 
-void NodeLoop::persist(raft::Ready& rd) {
+void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_write) {
+  // A leader may ship its appends before its own sync: commit still needs a
+  // persisted majority. Everything else waits for the write.
+  std::vector<bool> sent(rd.messages.size(), false);
+  if (is_leader()) {
+    for (size_t i = 0; i < rd.messages.size(); ++i) {
+      if (rd.messages[i].type == raft::MessageType::kAppend) {
+        send_raft(rd.messages[i]);
+        sent[i] = true;
+      }
+    }
+  }
+  before_write();
   storage::WriteBatch batch;
   bool restored = false;
   if (rd.snapshot && !rd.snapshot->empty()) {
@@ -834,17 +861,6 @@ void NodeLoop::persist(raft::Ready& rd) {
   auto s = store_->stage_append(batch, rd.entries);
   CORRAL_CHECK_MSG(s.ok(), s.error().message.c_str());
   if (rd.hard_state) store_->stage_hard_state(batch, *rd.hard_state);
-  // A leader may ship its appends before its own sync: commit still needs a
-  // persisted majority. Everything else waits for the write.
-  std::vector<bool> sent(rd.messages.size(), false);
-  if (is_leader()) {
-    for (size_t i = 0; i < rd.messages.size(); ++i) {
-      if (rd.messages[i].type == raft::MessageType::kAppend) {
-        send_raft(rd.messages[i]);
-        sent[i] = true;
-      }
-    }
-  }
   if (!batch.empty()) {
     auto w = engine_->write(std::move(batch), rd.must_sync);
     if (!w.ok()) {
@@ -873,12 +889,12 @@ void NodeLoop::persist(raft::Ready& rd) {
   }
 }
 
-void NodeLoop::apply(raft::Ready& rd) {
-  if (rd.committed_entries.empty()) return;
+void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
+  if (committed.empty()) return;
   storage::WriteBatch batch;
   ApplyOutput out;
   bool conf_changed = false;
-  for (const auto& e : rd.committed_entries) {
+  for (const auto& e : committed) {
     if (e.type == raft::EntryType::kConfChange) {
       auto cc = raft::decode_conf_change(e.data);
       if (!cc) continue;

@@ -15,8 +15,10 @@
 //   request of the turn into one proposal batch (one entry, several
 //   requests) and every linearizable read into one ReadIndex ->
 //   handle Ready: persist snapshot + entries + hard state in ONE WriteBatch
-//   (ONE sync when must_sync; a leader sends its appends before that write),
-//   send messages, apply committed entries into ONE unsynced WriteBatch,
+//   (ONE sync when must_sync; a leader sends its appends before that write,
+//   and committed entries persisted in an earlier Ready are applied and
+//   answered before it), send messages, apply the other committed entries
+//   into ONE unsynced WriteBatch,
 //   answer applied proposals and reads whose index is applied, advance ->
 //   snapshot every snapshot_count applied entries -> watch catch-up and
 //   delivery per connection.
