@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   lease->require_subcommand(1);
   lease->fallthrough();
   auto* grant = lease->add_subcommand("grant", "grant TTL (seconds)");
-  grant->add_option("ttl", a.ttl)->required()->check(CLI::PositiveNumber);
+  grant->add_option("ttl", a.ttl)->required()->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600, "TTL in seconds"));
   auto* keepalive = lease->add_subcommand("keepalive", "keepalive ID: refresh until interrupted");
   keepalive->add_option("id", a.id_text)->required();
   auto* revoke = lease->add_subcommand("revoke", "revoke ID");
