@@ -168,23 +168,26 @@ std::vector<RemovedRevision> KeyIndex::compact(Revision at) {
   std::vector<RemovedRevision> removed;
   for (auto it = keys_.begin(); it != keys_.end();) {
     auto& gens = it->second.generations;
+    // A generation that ended below `at` is invisible at `at` and has no
+    // change at `at`: all of it goes. One that ended at `at` stays, so a watch
+    // from `at` still sees that delete (etcd keeps such a tombstone too).
     size_t drop_gens = 0;
     while (drop_gens < gens.size() && gens[drop_gens].tombstone &&
-           gens[drop_gens].tombstone->main <= at) {
+           gens[drop_gens].tombstone->main < at) {
       for (const Rev& r : gens[drop_gens].puts) removed.push_back({r, false});
       removed.push_back({*gens[drop_gens].tombstone, true});
       ++drop_gens;
     }
     gens.erase(gens.begin(), gens.begin() + static_cast<std::ptrdiff_t>(drop_gens));
-    if (!gens.empty()) {
-      // Later generations start after this one's tombstone (> at): only the
-      // first can hold puts superseded at `at`.
-      auto& puts = gens.front().puts;
-      auto after = std::upper_bound(puts.begin(), puts.end(), at,
-                                    [](Revision r, const Rev& p) { return r < p.main; });
-      if (after - puts.begin() > 1) {
-        for (auto p = puts.begin(); p != after - 1; ++p) removed.push_back({*p, false});
-        puts.erase(puts.begin(), after - 1);
+    for (Generation& g : gens) {
+      // Keep the puts at or after `at`, and the one before them: it is what a
+      // read at `at` sees, or the prev_kv of the first change at `at`.
+      auto& puts = g.puts;
+      auto first_at = std::lower_bound(puts.begin(), puts.end(), at,
+                                       [](const Rev& p, Revision r) { return p.main < r; });
+      if (first_at - puts.begin() > 1) {
+        for (auto p = puts.begin(); p != first_at - 1; ++p) removed.push_back({*p, false});
+        puts.erase(puts.begin(), first_at - 1);
       }
     }
     if (gens.empty()) {

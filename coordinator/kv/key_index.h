@@ -79,9 +79,12 @@ class KeyIndex {
   // to hold a live key.
   std::vector<DirEntry> list(std::string_view prefix, Revision at) const;
 
-  // Drops every revision at or below `at` that no read at a revision >= at
-  // can see: keeps, per key, the latest put at or below `at` unless a delete
-  // at or below `at` followed it. Returns what was dropped, in key order.
+  // Drops every revision below `at` that neither a read at a revision >= at
+  // nor a watch from `at` needs (etcd: a watch from the compact revision is
+  // served). Per generation of a key: one that a delete below `at` ended goes
+  // whole; any other keeps its puts at or after `at` and the one put before
+  // them (what a read at `at` sees, or the prev_kv of the first change at
+  // `at`), and its delete. Returns what was dropped, in key order.
   std::vector<RemovedRevision> compact(Revision at);
 
   size_t key_count() const { return keys_.size(); }  // keys with any retained history

@@ -136,7 +136,8 @@ Result<std::vector<RevisionEvents>> MvccStore::events(Revision from, std::string
                                                   std::to_string(kMaxHistoryEventsPerRead) + "]");
   }
   if (from < 1) return make_error(ErrorCode::kBadRequest, "from revision must be at least 1");
-  if (from <= state_.compact_revision) {
+  // Like range and etcd's watch: the compaction point itself is still known.
+  if (from < state_.compact_revision) {
     Error e = make_error(ErrorCode::kCompacted, "revision " + std::to_string(from) +
                                                     " is compacted; the compact revision is " +
                                                     std::to_string(state_.compact_revision));

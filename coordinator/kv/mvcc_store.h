@@ -115,16 +115,19 @@ class MvccStore {
   // History for watches: the changes to keys of [key, range_end) at
   // revisions >= from, oldest first, grouped by revision, each with its
   // prev_kv. Stops at a revision boundary once max_events are gathered (a
-  // revision is never split, so it may return a few more). kCompacted when
-  // from <= compact revision.
+  // revision is never split, so it may return a few more). kCompacted
+  // (error.revision = compact revision) when from < compact revision, as for
+  // range: the changes at the compact revision itself, with their prev_kv,
+  // survive compaction (etcd serves a watch from its compact revision).
   Result<std::vector<RevisionEvents>> events(Revision from, std::string_view key,
                                              std::string_view range_end, size_t max_events) const;
 
   // The one write transaction; raft_index never goes down.
   WriteTxn begin_write(uint64_t raft_index);
-  // Forgets every revision at or below `revision` that no read at or above it
-  // needs, and stages the deletion of those records into `batch` (all in this
-  // batch, not in chunks), with the new compact revision.
+  // Forgets every revision below `revision` that no read at or above it and
+  // no history from it needs (KeyIndex::compact), and stages the deletion of
+  // those records into `batch` (all in this batch, not in chunks), with the
+  // new compact revision.
   Status compact(Revision revision, storage::WriteBatch& batch);
   // For an applied entry that changed nothing here.
   void record_applied_index(uint64_t raft_index, storage::WriteBatch& batch);

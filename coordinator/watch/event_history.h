@@ -19,9 +19,10 @@ class EventHistory {
   // Revision of the last applied change; 0 for an empty key space.
   virtual kv::Revision current_revision() const = 0;
 
-  // Last compacted revision: events of revisions <= it are gone, so a watch
-  // from such a revision fails, carrying this revision (kv's convention: the
-  // client may re-watch from compact_revision() + 1). 0 if never compacted.
+  // The compaction point: events of revisions below it are gone, so a watch
+  // from such a revision fails, carrying this revision; the events at it are
+  // still served (etcd's rule: refused only if start < compact revision, so a
+  // client re-watches from compact_revision()). 0 if never compacted.
   virtual kv::Revision compact_revision() const = 0;
 
   // Events of revisions >= from_rev on the keys in [key, range_end), oldest
@@ -30,7 +31,7 @@ class EventHistory {
   // matching events, in the order they ran, and never a revision without
   // one. Whole revisions only: collection stops once at least max_events
   // events are gathered (so a large revision may exceed max_events) or at
-  // current_revision(). kCompacted if from_rev <= compact_revision().
+  // current_revision(). kCompacted if from_rev < compact_revision().
   virtual Result<std::vector<kv::RevisionEvents>> events(kv::Revision from_rev,
                                                          std::string_view key,
                                                          std::string_view range_end,

@@ -251,7 +251,7 @@ Result<WatchId> WatchHub::create(StreamId stream_id, const WatchRequest& request
 
   kv::Revision start = request.start_revision == 0 ? current_ + 1 : request.start_revision;
   kv::Revision compact = history_.compact_revision();
-  if (start <= current_ && start <= compact) {
+  if (start <= current_ && start < compact) {
     Delivery cancelled;
     cancelled.kind = Delivery::Kind::kCancelled;
     cancelled.watch_ids = one_id(id);

@@ -133,9 +133,9 @@ class WatchHub {
   // Drops the stream, its watchers and its queued output. kNotFound if unknown.
   Status close_stream(StreamId stream);
 
-  // Creates a watch and queues kCreated for it. A start revision at or below
-  // the compact revision still creates the watch, then cancels it (kCompacted with
-  // the compact revision), as etcd does. Errors change nothing: kNotFound
+  // Creates a watch and queues kCreated for it. A start revision below the
+  // compact revision still creates the watch, then cancels it (kCompacted with
+  // the compact revision), as etcd does; one at the compact revision is served. Errors change nothing: kNotFound
   // (stream), kBadRequest (range, revision), kTooLarge (key, watcher bound).
   Result<WatchId> create(StreamId stream, const WatchRequest& request);
   // Stops a watch; queues kCancelled/kRequested after anything already queued.

@@ -60,17 +60,49 @@ TEST_CASE("key index compaction keeps what reads at or after it need", "[key_ind
   idx.put("c", {3, 1});
   idx.tombstone("c", {6, 0});
 
-  auto removed = idx.compact(4);
-  // a@1 superseded by a@2; b's whole life ended at 4; c keeps its put (deleted after 4).
-  std::vector<std::pair<Rev, bool>> got;
-  for (auto& r : removed) got.emplace_back(r.rev, r.tombstone);
-  std::vector<std::pair<Rev, bool>> want = {{{1, 0}, false}, {{3, 0}, false}, {{4, 0}, true}};
-  CHECK(got == want);
+  auto list = [](const std::vector<RemovedRevision>& removed) {
+    std::vector<std::pair<Rev, bool>> got;
+    for (auto& r : removed) got.emplace_back(r.rev, r.tombstone);
+    return got;
+  };
+  // a@1 superseded by a@2; b's delete at 4 is a change at the compaction
+  // point (a watch from 4 gets it, with its prev_kv b@3): b stays whole;
+  // c keeps its put (deleted after 4).
+  std::vector<std::pair<Rev, bool>> want = {{{1, 0}, false}};
+  CHECK(list(idx.compact(4)) == want);
   CHECK(idx.get("a", 4)->rev == Rev{2, 0});
   CHECK(idx.get("a", 5)->rev == Rev{5, 0});
   CHECK(idx.get("a", 5)->version == 3);
   CHECK_FALSE(idx.get("b", 4));
-  CHECK(idx.key_count() == 2);
+  CHECK(idx.previous("b", {4, 0})->rev == Rev{3, 0});
+  CHECK(idx.key_count() == 3);
   CHECK(idx.get("c", 5)->rev == Rev{3, 1});
   CHECK(idx.previous("c", {6, 0})->rev == Rev{3, 1});
+
+  // One past b's delete: b goes. a@2 stays as the prev_kv of a@5, the
+  // change at the new point.
+  want = {{{3, 0}, false}, {{4, 0}, true}};
+  CHECK(list(idx.compact(5)) == want);
+  CHECK(idx.key_count() == 2);
+  CHECK(idx.previous("a", {5, 0})->rev == Rev{2, 0});
+  want = {{{2, 0}, false}};
+  CHECK(list(idx.compact(6)) == want);
+  CHECK(idx.get("a", 6)->version == 3);
+}
+
+TEST_CASE("key index compaction keeps every change of the compaction point", "[key_index]") {
+  KeyIndex idx;
+  idx.put("k", {1, 0});
+  idx.put("k", {2, 0});
+  idx.put("k", {3, 0});     // one revision: put, delete, put again
+  idx.tombstone("k", {3, 1});
+  idx.put("k", {3, 2});
+  std::vector<RemovedRevision> removed = idx.compact(3);
+  REQUIRE(removed.size() == 1);
+  CHECK(removed[0].rev == Rev{1, 0});
+  CHECK(idx.previous("k", {3, 0})->rev == Rev{2, 0});
+  CHECK(idx.previous("k", {3, 1})->rev == Rev{3, 0});
+  CHECK_FALSE(idx.previous("k", {3, 2}));  // it created the key anew
+  CHECK(idx.get("k", 3)->rev == Rev{3, 2});
+  CHECK(idx.get("k", 3)->version == 1);
 }

@@ -84,7 +84,7 @@ TEST_CASE("events history across puts and deletes, with prev_kv", "[history]") {
   CHECK(live.events[0].prev_kv->value == "3");
 
   f.compact(3);
-  auto gone = f.store().events(3, "/w/", prefix_end("/w/"), 10);
+  auto gone = f.store().events(2, "/w/", prefix_end("/w/"), 10);
   REQUIRE_FALSE(gone.ok());
   CHECK(gone.error().code == ErrorCode::kCompacted);
   CHECK(gone.error().revision == 3);
@@ -93,6 +93,70 @@ TEST_CASE("events history across puts and deletes, with prev_kv", "[history]") {
   REQUIRE(after->size() == 3);
   CHECK(after->at(0).events.at(1).prev_kv->value == "2");  // kept: latest put at the compact revision
   CHECK(f.store().events(1, "/w/a", "", 0).error().code == ErrorCode::kBadRequest);
+}
+
+// etcd's boundary: after compact(c), history (like a range) from c - 1 is
+// refused with c, and from c it is served, the changes at c included with
+// their prev_kv; the same after a reopen rebuilds the index from disk.
+TEST_CASE("history from the compaction point is served, from below it refused", "[history][compact]") {
+  TempDir dir("boundary");
+  StoreFixture f(dir.path.string());
+  f.put("/b/a", "1");  // 1
+  f.put("/b/d", "1");  // 2
+  f.put("/b/a", "2");  // 3
+  f.write([](WriteTxn& t) {  // 4: a delete, a put over an older put, and a key
+    REQUIRE(t.delete_range("/b/d").ok());  // deleted and created again
+    REQUIRE(t.put("/b/a", "3").ok());
+    REQUIRE(t.put("/b/n", "x").ok());
+    REQUIRE(t.delete_range("/b/n").ok());
+    REQUIRE(t.put("/b/n", "y").ok());
+  });
+  f.put("/b/a", "4");  // 5
+  std::vector<RevisionEvents> full = *f.store().events(1, "/b/", prefix_end("/b/"), 100);
+  REQUIRE(full.size() == 5);
+  f.compact(4);
+
+  for (int pass = 0; pass < 2; ++pass) {
+    INFO((pass == 0 ? "before" : "after") << " reopen");
+    auto below = f.store().events(3, "/b/", prefix_end("/b/"), 100);
+    REQUIRE_FALSE(below.ok());
+    CHECK(below.error().code == ErrorCode::kCompacted);
+    CHECK(below.error().revision == 4);
+    RangeOptions o;
+    o.revision = 3;
+    auto range_below = f.store().range("/b/a", {}, o);
+    REQUIRE_FALSE(range_below.ok());
+    CHECK(range_below.error().code == ErrorCode::kCompacted);
+    CHECK(range_below.error().revision == 4);
+
+    auto at = f.store().events(4, "/b/", prefix_end("/b/"), 100);
+    REQUIRE(at.ok());
+    REQUIRE(at->size() == 2);
+    CHECK(at->at(0).revision == 4);
+    CHECK(at->at(0).events == full[3].events);  // all five changes, with their prev_kv
+    CHECK(at->at(1).events == full[4].events);
+    REQUIRE(at->at(0).events.at(0).prev_kv);
+    CHECK(at->at(0).events.at(0).type == Event::Type::kDelete);
+    CHECK(at->at(0).events.at(0).prev_kv->value == "1");
+    CHECK(at->at(0).events.at(1).prev_kv->value == "2");
+    o.revision = 4;
+    auto range_at = f.store().range("/b/", prefix_end("/b/"), o);
+    REQUIRE(range_at.ok());
+    REQUIRE(range_at->kvs.size() == 2);
+    CHECK(range_at->kvs[0].value == "3");
+    CHECK(range_at->kvs[1].value == "y");
+    CHECK(range_at->kvs[1].version == 1);
+    if (pass == 0) f.reopen();
+  }
+
+  // The next compaction lets revision 4's extra records go.
+  f.compact(5);
+  CHECK_FALSE(f.store().events(4, "/b/", prefix_end("/b/"), 100).ok());
+  auto last = f.store().events(5, "/b/", prefix_end("/b/"), 100);
+  REQUIRE(last.ok());
+  REQUIRE(last->size() == 1);
+  CHECK(last->at(0).events == full[4].events);
+  CHECK(f.store().indexed_keys() == 2);  // /b/d's delete is gone with its put
 }
 
 TEST_CASE("staged but unwritten changes are served from memory", "[history]") {
@@ -167,7 +231,7 @@ TEST_CASE("reopening a disk engine rebuilds identical answers and the applied in
       REQUIRE(ls.ok());
       snap.lists.push_back(ls->entries);
     }
-    auto h = s.events(s.compact_revision() + 1, "", kRangeEndAll, 100);
+    auto h = s.events(s.compact_revision(), "", kRangeEndAll, 100);
     REQUIRE(h.ok());
     snap.history = *h;
     return snap;

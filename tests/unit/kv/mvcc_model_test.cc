@@ -222,8 +222,17 @@ void run_model(uint64_t seed, const std::string& dir) {
       CHECK(below.error().revision == m.compacted);
     }
     if (step % 10 == 0 && m.rev > m.compacted) {
-      Revision from = m.compacted + 1 + static_cast<Revision>(pick(static_cast<size_t>(m.rev - m.compacted)));
+      // From the compaction point on (etcd serves a watch from it), events
+      // match the model exactly, prev_kv included.
+      Revision lowest = std::max<Revision>(m.compacted, 1);
+      Revision from = lowest + static_cast<Revision>(pick(static_cast<size_t>(m.rev - lowest + 1)));
       check_events(s.events(from, "", kRangeEndAll, kMaxHistoryEventsPerRead), m.events_from(from));
+      if (m.compacted > 1) {
+        auto below = s.events(m.compacted - 1, "", kRangeEndAll, kMaxHistoryEventsPerRead);
+        REQUIRE_FALSE(below.ok());
+        CHECK(below.error().code == ErrorCode::kCompacted);
+        CHECK(below.error().revision == m.compacted);
+      }
     }
   }
 }

@@ -250,13 +250,26 @@ TEST_CASE("compaction: reads below fail with the compact revision, at and above 
   CHECK(f.get("a", 5)->value == "3");
   CHECK(f.get("a", 5)->version == 3);
 
-  // Superseded records are gone from the engine: a@1 and both of b's.
-  size_t records = 0;
-  for (auto it = f.engine().scan(storage::Space::kKv, "", ""); it->valid(); it->next()) ++records;
-  CHECK(records == 2);
+  // Superseded records are gone from the engine: a@1. b's delete is a change
+  // at the compaction point (a watch from 4 gets it, with b@3 as prev_kv), so
+  // both of b's records stay until a later compaction.
+  auto records = [&] {
+    size_t n = 0;
+    for (auto it = f.engine().scan(storage::Space::kKv, "", ""); it->valid(); it->next()) ++n;
+    return n;
+  };
+  CHECK(records() == 4);
+  auto deleted = f.store().events(4, "b", "", 10);
+  REQUIRE(deleted.ok());
+  REQUIRE(deleted->size() == 1);
+  CHECK(deleted->at(0).events.at(0).type == Event::Type::kDelete);
+  CHECK(deleted->at(0).events.at(0).prev_kv->value == "1");
+  f.compact(5);  // now both of b's go; a@2 stays as the prev_kv of a@5
+  CHECK(records() == 2);
+  CHECK(f.get("a", 5)->version == 3);
 
   storage::WriteBatch batch;
-  CHECK(f.store().compact(4, batch).error().code == ErrorCode::kCompacted);
+  CHECK(f.store().compact(5, batch).error().code == ErrorCode::kCompacted);
   CHECK(f.store().compact(6, batch).error().code == ErrorCode::kFutureRevision);
   CHECK(f.store().compact(-1, batch).error().code == ErrorCode::kBadRequest);
   CHECK(batch.empty());

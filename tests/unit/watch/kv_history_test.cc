@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+
 #include "coordinator/watch/key_range.h"
 #include "coordinator/watch/watch_hub.h"
 
@@ -103,19 +106,27 @@ TEST_CASE("kv history: a watch on every key and a compacted start") {
   all.start_revision = 4;
   REQUIRE(hub.create(s, all).ok());
   WatchRequest old = all;
-  old.start_revision = 2;
+  old.start_revision = 2;  // compact - 1: refused
   REQUIRE(hub.create(s, old).ok());
+  WatchRequest edge = all;
+  edge.start_revision = 3;  // the compact revision: served, as etcd does
+  auto edge_id = hub.create(s, edge);
+  REQUIRE(edge_id.ok());
   for (int i = 0; i < 100 && hub.has_unsynced(); ++i) hub.sync_step(10);
-  size_t events = 0;
+  std::map<WatchId, std::vector<kv::Revision>> revisions;
   std::optional<Delivery> cancel;
   for (const auto& d : drain_all(hub, s)) {
-    if (d.kind == Delivery::Kind::kEvents) events += d.events->events.size();
+    if (d.kind == Delivery::Kind::kEvents) {
+      for (WatchId id : *d.watch_ids) revisions[id].push_back(d.events->revision);
+    }
     if (d.kind == Delivery::Kind::kCancelled) cancel = d;
   }
-  CHECK(events == 3);  // revisions 4, 5, 6
+  CHECK(revisions.size() == 2);
+  CHECK(revisions[*edge_id] == std::vector<kv::Revision>{3, 4, 5, 6});
   REQUIRE(cancel);
   CHECK(cancel->reason == CancelReason::kCompacted);
   CHECK(cancel->revision == 3);
+  CHECK(std::find(cancel->watch_ids->begin(), cancel->watch_ids->end(), *edge_id) == cancel->watch_ids->end());
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ class MemoryHistory : public EventHistory {
                                                  std::string_view range_end,
                                                  size_t max_events) const override {
     ++reads_;
-    if (from_rev <= compact_) {
+    if (from_rev < compact_) {
       return make_error(ErrorCode::kCompacted, "compacted");
     }
     std::vector<kv::RevisionEvents> out;
@@ -65,11 +65,12 @@ class MemoryHistory : public EventHistory {
     return rev;
   }
 
-  // Forgets every revision up to and including `revision`.
+  // Forgets every revision below `revision`; the compaction point itself
+  // stays readable, as in kv (and etcd).
   void compact(kv::Revision revision) {
     if (revision <= compact_) return;
     compact_ = revision;
-    log_.erase(log_.begin(), log_.upper_bound(revision));
+    log_.erase(log_.begin(), log_.lower_bound(revision));
   }
 
   // Makes the next commit start at `revision` (as a snapshot install would).

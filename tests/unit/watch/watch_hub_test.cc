@@ -366,12 +366,34 @@ TEST_CASE("watch: a compacted start revision is cancelled with the compact revis
   CHECK(inbox[id].revisions.empty());
   CHECK_FALSE(inbox[fine].cancel);
   CHECK(inbox[fine].revisions.size() == 4);
+}
+
+// etcd's boundary: a watch from r is refused only if r < the compact revision.
+TEST_CASE("watch: the compact revision itself is served, the one below it is refused") {
+  Fixture f;
+  for (int i = 0; i < 10; ++i) f.commit({{"k", std::to_string(i)}});
+  f.history.compact(6);
+  StreamId s = f.stream();
+  WatchRequest below = key_watch("k");
+  below.start_revision = 5;
+  WatchId refused = f.watch(s, below);
   WatchRequest edge = key_watch("k");
-  edge.start_revision = 6;  // the compact revision itself is gone too
+  edge.start_revision = 6;
   WatchId at_compact = f.watch(s, edge);
+  f.sync_all();
+  f.commit({{"k", "live"}});  // 11
+  Inbox inbox;
   drain_into(*f.hub, s, inbox);
-  REQUIRE(inbox[at_compact].cancel);
-  CHECK(inbox[at_compact].cancel->revision == 6);
+  REQUIRE(inbox[refused].cancel);
+  CHECK(inbox[refused].cancel->reason == CancelReason::kCompacted);
+  CHECK(inbox[refused].cancel->revision == 6);
+  CHECK(inbox[refused].revisions.empty());
+  CHECK_FALSE(inbox[at_compact].cancel);
+  std::vector<kv::Revision> got;
+  for (const auto& r : inbox[at_compact].revisions) got.push_back(r.revision);
+  CHECK(got == std::vector<kv::Revision>{6, 7, 8, 9, 10, 11});
+  REQUIRE_FALSE(inbox[at_compact].revisions.empty());
+  CHECK(inbox[at_compact].revisions[0].events.at(0).kv.value == "5");
 }
 
 TEST_CASE("watch: compaction during catch-up cancels with the compact revision") {
