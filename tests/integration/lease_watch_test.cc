@@ -136,7 +136,8 @@ TEST_CASE("a watch from a past revision gets the history, then live events", "[i
 }
 
 // FINDINGS.md #2 (fixed): after compact(R), a range below R and a watch from
-// below R both report compact_revision R, the compaction point.
+// below R both report compact_revision R, the compaction point; a watch from
+// R itself is served, as in etcd.
 TEST_CASE("range and watch report the same compact revision", "[integration][watch]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
@@ -157,7 +158,26 @@ TEST_CASE("range and watch report the same compact revision", "[integration][wat
   w.start_revision = first;
   WatchHandle h = c->watch(w, rec.callback());
   REQUIRE(wait_until([&] { std::lock_guard l(rec.mu); return rec.error.has_value(); }, 10000ms));
-  std::lock_guard l(rec.mu);
-  CHECK(rec.error->code == ErrorCode::kCompacted);
-  CHECK(rec.error->compact_revision == point);
+  {
+    std::lock_guard l(rec.mu);
+    CHECK(rec.error->code == ErrorCode::kCompacted);
+    CHECK(rec.error->compact_revision == point);
+  }
+
+  // etcd's boundary: a watch from the compaction point itself is served,
+  // the change at the point first (with its prev_kv, still known).
+  Recorder at;
+  w.start_revision = point;
+  w.prev_kv = true;
+  WatchHandle h2 = c->watch(w, at.callback());
+  REQUIRE(wait_until([&] { return at.size() >= 2; }, 10000ms));
+  auto events = at.snapshot();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].kv.mod_revision == point);
+  CHECK(events[0].kv.value == "2");
+  CHECK(events[0].has_prev_kv);
+  CHECK(events[0].prev_kv.value == "1");
+  CHECK(events[1].kv.value == "3");
+  std::lock_guard l(at.mu);
+  CHECK_FALSE(at.error.has_value());
 }

@@ -8,6 +8,7 @@
 
 #include "client/codec.h"
 #include "tests/integration/harness/cluster.h"
+#include "tests/integration/harness/raw_connection.h"
 
 using namespace corral::integration;
 using namespace corral::client;
@@ -16,25 +17,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kMaxRequestBytes = 65536;
-constexpr int kReplyTimeoutMs = 5000;
-
-struct RawConnection {
-  explicit RawConnection(zmq::context_t& ctx, const std::string& endpoint) : socket(ctx, zmq::socket_type::dealer) {
-    socket.set(zmq::sockopt::rcvtimeo, kReplyTimeoutMs);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.connect(endpoint);
-  }
-  void send(const std::string& bytes) { socket.send(zmq::buffer(bytes), zmq::send_flags::none); }
-  // The next Response (watch messages are not expected here).
-  std::optional<ResponseMessage> receive() {
-    zmq::message_t m;
-    if (!socket.recv(m, zmq::recv_flags::none)) return std::nullopt;
-    auto decoded = decode_server_message(std::string_view(static_cast<const char*>(m.data()), m.size()));
-    if (!decoded.ok() || !std::holds_alternative<ResponseMessage>(decoded.value())) return std::nullopt;
-    return std::get<ResponseMessage>(std::move(decoded).value());
-  }
-  zmq::socket_t socket;
-};
 
 std::string status_request(uint64_t id) {
   auto bytes = encode_request(id, RequestBody(StatusRequest{}));

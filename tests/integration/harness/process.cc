@@ -132,4 +132,19 @@ RunResult run_program(const std::string& path, const std::vector<std::string>& a
   return r;
 }
 
+std::optional<long> resident_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      try {
+        return std::stol(line.substr(6));  // "VmRSS:   12345 kB"
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace corral::integration

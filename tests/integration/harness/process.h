@@ -60,4 +60,8 @@ RunResult run_program(const std::string& path, const std::vector<std::string>& a
 
 std::string read_file(const std::string& path);
 
+// Resident set size of process `pid` in KiB (VmRSS of /proc/<pid>/status),
+// or nullopt if it cannot be read (the process is gone).
+std::optional<long> resident_kib(pid_t pid);
+
 }  // namespace corral::integration

@@ -1,0 +1,41 @@
+// A raw ZeroMQ DEALER to a member's client endpoint, the way the client
+// library connects, for tests that send bytes the library never would or
+// that must behave unlike the library (e.g. never read their replies).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <zmq.hpp>
+
+#include "client/codec.h"
+
+namespace corral::integration {
+
+struct RawConnectionOptions {
+  std::chrono::milliseconds receive_timeout{5000};
+  // Receive-side bounds: ZeroMQ's I/O thread reads ahead of recv() up to
+  // ZMQ_RCVHWM messages and the kernel buffers up to SO_RCVBUF bytes, so a
+  // client that "never reads" must make both small. 0: ZeroMQ's defaults.
+  int receive_hwm = 0;
+  int receive_buffer_bytes = 0;
+};
+
+class RawConnection {
+ public:
+  RawConnection(zmq::context_t& ctx, const std::string& endpoint, RawConnectionOptions options = {});
+  void send(const std::string& bytes);
+  // Encodes and sends one request; throws std::runtime_error if it cannot
+  // be encoded (a test bug).
+  void send_request(uint64_t id, const client::RequestBody& body);
+  // The next message of any kind within the receive timeout; nullopt on
+  // timeout or on bytes that do not decode.
+  std::optional<client::ServerMessage> receive_any();
+  // The next message if it is a Response (watch messages are not expected).
+  std::optional<client::ResponseMessage> receive();
+
+  zmq::socket_t socket;
+};
+
+}  // namespace corral::integration
