@@ -45,7 +45,7 @@ RunResult ctl(Cluster& cluster, const std::vector<std::string>& args, const std:
 
 }  // namespace
 
-TEST_CASE("move-leader hands leadership to the named member; writes go on", "[integration][move-leader]") {
+TEST_CASE("move-leader hands leadership to the named member and writes go on", "[integration][move-leader]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
   auto leader = cluster.wait_for_leader();
