@@ -101,6 +101,7 @@ struct Args {
   int64_t rev = 0, limit = 0;
   // lease / member / compaction / snapshot
   int64_t ttl = 0;
+  std::vector<std::pair<std::string, std::string>> grant_puts;  // lease grant --put KEY VALUE
   std::string id_text, name, file;
   std::vector<std::string> peer_urls;
   bool learner = false, with_keys = false;
@@ -158,6 +159,11 @@ int main(int argc, char** argv) {
   lease->fallthrough();
   auto* grant = lease->add_subcommand("grant", "grant TTL (seconds)");
   grant->add_option("ttl", a.ttl)->required()->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600, "TTL in seconds"));
+  grant->add_option("--put", a.grant_puts,
+                    "KEY VALUE: put this key with the new lease, in the same revision (repeatable; "
+                    "all or nothing)")
+      ->expected(1, 128)
+      ->type_size(2);
   auto* keepalive = lease->add_subcommand("keepalive", "keepalive ID: refresh until interrupted");
   keepalive->add_option("id", a.id_text)->required();
   auto* revoke = lease->add_subcommand("revoke", "revoke ID");
@@ -311,7 +317,9 @@ int main(int argc, char** argv) {
     handle.cancel();
     if (ended) return fail(*ended);
   } else if (*grant) {
-    auto res = client.lease_grant(a.ttl);
+    std::vector<LeaseKeyPut> puts;
+    for (auto& [k, v] : a.grant_puts) puts.push_back({k, v});
+    auto res = puts.empty() ? client.lease_grant(a.ttl) : client.lease_grant_with_keys(a.ttl, std::move(puts));
     if (!res.ok()) return fail(res.error());
     out.lease_grant(res.value());
   } else if (*keepalive) {

@@ -917,7 +917,11 @@ Result<ListResult> Client::list(std::string dir, int64_t revision) {
 Result<CompactResult> Client::compact(int64_t revision) { return call(CompactRequest{revision}); }
 
 Result<LeaseGrantResult> Client::lease_grant(int64_t ttl_seconds, int64_t id) {
-  return call(LeaseGrantRequest{ttl_seconds, id});
+  return call(LeaseGrantRequest{ttl_seconds, id, {}});
+}
+
+Result<LeaseGrantResult> Client::lease_grant_with_keys(int64_t ttl_seconds, std::vector<LeaseKeyPut> puts) {
+  return call(LeaseGrantRequest{ttl_seconds, 0, std::move(puts)});
 }
 Result<LeaseRevokeResult> Client::lease_revoke(int64_t id) { return call(LeaseRevokeRequest{id}); }
 Result<LeaseKeepAliveResult> Client::lease_keepalive_once(int64_t id) {

@@ -168,6 +168,9 @@ class Client {
   Result<ListResult> list(std::string dir, int64_t revision = 0);
   Result<CompactResult> compact(int64_t revision);
   Result<LeaseGrantResult> lease_grant(int64_t ttl_seconds, int64_t id = 0);
+  // Grants a lease and puts `puts` with it in the same revision, all or
+  // nothing (an agent's registration in one round trip).
+  Result<LeaseGrantResult> lease_grant_with_keys(int64_t ttl_seconds, std::vector<LeaseKeyPut> puts);
   Result<LeaseRevokeResult> lease_revoke(int64_t id);
   Result<LeaseKeepAliveResult> lease_keepalive_once(int64_t id);
   Result<LeaseTtlResult> lease_ttl(int64_t id, bool keys = false);

@@ -348,6 +348,13 @@ Result<std::string> encode_request(uint64_t id, const RequestBody& body) {
           auto b = req.initLeaseGrant();
           b.setTtl(r.ttl_seconds);
           b.setId(r.id);
+          if (!r.puts.empty()) {
+            auto puts = b.initPuts(static_cast<unsigned>(r.puts.size()));
+            for (unsigned i = 0; i < puts.size(); ++i) {
+              puts[i].setKey(data_of(r.puts[i].key));
+              puts[i].setValue(data_of(r.puts[i].value));
+            }
+          }
         } else if constexpr (std::is_same_v<T, LeaseRevokeRequest>) {
           req.initLeaseRevoke().setId(r.id);
         } else if constexpr (std::is_same_v<T, LeaseKeepAliveRequest>) {

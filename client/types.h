@@ -146,10 +146,18 @@ struct LeaseGrantResult {
   int64_t id = 0;
   int64_t ttl_seconds = 0;
 };
+// A key put with a new lease in the grant itself (see LeaseGrantRequest::puts).
+struct LeaseKeyPut {
+  std::string key;
+  std::string value;
+};
 struct LeaseGrantRequest {
   using Response = LeaseGrantResult;
   int64_t ttl_seconds = 0;
   int64_t id = 0;  // 0: the cluster chooses
+  // Put with the new lease in the grant's own revision, all or nothing: a
+  // registration (lease + its keys) in one round trip. At most 128.
+  std::vector<LeaseKeyPut> puts;
 };
 
 struct LeaseRevokeResult {

@@ -171,6 +171,15 @@ struct CompactionResponse {}
 struct LeaseGrantRequest {
   ttl @0 :Int64;           # seconds
   id @1 :Int64;            # 0: the cluster chooses
+  # Keys put with the new lease in the grant's own entry and revision: after
+  # it either the lease holds every one of them or nothing happened (an agent
+  # registers in one round trip and never leaves a lease without its key).
+  # At most 128 (kv's kMaxTxnOps); each checked as a put.
+  puts @2 :List(LeaseKeyPut);
+}
+struct LeaseKeyPut {
+  key @0 :Data;
+  value @1 :Data;
 }
 struct LeaseGrantResponse {
   id @0 :Int64;

@@ -3,9 +3,12 @@
 #include <cstring>
 
 #include "coordinator/api/request.h"
-#include "coordinator/kv/key_range.h"
 #include "coordinator/base/check.h"
+#include "coordinator/kv/key_range.h"
+#include "coordinator/kv/limits.h"
+#include "coordinator/kv/txn_check.h"
 #include "coordinator/server/command.h"
+#include "schema/data_bytes.h"
 
 namespace corral::server {
 
@@ -239,8 +242,26 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
     }
     case wire::Request::LEASE_GRANT: {
       auto g = r.getLeaseGrant();
+      // The keys are checked before the grant, so that once the lease exists
+      // no put can fail and the registration is all or nothing.
+      auto puts = g.getPuts();
+      if (puts.size() > kv::kMaxTxnOps) {
+        return fail(make_error(ErrorCode::kTooLarge, "lease grant with " + std::to_string(puts.size()) +
+                                                         " keys; the limit is " + std::to_string(kv::kMaxTxnOps)));
+      }
+      for (auto p : puts) {
+        if (auto s = kv::check_put(schema::as_view(p.getKey()), schema::as_view(p.getValue()), 0, {}); !s.ok()) return fail(s.error());
+      }
       auto granted = lessor_->grant(g.getId(), g.getTtl(), entry.index, &batch);
       if (!granted.ok()) return fail(granted.error());
+      if (puts.size() > 0) {
+        auto txn = kv_->begin_write(entry.index);
+        for (auto p : puts) {
+          auto put = txn.put(schema::as_view(p.getKey()), schema::as_view(p.getValue()), *granted, {});
+          CORRAL_CHECK_MSG(put.ok(), put.ok() ? "" : put.error().message.c_str());
+        }
+        feed(txn.commit(batch));
+      }
       if (!answer) return {};
       api::ResponseBuilder b(id, header(entry.term));
       auto out = b.response().initLeaseGrant();

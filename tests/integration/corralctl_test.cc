@@ -102,6 +102,18 @@ TEST_CASE("corralctl commands end to end", "[integration][corralctl]") {
   CHECK(leases.exit_code == 0);
   CHECK(leases.out.find(lease_hex) != std::string::npos);
 
+  // An agent's registration: the lease and its keys in one request.
+  auto reg = ctl({"lease", "grant", "60", "--put", "/ctl/agents/a", "up", "--put", "/ctl/agents/b", "up"});
+  CHECK(reg.exit_code == 0);
+  REQUIRE(reg.out.rfind("lease ", 0) == 0);
+  const std::string reg_hex = reg.out.substr(6, reg.out.find(' ', 6) - 6);
+  auto reg_ttl = ctl({"lease", "ttl", reg_hex, "--keys"});
+  CHECK(reg_ttl.out.find("/ctl/agents/a") != std::string::npos);
+  CHECK(reg_ttl.out.find("/ctl/agents/b") != std::string::npos);
+  CHECK(ctl({"lease", "grant", "60", "--put", "/ctl/agents/c"}).exit_code == 2);  // KEY without VALUE
+  CHECK(ctl({"lease", "revoke", reg_hex}).exit_code == 0);
+  CHECK(ctl({"get", "/ctl/agents/", "--prefix"}).out.empty());
+
   auto members = ctl({"member", "list"});
   CHECK(members.exit_code == 0);
   CHECK(count_lines(members.out) == cluster.size());

@@ -76,9 +76,16 @@ TEST_CASE("put, lease and member requests encode their fields") {
   CHECK(d.root().getPut().getLease() == 77);
   CHECK(d.root().getPut().getPrevKv());
 
-  Decoded g(encode_request(2, LeaseGrantRequest{30, 0}).value());
+  Decoded g(encode_request(2, LeaseGrantRequest{30, 0, {}}).value());
   REQUIRE(g.root().which() == api::Request::LEASE_GRANT);
   CHECK(g.root().getLeaseGrant().getTtl() == 30);
+  CHECK(g.root().getLeaseGrant().getPuts().size() == 0);
+
+  Decoded gk(encode_request(2, LeaseGrantRequest{10, 0, {{"/agents/a", "up"}, {"/agents/b", "down"}}}).value());
+  auto puts = gk.root().getLeaseGrant().getPuts();
+  REQUIRE(puts.size() == 2);
+  CHECK(str(puts[0].getKey()) == "/agents/a");
+  CHECK(str(puts[1].getValue()) == "down");
 
   MemberAddRequest m;
   m.name = "n4";

@@ -1,0 +1,140 @@
+// A lease granted with its keys (LeaseGrantRequest.puts): the lease and every
+// key exist after, in one revision, or nothing changed at all.
+#include <catch2/catch.hpp>
+
+#include <capnp/message.h>
+
+#include "coordinator/api/response.h"
+#include "coordinator/server/command.h"
+#include "coordinator/server/state_machine.h"
+#include "coordinator/storage/engine.h"
+#include "tests/unit/server/test_client.h"
+
+using namespace corral;
+using namespace corral::server;
+namespace wire = corral::schema::api;
+
+namespace {
+
+struct Registry {
+  std::unique_ptr<storage::Engine> engine;
+  std::unique_ptr<StateMachine> sm;
+  uint64_t index = 1;
+
+  Registry() {
+    storage::EngineOptions eo;
+    eo.in_memory = true;
+    eo.path = "/lease-registration-test";
+    engine = std::move(storage::Engine::open(eo)).value();
+    StateMachineOptions so;
+    so.self_id = 1;
+    so.answer_all = true;
+    sm = std::move(StateMachine::open(*engine, so)).value();
+  }
+
+  // Applies one request in its own entry; returns the decoded response.
+  testing::Reply apply(const std::function<void(wire::Request::Builder)>& fill) {
+    capnp::MallocMessageBuilder m;
+    auto r = m.initRoot<wire::Request>();
+    r.setId(index);
+    fill(r);
+    CommandWriter w(1);
+    w.add(index, api::to_flat_bytes(m));
+    storage::WriteBatch batch;
+    ApplyOutput out;
+    sm->apply_entry(raft::Entry{1, index++, raft::EntryType::kNormal, w.take()}, batch, out);
+    REQUIRE(engine->write(std::move(batch), false).ok());
+    sm->batch_written();
+    REQUIRE(out.answers.size() == 1);
+    return testing::Reply(out.answers[0].response);
+  }
+};
+
+auto grant_with(int64_t ttl, std::vector<std::pair<std::string, std::string>> puts) {
+  return [ttl, puts](wire::Request::Builder r) {
+    auto g = r.initLeaseGrant();
+    g.setTtl(ttl);
+    auto list = g.initPuts(static_cast<unsigned>(puts.size()));
+    for (unsigned i = 0; i < puts.size(); ++i) {
+      list[i].setKey(testing::as_data(puts[i].first));
+      list[i].setValue(testing::as_data(puts[i].second));
+    }
+  };
+}
+
+}  // namespace
+
+TEST_CASE("a lease granted with its keys holds them, all in one revision", "[server][lease]") {
+  Registry reg;
+  auto reply = reg.apply(grant_with(30, {{"/agents/a", "up"}, {"/apps/web/log/10.0.0.1", "9000"}}));
+  auto resp = reply.get().getResponse();
+  if (resp.isError()) FAIL(resp.getError().getMessage().cStr());
+  REQUIRE(resp.isLeaseGrant());
+  const int64_t id = resp.getLeaseGrant().getId();
+  REQUIRE(id != 0);
+  CHECK(resp.getHeader().getRevision() == 1);
+
+  const lease::Lease* l = reg.sm->lessor().lookup(id);
+  REQUIRE(l != nullptr);
+  CHECK(l->keys == std::set<std::string>{"/agents/a", "/apps/web/log/10.0.0.1"});
+  for (auto key : {"/agents/a", "/apps/web/log/10.0.0.1"}) {
+    auto r = reg.sm->kv().range(key);
+    REQUIRE(r.ok());
+    REQUIRE(r->kvs.size() == 1);
+    CHECK(r->kvs[0].lease == id);
+    CHECK(r->kvs[0].mod_revision == 1);
+  }
+
+  // Revoking the lease removes every key it was granted with.
+  reg.apply([id](wire::Request::Builder r) { r.initLeaseRevoke().setId(id); });
+  auto left = reg.sm->kv().range("/", "\xff");
+  REQUIRE(left.ok());
+  CHECK(left->kvs.empty());
+}
+
+TEST_CASE("a lease grant with a bad key changes nothing", "[server][lease]") {
+  Registry reg;
+  SECTION("an empty key") {
+    auto reply = reg.apply(grant_with(30, {{"/agents/ok", "up"}, {"", "up"}}));
+    auto resp = reply.get().getResponse();
+    REQUIRE(resp.isError());
+    CHECK(resp.getError().getCode() == wire::ErrorCode::BAD_REQUEST);
+  }
+  SECTION("a value past the limit") {
+    auto reply = reg.apply(grant_with(30, {{"/agents/ok", "up"}, {"/agents/big", std::string(2 * 1024 * 1024, 'v')}}));
+    auto resp = reply.get().getResponse();
+    REQUIRE(resp.isError());
+    CHECK(resp.getError().getCode() == wire::ErrorCode::TOO_LARGE);
+  }
+  SECTION("too many keys") {
+    std::vector<std::pair<std::string, std::string>> many;
+    for (int i = 0; i < 129; ++i) many.emplace_back("/agents/" + std::to_string(i), "up");
+    auto reply = reg.apply(grant_with(30, many));
+    auto resp = reply.get().getResponse();
+    REQUIRE(resp.isError());
+    CHECK(resp.getError().getCode() == wire::ErrorCode::TOO_LARGE);
+  }
+  CHECK(reg.sm->lessor().list().empty());
+  CHECK(reg.sm->kv().current_revision() == 0);
+}
+
+TEST_CASE("a lease grant with an id in use puts nothing", "[server][lease]") {
+  Registry reg;
+  auto first = reg.apply([](wire::Request::Builder r) {
+    auto g = r.initLeaseGrant();
+    g.setTtl(30);
+    g.setId(77);
+  });
+  REQUIRE(first.get().getResponse().isLeaseGrant());
+  auto again = reg.apply([](wire::Request::Builder r) {
+    auto g = r.initLeaseGrant();
+    g.setTtl(30);
+    g.setId(77);
+    auto puts = g.initPuts(1);
+    puts[0].setKey(testing::as_data("/agents/x"));
+    puts[0].setValue(testing::as_data("up"));
+  });
+  REQUIRE(again.get().getResponse().isError());
+  CHECK(reg.sm->kv().current_revision() == 0);
+  CHECK(reg.sm->lessor().lookup(77)->keys.empty());
+}
