@@ -11,7 +11,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <utility>
 
 #include "client/client.h"
 
@@ -47,19 +49,26 @@ class LeaseKeeper {
  private:
   using Clock = std::chrono::steady_clock;
   struct Kept {
-    Clock::time_point next_due;
+    Clock::time_point next_due;    // max: removed while its keepalive was in flight
     Clock::time_point expires_at;  // by our own reckoning, from the last success
-    bool in_flight = false;
+    bool in_flight = false;        // in flight: not in schedule_
   };
 
   void run();
   void on_answer(int64_t id, const Result<LeaseKeepAliveResult>& r);
+  // Puts `id` in schedule_ at k.next_due; true if it is now the first due
+  // (the keeper thread must wake earlier than it planned).
+  bool schedule(int64_t id, const Kept& k);
+  void unschedule(int64_t id, const Kept& k);
 
   Client& client_;
   LostCallback on_lost_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<int64_t, Kept> leases_;
+  // Leases not in flight, by next_due: each wake touches only what is due,
+  // so the cost of a keepalive does not grow with the number of leases.
+  std::set<std::pair<Clock::time_point, int64_t>> schedule_;
   bool stopping_ = false;
   std::thread thread_;
 };
