@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "schema/api.capnp.h"
+#include "schema/data_bytes.h"
 
 namespace corral::client {
 namespace api = corral::schema::api;
@@ -17,13 +18,9 @@ namespace {
 template <class>
 inline constexpr bool kAlwaysFalse = false;
 
-capnp::Data::Reader data_of(const std::string& s) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
+capnp::Data::Reader data_of(const std::string& s) { return schema::as_data(s); }
 capnp::Text::Reader text_of(const std::string& s) { return capnp::Text::Reader(s.c_str(), s.size()); }
-std::string str_of(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
+std::string str_of(capnp::Data::Reader d) { return schema::as_string(d); }
 std::string str_of(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
 // --- encoding ----------------------------------------------------------------------

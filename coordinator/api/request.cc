@@ -4,6 +4,7 @@
 
 #include <kj/exception.h>
 
+#include "schema/data_bytes.h"
 namespace corral::api {
 
 namespace {
@@ -13,10 +14,8 @@ namespace {
 constexpr uint64_t kTraversalWordsPerByte = 2;
 constexpr int kNestingLimit = 64;
 
-std::string_view as_view(capnp::Data::Reader d) {
-  return std::string_view(reinterpret_cast<const char*>(d.begin()), d.size());
-}
-std::string as_string(capnp::Data::Reader d) { return std::string(as_view(d)); }
+using schema::as_string;
+using schema::as_view;
 
 // Counts ops over every level; returns false past the bounds.
 bool txn_within_bounds(wire::TxnRequest::Reader r, size_t depth, size_t& ops) {

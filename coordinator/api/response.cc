@@ -2,13 +2,12 @@
 
 #include <capnp/serialize.h>
 
+#include "schema/data_bytes.h"
 namespace corral::api {
 
 namespace {
 
-capnp::Data::Reader as_data(const std::string& s) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
+using schema::as_data;
 
 void fill_event(wire::Event::Builder out, const kv::Event& ev) {
   out.setType(ev.type == kv::Event::Type::kPut ? wire::Event::Type::PUT

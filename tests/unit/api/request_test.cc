@@ -8,15 +8,14 @@
 #include "coordinator/api/errors.h"
 #include "coordinator/api/request.h"
 #include "coordinator/api/response.h"
+#include "schema/data_bytes.h"
 
 namespace api = corral::api;
 namespace wire = corral::schema::api;
 
 namespace {
 
-capnp::Data::Reader data(const std::string& s) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
+capnp::Data::Reader data(const std::string& s) { return corral::schema::as_data(s); }
 
 std::string put_request(uint64_t id, const std::string& key, const std::string& value) {
   capnp::MallocMessageBuilder m;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "schema/api.capnp.h"
+#include "schema/data_bytes.h"
 
 namespace api = corral::schema::api;
 using namespace corral::client;
@@ -18,13 +19,9 @@ std::string bytes_of(capnp::MessageBuilder& m) {
   return std::string(reinterpret_cast<const char*>(b.begin()), b.size());
 }
 
-std::string str(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
+std::string str(capnp::Data::Reader d) { return corral::schema::as_string(d); }
 
-capnp::Data::Reader data(const std::string& s) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
+capnp::Data::Reader data(const std::string& s) { return corral::schema::as_data(s); }
 
 // Decodes an encoded request with Cap'n Proto directly, as the member would.
 struct Decoded {

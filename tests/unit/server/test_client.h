@@ -17,17 +17,14 @@
 #include "coordinator/api/response.h"
 #include "coordinator/net/client_connection.h"
 #include "schema/api.capnp.h"
+#include "schema/data_bytes.h"
 
 namespace corral::testing {
 
 namespace wire = corral::schema::api;
 
-inline capnp::Data::Reader as_data(const std::string& s) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
-inline std::string as_string(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
+using schema::as_data;
+using schema::as_string;
 
 // A decoded ServerMessage that keeps its bytes alive.
 class Reply {
