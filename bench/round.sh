@@ -1,0 +1,60 @@
+#!/bin/sh
+# One benchmark round: every workload of issue 3 on a fresh 3-member cluster,
+# corral then etcd back to back, printing a markdown table row per workload
+# (ratios corral/etcd) and the raw JSON lines below it.
+# Usage: bench/round.sh BUILD_DIR ETCD_BENCH_BIN [workload...]
+#   workloads: put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
+#   (default: all). ETCD_BENCH_BIN is built by ../shared/anchors/etcd-bench/build.sh.
+set -eu
+build=$1; etcd=$2; shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+anchor=${ETCD_ANCHOR:-$here/../../shared/anchors/etcd-bench}
+[ $# -gt 0 ] || set -- put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
+
+flags() {
+  case $1 in
+    put1000) echo "-workload put -clients 1000 -conns 100 -key-size 256 -val-size 1024 -duration ${DURATION:-10s}" ;;
+    put1) echo "-workload put -clients 1 -conns 1 -key-size 256 -val-size 1024 -duration ${DURATION:-10s}" ;;
+    get1) echo "-workload get -clients 1 -conns 1 -duration ${DURATION:-10s}" ;;
+    get100lin) echo "-workload get -clients 100 -conns 10 -duration ${DURATION:-10s}" ;;
+    get100ser) echo "-workload get -clients 100 -conns 10 -serializable -duration ${DURATION:-10s}" ;;
+    watch) echo "-workload watch -watchers 10000 -conns 10 -events 50" ;;
+    lease|lease-serial) echo "-workload lease -leases 10000 -conns 10 -ttl 10 -duration 20s" ;;
+    *) echo "unknown workload $1" >&2; exit 2 ;;
+  esac
+}
+field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" | head -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+echo "| workload | corral ops/s | corral p50 / p99 ms | etcd ops/s | etcd p50 / p99 ms | ops ratio | p50 ratio | p99 ratio | peak RSS MB corral / etcd | extra corral / etcd | load corral / etcd |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+raw=""
+for w in "$@"; do
+  if [ "$w" = failover ]; then
+    lc=$(load); c=$("$here/failover.sh" "$build" 2>/dev/null | tail -1)
+    le=$(load); e=$("$anchor/failover.sh" "$etcd" 2>/dev/null | tail -1)
+  else
+    extra=""; [ "$w" = lease-serial ] && extra="--lease-register serial"
+    # shellcheck disable=SC2046
+    lc=$(load); c=$("$here/cluster.sh" 3 "$build" $(flags "$w") $extra 2>&1 | tr '\n' ' ')
+    # shellcheck disable=SC2046
+    le=$(load); e=$("$anchor/cluster.sh" 3 "$etcd" $(flags "$w") 2>&1 | tr '\n' ' ')
+  fi
+  co=$(echo "$c" | field ops_per_sec); eo=$(echo "$e" | field ops_per_sec)
+  c50=$(echo "$c" | field p50_ms); e50=$(echo "$e" | field p50_ms)
+  c99=$(echo "$c" | field p99_ms); e99=$(echo "$e" | field p99_ms)
+  cx=$(echo "$c" | sed -n 's/.*"extra":"\([^"]*\)".*/\1/p; s/.*"max_gap_ms":\([0-9.]*\)}.*/max_gap_ms=\1/p' | tail -1)
+  ex=$(echo "$e" | sed -n 's/.*"extra":"\([^"]*\)".*/\1/p; s/.*"max_gap_ms":\([0-9.]*\)}.*/max_gap_ms=\1/p' | tail -1)
+  cr=$(echo "$c" | sed -n 's/.*member_peak_rss_mb":\[\([0-9,]*\)\].*/\1/p')
+  er=$(echo "$e" | sed -n 's/.*member_peak_rss_mb":\[\([0-9,]*\)\].*/\1/p')
+  printf '| %s | %.0f | %s / %s | %.0f | %s / %s | %s | %s | %s | %s / %s | %s / %s | %s / %s |\n' \
+    "$w" "${co:-0}" "$c50" "$c99" "${eo:-0}" "$e50" "$e99" "$(ratio "${co:-0}" "${eo:-0}")" \
+    "$(ratio "${c50:-0}" "${e50:-0}")" "$(ratio "${c99:-0}" "${e99:-0}")" "$cr" "$er" "$cx" "$ex" "$lc" "$le"
+  raw="$raw
+    $w corral load=$lc: $c
+    $w etcd load=$le: $e"
+done
+echo
+echo "Raw lines:"
+echo "$raw"
