@@ -849,6 +849,14 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
   storage::WriteBatch batch;
   bool restored = false;
   if (rd.snapshot && !rd.snapshot->empty()) {
+    // The restore deletes the keys it sees and is logged: flush unlogged
+    // apply batches first, or a key they deleted (not seen now, so not
+    // deleted again) could come back from an older table file after a crash.
+    auto flushed = engine_->flush();
+    if (!flushed.ok()) {
+      log_event("FATAL: flush before installing a snapshot failed: %s", flushed.error().message.c_str());
+      std::abort();
+    }
     auto s = store_->stage_apply_snapshot(batch, rd.snapshot->metadata);
     auto r = s.ok() ? state_->stage_restore(rd.snapshot->data, batch) : s;
     if (!r.ok()) {
@@ -913,8 +921,11 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
       state_->apply_entry(e, batch, out);
     }
   }
+  // The conf state goes with the applied index in the same unlogged batch,
+  // so on disk it is never ahead of nor behind the applied state (see
+  // node.h, Durability).
   if (conf_changed) store_->stage_conf_state(batch, conf_state_);
-  auto w = engine_->write(std::move(batch), false);
+  auto w = engine_->write_unlogged(std::move(batch));
   if (!w.ok()) {
     log_event("FATAL: apply write failed: %s", w.error().message.c_str());
     std::abort();
@@ -944,6 +955,15 @@ void NodeLoop::maybe_snapshot(bool force) {
   raft::Index applied = state_->applied_index();
   if (applied <= snapshot_index_) return;
   if (!force && applied < snapshot_index_ + options_.snapshot_count) return;
+  // Apply batches skip the WAL: make them durable up to `applied` before the
+  // log drops entries a restart would replay, and before the snapshot
+  // metadata and conf state (logged) name `applied`.
+  auto flushed = engine_->flush();
+  if (!flushed.ok()) {
+    log_event("snapshot at %llu skipped: %s", static_cast<unsigned long long>(applied),
+              flushed.error().message.c_str());
+    return;
+  }
   storage::WriteBatch batch;
   auto meta = store_->stage_create_snapshot(batch, applied, conf_state_);
   if (!meta.ok()) {

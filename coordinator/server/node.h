@@ -25,8 +25,23 @@
 //
 // Durability: a write is answered only after its entry is applied, and an
 // entry is applied only once committed, i.e. persisted (synced) on a
-// majority. A kill -9 loses at most unsynced apply batches, which the raft
-// log replays at restart (the applied index is stored with the changes).
+// majority. The raft log is the durable record; applied state is rebuilt
+// from it, as etcd does with its consistent index:
+//  - Apply batches (kv, leases, member table, conf state, and the applied
+//    index with them) are written without the WAL. RocksDB flushes every
+//    column family at one point (atomic_flush), so after a crash the applied
+//    spaces on disk are the state as of one applied index A <= the applied
+//    index before the crash, with the member table and conf state of A.
+//  - Restart replays the committed entries after A from the raft log
+//    (StateMachine skips entries <= its applied index). The log is
+//    compacted only by maybe_snapshot, right after a flush and only up to
+//    the applied index, so the entries after A are always still there.
+//  - Logged writes that name applied state: the snapshot metadata and conf
+//    state of maybe_snapshot (after that flush, so <= A) and an installed
+//    snapshot (its image is in the same synced batch; flushed before, so
+//    its deletes cover every key on disk). The bootstrap batch precedes
+//    every apply.
+//  - A clean stop closes RocksDB, which flushes unlogged data.
 #pragma once
 
 #include <atomic>

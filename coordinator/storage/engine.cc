@@ -1,9 +1,12 @@
 // Engine on RocksDB: one column family per Space, one DB per member.
 //
-// Durability: the WAL is always on, so a write that returned is in the WAL
-// (in the OS page cache without sync, on disk with sync). A WriteBatch is one
-// WAL record with one checksum: after a crash RocksDB recovers either all of
-// a batch or none of it, so torn multi-key writes cannot happen.
+// Durability: write() goes through the WAL, so a write that returned is in
+// the WAL (in the OS page cache without sync, on disk with sync). A
+// WriteBatch is one WAL record with one checksum: after a crash RocksDB
+// recovers either all of a batch or none of it, so torn multi-key writes
+// cannot happen. write_unlogged() skips the WAL; atomic_flush makes every
+// flush cut all column families at the same sequence number, so the unlogged
+// writes that survive a crash are exactly those before the last flush.
 #include "coordinator/storage/engine.h"
 
 #include <array>
@@ -183,6 +186,10 @@ class RocksEngine final : public Engine {
     db_options.max_log_file_size = kMaxInfoLogFileBytes;
     db_options.keep_log_file_num = kKeepInfoLogFileCount;
     db_options.max_total_wal_size = kMaxTotalWalBytes;
+    // Unlogged writes span several spaces (kv, kv_meta, lease, raft_meta):
+    // flushing them one family at a time could leave one family's table
+    // files ahead of another's after a crash.
+    db_options.atomic_flush = true;
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -221,27 +228,25 @@ class RocksEngine final : public Engine {
       if (!s.ok()) return storage_error(s, "sync wal");
       return {};
     }
-    rocksdb::WriteBatch wb(batch.size_bytes() + batch.count() * kRecordOverheadBytes);
-    const WriteBatch::Impl& impl = *batch.impl_;
-    for (const auto& r : impl.records) {
-      rocksdb::ColumnFamilyHandle* cf = handle(r.space);
-      const rocksdb::Slice key = to_slice(impl.key(r));
-      const rocksdb::Slice value = to_slice(impl.value(r));
-      rocksdb::Status s;
-      switch (r.op) {
-        case WriteBatch::Impl::Op::kPut: s = wb.Put(cf, key, value); break;
-        case WriteBatch::Impl::Op::kDelete: s = wb.Delete(cf, key); break;
-        case WriteBatch::Impl::Op::kDeleteRange:
-          // An empty or inverted range deletes nothing (RocksDB would refuse it).
-          if (key.compare(value) < 0) s = wb.DeleteRange(cf, key, value);
-          break;
-      }
-      if (!s.ok()) return storage_error(s, "batch");
-    }
     rocksdb::WriteOptions wo;
     wo.sync = sync;
-    rocksdb::Status s = db_->Write(wo, &wb);
-    if (!s.ok()) return storage_error(s, "write");
+    return write_with(wo, batch);
+  }
+
+  corral::Status write_unlogged(WriteBatch batch) override {
+    if (batch.empty()) return {};
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    return write_with(wo, batch);
+  }
+
+  corral::Status flush() override {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    // Every family in one call: with atomic_flush they are cut together.
+    std::vector<rocksdb::ColumnFamilyHandle*> families(handles_.begin() + 1, handles_.end());
+    rocksdb::Status s = db_->Flush(fo, families);
+    if (!s.ok()) return storage_error(s, "flush");
     return {};
   }
 
@@ -292,6 +297,29 @@ class RocksEngine final : public Engine {
   static constexpr size_t kRecordOverheadBytes = 16;
 
   RocksEngine() = default;
+
+  corral::Status write_with(const rocksdb::WriteOptions& wo, const WriteBatch& batch) {
+    rocksdb::WriteBatch wb(batch.size_bytes() + batch.count() * kRecordOverheadBytes);
+    const WriteBatch::Impl& impl = *batch.impl_;
+    for (const auto& r : impl.records) {
+      rocksdb::ColumnFamilyHandle* cf = handle(r.space);
+      const rocksdb::Slice key = to_slice(impl.key(r));
+      const rocksdb::Slice value = to_slice(impl.value(r));
+      rocksdb::Status s;
+      switch (r.op) {
+        case WriteBatch::Impl::Op::kPut: s = wb.Put(cf, key, value); break;
+        case WriteBatch::Impl::Op::kDelete: s = wb.Delete(cf, key); break;
+        case WriteBatch::Impl::Op::kDeleteRange:
+          // An empty or inverted range deletes nothing (RocksDB would refuse it).
+          if (key.compare(value) < 0) s = wb.DeleteRange(cf, key, value);
+          break;
+      }
+      if (!s.ok()) return storage_error(s, "batch");
+    }
+    rocksdb::Status s = db_->Write(wo, &wb);
+    if (!s.ok()) return storage_error(s, "write");
+    return {};
+  }
 
   rocksdb::ColumnFamilyHandle* handle(Space space) const {
     return handles_[space_slot(space) + 1];  // slot 0 is the default family

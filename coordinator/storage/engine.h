@@ -74,6 +74,17 @@ class Engine {
 
   // Applies the batch atomically; with sync, returns after an fsync of the WAL.
   virtual corral::Status write(WriteBatch batch, bool sync) = 0;
+  // Applies the batch atomically without the WAL: it reaches the disk only
+  // with the next flush, and is lost by a crash before it. Every space
+  // flushes together at one point (RocksDB atomic_flush), so what a crash
+  // leaves of unlogged writes is always a prefix of them, never some spaces
+  // of a batch without the others. For state that can be rebuilt from a
+  // durable record (the raft log), as etcd's backend does.
+  virtual corral::Status write_unlogged(WriteBatch batch) = 0;
+  // Writes every space's in-memory data to table files (all spaces at one
+  // point) and waits: after it, every unlogged write made before survives a
+  // crash.
+  virtual corral::Status flush() = 0;
   virtual Result<std::optional<std::string>> get(Space space, std::string_view key) const = 0;
   // Iterates keys in [lower, upper); an empty upper means to the end of the space.
   virtual std::unique_ptr<Iterator> scan(Space space, std::string_view lower,

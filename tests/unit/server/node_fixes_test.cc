@@ -147,15 +147,24 @@ TEST_CASE("range and watch report the compaction point as the compact revision",
     if (!created || !created->get().getResponse().isWatchCreate()) return std::nullopt;
     return c.next_other(5000ms);
   };
-  // From below the point and from the point itself (history at or below it
-  // is gone): cancelled with the point, so a re-watch starts at point + 1.
-  for (int64_t start : {first, point}) {
-    auto m = watch_from(start);
+  // From below the point: cancelled with the point. From the point itself:
+  // served, as etcd does (commit 1bcfb43: compaction keeps every change at
+  // the compaction point).
+  {
+    auto m = watch_from(first);
     REQUIRE(m);
     REQUIRE(m->get().isWatchControl());
     REQUIRE(m->get().getWatchControl().isCanceled());
     CHECK(m->get().getWatchControl().getCanceled().getCode() == wire::ErrorCode::COMPACTED);
     CHECK(m->get().getWatchControl().getCanceled().getCompactRevision() == point);
+  }
+  {
+    auto m = watch_from(point);
+    REQUIRE(m);
+    REQUIRE(m->get().isWatchEvents());
+    auto events = m->get().getWatchEvents().getEvents();
+    REQUIRE(events.size() >= 1);
+    CHECK(events[0].getKv().getModRevision() == point);
   }
   // From point + 1: the history is there.
   auto m = watch_from(point + 1);

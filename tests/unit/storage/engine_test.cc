@@ -9,6 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "tests/unit/storage/temp_dir.h"
 
 namespace corral::storage {
@@ -268,6 +271,56 @@ TEST_CASE("engine: open errors are typed", "[engine]") {
   REQUIRE_FALSE(on_file.ok());
   CHECK(on_file.error().code == ErrorCode::kStorage);
   CHECK(on_file.error().message.find("rocksdb") != std::string::npos);
+}
+
+}  // namespace corral::storage
+
+namespace corral::storage {
+
+// A crash: engine_crash_writer writes and then _exits without closing the
+// database (no memtable flush at close); the test reopens the files.
+TEST_CASE("engine: unlogged writes survive a crash only up to the last flush, all spaces together",
+          "[engine]") {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::execl(CORRAL_ENGINE_CRASH_WRITER, CORRAL_ENGINE_CRASH_WRITER, path.c_str(), nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  auto engine = open_engine(path, false);
+  for (Space space : {Space::kKv, Space::kKvMeta, Space::kLease, Space::kRaftMeta}) {
+    INFO(space_name(space));
+    CHECK(get(*engine, space, "k") == std::optional<std::string>("flushed"));
+  }
+  CHECK(get(*engine, Space::kRaftLog, "log") == std::optional<std::string>("synced"));
+}
+
+TEST_CASE("engine: unlogged writes are read back at once and kept by a clean close", "[engine]") {
+  const bool in_memory = GENERATE(false, true);
+  TempDir dir;
+  auto engine = open_engine(dir.sub("db"), in_memory);
+  WriteBatch batch;
+  batch.put(Space::kKv, "a", "1");
+  batch.put(Space::kKvMeta, "applied", "7");
+  REQUIRE(engine->write_unlogged(std::move(batch)).ok());
+  CHECK(get(*engine, Space::kKv, "a") == std::optional<std::string>("1"));
+  CHECK(engine->write_unlogged(WriteBatch()).ok());
+  REQUIRE(engine->flush().ok());
+  CHECK(get(*engine, Space::kKvMeta, "applied") == std::optional<std::string>("7"));
+  if (in_memory) return;
+  WriteBatch later;
+  later.put(Space::kKv, "b", "2");
+  REQUIRE(engine->write_unlogged(std::move(later)).ok());
+  engine.reset();  // RocksDB flushes unlogged data when the database closes
+  engine = open_engine(dir.sub("db"), false);
+  CHECK(get(*engine, Space::kKv, "b") == std::optional<std::string>("2"));
 }
 
 }  // namespace corral::storage
