@@ -382,11 +382,26 @@ void NodeLoop::sync_peers() {
 void NodeLoop::run(const std::atomic<bool>& stop) {
   next_tick_ = Clock::now() + std::chrono::milliseconds(options_.tick_ms);
   while (!stop.load() && !removed_) turn();
-  // Every waiting client learns the member is stopping.
+  // Every waiting client learns the member is stopping. A pending write was
+  // proposed: it may still commit (and apply on the other members), so its
+  // outcome is unknown (timeout), as when it expires; `unavailable` stays
+  // "not done", which a client may retry safely. Reads change nothing:
+  // unavailable.
   for (auto& [pid, p] : pending_) {
-    reply_error(p.connection, p.request_id, api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
+    reply_error(p.connection, p.request_id,
+                api::wire_error(wire::ErrorCode::TIMEOUT, "member stopping; outcome unknown"));
   }
   pending_.clear();
+  for (auto& r : reads_waiting_) {
+    reply_error(r.connection, r.request->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
+  }
+  reads_waiting_.clear();
+  for (auto& [ctx, batch] : read_batches_) {
+    for (auto& r : batch.reads) {
+      reply_error(r.connection, r.request->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
+    }
+  }
+  read_batches_.clear();
   log_event("member %s stopped", options_.name.c_str());
 }
 
@@ -925,13 +940,9 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   // so on disk it is never ahead of nor behind the applied state (see
   // node.h, Durability).
   if (conf_changed) store_->stage_conf_state(batch, conf_state_);
-  auto w = engine_->write_unlogged(std::move(batch));
-  if (!w.ok()) {
-    log_event("FATAL: apply write failed: %s", w.error().message.c_str());
-    std::abort();
-  }
-  if (store_->has_staged()) store_->on_written();
-  state_->batch_written();
+  // Clients are answered before the (unlogged) write: their entries are
+  // durable in the raft log already, and reads and watches run on this
+  // thread, after the write, so nothing observes the gap.
   for (auto& a : out.answers) {
     if (a.conf_change) {
       answer_conf(a.proposal_id, a.conf_error);
@@ -942,6 +953,13 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
     reply(it->second.connection, a.response);
     pending_.erase(it);
   }
+  auto w = engine_->write_unlogged(std::move(batch));
+  if (!w.ok()) {
+    log_event("FATAL: apply write failed: %s", w.error().message.c_str());
+    std::abort();
+  }
+  if (store_->has_staged()) store_->on_written();
+  state_->batch_written();
   if (out.members_changed) sync_peers();
   for (auto id : out.removed_members) {
     if (id == self_id_) {

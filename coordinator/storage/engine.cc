@@ -177,6 +177,10 @@ class RocksEngine final : public Engine {
       engine->env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
       db_options.env = engine->env_.get();
       if (path.empty()) path = kInMemoryDefaultPath;
+      // The memory Env cannot make a relative path absolute (RocksDB's open
+      // fails with "GetAbsolutePath: not implemented"); the path is only a
+      // name inside this engine's own Env.
+      if (path.front() != '/') path = "/" + path;
     } else if (path.empty()) {
       return make_error(ErrorCode::kBadRequest, "storage engine: empty path");
     }

@@ -528,3 +528,93 @@ TEST_CASE("three members: a follower that fell behind a compacted log catches up
   for (auto& n : nodes) if (n) n->stop();
   for (auto& o : opts) std::filesystem::remove_all(o.data_dir);
 }
+
+TEST_CASE("in-memory member (NodeOptions.in_memory): starts, serves writes, leaves nothing on disk",
+          "[server][node]") {
+  auto dir = temp_dir("corral-node-test", "in-memory");
+  zmq::context_t ctx(1);
+  auto o = single(dir);
+  o.in_memory = true;
+  // A relative data dir (corrald's default) used to fail: RocksDB's memory
+  // Env cannot make a path absolute.
+  const bool relative = GENERATE(false, true);
+  if (relative) o.data_dir = "corral.data";
+  auto node = Node::create(o);
+  INFO((node.ok() ? std::string() : node.error().message));
+  REQUIRE(node.ok());
+  (*node)->start();
+  testing::TestClient c(ctx, (*node)->client_endpoint());
+  REQUIRE(c.ok());
+  REQUIRE(put_until_ok(c, "/mem/a", "1"));
+  CHECK(get_value(c, "/mem/a") == std::optional<std::string>("1"));
+  (*node)->stop();
+  CHECK_FALSE(std::filesystem::exists(o.data_dir));
+}
+
+// A write the leader proposed but could not commit (no quorum) when it stops
+// may still commit on the others later: its outcome is unknown (timeout),
+// and `unavailable` keeps meaning "not done".
+TEST_CASE("a stopping leader answers its proposed writes with timeout (outcome unknown)", "[server][node][cluster]") {
+  zmq::context_t ctx(1);
+  std::vector<std::string> names = {"s1", "s2", "s3"};
+  std::string cluster;
+  std::vector<int> peer_ports;
+  for (size_t i = 0; i < names.size(); ++i) {
+    peer_ports.push_back(free_port());
+    cluster += (i ? "," : "") + names[i] + "=tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
+  }
+  std::vector<std::string> dirs;
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (size_t i = 0; i < names.size(); ++i) {
+    NodeOptions o;
+    o.name = names[i];
+    dirs.push_back(temp_dir("corral-node-test", "stopping-" + names[i]));
+    o.data_dir = dirs.back();
+    o.listen_peer = "tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
+    o.listen_client = "tcp://127.0.0.1:0";
+    o.initial_cluster = cluster;
+    o.tick_ms = kTestTickMs;
+    // A long election timeout: the leader must not step down (check quorum)
+    // between losing its followers and receiving the write.
+    o.election_ticks = 100;
+    auto n = Node::create(o);
+    REQUIRE(n.ok());
+    nodes.push_back(std::move(n).value());
+  }
+  for (auto& n : nodes) n->start();
+  std::vector<std::unique_ptr<testing::TestClient>> clients;
+  for (auto& n : nodes) clients.push_back(std::make_unique<testing::TestClient>(ctx, n->client_endpoint()));
+  int leader = -1;
+  for (int attempt = 0; attempt < kMaxAttempts && leader < 0; ++attempt) {
+    for (size_t i = 0; i < clients.size() && leader < 0; ++i) {
+      auto r = clients[i]->call(testing::put("/first", "x"), 2000ms);
+      if (r && r->get().getResponse().isPut()) leader = static_cast<int>(i);
+    }
+    if (leader < 0) std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(leader >= 0);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (static_cast<int>(i) != leader) nodes[i]->stop();
+  }
+  auto& c = *clients[leader];
+  capnp::MallocMessageBuilder m;
+  auto req = m.initRoot<wire::Request>();
+  constexpr uint64_t kPutId = 1'000'000;
+  req.setId(kPutId);
+  testing::put("/never-committed", "x")(req);
+  c.send_raw(api::to_flat_bytes(m));
+  // Requests of one connection are handled in order: once the status answer
+  // is here, the put was proposed (and is pending: no quorum).
+  auto status = c.call([](wire::Request::Builder b) { b.initStatus(); }, 5000ms);
+  REQUIRE(status);
+  nodes[leader]->stop();
+  std::optional<testing::Reply> answer;
+  for (auto& other : c.others) {
+    if (other.get().isResponse() && other.get().getResponse().getId() == kPutId) answer = std::move(other);
+  }
+  if (!answer) answer = c.wait_response(kPutId, 5000ms);
+  REQUIRE(answer);
+  REQUIRE(answer->get().getResponse().isError());
+  CHECK(answer->get().getResponse().getError().getCode() == wire::ErrorCode::TIMEOUT);
+  for (auto& d : dirs) std::filesystem::remove_all(d);
+}
