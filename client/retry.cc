@@ -61,6 +61,9 @@ Decision decide(RequestClass cls, Failure failure, const Error& error) {
       if (!error.leader_hint.empty()) return {Action::kFollowHint, false};
       return {Action::kNextEndpoint, false};
     case ErrorCode::kUnavailable:
+      // corrald says unavailable only for what it did not propose (no
+      // leader, too many pending proposals, member stopping before proposing).
+      return {Action::kNextEndpoint, false};
     case ErrorCode::kTimeout:
       if (repeatable) return {Action::kNextEndpoint, false};
       return {Action::kFail, true};

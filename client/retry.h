@@ -3,10 +3,8 @@
 //
 // - notLeader is a definite "not applied": retried for every request
 //   (following leaderHint when there is one, else the next endpoint).
-// - unavailable is retried for reads and keepalives. For a write it is
-//   treated as an unknown outcome (kTimeout to the caller): corrald also
-//   answers unavailable ("member stopping") for proposals it had already
-//   made, which may still commit.
+// - unavailable is a definite "not done" (corrald answers `timeout` for a
+//   write it had proposed, e.g. when it stops): retried for every request.
 // - Any other typed error is a definite answer and goes to the caller.
 // - A request that surely never reached a member (still queued in our socket
 //   when we gave up on a connection that never came up) is retried for every

@@ -40,12 +40,15 @@ TEST_CASE("notLeader is followed for every request kind, since nothing was appli
   }
 }
 
-TEST_CASE("unavailable is retried for reads, an unknown outcome for writes") {
-  CHECK(decide(RequestClass::kRead, Failure::kServerError, err(ErrorCode::kUnavailable)).action ==
+TEST_CASE("unavailable is retried for every request; timeout only for repeatable ones") {
+  for (RequestClass cls : {RequestClass::kRead, RequestClass::kIdempotent, RequestClass::kWrite}) {
+    Decision d = decide(cls, Failure::kServerError, err(ErrorCode::kUnavailable));
+    CHECK(d.action == Action::kNextEndpoint);
+    CHECK_FALSE(d.outcome_unknown);
+  }
+  CHECK(decide(RequestClass::kRead, Failure::kServerError, err(ErrorCode::kTimeout)).action ==
         Action::kNextEndpoint);
-  CHECK(decide(RequestClass::kIdempotent, Failure::kServerError, err(ErrorCode::kUnavailable))
-            .action == Action::kNextEndpoint);
-  Decision w = decide(RequestClass::kWrite, Failure::kServerError, err(ErrorCode::kUnavailable));
+  Decision w = decide(RequestClass::kWrite, Failure::kServerError, err(ErrorCode::kTimeout));
   CHECK(w.action == Action::kFail);
   CHECK(w.outcome_unknown);
 }
