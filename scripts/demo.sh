@@ -52,11 +52,11 @@ ctl watch /apps/ --prefix >"$dir/watch.out" 2>&1 &
 watcher=$!
 
 echo "== agents register the log streams of their machines, with a lease"
-lease=$(ctl lease grant 30 | awk '{print $2}')
-for ip in 10.0.0.11 10.0.0.12; do
-  ctl put "/apps/web/access/$ip" "{\"agent\":\"agent-$ip\",\"paths\":[\"/var/log/web/access.log\"]}" --lease "$lease" >/dev/null
-done
-ctl put /apps/web/error/10.0.0.11 '{"paths":["/var/log/web/error.log"]}' --lease "$lease" >/dev/null
+echo "   (the lease and its keys in one request: all or nothing, one revision)"
+lease=$(ctl lease grant 30 \
+  --put /apps/web/access/10.0.0.11 '{"agent":"agent-10.0.0.11","paths":["/var/log/web/access.log"]}' \
+  --put /apps/web/error/10.0.0.11 '{"paths":["/var/log/web/error.log"]}' | awk '{print $2}')
+ctl put /apps/web/access/10.0.0.12 '{"agent":"agent-10.0.0.12","paths":["/var/log/web/access.log"]}' --lease "$lease" >/dev/null
 ctl put /apps/db/slow/10.0.0.21 '{"paths":["/var/log/db/slow.log"]}' >/dev/null
 echo "\$ corralctl ls /apps/web"; ctl ls /apps/web
 echo "\$ corralctl get /apps/web --prefix --keys-only"; ctl get /apps/web --prefix --keys-only
