@@ -31,3 +31,11 @@ struct KvStateRecord {
   currentRevision @1 :Int64;    # revision of the last change (0 = empty store)
   compactRevision @2 :Int64;    # revisions at or below it are compacted (0 = none)
 }
+
+# One lease. Space kLease, under the lease id as 8 bytes big-endian (ids are
+# positive, so keys sort by id). Attached keys are not stored: they are
+# rebuilt at start-up from the key space (every key records its lease); the
+# remaining time is not stored either (a new leader restarts every TTL).
+struct LeaseRecord {
+  ttlSeconds @0 :Int64;   # as granted, after clamping
+}

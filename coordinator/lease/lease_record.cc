@@ -1,7 +1,19 @@
 #include "coordinator/lease/lease_record.h"
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+#include "schema/records.capnp.h"
+
 namespace corral::lease {
 namespace {
+
+// Root pointer + a one-word data section: the whole record, so the builder
+// allocates no more than it writes.
+constexpr unsigned kLeaseRecordWords = 1 + 1;
 
 void put_be64(std::string& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
@@ -23,24 +35,32 @@ std::string encode_lease_key(LeaseId id) {
 }
 
 std::string encode_lease_value(const LeaseRecord& record) {
-  std::string out;
-  out.reserve(kLeaseValueBytes);
-  out.push_back(static_cast<char>(kLeaseRecordVersion));
-  put_be64(out, static_cast<uint64_t>(record.ttl_seconds));
-  return out;
+  capnp::MallocMessageBuilder message(kLeaseRecordWords);
+  message.initRoot<schema::records::LeaseRecord>().setTtlSeconds(record.ttl_seconds);
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
 Result<LeaseRecord> decode_lease_record(std::string_view key, std::string_view value) {
   if (key.size() != kLeaseKeyBytes) {
     return make_error(ErrorCode::kStorage, "lease record key is not 8 bytes");
   }
-  if (value.size() != kLeaseValueBytes ||
-      static_cast<uint8_t>(value[0]) != kLeaseRecordVersion) {
-    return make_error(ErrorCode::kStorage, "lease record value has an unknown format");
+  if (value.empty() || value.size() % sizeof(capnp::word) != 0) {
+    return make_error(ErrorCode::kStorage, "lease record value has a bad length");
   }
   LeaseRecord record;
   record.id = static_cast<LeaseId>(get_be64(key));
-  record.ttl_seconds = static_cast<int64_t>(get_be64(value.substr(1)));
+  // Copied: stored values are not word aligned.
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(value.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), value.data(), value.size());
+  try {
+    capnp::FlatArrayMessageReader reader(words);
+    record.ttl_seconds = reader.getRoot<schema::records::LeaseRecord>().getTtlSeconds();
+  } catch (const kj::Exception& e) {
+    return make_error(ErrorCode::kStorage,
+                      std::string("lease record value does not decode: ") + e.getDescription().cStr());
+  }
   if (record.id <= 0 || record.ttl_seconds <= 0 || record.ttl_seconds > kMaxTtlSeconds) {
     return make_error(ErrorCode::kStorage, "lease record out of range: id " +
                                                std::to_string(record.id) + " ttl " +

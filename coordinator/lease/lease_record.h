@@ -1,8 +1,7 @@
 // The stored form of a lease, in storage::Space::kLease.
 //
 //   key:   lease id, 8 bytes big-endian (ids are positive, so keys sort by id)
-//   value: 9 bytes: format version (1 byte, = 1), then ttl_seconds as 8 bytes
-//          big-endian
+//   value: schema/records.capnp LeaseRecord, one flat message
 //
 // Attached keys are not stored here: they are rebuilt at start-up from the
 // MVCC index (every key records its lease). Remaining time is not stored
@@ -17,9 +16,7 @@
 
 namespace corral::lease {
 
-inline constexpr uint8_t kLeaseRecordVersion = 1;
 inline constexpr size_t kLeaseKeyBytes = 8;
-inline constexpr size_t kLeaseValueBytes = 9;
 
 struct LeaseRecord {
   LeaseId id = 0;

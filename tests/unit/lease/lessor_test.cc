@@ -231,9 +231,11 @@ TEST_CASE("lease record: round trip and malformed input") {
 
   CHECK(decode_lease_record(key.substr(1), value).error().code == ErrorCode::kStorage);
   CHECK(decode_lease_record(key, value.substr(1)).error().code == ErrorCode::kStorage);
-  std::string bad_version = value;
-  bad_version[0] = 9;
-  CHECK(decode_lease_record(key, bad_version).error().code == ErrorCode::kStorage);
+  CHECK(decode_lease_record(key, "").error().code == ErrorCode::kStorage);
+  std::string bad_pointer = value;
+  bad_pointer[8] = '\x7f';  // the root pointer points far outside the message
+  bad_pointer[12] = '\x7f';
+  CHECK(decode_lease_record(key, bad_pointer).error().code == ErrorCode::kStorage);
   CHECK(decode_lease_record(encode_lease_key(0), value).error().code == ErrorCode::kStorage);
   CHECK(decode_lease_record(key, encode_lease_value({1, 0})).error().code == ErrorCode::kStorage);
 }
