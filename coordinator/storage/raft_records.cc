@@ -10,6 +10,7 @@
 #include <kj/exception.h>
 #include <kj/io.h>
 
+#include "schema/data_bytes.h"
 #include "schema/raft.capnp.h"
 
 namespace corral::storage {
@@ -32,14 +33,6 @@ constexpr size_t kEntryOverheadWords = 8;
 
 Error bad(const char* what, std::string detail) {
   return make_error(ErrorCode::kBadRequest, std::string("bad ") + what + " record: " + detail);
-}
-
-capnp::Data::Reader as_data(const std::string& s) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
-
-std::string from_data(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
 }
 
 size_t words_for(size_t bytes) { return (bytes + kWordBytes - 1) / kWordBytes; }
@@ -90,7 +83,7 @@ void fill_entry(sch::Entry::Builder b, const raft::Entry& e) {
   b.setTerm(e.term);
   b.setIndex(e.index);
   b.setType(static_cast<sch::EntryType>(e.type));
-  b.setData(as_data(e.data));
+  b.setData(schema::as_data(e.data));
 }
 
 Result<raft::Entry> read_entry(sch::Entry::Reader r) {
@@ -102,7 +95,7 @@ Result<raft::Entry> read_entry(sch::Entry::Reader r) {
   e.term = r.getTerm();
   e.index = r.getIndex();
   e.type = static_cast<raft::EntryType>(type);
-  e.data = from_data(r.getData());
+  e.data = schema::as_string(r.getData());
   return e;
 }
 
@@ -165,13 +158,13 @@ Result<raft::SnapshotMetadata> read_snapshot_metadata(sch::SnapshotMetadata::Rea
 
 void fill_snapshot(sch::Snapshot::Builder b, const raft::Snapshot& s) {
   fill_snapshot_metadata(b.initMetadata(), s.metadata);
-  b.setData(as_data(s.data));
+  b.setData(schema::as_data(s.data));
 }
 
 Result<raft::Snapshot> read_snapshot(sch::Snapshot::Reader r) {
   auto meta = read_snapshot_metadata(r.getMetadata());
   if (!meta.ok()) return meta.error();
-  return raft::Snapshot{std::move(meta).value(), from_data(r.getData())};
+  return raft::Snapshot{std::move(meta).value(), schema::as_string(r.getData())};
 }
 
 size_t ids_bytes(const raft::ConfState& cs) {
@@ -230,7 +223,7 @@ std::string encode_conf_change_record(const raft::ConfChange& cc) {
   return encode<sch::ConfChange::Builder>(cc.context.size(), [&](sch::ConfChange::Builder b) {
     b.setType(static_cast<sch::ConfChangeType>(cc.type));
     b.setNodeId(cc.node_id);
-    b.setContext(as_data(cc.context));
+    b.setContext(schema::as_data(cc.context));
   });
 }
 
@@ -242,7 +235,7 @@ Result<raft::ConfChange> decode_conf_change_record(std::string_view bytes) {
           return bad("conf change", "unknown type " + std::to_string(type));
         }
         return raft::ConfChange{static_cast<raft::ConfChangeType>(type), r.getNodeId(),
-                                from_data(r.getContext())};
+                                schema::as_string(r.getContext())};
       });
 }
 
@@ -282,7 +275,7 @@ std::string encode_message(const raft::Message& m) {
     } else {
       b.initSnapshot().setNone();
     }
-    b.setContext(as_data(m.context));
+    b.setContext(schema::as_data(m.context));
   });
 }
 
@@ -321,7 +314,7 @@ Result<raft::Message> decode_message(std::string_view bytes) {
           }
           default: return bad("message", "unknown snapshot variant");
         }
-        m.context = from_data(r.getContext());
+        m.context = schema::as_string(r.getContext());
         return m;
       });
 }
