@@ -316,7 +316,7 @@ struct Client::Impl {
           "inproc://corral-client-monitor-" + std::to_string(reinterpret_cast<uintptr_t>(this)) +
           "-" + std::to_string(++monitor_seq);
       if (zmq_socket_monitor(conn->dealer.handle(), monitor_address.c_str(),
-                             ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+                             ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED) != 0) {
         return nullptr;
       }
       conn->monitor = zmq::socket_t(*context, zmq::socket_type::pair);
@@ -402,6 +402,13 @@ struct Client::Impl {
         read_replies(conn);  // answers that arrived before the break still count
         close_conn(key, true);
         return;  // conn is in the graveyard now
+      } else if (id == ZMQ_EVENT_CONNECT_RETRIED && !conn->up) {
+        // Refused (nobody listens: the member is down): give up on it now
+        // rather than at connect_timeout. Nothing was sent on it. This is
+        // what makes a leader's death cheap: the members still name it in
+        // their hints until they elect another.
+        close_conn(key, false);
+        return;
       }
     }
   }

@@ -50,7 +50,9 @@ inline constexpr int64_t kDefaultRequestTimeoutMs = 5000;
 inline constexpr int64_t kDefaultConnectTimeoutMs = 1000;
 inline constexpr int64_t kDefaultReadAttemptTimeoutMs = 2000;
 inline constexpr size_t kDefaultMaxInFlight = 10000;
-inline constexpr int kDefaultMaxAttempts = 16;
+// Enough that request_timeout, not the count, ends the retries of a request
+// through an election (a refused endpoint costs an attempt but no wait).
+inline constexpr int kDefaultMaxAttempts = 64;
 // A watch canceled by a member for another reason than compaction (slow
 // watcher, member stopping) is re-created from where it stood, at most this
 // many times in a row without an event in between; then the user gets the error.

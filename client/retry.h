@@ -58,7 +58,9 @@ Decision decide(RequestClass cls, Failure failure, const Error& error);
 // `endpoint_count` endpoints exist: none while there are endpoints not yet
 // tried in this round, then doubling from base up to the maximum.
 inline constexpr int64_t kRetryBackoffBaseMs = 25;
-inline constexpr int64_t kRetryBackoffMaxMs = 250;
+// Small, as etcd's client (25 ms between retries): during an election the
+// wait for the new leader is the election itself, not our backoff.
+inline constexpr int64_t kRetryBackoffMaxMs = 100;
 int64_t backoff_ms(int attempt, int endpoint_count);
 
 }  // namespace corral::client

@@ -162,6 +162,33 @@ TEST_CASE("no member listening: unreachable, and the write surely never left") {
   CHECK(r.error().code == ErrorCode::kUnreachable);
 }
 
+TEST_CASE("a refused endpoint is left at once, not at connect_timeout (a dead leader still named in hints)") {
+  std::string dead;
+  {
+    FakeMember gone([](api::Request::Reader, std::vector<std::string>&) {});
+    dead = gone.endpoint();
+  }
+  FakeMember leader([&](api::Request::Reader req, std::vector<std::string>& replies) {
+    replies.push_back(put_ok(req.getId(), 9));
+  });
+  // Until it has "elected" a new leader the follower names the dead one.
+  std::atomic<int> asked{0};
+  FakeMember follower([&](api::Request::Reader req, std::vector<std::string>& replies) {
+    const bool elected = ++asked > 3;
+    replies.push_back(error_reply(req.getId(), api::ErrorCode::NOT_LEADER, elected ? leader.endpoint() : dead));
+  });
+  Options o = fast_options({follower.endpoint(), dead});
+  // Waiting for the connect timeout even once would miss the request's deadline.
+  o.connect_timeout = std::chrono::milliseconds(10000);
+  o.request_timeout = std::chrono::milliseconds(3000);
+  auto client = Client::connect(o);
+  REQUIRE(client.ok());
+  Result<PutResult> r = client.value()->put("/a", "1");
+  REQUIRE(r.ok());
+  CHECK(r->header.revision == 9);
+  CHECK(asked.load() >= 4);
+}
+
 TEST_CASE("bad endpoints are refused at connect") {
   CHECK(Client::connect(fast_options({})).error().code == ErrorCode::kBadRequest);
   CHECK(Client::connect(fast_options({"nonsense"})).error().code == ErrorCode::kBadRequest);
