@@ -77,4 +77,45 @@ ClientSendResult ClientListener::send(const ConnectionId& connection, std::strin
   return ClientSendResult::kSent;
 }
 
+namespace {
+
+// A message body handed to ZeroMQ: kept alive until ZeroMQ's I/O thread
+// calls release_counted, which also lowers the connection's count.
+struct CountedBody {
+  std::string bytes;
+  QueuedBytes queued;
+};
+
+void release_counted(void* /*data*/, void* hint) {
+  auto* body = static_cast<CountedBody*>(hint);
+  body->queued->fetch_sub(static_cast<int64_t>(body->bytes.size()), std::memory_order_relaxed);
+  delete body;
+}
+
+}  // namespace
+
+ClientSendResult ClientListener::send_counted(const ConnectionId& connection, std::string& bytes,
+                                              const QueuedBytes& queued) {
+  const std::string& id = connection.routing_id;
+  if (zmq_send(router_.handle(), id.data(), id.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0) {
+    return errno == EAGAIN ? ClientSendResult::kBackpressure : ClientSendResult::kGone;
+  }
+  auto* body = new CountedBody{std::move(bytes), queued};
+  const auto size = static_cast<int64_t>(body->bytes.size());
+  queued->fetch_add(size, std::memory_order_relaxed);
+  zmq_msg_t msg;
+  if (zmq_msg_init_data(&msg, body->bytes.data(), body->bytes.size(), release_counted, body) != 0) {
+    queued->fetch_sub(size, std::memory_order_relaxed);
+    delete body;
+    return ClientSendResult::kGone;
+  }
+  // Only a context being shut down fails here; closing the message releases it.
+  if (zmq_msg_send(&msg, router_.handle(), ZMQ_DONTWAIT) < 0) {
+    zmq_msg_close(&msg);
+    return ClientSendResult::kGone;
+  }
+  ++stats_.sent;
+  return ClientSendResult::kSent;
+}
+
 }  // namespace corral::net

@@ -11,9 +11,13 @@
 //    connection queue of its own we can size, but each connection's pipe is
 //    bounded by SNDHWM; with ZMQ_ROUTER_MANDATORY a send to a full pipe says
 //    kBackpressure and a send to a connection that is gone says kGone,
-//    instead of ZeroMQ dropping the message silently. On either the server
-//    drops that connection's watches at once (a connection that refuses
-//    bytes cannot be told; the client notices the silence and re-watches).
+//    instead of ZeroMQ dropping the message silently. SNDHWM counts
+//    messages, not bytes, so a caller that must bound bytes (watch events
+//    for a connection that does not read) sends through send_counted: the
+//    connection's QueuedBytes says how many of its bytes ZeroMQ still holds,
+//    and the caller stops feeding it past its own budget. A kBackpressure
+//    reply is the caller's to keep and retry (server/node.cc keeps it in
+//    order with the connection's later output).
 //  - max_queued_requests_per_connection (ZMQ_RCVHWM): a client that sends
 //    faster than we read is held back by TCP.
 // Learning that a connection went away: libzmq here is built without the
@@ -24,6 +28,7 @@
 // live.
 #pragma once
 
+#include <atomic>
 #include <compare>
 #include <cstdint>
 #include <memory>
@@ -69,6 +74,13 @@ enum class ClientSendResult : uint8_t {
 };
 const char* client_send_result_name(ClientSendResult result);
 
+// Bytes of one connection's messages that ZeroMQ holds (its pipe and its
+// encoder): raised by send_counted, lowered by ZeroMQ's I/O thread when it
+// releases a message (written to the kernel, or dropped with a vanished
+// connection). Hence atomic; shared so a message outliving its connection's
+// entry in the caller still has a counter to lower.
+using QueuedBytes = std::shared_ptr<std::atomic<int64_t>>;
+
 struct ClientListenerStats {
   uint64_t received = 0;
   uint64_t sent = 0;
@@ -88,6 +100,11 @@ class ClientListener {
   size_t receive(size_t max_requests, std::vector<ClientRequest>& out);
   // Never blocks.
   ClientSendResult send(const ConnectionId& connection, std::string_view bytes);
+  // Like send, without a copy: ZeroMQ takes `bytes` (only when kSent;
+  // otherwise they are left in `bytes`), and `queued` counts them until
+  // ZeroMQ releases them.
+  ClientSendResult send_counted(const ConnectionId& connection, std::string& bytes,
+                                const QueuedBytes& queued);
 
   zmq::socket_ref socket() { return router_; }
   const ClientListenerStats& stats() const { return stats_; }

@@ -1,12 +1,14 @@
 #include "coordinator/server/node.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <vector>
@@ -32,6 +34,7 @@
 #include "coordinator/storage/raft_log_store.h"
 #include "coordinator/storage/raft_records.h"
 #include "coordinator/watch/watch_hub.h"
+#include "schema/data_bytes.h"
 
 namespace corral::server {
 
@@ -45,6 +48,17 @@ constexpr size_t kMaxClientRequestsPerTurn = 4096;
 constexpr int kMaxReadiesPerTurn = 8;
 constexpr size_t kMaxCatchupEventsPerTurn = 4096;
 constexpr size_t kMaxDeliveriesPerStreamPerTurn = 1024;
+// Watch output a connection may have inside ZeroMQ (its SNDHWM counts
+// messages, not bytes). Past it the stream waits in the hub, under the hub's
+// bounds, and a reader that stays away is cancelled there (slow watcher).
+constexpr int64_t kMaxWatchBytesInZmqPerConnection = 4 << 20;
+// Frames ZeroMQ refused (its queue at SNDHWM) kept in order per connection.
+// Replies land here only behind 10000 unread messages; past this bound the
+// client has stopped reading for good and its output and watches are dropped.
+constexpr size_t kMaxHeldBytesPerConnection = 64u << 20;
+// A connection that takes no bytes is retried after 1, 2, 4 .. this many ms
+// (ZeroMQ cannot say when one connection's queue has room).
+constexpr int kMaxOutputRetryMs = 32;
 constexpr size_t kPeerChunkBytes = 512 * 1024;
 constexpr size_t kMaxExpiredLeasesPerTurn = 1000;
 constexpr int64_t kMsPerSecond = 1000;
@@ -149,6 +163,8 @@ class NodeLoop {
   void propose_attributes(const net::PeerMessage& pm, std::string_view record);
   void reissue_reads();
   void deliver_watches();
+  void flush_held_output(Clock::time_point now);
+  bool send_frame(const net::ConnectionId& conn, std::string frame);
   void send_raft(const raft::Message& m);
   void sync_peers();
   void on_soft_state(const raft::SoftState& ss);
@@ -166,6 +182,10 @@ class NodeLoop {
   void answer_conf(uint64_t proposal_id, const std::optional<api::WireError>& err);
   watch::StreamId stream_for(const net::ConnectionId& conn);
   void close_stream(watch::StreamId stream);
+  void forget_connection(const net::ConnectionId& conn);
+  void note_retry(Clock::time_point at) {
+    if (!next_output_retry_ || at < *next_output_retry_) next_output_retry_ = at;
+  }
 
  public:
   bool removed_ = false;  // this member was removed: the loop ends
@@ -209,7 +229,31 @@ class NodeLoop {
 
   std::map<net::ConnectionId, watch::StreamId> stream_by_conn_;
   std::map<watch::StreamId, net::ConnectionId> conn_by_stream_;
-  std::set<watch::StreamId> draining_;  // streams with output still queued
+  std::set<watch::StreamId> draining_;  // streams with output still queued in the hub
+  // What one client connection's output waits for: frames ZeroMQ refused,
+  // kept in order ahead of anything later, and the bytes ZeroMQ holds (for
+  // connections with a watch stream, whose sends are counted).
+  struct ConnectionOutput {
+    std::deque<std::string> held;
+    size_t held_bytes = 0;
+    net::QueuedBytes in_zmq = std::make_shared<std::atomic<int64_t>>(0);
+    int backoff_ms = 0;
+    Clock::time_point retry_at{};
+    bool paused(Clock::time_point now) const {
+      return !held.empty() || (now < retry_at && in_zmq->load(std::memory_order_relaxed) >= kMaxWatchBytesInZmqPerConnection);
+    }
+    void back_off(Clock::time_point now) {
+      backoff_ms = std::clamp(backoff_ms * 2, 1, kMaxOutputRetryMs);
+      retry_at = now + std::chrono::milliseconds(backoff_ms);
+    }
+  };
+  std::map<net::ConnectionId, ConnectionOutput> outputs_;
+  std::set<net::ConnectionId> holding_;  // outputs_ with held frames
+  // Set by deliver_watches for turn(): work that can go on at once (a stream
+  // left with output while its connection takes bytes, a catch-up that
+  // moved), else the earliest retry of a paused connection.
+  bool watch_work_now_ = false;
+  std::optional<Clock::time_point> next_output_retry_;
   Clock::time_point next_publish_;
   bool force_snapshot_ = false;
   bool over_quota_ = false;
@@ -409,7 +453,12 @@ void NodeLoop::turn() {
   auto now = Clock::now();
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
   if (wait.count() < 0) wait = std::chrono::milliseconds(0);
-  if (hub_->has_unsynced() || !draining_.empty()) wait = std::chrono::milliseconds(0);
+  if (watch_work_now_) {
+    wait = std::chrono::milliseconds(0);
+  } else if (next_output_retry_) {
+    auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_output_retry_ - now);
+    wait = std::clamp(until, std::chrono::milliseconds(0), wait);
+  }
   auto polled = poller_->wait(wait);
   if (!polled.ok()) {
     removed_ = true;
@@ -476,11 +525,79 @@ void NodeLoop::receive_clients() {
 }
 
 void NodeLoop::reply(const net::ConnectionId& conn, const std::string& bytes) {
-  auto r = listener_->send(conn, bytes);
-  if (r != net::ClientSendResult::kSent) {
-    // Same rule as deliver_watches: the connection's watches are cancelled.
-    auto it = stream_by_conn_.find(conn);
-    if (it != stream_by_conn_.end()) close_stream(it->second);
+  if (!outputs_.count(conn)) {
+    // The common case (no watches, nothing held): ZeroMQ copies, we do not.
+    auto r = listener_->send(conn, bytes);
+    if (r == net::ClientSendResult::kSent) return;
+    if (r == net::ClientSendResult::kGone) return forget_connection(conn);
+  }
+  (void)send_frame(conn, bytes);
+}
+
+bool NodeLoop::send_frame(const net::ConnectionId& conn, std::string frame) {
+  auto it = outputs_.find(conn);
+  net::ClientSendResult r;
+  if (it == outputs_.end()) {
+    r = listener_->send(conn, frame);
+  } else if (!it->second.held.empty()) {
+    r = net::ClientSendResult::kBackpressure;  // behind what is held: keep the order
+  } else {
+    r = listener_->send_counted(conn, frame, it->second.in_zmq);
+  }
+  if (r == net::ClientSendResult::kSent) return true;
+  if (r == net::ClientSendResult::kGone) {
+    forget_connection(conn);
+    return false;
+  }
+  // kBackpressure: not lost, kept and retried (flush_held_output).
+  auto& out = outputs_[conn];
+  if (out.held_bytes + frame.size() > kMaxHeldBytesPerConnection) {
+    log_event("client connection stopped reading (%zu bytes held): its output and watches are dropped",
+              out.held_bytes);
+    forget_connection(conn);
+    return false;
+  }
+  if (out.held.empty()) {
+    out.back_off(Clock::now());
+    holding_.insert(conn);
+  }
+  out.held_bytes += frame.size();
+  out.held.push_back(std::move(frame));
+  return true;
+}
+
+void NodeLoop::flush_held_output(Clock::time_point now) {
+  std::vector<net::ConnectionId> conns(holding_.begin(), holding_.end());
+  for (const auto& conn : conns) {
+    auto it = outputs_.find(conn);
+    if (it == outputs_.end()) {
+      holding_.erase(conn);
+      continue;
+    }
+    auto& out = it->second;
+    if (now >= out.retry_at) {
+      net::ClientSendResult r = net::ClientSendResult::kSent;
+      while (!out.held.empty()) {
+        const size_t size = out.held.front().size();
+        r = listener_->send_counted(conn, out.held.front(), out.in_zmq);
+        if (r != net::ClientSendResult::kSent) break;
+        out.held.pop_front();
+        out.held_bytes -= size;
+      }
+      if (r == net::ClientSendResult::kGone) {
+        forget_connection(conn);
+        continue;
+      }
+      if (!out.held.empty()) out.back_off(now);
+    }
+    if (!out.held.empty()) {
+      note_retry(out.retry_at);
+      continue;
+    }
+    out.backoff_ms = 0;
+    holding_.erase(conn);
+    // A connection without a watch stream needs no entry once it is caught up.
+    if (!stream_by_conn_.count(conn)) outputs_.erase(it);
   }
 }
 
@@ -610,7 +727,7 @@ void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedReques
     }
     case wire::Request::LIST: {
       auto lr = r.getList();
-      std::string dir(reinterpret_cast<const char*>(lr.getDir().begin()), lr.getDir().size());
+      std::string dir = schema::as_string(lr.getDir());
       auto res = state_->kv().list(dir, lr.getRevision());
       if (!res.ok()) return reply_error(conn, r.getId(), api::to_wire_error(res.error()));
       std::string base = dir;
@@ -625,7 +742,7 @@ void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedReques
       auto entries = out.initEntries(n);
       for (size_t i = 0; i < n; ++i) {
         const auto& e = res->entries[i];
-        entries[i].setName(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(e.name.data()), e.name.size()));
+        entries[i].setName(schema::as_data(e.name));
         entries[i].setIsDir(e.is_dir);
         entries[i].setHasKey(e.is_key);
         if (e.is_key) {
@@ -651,7 +768,7 @@ void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedReques
       out.setGrantedTtl(ttl->granted_ttl_seconds);
       auto keys = out.initKeys(ttl->keys.size());
       for (size_t i = 0; i < ttl->keys.size(); ++i) {
-        keys.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(ttl->keys[i].data()), ttl->keys[i].size()));
+        keys.set(i, schema::as_data(ttl->keys[i]));
       }
       break;
     }
@@ -1044,6 +1161,7 @@ watch::StreamId NodeLoop::stream_for(const net::ConnectionId& conn) {
   if (!s.ok()) return 0;
   stream_by_conn_[conn] = *s;
   conn_by_stream_[*s] = conn;
+  outputs_.try_emplace(conn);  // its sends are counted from now on
   return *s;
 }
 
@@ -1054,6 +1172,13 @@ void NodeLoop::close_stream(watch::StreamId stream) {
   draining_.erase(stream);
   stream_by_conn_.erase(it->second);
   conn_by_stream_.erase(it);
+}
+
+void NodeLoop::forget_connection(const net::ConnectionId& conn) {
+  auto it = stream_by_conn_.find(conn);
+  if (it != stream_by_conn_.end()) close_stream(it->second);
+  outputs_.erase(conn);
+  holding_.erase(conn);
 }
 
 void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req) {
@@ -1067,8 +1192,8 @@ void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequ
     case wire::Request::WATCH_CREATE: {
       auto wc = r.getWatchCreate();
       watch::WatchRequest w;
-      w.key.assign(reinterpret_cast<const char*>(wc.getKey().begin()), wc.getKey().size());
-      w.range_end.assign(reinterpret_cast<const char*>(wc.getRangeEnd().begin()), wc.getRangeEnd().size());
+      w.key = schema::as_string(wc.getKey());
+      w.range_end = schema::as_string(wc.getRangeEnd());
       w.start_revision = wc.getStartRevision();
       w.prev_kv = wc.getPrevKv();
       w.progress_notify = wc.getProgressNotify();
@@ -1096,8 +1221,17 @@ void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequ
 }
 
 void NodeLoop::deliver_watches() {
-  if (hub_->has_unsynced()) hub_->sync_step(kMaxCatchupEventsPerTurn);
+  const auto now = Clock::now();
+  bool catchup_moved = false;
+  if (hub_->has_unsynced()) {
+    const size_t before = hub_->stats().unsynced;
+    catchup_moved = hub_->sync_step(kMaxCatchupEventsPerTurn) > 0 || hub_->stats().unsynced != before;
+  }
+  next_output_retry_.reset();
+  flush_held_output(now);
   for (auto s : hub_->take_ready()) draining_.insert(s);
+  bool more_now = false;
+  bool popped = false;
   std::vector<watch::StreamId> streams(draining_.begin(), draining_.end());
   for (auto stream : streams) {
     auto cit = conn_by_stream_.find(stream);
@@ -1106,71 +1240,85 @@ void NodeLoop::deliver_watches() {
       (void)hub_->close_stream(stream);
       continue;
     }
-    net::ConnectionId conn = cit->second;
-    auto items = hub_->drain(stream, kMaxDeliveriesPerStreamPerTurn);
-    if (!items.ok()) {
-      close_stream(stream);  // the hub lost it: forget the connection's mapping too
+    const net::ConnectionId conn = cit->second;
+    auto& out = outputs_[conn];
+    // A connection that takes no more (ZeroMQ refused a frame, or holds our
+    // byte budget of it) is paused: its output stays in the hub, under the
+    // hub's bounds, and is retried later. Nothing is dropped here.
+    if (out.paused(now)) {
+      note_retry(out.retry_at);
       continue;
     }
-    if (hub_->queued(stream) == 0) draining_.erase(stream);
-    bool failed = false;
-    for (const auto& d : *items) {
+    bool gone = false;
+    size_t sent = 0;
+    while (sent < kMaxDeliveriesPerStreamPerTurn) {
+      if (out.in_zmq->load(std::memory_order_relaxed) >= kMaxWatchBytesInZmqPerConnection) {
+        out.back_off(now);
+        break;
+      }
+      auto d = hub_->pop(stream);
+      if (!d) break;
+      ++sent;
+      popped = true;
       api::Header h = header();
       std::vector<std::string> frames;
-      switch (d.kind) {
+      switch (d->kind) {
         case watch::Delivery::Kind::kCreated:
           break;  // the create response already told the client
         case watch::Delivery::Kind::kEvents:
-          h.revision = d.revision;
-          frames.push_back(api::encode_watch_events(h, *d.watch_ids, *d.events));
+          h.revision = d->revision;
+          frames.push_back(api::encode_watch_events(h, *d->watch_ids, *d->events));
           break;
         case watch::Delivery::Kind::kProgress:
-          h.revision = d.revision;
-          for (auto id : *d.watch_ids) frames.push_back(api::encode_watch_progress(h, id));
+          h.revision = d->revision;
+          for (auto id : *d->watch_ids) frames.push_back(api::encode_watch_progress(h, id));
           break;
         case watch::Delivery::Kind::kCancelled: {
           api::WireError why;
-          switch (d.reason) {
+          switch (d->reason) {
             case watch::CancelReason::kRequested:
               why = api::wire_error(wire::ErrorCode::OK, "cancelled");
               break;
             case watch::CancelReason::kCompacted:
               why = api::wire_error(wire::ErrorCode::COMPACTED, "start revision compacted");
-              why.compact_revision = d.revision;
+              why.compact_revision = d->revision;
               break;
             case watch::CancelReason::kSlowWatcher:
-              why = api::wire_error(wire::ErrorCode::UNAVAILABLE, "slow watcher: " + d.message);
+              why = api::wire_error(wire::ErrorCode::UNAVAILABLE, "slow watcher: " + d->message);
               break;
             case watch::CancelReason::kHistoryError:
-              why = api::wire_error(wire::ErrorCode::INTERNAL, d.message);
+              why = api::wire_error(wire::ErrorCode::INTERNAL, d->message);
               break;
           }
-          for (auto id : *d.watch_ids) frames.push_back(api::encode_watch_canceled(h, id, why));
+          for (auto id : *d->watch_ids) frames.push_back(api::encode_watch_canceled(h, id, why));
           break;
         }
       }
-      for (const auto& f : frames) {
-        if (listener_->send(conn, f) != net::ClientSendResult::kSent) {
-          failed = true;
+      // A frame ZeroMQ refuses is held (send_frame) with the rest of this
+      // delivery behind it; the stream then pauses. Watch ids are never
+      // reused on a stream, so a cancel that arrives late is still right.
+      for (auto& f : frames) {
+        if (!send_frame(conn, std::move(f))) {
+          gone = true;
           break;
         }
       }
-      if (failed) break;
+      if (gone || !out.held.empty()) break;
+      out.backoff_ms = 0;
     }
-    if (failed) {
-      // The rule for a connection that refuses bytes (kBackpressure: its
-      // queue is at ZMQ_SNDHWM; kGone): its watches are cancelled in the
-      // hub at once, so nothing is kept for it. No cancel message is sent or
-      // owed: it could not be delivered now, and a later one could name a
-      // watch id the connection has reused since. The client learns from
-      // the stream itself: a gone connection has no one to tell; a slow
-      // one's watches send no more events nor progress, so a client that
-      // asked for progress notifications (or requests progress) sees them
-      // stop and re-watches from its last revision + 1.
-      log_event("watch stream %llu cancelled: connection slow or gone", static_cast<unsigned long long>(stream));
-      close_stream(stream);
+    if (gone) {
+      log_event("watch stream %llu closed: connection gone", static_cast<unsigned long long>(stream));
+      continue;  // forget_connection closed the stream
+    }
+    if (hub_->queued(stream) == 0) {
+      draining_.erase(stream);
+    } else if (out.paused(now)) {
+      note_retry(out.retry_at);
+    } else {
+      more_now = true;  // stopped by the per-turn bound only
     }
   }
+  watch_work_now_ = more_now || catchup_moved || (popped && hub_->has_unsynced());
 }
 
 void NodeLoop::fill_member(wire::Member::Builder b, const MemberInfo& m) {
@@ -1224,8 +1372,15 @@ void NodeLoop::handle_cluster(const net::ConnectionId& conn, const api::ParsedRe
   if (!is_leader()) return reply_error(conn, r.getId(), api::not_leader_error(leader_hint()));
   if (r.isMoveLeader()) {
     uint64_t target = r.getMoveLeader().getTargetId();
-    if (!state_->members().count(target)) {
+    auto member = state_->members().find(target);
+    if (member == state_->members().end()) {
       return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::NOT_FOUND, "no such member"));
+    }
+    // Raft ignores a transfer to a learner (it cannot vote or lead): say so
+    // instead of answering OK for a move that never happens (etcd:
+    // ErrBadLeaderTransferee).
+    if (member->second.is_learner) {
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "target is a learner"));
     }
     raw_->transfer_leader(target);
     api::ResponseBuilder b(r.getId(), header());
@@ -1309,7 +1464,7 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     size_t n = std::min(api::kSnapshotChunkBytes, data.size() - pos);
     api::ResponseBuilder b(r.getId(), header());
     auto out = b.response().initSnapshot();
-    out.setBlob(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(data.data() + pos), n));
+    out.setBlob(schema::as_data(std::string_view(data).substr(pos, n)));
     pos += n;
     out.setRemainingBytes(static_cast<int64_t>(data.size() - pos));
     reply(conn, b.finish());

@@ -380,6 +380,22 @@ void WatchHub::push(Stream& stream, Delivery delivery, size_t bytes) {
   }
 }
 
+void WatchHub::drop_events(Stream& stream) {
+  // Creates and cancels stay (small): every watch is still announced before
+  // it ends, and every end the client expects news of is still told.
+  std::vector<Stream::Queued> kept;
+  size_t bytes = 0;
+  for (size_t i = stream.head; i < stream.queue.size(); ++i) {
+    const Delivery::Kind kind = stream.queue[i].delivery.kind;
+    if (kind != Delivery::Kind::kCancelled && kind != Delivery::Kind::kCreated) continue;
+    bytes += stream.queue[i].bytes;
+    kept.push_back(std::move(stream.queue[i]));
+  }
+  stream.queue = std::move(kept);  // frees the dropped items' capacity too
+  stream.head = 0;
+  stream.queued_bytes = bytes;
+}
+
 void WatchHub::on_commit(const kv::RevisionEvents& revision) {
   if (revision.events.empty()) return;  // a write that changed nothing made no revision
   CORRAL_CHECK(revision.revision > current_);
@@ -427,6 +443,7 @@ void WatchHub::on_commit(const kv::RevisionEvents& revision) {
   }
 
   for (Stream* stream : slow) {
+    drop_events(*stream);
     std::vector<WatchId> ids;
     ids.reserve(stream->watchers.size());
     for (const auto& [id, watcher] : stream->watchers) ids.push_back(id);
@@ -617,6 +634,24 @@ Result<std::vector<Delivery>> WatchHub::drain(StreamId stream_id, size_t max_del
     stream.queued_bytes -= front.bytes;
     out.push_back(std::move(front.delivery));
   }
+  if (stream.head == stream.queue.size()) {
+    stream.queue.clear();
+    stream.head = 0;
+  } else if (stream.head >= stream.queue.size() / 2) {
+    stream.queue.erase(stream.queue.begin(), stream.queue.begin() + static_cast<ptrdiff_t>(stream.head));
+    stream.head = 0;
+  }
+  return out;
+}
+
+std::optional<Delivery> WatchHub::pop(StreamId stream_id) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return std::nullopt;
+  Stream& stream = *it->second;
+  if (stream.head == stream.queue.size()) return std::nullopt;
+  auto& front = stream.queue[stream.head++];
+  stream.queued_bytes -= front.bytes;
+  std::optional<Delivery> out(std::move(front.delivery));
   if (stream.head == stream.queue.size()) {
     stream.queue.clear();
     stream.head = 0;

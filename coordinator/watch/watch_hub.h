@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -52,7 +53,11 @@ using WatchId = int64_t;  // per stream, from 1
 inline constexpr size_t kDefaultMaxStreams = 10'000;
 inline constexpr size_t kDefaultMaxWatchersPerStream = 10'000;
 // Per-stream output queue bound. Past it, every watcher of the stream is
-// cancelled with CancelReason::kSlowWatcher (never silently dropped).
+// cancelled with CancelReason::kSlowWatcher (never silently dropped), and the
+// stream's queued events and progress notices are dropped: only creates and
+// cancels stay queued, so a stream whose client never reads again holds
+// almost nothing. The client got events up to some
+// revision, then the cancel, and re-watches from that revision + 1.
 inline constexpr size_t kDefaultMaxQueuedDeliveriesPerStream = 10'000;
 inline constexpr size_t kDefaultMaxQueuedBytesPerStream = 16u << 20;
 inline constexpr int64_t kDefaultProgressIntervalMs = 10 * 60 * 1000;  // etcd's default
@@ -167,6 +172,10 @@ class WatchHub {
 
   // Pops up to max_deliveries items of the stream's output, oldest first.
   Result<std::vector<Delivery>> drain(StreamId stream, size_t max_deliveries);
+  // Pops the oldest item of the stream's output; nothing if the stream has
+  // none or is unknown. For a caller that stops as soon as its connection
+  // stops taking bytes: what it did not pop stays here, under the bounds.
+  std::optional<Delivery> pop(StreamId stream);
   // The streams that got new output since the last call, each once, in the
   // order they got it (closed streams left out): the server wakes their
   // connections. A stream drained only partly is not listed again until it
@@ -208,6 +217,7 @@ class WatchHub {
 
   bool fits(const Stream& stream, size_t bytes, size_t fraction_divisor) const;
   void push(Stream& stream, Delivery delivery, size_t bytes);
+  void drop_events(Stream& stream);
   void process_bucket(const BucketKey& key, size_t& budget);
 
   const EventHistory& history_;

@@ -1,6 +1,7 @@
 #include "coordinator/net/client_listener.h"
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -147,6 +148,51 @@ TEST_CASE("client listener: a connection that does not read gets backpressure",
   CHECK(wait_until([&] {
     return listener->send(requests[0].connection, "more") == ClientSendResult::kSent;
   }));
+}
+
+TEST_CASE("client listener: send_counted counts the bytes ZeroMQ holds until it lets them go",
+          "[net][client]") {
+  zmq::context_t ctx(1);
+  ClientListenerOptions small;
+  small.max_queued_replies_per_connection = 4;
+  auto listener = make_listener(ctx, small);
+  ClientConnectionOptions slow;
+  slow.max_queued_replies = 4;
+  auto client = make_client(ctx, *listener, slow);
+  REQUIRE(client->send("subscribe") == ClientSendResult::kSent);
+  auto requests = receive_n(*listener, 1);
+  REQUIRE(requests.size() == 1);
+  const ConnectionId conn = requests[0].connection;
+
+  auto queued = std::make_shared<std::atomic<int64_t>>(0);
+  constexpr int kMaxAttempts = 5000;
+  constexpr size_t kEventBytes = 256 * 1024;
+  int sent = 0;
+  ClientSendResult last = ClientSendResult::kSent;
+  std::string event;
+  for (int i = 0; i < kMaxAttempts && last == ClientSendResult::kSent; ++i) {
+    event.assign(kEventBytes, static_cast<char>('a' + i % 26));
+    last = listener->send_counted(conn, event, queued);
+    if (last == ClientSendResult::kSent) ++sent;
+  }
+  REQUIRE(last == ClientSendResult::kBackpressure);
+  CHECK(event.size() == kEventBytes);  // refused: still the caller's
+  REQUIRE(sent > 0);
+  // The client does not read: ZeroMQ holds at least its queue's worth.
+  CHECK(queued->load() >= static_cast<int64_t>(small.max_queued_replies_per_connection * kEventBytes));
+  CHECK(queued->load() <= static_cast<int64_t>(sent * kEventBytes));
+  // Once it reads everything, in order, ZeroMQ lets every byte go.
+  for (int i = 0; i < sent; ++i) {
+    auto got = client->receive(kTestDeadline);
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == kEventBytes);
+    CHECK((*got)[0] == static_cast<char>('a' + i % 26));
+  }
+  CHECK(wait_until([&] { return queued->load() == 0; }));
+  // A connection that is gone: kGone, nothing counted.
+  std::string gone_bytes = "x";
+  CHECK(listener->send_counted(ConnectionId{"nobody"}, gone_bytes, queued) == ClientSendResult::kGone);
+  CHECK(queued->load() == 0);
 }
 
 TEST_CASE("client listener: a request past max_request_bytes never arrives", "[net][client]") {

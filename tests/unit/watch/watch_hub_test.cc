@@ -428,10 +428,12 @@ TEST_CASE("watch: a slow stream is cancelled with an explicit error, other strea
     f.commit({{"k", std::to_string(i)}});
     drain_into(*f.hub, fast, fast_inbox);
   }
+  // Two created, events until the bound; then both watches cancelled and
+  // the queued events dropped: the stream holds the creates and the cancel.
+  CHECK(f.hub->queued(slow) == 3);
   Inbox inbox;
   drain_into(*f.hub, slow, inbox);
-  // Two created, then events until the bound; then both watches cancelled.
-  CHECK(inbox[s1].revisions.size() == 3);
+  CHECK(inbox[s1].revisions.empty());
   REQUIRE(inbox[s1].cancel);
   CHECK(inbox[s1].cancel->reason == CancelReason::kSlowWatcher);
   REQUIRE(inbox[s2].cancel);
@@ -442,6 +444,43 @@ TEST_CASE("watch: a slow stream is cancelled with an explicit error, other strea
   CHECK(fast_inbox[ok].revisions.size() == 10);
   CHECK_FALSE(fast_inbox[ok].cancel);
   CHECK(f.hub->stats().synced == 1);
+}
+
+TEST_CASE("watch: pop hands out one item at a time; a stream never popped stays bounded") {
+  HubOptions options;
+  options.max_queued_bytes_per_stream = 64 * 1024;
+  Fixture f(options);
+  StreamId reader = f.stream();
+  StreamId stalled = f.stream();
+  WatchId r = f.watch(reader, key_watch("k"));
+  WatchId st = f.watch(stalled, key_watch("k"));
+  CHECK_FALSE(f.hub->pop(12345));  // unknown stream: nothing
+  const std::string big(10 * 1024, 'x');
+  std::vector<kv::Revision> seen;
+  for (int i = 0; i < 40; ++i) {
+    f.commit({{"k", big}});
+    // The reader pops everything, one item at a time, in order.
+    while (auto d = f.hub->pop(reader)) {
+      REQUIRE(d->watch_ids);
+      CHECK((*d->watch_ids)[0] == r);
+      if (d->kind == Delivery::Kind::kEvents) seen.push_back(d->revision);
+    }
+    CHECK(f.hub->queued(reader) == 0);
+  }
+  REQUIRE(seen.size() == 40);
+  for (size_t i = 1; i < seen.size(); ++i) CHECK(seen[i] == seen[i - 1] + 1);
+  // The stalled stream passed 64 KiB after a few revisions: cancelled, its
+  // events dropped, only its create and the cancel left.
+  CHECK(f.hub->queued(stalled) == 2);
+  auto created = f.hub->pop(stalled);
+  REQUIRE(created);
+  CHECK(created->kind == Delivery::Kind::kCreated);
+  auto cancel = f.hub->pop(stalled);
+  REQUIRE(cancel);
+  CHECK(cancel->kind == Delivery::Kind::kCancelled);
+  CHECK(cancel->reason == CancelReason::kSlowWatcher);
+  CHECK((*cancel->watch_ids)[0] == st);
+  CHECK_FALSE(f.hub->pop(stalled));
 }
 
 TEST_CASE("watch: catch-up waits for a slow reader instead of cancelling it") {
