@@ -8,6 +8,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
 #include <future>
 #include <mutex>
 #include <string>
@@ -30,6 +35,7 @@ constexpr int kWrites = 320;  // 80 MiB of values under the watched prefix
 constexpr long kWrittenKib = static_cast<long>(kValueBytes / 1024) * kWrites;
 constexpr int kProbeEveryWrites = 40;
 constexpr auto kProbeTimeout = 2000ms;
+constexpr auto kIdleWindow = 1000ms;
 const std::string kPrefix = "/slow/";
 
 // What a fast watcher saw: only revisions and sizes (not the 80 MiB).
@@ -80,10 +86,28 @@ SlowOutcome drain_slow(RawConnection& slow, size_t max_messages) {
   return out;
 }
 
+// CPU time (user + system, ms) a process has used so far, from /proc.
+std::optional<long> cpu_ms(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) end with ')'.
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // field numbers as in proc(5)
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
+}
+
 struct SlowRun {
   std::vector<int64_t> put_revisions;
   long slow_growth_kib = 0;   // VmRSS after - before, member holding the slow watch
   long quiet_growth_kib = 0;  // the same for a member without watchers
+  long idle_cpu_ms = -1;      // member with the slow watch, kIdleWindow after the writes
   std::vector<std::chrono::milliseconds> probe_times;
   SlowOutcome slow;
   size_t fast_events = 0;
@@ -161,6 +185,14 @@ void run_slow_watcher(Cluster& cluster, SlowRun& run) {
   REQUIRE(quiet_after);
   run.slow_growth_kib = *slow_after - *slow_before;
   run.quiet_growth_kib = *quiet_after - *quiet_before;
+  // With writes over and the slow connection still unread, the member waits
+  // for that connection (retries with backoff); it must not spin on it.
+  auto cpu_before = cpu_ms(slow_pid);
+  std::this_thread::sleep_for(kIdleWindow);  // measuring a window, not waiting for a condition
+  auto cpu_after = cpu_ms(slow_pid);
+  REQUIRE(cpu_before);
+  REQUIRE(cpu_after);
+  run.idle_cpu_ms = *cpu_after - *cpu_before;
 
   {
     std::lock_guard l(fast.mu);
@@ -188,7 +220,7 @@ void run_slow_watcher(Cluster& cluster, SlowRun& run) {
   for (auto t : run.probe_times) worst_probe = std::max<long>(worst_probe, t.count());
   WARN("slow watcher run: " << kWrites << " puts of " << kValueBytes / 1024 << " KiB; VmRSS growth: member with the slow watch "
        << run.slow_growth_kib << " KiB, member without watchers " << run.quiet_growth_kib
-       << " KiB; worst probe " << worst_probe << " ms; slow connection got " << run.slow.events << " events in "
+       << " KiB; idle CPU " << run.idle_cpu_ms << " ms in " << kIdleWindow.count() << " ms; worst probe " << worst_probe << " ms; slow connection got " << run.slow.events << " events in "
        << run.slow.messages << " messages, cancel: "
        << (run.slow.cancel ? to_string(*run.slow.cancel) : std::string("none")));
 }
@@ -225,6 +257,8 @@ TEST_CASE("a watcher that never reads is cancelled with a typed error and its bu
   // the allocator; measured 7-8 MiB. Before the fix: about 100 MiB.
   constexpr long kBoundKib = (16 + 4 + 8) * 1024;
   CHECK(run.slow_growth_kib - run.quiet_growth_kib < kBoundKib);
+  // A member spinning on the paused connection would use the whole window.
+  CHECK(run.idle_cpu_ms < kIdleWindow.count() / 4);
   REQUIRE(run.slow.cancel);
   CHECK(run.slow.cancel->code == ErrorCode::kUnavailable);
   CHECK(run.slow.cancel->message.find("slow") != std::string::npos);
