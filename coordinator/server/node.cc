@@ -953,8 +953,15 @@ void NodeLoop::handle_ready() {
   for (auto& e : rd.committed_entries) {
     (!rd.snapshot && later.empty() && e.index <= persisted ? early : later).push_back(std::move(e));
   }
-  persist(rd, [&] { apply(early); });
+  // A follower's clients wait for nothing it applies as much as the
+  // leader's wait for its acknowledgement of the new entries, which persist
+  // sends after the sync: it applies afterwards, off that path.
+  const bool apply_before_sync = is_leader();
+  persist(rd, [&] {
+    if (apply_before_sync) apply(early);
+  });
   if (removed_) return;
+  if (!apply_before_sync) apply(early);
   apply(later);
   for (const auto& rs : rd.read_states) {
     auto it = read_batches_.find(bytes_u64(rs.request_ctx));

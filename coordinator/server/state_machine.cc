@@ -38,8 +38,9 @@ uint32_t get_u32(const char* p) {
 // The key space's history as the watch hub sees it, through sm_ because a
 // restore replaces the store. One compact revision everywhere: kv's, the
 // compaction point, which range, txn ranges and watch cancels all report
-// (etcd's compact_revision); the hub and kv both refuse history from at or
-// below it, so a client re-watches from compact_revision + 1.
+// (etcd's compact_revision); the hub and kv both refuse history from below
+// it and serve it from the compaction point on, as etcd does (the changes
+// made at the point are kept), so a client re-watches from compact_revision.
 class StateMachine::History : public watch::EventHistory {
  public:
   explicit History(const StateMachine* sm) : sm_(sm) {}
