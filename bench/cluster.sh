@@ -35,5 +35,15 @@ for t in $(seq 50); do
 done
 "$bench" --endpoints "$eps" "$@" 2>/dev/null
 # peak resident memory of each member, on stderr so stdout stays one JSON line
-rss=""; for p in $pids; do rss="$rss${rss:+,}$(awk '/VmHWM/ {print int($2/1024)}' /proc/$p/status 2>/dev/null)"; done
+# A member that is gone by now is reported (with its log's end), not skipped.
+rss=""; i=1
+for p in $pids; do
+  m=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$p/status 2>/dev/null || true)
+  if [ -z "$m" ]; then
+    m=null
+    echo "cluster.sh: member n$i (pid $p) exited during the run; its log ends:" >&2
+    tail -5 "$dir/n$i.log" >&2
+  fi
+  rss="$rss${rss:+,}$m"; i=$((i+1))
+done
 echo "{\"member_peak_rss_mb\":[$rss]}" >&2
