@@ -47,6 +47,21 @@ struct WatchHub::Stream {
   bool overflowed = false;  // set during one on_commit, cleared by the cancellation
 
   size_t pending() const { return queue.size() - head; }
+  // Takes the item at head (there must be one); reclaims the consumed front
+  // once it is half the vector, so the queue's memory follows what it holds.
+  Delivery take_front() {
+    Queued& front = queue[head++];
+    queued_bytes -= front.bytes;
+    Delivery out = std::move(front.delivery);
+    if (head == queue.size()) {
+      queue.clear();
+      head = 0;
+    } else if (head >= queue.size() / 2) {
+      queue.erase(queue.begin(), queue.begin() + static_cast<ptrdiff_t>(head));
+      head = 0;
+    }
+    return out;
+  }
 };
 
 struct WatchHub::Group {
@@ -629,18 +644,7 @@ Result<std::vector<Delivery>> WatchHub::drain(StreamId stream_id, size_t max_del
   Stream& stream = *it->second;
   std::vector<Delivery> out;
   out.reserve(std::min(max_deliveries, stream.pending()));
-  while (stream.head < stream.queue.size() && out.size() < max_deliveries) {
-    auto& front = stream.queue[stream.head++];
-    stream.queued_bytes -= front.bytes;
-    out.push_back(std::move(front.delivery));
-  }
-  if (stream.head == stream.queue.size()) {
-    stream.queue.clear();
-    stream.head = 0;
-  } else if (stream.head >= stream.queue.size() / 2) {
-    stream.queue.erase(stream.queue.begin(), stream.queue.begin() + static_cast<ptrdiff_t>(stream.head));
-    stream.head = 0;
-  }
+  while (stream.pending() > 0 && out.size() < max_deliveries) out.push_back(stream.take_front());
   return out;
 }
 
@@ -648,18 +652,8 @@ std::optional<Delivery> WatchHub::pop(StreamId stream_id) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return std::nullopt;
   Stream& stream = *it->second;
-  if (stream.head == stream.queue.size()) return std::nullopt;
-  auto& front = stream.queue[stream.head++];
-  stream.queued_bytes -= front.bytes;
-  std::optional<Delivery> out(std::move(front.delivery));
-  if (stream.head == stream.queue.size()) {
-    stream.queue.clear();
-    stream.head = 0;
-  } else if (stream.head >= stream.queue.size() / 2) {
-    stream.queue.erase(stream.queue.begin(), stream.queue.begin() + static_cast<ptrdiff_t>(stream.head));
-    stream.head = 0;
-  }
-  return out;
+  if (stream.pending() == 0) return std::nullopt;
+  return stream.take_front();
 }
 
 std::vector<StreamId> WatchHub::take_ready() {
