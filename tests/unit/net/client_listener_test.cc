@@ -1,6 +1,7 @@
 #include "coordinator/net/client_listener.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -168,18 +169,24 @@ TEST_CASE("client listener: send_counted counts the bytes ZeroMQ holds until it 
   constexpr int kMaxAttempts = 5000;
   constexpr size_t kEventBytes = 256 * 1024;
   int sent = 0;
+  int64_t max_seen = 0;
   ClientSendResult last = ClientSendResult::kSent;
   std::string event;
   for (int i = 0; i < kMaxAttempts && last == ClientSendResult::kSent; ++i) {
     event.assign(kEventBytes, static_cast<char>('a' + i % 26));
     last = listener->send_counted(conn, event, queued);
     if (last == ClientSendResult::kSent) ++sent;
+    max_seen = std::max(max_seen, queued->load());
   }
   REQUIRE(last == ClientSendResult::kBackpressure);
   CHECK(event.size() == kEventBytes);  // refused: still the caller's
   REQUIRE(sent > 0);
-  // The client does not read: ZeroMQ holds at least its queue's worth.
-  CHECK(queued->load() >= static_cast<int64_t>(small.max_queued_replies_per_connection * kEventBytes));
+  // A message is counted from send_counted until ZeroMQ's I/O thread has
+  // written it out (which takes far longer than reading the counter right
+  // after the send). No fixed lower bound holds at the refusal: the
+  // high-water mark also counts messages already written and released but
+  // not yet reported as read.
+  CHECK(max_seen >= static_cast<int64_t>(kEventBytes));
   CHECK(queued->load() <= static_cast<int64_t>(sent * kEventBytes));
   // Once it reads everything, in order, ZeroMQ lets every byte go.
   for (int i = 0; i < sent; ++i) {
