@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "coordinator/server/node.h"
@@ -166,46 +167,59 @@ TEST_CASE("single member: watch sees puts and deletes in order", "[server][node]
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("three members: replicate, follower redirects, survive a member stop", "[server][node][cluster]") {
-  zmq::context_t ctx(1);
-  std::vector<std::string> names = {"m1", "m2", "m3"};
-  std::vector<int> peer_ports, client_ports;
-  std::string cluster;
-  for (size_t i = 0; i < names.size(); ++i) {
-    peer_ports.push_back(free_port());
-    client_ports.push_back(free_port());
-    cluster += (i ? "," : "") + names[i] + "=tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
-  }
+// Three members on loopback, started, with a test client each; `leader` is
+// the member that accepted a first write ("/first").
+struct ThreeMembers {
+  std::vector<NodeOptions> options;  // as each member was created
   std::vector<std::string> dirs;
   std::vector<std::unique_ptr<Node>> nodes;
-  for (size_t i = 0; i < names.size(); ++i) {
-    NodeOptions o;
-    o.name = names[i];
-    dirs.push_back(temp_dir("corral-node-test", "cluster-" + names[i]));
-    o.data_dir = dirs.back();
-    o.listen_peer = "tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
-    o.listen_client = "tcp://127.0.0.1:" + std::to_string(client_ports[i]);
-    o.initial_cluster = cluster;
-    o.tick_ms = kTestTickMs;
-    auto n = Node::create(o);
-    REQUIRE(n.ok());
-    nodes.push_back(std::move(n).value());
-  }
-  for (auto& n : nodes) n->start();
-
-  // Find the leader: the member that accepts a write.
   std::vector<std::unique_ptr<testing::TestClient>> clients;
-  for (auto& n : nodes) clients.push_back(std::make_unique<testing::TestClient>(ctx, n->client_endpoint()));
   int leader = -1;
-  std::string hint;
-  for (int attempt = 0; attempt < kMaxAttempts && leader < 0; ++attempt) {
-    for (size_t i = 0; i < clients.size() && leader < 0; ++i) {
-      auto r = clients[i]->call(testing::put("/first", "x"), 2000ms);
-      if (r && r->get().getResponse().isPut()) leader = static_cast<int>(i);
+
+  ThreeMembers(zmq::context_t& ctx, const std::string& dir_tag, const std::function<void(NodeOptions&)>& tune) {
+    const std::vector<std::string> names = {"m1", "m2", "m3"};
+    std::vector<int> peer_ports, client_ports;
+    std::string cluster;
+    for (size_t i = 0; i < names.size(); ++i) {
+      peer_ports.push_back(free_port());
+      client_ports.push_back(free_port());
+      cluster += (i ? "," : "") + names[i] + "=tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
     }
-    if (leader < 0) std::this_thread::sleep_for(20ms);
+    for (size_t i = 0; i < names.size(); ++i) {
+      NodeOptions o;
+      o.name = names[i];
+      dirs.push_back(temp_dir("corral-node-test", dir_tag + names[i]));
+      o.data_dir = dirs.back();
+      o.listen_peer = "tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
+      o.listen_client = "tcp://127.0.0.1:" + std::to_string(client_ports[i]);
+      o.initial_cluster = cluster;
+      o.tick_ms = kTestTickMs;
+      tune(o);
+      options.push_back(o);
+      auto n = Node::create(o);
+      REQUIRE(n.ok());
+      nodes.push_back(std::move(n).value());
+    }
+    for (auto& n : nodes) n->start();
+    for (auto& n : nodes) clients.push_back(std::make_unique<testing::TestClient>(ctx, n->client_endpoint()));
+    for (int attempt = 0; attempt < kMaxAttempts && leader < 0; ++attempt) {
+      for (size_t i = 0; i < clients.size() && leader < 0; ++i) {
+        auto r = clients[i]->call(testing::put("/first", "x"), 2000ms);
+        if (r && r->get().getResponse().isPut()) leader = static_cast<int>(i);
+      }
+      if (leader < 0) std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(leader >= 0);
   }
-  REQUIRE(leader >= 0);
+};
+
+TEST_CASE("three members: replicate, follower redirects, survive a member stop", "[server][node][cluster]") {
+  zmq::context_t ctx(1);
+  ThreeMembers cluster(ctx, "cluster-", [](NodeOptions&) {});
+  auto& nodes = cluster.nodes;
+  auto& clients = cluster.clients;
+  const int leader = cluster.leader;
+  std::string hint;
   for (int i = 0; i < 50; ++i) REQUIRE(put_until_ok(*clients[leader], "/k/" + std::to_string(i), std::to_string(i)));
 
   int follower = (leader + 1) % 3;
@@ -232,14 +246,7 @@ TEST_CASE("three members: replicate, follower redirects, survive a member stop",
   CHECK(get_value(*clients[follower], "/after-stop") == std::optional<std::string>("ok"));
 
   // Restarted from its data dir, it catches up with what it missed.
-  NodeOptions again;
-  again.name = names[stopped];
-  again.data_dir = dirs[stopped];
-  again.listen_peer = "tcp://127.0.0.1:" + std::to_string(peer_ports[stopped]);
-  again.listen_client = "tcp://127.0.0.1:" + std::to_string(client_ports[stopped]);
-  again.initial_cluster = cluster;
-  again.tick_ms = kTestTickMs;
-  auto restarted = Node::create(again);
+  auto restarted = Node::create(cluster.options[stopped]);
   REQUIRE(restarted.ok());
   nodes[stopped] = std::move(restarted).value();
   nodes[stopped]->start();
@@ -264,7 +271,7 @@ TEST_CASE("three members: replicate, follower redirects, survive a member stop",
   }
   CHECK(moved);
   for (auto& n : nodes) if (n) n->stop();
-  for (auto& d : dirs) std::filesystem::remove_all(d);
+  for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
 }
 
 TEST_CASE("single member: leases grant, keepalive, revoke and expire with their keys", "[server][node][lease]") {
@@ -556,43 +563,12 @@ TEST_CASE("in-memory member (NodeOptions.in_memory): starts, serves writes, leav
 // and `unavailable` keeps meaning "not done".
 TEST_CASE("a stopping leader answers its proposed writes with timeout (outcome unknown)", "[server][node][cluster]") {
   zmq::context_t ctx(1);
-  std::vector<std::string> names = {"s1", "s2", "s3"};
-  std::string cluster;
-  std::vector<int> peer_ports;
-  for (size_t i = 0; i < names.size(); ++i) {
-    peer_ports.push_back(free_port());
-    cluster += (i ? "," : "") + names[i] + "=tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
-  }
-  std::vector<std::string> dirs;
-  std::vector<std::unique_ptr<Node>> nodes;
-  for (size_t i = 0; i < names.size(); ++i) {
-    NodeOptions o;
-    o.name = names[i];
-    dirs.push_back(temp_dir("corral-node-test", "stopping-" + names[i]));
-    o.data_dir = dirs.back();
-    o.listen_peer = "tcp://127.0.0.1:" + std::to_string(peer_ports[i]);
-    o.listen_client = "tcp://127.0.0.1:0";
-    o.initial_cluster = cluster;
-    o.tick_ms = kTestTickMs;
-    // A long election timeout: the leader must not step down (check quorum)
-    // between losing its followers and receiving the write.
-    o.election_ticks = 100;
-    auto n = Node::create(o);
-    REQUIRE(n.ok());
-    nodes.push_back(std::move(n).value());
-  }
-  for (auto& n : nodes) n->start();
-  std::vector<std::unique_ptr<testing::TestClient>> clients;
-  for (auto& n : nodes) clients.push_back(std::make_unique<testing::TestClient>(ctx, n->client_endpoint()));
-  int leader = -1;
-  for (int attempt = 0; attempt < kMaxAttempts && leader < 0; ++attempt) {
-    for (size_t i = 0; i < clients.size() && leader < 0; ++i) {
-      auto r = clients[i]->call(testing::put("/first", "x"), 2000ms);
-      if (r && r->get().getResponse().isPut()) leader = static_cast<int>(i);
-    }
-    if (leader < 0) std::this_thread::sleep_for(20ms);
-  }
-  REQUIRE(leader >= 0);
+  // A long election timeout: the leader must not step down (check quorum)
+  // between losing its followers and receiving the write.
+  ThreeMembers cluster(ctx, "stopping-", [](NodeOptions& o) { o.election_ticks = 100; });
+  auto& nodes = cluster.nodes;
+  auto& clients = cluster.clients;
+  const int leader = cluster.leader;
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (static_cast<int>(i) != leader) nodes[i]->stop();
   }
@@ -616,5 +592,5 @@ TEST_CASE("a stopping leader answers its proposed writes with timeout (outcome u
   REQUIRE(answer);
   REQUIRE(answer->get().getResponse().isError());
   CHECK(answer->get().getResponse().getError().getCode() == wire::ErrorCode::TIMEOUT);
-  for (auto& d : dirs) std::filesystem::remove_all(d);
+  for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
 }
