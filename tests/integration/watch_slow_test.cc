@@ -30,6 +30,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// A connection that takes almost nothing in: ZeroMQ keeps one message for
+// it and the kernel 4 KiB, so the member's side fills up at once.
+RawConnectionOptions barely_reading() {
+  RawConnectionOptions ro;
+  ro.receive_hwm = 1;
+  ro.receive_buffer_bytes = 4096;
+  return ro;
+}
+
 constexpr size_t kValueBytes = 256 * 1024;
 constexpr int kWrites = 320;  // 80 MiB of values under the watched prefix
 constexpr long kWrittenKib = static_cast<long>(kValueBytes / 1024) * kWrites;
@@ -124,9 +133,7 @@ void run_slow_watcher(Cluster& cluster, SlowRun& run) {
   INFO("leader " << cluster.member(*leader).name << ", slow watch on " << cluster.member(slow_member).name);
 
   zmq::context_t ctx;
-  RawConnectionOptions ro;
-  ro.receive_hwm = 1;
-  ro.receive_buffer_bytes = 4096;
+  const RawConnectionOptions ro = barely_reading();
   RawConnection slow(ctx, cluster.member(slow_member).client_url(), ro);
   WatchCreateRequest wc;
   wc.key = kPrefix;
@@ -291,9 +298,7 @@ TEST_CASE("a watcher whose connection stops taking bytes gets every event or a t
   REQUIRE(leader);
   const size_t slow_member = (*leader + 1) % cluster.size();
   zmq::context_t ctx;
-  RawConnectionOptions ro;
-  ro.receive_hwm = 1;
-  ro.receive_buffer_bytes = 4096;
+  const RawConnectionOptions ro = barely_reading();
   RawConnection slow(ctx, cluster.member(slow_member).client_url(), ro);
   WatchCreateRequest wc;
   wc.key = "/many/";
@@ -363,9 +368,7 @@ TEST_CASE("replies to a connection that stops reading are held in order, not los
   REQUIRE(leader);
   const size_t member = (*leader + 1) % cluster.size();
   zmq::context_t ctx;
-  RawConnectionOptions ro;
-  ro.receive_hwm = 1;
-  ro.receive_buffer_bytes = 4096;
+  const RawConnectionOptions ro = barely_reading();
   RawConnection slow(ctx, cluster.member(member).client_url(), ro);
   RangeRequest q;
   q.key = "/no/such/key";
