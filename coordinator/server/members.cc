@@ -84,16 +84,19 @@ std::string member_key(uint64_t id) {
   return key;
 }
 
+void fill_member(wire::Member::Builder out, const MemberInfo& member) {
+  out.setId(member.id);
+  out.setName(member.name);
+  auto peers = out.initPeerUrls(member.peer_urls.size());
+  for (size_t i = 0; i < member.peer_urls.size(); ++i) peers.set(i, member.peer_urls[i]);
+  auto clients = out.initClientUrls(member.client_urls.size());
+  for (size_t i = 0; i < member.client_urls.size(); ++i) clients.set(i, member.client_urls[i]);
+  out.setIsLearner(member.is_learner);
+}
+
 std::string encode_member(const MemberInfo& member) {
   capnp::MallocMessageBuilder message;
-  auto m = message.initRoot<wire::Member>();
-  m.setId(member.id);
-  m.setName(member.name);
-  auto peers = m.initPeerUrls(member.peer_urls.size());
-  for (size_t i = 0; i < member.peer_urls.size(); ++i) peers.set(i, member.peer_urls[i]);
-  auto clients = m.initClientUrls(member.client_urls.size());
-  for (size_t i = 0; i < member.client_urls.size(); ++i) clients.set(i, member.client_urls[i]);
-  m.setIsLearner(member.is_learner);
+  fill_member(message.initRoot<wire::Member>(), member);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());

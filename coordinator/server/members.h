@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "coordinator/base/error.h"
+#include "schema/api.capnp.h"
 
 namespace corral::server {
 
@@ -41,6 +42,9 @@ Result<std::vector<MemberInfo>> parse_initial_cluster(std::string_view text);
 uint64_t cluster_id_for(const std::vector<MemberInfo>& members);
 
 std::string member_key(uint64_t id);
+// The api Member of `member`: what member list answers and what the stored
+// record (encode_member) holds.
+void fill_member(corral::schema::api::Member::Builder out, const MemberInfo& member);
 std::string encode_member(const MemberInfo& member);
 // kBadRequest for bytes that are not a Member record.
 Result<MemberInfo> decode_member(std::string_view bytes);

@@ -177,7 +177,6 @@ class NodeLoop {
   static int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
   }
-  static void fill_member(wire::Member::Builder out, const MemberInfo& m);
   void fill_members(capnp::List<wire::Member>::Builder out) const;
   void answer_conf(uint64_t proposal_id, const std::optional<api::WireError>& err);
   watch::StreamId stream_for(const net::ConnectionId& conn);
@@ -1326,16 +1325,6 @@ void NodeLoop::deliver_watches() {
     }
   }
   watch_work_now_ = more_now || catchup_moved || (popped && hub_->has_unsynced());
-}
-
-void NodeLoop::fill_member(wire::Member::Builder b, const MemberInfo& m) {
-  b.setId(m.id);
-  b.setName(m.name);
-  auto p = b.initPeerUrls(m.peer_urls.size());
-  for (size_t j = 0; j < m.peer_urls.size(); ++j) p.set(j, m.peer_urls[j]);
-  auto c = b.initClientUrls(m.client_urls.size());
-  for (size_t j = 0; j < m.client_urls.size(); ++j) c.set(j, m.client_urls[j]);
-  b.setIsLearner(m.is_learner);
 }
 
 void NodeLoop::fill_members(capnp::List<wire::Member>::Builder out) const {
