@@ -479,40 +479,13 @@ TEST_CASE("single member: auto compaction, compacted reads, snapshot save", "[se
 
 TEST_CASE("three members: a follower that fell behind a compacted log catches up by a chunked snapshot", "[server][node][snapshot]") {
   zmq::context_t ctx(1);
-  std::vector<std::string> names = {"s1", "s2", "s3"};
-  std::vector<NodeOptions> opts;
-  std::string cluster;
-  for (size_t i = 0; i < names.size(); ++i) {
-    NodeOptions o;
-    o.name = names[i];
-    o.data_dir = temp_dir("corral-node-test", "snap-" + names[i]);
-    o.listen_peer = "tcp://127.0.0.1:" + std::to_string(free_port());
-    o.listen_client = "tcp://127.0.0.1:" + std::to_string(free_port());
-    o.tick_ms = kTestTickMs;
+  ThreeMembers cluster(ctx, "snap-", [](NodeOptions& o) {
     o.snapshot_count = 20;
     o.snapshot_catchup_entries = 5;
-    cluster += (i ? "," : "") + names[i] + "=" + o.listen_peer;
-    opts.push_back(o);
-  }
-  std::vector<std::unique_ptr<Node>> nodes;
-  for (auto& o : opts) {
-    o.initial_cluster = cluster;
-    auto n = Node::create(o);
-    REQUIRE(n.ok());
-    nodes.push_back(std::move(n).value());
-    nodes.back()->start();
-  }
-  std::vector<std::unique_ptr<testing::TestClient>> clients;
-  for (auto& n : nodes) clients.push_back(std::make_unique<testing::TestClient>(ctx, n->client_endpoint()));
-  int leader = -1;
-  for (int attempt = 0; attempt < kMaxAttempts && leader < 0; ++attempt) {
-    for (size_t i = 0; i < clients.size() && leader < 0; ++i) {
-      auto r = clients[i]->call(testing::put("/first", "x"), 2000ms);
-      if (r && r->get().getResponse().isPut()) leader = static_cast<int>(i);
-    }
-    if (leader < 0) std::this_thread::sleep_for(20ms);
-  }
-  REQUIRE(leader >= 0);
+  });
+  auto& nodes = cluster.nodes;
+  auto& clients = cluster.clients;
+  const int leader = cluster.leader;
   int lagging = (leader + 1) % 3;
   nodes[lagging]->stop();
   nodes[lagging].reset();
@@ -520,7 +493,7 @@ TEST_CASE("three members: a follower that fell behind a compacted log catches up
   std::string value(8 * 1024, 'v');
   for (int i = 0; i < 150; ++i) REQUIRE(put_until_ok(*clients[leader], "/big/" + std::to_string(i), value));
 
-  auto restarted = Node::create(opts[lagging]);
+  auto restarted = Node::create(cluster.options[lagging]);
   REQUIRE(restarted.ok());
   nodes[lagging] = std::move(restarted).value();
   nodes[lagging]->start();
@@ -533,7 +506,7 @@ TEST_CASE("three members: a follower that fell behind a compacted log catches up
   }
   CHECK(caught_up);
   for (auto& n : nodes) if (n) n->stop();
-  for (auto& o : opts) std::filesystem::remove_all(o.data_dir);
+  for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
 }
 
 TEST_CASE("in-memory member (NodeOptions.in_memory): starts, serves writes, leaves nothing on disk",
