@@ -8,6 +8,7 @@ packages=(
   libzmq3-dev cppzmq-dev
   capnproto libcapnp-dev
   librocksdb-dev
+  nlohmann-json3-dev
 )
 missing=()
 for p in "${packages[@]}"; do
