@@ -23,6 +23,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kBackpressure: return "backpressure";
     case ErrorCode::kClosed: return "closed";
     case ErrorCode::kBadResponse: return "bad response";
+    case ErrorCode::kFenced: return "fenced";
   }
   return "unknown";
 }

@@ -34,6 +34,7 @@ enum class ErrorCode : uint8_t {
   kBackpressure,     // too many requests in flight on this client (Options::max_in_flight)
   kClosed,           // the client was closed before the request completed
   kBadResponse,      // a member sent something we could not decode
+  kFenced,           // a collector's checkpoint or release refused: the task has moved on
 };
 
 const char* error_code_name(ErrorCode code);

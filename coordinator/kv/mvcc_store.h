@@ -56,6 +56,10 @@ class WriteTxn {
 
   Revision revision() const { return main_; }  // the revision this txn writes at
   bool changed() const { return !changes_.empty(); }
+  // The changes made so far, in order, each with its prev_kv: apply's
+  // assignment pass reacts to a request's changes inside its revision.
+  size_t change_count() const { return changes_.size(); }
+  const Event& change(size_t i) const { return changes_[i].event; }
 
   // Stages the changes and the state (applied index, revisions) into
   // `batch`. A txn that changed nothing keeps the revision and returns no

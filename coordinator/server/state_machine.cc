@@ -9,6 +9,7 @@
 #include "coordinator/kv/txn_check.h"
 #include "coordinator/server/command.h"
 #include "schema/data_bytes.h"
+#include "schema/log_records.h"
 
 namespace corral::server {
 
@@ -57,7 +58,10 @@ class StateMachine::History : public watch::EventHistory {
 };
 
 StateMachine::StateMachine(storage::Engine& engine, StateMachineOptions options)
-    : engine_(engine), options_(options), history_(std::make_unique<History>(this)) {}
+    : engine_(engine),
+      options_(options),
+      history_(std::make_unique<History>(this)),
+      driver_(std::make_unique<assign::Driver>(options.assign)) {}
 
 StateMachine::~StateMachine() = default;
 
@@ -77,7 +81,9 @@ Status StateMachine::reload() {
   kv_ = std::move(kv).value();
   auto s = load_members();
   if (!s.ok()) return s;
-  return load_leases();
+  s = load_leases();
+  if (!s.ok()) return s;
+  return driver_->reload(*kv_);
 }
 
 Status StateMachine::load_leases() {
@@ -119,6 +125,27 @@ Status StateMachine::check_leases(const kv::TxnRequest& txn) const {
     }
   }
   return Status();
+}
+
+Status StateMachine::check_records(const kv::TxnRequest& txn) {
+  for (const auto* ops : {&txn.success, &txn.failure}) {
+    for (const auto& op : *ops) {
+      if (auto* p = std::get_if<kv::PutRequest>(&op)) {
+        if (p->options.ignore_value) continue;  // keeps a value that was checked
+        auto problem = schema::records::check_client_put(p->key, p->value);
+        if (!problem.empty()) return make_error(ErrorCode::kBadRequest, problem);
+      } else if (auto* t = std::get_if<std::shared_ptr<const kv::TxnRequest>>(&op)) {
+        auto s = check_records(**t);
+        if (!s.ok()) return s;
+      }
+    }
+  }
+  return Status();
+}
+
+kv::RevisionEvents StateMachine::commit(kv::WriteTxn& txn, storage::WriteBatch& batch) {
+  driver_->on_changes(txn, 0);
+  return txn.commit(batch);
 }
 
 Status StateMachine::load_members() {
@@ -201,10 +228,14 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
       if (req.lease != 0 && lessor_->lookup(req.lease) == nullptr) {
         return fail(make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(req.lease) + " not found"));
       }
+      if (!req.options.ignore_value) {
+        auto problem = schema::records::check_client_put(req.key, req.value);
+        if (!problem.empty()) return fail(make_error(ErrorCode::kBadRequest, problem));
+      }
       auto txn = kv_->begin_write(entry.index);
       auto res = txn.put(req.key, req.value, req.lease, req.options);
       if (!res.ok()) return fail(res.error());
-      feed(txn.commit(batch));
+      feed(commit(txn, batch));
       if (!answer) return {};
       api::ResponseBuilder b(id, header(entry.term));
       api::fill_put(b.response().initPut(), *res);
@@ -215,7 +246,7 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
       auto txn = kv_->begin_write(entry.index);
       auto res = txn.delete_range(req.key, req.range_end, req.prev_kv);
       if (!res.ok()) return fail(res.error());
-      feed(txn.commit(batch));
+      feed(commit(txn, batch));
       if (!answer) return {};
       api::ResponseBuilder b(id, header(entry.term));
       api::fill_delete(b.response().initDeleteRange(), *res);
@@ -224,10 +255,11 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
     case wire::Request::TXN: {
       auto req = api::to_txn(r.getTxn());
       if (auto s = check_leases(req); !s.ok()) return fail(s.error());
+      if (auto s = check_records(req); !s.ok()) return fail(s.error());
       auto txn = kv_->begin_write(entry.index);
       auto res = txn.txn(req);
       if (!res.ok()) return fail(res.error());
-      feed(txn.commit(batch));
+      feed(commit(txn, batch));
       if (!answer) return {};
       api::ResponseBuilder b(id, header(entry.term));
       api::fill_txn(b.response().initTxn(), *res);
@@ -252,6 +284,8 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
       }
       for (auto p : puts) {
         if (auto s = kv::check_put(schema::as_view(p.getKey()), schema::as_view(p.getValue()), 0, {}); !s.ok()) return fail(s.error());
+        auto problem = schema::records::check_client_put(schema::as_view(p.getKey()), schema::as_view(p.getValue()));
+        if (!problem.empty()) return fail(make_error(ErrorCode::kBadRequest, problem));
       }
       auto granted = lessor_->grant(g.getId(), g.getTtl(), entry.index, &batch);
       if (!granted.ok()) return fail(granted.error());
@@ -261,7 +295,7 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
           auto put = txn.put(schema::as_view(p.getKey()), schema::as_view(p.getValue()), *granted, {});
           CORRAL_CHECK_MSG(put.ok(), put.ok() ? "" : put.error().message.c_str());
         }
-        feed(txn.commit(batch));
+        feed(commit(txn, batch));
       }
       if (!answer) return {};
       api::ResponseBuilder b(id, header(entry.term));
@@ -276,7 +310,7 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
       // Every key of the lease goes in one revision.
       auto txn = kv_->begin_write(entry.index);
       for (const auto& key : *keys) (void)txn.delete_range(key);
-      feed(txn.commit(batch));
+      feed(commit(txn, batch));
       if (!answer) return {};
       api::ResponseBuilder b(id, header(entry.term));
       b.response().initLeaseRevoke();

@@ -22,6 +22,7 @@
 
 #include "coordinator/api/errors.h"
 #include "coordinator/api/response.h"
+#include "coordinator/assign/driver.h"
 #include "coordinator/base/error.h"
 #include "coordinator/kv/mvcc_store.h"
 #include "coordinator/lease/lessor.h"
@@ -55,6 +56,7 @@ struct StateMachineOptions {
   uint64_t cluster_id = 0;
   // Encode responses to every proposer's requests, not only ours (tests).
   bool answer_all = false;
+  assign::EngineOptions assign;
 };
 
 class StateMachine {
@@ -71,6 +73,7 @@ class StateMachine {
   const watch::EventHistory& history() const;
   void set_watch_hub(watch::WatchHub* hub) { hub_ = hub; }
   const std::map<uint64_t, MemberInfo>& members() const { return members_; }
+  const assign::Driver& assignment() const { return *driver_; }
   api::Header header(uint64_t raft_term) const;
 
   // Bootstrap of a new cluster: the initial member table.
@@ -102,6 +105,11 @@ class StateMachine {
   void track_leases(const kv::RevisionEvents& events);
   // kLeaseNotFound if a put of the request names a lease that does not exist.
   Status check_leases(const kv::TxnRequest& txn) const;
+  // kBadRequest if a put of the request breaks a log-collection record's
+  // schema (schema/records.md).
+  static Status check_records(const kv::TxnRequest& txn);
+  // Runs the assignment pass over the request's changes, then commits.
+  kv::RevisionEvents commit(kv::WriteTxn& txn, storage::WriteBatch& batch);
   std::string apply_request(std::string_view bytes, const raft::Entry& entry,
                             storage::WriteBatch& batch, bool answer);
 
@@ -110,6 +118,7 @@ class StateMachine {
   std::unique_ptr<kv::MvccStore> kv_;
   std::unique_ptr<History> history_;
   std::unique_ptr<lease::Lessor> lessor_;
+  std::unique_ptr<assign::Driver> driver_;
   watch::WatchHub* hub_ = nullptr;
   std::map<uint64_t, MemberInfo> members_;
 };

@@ -8,6 +8,7 @@
 #include "coordinator/server/command.h"
 #include "coordinator/server/state_machine.h"
 #include "coordinator/storage/engine.h"
+#include "tests/unit/server/applier.h"
 #include "tests/unit/server/test_client.h"
 
 using namespace corral;
@@ -15,40 +16,6 @@ using namespace corral::server;
 namespace wire = corral::schema::api;
 
 namespace {
-
-struct Registry {
-  std::unique_ptr<storage::Engine> engine;
-  std::unique_ptr<StateMachine> sm;
-  uint64_t index = 1;
-
-  Registry() {
-    storage::EngineOptions eo;
-    eo.in_memory = true;
-    eo.path = "/lease-registration-test";
-    engine = std::move(storage::Engine::open(eo)).value();
-    StateMachineOptions so;
-    so.self_id = 1;
-    so.answer_all = true;
-    sm = std::move(StateMachine::open(*engine, so)).value();
-  }
-
-  // Applies one request in its own entry; returns the decoded response.
-  testing::Reply apply(const std::function<void(wire::Request::Builder)>& fill) {
-    capnp::MallocMessageBuilder m;
-    auto r = m.initRoot<wire::Request>();
-    r.setId(index);
-    fill(r);
-    CommandWriter w(1);
-    w.add(index, api::to_flat_bytes(m));
-    storage::WriteBatch batch;
-    ApplyOutput out;
-    sm->apply_entry(raft::Entry{1, index++, raft::EntryType::kNormal, w.take()}, batch, out);
-    REQUIRE(engine->write(std::move(batch), false).ok());
-    sm->batch_written();
-    REQUIRE(out.answers.size() == 1);
-    return testing::Reply(out.answers[0].response);
-  }
-};
 
 auto grant_with(int64_t ttl, std::vector<std::pair<std::string, std::string>> puts) {
   return [ttl, puts](wire::Request::Builder r) {
@@ -65,8 +32,8 @@ auto grant_with(int64_t ttl, std::vector<std::pair<std::string, std::string>> pu
 }  // namespace
 
 TEST_CASE("a lease granted with its keys holds them, all in one revision", "[server][lease]") {
-  Registry reg;
-  auto reply = reg.apply(grant_with(30, {{"/agents/a", "up"}, {"/apps/web/log/10.0.0.1", "9000"}}));
+  testing::Applier reg;
+  auto reply = reg.apply(grant_with(30, {{"/agents/a", "up"}, {"/svc/web/log/10.0.0.1", "9000"}}));
   auto resp = reply.get().getResponse();
   if (resp.isError()) FAIL(resp.getError().getMessage().cStr());
   REQUIRE(resp.isLeaseGrant());
@@ -76,8 +43,8 @@ TEST_CASE("a lease granted with its keys holds them, all in one revision", "[ser
 
   const lease::Lease* l = reg.sm->lessor().lookup(id);
   REQUIRE(l != nullptr);
-  CHECK(l->keys == std::set<std::string>{"/agents/a", "/apps/web/log/10.0.0.1"});
-  for (auto key : {"/agents/a", "/apps/web/log/10.0.0.1"}) {
+  CHECK(l->keys == std::set<std::string>{"/agents/a", "/svc/web/log/10.0.0.1"});
+  for (auto key : {"/agents/a", "/svc/web/log/10.0.0.1"}) {
     auto r = reg.sm->kv().range(key);
     REQUIRE(r.ok());
     REQUIRE(r->kvs.size() == 1);
@@ -93,7 +60,7 @@ TEST_CASE("a lease granted with its keys holds them, all in one revision", "[ser
 }
 
 TEST_CASE("a lease grant with a bad key changes nothing", "[server][lease]") {
-  Registry reg;
+  testing::Applier reg;
   SECTION("an empty key") {
     auto reply = reg.apply(grant_with(30, {{"/agents/ok", "up"}, {"", "up"}}));
     auto resp = reply.get().getResponse();
@@ -119,7 +86,7 @@ TEST_CASE("a lease grant with a bad key changes nothing", "[server][lease]") {
 }
 
 TEST_CASE("a lease grant with an id in use puts nothing", "[server][lease]") {
-  Registry reg;
+  testing::Applier reg;
   auto first = reg.apply([](wire::Request::Builder r) {
     auto g = r.initLeaseGrant();
     g.setTtl(30);
