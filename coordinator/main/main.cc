@@ -49,6 +49,12 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-ticks", o.heartbeat_ticks, "heartbeat interval in ticks")->check(CLI::Range(1, 100'000))->capture_default_str();
   app.add_option("--snapshot-count", o.snapshot_count, "applied entries between snapshots")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))->capture_default_str();
   app.add_option("--snapshot-catchup-entries", o.snapshot_catchup_entries, "entries kept in the log after a snapshot")->capture_default_str();
+  app.add_option("--assign-release-timeout", o.assign_release_timeout_ms,
+                 "ms a collector has to release a task it is asked to hand over before the leader releases it")
+      ->check(CLI::Range(100, 3'600'000))->capture_default_str();
+  app.add_option("--assign-load-slack", o.assign_load_slack_permille,
+                 "how far above its capacity-weighted share a collector may be loaded, in thousandths")
+      ->check(CLI::Range(int64_t{0}, int64_t{10'000}))->capture_default_str();
   app.add_option("--auto-compaction-retention", o.auto_compaction_retention_revisions, "revisions kept by automatic compaction (0: off)")->check(CLI::Range(int64_t{0}, int64_t{1} << 60))->capture_default_str();
   app.add_option("--max-request-bytes", o.max_request_bytes, "largest client request in bytes")->check(CLI::Range(size_t{1024}, size_t{64} << 20))->capture_default_str();
   app.add_option("--max-pending-proposals", o.max_pending_proposals, "writes in flight before 'unavailable'")->check(CLI::Range(size_t{1}, size_t{10'000'000}))->capture_default_str();

@@ -63,6 +63,8 @@ constexpr size_t kPeerChunkBytes = 512 * 1024;
 constexpr size_t kMaxExpiredLeasesPerTurn = 1000;
 constexpr int64_t kMsPerSecond = 1000;
 constexpr int kQuotaCheckIntervalMs = 1000;
+// How often the leader looks for assignments revoking past the release timeout.
+constexpr int kReleaseCheckIntervalMs = 250;
 constexpr int64_t kTransportBoundFactor = 4;
 // Ticks the loop may fall behind before it skips ticks instead of catching up.
 constexpr int kMaxTickBacklogTicks = 5;
@@ -159,6 +161,7 @@ class NodeLoop {
   void serve_ready_reads();
   void expire_pending();
   void leader_duties();
+  void force_overdue_releases();
   void publish_attributes();
   void propose_attributes(const net::PeerMessage& pm, std::string_view record);
   void reissue_reads();
@@ -257,6 +260,8 @@ class NodeLoop {
   bool force_snapshot_ = false;
   bool over_quota_ = false;
   Clock::time_point next_quota_check_;
+  ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
+  Clock::time_point next_release_check_;
 };
 
 Status NodeLoop::init() {
@@ -321,6 +326,7 @@ Status NodeLoop::init() {
   StateMachineOptions so;
   so.self_id = self_id_;
   so.cluster_id = cluster_id_;
+  so.assign.load_slack_permille = options_.assign_load_slack_permille;
   auto state = StateMachine::open(*engine_, so);
   if (!state.ok()) return state.error();
   state_ = std::move(state).value();
@@ -838,6 +844,7 @@ void NodeLoop::leader_duties() {
     }
     (void)raw_->propose(w.take());
   }
+  force_overdue_releases();
   if (options_.auto_compaction_retention_revisions > 0) {
     auto target = kv::revision_retention_target(state_->kv().current_revision(),
                                                 state_->kv().compact_revision(),
@@ -853,6 +860,32 @@ void NodeLoop::leader_duties() {
         log_event("auto-compaction at revision %lld", static_cast<long long>(*target));
       }
     }
+  }
+}
+
+// Revoking assignments not released in time are released by the leader,
+// each with a delete fenced on the mod_revision that marked it revoking.
+void NodeLoop::force_overdue_releases() {
+  const auto now = Clock::now();
+  if (now < next_release_check_) return;
+  next_release_check_ = now + std::chrono::milliseconds(kReleaseCheckIntervalMs);
+  auto due = release_timer_.due(state_->assignment().revoking(), now, kMaxForcedReleasesPerCheck);
+  if (due.empty()) return;
+  CommandWriter w(0);
+  for (const auto& d : due) {
+    capnp::MallocMessageBuilder msg;
+    auto txn = msg.initRoot<wire::Request>().initTxn();
+    auto cmp = txn.initCompare(1)[0];
+    cmp.setTarget(wire::Compare::Target::MOD);
+    cmp.setResult(wire::Compare::Result::EQUAL);
+    cmp.setKey(schema::as_data(d.key));
+    cmp.setModRevision(d.mod_revision);
+    txn.initSuccess(1)[0].initDeleteRange().setKey(schema::as_data(d.key));
+    w.add(0, api::to_flat_bytes(msg));
+  }
+  if (raw_->propose(w.take()) == raft::Status::kOk) {
+    log_event("forced the release of %zu assignments revoking for over %d ms", due.size(),
+              options_.assign_release_timeout_ms);
   }
 }
 
@@ -932,6 +965,7 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
   }
   if (was_leader && !is_leader()) {
     state_->lessor().demote();
+    release_timer_.reset();
     log_event("lost leadership");
   }
 }

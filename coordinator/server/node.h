@@ -51,7 +51,9 @@
 #include <thread>
 
 #include "coordinator/api/limits.h"
+#include "coordinator/assign/engine.h"
 #include "coordinator/base/error.h"
+#include "coordinator/server/release_timer.h"
 
 namespace corral::server {
 
@@ -86,6 +88,10 @@ struct NodeOptions {
   // 0: no quota.
   int64_t quota_backend_bytes = 0;
   bool in_memory = false;  // tests: RocksDB in memory, nothing on disk
+  // Log collection: a revoking assignment not released within this is
+  // released by the leader; the assignment bound's slack in thousandths.
+  int assign_release_timeout_ms = static_cast<int>(kDefaultReleaseTimeoutMs);
+  int64_t assign_load_slack_permille = assign::kDefaultLoadSlackPermille;
 };
 
 class NodeLoop;
