@@ -14,12 +14,15 @@
 #include <cinttypes>
 #include <condition_variable>
 #include <cstdio>
+#include <future>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/collection_view.h"
 #include "cli/output.h"
 #include "client/client.h"
 #include "client/duration.h"
@@ -39,6 +42,12 @@ constexpr int kExitLocal = 5;
 constexpr int64_t kSignalPollMs = 100;
 // Snapshots stream a whole database: they get this long by default.
 constexpr int64_t kSnapshotTimeoutMs = 600'000;
+// `agents` looks up at most this many leases (one request each); past it the
+// TTL shows "?", so that a huge fleet does not cost a huge number of requests.
+constexpr size_t kMaxLeaseLookups = 1000;
+// Operator requests carry who made them, for whoever reads the key later.
+constexpr const char* kDrainValue = R"({"by":"corralctl"})";
+constexpr const char* kRebalanceValue = R"({"requested":true,"by":"corralctl"})";
 
 int exit_code_for(const Error& e) {
   switch (e.code) {
@@ -90,6 +99,130 @@ bool interrupted_within(int64_t ms) {
   return sigtimedwait(&set, nullptr, &ts) > 0;
 }
 
+namespace records = corral::schema::records;
+
+// Every key under `prefix` at `revision` (0: the latest): the views read each
+// prefix at the revision of their first read, so they show one state.
+Result<RangeResult> read_prefix(Client& client, std::string_view prefix, int64_t revision) {
+  RangeRequest r;
+  r.key = std::string(prefix);
+  r.range_end = prefix_range_end(r.key);
+  r.revision = revision;
+  return client.call(std::move(r));
+}
+
+// Seconds left of each lease (-1: expired), looked up in parallel; a lookup
+// that fails is left out (the row shows "?").
+std::map<int64_t, int64_t> lease_ttls(Client& client, const std::vector<int64_t>& leases) {
+  std::vector<std::future<Result<LeaseTtlResult>>> pending;
+  for (int64_t id : leases) {
+    LeaseTtlRequest r;
+    r.id = id;
+    pending.push_back(client.call_future(r));
+  }
+  std::map<int64_t, int64_t> ttls;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    auto res = pending[i].get();
+    if (res.ok()) ttls[leases[i]] = res->ttl_seconds;
+  }
+  return ttls;
+}
+
+int show_agents(Client& client, Printer& out) {
+  auto agents = read_prefix(client, records::kAgentsPrefix, 0);
+  if (!agents.ok()) return fail(agents.error());
+  const int64_t rev = agents->header.revision;
+  auto assigns = read_prefix(client, records::kAssignPrefix, rev);
+  if (!assigns.ok()) return fail(assigns.error());
+  auto drains = read_prefix(client, records::kDrainPrefix, rev);
+  if (!drains.ok()) return fail(drains.error());
+  auto rows = corral::cli::agent_rows(agents->kvs, assigns->kvs, drains->kvs);
+  corral::cli::apply_lease_ttls(rows, lease_ttls(client, corral::cli::leases_to_look_up(rows, kMaxLeaseLookups)));
+  out.agents(agents->header, rows);
+  return kExitOk;
+}
+
+// Filters narrow the reads where a prefix allows it (an app, its topic, a
+// collector); the rows are filtered all the same.
+int show_tasks(Client& client, Printer& out, const corral::cli::TaskFilter& filter) {
+  std::string streams_prefix(records::kStreamsPrefix), checkpoints_prefix(records::kCheckpointsPrefix);
+  if (!filter.app.empty()) {
+    const std::string narrow = filter.app + "/" + (filter.topic.empty() ? "" : filter.topic + "/");
+    streams_prefix += narrow;
+    checkpoints_prefix += narrow;
+  }
+  const std::string assign_prefix = filter.collector.empty() ? std::string(records::kAssignPrefix)
+                                                             : records::assign_prefix(filter.collector);
+  auto streams = read_prefix(client, streams_prefix, 0);
+  if (!streams.ok()) return fail(streams.error());
+  const int64_t rev = streams->header.revision;
+  auto assigns = read_prefix(client, assign_prefix, rev);
+  if (!assigns.ok()) return fail(assigns.error());
+  auto checkpoints = read_prefix(client, checkpoints_prefix, rev);
+  if (!checkpoints.ok()) return fail(checkpoints.error());
+  out.tasks(streams->header,
+            corral::cli::filter_rows(corral::cli::task_rows(streams->kvs, assigns->kvs, checkpoints->kvs), filter));
+  return kExitOk;
+}
+
+// Puts (drain) or deletes (undrain) /corral/drain/<id>, then reads what the
+// collector holds at that revision to say what happens next.
+int change_drain(Client& client, Printer& out, const std::string& id, bool drain) {
+  corral::cli::DrainOutcome o;
+  o.collector = id;
+  o.draining = drain;
+  Header header;
+  if (drain) {
+    PutRequest r;
+    r.key = records::drain_key(id);
+    r.value = kDrainValue;
+    r.prev_kv = true;
+    auto res = client.call(std::move(r));
+    if (!res.ok()) return fail(res.error());
+    o.was_draining = res->has_prev_kv;
+    header = res->header;
+  } else {
+    DeleteRequest r;
+    r.key = records::drain_key(id);
+    auto res = client.call(std::move(r));
+    if (!res.ok()) return fail(res.error());
+    o.was_draining = res->deleted > 0;
+    header = res->header;
+  }
+  o.revision = header.revision;
+  RangeRequest held;
+  held.key = records::assign_prefix(id);
+  held.range_end = prefix_range_end(held.key);
+  held.revision = header.revision;
+  held.count_only = true;
+  auto tasks = client.call(std::move(held));
+  if (!tasks.ok()) return fail(tasks.error());
+  o.tasks = tasks->count;
+  RangeRequest record;
+  record.key = records::agent_key(id);
+  record.revision = header.revision;
+  auto agent = client.call(std::move(record));
+  if (!agent.ok()) return fail(agent.error());
+  o.registered = corral::cli::is_registered_collector(agent->kvs);
+  out.drain(header, o);
+  return kExitOk;
+}
+
+int request_rebalance(Client& client, Printer& out) {
+  auto res = client.put(std::string(records::kRebalanceKey), kRebalanceValue);
+  if (!res.ok()) return fail(res.error());
+  out.rebalance(res->header);
+  return kExitOk;
+}
+
+// An id given on the command line, checked before anything is sent.
+bool usable_id(const std::string& what, const std::string& id) {
+  if (id.empty() || records::valid_id(id)) return true;
+  std::fprintf(stderr, "Error: %s '%s' is not an id of 1..%zu bytes of [A-Za-z0-9._-]\n", what.c_str(),
+               id.c_str(), records::kMaxIdBytes);
+  return false;
+}
+
 struct Args {
   std::string endpoints = "127.0.0.1:2379";
   std::string format = "simple";
@@ -105,6 +238,8 @@ struct Args {
   std::string id_text, name, file;
   std::vector<std::string> peer_urls;
   bool learner = false, with_keys = false;
+  // log collection
+  std::string collector, app, topic;
 };
 
 }  // namespace
@@ -204,6 +339,20 @@ int main(int argc, char** argv) {
   auto* snap_save = snapshot->add_subcommand("save", "save FILE");
   snap_save->add_option("file", a.file)->required();
 
+  auto* agents = app.add_subcommand("agents", "agents: every registered agent, its lease and its tasks");
+  auto* tasks = app.add_subcommand("tasks", "tasks: every stream, its collector and its progress");
+  tasks->add_option("--collector", a.collector, "only the tasks this collector holds");
+  tasks->add_option("--app", a.app, "only this app's streams");
+  tasks->add_option("--topic", a.topic, "only this topic's streams");
+  auto* collector = app.add_subcommand("collector", "collector drain|undrain ID");
+  collector->require_subcommand(1);
+  collector->fallthrough();
+  auto* drain = collector->add_subcommand("drain", "drain ID: its tasks move away, it gets no new one");
+  drain->add_option("id", a.collector)->required();
+  auto* undrain = collector->add_subcommand("undrain", "undrain ID: it can be given tasks again");
+  undrain->add_option("id", a.collector)->required();
+  auto* rebalance = app.add_subcommand("rebalance", "rebalance: one balancing pass over the collectors");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -236,6 +385,10 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     lease_id = static_cast<int64_t>(*l);
+  }
+  if (!usable_id(*tasks ? "--collector" : "collector", a.collector) || !usable_id("--app", a.app) ||
+      !usable_id("--topic", a.topic)) {
+    return kExitUsage;
   }
 
   // Signals are taken with sigtimedwait by long-running commands; block them
@@ -403,6 +556,14 @@ int main(int argc, char** argv) {
     auto res = client.snapshot_save(a.file, co);
     if (!res.ok()) return fail(res.error());
     out.line("Snapshot saved at " + a.file + " (" + std::to_string(res.value()) + " bytes)");
+  } else if (*agents) {
+    return show_agents(client, out);
+  } else if (*tasks) {
+    return show_tasks(client, out, corral::cli::TaskFilter{a.collector, a.app, a.topic});
+  } else if (*drain || *undrain) {
+    return change_drain(client, out, a.collector, drain->parsed());
+  } else if (*rebalance) {
+    return request_rebalance(client, out);
   }
   return kExitOk;
 }

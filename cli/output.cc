@@ -36,6 +36,64 @@ std::string json_string(const std::string& bytes) {
 namespace {
 std::string num(int64_t v) { return std::to_string(v); }
 std::string unum(uint64_t v) { return std::to_string(v); }
+
+std::string json_strings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + json_string(items[i]);
+  return out + "]";
+}
+
+// A record that does not parse shows its fields as null and says why.
+std::string agent_json(const cli::AgentRow& row) {
+  std::string out = "{\"id\":" + json_string(row.id);
+  if (const auto& r = row.record.value) {
+    std::vector<std::string> roles;
+    if (r->source) roles.push_back("source");
+    if (r->collector) roles.push_back("collector");
+    std::string labels = "{";
+    for (const auto& [k, v] : r->labels) labels += (labels.size() > 1 ? "," : "") + json_string(k) + ":" + json_string(v);
+    out += ",\"host\":" + json_string(r->host) + ",\"ip\":" + json_string(r->ip) +
+           ",\"endpoint\":" + json_string(r->endpoint) + ",\"roles\":" + json_strings(roles) +
+           ",\"capacity\":" + num(r->capacity) + ",\"labels\":" + labels + "}" +
+           ",\"version\":" + json_string(r->version);
+  } else {
+    out += ",\"host\":null,\"ip\":null,\"endpoint\":null,\"roles\":null,\"capacity\":null,"
+           "\"labels\":null,\"version\":null,\"error\":" +
+           json_string(row.record.problem);
+  }
+  // lease_ttl: seconds left, -1 once expired, null when there is no lease or
+  // it was not looked up.
+  const bool ttl_known = row.ttl_state == cli::LeaseTtlState::kKnown ||
+                         row.ttl_state == cli::LeaseTtlState::kExpired;
+  out += ",\"lease\":" + num(row.lease) + ",\"lease_ttl\":" + (ttl_known ? num(row.lease_ttl) : "null") +
+         ",\"tasks\":" + num(row.tasks) + ",\"draining\":" + (row.draining ? "true" : "false") + "}";
+  return out;
+}
+
+std::string checkpoint_json(const cli::TaskRow& row) {
+  if (!row.checkpoint.present) return "null";
+  const auto& cp = row.checkpoint.value;
+  if (!cp) return "{\"error\":" + json_string(row.checkpoint.problem) + "}";
+  return "{\"file\":" + json_string(cp->file) + ",\"offset\":" + num(cp->offset) + ",\"end\":" + num(cp->end) +
+         ",\"epoch\":" + num(cp->epoch) + ",\"collector\":" + json_string(cp->collector) +
+         ",\"lines\":" + num(cp->lines) + "}";
+}
+
+std::string task_json(const cli::TaskRow& row) {
+  const bool assigned = row.assigned();
+  const auto& a = row.assignment.value;
+  std::string out = "{\"task\":" + json_string(row.task.id()) + ",\"app\":" + json_string(row.task.app) +
+                    ",\"topic\":" + json_string(row.task.topic) + ",\"ip\":" + json_string(row.task.ip) +
+                    ",\"stream_exists\":" + (row.has_stream ? "true" : "false") +
+                    ",\"collector\":" + (assigned ? json_string(row.collector) : "null") +
+                    ",\"state\":" + (row.state() == "?" ? "null" : json_string(row.state())) +
+                    ",\"to\":" + (a && a->revoking ? json_string(a->to) : "null") +
+                    ",\"epoch\":" + (assigned ? num(row.epoch) : "null");
+  if (row.assignment.bad()) out += ",\"error\":" + json_string(row.assignment.problem);
+  const auto lag = row.lag();
+  out += ",\"checkpoint\":" + checkpoint_json(row) + ",\"lag\":" + (lag ? num(*lag) : "null") + "}";
+  return out;
+}
 }  // namespace
 
 std::string Printer::header_json(const Header& h) const {
@@ -322,6 +380,79 @@ void Printer::endpoint_health(const std::vector<EndpointReport>& reports) {
       out_ << r.endpoint << " is unhealthy: " << r.error << '\n';
     }
   }
+}
+
+void Printer::columns(const std::vector<std::string>& head,
+                      const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(head.size());
+  for (size_t i = 0; i < head.size(); ++i) width[i] = head[i].size();
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  auto print = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < width.size(); ++i) {
+      const std::string& cell = i < row.size() ? row[i] : std::string();
+      out_ << cell;
+      // No padding after the last column: lines carry no trailing blanks.
+      if (i + 1 < width.size()) out_ << std::string(width[i] - cell.size() + 2, ' ');
+    }
+    out_ << '\n';
+  };
+  print(head);
+  for (const auto& row : rows) print(row);
+}
+
+void Printer::grid(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
+  if (format_ == Format::kTable) {
+    table(head, rows);
+  } else {
+    columns(head, rows);
+  }
+}
+
+void Printer::agents(const Header& header, const std::vector<cli::AgentRow>& rows) {
+  if (format_ == Format::kJson) {
+    out_ << "{\"header\":" << header_json(header) << ",\"agents\":[";
+    for (size_t i = 0; i < rows.size(); ++i) out_ << (i ? "," : "") << agent_json(rows[i]);
+    out_ << "]}\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& row : rows) cells.push_back(cli::agent_cells(row));
+  grid(cli::agent_head(), cells);
+}
+
+void Printer::tasks(const Header& header, const std::vector<cli::TaskRow>& rows) {
+  if (format_ == Format::kJson) {
+    out_ << "{\"header\":" << header_json(header) << ",\"tasks\":[";
+    for (size_t i = 0; i < rows.size(); ++i) out_ << (i ? "," : "") << task_json(rows[i]);
+    out_ << "]}\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& row : rows) cells.push_back(cli::task_cells(row));
+  grid(cli::task_head(), cells);
+}
+
+void Printer::drain(const Header& header, const cli::DrainOutcome& o) {
+  const std::string message = cli::drain_message(o);
+  if (format_ != Format::kJson) {
+    out_ << message << '\n';
+    return;
+  }
+  out_ << "{\"header\":" << header_json(header) << ",\"collector\":" << json_string(o.collector)
+       << ",\"draining\":" << (o.draining ? "true" : "false")
+       << ",\"was_draining\":" << (o.was_draining ? "true" : "false")
+       << ",\"registered\":" << (o.registered ? "true" : "false") << ",\"tasks\":" << o.tasks
+       << ",\"message\":" << json_string(message) << "}\n";
+}
+
+void Printer::rebalance(const Header& header) {
+  if (format_ == Format::kJson) {
+    out_ << "{\"header\":" << header_json(header) << ",\"revision\":" << header.revision << "}\n";
+    return;
+  }
+  out_ << "rebalance requested at revision " << header.revision << '\n';
 }
 
 void Printer::line(const std::string& text) {

@@ -1,6 +1,8 @@
 // corralctl's output in its three formats: simple (etcdctl's default: key
 // and value on their own lines), json (one object per command, byte strings
 // as JSON strings with control bytes escaped), table (aligned columns).
+// The log-collection views (agents, tasks) print aligned columns without
+// borders in simple format.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/collection_view.h"
 #include "client/types.h"
 
 namespace corral::client {
@@ -44,8 +47,18 @@ class Printer {
   // A plain message; in json an object {"message": ...}.
   void line(const std::string& text);
 
+  // Log collection: `header` is the one of the read the view was taken at.
+  void agents(const Header& header, const std::vector<cli::AgentRow>& rows);
+  void tasks(const Header& header, const std::vector<cli::TaskRow>& rows);
+  void drain(const Header& header, const cli::DrainOutcome& outcome);
+  void rebalance(const Header& header);
+
  private:
   void table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows);
+  // Simple format for row views: the table's columns, aligned, no borders.
+  void columns(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows);
+  // Table or columns by format (not json).
+  void grid(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows);
   std::string header_json(const Header& h) const;
   std::string kv_json(const KeyValue& kv) const;
 
