@@ -32,16 +32,27 @@ StreamFiles::~StreamFiles() {
   for (TrackedFile& f : files_) {
     if (f.fd >= 0) ::close(f.fd);
   }
+  for (PendingFile& p : pending_) ::close(p.fd);
 }
 
 void StreamFiles::update(std::vector<Candidate> candidates, Clock::time_point now) {
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     return std::tie(a.mtime_ns, a.path) < std::tie(b.mtime_ns, b.path);
   });
+  // Files that were empty before come first: they were seen first.
+  promote_pending(now);
+  for (PendingFile& p : pending_) p.matched = false;
   std::vector<bool> seen(files_.size(), false);
   std::set<Key> keys;
   for (const Candidate& c : candidates) {
     if (!keys.insert(key_of(c)).second) continue;  // a second path (hard link) to one file
+    auto pending = std::find_if(pending_.begin(), pending_.end(), [&](const PendingFile& p) {
+      return Key{p.device, p.inode} == key_of(c);
+    });
+    if (pending != pending_.end()) {
+      pending->matched = true;
+      continue;
+    }
     auto it = std::find_if(files_.begin(), files_.end(), [&](const TrackedFile& f) {
       return !f.truncated && key_of(f.identity) == key_of(c);
     });
@@ -94,28 +105,65 @@ uint64_t StreamFiles::refresh(size_t index, Clock::time_point now) {
 void StreamFiles::track(const Candidate& candidate, Clock::time_point now) {
   const int fd = ::open(candidate.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;  // gone or unreadable now: the next scan tries again
-  Result<FileIdentity> identity = identify(fd);
   struct stat st {};
-  const bool usable = identity.ok() && ::fstat(fd, &st) == 0;
   // Replaced between the glob and the open: the fd's file may be known.
-  const bool known = usable && (forgotten_.count(key_of(*identity)) > 0 ||
-                                std::any_of(files_.begin(), files_.end(), [&](const TrackedFile& f) {
-                                  return !f.truncated && key_of(f.identity) == key_of(*identity);
-                                }));
-  if (!usable || known) {
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      known(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino))) {
     ::close(fd);
     return;
   }
+  Result<FileIdentity> identity = identify(fd);
+  if (identity.ok()) {
+    const int64_t mtime_ns =
+        static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    const auto age = std::chrono::nanoseconds(std::max<int64_t>(0, wall_now_ns() - mtime_ns));
+    add_identified(fd, *identity, candidate.path,
+                   age >= options_.finish_grace ? now - options_.finish_grace : now);
+  } else if (st.st_size == 0 && pending_.size() < kMaxPendingFilesPerStream) {
+    pending_.push_back(PendingFile{static_cast<uint64_t>(st.st_dev),
+                                   static_cast<uint64_t>(st.st_ino), fd, true, now});
+  } else {
+    ::close(fd);  // an I/O error, or too many empty files: the next scan tries again
+  }
+}
+
+void StreamFiles::add_identified(int fd, const FileIdentity& identity, const std::string& path,
+                                 Clock::time_point last_growth) {
+  struct stat st {};
   TrackedFile f;
-  f.identity = *identity;
-  f.id = unique_id(*identity);
-  f.path = candidate.path;
+  f.identity = identity;
+  f.id = unique_id(identity);
+  f.path = path;
   f.fd = fd;
-  f.size = static_cast<uint64_t>(st.st_size);
-  const int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-  const auto age = std::chrono::nanoseconds(std::max<int64_t>(0, wall_now_ns() - mtime_ns));
-  f.last_growth = age >= options_.finish_grace ? now - options_.finish_grace : now;
+  f.size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : identity.fingerprint_bytes;
+  f.last_growth = last_growth;
   files_.push_back(std::move(f));
+}
+
+void StreamFiles::promote_pending(Clock::time_point now) {
+  std::vector<PendingFile> still;
+  for (PendingFile& p : pending_) {
+    Result<FileIdentity> identity = identify(p.fd);
+    if (identity.ok()) {
+      // Its path is learned at this scan's match, if a glob still matches it.
+      add_identified(p.fd, *identity, "", now);
+    } else if (!p.matched && now - p.since >= options_.finished_retention) {
+      ::close(p.fd);
+    } else {
+      still.push_back(p);
+    }
+  }
+  pending_ = std::move(still);
+}
+
+bool StreamFiles::known(uint64_t device, uint64_t inode) const {
+  const Key key{device, inode};
+  return forgotten_.count(key) > 0 ||
+         std::any_of(pending_.begin(), pending_.end(),
+                     [&](const PendingFile& p) { return Key{p.device, p.inode} == key; }) ||
+         std::any_of(files_.begin(), files_.end(), [&](const TrackedFile& f) {
+           return !f.truncated && key_of(f.identity) == key;
+         });
 }
 
 bool StreamFiles::still_forgotten(const Candidate& candidate) {
@@ -179,8 +227,9 @@ bool StreamFiles::finished(size_t index, Clock::time_point now) const {
 }
 
 size_t StreamFiles::open_files() const {
-  return static_cast<size_t>(
-      std::count_if(files_.begin(), files_.end(), [](const TrackedFile& f) { return f.fd >= 0; }));
+  return pending_.size() + static_cast<size_t>(std::count_if(
+                               files_.begin(), files_.end(),
+                               [](const TrackedFile& f) { return f.fd >= 0; }));
 }
 
 uint64_t StreamFiles::retained_bytes() const {

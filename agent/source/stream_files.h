@@ -33,7 +33,12 @@
 //    file is never held open forever by a collector that never comes.
 // A forgotten file still on disk is remembered by identity so that rescans
 // do not pick it up again (kMaxForgottenFilesPerStream, oldest dropped).
-// Empty files are not tracked until their first byte: they have no identity.
+// Empty files have no identity (file_identity.h): they are held open as
+// pending (at most kMaxPendingFilesPerStream) and join the list, at its end,
+// when their first byte shows, wherever they have been renamed to by then. So
+// a file created empty, written and rotated away between two scans is not
+// lost. A pending file no glob matches any more is dropped after
+// finished_retention.
 #pragma once
 
 #include <chrono>
@@ -50,6 +55,7 @@
 namespace corral::agent::source {
 
 inline constexpr size_t kMaxForgottenFilesPerStream = 4096;
+inline constexpr size_t kMaxPendingFilesPerStream = 64;
 
 struct StreamFilesOptions {
   std::chrono::milliseconds finish_grace{5000};
@@ -74,6 +80,15 @@ struct Candidate {
   uint64_t device = 0;
   uint64_t inode = 0;
   int64_t mtime_ns = 0;
+};
+
+// An empty file held open until its first byte gives it an identity.
+struct PendingFile {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  int fd = -1;
+  bool matched = true;  // a glob matched it at the last scan
+  TrackedFile::Clock::time_point since;
 };
 
 class StreamFiles {
@@ -104,6 +119,10 @@ class StreamFiles {
   void check(TrackedFile& file, Clock::time_point now);
   void mark_truncated(TrackedFile& file);
   void track(const Candidate& candidate, Clock::time_point now);
+  void add_identified(int fd, const FileIdentity& identity, const std::string& path,
+                      Clock::time_point last_growth);
+  void promote_pending(Clock::time_point now);
+  bool known(uint64_t device, uint64_t inode) const;
   bool still_forgotten(const Candidate& candidate);
   void forget_front();
   void enforce_bounds(Clock::time_point now);
@@ -111,6 +130,7 @@ class StreamFiles {
 
   StreamFilesOptions options_;
   std::deque<TrackedFile> files_;
+  std::vector<PendingFile> pending_;  // in the order first seen
   std::map<std::pair<uint64_t, uint64_t>, FileIdentity> forgotten_;  // by (device, inode)
   uint64_t id_suffix_ = 0;
 };
