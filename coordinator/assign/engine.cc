@@ -22,8 +22,9 @@
 //  4. when bounds may have shrunk (fewer streams, more capacity), move tasks
 //     off every collector above its bound, one by one, to placement targets;
 //  5. collectors that joined (or grew, or stopped draining) take tasks from
-//     the most-loaded collector while that one is above its rounded-up share,
-//     up to their rounded-down share;
+//     the most-loaded collector while that one is above its exact share, up
+//     to their rounded-down share (the most-loaded is above its share
+//     whenever any collector is, so this finds every possible source);
 //  6. a requested rebalance: most-loaded to least-loaded while it improves.
 // Every move in 2-6 lands within the target's bound; CORRAL_CHECK holds it.
 // Why the least-loaded collector always fits: the loads of live non-draining
@@ -121,6 +122,12 @@ struct Engine::State {
   int64_t floor_share(const Collector& c) const {
     if (c.draining || total_capacity == 0) return 0;
     return floor_div(static_cast<__int128>(task_count()) * c.spec.capacity, total_capacity);
+  }
+  // Whether load(c) > T * cap / C, compared exactly.
+  bool above_share(const Collector& c) const {
+    if (c.draining || total_capacity == 0) return false;
+    return static_cast<__int128>(c.load()) * total_capacity >
+           static_cast<__int128>(task_count()) * c.spec.capacity;
   }
   int64_t ceil_share(const Collector& c) const {
     if (c.draining || total_capacity == 0) return 0;
@@ -360,7 +367,7 @@ void Engine::State::take_shares() {
       const RatioKey& most = *by_ratio.rbegin();
       if (most.id == id) break;
       const Collector& source = collector(most.id);
-      if (source.load() <= ceil_share(source)) break;
+      if (!above_share(source)) break;
       redirect(task_to_move(source, joiner.spec.zone), id);
     }
   }

@@ -155,14 +155,29 @@ TEST_CASE("join: takes what it needs to reach its floor share, cooperatively") {
   REQUIRE(tasks_of(engine, "c3", 20).empty());  // nothing moved before the releases
 }
 
-TEST_CASE("join: takes nothing from collectors at or below their rounded-up share") {
-  Engine engine;
-  for (const char* id : {"c1", "c2", "c3"}) engine.upsert_collector(id, {});
-  add_streams(engine, 0, 9);
+TEST_CASE("join: takes only from collectors above their share") {
+  Engine engine(EngineOptions{1000});  // a loose bound lets zones skew the loads
+  engine.upsert_collector("c1", {1, "a"});
+  engine.upsert_collector("c2", {1, "b"});
   finish(engine);
-  engine.upsert_collector("c4", {});  // share 9/4: everyone holds ceil(2.25) = 3
+  add_streams(engine, 0, 7, "a");
+  add_streams(engine, 7, 10, "b");
+  finish(engine);
+  REQUIRE(load_by_id(engine)["c1"] == 7);
+  engine.upsert_collector("c3", {});  // share 10/3: c1 is above, c2 (3) is not
+  Changes changes = finish(engine);
+  REQUIRE(changes.size() == 3);
+  for (const AssignmentChange& change : changes) REQUIRE(change.wanted == revoking("c1", "c3"));
+}
+
+TEST_CASE("join: a joiner whose share rounds down to zero takes nothing") {
+  Engine engine;
+  engine.upsert_collector("c1", {});
+  engine.upsert_collector("c2", {});
+  add_streams(engine, 0, 2);
+  finish(engine);
+  engine.upsert_collector("c3", {});
   REQUIRE(finish(engine).empty());
-  REQUIRE(load_by_id(engine)["c4"] == 0);
 }
 
 TEST_CASE("release: a revoking task becomes active at its target under a new key") {
