@@ -241,6 +241,13 @@ struct Engine::State {
     return *source.incoming.begin();
   }
 
+  // The task's assignment key as the key space holds it now.
+  std::optional<Placement> key_of_task(const TaskId& task) const {
+    if (auto it = stored.find(task); it != stored.end()) return it->second;
+    auto it = streams.find(task);
+    return it == streams.end() ? std::nullopt : it->second.placement;
+  }
+
   // Whether `owner` holds the task's assignment key now, i.e. may be
   // collecting it: false for an owner given the task in this revision.
   bool holds_key(const TaskId& task, const CollectorId& owner) const {
@@ -632,16 +639,21 @@ void Engine::remove_stream(const TaskId& task) {
 
 void Engine::released(const TaskId& task, const CollectorId& owner) {
   State& s = *state_;
+  const std::optional<Placement> key = s.key_of_task(task);
+  if (!key || key->owner != owner) return;  // a stale key
   auto it = s.streams.find(task);
-  if (it == s.streams.end() || !it->second.placement || it->second.placement->owner != owner) return;
-  const Placement current = *it->second.placement;
-  if (current.state == TaskState::kRevoking) {
-    s.set_placement(task, State::active_at(current.target));
-  } else {
-    s.set_placement(task, std::nullopt);
-    s.unplaced.insert(task);
+  // The owner may have lost the task earlier in this revision (it died, or
+  // the stream went): then only the key is gone.
+  if (it != s.streams.end() && it->second.placement && it->second.placement->owner == owner) {
+    const Placement current = *it->second.placement;
+    if (current.state == TaskState::kRevoking) {
+      s.set_placement(task, State::active_at(current.target));
+    } else {
+      s.set_placement(task, std::nullopt);
+      s.unplaced.insert(task);
+    }
   }
-  s.stored[task] = std::nullopt;  // the owner's key is gone
+  s.stored[task] = std::nullopt;
 }
 
 void Engine::rebalance() { state_->rebalance_requested = true; }
