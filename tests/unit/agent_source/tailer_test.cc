@@ -350,3 +350,77 @@ TEST_CASE("the tailer refuses bad configuration", "[tailer]") {
                              test_options())
                   .ok());
 }
+
+TEST_CASE("a reader does not move past a file that grew within the grace period", "[tailer]") {
+  TempDir dir;
+  TailerOptions o = test_options();
+  o.files.finish_grace = std::chrono::hours(1);  // never passes during the test
+  append(dir.file("a.log"), "a1\n");
+  auto t = make_tailer({dir.file("a.log*")}, o);
+  append(dir.file("a.log.new"), "b1\n");
+  t->rescan();
+  REQUIRE(t->files(kStream).size() == 2);
+  Reader r{*t};
+  CHECK(r.step().data == "a1\n");
+  for (int i = 0; i < 3; ++i) {
+    const FetchReply at_end = r.step();
+    CHECK(at_end.data.empty());
+    CHECK(at_end.next_file == t->files(kStream)[0].id);
+    CHECK(at_end.end_bytes == 3);  // b1 waits
+  }
+  append(dir.file("a.log"), "a2\n");
+  CHECK(r.step().data == "a2\n");
+}
+
+TEST_CASE("a finished file's unterminated last line gets a newline before the next file",
+          "[tailer]") {
+  TempDir dir;
+  append(dir.file("a.log"), "x\nlast");
+  auto t = make_tailer({dir.file("*.log")});
+  append(dir.file("b.log"), "b\n");
+  Reader r{*t};
+  REQUIRE(r.read_until(9));
+  CHECK(r.got == "x\nlast\nb\n");
+}
+
+TEST_CASE("a long line is cut into pieces of the line limit through the tailer", "[tailer]") {
+  TempDir dir;
+  TailerOptions o = test_options();
+  o.max_line_bytes = 64;
+  const std::string line(150, 'q');
+  append(dir.file("a.log"), line + "\nshort\n");
+  auto t = make_tailer({dir.file("a.log")}, o);
+  Reader r{*t};
+  CHECK(r.step(16).data == std::string(64, 'q') + "\n");
+  CHECK(r.step(16).data == std::string(64, 'q') + "\n");
+  CHECK(r.step(16).data == std::string(22, 'q') + "\n");
+  CHECK(r.step(16).data == "short\n");
+  CHECK(r.offset == line.size() + 7);
+}
+
+TEST_CASE("inotify alone picks up a new file when polling is rare", "[tailer]") {
+  TempDir dir;
+  TailerOptions o = test_options();
+  o.poll_interval = std::chrono::hours(1);
+  auto t = make_tailer({dir.file("*.log")}, o);
+  REQUIRE(t->fd() >= 0);
+  CHECK(t->poll_timeout() > std::chrono::minutes(59));
+  append(dir.file("a.log"), "hello\n");
+  REQUIRE(wait_until([&] {
+    t->poll_changes();
+    return t->files(kStream).size() == 1;
+  }));
+}
+
+TEST_CASE("polling alone picks up a new file without inotify", "[tailer]") {
+  TempDir dir;
+  TailerOptions o = test_options();
+  o.use_inotify = false;
+  auto t = make_tailer({dir.file("*.log")}, o);
+  CHECK(t->fd() == -1);
+  append(dir.file("a.log"), "hello\n");
+  REQUIRE(wait_until([&] {
+    t->poll_changes();
+    return t->files(kStream).size() == 1;
+  }));
+}
