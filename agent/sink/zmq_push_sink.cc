@@ -8,7 +8,9 @@ namespace corral::agent::sink {
 namespace {
 
 int remaining_ms(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  Clock::time_point now = Clock::now();
+  if (deadline <= now) return 0;  // also keeps time_point::min() from overflowing below
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
   return static_cast<int>(std::clamp<int64_t>(left, 0, INT32_MAX));
 }
 

@@ -69,7 +69,7 @@ TEST_CASE("every flag sets its field", "[agent_config][flags]") {
   CHECK(c.log_level == LogLevel::kDebug);
 }
 
-TEST_CASE("--source: repeating APP/TOPIC adds globs; ';' separates values", "[agent_config][flags]") {
+TEST_CASE("source flag: repeating APP/TOPIC adds globs and a semicolon separates values", "[agent_config][flags]") {
   AgentConfig c = parse_config({"--endpoints", "tcp://h:1", "--ip", "1.2.3.4", "--roles", "source", "--listen",
                                 "tcp://*:7070", "--source", "web/access=/a/1.log", "--source",
                                 "app/x=/x.log;web/access=/a/2*.log"});
@@ -80,7 +80,7 @@ TEST_CASE("--source: repeating APP/TOPIC adds globs; ';' separates values", "[ag
                  "'web/access=/var/log/access.log' is given twice"));
 }
 
-TEST_CASE("--sink-dir is short for --sink file:DIR, never both", "[agent_config][flags]") {
+TEST_CASE("sink-dir flag is short for sink file:DIR and never both", "[agent_config][flags]") {
   std::vector<std::string> collector = {"--endpoints", "tcp://h:1", "--ip", "1.2.3.4", "--roles", "collector"};
   CHECK(parse_config(with(collector, {"--sink-dir", "/var/lib/corral"})).sink == "file:/var/lib/corral");
   CHECK(parse_config(with(collector, {"--sink", "stdout"})).sink == "stdout");
@@ -89,7 +89,7 @@ TEST_CASE("--sink-dir is short for --sink file:DIR, never both", "[agent_config]
   CHECK(contains(both, "not both"));
 }
 
-TEST_CASE("--version and --help ask main to print and exit", "[agent_config][flags]") {
+TEST_CASE("version and help flags ask main to print and exit", "[agent_config][flags]") {
   ParseOutcome version = parse({"--version"});
   REQUIRE(version.print_and_exit);
   CHECK(*version.print_and_exit == std::string("corral-agent ") + kAgentVersion + "\n");

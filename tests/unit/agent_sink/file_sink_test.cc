@@ -79,7 +79,7 @@ TEST_CASE("file sink cuts a partial last line left by a crash before appending",
   CHECK(read_all(tmp.path() + "/a/t/2.2.2.2.log") == "x\n");
 }
 
-TEST_CASE("file sink refuses bad tasks and partial lines, writing nothing", "[agent_sink][file]") {
+TEST_CASE("file sink refuses bad tasks and partial lines and writes nothing", "[agent_sink][file]") {
   TempDir tmp;
   auto sink = open_sink(tmp.path() + "/s");
   auto traversal = sink->append("../../1.1.1.1", "x\n", kNoDeadline);

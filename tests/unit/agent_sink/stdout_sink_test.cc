@@ -42,7 +42,7 @@ std::string read_exactly(int fd, size_t n) {
 
 }  // namespace
 
-TEST_CASE("stdout sink writes the batches, in order, to its fd", "[agent_sink][stdout]") {
+TEST_CASE("stdout sink writes the batches in order to its fd", "[agent_sink][stdout]") {
   Pipe pipe;
   StdoutSink sink(pipe.write_end);
   REQUIRE(sink.append("web/access/1.1.1.1", "a1\na2\n", kNoDeadline).ok());
@@ -86,7 +86,7 @@ TEST_CASE("stdout sink blocks while the reader does not read: memory stays in th
   CHECK(read_when_done + static_cast<size_t>(capacity) >= batch.size());
 }
 
-TEST_CASE("stdout sink: a reader gone is kClosed, sticky until close", "[agent_sink][stdout]") {
+TEST_CASE("stdout sink: a reader gone is kClosed and sticky until close", "[agent_sink][stdout]") {
   std::signal(SIGPIPE, SIG_IGN);
   Pipe pipe;
   ::close(pipe.read_end);
