@@ -51,16 +51,20 @@ int64_t floor_div(__int128 numerator, __int128 denominator) {
   return static_cast<int64_t>(numerator / denominator);
 }
 
-// A live non-draining collector's position in a ratio index. Ratios are
-// compared exactly by cross-multiplication: loads are at most 10^6 tasks and
-// capacities at most 10^6, so the products fit in int64.
+// Whether a/b < c/d, exactly, for non-negative a, c and positive b, d.
+bool ratio_less(int64_t a, int64_t b, int64_t c, int64_t d) {
+  return static_cast<__int128>(a) * d < static_cast<__int128>(c) * b;
+}
+
+// A live non-draining collector's position in a ratio index: by load over
+// capacity, compared exactly by cross-multiplication, then by id.
 struct RatioKey {
   int64_t load = 0;
   int64_t capacity = 1;
   CollectorId id;
   bool operator<(const RatioKey& other) const {
-    const int64_t lhs = load * other.capacity;
-    const int64_t rhs = other.load * capacity;
+    const __int128 lhs = static_cast<__int128>(load) * other.capacity;
+    const __int128 rhs = static_cast<__int128>(other.load) * capacity;
     if (lhs != rhs) return lhs < rhs;
     return id < other.id;
   }
@@ -390,7 +394,7 @@ void Engine::State::rebalance_pass() {
     const Collector& low = collector(least.id);
     const Collector& high = collector(most.id);
     const bool off_share = high.load() > ceil_share(high) || low.load() < floor_share(low);
-    const bool narrows = (least.load + 1) * most.capacity < most.load * least.capacity;
+    const bool narrows = ratio_less(least.load + 1, least.capacity, most.load, most.capacity);
     if (!off_share || !narrows || low.load() + 1 > bound(low)) break;
     redirect(task_to_move(high, low.spec.zone), least.id);
   }
@@ -421,14 +425,14 @@ void Engine::State::restore_one(const TaskId& task, const Placement& placement) 
     auto c = collectors.find(id);
     return c != collectors.end() && !c->second.draining;
   };
-  const bool revoking = placement.state == TaskState::kRevoking &&
-                        placement.target != placement.owner && live_target(placement.target);
+  const bool valid_revoke = placement.state == TaskState::kRevoking &&
+                            placement.target != placement.owner && live_target(placement.target);
   const bool owner_live = collectors.count(placement.owner) > 0;
-  if (owner_live && revoking) {
-    set_placement(task, Engine::State::revoking(placement.owner, placement.target));
+  if (owner_live && valid_revoke) {
+    set_placement(task, revoking(placement.owner, placement.target));
   } else if (owner_live) {
     set_placement(task, active_at(placement.owner));
-  } else if (revoking) {
+  } else if (valid_revoke) {
     set_placement(task, active_at(placement.target));
   }
 }

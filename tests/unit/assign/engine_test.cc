@@ -215,6 +215,25 @@ TEST_CASE("release: a key of a collector that does not own the task is ignored")
   REQUIRE(engine.placement(task_name(0)) == active("c1"));
 }
 
+TEST_CASE("release after the owner died in the same revision: only its key goes") {
+  Engine engine;
+  engine.upsert_collector("c1", {});
+  engine.upsert_collector("c2", {});
+  add_streams(engine, 0, 1);
+  finish(engine);
+  engine.remove_collector("c1");
+  engine.released(task_name(0), "c1");
+  REQUIRE(finish(engine) == Changes{{task_name(0), std::nullopt, active("c2")}});
+}
+
+TEST_CASE("release of a key given in the same revision is stale: ignored") {
+  Engine engine;
+  engine.upsert_collector("c1", {});
+  add_streams(engine, 0, 1);
+  engine.released(task_name(0), "c1");  // c1 holds no key yet
+  REQUIRE(finish(engine) == Changes{{task_name(0), std::nullopt, active("c1")}});
+}
+
 TEST_CASE("revoking target dies: the task stays with its owner") {
   Engine engine;
   engine.upsert_collector("c1", {});
@@ -495,6 +514,22 @@ TEST_CASE("restore: rebuilds without changes; the next finish repairs broken rul
   REQUIRE(changes[1] == AssignmentChange{task_name(3), revoking("c2", "gone"), active("c2")});
   REQUIRE(changes[2] == AssignmentChange{task_name(9), active("c1"), std::nullopt});
   REQUIRE(engine.placement(task_name(1)) == revoking("c1", "c2"));
+}
+
+TEST_CASE("restore: a draining owner's tasks revoke away at the next finish") {
+  Engine engine;
+  engine.restore_collector("c1", {});
+  engine.restore_collector("c2", {});
+  engine.restore_draining("c1");
+  engine.restore_draining("c9");  // not a collector (yet)
+  engine.restore_stream(task_name(0), "");
+  engine.restore_assignment(task_name(0), active("c1"));
+  engine.finish_restore();
+  REQUIRE(finish(engine) == Changes{{task_name(0), active("c1"), revoking("c1", "c2")}});
+  engine.upsert_collector("c9", {});
+  add_streams(engine, 1, 2);
+  finish(engine);
+  REQUIRE(engine.placement(task_name(1)) == active("c2"));
 }
 
 TEST_CASE("determinism: two engines fed the same calls give identical change lists") {
