@@ -16,21 +16,6 @@ std::optional<Assignment> to_assignment(const std::string& collector, const KeyV
   return Assignment{key->task, std::get<records::AssignmentRecord>(rec), kv.create_revision, kv.mod_revision};
 }
 
-// A fenced txn: `ops` run only while `collector` holds `task` at `epoch`.
-Status fenced(Client& client, const std::string& collector, const TaskName& task, int64_t epoch,
-              std::vector<TxnOp> ops) {
-  Txn txn;
-  txn.when(compare_create_revision(records::assign_key(collector, task), Compare::Op::kEqual, epoch));
-  for (auto& op : ops) txn.then(std::move(op));
-  auto r = client.txn(txn.build());
-  if (!r.ok()) return r.error();
-  if (!r->succeeded) {
-    return make_error(ErrorCode::kFenced, task.id() + ": " + collector + " no longer holds it at epoch " +
-                                              std::to_string(epoch));
-  }
-  return Status();
-}
-
 }  // namespace
 
 Status check_spec(const RegistrationSpec& spec) {
@@ -169,19 +154,35 @@ Result<std::optional<records::CheckpointRecord>> load_checkpoint(Client& client,
   return std::optional<records::CheckpointRecord>(std::get<records::CheckpointRecord>(cp));
 }
 
+TxnRequest fenced_checkpoint_txn(const std::string& collector, const TaskName& task, int64_t epoch,
+                                 const std::optional<records::CheckpointRecord>& checkpoint, bool release) {
+  Txn txn;
+  txn.when(compare_create_revision(records::assign_key(collector, task), Compare::Op::kEqual, epoch));
+  if (checkpoint) txn.then(op_put(records::checkpoint_key(task), records::encode_checkpoint(*checkpoint)));
+  if (release) txn.then(op_delete(records::assign_key(collector, task)));
+  return txn.build();
+}
+
+Status fenced_outcome(const std::string& collector, const TaskName& task, int64_t epoch,
+                      const Result<TxnResult>& answer) {
+  if (!answer.ok()) return answer.error();
+  if (!answer->succeeded) {
+    return make_error(ErrorCode::kFenced, task.id() + ": " + collector + " no longer holds it at epoch " +
+                                              std::to_string(epoch));
+  }
+  return Status();
+}
+
 Status commit_checkpoint(Client& client, const std::string& collector, const TaskName& task, int64_t epoch,
                          const records::CheckpointRecord& checkpoint) {
-  std::vector<TxnOp> ops;
-  ops.push_back(op_put(records::checkpoint_key(task), records::encode_checkpoint(checkpoint)));
-  return fenced(client, collector, task, epoch, std::move(ops));
+  auto answer = client.txn(fenced_checkpoint_txn(collector, task, epoch, checkpoint, false));
+  return fenced_outcome(collector, task, epoch, answer);
 }
 
 Status release(Client& client, const std::string& collector, const TaskName& task, int64_t epoch,
                const std::optional<records::CheckpointRecord>& final_checkpoint) {
-  std::vector<TxnOp> ops;
-  if (final_checkpoint) ops.push_back(op_put(records::checkpoint_key(task), records::encode_checkpoint(*final_checkpoint)));
-  ops.push_back(op_delete(records::assign_key(collector, task)));
-  return fenced(client, collector, task, epoch, std::move(ops));
+  auto answer = client.txn(fenced_checkpoint_txn(collector, task, epoch, final_checkpoint, true));
+  return fenced_outcome(collector, task, epoch, answer);
 }
 
 }  // namespace corral::client::collection

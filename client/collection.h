@@ -118,6 +118,14 @@ class AssignmentWatch {
   WatchHandle handle_;
 };
 
+// The fenced txn that commits `checkpoint` (and, with `release`, deletes the
+// assignment key), and the Status its answer means, for callers that keep
+// many commits in flight (call_future) instead of one blocking call each.
+TxnRequest fenced_checkpoint_txn(const std::string& collector, const TaskName& task, int64_t epoch,
+                                 const std::optional<records::CheckpointRecord>& checkpoint, bool release);
+Status fenced_outcome(const std::string& collector, const TaskName& task, int64_t epoch,
+                      const Result<TxnResult>& answer);
+
 // The stream's checkpoint, if any.
 Result<std::optional<records::CheckpointRecord>> load_checkpoint(Client& client, const TaskName& task);
 // Stores `checkpoint` if `collector` still holds `task` at `epoch`;
