@@ -8,6 +8,10 @@
 //   3  unreachable: no member answered (nothing was applied)
 //   4  timeout: no answer in time; a write may or may not have been applied
 //   5  local failure (e.g. the snapshot file could not be written)
+//
+// Log collection (schema/records.md): `agents` and `tasks` are read-only
+// views of the key space at one revision; `collector drain|undrain` and
+// `rebalance` write the operator request keys that apply acts on.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -165,46 +169,51 @@ int show_tasks(Client& client, Printer& out, const corral::cli::TaskFilter& filt
   return kExitOk;
 }
 
-// Puts (drain) or deletes (undrain) /corral/drain/<id>, then reads what the
-// collector holds at that revision to say what happens next.
-int change_drain(Client& client, Printer& out, const std::string& id, bool drain) {
-  corral::cli::DrainOutcome o;
-  o.collector = id;
-  o.draining = drain;
-  Header header;
+// Puts (drain) or deletes (undrain) /corral/drain/<id>; says whether the
+// key was there before.
+Result<Header> set_drain_mark(Client& client, const std::string& id, bool drain, bool& was_draining) {
   if (drain) {
     PutRequest r;
     r.key = records::drain_key(id);
     r.value = kDrainValue;
     r.prev_kv = true;
     auto res = client.call(std::move(r));
-    if (!res.ok()) return fail(res.error());
-    o.was_draining = res->has_prev_kv;
-    header = res->header;
-  } else {
-    DeleteRequest r;
-    r.key = records::drain_key(id);
-    auto res = client.call(std::move(r));
-    if (!res.ok()) return fail(res.error());
-    o.was_draining = res->deleted > 0;
-    header = res->header;
+    if (!res.ok()) return res.error();
+    was_draining = res->has_prev_kv;
+    return res->header;
   }
-  o.revision = header.revision;
+  DeleteRequest r;
+  r.key = records::drain_key(id);
+  auto res = client.call(std::move(r));
+  if (!res.ok()) return res.error();
+  was_draining = res->deleted > 0;
+  return res->header;
+}
+
+// Changes the drain mark, then reads what the collector holds at that
+// revision to say what happens next.
+int change_drain(Client& client, Printer& out, const std::string& id, bool drain) {
+  corral::cli::DrainOutcome o;
+  o.collector = id;
+  o.draining = drain;
+  auto header = set_drain_mark(client, id, drain, o.was_draining);
+  if (!header.ok()) return fail(header.error());
+  o.revision = header->revision;
   RangeRequest held;
   held.key = records::assign_prefix(id);
   held.range_end = prefix_range_end(held.key);
-  held.revision = header.revision;
+  held.revision = o.revision;
   held.count_only = true;
   auto tasks = client.call(std::move(held));
   if (!tasks.ok()) return fail(tasks.error());
   o.tasks = tasks->count;
   RangeRequest record;
   record.key = records::agent_key(id);
-  record.revision = header.revision;
+  record.revision = o.revision;
   auto agent = client.call(std::move(record));
   if (!agent.ok()) return fail(agent.error());
   o.registered = corral::cli::is_registered_collector(agent->kvs);
-  out.drain(header, o);
+  out.drain(header.value(), o);
   return kExitOk;
 }
 

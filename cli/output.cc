@@ -50,11 +50,11 @@ std::string agent_json(const cli::AgentRow& row) {
     std::vector<std::string> roles;
     if (r->source) roles.push_back("source");
     if (r->collector) roles.push_back("collector");
-    std::string labels = "{";
-    for (const auto& [k, v] : r->labels) labels += (labels.size() > 1 ? "," : "") + json_string(k) + ":" + json_string(v);
+    std::string labels;
+    for (const auto& [k, v] : r->labels) labels += (labels.empty() ? "" : ",") + json_string(k) + ":" + json_string(v);
     out += ",\"host\":" + json_string(r->host) + ",\"ip\":" + json_string(r->ip) +
            ",\"endpoint\":" + json_string(r->endpoint) + ",\"roles\":" + json_strings(roles) +
-           ",\"capacity\":" + num(r->capacity) + ",\"labels\":" + labels + "}" +
+           ",\"capacity\":" + num(r->capacity) + ",\"labels\":{" + labels + "}" +
            ",\"version\":" + json_string(r->version);
   } else {
     out += ",\"host\":null,\"ip\":null,\"endpoint\":null,\"roles\":null,\"capacity\":null,"
