@@ -30,6 +30,21 @@
 // Why the least-loaded collector always fits: the loads of live non-draining
 // collectors add up to at most T, so the lowest ratio is at most T/C, and
 // below T/C when some task is unplaced or some collector is above its share.
+//
+// Decisions the contract leaves open:
+//  - a move is cooperative only when the owner holds the task's key; a task
+//    given to its owner in this same revision (no key written yet) moves
+//    directly, so a new task is never created already revoking;
+//  - when only draining collectors are live, their tasks stay put (the
+//    owners are alive and collecting), while new streams, a dead
+//    collector's tasks and released tasks wait unassigned: a draining
+//    collector gets nothing new. The first available collector gets them;
+//  - a task whose target leaves or drains falls back to its owner and is
+//    re-targeted only if the owner is draining or now above its bound;
+//  - released(task, owner) clears the stored key whenever `owner` held it at
+//    the start of the revision, even if the engine already moved the task
+//    (the owner died earlier in the same revision); a key the engine never
+//    gave `owner` is stale and ignored.
 #include "coordinator/assign/engine.h"
 
 #include <algorithm>
@@ -498,6 +513,10 @@ std::string Engine::State::check_streams() const {
         count(incoming, id) != static_cast<int64_t>(c.incoming.size())) {
       out << id << ": task sets differ from the placements; ";
     }
+  }
+  for (const TaskId& task : unplaced) {
+    auto it = streams.find(task);
+    if (it == streams.end() || it->second.placement) out << task << ": queued for placement but placed or gone; ";
   }
   return out.str();
 }
