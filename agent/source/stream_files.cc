@@ -58,7 +58,9 @@ void StreamFiles::update(std::vector<Candidate> candidates, Clock::time_point no
     });
     if (it != files_.end()) {
       it->path = c.path;
-      seen[static_cast<size_t>(it - files_.begin())] = true;
+      // Files added by this scan (at the end) are not in `seen`: they are new.
+      const auto index = static_cast<size_t>(it - files_.begin());
+      if (index < seen.size()) seen[index] = true;
       check(*it, now);
       if (!it->truncated) continue;  // else its new content is a new file: below
     }
@@ -192,7 +194,10 @@ void StreamFiles::forget_front() {
 
 void StreamFiles::enforce_bounds(Clock::time_point now) {
   while (files_.size() > options_.max_retained_files) forget_front();
-  while (files_.size() > 1 && now - files_.front().last_growth >= options_.finished_retention) {
+  // Only files no glob matches (deleted, renamed away) pin disk space we
+  // alone keep alive; files still in place are bounded by the count above.
+  while (files_.size() > 1 && files_.front().path.empty() &&
+         now - files_.front().last_growth >= options_.finished_retention) {
     forget_front();
   }
 }

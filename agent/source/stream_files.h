@@ -29,8 +29,10 @@
 // order stays whole:
 //  - when a collector's committed position names a later file (commit());
 //  - when the list is longer than max_retained_files;
-//  - when it is not the last and has been idle for finished_retention, so a
-//    file is never held open forever by a collector that never comes.
+//  - when no glob matches it any more (deleted or renamed away), it is not
+//    the last, and it has been idle for finished_retention: a deleted file's
+//    disk space is never held forever by a collector that never comes. Files
+//    still in place cost only an fd and are bounded by max_retained_files.
 // A forgotten file still on disk is remembered by identity so that rescans
 // do not pick it up again (kMaxForgottenFilesPerStream, oldest dropped).
 // Empty files have no identity (file_identity.h): they are held open as
