@@ -11,6 +11,9 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "agent/fetch/fetch_client.h"
 #include "agent/fetch/fetch_codec.h"
 #include "tests/unit/agent_source/source_test_util.h"
@@ -42,12 +45,12 @@ using namespace std::chrono_literals;
 // port, run on a thread of its own until the fixture ends. The test thread
 // only writes files and talks to the server over ZeroMQ.
 struct Source {
-  Source() {
+  explicit Source(std::chrono::milliseconds grace = 50ms) {
     append(dir.file("access.log"), numbered_lines(0, 100));
     append(dir.file("error.log"), numbered_lines(1000, 10));
     TailerOptions o;
     o.poll_interval = 10ms;
-    o.files.finish_grace = 50ms;
+    o.files.finish_grace = grace;
     auto t = Tailer::create({StreamConfig{"web/access", {dir.file("access.log*")}},
                              StreamConfig{"web/error", {dir.file("error.log")}}},
                             o);
@@ -215,4 +218,43 @@ TEST_CASE("a second server cannot bind the same endpoint", "[fetch_server]") {
   auto second = FetchServer::create(source.ctx, *source.tailer, FetchServerOptions{source.endpoint});
   REQUIRE_FALSE(second.ok());
   CHECK(second.error().code == FetchErrorCode::kUnavailable);
+}
+
+TEST_CASE("a writer rotating by rename while a collector fetches: nothing lost, nothing twice",
+          "[fetch_server]") {
+  // A grace far above any scheduling stall of the writer thread: the test is
+  // about order and completeness, not about the grace rule's timing.
+  Source source(500ms);
+  const std::string live = source.dir.file("access.log");
+  const std::string first = numbered_lines(0, 100);  // already in access.log
+  constexpr int kRotations = 4;
+  constexpr int kLinesPerFile = 300;
+  std::string written = first;
+  int line = 100;
+  for (int rotation = 0; rotation < kRotations; ++rotation) {
+    written += numbered_lines(line, kLinesPerFile);
+    line += kLinesPerFile;
+  }
+  std::thread writer([&] {
+    int next = 100;
+    for (int rotation = 0; rotation < kRotations; ++rotation) {
+      const int fd = ::open(live.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      for (int i = 0; i < kLinesPerFile; ++i) {
+        // The last tenth goes to the renamed file, before the writer reopens.
+        if (i == kLinesPerFile * 9 / 10) {
+          std::rename(live.c_str(), (live + "." + std::to_string(rotation)).c_str());
+        }
+        const std::string one = numbered_lines(next++, 1);
+        if (::write(fd, one.data(), one.size()) != static_cast<ssize_t>(one.size())) break;
+        if (i % 50 == 0) std::this_thread::sleep_for(1ms);
+      }
+      ::close(fd);
+      ::close(::open(live.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    }
+  });
+  auto client = source.client();
+  const std::string got = read_stream(*client, "web/access", written.size(), 1000);
+  writer.join();
+  CHECK(got.size() == written.size());
+  CHECK(got == written);
 }
