@@ -11,7 +11,7 @@ n=$1; build=$2; shift 2
 corrald=${CORRALD:-$build/coordinator/main/corrald}
 bench=$build/bench/corral-bench
 dir=$(mktemp -d)
-base=$((40000 + $$ % 10000))
+base=$((24000 + $$ % 3000 * 2))  # servers below the ephemeral range (32768-60999)
 cl=""; eps=""
 i=1; while [ $i -le "$n" ]; do
   cl="${cl:+$cl,}n$i=tcp://127.0.0.1:$((base + 2*i))"

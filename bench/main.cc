@@ -36,6 +36,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "bench/assign_workload.h"
 #include "client/client.h"
 #include "client/duration.h"
 #include "client/lease_keeper.h"
@@ -131,6 +132,7 @@ struct Flags {
   int leases = 10000;
   int64_t ttl = 10;
   std::string lease_register = "atomic";
+  corral::bench::AssignFlags assign;
 };
 
 std::vector<std::unique_ptr<Client>> connect_all(const Flags& f,
@@ -380,8 +382,12 @@ int main(int argc, char** argv) {
   Flags f;
   CLI::App app{"corral-bench: etcd-bench's workloads against corrald"};
   app.add_option("--endpoints", f.endpoints, "comma-separated endpoints")->capture_default_str();
-  app.add_option("--workload", f.workload, "put | get | watch | lease")
-      ->check(CLI::IsMember({"put", "get", "watch", "lease"}))
+  app.add_option("--streams", f.assign.streams, "assign: streams to register (100 per source)")
+      ->check(CLI::Range(1, 10'000'000))->capture_default_str();
+  app.add_option("--collectors", f.assign.collectors, "assign: collectors to register")
+      ->check(CLI::Range(2, 1'000'000))->capture_default_str();
+  app.add_option("--workload", f.workload, "put | get | watch | lease | assign")
+      ->check(CLI::IsMember({"put", "get", "watch", "lease", "assign"}))
       ->capture_default_str();
   app.add_option("--conns", f.conns, "connections")->check(CLI::Range(1, 100'000))->capture_default_str();
   app.add_option("--clients", f.clients, "concurrent clients (one request in flight each)")
@@ -461,6 +467,8 @@ int main(int argc, char** argv) {
            std::move(r.lat_ms), r.errors, r.secs, "");
   } else if (f.workload == "watch") {
     return watch_workload(f, cs);
+  } else if (f.workload == "assign") {
+    return corral::bench::assign_workload(f.assign, cs);
   } else {
     return lease_workload(f, cs, dur.value());
   }
