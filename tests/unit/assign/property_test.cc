@@ -218,7 +218,7 @@ class Run {
     engine_->upsert_collector(id, spec);
     return id;
   }
-  std::string leave(const CollectorId& id) {
+  std::string leave(CollectorId id) {
     model_.collectors.erase(id);
     engine_->remove_collector(id);
     return id;
@@ -231,7 +231,8 @@ class Run {
     engine_->upsert_collector(id, spec);
     return id;
   }
-  std::string drain(const CollectorId& id, bool draining) {
+  // By value: `id` may name an element of the model that this erases.
+  std::string drain(CollectorId id, bool draining) {
     if (draining) {
       model_.drain_keys.insert(id);
     } else {
@@ -247,7 +248,7 @@ class Run {
     engine_->upsert_stream(task, model_.streams[task]);
     return task;
   }
-  std::string remove_stream(const TaskId& task) {
+  std::string remove_stream(TaskId task) {
     model_.streams.erase(task);
     engine_->remove_stream(task);
     return task;
