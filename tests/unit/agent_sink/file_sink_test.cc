@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "agent/sink/file_sink.h"
 #include "tests/unit/agent_sink/temp_dir.h"
@@ -211,6 +213,34 @@ TEST_CASE("file sink keeps at most max_open_files open and reopens evicted tasks
   for (int i = 0; i < kTasks; ++i) REQUIRE(sink->close(task(i)).ok());
   CHECK(sink->open_files() == 0);
   CHECK(open_fd_count() == fds_before);
+}
+
+TEST_CASE("file sink serves several threads while evicting files under them", "[agent_sink][file]") {
+  TempDir tmp;
+  constexpr size_t kMaxOpen = 2;
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 200;
+  auto sink = open_sink(tmp.path(), kMaxOpen);
+  auto task = [](int t) { return "a/t/10.0.1." + std::to_string(t); };
+  auto line = [](int t, int i) { return std::to_string(t) + ":" + std::to_string(i) + "\n"; };
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kBatches; ++i) {
+        if (!sink->append(task(t), line(t, i), kNoDeadline).ok()) ++failures[t];
+        if (i % 10 == 0 && !sink->make_durable(task(t)).ok()) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    CHECK(failures[t] == 0);
+    REQUIRE(sink->close(task(t)).ok());
+    std::string expected;
+    for (int i = 0; i < kBatches; ++i) expected += line(t, i);
+    CHECK(read_all(sink->path_of(task(t))) == expected);
+  }
 }
 
 TEST_CASE("file sink refuses an empty directory or no open files", "[agent_sink][file]") {
