@@ -16,4 +16,9 @@ T require_ok(client::Result<T> r, const std::string& what) {
   return std::move(r).value();
 }
 
+inline void require_ok(const client::Status& s, const std::string& what) {
+  INFO(what << ": " << (s.ok() ? std::string("ok") : client::to_string(s.error())));
+  REQUIRE(s.ok());
+}
+
 }  // namespace corral::integration
