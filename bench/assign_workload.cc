@@ -217,10 +217,11 @@ int assign_workload(const AssignFlags& f, std::vector<std::unique_ptr<Client>>& 
   int64_t max_load = 0;
   for (const auto& [id, n] : final_loads) max_load = std::max(max_load, n);
 
+  // Streams first: with them gone, the collectors' revokes move nothing.
   keepers.clear();
+  for (auto id : source_leases) if (id != 0) (void)c0.lease_revoke(id);
   for (auto id : collector_leases) if (id != 0) (void)c0.lease_revoke(id);
   for (auto id : joined) if (id != 0) (void)c0.lease_revoke(id);
-  for (auto id : source_leases) if (id != 0) (void)c0.lease_revoke(id);
 
   std::printf(
       "{\"workload\":\"assign streams=%d collectors=%d\",\"ops\":%d,\"errors\":%lld,\"seconds\":%.3f,"
