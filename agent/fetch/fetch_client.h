@@ -73,6 +73,7 @@ class FetchClient {
   // Blocking: the streams the source serves.
   Result<StreamsReply> streams(std::chrono::milliseconds timeout);
 
+  const std::string& endpoint() const { return options_.endpoint; }
   size_t in_flight() const { return pending_.size(); }
   uint64_t in_flight_bytes() const { return pending_bytes_; }
   uint64_t reconnects() const { return reconnects_; }

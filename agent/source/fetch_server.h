@@ -77,6 +77,9 @@ class FetchServer {
   fetch::Status run(const std::atomic<bool>& stop);
 
   const FetchServerStats& stats() const { return stats_; }
+  // For a caller with a poll loop of its own: poll this socket and
+  // tailer.fd(), then call poll_once(0ms).
+  zmq::socket_ref socket() { return listener_->socket(); }
 
  private:
   FetchServer(Tailer& tailer, std::unique_ptr<net::ClientListener> listener)

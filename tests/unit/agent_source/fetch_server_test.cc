@@ -190,6 +190,14 @@ TEST_CASE("unknown streams and file ids give typed errors over ZeroMQ", "[fetch_
   CHECK_FALSE(unknown_file->file.empty());  // the oldest retained file
   CHECK(unknown_file->offset == 0);
 
+  // A path is never a file id: nothing outside the configured streams is read.
+  FetchRequest path = from_start("web/access");
+  path.file = "/etc/passwd";
+  auto by_path = client->fetch(path, 5s);
+  REQUIRE(by_path.ok());
+  CHECK(by_path->error == FetchErrorCode::kUnknownFile);
+  CHECK(by_path->data.empty());
+
   auto streams = client->streams(5s);
   REQUIRE(streams.ok());
   REQUIRE(streams->streams.size() == 2);
