@@ -21,9 +21,10 @@
 //  3. evacuate draining collectors: each task revokes to a placement target;
 //  4. when bounds may have shrunk (fewer streams, more capacity), move tasks
 //     off every collector above its bound, one by one, to placement targets;
-//  5. collectors that joined (or grew, or stopped draining) take tasks from
-//     the most-loaded collector while that one is above its exact share, up
-//     to their rounded-down share (the most-loaded is above its share
+//  5. collectors that joined (or grew, or stopped draining) first call off
+//     their own tasks' moves away, then take tasks from the most-loaded
+//     collector while that one is above its exact share, up to their
+//     rounded-down share (the most-loaded is above its share
 //     whenever any collector is, so this finds every possible source);
 //  6. a requested rebalance: most-loaded to least-loaded while it improves.
 // Every move in 2-6 lands within the target's bound; CORRAL_CHECK holds it.
@@ -250,14 +251,15 @@ struct Engine::State {
     return &by_ratio.begin()->id;
   }
 
-  // A task counted in `source`'s load, to move elsewhere: an active one of
-  // `zone` if any, else any active one, else one revoking to `source`.
+  // A task counted in `source`'s load, to move elsewhere: one revoking to
+  // `source` first (it has not moved yet: sending it elsewhere, or back,
+  // disturbs no collection), else an active one of `zone`, else any.
   TaskId task_to_move(const Collector& source, const std::string& zone) const {
+    if (!source.incoming.empty()) return *source.incoming.begin();
     auto in_zone = source.active.lower_bound({zone, TaskId()});
     if (in_zone != source.active.end() && in_zone->first == zone) return in_zone->second;
-    if (!source.active.empty()) return source.active.begin()->second;
-    CORRAL_CHECK(!source.incoming.empty());
-    return *source.incoming.begin();
+    CORRAL_CHECK(!source.active.empty());
+    return source.active.begin()->second;
   }
 
   // The task's assignment key as the key space holds it now.
@@ -292,6 +294,15 @@ struct Engine::State {
   void move_off(const CollectorId& source_id) {
     const Collector& source = collector(source_id);
     const TaskId task = task_to_move(source, std::string());
+    // A pending move into `source` is called off when its owner can keep it.
+    const Placement& p = *stream(task).placement;
+    if (p.state == TaskState::kRevoking) {
+      const Collector& owner = collector(p.owner);
+      if (!owner.draining && owner.load() + 1 <= bound(owner)) {
+        redirect(task, CollectorId(p.owner));
+        return;
+      }
+    }
     const CollectorId* target = placement_target(stream(task).zone);
     CORRAL_CHECK(target != nullptr && *target != source_id);
     redirect(task, CollectorId(*target));
@@ -389,6 +400,11 @@ void Engine::State::take_shares() {
     auto it = collectors.find(id);
     if (it == collectors.end() || it->second.draining) continue;
     const Collector& joiner = it->second;
+    // Its own moves away (left over from a drain) are called off first:
+    // a task that stays put is the cheapest one to take.
+    while (joiner.load() < floor_share(joiner) && !joiner.outgoing.empty()) {
+      redirect(TaskId(*joiner.outgoing.begin()), id);
+    }
     while (joiner.load() < floor_share(joiner)) {
       const RatioKey& most = *by_ratio.rbegin();
       if (most.id == id) break;
@@ -621,7 +637,8 @@ void Engine::set_draining(const CollectorId& id, bool draining) {
     s.joiners.erase(id);
     return;
   }
-  // Undrain is a join: the tasks that are revoking away keep going.
+  // Undrain is a join: it first calls off its own tasks' moves away, up to
+  // its share (take_shares), and the rest keep going.
   c.draining = false;
   s.add_capacity(id, c);
   s.evacuate.erase(id);

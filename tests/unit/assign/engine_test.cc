@@ -563,3 +563,39 @@ TEST_CASE("determinism: two engines fed the same calls give identical change lis
 
 }  // namespace
 }  // namespace corral::assign
+
+TEST_CASE("undrain: the collector's own moves away are called off before it takes anything", "[assign][drain]") {
+  using namespace corral::assign;
+  Engine e;
+  e.upsert_collector("c1", {1, ""});
+  for (int i = 0; i < 6; ++i) e.upsert_stream("a/t/" + std::to_string(i), "");
+  (void)e.finish();
+  e.upsert_collector("c2", {1, ""});
+  // c2 takes 3, cooperatively; c1 releases them and c2 collects them.
+  for (const auto& c : e.finish()) {
+    REQUIRE(c.wanted);
+    e.released(c.task, "c1");
+  }
+  (void)e.finish();
+  e.set_draining("c1", true);
+  (void)e.finish();  // c1's other 3 revoke to c2 as well
+  e.set_draining("c1", false);
+  auto changes = e.finish();
+  // c1 keeps what it still owns (its 3 tasks revoking away turn active
+  // again); nothing of c2's moves back the other way.
+  int revoking_from_c2 = 0, active_at_c1 = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto p = e.placement("a/t/" + std::to_string(i));
+    REQUIRE(p);
+    revoking_from_c2 += p->owner == "c2" && p->state == TaskState::kRevoking;
+    active_at_c1 += p->owner == "c1" && p->state == TaskState::kActive;
+  }
+  CHECK(revoking_from_c2 == 0);
+  CHECK(active_at_c1 == 3);
+  CHECK(e.check_invariants().empty());
+  for (const auto& c : changes) {
+    REQUIRE(c.wanted);
+    CHECK(c.wanted->owner == "c1");
+    CHECK(c.wanted->state == TaskState::kActive);
+  }
+}
