@@ -96,9 +96,10 @@ class Collector {
 
   // Reads the current assignments and starts the loop thread.
   client::Status start();
-  // Winds every task down with a final checkpoint (at most `grace`), then
-  // stops the loop. The tasks' assignments stay: the caller deregisters the
-  // agent next, and each successor starts from the final checkpoint.
+  // Stops the loop and, unless `grace` is zero, commits a final checkpoint
+  // of every task (within the client's request timeout). The tasks'
+  // assignments stay: the caller deregisters the agent next, and each
+  // successor starts from the final checkpoint.
   void stop(std::chrono::milliseconds grace);
 
   CollectorStats stats() const;

@@ -14,6 +14,7 @@
 // Exit codes: 0 stopped cleanly; 2 bad configuration; 3 the cluster could
 // not be reached or refused the registration; 4 a role could not start.
 #include <signal.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <atomic>
@@ -205,6 +206,13 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A source holds up to ~1k files open per stream (rotated files not yet
+  // collected): take the whole hard limit rather than die at 1024.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &files);
+  }
   const auto& c = parsed.config;
   log_line("agent " + c.id + " (" + c.ip + ") starting as " + (c.source ? "source" : "") +
            (c.source && c.collector ? "+" : "") + (c.collector ? "collector" : "") + ", version " +
