@@ -4,7 +4,9 @@
 # (ratios corral/etcd) and the raw JSON lines below it.
 # Usage: bench/round.sh BUILD_DIR ETCD_BENCH_BIN [workload...]
 #   workloads: put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
-#   (default: all). ETCD_BENCH_BIN is built by ../shared/anchors/etcd-bench/build.sh.
+#   (default: all), and assign (corral only, etcd has no counterpart: 100k
+#   streams over 1k collectors; ASSIGN_STREAMS / ASSIGN_COLLECTORS override).
+#   ETCD_BENCH_BIN is built by the etcd-bench anchor's build.sh.
 set -eu
 build=$1; etcd=$2; shift 2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +22,7 @@ flags() {
     get100ser) echo "-workload get -clients 100 -conns 10 -serializable -duration ${DURATION:-10s}" ;;
     watch) echo "-workload watch -watchers 10000 -conns 10 -events 50" ;;
     lease|lease-serial) echo "-workload lease -leases 10000 -conns 10 -ttl 10 -duration 20s" ;;
+    assign) echo "--workload assign --streams ${ASSIGN_STREAMS:-100000} --collectors ${ASSIGN_COLLECTORS:-1000} --conns 4" ;;
     *) echo "unknown workload $1" >&2; exit 2 ;;
   esac
 }
@@ -31,6 +34,18 @@ echo "| workload | corral ops/s | corral p50 / p99 ms | etcd ops/s | etcd p50 / 
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 raw=""
 for w in "$@"; do
+  if [ "$w" = assign ]; then
+    # shellcheck disable=SC2046
+    lc=$(load); c=$("$here/cluster.sh" 3 "$build" $(flags "$w") 2>&1 | tr '\n' ' ')
+    cr=$(echo "$c" | sed -n 's/.*member_peak_rss_mb":\[\([0-9,]*\)\].*/\1/p')
+    printf '| assign | register %ss | reassign p50 %s / p99 %s ms | - | - | moved %s of min %s | join %s of %s | max load %s <= %s | %s / - | - | %s / - |\n' \
+      "$(echo "$c" | field register_seconds)" "$(echo "$c" | field reassign_p50_ms)" "$(echo "$c" | field reassign_p99_ms)" \
+      "$(echo "$c" | field moved)" "$(echo "$c" | field min_moved)" "$(echo "$c" | field join_moved)" \
+      "$(echo "$c" | field join_min_moved)" "$(echo "$c" | field max_load)" "$(echo "$c" | field load_bound)" "$cr" "$lc"
+    raw="$raw
+    $w corral load=$lc: $c"
+    continue
+  fi
   if [ "$w" = failover ]; then
     lc=$(load); c=$("$here/failover.sh" "$build" 2>/dev/null | tail -1)
     le=$(load); e=$("$anchor/failover.sh" "$etcd" 2>/dev/null | tail -1)
