@@ -200,11 +200,12 @@ void StreamWriter::write_one() {
     renames.store(n);
     reopen_pending.store(true);
     late_lines_left = mix64(seed ^ (static_cast<uint64_t>(n) << 32) ^ next_seq.load()) % 21;
+    if (late_lines_left == 0) reopen_locked();
   }
   const uint64_t seq = next_seq.load();
   const std::string line = line_of(seed, name(), seq);
   write_all(fd, line);
-  if (reopen_pending.load()) {
+  if (reopen_pending.load() && late_lines_left > 0) {
     ++late_after_rename;
     --late_lines_left;
   }
@@ -300,6 +301,11 @@ std::map<std::string, StreamTally> tally_sinks(uint64_t seed, const std::vector<
           if (prev) {
             if (seq <= *prev) {
               ++t.rewinds;
+              if (t.rewind_notes.size() < 8) {
+                t.rewind_notes.push_back(file.path().string() + " line " + std::to_string(line_no) + ": " +
+                                         std::to_string(*prev) + " -> " + std::to_string(seq) + " (" +
+                                         std::to_string(*prev - seq + 1) + " lines again)");
+              }
             } else if (seq > *prev + 1) {
               ++t.skips;
             }

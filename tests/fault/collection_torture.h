@@ -122,6 +122,7 @@ struct StreamTally {
   uint64_t skips = 0;        // within a sink file, a seq > the one before + 1 (was elsewhere)
   uint64_t files = 0;        // sink files holding it
   std::vector<std::string> problems;  // the first few, for people
+  std::vector<std::string> rewind_notes;  // the first few rewinds: file, from seq, to seq
 };
 
 // Reads every sink file "<sink_dir>/<app>/<topic>/<ip>.log" of every sink dir
