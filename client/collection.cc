@@ -105,6 +105,7 @@ AssignmentWatch::AssignmentWatch(Client& client, std::string collector_id, Chang
       on_error_(std::move(on_error)) {}
 
 Status AssignmentWatch::start() {
+  handle_.cancel();  // an ended watch, when starting anew
   const std::string prefix = records::assign_prefix(collector_id_);
   auto now = client_.get_prefix(prefix);
   if (!now.ok()) return now.error();

@@ -104,6 +104,7 @@ class AssignmentWatch {
   using ErrorCallback = std::function<void(const Error& why)>;
   AssignmentWatch(Client& client, std::string collector_id, ChangeCallback on_change, ErrorCallback on_error);
   // Reads the current assignments, then watches from the next revision.
+  // Called again after the watch ended (on_error), it starts anew.
   Status start();
   void stop();
 

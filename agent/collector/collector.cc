@@ -58,7 +58,10 @@ client::Status Collector::start() {
         std::lock_guard lock(mu_);
         latest_ = now;
       },
-      [this](const client::Error& e) { log("assignment watch ended: " + client::to_string(e)); });
+      [this](const client::Error& e) {
+        log("assignment watch ended: " + client::to_string(e) + "; reading the assignments again");
+        watch_broken_ = true;
+      });
   auto s = watch_->start();
   if (!s.ok()) return s;
   next_checkpoint_ = Clock::now() + std::chrono::milliseconds(options_.checkpoint_interval_ms);
@@ -84,6 +87,14 @@ void Collector::run() {
 }
 
 void Collector::turn(Clock::time_point now) {
+  // A watch that ended (compacted past, or cancelled by a member) is made
+  // anew from a fresh read: the set it reports replaces what we hold.
+  if (watch_broken_.exchange(false)) {
+    if (auto s = watch_->start(); !s.ok()) {
+      log("assignment watch: " + client::to_string(s.error()) + "; retrying");
+      watch_broken_ = true;
+    }
+  }
   take_assignments();
   finish_revoking();
   send_fetches(now);

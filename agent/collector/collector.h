@@ -148,6 +148,7 @@ class Collector {
   std::map<std::string, std::unique_ptr<Source>> sources_;  // by endpoint; loop thread only
   Clock::time_point next_checkpoint_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> watch_broken_{false};
   std::atomic<int64_t> grace_ms_{0};
   std::thread thread_;
 };
