@@ -11,7 +11,9 @@
 // Each round runs these steps in a seeded random order, a 1-2 s gap between
 // them, the writers never stopping:
 //  - kill -9 of a collector, restarted with the same id;
-//  - kill -9 of a source agent, restarted (same port);
+//  - kill -9 of a source agent, restarted (same port); every second time
+//    only once its lease has expired and its stream keys are gone (the
+//    tasks are dropped and given again at a new epoch);
 //  - kill -9 of the corrald leader, restarted once a new leader is elected;
 //  - SIGSTOP of a collector until its lease has expired and its tasks have
 //    moved (both seen in the cluster), then SIGCONT: its checkpoints are
@@ -325,6 +327,7 @@ TEST_CASE("log collection torture: no line lost under agent, leader and rotation
 
   // The nemesis, on this thread (children die with the thread that forked them).
   int faults = 0;
+  int source_kills = 0;
   std::map<std::string, int> step_counts;
   // Between steps: how far each stream's checkpoint is behind its writer
   // (in lines), sampled every 100 ms; the largest, for the report (it is
@@ -376,6 +379,15 @@ TEST_CASE("log collection torture: no line lost under agent, leader and rotation
           a.kill9();
           ++faults;
           timeline.add("kill -9 " + a.id() + (fair ? "" : " (its rn stream had unread renamed lines)"));
+          if (++source_kills % 2 == 0) {
+            // Every second source kill: down past its lease, so that its
+            // stream keys go and their tasks are dropped, then re-created.
+            const bool gone = wait_until([&] {
+              return key_exists(records::stream_key(records::TaskName{kApp, "rn", rn.ip})) == false;
+            }, kStepWait, 50ms);
+            timeline.add(a.id() + (gone ? " streams expired" : " streams NOT expired in time"));
+            CHECK(gone);
+          }
           a.start();
           rn.hold_rotation = false;
           timeline.add(a.id() + " restarted");
