@@ -42,7 +42,9 @@
 //   --lease-ttl-seconds       2..300 (10).
 //   --checkpoint-interval-ms  10..600000 (1000): how often a collector
 //                             makes its sink durable and commits checkpoints.
-//   --max-in-flight-fetches   1..1024 (16), a collector's concurrent fetches.
+//   --max-in-flight-fetches   1..64 (16), a collector's concurrent fetches
+//                             per source (a source answers up to 64 per
+//                             connection without dropping one).
 //   --fetch-max-bytes         4096..4194304 (1048576), bytes per fetch reply.
 //   --release-timeout-ms      100..600000 (5000): how long a revoking task
 //                             may take to finish its batch and release.
@@ -73,7 +75,7 @@ inline constexpr uint32_t kDefaultCheckpointIntervalMs = 1000;
 inline constexpr uint32_t kMinCheckpointIntervalMs = 10;
 inline constexpr uint32_t kMaxIntervalMs = 600'000;
 inline constexpr uint32_t kDefaultMaxInFlightFetches = 16;
-inline constexpr uint32_t kMaxInFlightFetches = 1024;        // agent/fetch's limit
+inline constexpr uint32_t kMaxInFlightFetches = 64;          // a source's per-connection window
 inline constexpr uint32_t kDefaultFetchMaxBytes = 1u << 20;
 inline constexpr uint32_t kMinFetchMaxBytes = 4096;
 inline constexpr uint32_t kMaxFetchMaxBytes = 4u << 20;      // a fetch reply's data limit

@@ -14,9 +14,13 @@
 //    is the connection's bound on requests in flight; past it TCP holds the
 //    collector back);
 //  - answers queued per connection: max_queued_replies_per_connection
-//    (ZMQ_SNDHWM). An answer to a connection at that bound (or gone) is
-//    dropped and counted: the collector's request times out and is resent,
-//    which is safe because fetches are positional and idempotent;
+//    (ZMQ_SNDHWM), as many as the requests a connection may have in flight,
+//    so that a collector within its window (corral-agent allows at most 64
+//    fetches in flight per source) never loses an answer; their bytes are
+//    bounded by the collector's own in-flight byte budget. An answer to a
+//    connection past that bound (or gone) is dropped and counted: the
+//    collector's request times out and is resent, which is safe because
+//    fetches are positional and idempotent, but costs the timeout;
 //  - request frames: above kMaxRequestBytes answered tooLarge; above
 //    kMaxAcceptedFrameBytes ZeroMQ drops the connection;
 //  - bytes that do not decode: a FetchResponse with id 0 and badRequest.
@@ -37,7 +41,7 @@
 namespace corral::agent::source {
 
 inline constexpr int kDefaultMaxQueuedRequestsPerConnection = 64;
-inline constexpr int kDefaultMaxQueuedRepliesPerConnection = 8;
+inline constexpr int kDefaultMaxQueuedRepliesPerConnection = kDefaultMaxQueuedRequestsPerConnection;
 inline constexpr int64_t kMaxAcceptedFrameBytes = 1 << 20;
 // Requests handled per poll_once, so that the tailer's rescans are not
 // starved by a busy socket.

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+
+#include <set>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -265,4 +267,28 @@ TEST_CASE("a writer rotating by rename while a collector fetches: nothing lost, 
   writer.join();
   CHECK(got.size() == written.size());
   CHECK(got == written);
+}
+
+TEST_CASE("a collector's whole window of fetches is answered, none dropped", "[fetch_server]") {
+  // corral-agent keeps up to 64 fetches in flight per source (its
+  // --max-in-flight-fetches bound); the source must queue that many answers
+  // for one connection, or the dropped ones cost a collector its timeout.
+  Source src;
+  auto client = src.client(64);
+  std::set<uint64_t> sent;
+  for (int i = 0; i < 64; ++i) {
+    auto id = client->submit(from_start(i % 2 ? "web/access" : "web/error", 4096), kTestDeadline);
+    REQUIRE(id.ok());
+    sent.insert(*id);
+  }
+  std::set<uint64_t> answered;
+  const auto deadline = std::chrono::steady_clock::now() + kTestDeadline;
+  while (answered.size() < sent.size() && std::chrono::steady_clock::now() < deadline) {
+    for (auto& c : client->collect(100ms)) {
+      REQUIRE(c.reply.ok());
+      CHECK(c.reply->error == corral::agent::fetch::FetchErrorCode::kOk);
+      answered.insert(c.id);
+    }
+  }
+  CHECK(answered == sent);
 }
