@@ -48,6 +48,13 @@
 //   --fetch-max-bytes         4096..4194304 (1048576), bytes per fetch reply.
 //   --release-timeout-ms      100..600000 (5000): how long a revoking task
 //                             may take to finish its batch and release.
+//   --rotation-grace-ms       0..600000 (5000): a source moves a stream
+//                             past a rotated file only once the file has
+//                             stopped growing this long (a writer appends
+//                             to the renamed file until it reopens: lines
+//                             written after the move would be lost). The
+//                             stream's new lines wait that long after each
+//                             rotation; lower it when writers reopen at once.
 //   --log-level               error | warn | info | debug (info).
 //   --version, --help.
 //
@@ -80,6 +87,7 @@ inline constexpr uint32_t kDefaultFetchMaxBytes = 1u << 20;
 inline constexpr uint32_t kMinFetchMaxBytes = 4096;
 inline constexpr uint32_t kMaxFetchMaxBytes = 4u << 20;      // a fetch reply's data limit
 inline constexpr uint32_t kDefaultReleaseTimeoutMs = 5000;
+inline constexpr uint32_t kDefaultRotationGraceMs = 5000;
 inline constexpr uint32_t kMinReleaseTimeoutMs = 100;
 inline constexpr size_t kMaxGlobsPerSource = 64;
 
@@ -109,6 +117,7 @@ struct AgentConfig {
   uint32_t max_in_flight_fetches = kDefaultMaxInFlightFetches;
   uint32_t fetch_max_bytes = kDefaultFetchMaxBytes;
   uint32_t release_timeout_ms = kDefaultReleaseTimeoutMs;
+  uint32_t rotation_grace_ms = kDefaultRotationGraceMs;
   LogLevel log_level = LogLevel::kInfo;
   std::string config_file;            // the file read, "" if none
 

@@ -59,10 +59,13 @@ void add_options(CLI::App& app, AgentConfig& c, RawFlags& raw) {
   add(app, "--lease-ttl-seconds", c.lease_ttl_seconds, "the agent's lease TTL, 2..300")->capture_default_str();
   add(app, "--checkpoint-interval-ms", c.checkpoint_interval_ms, "sink sync + checkpoint commit period, 10..600000")
       ->capture_default_str();
-  add(app, "--max-in-flight-fetches", c.max_in_flight_fetches, "a collector's concurrent fetches, 1..1024")
+  add(app, "--max-in-flight-fetches", c.max_in_flight_fetches, "a collector's concurrent fetches per source, 1..64")
       ->capture_default_str();
   add(app, "--fetch-max-bytes", c.fetch_max_bytes, "bytes per fetch reply, 4096..4194304")->capture_default_str();
   add(app, "--release-timeout-ms", c.release_timeout_ms, "time to finish and release a revoking task, 100..600000")
+      ->capture_default_str();
+  add(app, "--rotation-grace-ms", c.rotation_grace_ms,
+      "how long a rotated file must stop growing before its stream moves to the next file, 0..600000")
       ->capture_default_str();
   add(app, "--log-level", raw.log_level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}))

@@ -69,6 +69,7 @@ void validate(const AgentConfig& c) {
   check_range("--max-in-flight-fetches", c.max_in_flight_fetches, 1, kMaxInFlightFetches);
   check_range("--fetch-max-bytes", c.fetch_max_bytes, kMinFetchMaxBytes, kMaxFetchMaxBytes);
   check_range("--release-timeout-ms", c.release_timeout_ms, kMinReleaseTimeoutMs, kMaxIntervalMs);
+  check_range("--rotation-grace-ms", c.rotation_grace_ms, 0, kMaxIntervalMs);
 }
 
 }  // namespace corral::agent::config

@@ -93,7 +93,9 @@ class SourceRole {
   std::string start(zmq::context_t& context, const agent::config::AgentConfig& c) {
     std::vector<agent::source::StreamConfig> streams;
     for (const auto& s : c.sources) streams.push_back({s.name(), s.globs});
-    auto tailer = agent::source::Tailer::create(streams, {});
+    agent::source::TailerOptions options;
+    options.files.finish_grace = std::chrono::milliseconds(c.rotation_grace_ms);
+    auto tailer = agent::source::Tailer::create(streams, options);
     if (!tailer.ok()) return "source: " + agent::fetch::to_string(tailer.error());
     tailer_ = std::move(tailer).value();
     auto server = agent::source::FetchServer::create(context, *tailer_, {c.listen});

@@ -36,6 +36,7 @@ TEST_CASE("a minimal source agent gets the documented defaults", "[agent_config]
   CHECK(c.max_in_flight_fetches == kDefaultMaxInFlightFetches);
   CHECK(c.fetch_max_bytes == kDefaultFetchMaxBytes);
   CHECK(c.release_timeout_ms == kDefaultReleaseTimeoutMs);
+  CHECK(c.rotation_grace_ms == kDefaultRotationGraceMs);
   CHECK(c.log_level == LogLevel::kInfo);
   CHECK(c.config_file.empty());
 }
@@ -47,7 +48,8 @@ TEST_CASE("every flag sets its field", "[agent_config][flags]") {
                                 "--source", "web/error=/var/log/e.log", "--sink", "zmq:tcp://10.0.0.9:5555",
                                 "--capacity", "7", "--zone", "eu-1", "--lease-ttl-seconds", "30",
                                 "--checkpoint-interval-ms", "250", "--max-in-flight-fetches", "64",
-                                "--fetch-max-bytes", "65536", "--release-timeout-ms", "9000", "--log-level", "debug"});
+                                "--fetch-max-bytes", "65536", "--release-timeout-ms", "9000", "--rotation-grace-ms", "250",
+                                "--log-level", "debug"});
   CHECK(c.endpoints == std::vector<std::string>{"tcp://a:1", "tcp://b:2", "tcp://c:3"});
   CHECK(c.id == "web-1");
   CHECK(c.host == "web-1.example.net");
@@ -66,6 +68,7 @@ TEST_CASE("every flag sets its field", "[agent_config][flags]") {
   CHECK(c.max_in_flight_fetches == 64);
   CHECK(c.fetch_max_bytes == 65536);
   CHECK(c.release_timeout_ms == 9000);
+  CHECK(c.rotation_grace_ms == 250);
   CHECK(c.log_level == LogLevel::kDebug);
 }
 
@@ -116,6 +119,8 @@ TEST_CASE("flag errors name the flag", "[agent_config][flags]") {
       {{"--max-in-flight-fetches", "0"}, "--max-in-flight-fetches"},
       {{"--fetch-max-bytes", "100"}, "--fetch-max-bytes"},
       {{"--release-timeout-ms", "99"}, "--release-timeout-ms"},
+      {{"--rotation-grace-ms", "600001"}, "--rotation-grace-ms"},
+      {{"--max-in-flight-fetches", "65"}, "--max-in-flight-fetches: 65 is not in 1..64"},
       {{"--id", "web 1"}, "--id: 'web 1' is not 1..128 bytes"},
       {{"--zone", "eu/1"}, "--zone"},
       {{"--log-level", "verbose"}, "--log-level"},
