@@ -15,10 +15,12 @@
 #include <string>
 #include <thread>
 
+#include "tests/unit/net/test_wait.h"
+
 namespace corral::agent::source::testing {
 
-inline constexpr std::chrono::milliseconds kTestDeadline{10000};
-inline constexpr std::chrono::milliseconds kRecheckInterval{2};
+using corral::net::testing::kTestDeadline;
+using corral::net::testing::wait_until;
 
 class TempDir {
  public:
@@ -56,16 +58,6 @@ inline std::string numbered_lines(int first, int count) {
   std::string out;
   for (int i = first; i < first + count; ++i) out += "line " + std::to_string(i) + "\n";
   return out;
-}
-
-inline bool wait_until(const std::function<bool()>& condition,
-                       std::chrono::milliseconds timeout = kTestDeadline) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kRecheckInterval);
-  }
-  return true;
 }
 
 // File descriptors this process has open now.
