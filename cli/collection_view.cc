@@ -222,7 +222,15 @@ std::string drain_message(const DrainOutcome& o) {
   std::string text;
   if (o.draining) {
     text = (o.was_draining ? c + " was already draining" : "drained " + c) + ": ";
-    text += o.tasks == 0 ? "it holds no tasks" : moving;
+    if (o.tasks == 0) {
+      text += "it holds no tasks";
+    } else if (o.revoking == o.tasks) {
+      text += moving;
+    } else {
+      // The engine found no other collector for the rest: they stay.
+      text += std::to_string(o.revoking) + " of its " + std::to_string(o.tasks) +
+              " tasks move away as they are released; the others stay until another collector can take them";
+    }
   } else if (!o.was_draining) {
     text = c + " was not draining";
   } else {
@@ -232,6 +240,15 @@ std::string drain_message(const DrainOutcome& o) {
   // so, since a typo in the id would otherwise look like a success.
   if (!o.registered) text += " (no collector " + o.collector + " is registered now)";
   return text;
+}
+
+int64_t count_revoking(const std::vector<KeyValue>& assigns) {
+  int64_t n = 0;
+  for (const auto& kv : assigns) {
+    auto r = records::parse_assignment(kv.value);
+    if (auto* a = std::get_if<records::AssignmentRecord>(&r); a && a->revoking) ++n;
+  }
+  return n;
 }
 
 bool is_registered_collector(const std::vector<KeyValue>& kvs) {

@@ -103,10 +103,13 @@ struct DrainOutcome {
   bool was_draining = false;  // the drain key existed before
   bool registered = false;    // an agent record with the collector role exists
   int64_t tasks = 0;          // assignment keys it holds now
+  int64_t revoking = 0;       // of those, marked to move away
   int64_t revision = 0;
 };
 std::string drain_message(const DrainOutcome& o);
 // Whether `kvs` (a read of /corral/agents/<id>) is a collector's record.
 bool is_registered_collector(const std::vector<KeyValue>& kvs);
+// How many of `assigns` (assignment keys) are marked revoking.
+int64_t count_revoking(const std::vector<KeyValue>& assigns);
 
 }  // namespace corral::cli

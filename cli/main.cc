@@ -203,10 +203,10 @@ int change_drain(Client& client, Printer& out, const std::string& id, bool drain
   held.key = records::assign_prefix(id);
   held.range_end = prefix_range_end(held.key);
   held.revision = o.revision;
-  held.count_only = true;
   auto tasks = client.call(std::move(held));
   if (!tasks.ok()) return fail(tasks.error());
   o.tasks = tasks->count;
+  o.revoking = corral::cli::count_revoking(tasks->kvs);
   RangeRequest record;
   record.key = records::agent_key(id);
   record.revision = o.revision;

@@ -444,7 +444,7 @@ void Printer::drain(const Header& header, const cli::DrainOutcome& o) {
        << ",\"draining\":" << (o.draining ? "true" : "false")
        << ",\"was_draining\":" << (o.was_draining ? "true" : "false")
        << ",\"registered\":" << (o.registered ? "true" : "false") << ",\"tasks\":" << o.tasks
-       << ",\"message\":" << json_string(message) << "}\n";
+       << ",\"revoking\":" << o.revoking << ",\"message\":" << json_string(message) << "}\n";
 }
 
 void Printer::rebalance(const Header& header) {

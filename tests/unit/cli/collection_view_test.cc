@@ -237,14 +237,17 @@ TEST_CASE("tasks: simple format is aligned columns, table format has borders", "
 }
 
 TEST_CASE("drain: messages say what happens and flag an unknown collector", "[cli]") {
-  DrainOutcome o{"c1", true, false, true, 3, 50};
+  DrainOutcome o{"c1", true, false, true, 3, 3, 50};
   CHECK(drain_message(o) == "drained collector c1: its 3 tasks move away as they are released");
+  o.revoking = 1;
+  CHECK(drain_message(o) == "drained collector c1: 1 of its 3 tasks move away as they are released; the others stay "
+                            "until another collector can take them");
   o.was_draining = true;
   o.tasks = 1;
   CHECK(drain_message(o) == "collector c1 was already draining: its 1 task moves away as it is released");
-  o = {"c9", true, false, false, 0, 50};
+  o = {"c9", true, false, false, 0, 0, 50};
   CHECK(drain_message(o) == "drained collector c9: it holds no tasks (no collector c9 is registered now)");
-  o = {"c1", false, true, true, 2, 51};
+  o = {"c1", false, true, true, 2, 0, 51};
   CHECK(drain_message(o) == "undrained collector c1: it can be given tasks again");
   o.was_draining = false;
   CHECK(drain_message(o) == "collector c1 was not draining");
@@ -252,6 +255,7 @@ TEST_CASE("drain: messages say what happens and flag an unknown collector", "[cl
   CHECK(out["collector"] == "c1");
   CHECK(out["draining"] == false);
   CHECK(out["tasks"] == 2);
+  CHECK(out["revoking"] == 0);
   CHECK(out["header"]["revision"] == 51);
 }
 
