@@ -175,18 +175,22 @@ void Collector::drop_task(const std::string& id, const char* why) {
   tasks_.erase(it);
 }
 
-Collector::Source& Collector::source_for(const std::string& endpoint) {
-  auto& s = sources_[endpoint];
-  if (!s) {
-    s = std::make_unique<Source>();
-    fetch::FetchClientOptions o;
-    o.endpoint = endpoint;
-    o.max_in_flight = options_.max_in_flight_fetches;
-    auto c = fetch::FetchClient::create(context_, o);
-    CORRAL_CHECK_MSG(c.ok(), "a fetch client for an endpoint that apply validated");
-    s->client = std::move(c).value();
+// The connection to a source, made on first use; null (and logged) when the
+// endpoint cannot be used, so that one bad stream record stops only its task.
+Collector::Source* Collector::source_for(const std::string& endpoint) {
+  auto it = sources_.find(endpoint);
+  if (it != sources_.end()) return it->second.get();
+  fetch::FetchClientOptions o;
+  o.endpoint = endpoint;
+  o.max_in_flight = options_.max_in_flight_fetches;
+  auto c = fetch::FetchClient::create(context_, o);
+  if (!c.ok()) {
+    log("source " + endpoint + ": " + fetch::to_string(c.error()));
+    return nullptr;
   }
-  return *s;
+  auto s = std::make_unique<Source>();
+  s->client = std::move(c).value();
+  return sources_.emplace(endpoint, std::move(s)).first->second.get();
 }
 
 void Collector::send_fetches(Clock::time_point now) {
@@ -200,12 +204,16 @@ void Collector::send_fetches(Clock::time_point now) {
     r.committed_file = t->committed_file;
     r.committed_offset = t->committed_offset;
     r.max_bytes = options_.fetch_max_bytes;
-    Source& src = source_for(t->endpoint);
-    auto sent = src.client->submit(r, std::chrono::milliseconds(kFetchTimeoutMs));
+    Source* src = source_for(t->endpoint);
+    if (src == nullptr) {
+      t->next_fetch = now + std::chrono::milliseconds(kFetchRetryMs);
+      continue;
+    }
+    auto sent = src->client->submit(r, std::chrono::milliseconds(kFetchTimeoutMs));
     if (!sent.ok()) continue;  // backpressure: the source's connection is full; next turn
     t->in_flight = true;
     t->fetch_id = *sent;
-    src.waiting[*sent] = id;
+    src->waiting[*sent] = id;
   }
 }
 

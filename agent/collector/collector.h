@@ -125,7 +125,7 @@ class Collector {
   void publish();  // the tasks() view, from the loop thread
   void finish_revoking();
   records::CheckpointRecord checkpoint_of(const Task& t) const;
-  Source& source_for(const std::string& endpoint);
+  Source* source_for(const std::string& endpoint);
   void close_idle_sources();
   void log(const std::string& line);
 
