@@ -44,6 +44,7 @@ void StreamFiles::update(std::vector<Candidate> candidates, Clock::time_point no
   for (PendingFile& p : pending_) p.matched = false;
   std::vector<bool> seen(files_.size(), false);
   std::set<Key> keys;
+  std::vector<const Candidate*> fresh;
   for (const Candidate& c : candidates) {
     if (!keys.insert(key_of(c)).second) continue;  // a second path (hard link) to one file
     auto pending = std::find_if(pending_.begin(), pending_.end(), [&](const PendingFile& p) {
@@ -57,21 +58,27 @@ void StreamFiles::update(std::vector<Candidate> candidates, Clock::time_point no
       return !f.truncated && key_of(f.identity) == key_of(c);
     });
     if (it != files_.end()) {
-      it->path = c.path;
+      // check() may add a file: keep a reference (a deque's stay valid), not
+      // the iterator.
+      TrackedFile& file = *it;
+      file.path = c.path;
       // Files added by this scan (at the end) are not in `seen`: they are new.
       const auto index = static_cast<size_t>(it - files_.begin());
       if (index < seen.size()) seen[index] = true;
-      check(*it, now);
-      if (!it->truncated) continue;  // else its new content is a new file: below
+      check(file, now);
+      continue;  // a truncated file's new content was added by check()
     }
     if (forgotten_.count(key_of(c)) > 0 && still_forgotten(c)) continue;
-    track(c, now);
+    fresh.push_back(&c);
   }
   for (size_t i = 0; i < seen.size(); ++i) {
     if (seen[i]) continue;
     files_[i].path.clear();
     check(files_[i], now);
   }
+  // New files last: content that a known inode got (after a truncate) is
+  // older than any file created since, so it comes first in the stream.
+  for (const Candidate* c : fresh) track(*c, now);
   std::erase_if(forgotten_, [&](const auto& entry) { return keys.count(entry.first) == 0; });
   enforce_bounds(now);
 }
@@ -83,7 +90,7 @@ void StreamFiles::check(TrackedFile& file, Clock::time_point now) {
   const auto size = static_cast<uint64_t>(st.st_size);
   Result<bool> same = matches(file.identity, file.fd);
   if (size < file.size || (same.ok() && !*same)) {
-    mark_truncated(file);
+    mark_truncated(file, now);
     return;
   }
   if (size > file.size) {
@@ -92,10 +99,27 @@ void StreamFiles::check(TrackedFile& file, Clock::time_point now) {
   }
 }
 
-void StreamFiles::mark_truncated(TrackedFile& file) {
-  ::close(file.fd);
+// The inode's new content is a file of its own, read on through the fd
+// already held: it may have been renamed away (matched by no glob) before
+// any scan saw it, and then no scan would find it again (copytruncate, then
+// a rename rotation, between two scans).
+void StreamFiles::mark_truncated(TrackedFile& file, Clock::time_point now) {
+  const int fd = file.fd;
+  const std::string path = file.path;
   file.fd = -1;
   file.truncated = true;
+  Result<FileIdentity> identity = identify(fd);
+  if (identity.ok()) {
+    add_identified(fd, *identity, path, now);
+    return;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size == 0 && pending_.size() < kMaxPendingFilesPerStream) {
+    pending_.push_back(PendingFile{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), fd,
+                                   !path.empty(), now});
+    return;
+  }
+  ::close(fd);
 }
 
 uint64_t StreamFiles::refresh(size_t index, Clock::time_point now) {

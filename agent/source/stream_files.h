@@ -119,7 +119,7 @@ class StreamFiles {
 
  private:
   void check(TrackedFile& file, Clock::time_point now);
-  void mark_truncated(TrackedFile& file);
+  void mark_truncated(TrackedFile& file, Clock::time_point now);
   void track(const Candidate& candidate, Clock::time_point now);
   void add_identified(int fd, const FileIdentity& identity, const std::string& path,
                       Clock::time_point last_growth);

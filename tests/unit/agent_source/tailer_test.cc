@@ -194,6 +194,26 @@ TEST_CASE("copytruncate to longer content is recognised by the fingerprint", "[t
   CHECK(r.got == numbered_lines(0, 2) + numbered_lines(1000, 200));
 }
 
+TEST_CASE("copytruncate, then a rename away before any scan: the new content is still read", "[tailer]") {
+  // The truncated inode's new lines were renamed out of the glob before the
+  // source looked again; only the fd it holds can still reach them.
+  TempDir dir;
+  const std::string path = dir.file("app.log");
+  append(path, numbered_lines(0, 100));
+  TailerOptions o = test_options();
+  o.use_inotify = false;
+  o.poll_interval = std::chrono::hours(1);  // scans happen only when the test says
+  auto t = make_tailer({path}, o);
+  Reader r{*t};
+  REQUIRE(r.read_until(numbered_lines(0, 100).size()));
+  truncate_and_write(path, numbered_lines(100, 50));
+  rename_file(path, path + ".1");
+  append(path, numbered_lines(150, 50));
+  t->rescan();
+  REQUIRE(r.read_until(numbered_lines(0, 200).size()));
+  CHECK(r.got == numbered_lines(0, 200));
+}
+
 TEST_CASE("a file deleted while open is read to its end, then closed once committed past",
           "[tailer]") {
   TempDir dir;
