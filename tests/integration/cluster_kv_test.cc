@@ -50,26 +50,26 @@ TEST_CASE("range, prefix, list, txn, delete and compaction end to end", "[integr
   Cluster cluster(ClusterOptions{});
   cluster.start();
   auto c = cluster.client();
-  auto first = require_ok(c->put("/apps/web/a", "1"), "put a");
-  require_ok(c->put("/apps/web/b", "2"), "put b");
-  require_ok(c->put("/apps/web/sub/c", "3"), "put c");
-  require_ok(c->put("/apps/db/x", "4"), "put x");
-  auto overwrite = require_ok(c->put("/apps/web/a", "1b"), "overwrite a");
+  auto first = require_ok(c->put("/svc/web/a", "1"), "put a");
+  require_ok(c->put("/svc/web/b", "2"), "put b");
+  require_ok(c->put("/svc/web/sub/c", "3"), "put c");
+  require_ok(c->put("/svc/db/x", "4"), "put x");
+  auto overwrite = require_ok(c->put("/svc/web/a", "1b"), "overwrite a");
   CHECK(overwrite.header.revision > first.header.revision);
 
-  auto web = require_ok(c->get_prefix("/apps/web/"), "prefix");
+  auto web = require_ok(c->get_prefix("/svc/web/"), "prefix");
   REQUIRE(web.kvs.size() == 3);
-  CHECK(web.kvs[0].key == "/apps/web/a");
+  CHECK(web.kvs[0].key == "/svc/web/a");
   CHECK(web.kvs[0].value == "1b");
   CHECK(web.kvs[0].version == 2);
   CHECK(web.kvs[0].create_revision == first.header.revision);
   CHECK(web.kvs[0].mod_revision == overwrite.header.revision);
-  CHECK(web.kvs[1].key == "/apps/web/b");
-  CHECK(web.kvs[2].key == "/apps/web/sub/c");
+  CHECK(web.kvs[1].key == "/svc/web/b");
+  CHECK(web.kvs[2].key == "/svc/web/sub/c");
 
   RangeRequest limited;
-  limited.key = "/apps/";
-  limited.range_end = prefix_range_end("/apps/");
+  limited.key = "/svc/";
+  limited.range_end = prefix_range_end("/svc/");
   limited.limit = 2;
   auto lim = require_ok(c->range(limited), "limit");
   CHECK(lim.kvs.size() == 2);
@@ -82,13 +82,13 @@ TEST_CASE("range, prefix, list, txn, delete and compaction end to end", "[integr
   CHECK(counted.kvs.empty());
 
   RangeRequest past;
-  past.key = "/apps/web/a";
+  past.key = "/svc/web/a";
   past.revision = first.header.revision;
   auto old = require_ok(c->range(past), "past revision");
   REQUIRE(old.kvs.size() == 1);
   CHECK(old.kvs[0].value == "1");
 
-  auto ls = require_ok(c->list("/apps/web"), "list");
+  auto ls = require_ok(c->list("/svc/web"), "list");
   REQUIRE(ls.entries.size() == 3);
   CHECK(ls.entries[0].name == "a");
   CHECK(ls.entries[0].has_key);
@@ -103,7 +103,7 @@ TEST_CASE("range, prefix, list, txn, delete and compaction end to end", "[integr
     TxnRequest t;
     Compare cmp;
     cmp.target = Compare::Target::kValue;
-    cmp.key = "/apps/web/a";
+    cmp.key = "/svc/web/a";
     cmp.value = expect;
     t.compare.push_back(cmp);
     PutRequest then_put;
@@ -112,7 +112,7 @@ TEST_CASE("range, prefix, list, txn, delete and compaction end to end", "[integr
     PutRequest else_put = then_put;
     else_put.value = "else";
     RangeRequest else_get;
-    else_get.key = "/apps/web/a";
+    else_get.key = "/svc/web/a";
     t.success.push_back(TxnOp{then_put});
     t.failure.push_back(TxnOp{else_put});
     t.failure.push_back(TxnOp{else_get});
@@ -128,10 +128,10 @@ TEST_CASE("range, prefix, list, txn, delete and compaction end to end", "[integr
   CHECK(std::get<RangeResult>(t2.responses[1].result).kvs.at(0).value == "1b");
   CHECK(require_ok(c->get("/txn/branch"), "get branch").kvs.at(0).value == "else");
 
-  auto deleted = require_ok(c->del("/apps/web/", prefix_range_end("/apps/web/")), "delete prefix");
+  auto deleted = require_ok(c->del("/svc/web/", prefix_range_end("/svc/web/")), "delete prefix");
   CHECK(deleted.deleted == 3);
-  CHECK(require_ok(c->get_prefix("/apps/web/"), "after delete").kvs.empty());
-  CHECK(require_ok(c->get("/apps/db/x"), "untouched").kvs.size() == 1);
+  CHECK(require_ok(c->get_prefix("/svc/web/"), "after delete").kvs.empty());
+  CHECK(require_ok(c->get("/svc/db/x"), "untouched").kvs.size() == 1);
 
   // Compaction: a read below the compaction point is a typed error.
   require_ok(c->compact(overwrite.header.revision), "compact");
