@@ -1,4 +1,4 @@
-// corral-bench: the workloads of ../shared/anchors/etcd-bench (main.go) run
+// corral-bench: the workloads of the etcd-bench anchor (its main.go) run
 // against corrald through the corral client, printing the same JSON line
 // (same field names) so that the two can be compared in one run.
 //

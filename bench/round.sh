@@ -2,7 +2,7 @@
 # One benchmark round: every workload of issue 3 on a fresh 3-member cluster,
 # corral then etcd back to back, printing a markdown table row per workload
 # (ratios corral/etcd) and the raw JSON lines below it.
-# Usage: bench/round.sh BUILD_DIR ETCD_BENCH_BIN [workload...]
+# Usage: ETCD_ANCHOR=DIR bench/round.sh BUILD_DIR ETCD_BENCH_BIN [workload...]
 #   workloads: put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
 #   (default: all), and assign (corral only, etcd has no counterpart: 100k
 #   streams over 1k collectors; ASSIGN_STREAMS / ASSIGN_COLLECTORS override).
@@ -10,7 +10,10 @@
 set -eu
 build=$1; etcd=$2; shift 2
 here=$(cd "$(dirname "$0")" && pwd)
-anchor=${ETCD_ANCHOR:-$here/../../shared/anchors/etcd-bench}
+# The etcd-bench anchor (cluster.sh, failover.sh for etcd) is a developers'
+# tool kept outside this repository: ETCD_ANCHOR names its folder.
+anchor=${ETCD_ANCHOR:-}
+need_anchor() { [ -n "$anchor" ] || { echo "round.sh: set ETCD_ANCHOR to the etcd-bench anchor folder" >&2; exit 2; }; }
 [ $# -gt 0 ] || set -- put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
 
 flags() {
@@ -46,6 +49,7 @@ for w in "$@"; do
     $w corral load=$lc: $c"
     continue
   fi
+  need_anchor
   if [ "$w" = failover ]; then
     lc=$(load); c=$("$here/failover.sh" "$build" 2>/dev/null | tail -1)
     le=$(load); e=$("$anchor/failover.sh" "$etcd" 2>/dev/null | tail -1)
