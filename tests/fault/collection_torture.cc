@@ -1,10 +1,7 @@
 #include "tests/fault/collection_torture.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,29 +12,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/integration/harness/cluster.h"
+
 namespace corral::fault::torture {
 
 namespace {
-
-// Below the ephemeral range, like the cluster harness, from another base.
-constexpr int kPortRangeLow = 20000;
-constexpr int kPortRangeHigh = 32000;
-constexpr int kMaxPortProbes = 2000;
-std::atomic<int> g_next_port{0};
-
-bool port_free(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 && ::listen(fd, 1) == 0;
-  ::close(fd);
-  return ok;
-}
 
 constexpr auto kAgentReadyTimeout = std::chrono::seconds(20);
 constexpr int kAgentStartAttempts = 8;
@@ -64,20 +43,7 @@ int open_append(const std::string& path) {
 
 std::string agent_path() { return CORRAL_AGENT_PATH; }
 
-int free_port() {
-  int expected = 0;
-  const int span = kPortRangeHigh - kPortRangeLow;
-  g_next_port.compare_exchange_strong(expected, kPortRangeLow + (getpid() * 89 + span / 2) % span);
-  for (int probe = 0; probe < kMaxPortProbes; ++probe) {
-    int p = g_next_port.fetch_add(1);
-    if (p >= kPortRangeHigh) {
-      g_next_port.store(kPortRangeLow);
-      p = g_next_port.fetch_add(1);
-    }
-    if (port_free(p)) return p;
-  }
-  throw std::runtime_error("no free port found");
-}
+int free_port() { return integration::next_free_port(); }
 
 uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
   x += 0x9e3779b97f4a7c15ULL;

@@ -29,8 +29,8 @@ using Clock = std::chrono::steady_clock;
 // The corral-agent binary, set by CMake (CORRAL_AGENT_PATH).
 std::string agent_path();
 
-// A port free on 127.0.0.1 now, probed by binding, below the ephemeral range
-// (from a per-process base apart from the cluster harness's).
+// A port free on 127.0.0.1 now: the cluster harness's next_free_port(), so
+// that agents and members never draw the same port.
 int free_port();
 
 uint64_t mix64(uint64_t x);

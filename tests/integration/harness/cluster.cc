@@ -41,6 +41,18 @@ bool port_free(int port) {
   return ok;
 }
 
+// The id from the last "corrald: ready ... id=<hex>" line of a log.
+std::optional<uint64_t> ready_id(const std::string& log, size_t from) {
+  size_t at = log.rfind("corrald: ready ");
+  if (at == std::string::npos || at < from) return std::nullopt;
+  size_t id_at = log.find(" id=", at);
+  size_t eol = log.find('\n', at);
+  if (id_at == std::string::npos || eol == std::string::npos || id_at > eol) return std::nullopt;
+  return std::strtoull(log.c_str() + id_at + 4, nullptr, 16);
+}
+
+}  // namespace
+
 int next_free_port() {
   int expected = 0;
   const int span = kPortRangeHigh - kPortRangeLow;
@@ -55,18 +67,6 @@ int next_free_port() {
   }
   throw std::runtime_error("no free port found");
 }
-
-// The id from the last "corrald: ready ... id=<hex>" line of a log.
-std::optional<uint64_t> ready_id(const std::string& log, size_t from) {
-  size_t at = log.rfind("corrald: ready ");
-  if (at == std::string::npos || at < from) return std::nullopt;
-  size_t id_at = log.find(" id=", at);
-  size_t eol = log.find('\n', at);
-  if (id_at == std::string::npos || eol == std::string::npos || id_at > eol) return std::nullopt;
-  return std::strtoull(log.c_str() + id_at + 4, nullptr, 16);
-}
-
-}  // namespace
 
 std::string corrald_path() { return CORRAL_CORRALD_PATH; }
 std::string corralctl_path() { return CORRAL_CORRALCTL_PATH; }

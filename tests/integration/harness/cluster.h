@@ -33,6 +33,10 @@ std::string corralctl_path();
 
 // True once an assertion of the running Catch2 test case has failed.
 bool current_test_failed();
+// A TCP port free on 127.0.0.1 now (probed by binding), below the ephemeral
+// range, from one per-process sequence shared by every user in the process.
+// Throws std::runtime_error when none is found.
+int next_free_port();
 
 struct ClusterOptions {
   int members = 3;
