@@ -13,27 +13,20 @@ Status StdoutSink::append(std::string_view task, std::string_view lines, Clock::
   if (auto name = parse_task(task); !name.ok()) return name.error();
   if (auto s = check_whole_lines(task, lines); !s.ok()) return s;
   std::lock_guard lock(mu_);
-  if (auto it = failed_.find(task); it != failed_.end()) return it->second;
-  Status s = write_all(fd_, lines, describe());
-  if (!s.ok()) failed_.emplace(std::string(task), s.error());
-  return s;
+  if (Status failed = failed_.check(task); !failed.ok()) return failed;
+  return failed_.record(task, write_all(fd_, lines, describe()));
 }
 
 Status StdoutSink::make_durable(std::string_view task) {
   if (auto name = parse_task(task); !name.ok()) return name.error();
   std::lock_guard lock(mu_);
-  if (auto it = failed_.find(task); it != failed_.end()) return it->second;
-  return Status::ok_status();
+  return failed_.check(task);
 }
 
 Status StdoutSink::close(std::string_view task) {
   if (auto name = parse_task(task); !name.ok()) return name.error();
   std::lock_guard lock(mu_);
-  auto it = failed_.find(task);
-  if (it == failed_.end()) return Status::ok_status();
-  SinkError error = it->second;
-  failed_.erase(it);
-  return error;
+  return failed_.clear(task);
 }
 
 }  // namespace corral::agent::sink

@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 
+#include "agent/sink/failed_tasks.h"
 #include "agent/sink/sink.h"
 
 namespace corral::agent::sink {
@@ -41,7 +42,7 @@ class StdoutSink final : public Sink {
  private:
   const int fd_;
   std::mutex mu_;
-  std::map<std::string, SinkError, std::less<>> failed_;  // sticky until close(task)
+  FailedTasks failed_;
 };
 
 }  // namespace corral::agent::sink

@@ -72,28 +72,24 @@ Status ZmqPushSink::append(std::string_view task, std::string_view lines, Clock:
   if (auto name = parse_task(task); !name.ok()) return name.error();
   if (auto s = check_whole_lines(task, lines); !s.ok()) return s;
   std::lock_guard lock(mu_);
-  if (auto it = failed_.find(task); it != failed_.end()) return it->second;
+  if (Status failed = failed_.check(task); !failed.ok()) return failed;
   if (lines.empty()) return Status::ok_status();
   Status s = send_batch(task, lines, deadline);
-  if (!s.ok() && s.error().code != SinkErrorCode::kFull) failed_.emplace(std::string(task), s.error());
-  return s;
+  // kFull took nothing: the task's state is known, so it is not sticky.
+  if (!s.ok() && s.error().code == SinkErrorCode::kFull) return s;
+  return failed_.record(task, std::move(s));
 }
 
 Status ZmqPushSink::make_durable(std::string_view task) {
   if (auto name = parse_task(task); !name.ok()) return name.error();
   std::lock_guard lock(mu_);
-  if (auto it = failed_.find(task); it != failed_.end()) return it->second;
-  return Status::ok_status();
+  return failed_.check(task);
 }
 
 Status ZmqPushSink::close(std::string_view task) {
   if (auto name = parse_task(task); !name.ok()) return name.error();
   std::lock_guard lock(mu_);
-  auto it = failed_.find(task);
-  if (it == failed_.end()) return Status::ok_status();
-  SinkError error = it->second;
-  failed_.erase(it);
-  return error;
+  return failed_.clear(task);
 }
 
 }  // namespace corral::agent::sink

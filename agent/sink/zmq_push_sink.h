@@ -22,6 +22,7 @@
 
 #include <zmq.hpp>
 
+#include "agent/sink/failed_tasks.h"
 #include "agent/sink/sink.h"
 
 namespace corral::agent::sink {
@@ -60,7 +61,7 @@ class ZmqPushSink final : public Sink {
   zmq::socket_t socket_;
   std::string endpoint_;
   std::mutex mu_;  // a ZeroMQ socket is not thread-safe
-  std::map<std::string, SinkError, std::less<>> failed_;  // sticky until close(task)
+  FailedTasks failed_;
 };
 
 }  // namespace corral::agent::sink
