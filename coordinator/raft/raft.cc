@@ -334,7 +334,10 @@ void Raft::tick_heartbeat() {
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
-    bcast_heartbeat({});
+    // Carry the latest round that still has reads waiting (etcd's
+    // lastPendingRequestCtx): if that round's own heartbeats were lost, this
+    // one confirms it, instead of the reads waiting for another read.
+    bcast_heartbeat(read_only_.round_waiting() ? ReadOnly::encode_round(read_only_.last_round()) : std::string());
   }
 }
 

@@ -6,7 +6,9 @@
 // one round per Ready, so one round confirms every read waiting at that
 // moment. A round is named by a counter that increases for the life of the
 // node and travels as the heartbeat's context (8 bytes, little-endian). A
-// follower's answer to round r also confirms every earlier round.
+// follower's answer to round r also confirms every earlier round. Regular
+// heartbeats carry the latest started round while reads of it wait, so a
+// lost round costs one heartbeat interval, not the requester's timeout.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +40,9 @@ class ReadOnly {
   // Starts the next round and returns its number.
   uint64_t start_round();
   uint64_t last_round() const { return last_round_; }
+  // Some read of a started round is not yet confirmed. Resending that round
+  // is safe: every read in it arrived before the resent heartbeat leaves.
+  bool round_waiting() const { return !queue_.empty() && queue_.front().round <= last_round_; }
   // A quorum has confirmed every round <= round: those reads may be served.
   std::vector<PendingRead> release_up_to(uint64_t round);
   // Leadership lost: every waiting read is dropped.

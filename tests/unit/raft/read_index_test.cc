@@ -110,3 +110,49 @@ TEST_CASE("read index: single-member cluster answers at once", "[read_index]") {
   REQUIRE(net.test_node(1).reads.size() == 1);
   CHECK(net.test_node(1).reads[0].index == 1);
 }
+
+TEST_CASE("read index: a lost heartbeat round is confirmed by the next regular heartbeat", "[read_index]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  // Lose the read's own heartbeat round.
+  net.drop_if = [](const Message& m) { return m.type == MessageType::kHeartbeat; };
+  net.node(1).read_index("lone");
+  net.stabilize();
+  REQUIRE(net.test_node(1).reads.empty());
+  // No other read comes: the next regular heartbeat must confirm it.
+  net.drop_if = nullptr;
+  net.tick(1, net.test_node(1).config.heartbeat_ticks);
+  REQUIRE(net.test_node(1).reads.size() == 1);
+  CHECK(net.test_node(1).reads[0].request_ctx == "lone");
+}
+
+TEST_CASE("read index: a regular heartbeat confirms only reads that arrived before it", "[read_index]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  auto lose_heartbeats = [](const Message& m) { return m.type == MessageType::kHeartbeat; };
+  net.drop_if = lose_heartbeats;
+  net.node(1).read_index("first");
+  net.stabilize();
+  // The regular heartbeat goes out; its answers are held back.
+  std::vector<Message> held;
+  net.drop_if = [&held](const Message& m) {
+    if (m.type == MessageType::kHeartbeatResponse) held.push_back(m);
+    return m.type == MessageType::kHeartbeatResponse;
+  };
+  net.tick(1, net.test_node(1).config.heartbeat_ticks);
+  REQUIRE(held.size() == 2);
+  // A second read arrives after that heartbeat, and its own round is lost.
+  net.drop_if = lose_heartbeats;
+  net.node(1).read_index("second");
+  net.stabilize();
+  // The held answers confirm the first read only.
+  net.drop_if = nullptr;
+  for (const Message& m : held) REQUIRE(net.node(1).step(m) == Status::kOk);
+  net.stabilize();
+  REQUIRE(net.test_node(1).reads.size() == 1);
+  CHECK(net.test_node(1).reads[0].request_ctx == "first");
+  // The next heartbeat confirms the second.
+  net.tick(1, net.test_node(1).config.heartbeat_ticks);
+  REQUIRE(net.test_node(1).reads.size() == 2);
+  CHECK(net.test_node(1).reads[1].request_ctx == "second");
+}
