@@ -121,6 +121,7 @@ struct Client {
   uint64_t op = 0;
   NodeId node = raft::kNoNode;  // where the current request waits
   std::string token;            // its value (put) or read ctx (get)
+  raft::Term asked_leader_term = 0;  // a get asked of a leader: the term it led
   Tick deadline = 0;
   Tick next_start = 0;
   NodeId target = raft::kNoNode;
@@ -174,7 +175,8 @@ class Simulation {
   void start_partition();
   void clients();
   void client_start(Client& c);
-  void client_finish(Client& c, const std::string& observed, Index index);
+  void client_finish(Client& c, const std::string& observed, uint64_t version, Index index);
+  void client_timeout(Client& c);
   void client_abandon(Client& c);
   void drop_pending(SimNode& n);
   NodeId leader_hint(NodeId asked);
@@ -338,9 +340,12 @@ void Simulation::apply_entry(SimNode& n, const raft::Entry& e) {
   if (e.data.empty()) return;  // a leader's no-op
   std::optional<PutCommand> put = decode_put(e.data);
   if (!put) return fail({"entry format", "undecodable command at " + std::to_string(e.index)});
-  n.sm.apply(*put);
+  if (!n.sm.apply(*put) && opt_.check_duplicate_apply) {
+    return fail({"duplicate apply", node_name(n.id) + " applies put(" + put->key + ", " + put->value +
+                                        ") again at index " + std::to_string(e.index)});
+  }
   auto it = n.pending_puts.find(put->value);
-  if (it != n.pending_puts.end()) client_finish(clients_[it->second], "", e.index);
+  if (it != n.pending_puts.end()) client_finish(clients_[it->second], "", 0, e.index);
 }
 
 void Simulation::apply(SimNode& n, const raft::Ready& rd) {
@@ -378,7 +383,8 @@ void Simulation::apply(SimNode& n, const raft::Ready& rd) {
     }
     n.ready_reads.erase(n.ready_reads.begin() + static_cast<long>(i));
     Client& c = clients_[r.client];
-    client_finish(c, n.sm.get(history_.op(c.op).key), r.index);
+    const std::string& key = history_.op(c.op).key;
+    client_finish(c, n.sm.get(key), n.sm.version(key), r.index);
   }
   maybe_snapshot(n);
 }
@@ -643,13 +649,19 @@ void Simulation::client_start(Client& c) {
     }
     c.token = value;
     n.pending_puts[value] = c.id;
+    if (opt_.break_mode == BreakMode::kResendPuts) {
+      // A client that resends a write without deduplication.
+      raft::Status again = n.raw->propose(encode_put({key, value}));
+      trace_.line(now_, what + ": sent twice (" + raft::status_name(again) + ")");
+    }
   } else if (opt_.break_mode == BreakMode::kStaleReads) {
     c.busy = true;
     trace_.line(now_, what);
-    client_finish(c, n.sm.get(key), n.applied);
+    client_finish(c, n.sm.get(key), n.sm.version(key), n.applied);
     return;
   } else {
     c.token = "r" + std::to_string(c.op);
+    c.asked_leader_term = n.leader_term;
     n.pending_reads[c.token] = c.id;
     n.raw->read_index(c.token);
   }
@@ -658,7 +670,7 @@ void Simulation::client_start(Client& c) {
   trace_.line(now_, what);
 }
 
-void Simulation::client_finish(Client& c, const std::string& observed, Index index) {
+void Simulation::client_finish(Client& c, const std::string& observed, uint64_t version, Index index) {
   SimNode& n = node(c.node);
   if (c.is_put) {
     n.pending_puts.erase(c.token);
@@ -667,7 +679,11 @@ void Simulation::client_finish(Client& c, const std::string& observed, Index ind
   } else {
     if (c.probe) c.probe_get_done = true;
   }
-  history_.complete(c.op, now_, observed);
+  if (c.is_put) {
+    history_.complete(c.op, now_, observed);
+  } else {
+    history_.complete(c.op, now_, observed, version);
+  }
   ++stats_.ops_acknowledged;
   c.busy = false;
   c.next_start = now_ + 1 + client_rng_.below(kClientThinkTicksMax);
@@ -692,9 +708,28 @@ void Simulation::client_abandon(Client& c) {
   trace_.line(now_, "client " + std::to_string(c.id) + " gives up on op#" + std::to_string(c.op));
 }
 
+// A get asked of a leader that is still up and still leads the same term
+// must not time out: with CheckQuorum it has heard from a quorum every
+// election timeout, and every heartbeat since the read arrived could have
+// confirmed it. A lost ReadIndex round must cost a heartbeat, not the
+// client's deadline.
+void Simulation::client_timeout(Client& c) {
+  if (!c.is_put) {
+    ++stats_.reads_timed_out;
+    const SimNode& n = node(c.node);
+    if (c.asked_leader_term != 0 && n.up && n.leader_term == c.asked_leader_term) {
+      return fail({"read stalled", describe(history_.op(c.op)) + " waited " + std::to_string(kOpTimeoutTicks) +
+                                       " ticks at " + node_name(n.id) + ", leader of term " +
+                                       std::to_string(n.leader_term) + " throughout"});
+    }
+  }
+  client_abandon(c);
+}
+
 void Simulation::clients() {
   for (Client& c : clients_) {
-    if (c.busy && now_ >= c.deadline) client_abandon(c);
+    if (c.busy && now_ >= c.deadline) client_timeout(c);
+    if (failed()) return;
     if (c.busy || now_ < c.next_start) continue;
     if (c.probe ? !liveness_phase_ || c.probe_get_done : liveness_phase_) continue;
     client_start(c);
@@ -831,6 +866,7 @@ void SimStats::add(const SimStats& o) {
   membership_changes += o.membership_changes;
   transfers += o.transfers;
   partitions += o.partitions;
+  reads_timed_out += o.reads_timed_out;
   ticks += o.ticks;
 }
 

@@ -16,10 +16,12 @@
 namespace corral::sim {
 
 // Deliberate bugs, to prove the checkers can fail. The first two switch on
-// raft's test-only Config knobs; the last two break the simulated server:
+// raft's test-only Config knobs; the next two break the simulated server:
 // reads served from local state without ReadIndex, and Ready writes never
-// synced (a crash forgets votes and entries).
-enum class BreakMode : uint8_t { kNone, kCommitWithoutQuorum, kVoteIgnoresLog, kStaleReads, kSkipSync };
+// synced (a crash forgets votes and entries); the last breaks the client: it
+// proposes every put twice (a resend without deduplication), so a write is
+// applied twice.
+enum class BreakMode : uint8_t { kNone, kCommitWithoutQuorum, kVoteIgnoresLog, kStaleReads, kSkipSync, kResendPuts };
 
 struct SimOptions {
   uint64_t seed = 1;
@@ -27,6 +29,9 @@ struct SimOptions {
   uint64_t fault_ticks = 1000;
   bool keep_trace = false;  // keep the readable trace text (the hash is always kept)
   BreakMode break_mode = BreakMode::kNone;
+  // The state machine's own check that no put is applied twice. Off only to
+  // show that the linearizability checker sees a duplicate on its own.
+  bool check_duplicate_apply = true;
 };
 
 struct SimStats {
@@ -42,6 +47,7 @@ struct SimStats {
   uint64_t membership_changes = 0; // conf-change entries committed
   uint64_t transfers = 0;          // leadership transfers requested
   uint64_t partitions = 0;
+  uint64_t reads_timed_out = 0;    // gets abandoned at their deadline
   uint64_t ticks = 0;
 
   void add(const SimStats& o);

@@ -7,7 +7,8 @@ namespace corral::sim {
 std::string describe(const Operation& op) {
   std::string s = "op#" + std::to_string(op.id) + " client " + std::to_string(op.client) + " ";
   s += op.kind == OpKind::kPut ? "put(" + op.key + ", " + op.value + ")"
-                               : "get(" + op.key + ") -> '" + op.value + "'";
+                               : "get(" + op.key + ") -> '" + op.value + "'" +
+                                     (op.version ? " version " + std::to_string(*op.version) : "");
   s += " ticks [" + std::to_string(op.call_tick) + ", ";
   s += op.unknown() ? std::string("unknown outcome") : std::to_string(op.ret_tick);
   return s + "]";
@@ -28,12 +29,16 @@ uint64_t History::invoke(uint64_t client, OpKind kind, std::string key, std::str
   return ops_.back().id;
 }
 
-void History::complete(uint64_t id, uint64_t tick, const std::string& observed) {
+void History::complete(uint64_t id, uint64_t tick, const std::string& observed,
+                       std::optional<uint64_t> observed_version) {
   CORRAL_CHECK(id < ops_.size() && state_[id] == State::kPending);
   Operation& op = ops_[id];
   op.ret = next_event_++;
   op.ret_tick = tick;
-  if (op.kind == OpKind::kGet) op.value = observed;
+  if (op.kind == OpKind::kGet) {
+    op.value = observed;
+    op.version = observed_version;
+  }
   state_[id] = State::kCompleted;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct Operation {
   OpKind kind = OpKind::kPut;
   std::string key;
   std::string value;  // put: the value written; get: the value observed ("" = absent)
+  // get: the key's version observed (puts applied to it), when the reader
+  // reports one; a put applied twice shows as a version too high.
+  std::optional<uint64_t> version;
   uint64_t call = 0;
   uint64_t ret = kNeverReturned;
   uint64_t call_tick = 0;
@@ -37,8 +41,10 @@ class History {
  public:
   // Records an invocation; returns the operation's id.
   uint64_t invoke(uint64_t client, OpKind kind, std::string key, std::string value, uint64_t tick);
-  // The operation completed; for a get, `observed` is the value read.
-  void complete(uint64_t id, uint64_t tick, const std::string& observed);
+  // The operation completed; for a get, `observed` is the value read and
+  // `observed_version` the key's version.
+  void complete(uint64_t id, uint64_t tick, const std::string& observed,
+                std::optional<uint64_t> observed_version = std::nullopt);
   // No answer will come. A put keeps an unknown outcome; a get is dropped,
   // since a read nobody saw has no effect.
   void abandon(uint64_t id);

@@ -34,6 +34,17 @@ std::optional<PutCommand> decode_put(const std::string& data) {
   return PutCommand{data.substr(key_start, nl - key_start), data.substr(nl + 1)};
 }
 
+bool KvStateMachine::apply(const PutCommand& put) {
+  const bool first = !wrote(put.key, put.value);
+  history_[put.key].push_back(put.value);
+  return first;
+}
+
+uint64_t KvStateMachine::version(const std::string& key) const {
+  auto it = history_.find(key);
+  return it == history_.end() ? 0 : it->second.size();
+}
+
 std::string KvStateMachine::get(const std::string& key) const {
   auto it = history_.find(key);
   return it == history_.end() || it->second.empty() ? std::string() : it->second.back();

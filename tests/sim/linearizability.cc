@@ -7,17 +7,24 @@
 namespace corral::sim {
 namespace {
 
+// The register: its value and how many puts took effect on it.
+struct Register {
+  std::string value;  // "" = absent
+  uint64_t version = 0;
+  bool operator==(const Register&) const = default;
+};
+
 // One configuration of the search: which operations are linearized, and the
-// register's value after them.
+// register after them.
 struct CacheKey {
   std::vector<uint64_t> bits;
-  std::string value;
+  Register reg;
   bool operator==(const CacheKey&) const = default;
 };
 
 struct CacheKeyHash {
   size_t operator()(const CacheKey& k) const {
-    uint64_t h = std::hash<std::string>()(k.value);
+    uint64_t h = std::hash<std::string>()(k.reg.value) ^ (k.reg.version * 0x9e3779b97f4a7c15ULL);
     for (uint64_t w : k.bits) h = (h ^ w) * 0x100000001b3ULL;
     return static_cast<size_t>(h);
   }
@@ -25,12 +32,15 @@ struct CacheKeyHash {
 
 // The register model. Returns whether `op` may take effect in `state`, and
 // updates `state` if so.
-bool step_model(std::string& state, const Operation& op) {
+// A get that reports a version must see exactly as many puts as were
+// linearized before it: one put taking effect twice cannot be explained.
+bool step_model(Register& state, const Operation& op) {
   if (op.kind == OpKind::kPut) {
-    state = op.value;
+    state.value = op.value;
+    ++state.version;
     return true;
   }
-  return op.value == state;
+  return op.value == state.value && (!op.version || *op.version == state.version);
 }
 
 // A call or return event in a doubly linked list (index 0 is the head).
@@ -90,10 +100,10 @@ KeyResult check_key(const std::vector<const Operation*>& ops, uint64_t max_steps
 
   std::unordered_set<CacheKey, CacheKeyHash> cache;
   std::vector<uint64_t> bits((n + 63) / 64, 0);
-  std::string state;  // "" = absent
+  Register state;
   struct Frame {
     size_t call_event;
-    std::string state_before;
+    Register state_before;
   };
   std::vector<Frame> stack;
   size_t deepest = 0;
@@ -104,7 +114,7 @@ KeyResult check_key(const std::vector<const Operation*>& ops, uint64_t max_steps
     if (++steps > max_steps) return {false, true, "search bound reached"};
     Event& e = ev[entry];
     if (e.call) {
-      std::string next_state = state;
+      Register next_state = state;
       if (step_model(next_state, *ops[e.op])) {
         CacheKey key{bits, next_state};
         key.bits[e.op / 64] |= uint64_t{1} << (e.op % 64);

@@ -4,7 +4,8 @@
 //
 //   corral-sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--seed X]
 //              [--trace] [--trace-file F] [--stop-at-first]
-//              [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync]
+//              [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync|resend-puts]
+//              [--no-duplicate-check]
 //   SIM_SEED=X corral-sim [--nodes 3|5]   replays seed X with a readable trace
 #include <chrono>
 #include <cstdio>
@@ -34,13 +35,15 @@ struct Args {
   bool stop_at_first = false;
   BreakMode break_mode = BreakMode::kNone;
   std::string break_name;
+  bool check_duplicate_apply = true;
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: corral-sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--seed X]\n"
                "                  [--trace] [--trace-file F] [--stop-at-first]\n"
-               "                  [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync]\n"
+               "                  [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync|resend-puts]\n"
+               "                  [--no-duplicate-check]\n"
                "       SIM_SEED=X corral-sim [--nodes 3|5]   (replay one seed with a trace)\n");
 }
 
@@ -97,6 +100,8 @@ std::optional<Args> parse(int argc, char** argv) {
       if (!value) return std::nullopt;
       a.trace_file = value;
       ++i;
+    } else if (flag == "--no-duplicate-check") {
+      a.check_duplicate_apply = false;
     } else if (flag == "--stop-at-first") {
       a.stop_at_first = true;
     } else if (flag == "--break") {
@@ -106,6 +111,7 @@ std::optional<Args> parse(int argc, char** argv) {
       else if (mode == "vote-ignores-log") a.break_mode = BreakMode::kVoteIgnoresLog;
       else if (mode == "stale-reads") a.break_mode = BreakMode::kStaleReads;
       else if (mode == "skip-sync") a.break_mode = BreakMode::kSkipSync;
+      else if (mode == "resend-puts") a.break_mode = BreakMode::kResendPuts;
       else {
         std::fprintf(stderr, "corral-sim: unknown --break mode '%s'\n", mode.c_str());
         return std::nullopt;
@@ -159,6 +165,7 @@ int main(int argc, char** argv) {
     opt.fault_ticks = args->ticks;
     opt.keep_trace = args->trace || trace_file.is_open();
     opt.break_mode = args->break_mode;
+    opt.check_duplicate_apply = args->check_duplicate_apply;
     corral::sim::SimResult r = corral::sim::run_simulation(opt);
     ++run;
     total.add(r.stats);
@@ -167,7 +174,8 @@ int main(int argc, char** argv) {
     if (trace_file.is_open()) trace_file << r.trace;
     if (!r.ok) {
       ++violations;
-      const std::string brk = args->break_name.empty() ? "" : " --break " + args->break_name;
+      std::string brk = args->break_name.empty() ? "" : " --break " + args->break_name;
+      if (!args->check_duplicate_apply) brk += " --no-duplicate-check";
       std::printf("VIOLATION seed=%llu nodes=%d tick=%llu property=\"%s\": %s\n"
                   "  replay: SIM_SEED=%llu corral-sim --nodes %d --ticks %llu%s\n",
                   static_cast<unsigned long long>(opt.seed), opt.nodes,
@@ -184,7 +192,8 @@ int main(int argc, char** argv) {
       "corral-sim: nodes=%d seeds=%llu violations=%llu ops_checked=%llu (%.1f/seed, %.1f acked) "
       "commits=%llu elections=%llu (%.1f/seed) leader_changes=%llu crashes=%llu (%.1f/seed, %llu in "
       "ready) partitions=%llu snapshots_sent=%llu snapshots_installed=%llu (%.1f/seed) "
-      "membership_changes=%llu (%.1f/seed) transfers=%llu seeds/s=%.2f trace_hash=%016llx\n",
+      "membership_changes=%llu (%.1f/seed) transfers=%llu reads_timed_out=%llu seeds/s=%.2f "
+      "trace_hash=%016llx\n",
       args->nodes, static_cast<unsigned long long>(run), static_cast<unsigned long long>(violations),
       static_cast<unsigned long long>(total.ops_checked), total.ops_checked / n,
       total.ops_acknowledged / n, static_cast<unsigned long long>(total.commits),
@@ -196,7 +205,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.snapshots_sent),
       static_cast<unsigned long long>(total.snapshots_installed), total.snapshots_installed / n,
       static_cast<unsigned long long>(total.membership_changes), total.membership_changes / n,
-      static_cast<unsigned long long>(total.transfers), secs > 0 ? run / secs : 0.0,
+      static_cast<unsigned long long>(total.transfers),
+      static_cast<unsigned long long>(total.reads_timed_out), secs > 0 ? run / secs : 0.0,
       static_cast<unsigned long long>(combined_hash));
   return violations == 0 ? 0 : 1;
 }

@@ -36,5 +36,18 @@ TEST_CASE("state machine applies, reads, remembers history and snapshots", "[kv]
   CHECK_FALSE(KvStateMachine::deserialize("a\n3\n1\n"));
 }
 
+TEST_CASE("state machine reports a put applied twice, also after a snapshot", "[kv]") {
+  KvStateMachine sm;
+  CHECK(sm.version("a") == 0);
+  CHECK(sm.apply({"a", "c1.1"}));
+  CHECK(sm.apply({"a", "c1.2"}));
+  CHECK(sm.version("a") == 2);
+  auto restored = KvStateMachine::deserialize(sm.serialize());
+  REQUIRE(restored);
+  CHECK_FALSE(restored->apply({"a", "c1.1"}));
+  CHECK(restored->version("a") == 3);  // applied all the same, as a broken server would
+  CHECK(restored->apply({"b", "c1.1"}));  // the same value under another key is another put
+}
+
 }  // namespace
 }  // namespace corral::sim
