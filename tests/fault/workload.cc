@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 namespace corral::fault {
@@ -29,8 +30,17 @@ WriteOutcome::State classify(const client::Error& e) {
 
 }  // namespace
 
+int sabotage_resend_every() {
+  const char* env = std::getenv(kSabotageEnv);
+  const int n = env ? std::max(0, std::atoi(env)) : 0;
+  if (n > 0) std::printf("%s=%d: every %d-th write is sent twice\n", kSabotageEnv, n, n);
+  return n;
+}
+
 WriteLoad::WriteLoad(const integration::Cluster& cluster, WriteLoadOptions options)
-    : cluster_(cluster), options_(std::move(options)) {}
+    : cluster_(cluster), options_(std::move(options)) {
+  if (options_.resend_every == 0) options_.resend_every = sabotage_resend_every();
+}
 
 WriteLoad::~WriteLoad() { join(); }
 
@@ -59,6 +69,10 @@ void WriteLoad::run(int thread) {
     WriteOutcome o;
     o.key = options_.prefix + "w" + std::to_string(thread) + "/" + std::to_string(seq);
     o.value = "v" + std::to_string(thread) + "." + std::to_string(seq);
+    if (options_.resend_every > 0 && seq % options_.resend_every == options_.resend_every - 1) {
+      o.resent = true;
+      (void)c->put(o.key, o.value);  // the first answer is lost to the caller
+    }
     auto r = c->put(o.key, o.value);
     if (r.ok()) {
       o.state = WriteOutcome::State::kAcked;
@@ -106,6 +120,13 @@ WriteCheck check_writes(client::Client& c, const std::string& prefix, const std:
   for (const auto& o : outcomes) {
     auto it = present.find(o.key);
     const bool there = it != present.end() && it->second->value == o.value;
+    if (there && it->second->version > 1) {
+      // Each key is written by one put: a version above 1 is that put
+      // applied again (a resent write), whatever its outcome.
+      ++out.duplicated;
+      out.duplicated_keys.push_back(o.key + " (version " + std::to_string(it->second->version) + ")");
+      continue;
+    }
     if (o.state == WriteOutcome::State::kAcked && (!there || it->second->mod_revision != o.revision)) {
       ++out.lost;
       out.lost_keys.push_back(o.key);
@@ -129,13 +150,17 @@ RegisterLoad::~RegisterLoad() { stop(); }
 
 void RegisterLoad::start() {
   const auto end = Clock::now() + max_duration_;
-  writer_ = std::thread([this, end] {
+  const int resend_every = sabotage_resend_every();
+  writer_ = std::thread([this, end, resend_every] {
     auto c = cluster_.client({}, 3000ms);
     for (int64_t v = 1; !stop_.load() && Clock::now() < end; ++v) {
-      if (c->put(key_, std::to_string(v)).ok()) {
+      if (resend_every > 0 && v % resend_every == 0) (void)c->put(key_, std::to_string(v));
+      auto r = c->put(key_, std::to_string(v));
+      if (r.ok()) {
         highest_acked_.store(v);
         writes_acked_.fetch_add(1);
       }
+      if (r.ok() || classify(r.error()) == WriteOutcome::State::kUnknown) writes_attempted_.fetch_add(1);
     }
   });
   reader_ = std::thread([this, end] {
@@ -162,6 +187,21 @@ void RegisterLoad::stop() {
   stop_.store(true);
   if (writer_.joinable()) writer_.join();
   if (reader_.joinable()) reader_.join();
+}
+
+std::string RegisterLoad::check_version(client::Client& c) const {
+  auto r = c.get(key_);
+  if (!r.ok()) return "read back failed: " + client::to_string(r.error());
+  const int64_t version = r->kvs.empty() ? 0 : r->kvs[0].version;
+  if (version < writes_acked_.load()) {
+    return "version " + std::to_string(version) + " below " + std::to_string(writes_acked_.load()) +
+           " writes acknowledged";
+  }
+  if (version > writes_attempted_.load()) {
+    return "version " + std::to_string(version) + " above " + std::to_string(writes_attempted_.load()) +
+           " writes attempted: a write was applied twice";
+  }
+  return "";
 }
 
 std::vector<std::string> RegisterLoad::violation_texts() {
@@ -246,9 +286,9 @@ std::vector<std::string> compare_events_with_keys(const std::vector<client::Watc
 }
 
 void print_summary(const std::string& name, const WriteLoad& load, const WriteCheck& check, int leader_changes) {
-  std::printf("fault summary [%s]: acknowledged=%zu lost=%zu unknown=%zu (present %zu) refused=%zu phantom=%zu "
-              "leader_changes=%d max_unavailability_ms=%lld\n",
-              name.c_str(), load.count(WriteOutcome::State::kAcked), check.lost,
+  std::printf("fault summary [%s]: acknowledged=%zu lost=%zu duplicated=%zu unknown=%zu (present %zu) refused=%zu "
+              "phantom=%zu leader_changes=%d max_unavailability_ms=%lld\n",
+              name.c_str(), load.count(WriteOutcome::State::kAcked), check.lost, check.duplicated,
               load.count(WriteOutcome::State::kUnknown), check.unknown_present,
               load.count(WriteOutcome::State::kRefused), check.phantom, leader_changes,
               static_cast<long long>(load.max_gap_ms()));

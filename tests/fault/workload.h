@@ -4,9 +4,14 @@
 // (<prefix>w<thread>/<seq>) until a count or a time bound; every put's outcome
 // is recorded as acknowledged (with its revision), unknown (timeout,
 // unavailable: it may or may not be applied) or refused (never delivered).
+// Each key is written by one put, so its final version counts how often that
+// put was applied: check_writes demands exactly once for an acknowledged
+// write and at most once for an unknown one (a resent write shows as 2).
 // RegisterLoad: one writer puts increasing numbers into one key, one after
 // the other, while a reader reads it linearizably and checks that reads
-// never go back in time (nor behind a write acknowledged before the read).
+// never go back in time (nor behind a write acknowledged before the read);
+// at the end the key's version must lie between the writes acknowledged and
+// the writes attempted.
 // LeaderWatch: polls every member's status and counts leader changes.
 // EventLog: the events of one watch, for gap/duplicate checks.
 #pragma once
@@ -32,7 +37,14 @@ struct WriteOutcome {
   std::string value;
   int64_t revision = 0;
   State state = State::kUnknown;
+  bool resent = false;  // sabotage: sent twice (WriteLoadOptions::resend_every)
 };
+
+// CORRAL_WORKLOAD_SABOTAGE=N: every load resends every N-th write (see
+// resend_every), so every fault test that checks writes must fail.
+inline constexpr const char* kSabotageEnv = "CORRAL_WORKLOAD_SABOTAGE";
+// N from kSabotageEnv, 0 when unset.
+int sabotage_resend_every();
 
 struct WriteLoadOptions {
   std::string prefix = "/load/";
@@ -40,6 +52,11 @@ struct WriteLoadOptions {
   int writes_per_thread = 400;
   std::chrono::milliseconds max_duration{30'000};
   std::chrono::milliseconds request_timeout{3'000};
+  // Sabotage, to prove the checks can fail: every resend_every-th write is
+  // sent a second time after its answer, and only the second answer is
+  // recorded, as a client that resends without deduplication would report
+  // it. 0: off, unless kSabotageEnv sets it.
+  int resend_every = 0;
 };
 
 class WriteLoad {
@@ -77,8 +94,10 @@ class WriteLoad {
 struct WriteCheck {
   size_t lost = 0;       // acknowledged, but missing or with another value
   size_t phantom = 0;    // present, but never attempted or refused
+  size_t duplicated = 0; // applied more than once (the key's version > 1)
   size_t unknown_present = 0;
   std::vector<std::string> lost_keys;
+  std::vector<std::string> duplicated_keys;
 };
 // Reads `prefix` back (linearizable) and compares with the outcomes.
 WriteCheck check_writes(client::Client& c, const std::string& prefix,
@@ -91,9 +110,15 @@ class RegisterLoad {
   void start();
   void stop();
   int64_t writes_acked() const { return writes_acked_.load(); }
+  // Sent (acknowledged or of unknown outcome; refused ones are not counted).
+  int64_t writes_attempted() const { return writes_attempted_.load(); }
   int64_t reads_ok() const { return reads_ok_.load(); }
   int64_t violations() const { return violations_.load(); }
   std::vector<std::string> violation_texts();
+  // After stop(): the key's final version must be at least the writes
+  // acknowledged (none lost) and at most the writes attempted (none applied
+  // twice). Returns what is wrong, or "".
+  std::string check_version(client::Client& c) const;
 
  private:
   const integration::Cluster& cluster_;
@@ -102,6 +127,7 @@ class RegisterLoad {
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> highest_acked_{0};
   std::atomic<int64_t> writes_acked_{0};
+  std::atomic<int64_t> writes_attempted_{0};
   std::atomic<int64_t> reads_ok_{0};
   std::atomic<int64_t> violations_{0};
   std::mutex mu_;
