@@ -16,8 +16,12 @@ Result<std::optional<MemberIdentity>> load_identity(const storage::Engine& engin
   if (!m.ok() || m->id == 0 || m->name.empty()) {
     return make_error(ErrorCode::kStorage, "data dir identity record is broken");
   }
-  return std::optional<MemberIdentity>(MemberIdentity{m->id, m->name});
+  auto mark = engine.get(storage::Space::kRaftMeta, kRemovedMarkKey);
+  if (!mark.ok()) return mark.error();
+  return std::optional<MemberIdentity>(MemberIdentity{m->id, m->name, mark->has_value()});
 }
+
+void stage_removed_mark(storage::WriteBatch& batch) { batch.put(storage::Space::kRaftMeta, kRemovedMarkKey, ""); }
 
 void stage_identity(storage::WriteBatch& batch, const MemberIdentity& identity) {
   MemberInfo m;

@@ -6,7 +6,9 @@
 // dir (with the bootstrap of a new cluster, or once a joining member has
 // learnt its id), and read at every start: the id of a member is what the
 // cluster gave it, not something recomputed from flags, and a data dir
-// started under another --name is refused.
+// started under another --name is refused. A member told by its peers that
+// it was removed adds key "server/removed" (empty value) beside it, so that
+// it is refused at its next start even though it never applied its removal.
 #pragma once
 
 #include <cstdint>
@@ -27,15 +29,18 @@
 namespace corral::server {
 
 inline constexpr std::string_view kIdentityKey = "server/identity";
+inline constexpr std::string_view kRemovedMarkKey = "server/removed";
 
 struct MemberIdentity {
   uint64_t id = 0;
   std::string name;
+  bool removed = false;  // the cluster said so (kRemovedMarkKey)
 };
 
 // nullopt for a data dir that has none yet; kStorage for a broken record.
 Result<std::optional<MemberIdentity>> load_identity(const storage::Engine& engine);
 void stage_identity(storage::WriteBatch& batch, const MemberIdentity& identity);
+void stage_removed_mark(storage::WriteBatch& batch);
 
 // kBadRequest naming both names when the data dir belongs to another member.
 Status check_identity_name(const MemberIdentity& stored, std::string_view name, std::string_view data_dir);

@@ -339,7 +339,7 @@ Status NodeLoop::init() {
   auto state = StateMachine::open(*engine_, so);
   if (!state.ok()) return state.error();
   state_ = std::move(state).value();
-  if (state_->removed_members().count(self_id_)) {
+  if (identity->identity.removed || state_->removed_members().count(self_id_)) {
     return make_error(ErrorCode::kPermissionDenied, "this member (" + o.name + ") was removed from the cluster; "
                                                     "its id is never let back in: add it again under a new id "
                                                     "(member add) with an empty data dir");
@@ -591,6 +591,9 @@ bool NodeLoop::admit_peer_frame(const net::PeerMessage& pm) {
     if (removed_notice_id(body) == self_id_ && state_->members().count(pm.from)) {
       log_event("member %016llx says this member was removed from the cluster; stopping",
                 static_cast<unsigned long long>(pm.from));
+      storage::WriteBatch mark;
+      stage_removed_mark(mark);
+      (void)engine_->write(std::move(mark), true);
       removed_ = true;
     }
     return false;
