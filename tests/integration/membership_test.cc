@@ -84,7 +84,7 @@ TEST_CASE("a member wiped and re-added catches up by snapshot", "[integration][m
     require_ok(c->put(k, "v-" + k), "put while away");
   }
   cluster.wipe_member(away);
-  // A removed id never comes back: the member returns under a new name.
+  // It returns under a new name (re-adding the old name: see below).
   cluster.rename_member(away, cluster.member(away).name + "b");
   auto added = require_ok(c->member_add(cluster.member(away).name, {cluster.member(away).peer_url()}), "member add");
   CHECK(added.members.size() == cluster.size());
