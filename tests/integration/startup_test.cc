@@ -158,7 +158,7 @@ TEST_CASE("a data dir started under another --name is refused", "[integration][s
   CHECK(starts(s, s.args({})));
 }
 
-TEST_CASE("--initial-cluster-state existing is refused when no member knows this one", "[integration][startup]") {
+TEST_CASE("joining with --initial-cluster-state existing is refused when no member knows the joiner", "[integration][startup]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
   Scratch s;
