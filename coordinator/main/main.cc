@@ -1,14 +1,27 @@
 // corrald: one member of a corral cluster.
 //
 // Flags follow etcd's names; every flag may also be given in a config file
-// (--config FILE, TOML or INI, same keys without the dashes). With no flags a
+// (--config FILE: "key = value" lines, keys the flag names without the
+// dashes; config_file.h). The file is read strictly: an unknown key or a
+// line that is not key = value stops corrald with exit code 2 and the line
+// number. Flags on the command line override the file. With no flags a
 // single member runs with data in ./corral.data, clients on
 // tcp://127.0.0.1:2379 and peers on tcp://127.0.0.1:2380.
 //
+// Start-up refuses nonsense settings (server/startup_checks.h): an election
+// timeout (--tick-ms x --election-ticks) outside 50..50000 ms, fewer than 5
+// heartbeats per election timeout, a request timeout under 2 election
+// timeouts, --snapshot-catchup-entries 0; and an inconsistent start: a peer
+// URL twice in --initial-cluster, the member's own entry not its
+// --advertise-peer/--listen-peer, a data dir of another --name, a removed
+// member's data dir, --initial-cluster-state existing that no member of the
+// cluster knows. Nothing is written to an empty data dir before these pass.
+//
 // Once serving it prints one line on stderr:
 //   corrald: ready name=<name> id=<hex> client=tcp://IP:PORT peer=tcp://IP:PORT
-// Exit codes: 0 stopped by SIGTERM/SIGINT; 1 could not start (storage, bind);
-// 2 bad flags or config; 3 stopped by itself (removed from the cluster).
+// Exit codes: 0 stopped by SIGTERM/SIGINT; 1 could not start (storage, bind,
+// no member of the cluster answered a join); 2 bad flags, config or data
+// dir; 3 removed from the cluster (at start, or stopped by itself).
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -16,7 +29,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "coordinator/main/config_file.h"
 #include "coordinator/server/node.h"
+#include "coordinator/server/startup_checks.h"
 
 namespace {
 
@@ -33,22 +48,27 @@ int main(int argc, char** argv) {
   corral::server::NodeOptions o;
   std::string cluster_state = "new";
   CLI::App app{"corrald: a member of a corral coordinator cluster"};
-  app.set_config("--config", "", "read flags from this file (TOML/INI, flag names as keys)");
-  app.add_option("--name", o.name, "member name (its id is derived from it)")->capture_default_str();
+  app.set_config("--config", "", "read flags from this file: key = value lines, flag names without dashes as keys; unknown keys and other lines are refused");
+  app.add_option("--name", o.name, "member name (unique in the cluster; the data dir remembers it)")->capture_default_str();
   app.add_option("--data-dir", o.data_dir, "data directory")->capture_default_str();
   app.add_option("--listen-peer", o.listen_peer, "peer endpoint tcp://IP:PORT")->capture_default_str();
   app.add_option("--listen-client", o.listen_client, "client endpoint tcp://IP:PORT")->capture_default_str();
   app.add_option("--advertise-client", o.advertise_client, "client URL told to others (default: listen-client)");
   app.add_option("--advertise-peer", o.advertise_peer, "peer URL (default: listen-peer)");
   app.add_option("--initial-cluster", o.initial_cluster, "name=tcp://IP:PORT,... (default: this member alone)");
-  app.add_option("--initial-cluster-state", cluster_state, "new or existing")
+  app.add_option("--initial-cluster-state", cluster_state,
+                 "new, or existing: join a cluster that ran member add for this name and peer URL (empty data dir)")
       ->check(CLI::IsMember({"new", "existing"}))
       ->capture_default_str();
-  app.add_option("--tick-ms", o.tick_ms, "raft tick length in ms")->check(CLI::Range(1, 60'000))->capture_default_str();
-  app.add_option("--election-ticks", o.election_ticks, "election timeout in ticks")->check(CLI::Range(2, 100'000))->capture_default_str();
-  app.add_option("--heartbeat-ticks", o.heartbeat_ticks, "heartbeat interval in ticks")->check(CLI::Range(1, 100'000))->capture_default_str();
+  using namespace corral::server;
+  const std::string election = "election timeout = tick-ms x election-ticks, " +
+                               std::to_string(kMinElectionTimeoutMs) + ".." + std::to_string(kMaxElectionTimeoutMs) + " ms";
+  app.add_option("--tick-ms", o.tick_ms, "raft tick length in ms (" + election + ")")->check(CLI::Range(1, 60'000))->capture_default_str();
+  app.add_option("--election-ticks", o.election_ticks, "election timeout in ticks: at least " + std::to_string(kMinElectionToHeartbeatTicks) + " x heartbeat-ticks (" + election + ")")->check(CLI::Range(2, 100'000))->capture_default_str();
+  app.add_option("--heartbeat-ticks", o.heartbeat_ticks, "heartbeat interval in ticks (election-ticks / " + std::to_string(kMinElectionToHeartbeatTicks) + " at most)")->check(CLI::Range(1, 100'000))->capture_default_str();
   app.add_option("--snapshot-count", o.snapshot_count, "applied entries between snapshots")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))->capture_default_str();
-  app.add_option("--snapshot-catchup-entries", o.snapshot_catchup_entries, "entries kept in the log after a snapshot")->capture_default_str();
+  app.add_option("--snapshot-catchup-entries", o.snapshot_catchup_entries, "entries kept in the log after a snapshot, for lagging followers to catch up from (>= 1)")
+      ->check(CLI::Range(uint64_t{kMinSnapshotCatchupEntries}, uint64_t{1} << 40))->capture_default_str();
   app.add_option("--assign-release-timeout", o.assign_release_timeout_ms,
                  "ms a collector has to release a task it is asked to hand over before the leader releases it")
       ->check(CLI::Range(100, 3'600'000))->capture_default_str();
@@ -60,7 +80,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-pending-proposals", o.max_pending_proposals, "writes in flight before 'unavailable'")->check(CLI::Range(size_t{1}, size_t{10'000'000}))->capture_default_str();
   app.add_option("--quota-backend-bytes", o.quota_backend_bytes, "data-dir size past which puts are refused (0: none)")->check(CLI::Range(int64_t{0}, int64_t{1} << 50))->capture_default_str();
   app.add_option("--max-watchers-per-connection", o.max_watchers_per_connection, "watches one client connection may hold")->check(CLI::Range(size_t{1}, size_t{1'000'000}))->capture_default_str();
-  app.add_option("--request-timeout-ms", o.request_timeout_ms, "a write not applied by then gets 'timeout'")->check(CLI::Range(100, 600'000))->capture_default_str();
+  app.add_option("--request-timeout-ms", o.request_timeout_ms, "a write not applied by then gets 'timeout'; at least " + std::to_string(kMinRequestTimeoutElections) + " election timeouts")->check(CLI::Range(100, 600'000))->capture_default_str();
+  // Strict: a misspelt key must not leave a member with a default setting
+  // (a forgotten initial-cluster once started a cluster of its own).
+  app.config_formatter(std::make_shared<corral::main::StrictConfigReader>(corral::main::config_keys_of(app, "--config")));
+  app.allow_config_extras(CLI::config_extras_mode::error);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -81,7 +105,14 @@ int main(int argc, char** argv) {
   if (!node.ok()) {
     std::fprintf(stderr, "corrald: cannot start: %s: %s\n", corral::error_code_name(node.error().code),
                  node.error().message.c_str());
-    return node.error().code == corral::ErrorCode::kBadRequest ? kExitBadFlags : kExitStartFailed;
+    switch (node.error().code) {
+      case corral::ErrorCode::kBadRequest:
+        return kExitBadFlags;
+      case corral::ErrorCode::kPermissionDenied:  // a removed member
+        return kExitFinished;
+      default:
+        return kExitStartFailed;
+    }
   }
   auto& n = *node.value();
   n.start();

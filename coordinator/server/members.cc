@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include <capnp/message.h>
@@ -24,14 +25,55 @@ uint64_t fnv1a64(std::string_view bytes) {
   return h;
 }
 
-uint64_t member_id_for_name(std::string_view name) {
-  uint64_t id = fnv1a64(name);
-  return id == 0 ? 1 : id;
+namespace {
+
+void append_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t nonzero(uint64_t id) { return id == 0 ? 1 : id; }
+
+}  // namespace
+
+std::string initial_cluster_token(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  std::string token;
+  for (const auto& n : names) token += (token.empty() ? "" : ",") + n;
+  return token;
+}
+
+uint64_t initial_member_id(std::string_view name, std::string_view cluster_token) {
+  std::string bytes("corral-member");
+  bytes.push_back('\0');
+  bytes.append(name);
+  bytes.push_back('\0');
+  bytes.append(cluster_token);
+  return nonzero(fnv1a64(bytes));
+}
+
+uint64_t legacy_member_id(std::string_view name) { return nonzero(fnv1a64(name)); }
+
+Result<uint64_t> added_member_id(uint64_t cluster_id, uint64_t term, uint64_t index,
+                                 std::string_view name,
+                                 const std::function<bool(uint64_t)>& taken) {
+  std::string bytes("corral-added-member");
+  bytes.push_back('\0');
+  append_u64(bytes, cluster_id);
+  append_u64(bytes, term);
+  append_u64(bytes, index);
+  bytes.append(name);
+  for (int attempt = 0; attempt < kMaxMemberIdAttempts; ++attempt) {
+    uint64_t id = nonzero(fnv1a64(bytes));
+    if (!taken(id)) return id;
+    append_u64(bytes, id);  // the next candidate
+  }
+  return make_error(ErrorCode::kUnavailable, "no free member id found; retry the add");
 }
 
 Result<std::vector<MemberInfo>> parse_initial_cluster(std::string_view text) {
   std::vector<MemberInfo> out;
   std::set<std::string> names;
+  std::map<std::string, std::string> name_by_url;
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t comma = text.find(',', pos);
@@ -51,7 +93,11 @@ Result<std::vector<MemberInfo>> parse_initial_cluster(std::string_view text) {
     if (!names.insert(m.name).second) {
       return make_error(ErrorCode::kBadRequest, "initial-cluster names '" + m.name + "' twice");
     }
-    m.id = member_id_for_name(m.name);
+    auto [other, fresh] = name_by_url.emplace(ep->to_zmq(), m.name);
+    if (!fresh) {
+      return make_error(ErrorCode::kBadRequest, "initial-cluster members '" + other->second + "' and '" + m.name +
+                                                    "' have the same peer URL " + other->first);
+    }
     m.peer_urls.push_back(ep->to_zmq());
     out.push_back(std::move(m));
     if (out.size() > kMaxInitialClusterMembers) {
@@ -60,6 +106,10 @@ Result<std::vector<MemberInfo>> parse_initial_cluster(std::string_view text) {
     if (comma == std::string_view::npos) break;
     pos = comma + 1;
   }
+  std::vector<std::string> all_names;
+  for (const auto& m : out) all_names.push_back(m.name);
+  const std::string token = initial_cluster_token(all_names);
+  for (auto& m : out) m.id = initial_member_id(m.name, token);
   std::set<uint64_t> ids;
   for (const auto& m : out) {
     if (!ids.insert(m.id).second) {
@@ -78,11 +128,18 @@ uint64_t cluster_id_for(const std::vector<MemberInfo>& members) {
   return fnv1a64(all);
 }
 
-std::string member_key(uint64_t id) {
-  std::string key(kMemberKeyPrefix);
+namespace {
+
+std::string key_with_id(std::string_view prefix, uint64_t id) {
+  std::string key(prefix);
   for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((id >> (8 * i)) & 0xff));
   return key;
 }
+
+}  // namespace
+
+std::string member_key(uint64_t id) { return key_with_id(kMemberKeyPrefix, id); }
+std::string removed_member_key(uint64_t id) { return key_with_id(kRemovedMemberKeyPrefix, id); }
 
 void fill_member(wire::Member::Builder out, const MemberInfo& member) {
   out.setId(member.id);

@@ -27,8 +27,12 @@
 #include "coordinator/net/poller.h"
 #include "coordinator/raft/raw_node.h"
 #include "coordinator/server/command.h"
+#include "coordinator/server/identity.h"
+#include "coordinator/server/join_discovery.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/members.h"
+#include "coordinator/server/removed_notifier.h"
+#include "coordinator/server/startup_checks.h"
 #include "coordinator/server/state_machine.h"
 #include "coordinator/storage/engine.h"
 #include "coordinator/storage/raft_log_store.h"
@@ -79,6 +83,8 @@ constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};
 // A member re-sends its attributes this often until they are applied.
 constexpr int kPublishRetryMs = 500;
 constexpr const char* kVersion = "corral 0.1.0";
+constexpr int kMaxRebindAttempts = 40;
+constexpr int kRebindRetryMs = 50;
 constexpr std::string_view kClusterIdKey = "server/cluster_id";
 
 std::string u64_bytes(uint64_t v) {
@@ -136,16 +142,20 @@ class NodeLoop {
     raft::Index index = 0;  // set once the read state arrived
   };
 
-  Status bootstrap(const std::vector<MemberInfo>& initial);
+  Status bootstrap(const std::vector<MemberInfo>& initial, const MemberIdentity& identity);
+  Status record_identity(const MemberIdentity& identity, const std::optional<JoinResult>& joined);
+  Result<std::unique_ptr<net::PeerTransport>> create_transport(bool port_just_released);
   void turn();
   void tick_clock();
   void receive_peers();
+  bool admit_peer_frame(const net::PeerMessage& pm);
   void receive_clients();
   void handle_client(net::ClientRequest& req);
   void handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
                     std::string_view payload);
   void handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  std::optional<std::string> member_add_clash(const MemberInfo& m) const;
   void handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void flush_proposals();
@@ -262,22 +272,20 @@ class NodeLoop {
   Clock::time_point next_quota_check_;
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
   Clock::time_point next_release_check_;
+  RemovedNotifier removed_notifier_;
 };
 
 Status NodeLoop::init() {
   const auto& o = options_;
-  if (o.name.empty()) return make_error(ErrorCode::kBadRequest, "--name is empty");
-  if (o.tick_ms <= 0 || o.election_ticks <= 0 || o.heartbeat_ticks <= 0 ||
-      o.heartbeat_ticks >= o.election_ticks) {
-    return make_error(ErrorCode::kBadRequest,
-                      "need tick-ms > 0 and 0 < heartbeat-ticks < election-ticks");
-  }
-  if (o.snapshot_count == 0) return make_error(ErrorCode::kBadRequest, "--snapshot-count must be > 0");
-  self_id_ = member_id_for_name(o.name);
-
-  for (const auto* ep : {&o.listen_client, &o.listen_peer}) {
-    auto parsed = net::parse_endpoint(*ep, net::EndpointUse::kBind);
-    if (!parsed.ok()) return make_error(ErrorCode::kBadRequest, parsed.error().message);
+  // Everything that can be refused without a socket or a write first.
+  if (auto s = check_options(o); !s.ok()) return s;
+  if (!o.initial_cluster.empty()) {
+    auto members = parse_initial_cluster(o.initial_cluster);
+    if (!members.ok()) return members.error();
+    auto listen = net::parse_endpoint(o.listen_peer, net::EndpointUse::kBind);
+    if (listen->port != 0 || !o.advertise_peer.empty()) {
+      if (auto s = check_own_peer_url(*members, o.name, o.advertise_peer, *listen); !s.ok()) return s;
+    }
   }
   // Sockets first: the advertised peer URL defaults to the bound one.
   net::ClientListenerOptions lo;
@@ -289,11 +297,12 @@ Status NodeLoop::init() {
   auto listener = net::ClientListener::create(context_, lo);
   if (!listener.ok()) return make_error(ErrorCode::kUnavailable, "client listener " + o.listen_client + ": " + listener.error().message);
   listener_ = std::move(listener).value();
-  net::PeerTransportOptions po;
-  po.self_id = self_id_;
-  po.bind_endpoint = o.listen_peer;
-  auto transport = net::PeerTransport::create(context_, po);
-  if (!transport.ok()) return make_error(ErrorCode::kUnavailable, "peer listener " + o.listen_peer + ": " + transport.error().message);
+  auto identity = decide_identity(context_, o);
+  if (!identity.ok()) return identity.error();
+  self_id_ = identity->identity.id;
+  engine_ = std::move(identity->engine);
+  auto transport = create_transport(identity->joined.has_value());
+  if (!transport.ok()) return transport.error();
   transport_ = std::move(transport).value();
   advertise_client_ = o.advertise_client.empty() ? client_endpoint() : o.advertise_client;
   std::string advertise_peer = o.advertise_peer.empty() ? peer_endpoint() : o.advertise_peer;
@@ -302,22 +311,22 @@ Status NodeLoop::init() {
   auto members = parse_initial_cluster(cluster_text);
   if (!members.ok()) return members.error();
   initial_members_ = std::move(members).value();
-  bool self_listed = false;
   // Client URLs are not in the bootstrap table (each member knows only its
   // own, and the table must be the same everywhere): every member publishes
   // its own through raft once it knows a leader (publish_attributes).
-  for (const auto& m : initial_members_) self_listed = self_listed || m.id == self_id_;
-  if (!self_listed) {
-    return make_error(ErrorCode::kBadRequest, "--name " + o.name + " is not in --initial-cluster");
+  if (auto s = check_own_peer_url(initial_members_, o.name, o.advertise_peer, transport_->bound_endpoint()); !s.ok()) {
+    return s;
   }
-  cluster_id_ = cluster_id_for(initial_members_);
+  cluster_id_ = identity->joined ? identity->joined->cluster_id : cluster_id_for(initial_members_);
 
-  storage::EngineOptions eo;
-  eo.path = o.data_dir;
-  eo.in_memory = o.in_memory;
-  auto engine = storage::Engine::open(eo);
-  if (!engine.ok()) return engine.error();
-  engine_ = std::move(engine).value();
+  if (!engine_) {
+    storage::EngineOptions eo;
+    eo.path = o.data_dir;
+    eo.in_memory = o.in_memory;
+    auto engine = storage::Engine::open(eo);
+    if (!engine.ok()) return engine.error();
+    engine_ = std::move(engine).value();
+  }
   auto store = storage::RaftLogStore::open(engine_.get());
   if (!store.ok()) return store.error();
   store_ = std::move(store).value();
@@ -330,14 +339,22 @@ Status NodeLoop::init() {
   auto state = StateMachine::open(*engine_, so);
   if (!state.ok()) return state.error();
   state_ = std::move(state).value();
+  if (identity->identity.removed || state_->removed_members().count(self_id_)) {
+    return make_error(ErrorCode::kPermissionDenied, "this member (" + o.name + ") was removed from the cluster; "
+                                                    "its id is never let back in: add it again under a new id "
+                                                    "(member add) with an empty data dir");
+  }
 
   auto init = store_->initial_state();
   bool fresh = store_->last_index() == 0 && init.hard_state.empty() && init.conf_state.voters.empty() &&
                init.conf_state.learners.empty();
-  if (fresh && o.initial_cluster_new) {
-    auto s = bootstrap(initial_members_);
+  if (fresh && o.initial_cluster_new && !identity->stored) {
+    auto s = bootstrap(initial_members_, identity->identity);
     if (!s.ok()) return s;
     init = store_->initial_state();
+  } else if (!identity->stored) {
+    auto s = record_identity(identity->identity, identity->joined);
+    if (!s.ok()) return s;
   }
   conf_state_ = init.conf_state;
   auto snap = store_->snapshot();
@@ -377,12 +394,6 @@ Status NodeLoop::init() {
   poller_->add(listener_->socket());
   batch_ = std::make_unique<CommandWriter>(self_id_);
   sync_peers();
-  if (!o.initial_cluster_new) {
-    // Joining: we know the others only from --initial-cluster until a snapshot arrives.
-    for (const auto& m : initial_members_) {
-      if (m.id != self_id_ && !transport_->has_peer(m.id)) (void)transport_->add_peer(m.id, m.peer_urls[0]);
-    }
-  }
   log_event("member %s (id %016llx) starting: applied %llu, term %llu, %zu members", o.name.c_str(),
             static_cast<unsigned long long>(self_id_),
             static_cast<unsigned long long>(state_->applied_index()),
@@ -390,8 +401,44 @@ Status NodeLoop::init() {
   return Status();
 }
 
-Status NodeLoop::bootstrap(const std::vector<MemberInfo>& initial) {
+// A member that joined was told its id; the port it was told on was just
+// released by discover_membership, and ZeroMQ closes sockets in the
+// background, so the bind is retried a little.
+Result<std::unique_ptr<net::PeerTransport>> NodeLoop::create_transport(bool port_just_released) {
+  net::PeerTransportOptions po;
+  po.self_id = self_id_;
+  po.bind_endpoint = options_.listen_peer;
+  const int attempts = port_just_released ? kMaxRebindAttempts : 1;
+  for (int attempt = 1;; ++attempt) {
+    auto transport = net::PeerTransport::create(context_, po);
+    if (transport.ok()) return transport;
+    if (attempt >= attempts) {
+      return make_error(ErrorCode::kUnavailable, "peer listener " + options_.listen_peer + ": " + transport.error().message);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kRebindRetryMs));
+  }
+}
+
+// The data dir's identity (and for a member that joined, the cluster id and
+// member table it was told, so that it can reach its peers until a
+// snapshot brings the real table) before anything else is written.
+Status NodeLoop::record_identity(const MemberIdentity& identity, const std::optional<JoinResult>& joined) {
   storage::WriteBatch batch;
+  stage_identity(batch, identity);
+  if (joined) {
+    batch.put(storage::Space::kKvMeta, kClusterIdKey, u64_bytes(joined->cluster_id));
+    state_->stage_initial_members(joined->members, batch);
+  }
+  auto s = engine_->write(std::move(batch), true);
+  if (!s.ok()) return s;
+  if (joined) log_event("joined as member %016llx of cluster %016llx", static_cast<unsigned long long>(identity.id),
+                        static_cast<unsigned long long>(joined->cluster_id));
+  return Status();
+}
+
+Status NodeLoop::bootstrap(const std::vector<MemberInfo>& initial, const MemberIdentity& identity) {
+  storage::WriteBatch batch;
+  stage_identity(batch, identity);
   raft::ConfState cs;
   for (const auto& m : initial) cs.voters.push_back(m.id);
   std::sort(cs.voters.begin(), cs.voters.end());
@@ -499,6 +546,7 @@ void NodeLoop::receive_peers() {
   for (auto& pm : peer_in_) {
     std::string_view body(pm.bytes);
     std::optional<std::string> whole;
+    if (!admit_peer_frame(pm)) continue;
     if (body.starts_with(kChunkFrameTag)) {
       body.remove_prefix(kChunkFrameTag.size());
       auto chunk = net::decode_chunk(body);
@@ -521,6 +569,36 @@ void NodeLoop::receive_peers() {
     if (msg->type == raft::MessageType::kSnapshot) log_event("receiving a snapshot from %016llx", static_cast<unsigned long long>(pm.from));
     (void)raw_->step(*msg);
   }
+  removed_notifier_.expire(*transport_, Clock::now());
+}
+
+// Membership frames of other members, and the gate for removed ones: a
+// removed member's frames are dropped and it is told to stop. False: the
+// frame was handled or dropped here.
+bool NodeLoop::admit_peer_frame(const net::PeerMessage& pm) {
+  std::string_view body(pm.bytes);
+  auto removed = state_->removed_members().find(pm.from);
+  if (removed != state_->removed_members().end()) {
+    removed_notifier_.notice(removed->second, state_->members(), *transport_, Clock::now());
+    return false;
+  }
+  if (body.starts_with(kJoinQueryTag)) {
+    auto answer = answer_join_query(body.substr(kJoinQueryTag.size()), cluster_id_, state_->members());
+    if (answer.to != 0 && answer.to != self_id_) (void)transport_->send(answer.to, answer.frame);
+    return false;
+  }
+  if (body.starts_with(kRemovedTag)) {
+    if (removed_notice_id(body) == self_id_ && state_->members().count(pm.from)) {
+      log_event("member %016llx says this member was removed from the cluster; stopping",
+                static_cast<unsigned long long>(pm.from));
+      storage::WriteBatch mark;
+      stage_removed_mark(mark);
+      (void)engine_->write(std::move(mark), true);
+      removed_ = true;
+    }
+    return false;
+  }
+  return true;
 }
 
 void NodeLoop::receive_clients() {
@@ -1079,6 +1157,16 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
       auto cc = raft::decode_conf_change(e.data);
       if (!cc) continue;
       bool already = e.index <= state_->applied_index();
+      auto refusal = already ? std::nullopt : state_->conf_change_refusal(*cc);
+      if (refusal) {
+        // As etcd does: raft applies a no-op instead, and the proposer hears why.
+        raft::ConfChange noop = *cc;
+        noop.node_id = raft::kNoNode;
+        conf_state_ = raw_->apply_conf_change(noop);
+        state_->apply_refused_conf_change(e, *cc, *refusal, batch, out);
+        log_event("membership change at %llu refused: %s", static_cast<unsigned long long>(e.index), refusal->c_str());
+        continue;
+      }
       conf_state_ = raw_->apply_conf_change(*cc);
       conf_changed = true;
       if (cc->type != raft::ConfChangeType::kRemoveNode) force_snapshot_ = true;
@@ -1436,11 +1524,16 @@ void NodeLoop::handle_cluster(const net::ConnectionId& conn, const api::ParsedRe
       m.peer_urls.push_back(ep->to_zmq());
     }
     for (auto u : ma.getClientUrls()) m.client_urls.emplace_back(u);
-    m.id = member_id_for_name(m.name);
     m.is_learner = ma.getIsLearner();
-    if (state_->members().count(m.id)) {
-      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "member name already in use"));
+    if (auto clash = member_add_clash(m)) {
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, *clash));
     }
+    // A new id, never one in use or removed: apply checks it again.
+    auto st = raw_->status();
+    auto id = added_member_id(cluster_id_, st.hard_state.term, st.last_index + 1, m.name,
+                              [this](uint64_t candidate) { return state_->member_id_taken(candidate); });
+    if (!id.ok()) return reply_error(conn, r.getId(), api::to_wire_error(id.error()));
+    m.id = *id;
     ctx.member = encode_member(m);
     cc.type = m.is_learner ? raft::ConfChangeType::kAddLearner : raft::ConfChangeType::kAddNode;
     cc.node_id = m.id;
@@ -1467,6 +1560,20 @@ void NodeLoop::handle_cluster(const net::ConnectionId& conn, const api::ParsedRe
   pending_[next_proposal_id_++] = PendingProposal{conn, r.getId(), r.which(),
                                                   Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms),
                                                   cc.node_id};
+}
+
+// Why a member cannot be added as `m`: its name or a peer URL is a current
+// member's.
+std::optional<std::string> NodeLoop::member_add_clash(const MemberInfo& m) const {
+  for (const auto& [id, other] : state_->members()) {
+    if (other.name == m.name) return "member name " + m.name + " already in use";
+    for (const auto& url : m.peer_urls) {
+      if (std::find(other.peer_urls.begin(), other.peer_urls.end(), url) != other.peer_urls.end()) {
+        return "peer URL " + url + " is member " + other.name + "'s";
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req) {

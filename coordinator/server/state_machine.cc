@@ -1,5 +1,6 @@
 #include "coordinator/server/state_machine.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "coordinator/api/request.h"
@@ -149,16 +150,50 @@ kv::RevisionEvents StateMachine::commit(kv::WriteTxn& txn, storage::WriteBatch& 
 }
 
 Status StateMachine::load_members() {
-  members_.clear();
-  std::string upper(kMemberKeyPrefix);
-  upper.back() = static_cast<char>(upper.back() + 1);
-  auto it = engine_.scan(Space::kKvMeta, kMemberKeyPrefix, upper);
-  for (; it->valid(); it->next()) {
-    auto m = decode_member(it->value());
-    if (!m.ok()) return make_error(ErrorCode::kStorage, "member table: " + m.error().message);
-    members_[m->id] = std::move(m).value();
+  for (auto [prefix, table] : {std::pair{kMemberKeyPrefix, &members_}, std::pair{kRemovedMemberKeyPrefix, &removed_}}) {
+    table->clear();
+    std::string upper(prefix);
+    upper.back() = static_cast<char>(upper.back() + 1);
+    auto it = engine_.scan(Space::kKvMeta, prefix, upper);
+    for (; it->valid(); it->next()) {
+      auto m = decode_member(it->value());
+      if (!m.ok()) return make_error(ErrorCode::kStorage, "member table: " + m.error().message);
+      (*table)[m->id] = std::move(m).value();
+    }
+    if (!it->status().ok()) return it->status();
   }
-  return it->status();
+  return Status();
+}
+
+std::optional<std::string> StateMachine::conf_change_refusal(const raft::ConfChange& cc) const {
+  char id[17];
+  std::snprintf(id, sizeof(id), "%016llx", static_cast<unsigned long long>(cc.node_id));
+  if (removed_.count(cc.node_id)) return "member id " + std::string(id) + " was removed; ids are never reused";
+  auto member = members_.find(cc.node_id);
+  switch (cc.type) {
+    case raft::ConfChangeType::kAddNode:
+      // A voter add of a learner is its promotion.
+      if (member != members_.end() && !member->second.is_learner) return "member id " + std::string(id) + " is in use";
+      return std::nullopt;
+    case raft::ConfChangeType::kAddLearner:
+      if (member != members_.end()) return "member id " + std::string(id) + " is in use";
+      return std::nullopt;
+    case raft::ConfChangeType::kRemoveNode:
+      if (member == members_.end()) return "no member with id " + std::string(id);
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void StateMachine::apply_refused_conf_change(const raft::Entry& entry, const raft::ConfChange& cc,
+                                             const std::string& why, storage::WriteBatch& batch,
+                                             ApplyOutput& out) {
+  if (entry.index <= kv_->applied_index()) return;
+  kv_->record_applied_index(entry.index, batch);
+  auto ctx = decode_conf_context(cc.context);
+  if (ctx.ok() && ctx->proposer != 0 && (ctx->proposer == options_.self_id || options_.answer_all)) {
+    out.answers.push_back(Applied{ctx->proposal_id, {}, true, api::wire_error(wire::ErrorCode::BAD_REQUEST, why)});
+  }
 }
 
 api::Header StateMachine::header(uint64_t raft_term) const {
@@ -345,11 +380,17 @@ void StateMachine::apply_conf_change(const raft::Entry& entry, const raft::ConfC
       batch.put(Space::kKvMeta, member_key(m.id), encode_member(m));
       break;
     }
-    case raft::ConfChangeType::kRemoveNode:
-      members_.erase(cc.node_id);
+    case raft::ConfChangeType::kRemoveNode: {
+      auto gone = members_.find(cc.node_id);
+      MemberInfo last = gone != members_.end() ? gone->second : MemberInfo{};
+      last.id = cc.node_id;
+      if (gone != members_.end()) members_.erase(gone);
       batch.del(Space::kKvMeta, member_key(cc.node_id));
+      removed_[cc.node_id] = last;
+      batch.put(Space::kKvMeta, removed_member_key(cc.node_id), encode_member(last));
       out.removed_members.push_back(cc.node_id);
       break;
+    }
   }
   out.members_changed = true;
   kv_->record_applied_index(entry.index, batch);

@@ -73,6 +73,14 @@ class StateMachine {
   const watch::EventHistory& history() const;
   void set_watch_hub(watch::WatchHub* hub) { hub_ = hub; }
   const std::map<uint64_t, MemberInfo>& members() const { return members_; }
+  // Members removed over the cluster's life, with their last record. Their
+  // ids are never given out again.
+  const std::map<uint64_t, MemberInfo>& removed_members() const { return removed_; }
+  bool member_id_taken(uint64_t id) const { return members_.count(id) || removed_.count(id); }
+  // Why a committed membership change must not take effect (deterministic:
+  // from the replicated state only): an add of an id in use or removed, a
+  // remove of an id that is not a member. nullopt: it may.
+  std::optional<std::string> conf_change_refusal(const raft::ConfChange& cc) const;
   const assign::Driver& assignment() const { return *driver_; }
   api::Header header(uint64_t raft_term) const;
 
@@ -84,6 +92,10 @@ class StateMachine {
   // A committed membership change, after raft applied it.
   void apply_conf_change(const raft::Entry& entry, const raft::ConfChange& cc,
                          storage::WriteBatch& batch, ApplyOutput& out);
+  // A committed membership change that conf_change_refusal refused (raft
+  // applied it as a no-op): records the index, answers the proposer.
+  void apply_refused_conf_change(const raft::Entry& entry, const raft::ConfChange& cc,
+                                 const std::string& why, storage::WriteBatch& batch, ApplyOutput& out);
   // Every batch staged so far was written.
   void batch_written() { kv_->batch_written(); }
 
@@ -121,6 +133,7 @@ class StateMachine {
   std::unique_ptr<assign::Driver> driver_;
   watch::WatchHub* hub_ = nullptr;
   std::map<uint64_t, MemberInfo> members_;
+  std::map<uint64_t, MemberInfo> removed_;
 };
 
 }  // namespace corral::server

@@ -60,14 +60,37 @@ TEST_CASE("initial cluster parsing and member ids", "[server][members]") {
   REQUIRE(ms.ok());
   REQUIRE(ms->size() == 2);
   CHECK((*ms)[1].peer_urls[0] == "tcp://127.0.0.1:2381");
-  CHECK((*ms)[0].id == member_id_for_name("n1"));
+  // Every initial member computes the same ids, whatever the order given.
+  auto reordered = parse_initial_cluster("n2=127.0.0.1:2381,n1=tcp://127.0.0.1:2380");
+  REQUIRE(reordered.ok());
+  CHECK((*ms)[0].id == (*reordered)[1].id);
+  CHECK((*ms)[0].id == initial_member_id("n1", initial_cluster_token({"n2", "n1"})));
   CHECK((*ms)[0].id != (*ms)[1].id);
-  CHECK(member_id_for_name("n1") == member_id_for_name("n1"));
+  // Another initial member list gives a name another id.
+  auto other = parse_initial_cluster("n1=tcp://127.0.0.1:2380,n3=127.0.0.1:2382");
+  REQUIRE(other.ok());
+  CHECK((*other)[0].id != (*ms)[0].id);
+  // Two members with one peer URL are refused, naming both.
+  auto same_url = parse_initial_cluster("n1=127.0.0.1:1,n2=tcp://127.0.0.1:1");
+  REQUIRE_FALSE(same_url.ok());
+  CHECK(same_url.error().message.find("'n1' and 'n2'") != std::string::npos);
   CHECK_FALSE(parse_initial_cluster("n1").ok());
   CHECK_FALSE(parse_initial_cluster("=tcp://127.0.0.1:1").ok());
   CHECK_FALSE(parse_initial_cluster("n1=nothost").ok());
   CHECK_FALSE(parse_initial_cluster("n1=127.0.0.1:1,n1=127.0.0.1:2").ok());
   CHECK_FALSE(parse_initial_cluster("").ok());
+
+  // Added members: a new id for each add, never one taken.
+  auto taken_none = [](uint64_t) { return false; };
+  auto a = added_member_id(7, 2, 10, "n4", taken_none);
+  auto b = added_member_id(7, 2, 11, "n4", taken_none);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(*a != *b);
+  auto c = added_member_id(7, 2, 10, "n4", [&](uint64_t id) { return id == *a; });
+  REQUIRE(c.ok());
+  CHECK(*c != *a);
+  CHECK_FALSE(added_member_id(7, 2, 10, "n4", [](uint64_t) { return true; }).ok());
 
   MemberInfo m{42, "n", {"tcp://127.0.0.1:1"}, {"tcp://127.0.0.1:2"}, true};
   auto back = decode_member(encode_member(m));

@@ -1,0 +1,165 @@
+#include "coordinator/server/join_discovery.h"
+
+#include <cstring>
+#include <random>
+#include <set>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include "coordinator/api/errors.h"
+#include "coordinator/api/response.h"
+#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/poller.h"
+#include "coordinator/server/log.h"
+#include "schema/api.capnp.h"
+
+namespace corral::server {
+
+namespace wire = corral::schema::api;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Answers the joiner hears at most, per query round (a bound on the work
+// one peer's noise can cause).
+constexpr size_t kMaxFramesPerWait = 256;
+
+std::string answer_frame(uint64_t cluster_id, const std::optional<MemberInfo>& self,
+                         const std::map<uint64_t, MemberInfo>& members, const std::string& refusal) {
+  api::Header h;
+  h.cluster_id = cluster_id;
+  api::ResponseBuilder b(0, h);
+  if (self) {
+    auto out = b.response().initMemberAdd();
+    fill_member(out.initMember(), *self);
+    auto list = out.initMembers(members.size());
+    size_t i = 0;
+    for (const auto& [id, m] : members) fill_member(list[i++], m);
+  } else {
+    auto e = b.response().initError();
+    e.setCode(wire::ErrorCode::BAD_REQUEST);
+    e.setMessage(refusal);
+  }
+  return std::string(kJoinAnswerTag) + b.finish();
+}
+
+MemberInfo member_of(wire::Member::Reader m) {
+  MemberInfo out;
+  out.id = m.getId();
+  out.name = m.getName();
+  for (auto u : m.getPeerUrls()) out.peer_urls.emplace_back(u);
+  for (auto u : m.getClientUrls()) out.client_urls.emplace_back(u);
+  out.is_learner = m.getIsLearner();
+  return out;
+}
+
+// An acceptance, or the refusal's text (kBadRequest), or kInternal for bytes
+// that are not an answer.
+Result<JoinResult> decode_answer(std::string_view bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    return make_error(ErrorCode::kInternal, "join answer has a bad length");
+  }
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    auto msg = reader.getRoot<wire::ServerMessage>();
+    if (!msg.isResponse()) return make_error(ErrorCode::kInternal, "join answer is not a response");
+    auto r = msg.getResponse();
+    if (r.isError()) return make_error(ErrorCode::kBadRequest, r.getError().getMessage());
+    if (!r.isMemberAdd()) return make_error(ErrorCode::kInternal, "join answer of an unknown kind");
+    JoinResult out;
+    out.cluster_id = r.getHeader().getClusterId();
+    out.self = member_of(r.getMemberAdd().getMember());
+    for (auto m : r.getMemberAdd().getMembers()) out.members.push_back(member_of(m));
+    return out;
+  } catch (const kj::Exception& e) {
+    return make_error(ErrorCode::kInternal, std::string("join answer: ") + e.getDescription().cStr());
+  }
+}
+
+uint64_t provisional_id() {
+  std::random_device rd;
+  uint64_t id = (static_cast<uint64_t>(rd()) << 32) | rd();
+  return id | (uint64_t{1} << 63);  // never 0
+}
+
+}  // namespace
+
+JoinReply answer_join_query(std::string_view query, uint64_t cluster_id,
+                            const std::map<uint64_t, MemberInfo>& members) {
+  auto asked = decode_member(query);
+  if (!asked.ok() || asked->peer_urls.size() != 1 || asked->name.empty()) return {};
+  for (const auto& [id, m] : members) {
+    if (m.peer_urls.empty() || m.peer_urls[0] != asked->peer_urls[0]) continue;
+    if (m.name == asked->name) return JoinReply{id, answer_frame(cluster_id, m, members, {})};
+    return JoinReply{id, answer_frame(cluster_id, std::nullopt, members,
+                                      "peer URL " + m.peer_urls[0] + " belongs to member '" + m.name +
+                                          "', not '" + asked->name + "'")};
+  }
+  return {};
+}
+
+Result<JoinResult> discover_membership(zmq::context_t& context, const JoinRequest& request) {
+  if (request.contacts.empty()) {
+    return make_error(ErrorCode::kBadRequest,
+                      "--initial-cluster-state existing on an empty data dir: --initial-cluster names no other "
+                      "member to join through");
+  }
+  net::PeerTransportOptions po;
+  po.self_id = provisional_id();
+  po.bind_endpoint = request.listen_peer;
+  auto transport = net::PeerTransport::create(context, po);
+  if (!transport.ok()) return make_error(ErrorCode::kUnavailable, "peer listener " + request.listen_peer + ": " + transport.error().message);
+  auto poller = net::Poller::create();
+  if (!poller.ok()) return poller.error();
+  (*poller)->add((*transport)->inbound_socket());
+  // The contacts' ids are unknown: any distinct placeholder names the link.
+  for (size_t i = 0; i < request.contacts.size(); ++i) {
+    auto s = (*transport)->add_peer(i + 1, request.contacts[i]);
+    if (!s.ok()) return make_error(ErrorCode::kBadRequest, "--initial-cluster: " + s.error().message);
+  }
+  MemberInfo me;
+  me.name = request.name;
+  me.peer_urls = {request.advertise_peer};
+  const std::string query = std::string(kJoinQueryTag) + encode_member(me);
+  log_event("joining an existing cluster as %s (%s): asking %zu members for its id", request.name.c_str(),
+            request.advertise_peer.c_str(), request.contacts.size());
+
+  std::set<std::string> refusals;
+  std::vector<net::PeerMessage> in;
+  const auto deadline = Clock::now() + request.timeout;
+  while (Clock::now() < deadline) {
+    for (size_t i = 0; i < request.contacts.size(); ++i) (void)(*transport)->send(i + 1, query);
+    const auto round_end = std::min(deadline, Clock::now() + kJoinQueryRetryMs);
+    while (Clock::now() < round_end) {
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(round_end - Clock::now());
+      if (!(*poller)->wait(wait).ok()) return make_error(ErrorCode::kUnavailable, "shutting down");
+      in.clear();
+      (*transport)->receive(kMaxFramesPerWait, in);
+      for (const auto& pm : in) {
+        // Raft traffic of the cluster to this member arrives too; only
+        // answers count.
+        if (!std::string_view(pm.bytes).starts_with(kJoinAnswerTag)) continue;
+        auto answer = decode_answer(std::string_view(pm.bytes).substr(kJoinAnswerTag.size()));
+        if (answer.ok() && answer->self.id != 0 && answer->self.name == request.name) return answer;
+        if (!answer.ok() && answer.error().code == ErrorCode::kBadRequest) refusals.insert(answer.error().message);
+      }
+    }
+  }
+  if (!refusals.empty()) {
+    std::string all;
+    for (const auto& r : refusals) all += (all.empty() ? "" : "; ") + r;
+    return make_error(ErrorCode::kBadRequest, "the cluster refused this member: " + all);
+  }
+  return make_error(ErrorCode::kUnavailable,
+                    "--initial-cluster-state existing on an empty data dir, and no member of --initial-cluster "
+                    "knows a member " + request.name + " at " + request.advertise_peer + " within " +
+                        std::to_string(request.timeout.count()) +
+                        " ms: add it first (corralctl member add), or start a new cluster with "
+                        "--initial-cluster-state new");
+}
+
+}  // namespace corral::server
