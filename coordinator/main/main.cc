@@ -16,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "coordinator/server/log.h"
 #include "coordinator/server/node.h"
 
 namespace {
@@ -32,6 +33,7 @@ constexpr long kSignalWaitNs = 200'000'000;
 int main(int argc, char** argv) {
   corral::server::NodeOptions o;
   std::string cluster_state = "new";
+  std::string log_level = "info";
   CLI::App app{"corrald: a member of a corral coordinator cluster"};
   app.set_config("--config", "", "read flags from this file (TOML/INI, flag names as keys)");
   app.add_option("--name", o.name, "member name (its id is derived from it)")->capture_default_str();
@@ -61,6 +63,9 @@ int main(int argc, char** argv) {
   app.add_option("--quota-backend-bytes", o.quota_backend_bytes, "data-dir size past which puts are refused (0: none)")->check(CLI::Range(int64_t{0}, int64_t{1} << 50))->capture_default_str();
   app.add_option("--max-watchers-per-connection", o.max_watchers_per_connection, "watches one client connection may hold")->check(CLI::Range(size_t{1}, size_t{1'000'000}))->capture_default_str();
   app.add_option("--request-timeout-ms", o.request_timeout_ms, "a write not applied by then gets 'timeout'")->check(CLI::Range(100, 600'000))->capture_default_str();
+  app.add_option("--log-level", log_level, "lines below this level are not written: debug, info, warn, error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -68,6 +73,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitBadFlags;
   }
   o.initial_cluster_new = cluster_state == "new";
+  corral::server::init_logging(*corral::server::parse_log_level(log_level));
 
   // Signals go to this thread only: block them before any thread exists.
   sigset_t signals;
@@ -85,6 +91,7 @@ int main(int argc, char** argv) {
   }
   auto& n = *node.value();
   n.start();
+  corral::server::flush_log();
   std::fprintf(stderr, "corrald: ready name=%s id=%016llx client=%s peer=%s\n", o.name.c_str(),
                static_cast<unsigned long long>(n.id()), n.client_endpoint().c_str(), n.peer_endpoint().c_str());
   std::fflush(stderr);
