@@ -956,7 +956,8 @@ Result<MoveLeaderResult> Client::move_leader(uint64_t target_id) {
 }
 Result<StatusResult> Client::status() { return call(StatusRequest{}); }
 
-Result<StatusResult> Client::status_of(const std::string& endpoint, CallOptions options) {
+template <typename Req>
+Result<typename Req::Response> Client::call_pinned(const std::string& endpoint, Req request, CallOptions options) {
   if (impl_->on_io_thread()) {
     return make_error(ErrorCode::kBadRequest, "blocking call from a client callback");
   }
@@ -968,7 +969,7 @@ Result<StatusResult> Client::status_of(const std::string& endpoint, CallOptions 
   auto promise = std::make_shared<std::promise<Result<ResponseBody>>>();
   auto future = promise->get_future();
   auto p = std::make_unique<Impl::Pending>();
-  p->body = StatusRequest{};
+  p->body = std::move(request);
   p->cls = RequestClass::kRead;
   p->pinned = target.value();
   p->deadline = deadline;
@@ -976,7 +977,15 @@ Result<StatusResult> Client::status_of(const std::string& endpoint, CallOptions 
   impl_->enqueue(std::move(p));
   Result<ResponseBody> r = future.get();
   if (!r.ok()) return r.error();
-  return std::get<StatusResult>(std::move(r).value());
+  return std::get<typename Req::Response>(std::move(r).value());
+}
+
+Result<StatusResult> Client::status_of(const std::string& endpoint, CallOptions options) {
+  return call_pinned(endpoint, StatusRequest{}, options);
+}
+
+Result<DefragmentResult> Client::defragment_of(const std::string& endpoint, CallOptions options) {
+  return call_pinned(endpoint, DefragmentRequest{}, options);
 }
 
 Result<int64_t> Client::snapshot_save(const std::string& path, CallOptions options) {

@@ -187,6 +187,9 @@ class Client {
   // The status of one given endpoint (not the current one): no retries
   // elsewhere, for `endpoint status`.
   Result<StatusResult> status_of(const std::string& endpoint, CallOptions options = {});
+  // Defragments one given endpoint (each member has its own tables); waits
+  // for the rewrite, so give it a timeout of minutes for a large key space.
+  Result<DefragmentResult> defragment_of(const std::string& endpoint, CallOptions options = {});
 
   // Streams the member's database image to `path` (written to path.part,
   // synced, then renamed). Returns the bytes written. No retry once a chunk
@@ -210,6 +213,9 @@ class Client {
   explicit Client(std::shared_ptr<Impl> impl);
 
   Result<ResponseBody> call_blocking(RequestBody body, CallOptions options);
+  // One request to one given endpoint: no retries elsewhere.
+  template <typename Req>
+  Result<typename Req::Response> call_pinned(const std::string& endpoint, Req request, CallOptions options);
   void submit(RequestBody body, CallOptions options, std::function<void(Result<ResponseBody>)> done);
 
   std::shared_ptr<Impl> impl_;

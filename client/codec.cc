@@ -301,6 +301,11 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
       out.body = with_header(SnapshotChunk{{}, str_of(s.getBlob()), s.getRemainingBytes()}, h);
       break;
     }
+    case api::Response::DEFRAGMENT: {
+      auto d = r.getDefragment();
+      out.body = with_header(DefragmentResult{{}, d.getDbSizeBytesBefore(), d.getDbSizeBytesAfter()}, h);
+      break;
+    }
     default:
       return make_error(ErrorCode::kBadResponse,
                         "response kind " + std::to_string(static_cast<int>(r.which())) +
@@ -393,6 +398,8 @@ Result<std::string> encode_request(uint64_t id, const RequestBody& body) {
           req.initStatus();
         } else if constexpr (std::is_same_v<T, SnapshotRequest>) {
           req.initSnapshot();
+        } else if constexpr (std::is_same_v<T, DefragmentRequest>) {
+          req.initDefragment();
         } else {
           static_assert(kAlwaysFalse<T>, "request kind without an encoder");
         }

@@ -294,6 +294,17 @@ struct SnapshotRequest {
   using Response = SnapshotChunk;
 };
 
+// Defragments the member's key-space tables (etcd's defragment): sizes are
+// what --quota-backend-bytes counts.
+struct DefragmentResult {
+  Header header;
+  int64_t db_size_bytes_before = 0;
+  int64_t db_size_bytes_after = 0;
+};
+struct DefragmentRequest {
+  using Response = DefragmentResult;
+};
+
 // --- envelopes -------------------------------------------------------------------------
 
 using RequestBody =
@@ -301,13 +312,15 @@ using RequestBody =
                  CompactRequest, LeaseGrantRequest, LeaseRevokeRequest, LeaseKeepAliveRequest,
                  LeaseTtlRequest, LeaseListRequest, WatchCreateRequest, WatchCancelRequest,
                  WatchProgressRequest, MemberListRequest, MemberAddRequest, MemberRemoveRequest,
-                 MemberPromoteRequest, MoveLeaderRequest, StatusRequest, SnapshotRequest>;
+                 MemberPromoteRequest, MoveLeaderRequest, StatusRequest, SnapshotRequest,
+                 DefragmentRequest>;
 
 using ResponseBody =
     std::variant<RangeResult, PutResult, DeleteResult, TxnResult, ListResult, CompactResult,
                  LeaseGrantResult, LeaseRevokeResult, LeaseKeepAliveResult, LeaseTtlResult,
                  LeaseListResult, WatchCreateResult, WatchCancelResult, WatchProgressResult,
-                 MemberListResult, MoveLeaderResult, StatusResult, SnapshotChunk>;
+                 MemberListResult, MoveLeaderResult, StatusResult, SnapshotChunk,
+                 DefragmentResult>;
 
 struct WatchEvent {
   enum class Type : uint8_t { kPut, kDelete };

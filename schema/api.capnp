@@ -280,7 +280,7 @@ struct MoveLeaderResponse {}
 struct StatusRequest {}
 struct StatusResponse {
   version @0 :Text;
-  dbSizeBytes @1 :Int64;
+  dbSizeBytes @1 :Int64;      # what --quota-backend-bytes counts (see DefragmentRequest)
   leader @2 :UInt64;
   raftIndex @3 :UInt64;
   raftTerm @4 :UInt64;
@@ -295,6 +295,15 @@ struct SnapshotRequest {}
 struct SnapshotResponse {
   blob @0 :Data;
   remainingBytes @1 :Int64;
+}
+
+# Rewrites this member's key-space and lease tables without deleted and
+# compacted-away entries (etcd's defragment): what brings a member that hit
+# --quota-backend-bytes back under it, after deletes and a compaction.
+struct DefragmentRequest {}
+struct DefragmentResponse {
+  dbSizeBytesBefore @0 :Int64;
+  dbSizeBytesAfter @1 :Int64;
 }
 
 # --- envelopes -------------------------------------------------------------------
@@ -323,6 +332,7 @@ struct Request {
     moveLeader @19 :MoveLeaderRequest;
     status @20 :StatusRequest;
     snapshot @21 :SnapshotRequest;
+    defragment @22 :DefragmentRequest;
   }
 }
 
@@ -352,6 +362,7 @@ struct Response {
     moveLeader @21 :MoveLeaderResponse;
     status @22 :StatusResponse;
     snapshot @23 :SnapshotResponse;
+    defragment @24 :DefragmentResponse;
   }
 }
 

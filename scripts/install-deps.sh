@@ -9,6 +9,7 @@ packages=(
   capnproto libcapnp-dev
   librocksdb-dev
   nlohmann-json3-dev
+  libspdlog-dev
 )
 missing=()
 for p in "${packages[@]}"; do

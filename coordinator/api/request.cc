@@ -59,6 +59,7 @@ RequestClass classify(wire::Request::Reader r) {
       return RequestClass::kCluster;
     case W::STATUS:
     case W::SNAPSHOT:
+    case W::DEFRAGMENT:
       return RequestClass::kLocal;
   }
   return RequestClass::kLocal;
@@ -108,7 +109,7 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
     return out;
   }
   auto which = static_cast<uint16_t>(req->root_.which());
-  if (which > static_cast<uint16_t>(wire::Request::SNAPSHOT)) {
+  if (which > static_cast<uint16_t>(wire::Request::DEFRAGMENT)) {
     out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
                            "unknown request kind " + std::to_string(which));
     return out;

@@ -26,7 +26,7 @@ enum class RequestClass : uint8_t {
   kLeaderLocal, // answered by the leader at once: lease keepalive
   kWatch,       // watch create/cancel/progress: per connection
   kCluster,     // membership, moveLeader
-  kLocal,       // status, snapshot: this member answers
+  kLocal,       // status, snapshot, defragment: this member answers
 };
 
 struct ParseOutcome;

@@ -30,6 +30,7 @@
 #include <CLI/CLI.hpp>
 
 #include "coordinator/main/config_file.h"
+#include "coordinator/server/log.h"
 #include "coordinator/server/node.h"
 #include "coordinator/server/startup_checks.h"
 
@@ -47,6 +48,7 @@ constexpr long kSignalWaitNs = 200'000'000;
 int main(int argc, char** argv) {
   corral::server::NodeOptions o;
   std::string cluster_state = "new";
+  std::string log_level = "info";
   CLI::App app{"corrald: a member of a corral coordinator cluster"};
   app.set_config("--config", "", "read flags from this file: key = value lines, flag names without dashes as keys; unknown keys and other lines are refused");
   app.add_option("--name", o.name, "member name (unique in the cluster; the data dir remembers it)")->capture_default_str();
@@ -85,6 +87,9 @@ int main(int argc, char** argv) {
   // (a forgotten initial-cluster once started a cluster of its own).
   app.config_formatter(std::make_shared<corral::main::StrictConfigReader>(corral::main::config_keys_of(app, "--config")));
   app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_option("--log-level", log_level, "lines below this level are not written: debug, info, warn, error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,6 +97,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitBadFlags;
   }
   o.initial_cluster_new = cluster_state == "new";
+  corral::server::init_logging(*corral::server::parse_log_level(log_level));
 
   // Signals go to this thread only: block them before any thread exists.
   sigset_t signals;
@@ -116,6 +122,7 @@ int main(int argc, char** argv) {
   }
   auto& n = *node.value();
   n.start();
+  corral::server::flush_log();
   std::fprintf(stderr, "corrald: ready name=%s id=%016llx client=%s peer=%s\n", o.name.c_str(),
                static_cast<unsigned long long>(n.id()), n.client_endpoint().c_str(), n.peer_endpoint().c_str());
   std::fflush(stderr);

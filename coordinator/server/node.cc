@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -26,9 +25,11 @@
 #include "coordinator/net/peer_transport.h"
 #include "coordinator/net/poller.h"
 #include "coordinator/raft/raw_node.h"
+#include "coordinator/server/backend_quota.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
+#include "coordinator/server/defragmenter.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/members.h"
 #include "coordinator/server/removed_notifier.h"
@@ -98,16 +99,6 @@ uint64_t bytes_u64(std::string_view s) {
   return v;
 }
 
-int64_t dir_size_bytes(const std::string& dir) {
-  std::error_code ec;
-  int64_t total = 0;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) total += static_cast<int64_t>(it->file_size(ec));
-  }
-  return total;
-}
-
 }  // namespace
 
 // Everything the node-loop thread owns.
@@ -157,6 +148,7 @@ class NodeLoop {
   void handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req);
   std::optional<std::string> member_add_clash(const MemberInfo& m) const;
   void handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  void answer_defragments();
   void serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void flush_proposals();
   void flush_reads();
@@ -211,6 +203,9 @@ class NodeLoop {
   std::string advertise_client_;
 
   std::unique_ptr<storage::Engine> engine_;
+  // Declared after engine_: destroyed (joined) before it.
+  std::unique_ptr<Defragmenter> defragmenter_;
+  std::vector<std::pair<net::ConnectionId, uint64_t>> defragment_waiters_;  // conn, request id
   std::unique_ptr<storage::RaftLogStore> store_;
   std::unique_ptr<StateMachine> state_;
   std::unique_ptr<raft::RawNode> raw_;
@@ -300,6 +295,7 @@ Status NodeLoop::init() {
   auto identity = decide_identity(context_, o);
   if (!identity.ok()) return identity.error();
   self_id_ = identity->identity.id;
+  set_log_member(o.name, self_id_);
   engine_ = std::move(identity->engine);
   auto transport = create_transport(identity->joined.has_value());
   if (!transport.ok()) return transport.error();
@@ -327,6 +323,7 @@ Status NodeLoop::init() {
     if (!engine.ok()) return engine.error();
     engine_ = std::move(engine).value();
   }
+  defragmenter_ = std::make_unique<Defragmenter>(*engine_);
   auto store = storage::RaftLogStore::open(engine_.get());
   if (!store.ok()) return store.error();
   store_ = std::move(store).value();
@@ -463,7 +460,7 @@ void NodeLoop::sync_peers() {
     want.insert(id);
     if (!transport_->has_peer(id)) {
       auto s = transport_->add_peer(id, m.peer_urls[0]);
-      if (!s.ok()) log_event("cannot add peer %s: %s", m.name.c_str(), s.error().message.c_str());
+      if (!s.ok()) log_warn("cannot add peer %s: %s", m.name.c_str(), s.error().message.c_str());
     }
   }
   if (!options_.initial_cluster_new && state_->members().empty()) return;
@@ -526,6 +523,7 @@ void NodeLoop::turn() {
   for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
   serve_ready_reads();
   expire_pending();
+  answer_defragments();
   deliver_watches();
 }
 
@@ -553,7 +551,7 @@ void NodeLoop::receive_peers() {
       if (!chunk.ok()) continue;
       auto done = assembler_.add(pm.from, *chunk);
       if (!done.ok()) {
-        log_event("snapshot chunk from %016llx refused: %s", static_cast<unsigned long long>(pm.from),
+        log_warn("snapshot chunk from %016llx refused: %s", static_cast<unsigned long long>(pm.from),
                   done.error().message.c_str());
         continue;
       }
@@ -635,7 +633,7 @@ bool NodeLoop::send_frame(const net::ConnectionId& conn, std::string frame) {
   // kBackpressure: not lost, kept and retried (flush_held_output).
   auto& out = outputs_[conn];
   if (out.held_bytes + frame.size() > kMaxHeldBytesPerConnection) {
-    log_event("client connection stopped reading (%zu bytes held): its output and watches are dropped",
+    log_warn("client connection stopped reading (%zu bytes held): its output and watches are dropped",
               out.held_bytes);
     forget_connection(conn);
     return false;
@@ -748,7 +746,7 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
   if (over_quota_ && (req->which() == wire::Request::PUT || req->which() == wire::Request::TXN ||
                       req->which() == wire::Request::LEASE_GRANT)) {
     reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::TOO_LARGE,
-                                                 "database space exceeded (--quota-backend-bytes); delete and compact"));
+                                                 "database space exceeded (--quota-backend-bytes): delete, compact, then defragment (corralctl defrag)"));
     return;
   }
   if (pending_.size() >= options_.max_pending_proposals) {
@@ -904,9 +902,11 @@ void NodeLoop::expire_pending() {
 
 void NodeLoop::leader_duties() {
   if (!is_leader()) return;
-  if (options_.quota_backend_bytes > 0 && !options_.in_memory && Clock::now() >= next_quota_check_) {
+  if (options_.quota_backend_bytes > 0 && Clock::now() >= next_quota_check_) {
     next_quota_check_ = Clock::now() + std::chrono::milliseconds(kQuotaCheckIntervalMs);
-    bool over = dir_size_bytes(options_.data_dir) > options_.quota_backend_bytes;
+    auto bytes = backend_bytes(*engine_);
+    // A size that cannot be read leaves the last verdict standing.
+    bool over = bytes.ok() ? *bytes > options_.quota_backend_bytes : over_quota_;
     if (over != over_quota_) log_event("database %s its quota", over ? "is past" : "is back under");
     over_quota_ = over;
   }
@@ -1104,13 +1104,13 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
     // deleted again) could come back from an older table file after a crash.
     auto flushed = engine_->flush();
     if (!flushed.ok()) {
-      log_event("FATAL: flush before installing a snapshot failed: %s", flushed.error().message.c_str());
+      log_error("flush before installing a snapshot failed: %s", flushed.error().message.c_str());
       std::abort();
     }
     auto s = store_->stage_apply_snapshot(batch, rd.snapshot->metadata);
     auto r = s.ok() ? state_->stage_restore(rd.snapshot->data, batch) : s;
     if (!r.ok()) {
-      log_event("FATAL: cannot install snapshot at %llu: %s",
+      log_error("cannot install snapshot at %llu: %s",
                 static_cast<unsigned long long>(rd.snapshot->metadata.index), r.error().message.c_str());
       std::abort();
     }
@@ -1123,7 +1123,7 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
     auto w = engine_->write(std::move(batch), rd.must_sync);
     if (!w.ok()) {
       // The disk state is unknown after a failed synced write: stop.
-      log_event("FATAL: raft log write failed: %s", w.error().message.c_str());
+      log_error("raft log write failed: %s", w.error().message.c_str());
       std::abort();
     }
     store_->on_written();
@@ -1200,7 +1200,7 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   }
   auto w = engine_->write_unlogged(std::move(batch));
   if (!w.ok()) {
-    log_event("FATAL: apply write failed: %s", w.error().message.c_str());
+    log_error("apply write failed: %s", w.error().message.c_str());
     std::abort();
   }
   if (store_->has_staged()) store_->on_written();
@@ -1223,7 +1223,7 @@ void NodeLoop::maybe_snapshot(bool force) {
   // metadata and conf state (logged) name `applied`.
   auto flushed = engine_->flush();
   if (!flushed.ok()) {
-    log_event("snapshot at %llu skipped: %s", static_cast<unsigned long long>(applied),
+    log_warn("snapshot at %llu skipped: %s", static_cast<unsigned long long>(applied),
               flushed.error().message.c_str());
     return;
   }
@@ -1583,7 +1583,8 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     api::ResponseBuilder b(r.getId(), header());
     auto out = b.response().initStatus();
     out.setVersion(kVersion);
-    out.setDbSizeBytes(options_.in_memory ? 0 : dir_size_bytes(options_.data_dir));
+    auto bytes = backend_bytes(*engine_);
+    out.setDbSizeBytes(bytes.ok() ? *bytes : -1);
     out.setLeader(st.soft_state.leader);
     out.setRaftIndex(st.last_index);
     out.setRaftTerm(st.hard_state.term);
@@ -1591,6 +1592,11 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     auto it = state_->members().find(self_id_);
     out.setIsLearner(it != state_->members().end() && it->second.is_learner);
     return reply(conn, b.finish());
+  }
+  if (r.isDefragment()) {
+    defragment_waiters_.emplace_back(conn, r.getId());
+    defragmenter_->start();
+    return;
   }
   // Snapshot save: the state image now, in chunks of one request id.
   auto image = state_->image();
@@ -1606,6 +1612,26 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     out.setRemainingBytes(static_cast<int64_t>(data.size() - pos));
     reply(conn, b.finish());
   } while (pos < data.size());
+}
+
+void NodeLoop::answer_defragments() {
+  auto outcome = defragmenter_->take_outcome();
+  if (!outcome) return;
+  for (const auto& [conn, request_id] : defragment_waiters_) {
+    if (!outcome->status.ok()) {
+      reply_error(conn, request_id, api::to_wire_error(outcome->status.error()));
+      continue;
+    }
+    api::ResponseBuilder b(request_id, header());
+    auto out = b.response().initDefragment();
+    out.setDbSizeBytesBefore(outcome->bytes_before);
+    out.setDbSizeBytesAfter(outcome->bytes_after);
+    reply(conn, b.finish());
+  }
+  defragment_waiters_.clear();
+  log_event("defragmented: %lld bytes before, %lld after", static_cast<long long>(outcome->bytes_before),
+            static_cast<long long>(outcome->bytes_after));
+  next_quota_check_ = Clock::now();  // the verdict may change now
 }
 
 // ---- Node: the thread ----

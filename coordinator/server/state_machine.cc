@@ -9,6 +9,7 @@
 #include "coordinator/kv/limits.h"
 #include "coordinator/kv/txn_check.h"
 #include "coordinator/server/command.h"
+#include "coordinator/server/log.h"
 #include "schema/data_bytes.h"
 #include "schema/log_records.h"
 
@@ -235,8 +236,8 @@ void StateMachine::apply_entry(const raft::Entry& entry, storage::WriteBatch& ba
         }
       }
     } else {
-      std::fprintf(stderr, "corrald: entry %llu is not a command (%s); skipped\n",
-                   static_cast<unsigned long long>(entry.index), cmd.error().message.c_str());
+      log_warn("entry %llu is not a command (%s); skipped", static_cast<unsigned long long>(entry.index),
+               cmd.error().message.c_str());
     }
   }
   kv_->record_applied_index(entry.index, batch);

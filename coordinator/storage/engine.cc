@@ -254,6 +254,28 @@ class RocksEngine final : public Engine {
     return {};
   }
 
+  Result<int64_t> space_bytes(Space space) const override {
+    int64_t total = 0;
+    for (const char* property : {"rocksdb.live-sst-files-size", "rocksdb.cur-size-all-mem-tables"}) {
+      uint64_t v = 0;
+      if (!db_->GetIntProperty(handle(space), property, &v)) {
+        return make_error(ErrorCode::kStorage, std::string("cannot read ") + property + " of " + space_name(space));
+      }
+      total += static_cast<int64_t>(v);
+    }
+    return total;
+  }
+
+  corral::Status compact_space(Space space) override {
+    rocksdb::CompactRangeOptions co;
+    // Tombstones at the last level are dropped only by rewriting it too.
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    co.exclusive_manual_compaction = false;  // background compactions go on
+    rocksdb::Status s = db_->CompactRange(co, handle(space), nullptr, nullptr);
+    if (!s.ok()) return storage_error(s, (std::string("compact ") + space_name(space)).c_str());
+    return {};
+  }
+
   Result<std::optional<std::string>> get(Space space, std::string_view key) const override {
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(space), to_slice(key), &value);

@@ -92,6 +92,15 @@ class Engine {
   // Last key of the space in [lower, upper), if any (reverse seek).
   virtual Result<std::optional<std::string>> last_key(Space space, std::string_view lower,
                                                       std::string_view upper) const = 0;
+  // Bytes one space takes now: its table files plus its memtables. A delete
+  // does not shrink it; compact_space does (as etcd's db size shrinks only by
+  // defragmenting).
+  virtual Result<int64_t> space_bytes(Space space) const = 0;
+  // Rewrites the space's table files without deleted or overwritten entries
+  // (a manual compaction down to the last level): etcd's defragment. Long
+  // and blocking; the database stays usable meanwhile, so callers run it off
+  // the node loop.
+  virtual corral::Status compact_space(Space space) = 0;
   // A consistent copy of the whole database in `dir` (hard links where it can),
   // for snapshots shipped to members that fell behind.
   virtual corral::Status checkpoint(const std::string& dir) const = 0;
