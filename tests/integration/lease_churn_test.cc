@@ -140,3 +140,25 @@ TEST_CASE("a leader cut off from its quorum renews no lease", "[integration][lea
   REQUIRE(cluster.wait_for_leader());
   CHECK(wait_until([&] { return c->lease_keepalive_once(lease.id).ok(); }, 10000ms, 100ms));
 }
+
+TEST_CASE("a grant below the minimum TTL is raised to 1.5 election timeouts", "[integration][lease]") {
+  // Elections of 150 ticks of 10 ms: the minimum is ceil(2.25 s) = 3 s.
+  ClusterOptions options;
+  options.election_ticks = 150;
+  Cluster cluster(options);
+  cluster.start();
+  auto c = cluster.client({}, 5000ms);
+  CHECK(require_ok(c->lease_grant(1), "grant 1 s").ttl_seconds == 3);
+  CHECK(require_ok(c->lease_grant(0), "grant 0 s").ttl_seconds == 3);
+  auto five = require_ok(c->lease_grant(5), "grant 5 s");
+  CHECK(five.ttl_seconds == 5);
+  // Every member applied the raised TTL, not its own idea of a minimum.
+  auto raised = require_ok(c->lease_grant(2), "grant 2 s");
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    auto member = cluster.client({cluster.member(i).client_url()}, 5000ms);
+    CHECK(wait_until([&] {
+      auto ttl = member->lease_ttl(raised.id);
+      return ttl.ok() && ttl->granted_ttl_seconds == 3;
+    }, 5000ms, 50ms));
+  }
+}
