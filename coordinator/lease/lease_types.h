@@ -88,8 +88,9 @@ struct KeepAliveGrant {
 struct TimeToLive {
   LeaseId id = 0;
   int64_t granted_ttl_seconds = 0;
-  // On the leader: time left before expiry (0 once expired). Elsewhere
-  // nothing tracks deadlines, so it is the granted TTL (ask the leader).
+  // On the leader: time left before expiry (0 once expired). Elsewhere:
+  // what is left of the lease's last checkpoint, or the granted TTL when it
+  // was kept alive since (ask the leader).
   Millis remaining_ms = 0;
   std::vector<std::string> keys;  // sorted; empty unless asked for
 };

@@ -300,6 +300,9 @@ Result<TimeToLive> Lessor::time_to_live(LeaseId id, Millis now, bool with_keys) 
   out.id = id;
   out.granted_ttl_seconds = it->second.ttl_seconds;
   out.remaining_ms = it->second.ttl_seconds * kMillisPerSecond;
+  if (auto counted = checkpoint_deadline(id); counted && !primary_) {
+    out.remaining_ms = std::clamp<Millis>(*counted - now, 0, out.remaining_ms);
+  }
   if (primary_) {
     start_pending(now);
     auto deadline = tracker_.deadline(id);

@@ -23,6 +23,11 @@
 // changes can keep extending it. Result: a lease expires within TTL + one
 // election (+ the checkpoint interval if it was kept alive) of its grant or
 // last answered keep-alive, and never before TTL after it, whatever the churn.
+// One limit, as in etcd: a restart loses the member's clock, so its
+// checkpoints count down again from the restart. A member that restarts and
+// then leads before a newer checkpoint reaches it gives a lease up to its
+// downtime (and log replay) more; the bound holds for changes among running
+// members (transfers, a dead or paused or cut-off leader).
 //
 // Not thread-safe: the server serialises calls.
 #pragma once

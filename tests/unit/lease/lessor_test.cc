@@ -329,6 +329,8 @@ TEST_CASE("lessor: a keep-alive resets the checkpoint; the next leader then give
     m->stamp(0);
   }
   leader.promote(0, 1);
+  // A follower tells what is left of the checkpoint it counts down.
+  CHECK(follower.time_to_live(1, 4 * kSecond, false)->remaining_ms == 6 * kSecond);
   auto first = leader.keepalive(1, 5 * kSecond);
   REQUIRE(first.ok());
   CHECK(first->reset_needed);  // the grant's checkpoint would end at 10 s
@@ -340,6 +342,7 @@ TEST_CASE("lessor: a keep-alive resets the checkpoint; the next leader then give
   CHECK(leader.applied_sequence() == 1);
   CHECK(follower.lookup(1)->remaining_ms == 0);
   CHECK_FALSE(follower.checkpoint_deadline(1).has_value());
+  CHECK(follower.time_to_live(1, 5 * kSecond, false)->remaining_ms == 10 * kSecond);  // ask the leader
   // Further keep-alives need no entry until the next checkpoint.
   auto second = leader.keepalive(1, 6 * kSecond);
   REQUIRE(second.ok());
