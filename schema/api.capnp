@@ -168,8 +168,17 @@ struct CompactionResponse {}
 
 # --- leases ------------------------------------------------------------------
 
+# Lease TTLs. A grant below the minimum TTL is raised to it, not refused
+# (as etcd): the minimum is 1.5 election timeouts (election-ticks x tick-ms)
+# rounded up to whole seconds, at least 1 (2 s with corrald's defaults), so
+# a lease outlasts a leader election. The leader raises it before proposing,
+# so every member applies the same TTL; the response names the TTL granted.
+# A lease expires no earlier than its TTL after its grant or its last
+# answered keep-alive, and, whatever the leader changes, no later than that
+# plus one election (plus the lease checkpoint interval, 5 s, if it was kept
+# alive): the leader replicates remaining TTLs (coordinator/lease/lessor.h).
 struct LeaseGrantRequest {
-  ttl @0 :Int64;           # seconds
+  ttl @0 :Int64;           # seconds; raised to the minimum TTL (above)
   id @1 :Int64;            # 0: the cluster chooses
   # Keys put with the new lease in the grant's own entry and revision: after
   # it either the lease holds every one of them or nothing happened (an agent
@@ -189,6 +198,9 @@ struct LeaseRevokeRequest { id @0 :Int64; }
 struct LeaseRevokeResponse {}
 # One keepalive refreshes one lease; clients send them on the same connection
 # as often as they like (a stream in etcd's terms).
+# Answered only by a leader that confirmed its leadership after the
+# keepalive arrived (a heartbeat round, batched): a deposed or cut-off leader
+# never renews (its keepalives time out or get notLeader / unavailable).
 struct LeaseKeepAliveRequest { id @0 :Int64; }
 struct LeaseKeepAliveResponse {
   id @0 :Int64;

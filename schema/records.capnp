@@ -34,8 +34,27 @@ struct KvStateRecord {
 
 # One lease. Space kLease, under the lease id as 8 bytes big-endian (ids are
 # positive, so keys sort by id). Attached keys are not stored: they are
-# rebuilt at start-up from the key space (every key records its lease); the
-# remaining time is not stored either (a new leader restarts every TTL).
+# rebuilt at start-up from the key space (every key records its lease).
 struct LeaseRecord {
   ttlSeconds @0 :Int64;   # as granted, after clamping
+  # The lease's last checkpoint: the time it had left when the leader took
+  # it (the grant counts as one, with the whole TTL). Each member counts it
+  # down from when it applied it (or started, after a restart), so a new
+  # leader expires the lease then. 0: renewed since its last checkpoint, so
+  # a new leader gives it a whole TTL from its promotion.
+  remainingMs @1 :Int64;
+}
+
+# The data of a lease checkpoint entry (after the entry kind's two magic
+# bytes, coordinator/lease/checkpoint_entry.h): a batch of remaining TTLs the
+# leader proposes, either periodically or to reset the checkpoint of leases
+# that were kept alive (remainingMs 0).
+struct LeaseCheckpointBatch {
+  proposer @0 :UInt64;   # member id of the leader that proposed it
+  sequence @1 :UInt64;   # the proposer's batch number within its term (> 0)
+  checkpoints @2 :List(LeaseCheckpoint);
+}
+struct LeaseCheckpoint {
+  id @0 :Int64;
+  remainingMs @1 :Int64;  # 0: reset (a keep-alive renewed the lease)
 }

@@ -11,9 +11,9 @@
 namespace corral::lease {
 namespace {
 
-// Root pointer + a one-word data section: the whole record, so the builder
+// Root pointer + a two-word data section: the whole record, so the builder
 // allocates no more than it writes.
-constexpr unsigned kLeaseRecordWords = 1 + 1;
+constexpr unsigned kLeaseRecordWords = 1 + 2;
 
 void put_be64(std::string& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
@@ -36,7 +36,9 @@ std::string encode_lease_key(LeaseId id) {
 
 std::string encode_lease_value(const LeaseRecord& record) {
   capnp::MallocMessageBuilder message(kLeaseRecordWords);
-  message.initRoot<schema::records::LeaseRecord>().setTtlSeconds(record.ttl_seconds);
+  auto root = message.initRoot<schema::records::LeaseRecord>();
+  root.setTtlSeconds(record.ttl_seconds);
+  root.setRemainingMs(record.remaining_ms);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
@@ -56,15 +58,19 @@ Result<LeaseRecord> decode_lease_record(std::string_view key, std::string_view v
   std::memcpy(words.begin(), value.data(), value.size());
   try {
     capnp::FlatArrayMessageReader reader(words);
-    record.ttl_seconds = reader.getRoot<schema::records::LeaseRecord>().getTtlSeconds();
+    auto root = reader.getRoot<schema::records::LeaseRecord>();
+    record.ttl_seconds = root.getTtlSeconds();
+    record.remaining_ms = root.getRemainingMs();
   } catch (const kj::Exception& e) {
     return make_error(ErrorCode::kStorage,
                       std::string("lease record value does not decode: ") + e.getDescription().cStr());
   }
-  if (record.id <= 0 || record.ttl_seconds <= 0 || record.ttl_seconds > kMaxTtlSeconds) {
+  if (record.id <= 0 || record.ttl_seconds <= 0 || record.ttl_seconds > kMaxTtlSeconds ||
+      record.remaining_ms < 0 || record.remaining_ms > kMaxRemainingMs) {
     return make_error(ErrorCode::kStorage, "lease record out of range: id " +
                                                std::to_string(record.id) + " ttl " +
-                                               std::to_string(record.ttl_seconds));
+                                               std::to_string(record.ttl_seconds) + " remaining ms " +
+                                               std::to_string(record.remaining_ms));
   }
   return record;
 }

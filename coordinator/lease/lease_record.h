@@ -4,8 +4,8 @@
 //   value: schema/records.capnp LeaseRecord, one flat message
 //
 // Attached keys are not stored here: they are rebuilt at start-up from the
-// MVCC index (every key records its lease). Remaining time is not stored
-// either: a new leader restarts every TTL in full.
+// MVCC index (every key records its lease). The remaining time of the last
+// checkpoint is stored (lessor.h), so it survives restarts and snapshots.
 #pragma once
 
 #include <string>
@@ -21,6 +21,7 @@ inline constexpr size_t kLeaseKeyBytes = 8;
 struct LeaseRecord {
   LeaseId id = 0;
   int64_t ttl_seconds = 0;
+  Millis remaining_ms = 0;  // last checkpoint; 0: none since the last renewal
   bool operator==(const LeaseRecord&) const = default;
 };
 

@@ -54,8 +54,10 @@ Result<LeaseId> Lessor::grant(LeaseId id, int64_t ttl_seconds, uint64_t raft_ind
   }
   if (id == 0) id = derive_id(raft_index);
   int64_t ttl = std::max(ttl_seconds, options_.min_ttl_seconds);
-  leases_.emplace(id, Lease{id, ttl, {}});
-  if (batch) batch->put(storage::Space::kLease, encode_lease_key(id), encode_lease_value({id, ttl}));
+  Lease& lease = leases_.emplace(id, Lease{id, ttl, 0, {}}).first->second;
+  // The grant is the lease's first checkpoint: the whole TTL.
+  set_remaining(lease, ttl * kMillisPerSecond);
+  stage_record(lease, batch);
   if (primary_) pending_start_.push_back(id);
   return id;
 }
@@ -69,6 +71,9 @@ Result<std::vector<std::string>> Lessor::revoke(LeaseId id, storage::WriteBatch*
   leases_.erase(it);
   tracker_.remove(id);
   std::erase(pending_start_, id);
+  checkpoint_deadline_.erase(id);
+  schedule_.remove(id);
+  checkpoint_sent_in_.erase(id);
   if (batch) batch->del(storage::Space::kLease, encode_lease_key(id));
   return keys;
 }
@@ -98,6 +103,54 @@ Status Lessor::detach(LeaseId id, std::string_view key) {
   return Status::ok_status();
 }
 
+void Lessor::stage_record(const Lease& lease, storage::WriteBatch* batch) const {
+  if (batch == nullptr) return;
+  batch->put(storage::Space::kLease, encode_lease_key(lease.id),
+             encode_lease_value({lease.id, lease.ttl_seconds, lease.remaining_ms}));
+}
+
+void Lessor::set_remaining(Lease& lease, Millis remaining_ms) {
+  lease.remaining_ms = remaining_ms;
+  checkpoint_deadline_.erase(lease.id);
+  if (remaining_ms > 0) unstamped_.push_back(lease.id);
+}
+
+Status Lessor::checkpoint(const Checkpoint& cp, storage::WriteBatch* batch) {
+  if (cp.remaining_ms < 0 || cp.remaining_ms > kMaxRemainingMs) {
+    return make_error(ErrorCode::kBadRequest, "checkpoint of lease " + std::to_string(cp.id) +
+                                                  ": remaining " + std::to_string(cp.remaining_ms) +
+                                                  " ms out of range");
+  }
+  auto it = leases_.find(cp.id);
+  if (it == leases_.end()) {
+    return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(cp.id) + " not found");
+  }
+  set_remaining(it->second, cp.remaining_ms);
+  stage_record(it->second, batch);
+  return Status::ok_status();
+}
+
+void Lessor::own_batch_applied(uint64_t term, uint64_t sequence) {
+  if (!primary_ || term != primary_term_) return;
+  applied_sequence_ = std::max(applied_sequence_, sequence);
+}
+
+void Lessor::stamp(Millis now) {
+  for (LeaseId id : unstamped_) {
+    auto it = leases_.find(id);
+    // A later checkpoint of the same lease, or a revoke, may have come since.
+    if (it == leases_.end() || it->second.remaining_ms == 0) continue;
+    checkpoint_deadline_[id] = now + it->second.remaining_ms;
+  }
+  unstamped_.clear();
+}
+
+std::optional<Millis> Lessor::checkpoint_deadline(LeaseId id) const {
+  auto it = checkpoint_deadline_.find(id);
+  if (it == checkpoint_deadline_.end()) return std::nullopt;
+  return it->second;
+}
+
 Status Lessor::recover(const storage::Engine& engine) {
   CORRAL_CHECK(leases_.empty());
   std::map<LeaseId, Lease> loaded;
@@ -105,13 +158,17 @@ Status Lessor::recover(const storage::Engine& engine) {
   for (; it->valid(); it->next()) {
     auto record = decode_lease_record(it->key(), it->value());
     if (!record.ok()) return record.error();
-    loaded.emplace(record->id, Lease{record->id, record->ttl_seconds, {}});
+    loaded.emplace(record->id, Lease{record->id, record->ttl_seconds, record->remaining_ms, {}});
   }
   if (!it->status().ok()) return it->status();
   if (loaded.size() > kMaxLeases) {
     return make_error(ErrorCode::kStorage, "more stored leases than kMaxLeases");
   }
   leases_ = std::move(loaded);
+  // A restart counts every checkpoint down again from the next stamp.
+  for (const auto& [id, lease] : leases_) {
+    if (lease.remaining_ms > 0) unstamped_.push_back(id);
+  }
   if (primary_) {
     for (const auto& [id, lease] : leases_) pending_start_.push_back(id);
   }
@@ -130,17 +187,36 @@ std::vector<LeaseId> Lessor::list() const {
   return out;
 }
 
-void Lessor::promote(Millis now) {
+void Lessor::promote(Millis now, uint64_t term) {
+  stamp(now);
   primary_ = true;
+  primary_term_ = term;
+  next_sequence_ = 1;
+  applied_sequence_ = 0;
+  checkpoint_sent_in_.clear();
+  schedule_.clear();
   pending_start_.clear();
   tracker_.clear();
-  for (const auto& [id, lease] : leases_) tracker_.set(id, now + lease.ttl_seconds * kMillisPerSecond);
+  for (const auto& [id, lease] : leases_) {
+    auto counted = checkpoint_deadline(id);
+    if (counted) {
+      tracker_.set(id, *counted);
+    } else {
+      tracker_.set(id, now + lease.ttl_seconds * kMillisPerSecond);
+      // Checkpointed at once: a chain of leaders each dying before its
+      // first checkpoint would otherwise give the lease a TTL each.
+      schedule_.add(id, now);
+    }
+  }
 }
 
 void Lessor::demote() {
   primary_ = false;
+  primary_term_ = 0;
   pending_start_.clear();
   tracker_.clear();
+  schedule_.clear();
+  checkpoint_sent_in_.clear();
 }
 
 void Lessor::start_pending(Millis now) {
@@ -152,7 +228,15 @@ void Lessor::start_pending(Millis now) {
   pending_start_.clear();
 }
 
-Result<int64_t> Lessor::keepalive(LeaseId id, Millis now) {
+bool Lessor::checkpoint_on_its_way(LeaseId id) {
+  auto it = checkpoint_sent_in_.find(id);
+  if (it == checkpoint_sent_in_.end()) return false;
+  if (it->second > applied_sequence_) return true;
+  checkpoint_sent_in_.erase(it);
+  return false;
+}
+
+Result<KeepAliveGrant> Lessor::keepalive(LeaseId id, Millis now) {
   if (!primary_) return make_error(ErrorCode::kNotLeader, "lease keepalive needs the leader");
   auto it = leases_.find(id);
   if (it == leases_.end()) {
@@ -166,7 +250,39 @@ Result<int64_t> Lessor::keepalive(LeaseId id, Millis now) {
                       "lease " + std::to_string(id) + " expired; its revoke is pending");
   }
   tracker_.set(id, now + it->second.ttl_seconds * kMillisPerSecond);
-  return it->second.ttl_seconds;
+  schedule_.add(id, now + options_.checkpoint_interval_ms);
+  return KeepAliveGrant{it->second.ttl_seconds, it->second.remaining_ms > 0 || checkpoint_on_its_way(id)};
+}
+
+CheckpointBatch Lessor::take_due_checkpoints(Millis now, size_t max_count) {
+  CheckpointBatch out;
+  if (!primary_) return out;
+  start_pending(now);
+  for (LeaseId id : schedule_.pop_due(now, std::min(max_count, kMaxCheckpointsPerEntry))) {
+    auto deadline = tracker_.deadline(id);
+    if (!deadline || tracker_.reported(id) || *deadline <= now) continue;  // expiry takes it
+    out.checkpoints.push_back(Checkpoint{id, std::min(*deadline - now, kMaxRemainingMs)});
+  }
+  if (out.checkpoints.empty()) return out;
+  out.sequence = next_sequence_++;
+  for (const auto& cp : out.checkpoints) checkpoint_sent_in_[cp.id] = out.sequence;
+  return out;
+}
+
+void Lessor::retry_checkpoints(const CheckpointBatch& batch, Millis due) {
+  for (const auto& cp : batch.checkpoints) {
+    if (leases_.contains(cp.id)) schedule_.add(cp.id, due);
+  }
+}
+
+CheckpointBatch Lessor::reset_batch(const std::vector<LeaseId>& ids) {
+  CORRAL_CHECK(primary_);
+  CORRAL_CHECK(!ids.empty() && ids.size() <= kMaxCheckpointsPerEntry);
+  CheckpointBatch out;
+  out.sequence = next_sequence_++;
+  out.checkpoints.reserve(ids.size());
+  for (LeaseId id : ids) out.checkpoints.push_back(Checkpoint{id, 0});
+  return out;
 }
 
 std::vector<LeaseId> Lessor::expired(Millis now, size_t max_count) {
@@ -184,6 +300,9 @@ Result<TimeToLive> Lessor::time_to_live(LeaseId id, Millis now, bool with_keys) 
   out.id = id;
   out.granted_ttl_seconds = it->second.ttl_seconds;
   out.remaining_ms = it->second.ttl_seconds * kMillisPerSecond;
+  if (auto counted = checkpoint_deadline(id); counted && !primary_) {
+    out.remaining_ms = std::clamp<Millis>(*counted - now, 0, out.remaining_ms);
+  }
   if (primary_) {
     start_pending(now);
     auto deadline = tracker_.deadline(id);

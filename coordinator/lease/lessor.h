@@ -1,30 +1,46 @@
 // Lessor: the lease table. Two halves with different rules:
 //
-// Replicated (grant, revoke, attach, detach, recover): called by the apply
-// path in log order, deterministic, no clock. Changes to the table are staged
-// into the caller's storage::WriteBatch (Space::kLease, format in
+// Replicated (grant, revoke, attach, detach, checkpoint, recover): called by
+// the apply path in log order, deterministic, no clock. Changes to the table
+// are staged into the caller's storage::WriteBatch (Space::kLease, format in
 // lease_record.h) so they commit atomically with the kv revision and the
 // applied index. revoke hands back the attached keys, sorted, for the caller
 // to delete in the same revision.
 //
-// Leader-local (promote, demote, keepalive, expired, time_to_live): deadlines
-// on this member's monotonic clock (Millis, passed in), never replicated.
-// promote (became leader) gives every lease a full TTL from now, so a lease
-// never expires early after a failover and never lives forever. Only the
-// leader expires leases: expired() lists the leases to revoke, in batches;
-// the server proposes a revoke for each through Raft. A lease granted while
-// leader starts its TTL at the next time-taking call (keepalive, expired,
-// time_to_live), never before it was granted.
+// Member-local and leader-local (stamp, promote, demote, keepalive, expired,
+// time_to_live, checkpoint batches): times on this member's monotonic clock
+// (Millis, passed in), never replicated.
+//
+// Checkpoints, as etcd's: deadlines live only on the leader, so the leader
+// replicates a lease's remaining TTL from time to time. Every member counts a
+// checkpoint down from when it applied it (stamp(), called right after each
+// apply; a later stamp only makes the lease live longer, never shorter), and
+// a new leader expires each lease at that point. The grant is a checkpoint of
+// the whole TTL. A keep-alive on a lease with a checkpoint must reset it
+// (a checkpoint of 0) before it is answered; a lease without one gets a whole
+// TTL from the next leader's promotion, and is checkpointed within
+// checkpoint_interval_ms of its first keep-alive, so no chain of leader
+// changes can keep extending it. Result: a lease expires within TTL + one
+// election (+ the checkpoint interval if it was kept alive) of its grant or
+// last answered keep-alive, and never before TTL after it, whatever the churn.
+// One limit, as in etcd: a restart loses the member's clock, so its
+// checkpoints count down again from the restart. A member that restarts and
+// then leads before a newer checkpoint reaches it gives a lease up to its
+// downtime (and log replay) more; the bound holds for changes among running
+// members (transfers, a dead or paused or cut-off leader).
 //
 // Not thread-safe: the server serialises calls.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "coordinator/base/error.h"
+#include "coordinator/lease/checkpoint_schedule.h"
 #include "coordinator/lease/expiry_tracker.h"
 #include "coordinator/lease/lease_types.h"
 
@@ -58,6 +74,14 @@ class Lessor {
   // kNotFound (key not attached).
   Status detach(LeaseId id, std::string_view key);
 
+  // Records the lease's remaining TTL (0: reset, it was kept alive).
+  // kLeaseNotFound if unknown (revoked since), kBadRequest if out of range.
+  Status checkpoint(const Checkpoint& cp, storage::WriteBatch* batch);
+  // A checkpoint entry this member proposed, of `term`, applied. If this is
+  // the primary of that term, its batches up to `sequence` have applied
+  // (one leader's entries apply in the order it proposed them).
+  void own_batch_applied(uint64_t term, uint64_t sequence);
+
   // Loads every lease record of the engine into an empty lessor (start-up,
   // snapshot install). The caller then attaches keys from the kv index.
   // kStorage on a bad record; on error the lessor stays empty.
@@ -67,14 +91,33 @@ class Lessor {
   std::vector<LeaseId> list() const;  // ascending
   size_t size() const { return leases_.size(); }
 
-  // Leader-local half.
-  void promote(Millis now);
+  // Member-local: checkpoints applied since the last call count down from
+  // `now`. Call right after every apply.
+  void stamp(Millis now);
+  // The member's countdown of the lease's last checkpoint, if it has one.
+  std::optional<Millis> checkpoint_deadline(LeaseId id) const;
+
+  // Leader-local half. promote: became leader in `term`, with every entry of
+  // earlier terms applied (so every committed checkpoint is known). A lease
+  // with a checkpoint expires where its countdown ends; one without gets a
+  // whole TTL from now and a checkpoint as soon as the rate allows.
+  void promote(Millis now, uint64_t term);
   void demote();
   bool is_primary() const { return primary_; }
-  // Restarts the lease's TTL; returns it in seconds. kNotLeader when not
-  // primary; kLeaseNotFound if unknown or already expired (its revoke is
-  // on the way, as etcd).
-  Result<int64_t> keepalive(LeaseId id, Millis now);
+  // Restarts the lease's TTL. kNotLeader when not primary; kLeaseNotFound if
+  // unknown or already expired (its revoke is on the way, as etcd). Call it
+  // only once this member's leadership is confirmed after the request came.
+  Result<KeepAliveGrant> keepalive(LeaseId id, Millis now);
+  // The periodic checkpoints due now (at most max_count), as the next batch;
+  // empty when none is due or not primary. Each lease in it counts as having
+  // a checkpoint on its way until a later batch of this term applies.
+  CheckpointBatch take_due_checkpoints(Millis now, size_t max_count);
+  // A periodic batch raft refused: its leases are due again at `due`.
+  void retry_checkpoints(const CheckpointBatch& batch, Millis due);
+  // A batch of resets for leases kept alive (keepalive said reset_needed).
+  CheckpointBatch reset_batch(const std::vector<LeaseId>& ids);
+  // Highest sequence of this term's batches applied so far.
+  uint64_t applied_sequence() const { return applied_sequence_; }
   // Up to max_count leases past their deadline, earliest first. Each is
   // returned once; again only after kExpiredRetryMs if its revoke has not
   // applied by then. Empty when not primary.
@@ -85,11 +128,26 @@ class Lessor {
   LeaseId derive_id(uint64_t raft_index) const;
   void start_pending(Millis now);
 
+  bool checkpoint_on_its_way(LeaseId id);
+  void stage_record(const Lease& lease, storage::WriteBatch* batch) const;
+  void set_remaining(Lease& lease, Millis remaining_ms);
+
   LessorOptions options_;
   std::map<LeaseId, Lease> leases_;
+  // Member-local countdowns: where each checkpoint ends on this member's
+  // clock; unstamped_ have applied and wait for stamp().
+  std::unordered_map<LeaseId, Millis> checkpoint_deadline_;
+  std::vector<LeaseId> unstamped_;
+
   bool primary_ = false;
+  uint64_t primary_term_ = 0;
   ExpiryTracker tracker_;
   std::vector<LeaseId> pending_start_;  // granted while primary, no deadline yet
+  CheckpointSchedule schedule_;
+  uint64_t next_sequence_ = 1;
+  uint64_t applied_sequence_ = 0;
+  // Sequence of the last periodic batch that carried each lease.
+  std::unordered_map<LeaseId, uint64_t> checkpoint_sent_in_;
 };
 
 }  // namespace corral::lease

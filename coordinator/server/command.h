@@ -13,6 +13,9 @@
 // A second entry kind publishes a member's attributes (its client URLs), so
 // that followers can point clients at the leader:
 //   u8 'A' | u8 version 1 | rest: a flat schema/api.capnp Member
+//
+// A third kind carries the leader's lease checkpoints:
+//   u8 'C' | u8 version 1 | rest: see coordinator/lease/checkpoint_entry.h
 #pragma once
 
 #include <cstddef>

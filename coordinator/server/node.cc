@@ -30,6 +30,9 @@
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
 #include "coordinator/server/defragmenter.h"
+#include "coordinator/server/lease_checkpointer.h"
+#include "coordinator/server/lease_keepalives.h"
+#include "coordinator/server/lease_min_ttl.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/members.h"
 #include "coordinator/server/removed_notifier.h"
@@ -163,6 +166,11 @@ class NodeLoop {
   void serve_ready_reads();
   void expire_pending();
   void leader_duties();
+  // Leases (lease_keepalives.h, lease_checkpointer.h).
+  void flush_keepalives();
+  void serve_keepalives();
+  void fail_keepalives(const api::WireError& why);
+  void after_apply_leases();
   void force_overdue_releases();
   void publish_attributes();
   void propose_attributes(const net::PeerMessage& pm, std::string_view record);
@@ -268,6 +276,9 @@ class NodeLoop {
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;
+  LeaseKeepAlives keepalives_;
+  std::unique_ptr<LeaseCheckpointer> checkpointer_;
+  raft::Term applied_term_ = 0;  // term of the last entry applied
 };
 
 Status NodeLoop::init() {
@@ -333,6 +344,7 @@ Status NodeLoop::init() {
   so.self_id = self_id_;
   so.cluster_id = cluster_id_;
   so.assign.load_slack_permille = options_.assign_load_slack_permille;
+  checkpointer_ = std::make_unique<LeaseCheckpointer>(self_id_);
   auto state = StateMachine::open(*engine_, so);
   if (!state.ok()) return state.error();
   state_ = std::move(state).value();
@@ -495,6 +507,7 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
     }
   }
   read_batches_.clear();
+  fail_keepalives(api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
   log_event("member %s stopped", options_.name.c_str());
 }
 
@@ -518,10 +531,12 @@ void NodeLoop::turn() {
   receive_clients();
   flush_proposals();
   flush_reads();
+  flush_keepalives();
   leader_duties();
   publish_attributes();
   for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
   serve_ready_reads();
+  serve_keepalives();
   expire_pending();
   answer_defragments();
   deliver_watches();
@@ -714,16 +729,15 @@ void NodeLoop::handle_client(net::ClientRequest& req) {
       }
       return;
     case api::RequestClass::kLeaderLocal: {
-      // Keepalive: leader-local, answered at once (not replicated).
+      // Keepalive: leader-local (lease_keepalives.h), answered once a
+      // heartbeat round confirms this member still leads.
       if (!is_leader()) return reply_error(req.connection, r.id(), api::not_leader_error(leader_hint()));
-      auto id = r.get().getLeaseKeepAlive().getId();
-      auto ttl = state_->lessor().keepalive(id, now_ms());
-      if (!ttl.ok()) return reply_error(req.connection, r.id(), api::to_wire_error(ttl.error()));
-      api::ResponseBuilder b(r.id(), header());
-      auto out = b.response().initLeaseKeepAlive();
-      out.setId(id);
-      out.setTtl(*ttl);
-      return reply(req.connection, b.finish());
+      WaitingKeepAlive k{req.connection, r.id(), r.get().getLeaseKeepAlive().getId(),
+                         Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
+      if (!keepalives_.add(std::move(k))) {
+        reply_error(req.connection, r.id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many keepalives waiting"));
+      }
+      return;
     }
     case api::RequestClass::kWatch:
       handle_watch(req.connection, r);
@@ -756,7 +770,9 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
   uint64_t pid = next_proposal_id_++;
   pending_[pid] = PendingProposal{conn, req->id(), req->which(),
                                   Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
-  batch_->add(pid, payload);
+  auto raised = raise_grant_ttl(*req, lease::min_ttl_seconds_for(static_cast<int64_t>(options_.tick_ms) *
+                                                                 options_.election_ticks));
+  batch_->add(pid, raised ? std::string_view(*raised) : payload);
   batch_ids_.push_back(pid);
   if (batch_->size_bytes() >= kMaxEntryBytes || batch_->count() >= kMaxRequestsPerEntry) flush_proposals();
 }
@@ -922,6 +938,8 @@ void NodeLoop::leader_duties() {
     }
     (void)raw_->propose(w.take());
   }
+  checkpointer_->propose_due(state_->lessor(), now_ms(),
+                             [&](std::string data) { return raw_->propose(std::move(data)) == raft::Status::kOk; });
   force_overdue_releases();
   if (options_.auto_compaction_retention_revisions > 0) {
     auto target = kv::revision_retention_target(state_->kv().current_revision(),
@@ -939,6 +957,77 @@ void NodeLoop::leader_duties() {
       }
     }
   }
+}
+
+// One ReadIndex round confirms every keep-alive that arrived this turn.
+void NodeLoop::flush_keepalives() {
+  if (!keepalives_.has_unsent()) return;
+  if (!is_leader() || raw_->status().soft_state.leader != self_id_) {
+    return fail_keepalives(api::not_leader_error(leader_hint()));
+  }
+  uint64_t ctx = next_read_ctx_++;
+  keepalives_.start_round(ctx);
+  raw_->read_index(u64_bytes(ctx));
+}
+
+// Confirmed keep-alives renew their lease; those whose lease holds a
+// checkpoint are answered once its reset applied (lease/lessor.h).
+void NodeLoop::serve_keepalives() {
+  auto answer = [&](const WaitingKeepAlive& k) {
+    api::ResponseBuilder b(k.request_id, header());
+    auto out = b.response().initLeaseKeepAlive();
+    out.setId(k.lease);
+    out.setTtl(k.ttl_seconds);
+    reply(k.connection, b.finish());
+  };
+  std::vector<WaitingKeepAlive> need_reset;
+  for (auto& k : keepalives_.take_confirmed()) {
+    if (!state_->lessor().is_primary()) {
+      // Leading, but the new term's first entry has not applied yet.
+      reply_error(k.connection, k.request_id,
+                  is_leader() ? api::wire_error(wire::ErrorCode::UNAVAILABLE, "leader is starting; retry")
+                              : api::not_leader_error(leader_hint()));
+      continue;
+    }
+    auto renewed = state_->lessor().keepalive(k.lease, now_ms());
+    if (!renewed.ok()) {
+      reply_error(k.connection, k.request_id, api::to_wire_error(renewed.error()));
+      continue;
+    }
+    k.ttl_seconds = renewed->ttl_seconds;
+    if (renewed->reset_needed) {
+      need_reset.push_back(std::move(k));
+    } else {
+      answer(k);
+    }
+  }
+  if (!need_reset.empty()) {
+    auto proposals = checkpointer_->propose_resets(
+        state_->lessor(), std::move(need_reset),
+        [&](std::string data) { return raw_->propose(std::move(data)) == raft::Status::kOk; });
+    for (auto& [sequence, waiting] : proposals.proposed) keepalives_.wait_for_reset(sequence, std::move(waiting));
+    for (auto& k : proposals.refused) {
+      reply_error(k.connection, k.request_id, api::wire_error(wire::ErrorCode::UNAVAILABLE, "keepalive not proposed; retry"));
+    }
+  }
+  for (auto& k : keepalives_.take_reset(state_->lessor().applied_sequence())) answer(k);
+  for (auto& k : keepalives_.take_expired(Clock::now())) {
+    reply_error(k.connection, k.request_id,
+                api::wire_error(wire::ErrorCode::UNAVAILABLE, "leadership not confirmed in time; retry"));
+  }
+}
+
+void NodeLoop::fail_keepalives(const api::WireError& why) {
+  for (auto& k : keepalives_.take_all()) reply_error(k.connection, k.request_id, why);
+}
+
+// Checkpoints applied now count down from now; a new leader takes over the
+// leases once its term's first entry applied, i.e. after every entry of
+// earlier terms, so it knows every committed checkpoint and reset.
+void NodeLoop::after_apply_leases() {
+  auto& lessor = state_->lessor();
+  lessor.stamp(now_ms());
+  if (is_leader() && !lessor.is_primary() && applied_term_ == term_) lessor.promote(now_ms(), term_);
 }
 
 // Revoking assignments not released in time are released by the leader,
@@ -1037,12 +1126,11 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
     next_publish_ = Clock::now();
     reissue_reads();
   }
-  if (is_leader() && !was_leader) {
-    // Every lease gets a full TTL from now: none expires early after a failover.
-    state_->lessor().promote(now_ms());
-  }
+  // The lessor is promoted later, once the new term's first entry applied
+  // (after_apply_leases).
   if (was_leader && !is_leader()) {
     state_->lessor().demote();
+    fail_keepalives(api::not_leader_error(leader_hint()));
     release_timer_.reset();
     log_event("lost leadership");
   }
@@ -1075,6 +1163,7 @@ void NodeLoop::handle_ready() {
   if (!apply_before_sync) apply(early);
   apply(later);
   for (const auto& rs : rd.read_states) {
+    if (keepalives_.confirm(bytes_u64(rs.request_ctx))) continue;
     auto it = read_batches_.find(bytes_u64(rs.request_ctx));
     if (it != read_batches_.end()) it->second.index = std::max<raft::Index>(rs.index, 1);
   }
@@ -1136,7 +1225,8 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
     conf_state_ = rd.snapshot->metadata.conf_state;
     snapshot_index_ = rd.snapshot->metadata.index;
     hub_->on_restore();
-    if (is_leader()) state_->lessor().promote(now_ms());
+    applied_term_ = rd.snapshot->metadata.term;
+    after_apply_leases();
     sync_peers();
     log_event("installed snapshot at index %llu (state applied %llu)",
               static_cast<unsigned long long>(snapshot_index_),
@@ -1205,6 +1295,8 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   }
   if (store_->has_staged()) store_->on_written();
   state_->batch_written();
+  applied_term_ = committed.back().term;
+  after_apply_leases();
   if (out.members_changed) sync_peers();
   for (auto id : out.removed_members) {
     if (id == self_id_) {

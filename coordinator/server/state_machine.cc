@@ -8,6 +8,7 @@
 #include "coordinator/kv/key_range.h"
 #include "coordinator/kv/limits.h"
 #include "coordinator/kv/txn_check.h"
+#include "coordinator/lease/checkpoint_entry.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/log.h"
 #include "schema/data_bytes.h"
@@ -90,7 +91,7 @@ Status StateMachine::reload() {
 
 Status StateMachine::load_leases() {
   bool was_primary = lessor_ && lessor_->is_primary();
-  lessor_ = std::make_unique<lease::Lessor>();
+  lessor_ = std::make_unique<lease::Lessor>(options_.lease);
   auto s = lessor_->recover(engine_);
   if (!s.ok()) return s;
   // Attachments are not stored: rebuild them from the keys' lease fields.
@@ -225,6 +226,8 @@ void StateMachine::apply_entry(const raft::Entry& entry, storage::WriteBatch& ba
       batch.put(Space::kKvMeta, member_key(it->first), encode_member(it->second));
       out.members_changed = true;
     }
+  } else if (lease::is_checkpoint_entry(entry.data)) {
+    apply_checkpoints(entry, batch);
   } else if (!entry.data.empty()) {
     auto cmd = decode_command(entry.data);
     if (cmd.ok()) {
@@ -241,6 +244,18 @@ void StateMachine::apply_entry(const raft::Entry& entry, storage::WriteBatch& ba
     }
   }
   kv_->record_applied_index(entry.index, batch);
+}
+
+void StateMachine::apply_checkpoints(const raft::Entry& entry, storage::WriteBatch& batch) {
+  auto decoded = lease::decode_checkpoint_entry(entry.data);
+  if (!decoded.ok()) {
+    std::fprintf(stderr, "corrald: entry %llu: %s; skipped\n", static_cast<unsigned long long>(entry.index),
+                 decoded.error().message.c_str());
+    return;
+  }
+  // A lease revoked since the checkpoint was taken is simply gone.
+  for (const auto& cp : decoded->batch.checkpoints) (void)lessor_->checkpoint(cp, &batch);
+  if (decoded->proposer == options_.self_id) lessor_->own_batch_applied(entry.term, decoded->batch.sequence);
 }
 
 std::string StateMachine::apply_request(std::string_view bytes, const raft::Entry& entry,

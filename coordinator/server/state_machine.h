@@ -57,6 +57,7 @@ struct StateMachineOptions {
   // Encode responses to every proposer's requests, not only ours (tests).
   bool answer_all = false;
   assign::EngineOptions assign;
+  lease::LessorOptions lease;
 };
 
 class StateMachine {
@@ -87,7 +88,8 @@ class StateMachine {
   // Bootstrap of a new cluster: the initial member table.
   void stage_initial_members(const std::vector<MemberInfo>& members, storage::WriteBatch& batch);
 
-  // A committed normal entry (an empty one is a leader's no-op).
+  // A committed normal entry (an empty one is a leader's no-op): a command,
+  // member attributes or a lease checkpoint batch.
   void apply_entry(const raft::Entry& entry, storage::WriteBatch& batch, ApplyOutput& out);
   // A committed membership change, after raft applied it.
   void apply_conf_change(const raft::Entry& entry, const raft::ConfChange& cc,
@@ -113,6 +115,7 @@ class StateMachine {
   StateMachine(storage::Engine& engine, StateMachineOptions options);
   Status load_members();
   Status load_leases();
+  void apply_checkpoints(const raft::Entry& entry, storage::WriteBatch& batch);
   // Keeps lease attachments in step with the key space after a commit.
   void track_leases(const kv::RevisionEvents& events);
   // kLeaseNotFound if a put of the request names a lease that does not exist.

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 #include "client/lease_keeper.h"
 #include "tests/fault/workload.h"
@@ -89,4 +90,62 @@ TEST_CASE("leases across a leader kill: kept alive survives, unrefreshed expires
   REQUIRE(deletes.events.size() == 1);
   CHECK(deletes.events[0].kv.key == "/lease/loose");
   CHECK(deletes.events[0].type == WatchEvent::Type::kDelete);
+}
+
+// Leader churn by SIGSTOP: the leader is paused until the others elect a new
+// one, then resumed, again and again. Each new leader knows the lease's
+// checkpoint (the grant's), so the unrefreshed lease still expires within
+// its TTL plus an election and slack of its grant, never early, while a kept
+// lease lives on through every failover.
+TEST_CASE("leases across repeated leader pauses: the unrefreshed one still expires on time", "[fault][lease]") {
+  Cluster cluster(ClusterOptions{});
+  cluster.start();
+  REQUIRE(cluster.wait_for_leader());
+  auto c = cluster.client({}, 3000ms);
+  auto kept = require_ok(c->lease_grant(kTtlSeconds), "grant kept");
+  const auto asked_at = Clock::now();
+  auto loose = require_ok(c->lease_grant(kTtlSeconds), "grant loose");
+  REQUIRE(loose.ttl_seconds == kTtlSeconds);
+  const auto answered_at = Clock::now();
+  require_ok(c->put("/churn/kept", "k", kept.id), "put kept");
+  require_ok(c->put("/churn/loose", "l", loose.id), "put loose");
+  std::atomic<int> lost{0};
+  LeaseKeeper keeper(*c, [&](int64_t, const Error&) { lost.fetch_add(1); });
+  REQUIRE(keeper.add(kept.id, kept.ttl_seconds).ok());
+
+  // Elections here take one to two timeouts of 100 ms.
+  constexpr auto kElection = 200ms;
+  constexpr auto kSlack = 2000ms;
+  const auto due_by = answered_at + std::chrono::seconds(kTtlSeconds) + kElection + kSlack;
+  const auto churn_until = due_by + std::chrono::seconds(kTtlSeconds);
+  int failovers = 0;
+  int failovers_before_due = 0;
+  std::optional<Clock::time_point> loose_gone_at;
+  bool kept_gone = false;
+  while (Clock::now() < churn_until) {
+    auto leader = cluster.wait_for_leader(5000ms);
+    REQUIRE(leader);
+    const uint64_t old_id = cluster.member_id(*leader);
+    cluster.pause_member(*leader);
+    auto next = cluster.wait_for_leader(kLeaderTimeoutMs, old_id);
+    cluster.resume_member(*leader);
+    REQUIRE(next);
+    ++failovers;
+    if (Clock::now() < due_by) ++failovers_before_due;
+    auto loose_now = c->get("/churn/loose");
+    if (!loose_gone_at && loose_now.ok() && loose_now->kvs.empty()) loose_gone_at = Clock::now();
+    auto kept_now = c->get("/churn/kept");
+    if (kept_now.ok() && kept_now->kvs.empty()) kept_gone = true;
+  }
+  INFO(failovers << " failovers, " << failovers_before_due << " before the loose lease was due");
+  CHECK(failovers_before_due >= 3);
+  REQUIRE(loose_gone_at.has_value());
+  INFO("loose lease gone "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(*loose_gone_at - asked_at).count()
+       << " ms after its grant was asked");
+  CHECK(*loose_gone_at >= asked_at + std::chrono::seconds(kTtlSeconds));
+  CHECK(*loose_gone_at <= due_by);
+  CHECK_FALSE(kept_gone);
+  CHECK(lost.load() == 0);
+  keeper.remove(kept.id);
 }

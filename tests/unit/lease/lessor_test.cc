@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "coordinator/lease/checkpoint_entry.h"
+#include "coordinator/lease/checkpoint_schedule.h"
 #include "coordinator/lease/expiry_tracker.h"
 #include "coordinator/lease/lease_record.h"
 #include "coordinator/storage/engine.h"
@@ -121,7 +123,7 @@ TEST_CASE("lessor: time_to_live on a follower and on the leader") {
   CHECK(lessor.time_to_live(1, 0, false)->keys.empty());
   CHECK(lessor.time_to_live(5, 0, false).error().code == ErrorCode::kLeaseNotFound);
 
-  lessor.promote(100 * kSecond);
+  lessor.promote(100 * kSecond, 1);
   CHECK(lessor.time_to_live(1, 103 * kSecond, false)->remaining_ms == 7 * kSecond);
   CHECK(lessor.time_to_live(1, 200 * kSecond, false)->remaining_ms == 0);
 }
@@ -130,11 +132,12 @@ TEST_CASE("lessor: keepalive renews on the leader only and knows no unknown leas
   Lessor lessor;
   must_grant(lessor, 1, 10);
   CHECK(lessor.keepalive(1, 0).error().code == ErrorCode::kNotLeader);
-  lessor.promote(0);
+  lessor.promote(0, 1);
   CHECK(lessor.keepalive(42, 0).error().code == ErrorCode::kLeaseNotFound);
   auto renewed = lessor.keepalive(1, 8 * kSecond);
   REQUIRE(renewed.ok());
-  CHECK(*renewed == 10);
+  CHECK(renewed->ttl_seconds == 10);
+  CHECK(renewed->reset_needed);  // the grant is a checkpoint
   // Without the keepalive it would have expired at 10 s.
   CHECK(lessor.expired(17 * kSecond, 10).empty());
   CHECK(lessor.expired(18 * kSecond, 10) == std::vector<LeaseId>{1});
@@ -147,7 +150,7 @@ TEST_CASE("lessor: keepalive renews on the leader only and knows no unknown leas
 TEST_CASE("lessor: expired() batches, earliest first, each lease once") {
   Lessor lessor;
   for (LeaseId id = 1; id <= 10; ++id) must_grant(lessor, id, 100 - id);  // 10 expires first
-  lessor.promote(0);
+  lessor.promote(0, 1);
   CHECK(lessor.expired(89 * kSecond, 100).empty());
   auto first = lessor.expired(100 * kSecond, 4);
   CHECK(first == std::vector<LeaseId>{10, 9, 8, 7});
@@ -166,35 +169,34 @@ TEST_CASE("lessor: expired() batches, earliest first, each lease once") {
   CHECK(lessor.expired(100 * kSecond + kExpiredRetryMs, 100).empty());
 }
 
-TEST_CASE("lessor: a new leader restarts every TTL: never early, never forever") {
+TEST_CASE("lessor: a new leader expires a lease where its checkpoint's countdown ends") {
   Lessor old_leader;
   Lessor new_leader;
   for (Lessor* l : {&old_leader, &new_leader}) {
     must_grant(*l, 1, 10);
     must_grant(*l, 2, 60);
+    l->stamp(0);  // both applied the grants at 0
   }
-  old_leader.promote(0);
+  old_leader.promote(0, 1);
   CHECK(old_leader.expired(9 * kSecond, 10).empty());
   // Failover at 9 s: the old leader steps down before lease 1 expires.
   old_leader.demote();
   CHECK(old_leader.expired(11 * kSecond, 10).empty());
   CHECK(old_leader.keepalive(1, 11 * kSecond).error().code == ErrorCode::kNotLeader);
-  new_leader.promote(9 * kSecond);
-  CHECK(new_leader.expired(18 * kSecond, 10).empty());  // a full 10 s from the promotion
-  CHECK(new_leader.expired(19 * kSecond, 10) == std::vector<LeaseId>{1});
+  new_leader.promote(9 * kSecond, 2);
+  CHECK(new_leader.expired(9'999, 10).empty());  // never early
+  CHECK(new_leader.expired(10 * kSecond, 10) == std::vector<LeaseId>{1});
   REQUIRE(new_leader.revoke(1, nullptr).ok());
-  CHECK(new_leader.expired(68 * kSecond, 10).empty());
-  CHECK(new_leader.expired(69 * kSecond, 10) == std::vector<LeaseId>{2});
-  // Promoted again (leader back after a term change): the report resets and
-  // the lease gets a full TTL again.
-  new_leader.promote(100 * kSecond);
-  CHECK(new_leader.expired(159 * kSecond, 10).empty());
-  CHECK(new_leader.expired(160 * kSecond, 10) == std::vector<LeaseId>{2});
+  // Promoted again later: the countdown goes on, it does not restart.
+  new_leader.demote();
+  new_leader.promote(50 * kSecond, 4);
+  CHECK(new_leader.expired(59'999, 10).empty());
+  CHECK(new_leader.expired(60 * kSecond, 10) == std::vector<LeaseId>{2});
 }
 
 TEST_CASE("lessor: a lease granted on the leader starts its TTL at the next call") {
   Lessor lessor;
-  lessor.promote(0);
+  lessor.promote(0, 1);
   must_grant(lessor, 1, 10);
   CHECK(lessor.expired(50 * kSecond, 10).empty());  // the TTL starts now, at 50 s
   CHECK(lessor.expired(59 * kSecond, 10).empty());
@@ -219,7 +221,7 @@ TEST_CASE("expiry tracker: set replaces, remove forgets, reports re-arm") {
 }
 
 TEST_CASE("lease record: round trip and malformed input") {
-  LeaseRecord record{0x0102030405060708, 3600};
+  LeaseRecord record{0x0102030405060708, 3600, 1234};
   std::string key = encode_lease_key(record.id);
   std::string value = encode_lease_value(record);
   CHECK(key.size() == kLeaseKeyBytes);
@@ -238,6 +240,7 @@ TEST_CASE("lease record: round trip and malformed input") {
   CHECK(decode_lease_record(key, bad_pointer).error().code == ErrorCode::kStorage);
   CHECK(decode_lease_record(encode_lease_key(0), value).error().code == ErrorCode::kStorage);
   CHECK(decode_lease_record(key, encode_lease_value({1, 0})).error().code == ErrorCode::kStorage);
+  CHECK(decode_lease_record(key, encode_lease_value({1, 10, -1})).error().code == ErrorCode::kStorage);
 }
 
 TEST_CASE("lessor: persistence round trip through a real engine") {
@@ -277,6 +280,224 @@ TEST_CASE("lessor: recovery refuses a corrupt record and stays empty") {
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().code == ErrorCode::kStorage);
   CHECK(lessor.size() == 0);
+}
+
+}  // namespace
+}  // namespace corral::lease
+
+// --- checkpoints ------------------------------------------------------------
+
+namespace corral::lease {
+namespace {
+
+// Applies a batch the way apply does, on every given lessor (the members).
+void apply_batch(const CheckpointBatch& batch, std::initializer_list<Lessor*> members, uint64_t term,
+                 Lessor* proposer, Millis now) {
+  for (Lessor* m : members) {
+    for (const auto& cp : batch.checkpoints) REQUIRE(m->checkpoint(cp, nullptr).ok());
+    if (m == proposer) m->own_batch_applied(term, batch.sequence);
+    m->stamp(now);
+  }
+}
+
+TEST_CASE("lessor: repeated leader changes never extend a lease nobody keeps alive") {
+  // Three members; leadership moves every second, each leader promoted
+  // fresh. Before checkpoints, each promotion gave a whole new TTL and the
+  // lease never expired.
+  Lessor a, b, c;
+  Lessor* members[] = {&a, &b, &c};
+  for (Lessor* m : members) {
+    must_grant(*m, 1, 4);
+    m->stamp(0);
+  }
+  uint64_t term = 1;
+  for (Millis now = 0; now < 4 * kSecond; now += kSecond, ++term) {
+    Lessor& leader = *members[term % 3];
+    leader.promote(now, term);
+    CHECK(leader.expired(now + kSecond - 1, 10).empty());
+    leader.demote();
+  }
+  Lessor& last = *members[term % 3];
+  last.promote(4 * kSecond, term);
+  CHECK(last.expired(4 * kSecond, 10) == std::vector<LeaseId>{1});
+}
+
+TEST_CASE("lessor: a keep-alive resets the checkpoint; the next leader then gives a whole TTL") {
+  Lessor leader, follower;
+  for (Lessor* m : {&leader, &follower}) {
+    must_grant(*m, 1, 10);
+    m->stamp(0);
+  }
+  leader.promote(0, 1);
+  // A follower tells what is left of the checkpoint it counts down.
+  CHECK(follower.time_to_live(1, 4 * kSecond, false)->remaining_ms == 6 * kSecond);
+  auto first = leader.keepalive(1, 5 * kSecond);
+  REQUIRE(first.ok());
+  CHECK(first->reset_needed);  // the grant's checkpoint would end at 10 s
+  auto reset = leader.reset_batch({1});
+  CHECK(reset.sequence == 1);
+  CHECK(reset.checkpoints == std::vector<Checkpoint>{{1, 0}});
+  CHECK(leader.applied_sequence() == 0);
+  apply_batch(reset, {&leader, &follower}, 1, &leader, 5 * kSecond);
+  CHECK(leader.applied_sequence() == 1);
+  CHECK(follower.lookup(1)->remaining_ms == 0);
+  CHECK_FALSE(follower.checkpoint_deadline(1).has_value());
+  CHECK(follower.time_to_live(1, 5 * kSecond, false)->remaining_ms == 10 * kSecond);  // ask the leader
+  // Further keep-alives need no entry until the next checkpoint.
+  auto second = leader.keepalive(1, 6 * kSecond);
+  REQUIRE(second.ok());
+  CHECK_FALSE(second->reset_needed);
+  // Failover at 7 s: a whole TTL from the promotion, never before 6 s + 10 s.
+  follower.promote(7 * kSecond, 2);
+  CHECK(follower.expired(16'999, 10).empty());
+  CHECK(follower.expired(17 * kSecond, 10) == std::vector<LeaseId>{1});
+}
+
+TEST_CASE("lessor: a kept-alive lease is checkpointed within the interval and followers count it down") {
+  LessorOptions options;
+  options.checkpoint_interval_ms = 2 * kSecond;
+  Lessor leader(options), follower(options);
+  for (Lessor* m : {&leader, &follower}) {
+    must_grant(*m, 1, 10);
+    m->stamp(0);
+  }
+  leader.promote(0, 1);
+  REQUIRE(leader.keepalive(1, 1 * kSecond).ok());  // schedules a checkpoint at 3 s
+  apply_batch(leader.reset_batch({1}), {&leader, &follower}, 1, &leader, 1 * kSecond);
+  REQUIRE(leader.keepalive(1, 2 * kSecond).ok());
+  REQUIRE(leader.keepalive(1, 2'500).ok());  // does not push the checkpoint out
+  CHECK(leader.take_due_checkpoints(2'999, 100).checkpoints.empty());
+  auto due = leader.take_due_checkpoints(3 * kSecond, 100);
+  CHECK(due.sequence == 2);
+  CHECK(due.checkpoints == std::vector<Checkpoint>{{1, 9'500}});  // 2.5 s + 10 s - 3 s
+  // In flight: a keep-alive now must reset it, though nothing applied yet.
+  auto during = leader.keepalive(1, 3'050);
+  REQUIRE(during.ok());
+  CHECK(during->reset_needed);
+  apply_batch(due, {&leader, &follower}, 1, &leader, 3'100);
+  CHECK(follower.lookup(1)->remaining_ms == 9'500);
+  CHECK(follower.checkpoint_deadline(1) == 12'600);
+  // Had the leader died before answering that keep-alive: the follower
+  // takes over at 5 s and expires the lease at the countdown's end, not at
+  // 5 s + 10 s.
+  follower.promote(5 * kSecond, 2);
+  CHECK(follower.expired(12'599, 10).empty());
+  CHECK(follower.expired(12'600, 10) == std::vector<LeaseId>{1});
+}
+
+TEST_CASE("lessor: a new leader checkpoints at once the leases it had to give a whole TTL") {
+  Lessor lessor;
+  must_grant(lessor, 1, 10);
+  must_grant(lessor, 2, 10);
+  REQUIRE(lessor.checkpoint({1, 0}, nullptr).ok());  // kept alive before the failover
+  lessor.stamp(0);
+  lessor.promote(3 * kSecond, 5);
+  auto due = lessor.take_due_checkpoints(3 * kSecond, 100);
+  CHECK(due.checkpoints == std::vector<Checkpoint>{{1, 10 * kSecond}});
+  CHECK(lessor.take_due_checkpoints(4 * kSecond, 100).checkpoints.empty());
+  // Batches are bounded.
+  Lessor many;
+  for (LeaseId id = 1; id <= 2500; ++id) {
+    must_grant(many, id, 10);
+    REQUIRE(many.checkpoint({id, 0}, nullptr).ok());
+  }
+  many.promote(0, 1);
+  CHECK(many.take_due_checkpoints(0, 5000).checkpoints.size() == kMaxCheckpointsPerEntry);
+  CHECK(many.take_due_checkpoints(0, 300).checkpoints.size() == 300);
+}
+
+TEST_CASE("lessor: only this term's own batches count as applied") {
+  Lessor lessor;
+  must_grant(lessor, 1, 10);
+  lessor.own_batch_applied(1, 5);  // not primary: ignored
+  lessor.promote(0, 3);
+  lessor.own_batch_applied(2, 7);  // an earlier term's entry
+  CHECK(lessor.applied_sequence() == 0);
+  lessor.own_batch_applied(3, 1);
+  CHECK(lessor.applied_sequence() == 1);
+}
+
+TEST_CASE("lessor: a bad checkpoint is refused and changes nothing") {
+  Lessor lessor;
+  must_grant(lessor, 1, 10);
+  storage::WriteBatch batch;
+  CHECK(lessor.checkpoint({2, 5}, &batch).error().code == ErrorCode::kLeaseNotFound);
+  CHECK(lessor.checkpoint({1, -1}, &batch).error().code == ErrorCode::kBadRequest);
+  CHECK(lessor.checkpoint({1, kMaxRemainingMs + 1}, &batch).error().code == ErrorCode::kBadRequest);
+  CHECK(batch.count() == 0);
+  CHECK(lessor.lookup(1)->remaining_ms == 10 * kSecond);
+}
+
+TEST_CASE("lessor: a restart keeps the checkpoint and counts it down from the start") {
+  auto engine = memory_engine();
+  {
+    Lessor lessor;
+    storage::WriteBatch batch;
+    must_grant(lessor, 1, 30, 1, &batch);
+    must_grant(lessor, 2, 30, 2, &batch);
+    REQUIRE(lessor.checkpoint({1, 7 * kSecond}, &batch).ok());
+    REQUIRE(lessor.checkpoint({2, 0}, &batch).ok());
+    REQUIRE(engine->write(std::move(batch), true).ok());
+  }
+  Lessor recovered;
+  REQUIRE(recovered.recover(*engine).ok());
+  CHECK(recovered.lookup(1)->remaining_ms == 7 * kSecond);
+  CHECK(recovered.lookup(2)->remaining_ms == 0);
+  recovered.stamp(100 * kSecond);
+  CHECK(recovered.checkpoint_deadline(1) == 107 * kSecond);
+  CHECK_FALSE(recovered.checkpoint_deadline(2).has_value());
+  recovered.promote(101 * kSecond, 9);
+  CHECK(recovered.expired(107 * kSecond, 10) == std::vector<LeaseId>{1});
+  REQUIRE(recovered.revoke(1, nullptr).ok());
+  CHECK(recovered.expired(130 * kSecond, 10).empty());  // a whole TTL from 101 s
+  CHECK(recovered.expired(131 * kSecond, 10) == std::vector<LeaseId>{2});
+}
+
+TEST_CASE("checkpoint schedule: a lease keeps its first due time") {
+  CheckpointSchedule schedule;
+  schedule.add(1, 300);
+  schedule.add(2, 100);
+  schedule.add(1, 500);  // kept alive again: stays at 300
+  CHECK(schedule.pop_due(99, 10).empty());
+  CHECK(schedule.pop_due(300, 10) == std::vector<LeaseId>{2, 1});
+  CHECK(schedule.size() == 0);
+  schedule.add(3, 10);
+  schedule.remove(3);
+  CHECK(schedule.pop_due(1000, 10).empty());
+}
+
+TEST_CASE("checkpoint entry: round trip and malformed input") {
+  CheckpointBatch batch{7, {{1, 500}, {2, 0}, {0x7fffffffffffffff, kMaxRemainingMs}}};
+  std::string data = encode_checkpoint_entry(0xabc, batch);
+  CHECK(is_checkpoint_entry(data));
+  auto decoded = decode_checkpoint_entry(data);
+  REQUIRE(decoded.ok());
+  CHECK(decoded->proposer == 0xabc);
+  CHECK(decoded->batch.sequence == 7);
+  CHECK(decoded->batch.checkpoints == batch.checkpoints);
+
+  auto code = [](std::string_view d) { return decode_checkpoint_entry(d).error().code; };
+  CHECK(code("") == ErrorCode::kBadRequest);
+  CHECK(code("K\x01") == ErrorCode::kBadRequest);
+  CHECK(code(std::string_view(data).substr(0, data.size() - 8)) == ErrorCode::kBadRequest);
+  CHECK(code(data.substr(0, 2)) == ErrorCode::kBadRequest);
+  CHECK(code(encode_checkpoint_entry(1, {1, {{-4, 5}}})) == ErrorCode::kBadRequest);
+  CHECK(code(encode_checkpoint_entry(1, {1, {{4, -5}}})) == ErrorCode::kBadRequest);
+  CHECK(code(encode_checkpoint_entry(1, {1, {{4, kMaxRemainingMs + 1}}})) == ErrorCode::kBadRequest);
+  std::string garbage = data;
+  for (size_t i = 2; i < garbage.size(); ++i) garbage[i] = '\x7f';
+  CHECK(code(garbage) == ErrorCode::kBadRequest);
+  CheckpointBatch full{1, std::vector<Checkpoint>(kMaxCheckpointsPerEntry, Checkpoint{1, 1})};
+  CHECK(encode_checkpoint_entry(1, full).size() <= kMaxCheckpointEntryBytes);
+  CHECK(decode_checkpoint_entry(encode_checkpoint_entry(1, full)).ok());
+}
+
+TEST_CASE("minimum TTL follows the election timeout (1.5 elections, whole seconds)") {
+  CHECK(min_ttl_seconds_for(1000) == 2);  // corrald's default: 10 ticks of 100 ms
+  CHECK(min_ttl_seconds_for(100) == 1);
+  CHECK(min_ttl_seconds_for(1400) == 3);
+  CHECK(min_ttl_seconds_for(2000) == 3);
+  CHECK(min_ttl_seconds_for(0) == 1);
 }
 
 }  // namespace

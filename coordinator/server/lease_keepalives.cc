@@ -1,0 +1,99 @@
+#include "coordinator/server/lease_keepalives.h"
+
+#include <iterator>
+
+#include "coordinator/base/check.h"
+
+namespace corral::server {
+namespace {
+
+void move_all(std::vector<WaitingKeepAlive>& from, std::vector<WaitingKeepAlive>& to) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  from.clear();
+}
+
+}  // namespace
+
+bool LeaseKeepAlives::add(WaitingKeepAlive k) {
+  if (size_ >= kMaxWaitingKeepAlives) return false;
+  unsent_.push_back(std::move(k));
+  ++size_;
+  return true;
+}
+
+void LeaseKeepAlives::start_round(uint64_t ctx) {
+  CORRAL_CHECK(!confirming_.contains(ctx));
+  confirming_[ctx] = std::move(unsent_);
+  unsent_.clear();
+}
+
+bool LeaseKeepAlives::confirm(uint64_t ctx) {
+  auto it = confirming_.find(ctx);
+  if (it == confirming_.end()) return false;
+  move_all(it->second, confirmed_);
+  confirming_.erase(it);
+  return true;
+}
+
+std::vector<WaitingKeepAlive> LeaseKeepAlives::take_confirmed() {
+  std::vector<WaitingKeepAlive> out;
+  out.swap(confirmed_);
+  CORRAL_CHECK(size_ >= out.size());
+  size_ -= out.size();
+  return out;
+}
+
+void LeaseKeepAlives::wait_for_reset(uint64_t sequence, std::vector<WaitingKeepAlive> keepalives) {
+  size_ += keepalives.size();
+  move_all(keepalives, resetting_[sequence]);
+}
+
+std::vector<WaitingKeepAlive> LeaseKeepAlives::take_reset(uint64_t applied_sequence) {
+  std::vector<WaitingKeepAlive> out;
+  while (!resetting_.empty() && resetting_.begin()->first <= applied_sequence) {
+    move_all(resetting_.begin()->second, out);
+    resetting_.erase(resetting_.begin());
+  }
+  CORRAL_CHECK(size_ >= out.size());
+  size_ -= out.size();
+  return out;
+}
+
+void LeaseKeepAlives::take_expired_from(Batches& batches, std::chrono::steady_clock::time_point now,
+                                        std::vector<WaitingKeepAlive>& out) {
+  for (auto it = batches.begin(); it != batches.end();) {
+    auto& list = it->second;
+    for (auto k = list.begin(); k != list.end();) {
+      if (k->deadline > now) {
+        ++k;
+        continue;
+      }
+      out.push_back(std::move(*k));
+      k = list.erase(k);
+    }
+    it = list.empty() ? batches.erase(it) : std::next(it);
+  }
+}
+
+std::vector<WaitingKeepAlive> LeaseKeepAlives::take_expired(std::chrono::steady_clock::time_point now) {
+  std::vector<WaitingKeepAlive> out;
+  take_expired_from(confirming_, now, out);
+  take_expired_from(resetting_, now, out);
+  CORRAL_CHECK(size_ >= out.size());
+  size_ -= out.size();
+  return out;
+}
+
+std::vector<WaitingKeepAlive> LeaseKeepAlives::take_all() {
+  std::vector<WaitingKeepAlive> out;
+  move_all(unsent_, out);
+  for (auto& [ctx, list] : confirming_) move_all(list, out);
+  move_all(confirmed_, out);
+  for (auto& [seq, list] : resetting_) move_all(list, out);
+  confirming_.clear();
+  resetting_.clear();
+  size_ = 0;
+  return out;
+}
+
+}  // namespace corral::server

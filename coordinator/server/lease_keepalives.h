@@ -1,0 +1,78 @@
+// Lease keep-alives on their way through the leader, in three stages:
+//
+//   unsent     arrived this turn; the next ReadIndex round takes them all
+//   confirming waiting for that round (one heartbeat round confirms every
+//              keep-alive of the turn, as batched linearizable reads)
+//   resetting  renewed, waiting for the checkpoint reset the lessor asked
+//              for (lessor.h) to apply
+//
+// Why a deposed leader cannot renew: a keep-alive is applied to the lessor
+// only after a quorum answered a heartbeat of this leader's term sent after
+// the keep-alive arrived. A newer leader needs a vote from one member of that
+// quorum, given after its answer, so it was elected after the keep-alive
+// arrived, and it starts the lease no earlier than a whole TTL after (or
+// from a checkpoint taken after the renewal). A leader cut off from a quorum
+// never gets the round confirmed: its keep-alives time out unanswered.
+// CheckQuorum alone would not do: a leader steps down only an election
+// timeout after it stops hearing from a quorum, while a newer leader may be
+// elected before that.
+//
+// Plain data and bounds; the node loop drives it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "coordinator/lease/lease_types.h"
+#include "coordinator/net/client_listener.h"
+
+namespace corral::server {
+
+// Keep-alives waiting in all stages together; past it a keep-alive gets
+// `unavailable` at once.
+inline constexpr size_t kMaxWaitingKeepAlives = 1 << 16;
+
+struct WaitingKeepAlive {
+  net::ConnectionId connection;
+  uint64_t request_id = 0;
+  lease::LeaseId lease = 0;
+  std::chrono::steady_clock::time_point deadline;
+  int64_t ttl_seconds = 0;  // set once renewed
+};
+
+class LeaseKeepAlives {
+ public:
+  // False (nothing queued) past kMaxWaitingKeepAlives.
+  bool add(WaitingKeepAlive k);
+  bool has_unsent() const { return !unsent_.empty(); }
+  // Moves every unsent keep-alive to the round named `ctx`.
+  void start_round(uint64_t ctx);
+  // Round `ctx` confirmed leadership; false if no such round.
+  bool confirm(uint64_t ctx);
+  // Keep-alives of the rounds confirmed since the last call.
+  std::vector<WaitingKeepAlive> take_confirmed();
+  // Renewed keep-alives that wait for the reset batch `sequence`.
+  void wait_for_reset(uint64_t sequence, std::vector<WaitingKeepAlive> keepalives);
+  // Those whose reset batch is at or below `applied_sequence`.
+  std::vector<WaitingKeepAlive> take_reset(uint64_t applied_sequence);
+  // Those past their deadline, in any stage.
+  std::vector<WaitingKeepAlive> take_expired(std::chrono::steady_clock::time_point now);
+  // Everything (leadership lost, member stopping).
+  std::vector<WaitingKeepAlive> take_all();
+  size_t size() const { return size_; }
+
+ private:
+  using Batches = std::map<uint64_t, std::vector<WaitingKeepAlive>>;
+  static void take_expired_from(Batches& batches, std::chrono::steady_clock::time_point now,
+                                std::vector<WaitingKeepAlive>& out);
+  std::vector<WaitingKeepAlive> unsent_;
+  Batches confirming_;  // by round ctx
+  std::vector<WaitingKeepAlive> confirmed_;
+  Batches resetting_;  // by reset batch sequence
+  size_t size_ = 0;
+};
+
+}  // namespace corral::server
