@@ -40,6 +40,7 @@ class FakeMember {
   explicit FakeMember(Handler handler, Probes probes = Probes::kAnswer)
       : handler_(std::move(handler)), probes_(probes), router_(ctx_, zmq::socket_type::router) {
     router_.set(zmq::sockopt::linger, 0);
+    router_.set(zmq::sockopt::sndhwm, 0);  // a burst of replies must all arrive
     router_.bind("tcp://127.0.0.1:0");
     endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     thread_ = std::thread([this] { run(); });
@@ -55,6 +56,8 @@ class FakeMember {
   const std::string& endpoint() const { return endpoint_; }
   int requests() const { return requests_.load(); }
   int probes() const { return probes_seen_.load(); }
+  // From now on, probes are answered (kAnswer) or left unanswered (kIgnore).
+  void set_probes(Probes probes) { probes_.store(probes); }
   // Sends an unsolicited message (watch events) to the last peer seen.
   void push(std::string bytes) {
     std::lock_guard lock(mu_);
@@ -88,7 +91,7 @@ class FakeMember {
       api::Request::Reader request = reader.getRoot<api::Request>();
       if (is_probe(request)) {
         ++probes_seen_;
-        if (probes_ == Probes::kAnswer) send(id.to_string(), probe_answer(request.getId()));
+        if (probes_.load() == Probes::kAnswer) send(id.to_string(), probe_answer(request.getId()));
         continue;
       }
       ++requests_;
@@ -113,7 +116,7 @@ class FakeMember {
   }
 
   Handler handler_;
-  Probes probes_;
+  std::atomic<Probes> probes_;
   zmq::context_t ctx_{1};
   zmq::socket_t router_;
   std::string endpoint_;
