@@ -170,12 +170,8 @@ Result<TxnRequest> read_txn(bool interactive) {
   return parser.take();
 }
 
-void print_txn(Printer& out, Format format, const TxnResult& r) {
-  if (format == Format::kJson) {
-    out.line(r.succeeded ? "SUCCESS" : "FAILURE");
-  } else {
-    std::cout << (r.succeeded ? "SUCCESS" : "FAILURE") << "\n\n";
-  }
+void print_txn(Printer& out, const TxnResult& r) {
+  out.txn_outcome(r);
   for (const TxnOpResult& op : r.responses) {
     if (const auto* put = std::get_if<PutResult>(&op.result)) out.put(*put);
     if (const auto* range = std::get_if<RangeResult>(&op.result)) out.range(*range, false);
@@ -547,7 +543,7 @@ int main(int argc, char** argv) {
     }
     auto res = client.txn(std::move(t).value());
     if (!res.ok()) return fail(res.error());
-    print_txn(out, format, res.value());
+    print_txn(out, res.value());
   } else if (*get) {
     RangeRequest r;
     r.key = a.key;

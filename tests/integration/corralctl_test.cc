@@ -229,6 +229,12 @@ TEST_CASE("corralctl values from a file and stdin, txn from stdin, clear errors 
   CHECK(interactive.out.find("compares:") != std::string::npos);
   CHECK(interactive.out.find("SUCCESS") != std::string::npos);
 
+  auto json = ctl_with_stdin(cluster, {"txn", "-w", "json"}, "\nget /ctl/t\n", "txn-json");
+  CHECK(json.exit_code == 0);
+  CHECK(json.out.rfind("{\"header\":", 0) == 0);
+  CHECK(json.out.find("\"succeeded\":true}\n{\"header\":") != std::string::npos);
+  CHECK(json.out.find("\"value\":\"no\"") != std::string::npos);
+
   // A malformed line: usage error naming the line; nothing applied.
   const int64_t rev = require_ok(c->status(), "status").header.revision;
   auto bad = ctl_with_stdin(cluster, {"txn"}, "mod(\"/ctl/t\") > \"0\"\n\nput /ctl/t \"3\"\nfrob /ctl/t\n\n",
