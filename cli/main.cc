@@ -1,5 +1,6 @@
 // corralctl: the operator's command line for a corral cluster, shaped like
-// etcdctl v3. Lease and member ids are hexadecimal, as etcdctl prints them.
+// etcdctl v3. Lease and member ids are hexadecimal, as etcdctl prints them,
+// in what it takes, prints and reports in errors alike.
 //
 // Exit codes:
 //   0  done
@@ -7,17 +8,23 @@
 //   2  usage: bad flags or arguments
 //   3  unreachable: no member answered (nothing was applied)
 //   4  timeout: no answer in time; a write may or may not have been applied
-//   5  local failure (e.g. the snapshot file could not be written)
+//   5  local failure (a snapshot file could not be written, a value file
+//      or stdin could not be read)
 //
 // Log collection (schema/records.md): `agents` and `tasks` are read-only
 // views of the key space at one revision; `collector drain|undrain` and
 // `rebalance` write the operator request keys that apply acts on.
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <charconv>
 #include <cinttypes>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
@@ -28,6 +35,7 @@
 
 #include "cli/collection_view.h"
 #include "cli/output.h"
+#include "cli/txn_text.h"
 #include "client/client.h"
 #include "client/duration.h"
 #include "client/lease_keeper.h"
@@ -52,6 +60,10 @@ constexpr size_t kMaxLeaseLookups = 1000;
 // Operator requests carry who made them, for whoever reads the key later.
 constexpr const char* kDrainValue = R"({"by":"corralctl"})";
 constexpr const char* kRebalanceValue = R"({"requested":true,"by":"corralctl"})";
+// A value read from a file or stdin (put) or a txn read from stdin is read
+// up to this; past it the command fails before sending anything (members
+// refuse far smaller requests anyway, with tooLarge).
+constexpr size_t kMaxInputBytes = size_t{64} << 20;
 
 int exit_code_for(const Error& e) {
   switch (e.code) {
@@ -77,20 +89,94 @@ int fail(const Error& e) {
   return exit_code_for(e);
 }
 
-std::optional<uint64_t> parse_hex_id(const std::string& text) {
-  std::string t = text;
-  if (t.rfind("0x", 0) == 0 || t.rfind("0X", 0) == 0) t = t.substr(2);
-  if (t.empty() || t.size() > 16) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : t) {
-    int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return std::nullopt;
-    v = v * 16 + static_cast<uint64_t>(d);
+using corral::cli::parse_hex_id;
+
+// Members name a lease they do not know in decimal; corralctl says it in
+// hex, the form the user typed and every other command prints.
+int fail_lease(const Error& e, int64_t lease) {
+  if (e.code != ErrorCode::kLeaseNotFound) return fail(e);
+  Error named = e;
+  named.message = "lease " + hex_id(static_cast<uint64_t>(lease)) + " not found";
+  return fail(named);
+}
+
+// A whole number of at least `min`, checked by CLI11 before anything is
+// sent; the message names the bound (CLI11's own ranges print a double's
+// limit, 309 digits long).
+CLI::Validator at_least(int64_t min, const std::string& noun) {
+  return CLI::Validator(
+      [min, noun](std::string& text) -> std::string {
+        int64_t v = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || end != text.data() + text.size()) {
+          return "must be " + noun + " (a whole number), got '" + text + "'";
+        }
+        if (v < min) return "must be " + noun + " of at least " + std::to_string(min) + ", got " + text;
+        return {};
+      },
+      noun + " >= " + std::to_string(min));
+}
+
+// A local input (a value file, stdin) that could not be read: nothing was sent.
+int fail_local(const Error& e) {
+  std::fprintf(stderr, "Error: %s\n", to_string(e).c_str());
+  return kExitLocal;
+}
+
+// All of `in` up to kMaxInputBytes; `what` names it in the error.
+Result<std::string> read_all(std::istream& in, const std::string& what) {
+  std::string data;
+  char buf[65536];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    data.append(buf, static_cast<size_t>(in.gcount()));
+    if (data.size() > kMaxInputBytes) {
+      return make_error(ErrorCode::kTooLarge,
+                        what + " is over " + std::to_string(kMaxInputBytes) + " bytes");
+    }
   }
-  return v;
+  if (in.bad()) return make_error(ErrorCode::kBadRequest, "cannot read " + what);
+  return data;
+}
+
+Result<std::string> read_value_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return make_error(ErrorCode::kBadRequest, "cannot open " + path + ": " + std::strerror(errno));
+  }
+  return read_all(file, path);
+}
+
+// Reads a txn from stdin; with `interactive`, prompts for each section as etcdctl -i does.
+Result<TxnRequest> read_txn(bool interactive) {
+  corral::cli::TxnTextParser parser;
+  using Section = corral::cli::TxnTextParser::Section;
+  const char* prompts[] = {"compares:", "success requests (get, put, del):",
+                           "failure requests (get, put, del):"};
+  Section prompted = Section::kDone;
+  size_t total = 0;
+  std::string line;
+  while (parser.section() != Section::kDone) {
+    if (interactive && parser.section() != prompted) {
+      prompted = parser.section();
+      std::cout << prompts[static_cast<int>(prompted)] << std::endl;
+    }
+    if (!std::getline(std::cin, line)) break;
+    total += line.size() + 1;
+    if (total > kMaxInputBytes) {
+      return make_error(ErrorCode::kTooLarge, "txn is over " + std::to_string(kMaxInputBytes) + " bytes");
+    }
+    if (Status s = parser.feed(line); !s.ok()) return s.error();
+  }
+  return parser.take();
+}
+
+void print_txn(Printer& out, const TxnResult& r) {
+  out.txn_outcome(r);
+  for (const TxnOpResult& op : r.responses) {
+    if (const auto* put = std::get_if<PutResult>(&op.result)) out.put(*put);
+    if (const auto* range = std::get_if<RangeResult>(&op.result)) out.range(*range, false);
+    if (const auto* del = std::get_if<DeleteResult>(&op.result)) out.del(*del);
+  }
 }
 
 // Waits for SIGINT/SIGTERM (blocked in main, so they queue) up to `ms`.
@@ -237,7 +323,8 @@ struct Args {
   std::string format = "simple";
   std::string command_timeout = "5s";
   // put / get / del / ls / watch
-  std::string key, value, lease_text, dir;
+  std::string key, value, lease_text, dir, value_file;
+  bool interactive = false;  // txn -i
   bool prefix = false, keys_only = false, count_only = false, serializable = false;
   bool prev_kv = false;
   int64_t rev = 0, limit = 0;
@@ -267,17 +354,19 @@ int main(int argc, char** argv) {
   app.add_option("--command-timeout", a.command_timeout, "deadline of each request (Go duration)")
       ->capture_default_str();
 
-  auto* put = app.add_subcommand("put", "put KEY VALUE");
+  auto* put = app.add_subcommand("put", "put KEY [VALUE]: the value from the argument, --from-file, or stdin");
   put->add_option("key", a.key)->required();
-  put->add_option("value", a.value)->required();
+  auto* value_arg = put->add_option("value", a.value, "the value (omitted: read from stdin, as etcdctl does)");
+  put->add_option("--from-file", a.value_file, "read the value from this file (any size, any bytes)")
+      ->excludes(value_arg);
   put->add_option("--lease", a.lease_text, "attach to this lease (hex id)");
   put->add_flag("--prev-kv", a.prev_kv, "print the previous key-value");
 
   auto* get = app.add_subcommand("get", "get KEY");
   get->add_option("key", a.key)->required();
   get->add_flag("--prefix", a.prefix, "every key with this prefix");
-  get->add_option("--rev", a.rev, "at this revision")->check(CLI::NonNegativeNumber);
-  get->add_option("--limit", a.limit, "at most this many keys")->check(CLI::NonNegativeNumber);
+  get->add_option("--rev", a.rev, "at this revision (0: the latest)")->check(at_least(0, "a revision"));
+  get->add_option("--limit", a.limit, "at most this many keys (0: no limit)")->check(at_least(0, "a count"));
   get->add_flag("--keys-only", a.keys_only, "keys without values");
   get->add_flag("--count-only", a.count_only, "only the number of keys");
   get->add_flag("--consistency-serializable,--serializable", a.serializable,
@@ -290,12 +379,12 @@ int main(int argc, char** argv) {
 
   auto* ls = app.add_subcommand("ls", "ls DIR: direct children of a /-separated directory");
   ls->add_option("dir", a.dir)->required();
-  ls->add_option("--rev", a.rev, "at this revision")->check(CLI::NonNegativeNumber);
+  ls->add_option("--rev", a.rev, "at this revision (0: the latest)")->check(at_least(0, "a revision"));
 
   auto* watch = app.add_subcommand("watch", "watch KEY: print events until interrupted");
   watch->add_option("key", a.key)->required();
   watch->add_flag("--prefix", a.prefix, "every key with this prefix");
-  watch->add_option("--rev", a.rev, "from this revision")->check(CLI::NonNegativeNumber);
+  watch->add_option("--rev", a.rev, "from this revision (0: from now)")->check(at_least(0, "a revision"));
   watch->add_flag("--prev-kv", a.prev_kv, "include previous key-values");
 
   auto* lease = app.add_subcommand("lease", "lease grant|keepalive|revoke|list|ttl");
@@ -340,7 +429,15 @@ int main(int argc, char** argv) {
   auto* ep_health = endpoint->add_subcommand("health", "health of every endpoint");
 
   auto* compaction = app.add_subcommand("compaction", "compaction REV");
-  compaction->add_option("rev", a.rev)->required()->check(CLI::PositiveNumber);
+  compaction->add_option("rev", a.rev, "compact history before this revision")
+      ->required()
+      ->check(at_least(1, "a revision"));
+
+  auto* txn = app.add_subcommand(
+      "txn",
+      "txn [-i]: read compares, a blank line, success ops, a blank line and failure ops from stdin "
+      "(etcdctl's syntax)");
+  txn->add_flag("-i,--interactive", a.interactive, "prompt for each section");
 
   auto* defrag = app.add_subcommand(
       "defrag", "defrag: rewrite every endpoint's key-space tables without deleted data (after delete and compaction)");
@@ -425,12 +522,31 @@ int main(int argc, char** argv) {
   if (*put) {
     PutRequest r;
     r.key = a.key;
-    r.value = a.value;
+    if (!a.value_file.empty()) {
+      Result<std::string> v = read_value_file(a.value_file);
+      if (!v.ok()) return fail_local(v.error());
+      r.value = std::move(v).value();
+    } else if (put->count("value") > 0) {
+      r.value = a.value;
+    } else {
+      Result<std::string> v = read_all(std::cin, "the value on stdin");
+      if (!v.ok()) return fail_local(v.error());
+      r.value = std::move(v).value();
+    }
     r.lease = lease_id;
     r.prev_kv = a.prev_kv;
     auto res = client.call(r);
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_lease(res.error(), lease_id);
     out.put(res.value());
+  } else if (*txn) {
+    Result<TxnRequest> t = read_txn(a.interactive);
+    if (!t.ok()) {
+      std::fprintf(stderr, "Error: %s\n", to_string(t.error()).c_str());
+      return t.error().code == ErrorCode::kBadRequest ? kExitUsage : kExitLocal;
+    }
+    auto res = client.txn(std::move(t).value());
+    if (!res.ok()) return fail(res.error());
+    print_txn(out, res.value());
   } else if (*get) {
     RangeRequest r;
     r.key = a.key;
@@ -490,7 +606,7 @@ int main(int argc, char** argv) {
   } else if (*keepalive) {
     while (true) {
       auto res = client.lease_keepalive_once(static_cast<int64_t>(*id));
-      if (!res.ok()) return fail(res.error());
+      if (!res.ok()) return fail_lease(res.error(), static_cast<int64_t>(*id));
       if (res->ttl_seconds <= 0) {
         return fail(make_error(ErrorCode::kLeaseNotFound, "lease " + hex_id(*id) + " expired"));
       }
@@ -500,7 +616,7 @@ int main(int argc, char** argv) {
     }
   } else if (*revoke) {
     auto res = client.lease_revoke(static_cast<int64_t>(*id));
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_lease(res.error(), static_cast<int64_t>(*id));
     out.line("lease " + hex_id(*id) + " revoked");
   } else if (*lease_list) {
     auto res = client.lease_list();
@@ -508,7 +624,7 @@ int main(int argc, char** argv) {
     out.lease_list(res.value());
   } else if (*lease_ttl) {
     auto res = client.lease_ttl(static_cast<int64_t>(*id), a.with_keys);
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_lease(res.error(), static_cast<int64_t>(*id));
     out.lease_ttl(res.value(), a.with_keys);
   } else if (*member_list) {
     auto res = client.member_list();

@@ -145,6 +145,15 @@ void Printer::put(const PutResult& r) {
   if (r.has_prev_kv) out_ << r.prev_kv.key << '\n' << r.prev_kv.value << '\n';
 }
 
+void Printer::txn_outcome(const TxnResult& r) {
+  if (format_ == Format::kJson) {
+    out_ << "{\"header\":" << header_json(r.header) << ",\"succeeded\":" << (r.succeeded ? "true" : "false")
+         << "}\n";
+    return;
+  }
+  out_ << (r.succeeded ? "SUCCESS" : "FAILURE") << "\n\n";
+}
+
 void Printer::range(const RangeResult& r, bool count_only) {
   switch (format_) {
     case Format::kJson: {

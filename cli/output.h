@@ -44,6 +44,10 @@ class Printer {
   void members(const MemberListResult& r);
   void endpoint_status(const std::vector<EndpointReport>& reports);
   void endpoint_health(const std::vector<EndpointReport>& reports);
+  // The first lines of a txn's output: SUCCESS or FAILURE and a blank line
+  // (etcdctl's form); in json {"header":...,"succeeded":...}. Each op's
+  // output follows, as its own command would print it.
+  void txn_outcome(const TxnResult& r);
   // A plain message; in json an object {"message": ...}.
   void line(const std::string& text);
 

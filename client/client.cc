@@ -32,6 +32,7 @@
 #include "client/codec.h"
 #include "client/retry.h"
 #include "client/watch_cursor.h"
+#include "coordinator/base/check.h"
 #include "coordinator/net/endpoint.h"
 #include "coordinator/net/poller.h"
 #include "coordinator/net/socket_options.h"
@@ -55,6 +56,11 @@ constexpr int kHeartbeatIntervalMs = 1000;
 constexpr int kHeartbeatTimeoutMs = 3000;
 // Snapshot writes are flushed to disk in pieces no larger than this.
 constexpr size_t kSnapshotWriteBytes = 1u << 20;
+// An endpoint that left a probe unanswered is skipped by the rotation this
+// long (unless every endpoint is), or until it answers something.
+constexpr milliseconds kSuspectMs{3000};
+// What a probe asks: served by any member from its own state, without raft.
+constexpr const char* kProbeKey = "/";
 
 Result<std::string> normalise_endpoint(const std::string& text) {
   corral::Result<net::Endpoint> e = net::parse_endpoint(text, net::EndpointUse::kConnect);
@@ -81,6 +87,7 @@ struct Client::Impl {
     std::string conn_key;       // endpoint of the current attempt
     bool conn_up_at_send = false;
     uint64_t conn_ups_at_send = 0;
+    bool sent_once = false;     // `bytes` went to a socket: a resend needs a new id
     std::string pinned;         // non-empty: only this endpoint, no retry
     bool got_chunk = false;
     std::optional<Error> last_error;
@@ -96,6 +103,13 @@ struct Client::Impl {
     bool up = false;
     uint64_t ups = 0;  // how many times it came up
     Clock::time_point created;
+    // Trust (see client.h): when the member last sent us anything.
+    bool heard = false;
+    Clock::time_point last_heard;
+    uint64_t probe_id = 0;  // the probe in flight, 0: none
+    // Writes waiting for this member to answer: never handed to ZeroMQ, so
+    // they may go to another endpoint.
+    std::deque<PendingPtr> held;
   };
 
   struct WatchEntry {
@@ -137,6 +151,7 @@ struct Client::Impl {
   std::multimap<Clock::time_point, PendingPtr> delayed;
   std::map<uint64_t, WatchEntry> watches;
   std::map<std::pair<std::string, int64_t>, uint64_t> watch_by_server;
+  std::map<std::string, Clock::time_point> suspect_until;  // endpoint -> end of suspicion
   // The earliest moment check_timers has something to do: a deadline, a
   // read attempt timeout or a connect timeout. Lowered as requests are sent
   // and connections made, recomputed by each check_timers, so the thread
@@ -238,8 +253,8 @@ struct Client::Impl {
         Conn* conn = it->second.first;
         if (it->second.second) {
           read_monitor(conn);
-        } else {
-          read_replies(conn);
+        } else if (read_replies(conn)) {
+          release_held(conn->key, conn);
         }
       }
       const auto now = Clock::now();
@@ -258,6 +273,10 @@ struct Client::Impl {
     std::vector<PendingPtr> all;
     for (auto& [id, p] : inflight) all.push_back(std::move(p));
     for (auto& [t, p] : delayed) all.push_back(std::move(p));
+    for (auto& [key, conn] : conns) {
+      for (auto& p : conn->held) all.push_back(std::move(p));
+      conn->held.clear();
+    }
     inflight.clear();
     delayed.clear();
     {
@@ -286,13 +305,32 @@ struct Client::Impl {
 
   // Moves requests on to the next endpoint, once per failure of `failed`
   // (many requests failing on one endpoint rotate once, not many times).
+  // Suspect endpoints are skipped while another one is not.
   void rotate_from(const std::string& failed) {
     if (current != failed) return;
+    const auto now = Clock::now();
+    std::optional<size_t> fallback;
     for (size_t i = 0; i < endpoints.size(); ++i) {
       rotation = (rotation + 1) % endpoints.size();
-      if (endpoints[rotation] != failed || endpoints.size() == 1) break;
+      const std::string& e = endpoints[rotation];
+      if (e == failed && endpoints.size() > 1) continue;
+      if (!is_suspect(e, now)) {
+        set_current(e);
+        return;
+      }
+      if (!fallback) fallback = rotation;
     }
+    if (fallback) rotation = *fallback;
     set_current(endpoints[rotation]);
+  }
+
+  bool is_suspect(const std::string& endpoint, Clock::time_point now) const {
+    auto it = suspect_until.find(endpoint);
+    return it != suspect_until.end() && now < it->second;
+  }
+
+  bool trusted(const Conn& conn, Clock::time_point now) const {
+    return conn.heard && now - conn.last_heard < options.trust_window;
   }
 
   Conn* get_conn(const std::string& key) {
@@ -336,9 +374,11 @@ struct Client::Impl {
     return raw;
   }
 
-  // Whether what was sent on `conn` since the attempt began may have left.
+  // Whether what was sent on `conn` since the attempt began may have left. A
+  // write handed to ZeroMQ may have left whatever the monitor has told us so
+  // far: its CONNECTED event can still be queued, unread, while the bytes go.
   static bool may_have_left(const Pending& p, const Conn* conn) {
-    if (p.conn_up_at_send) return true;
+    if (p.cls == RequestClass::kWrite || p.conn_up_at_send) return true;
     return conn != nullptr && conn->ups > p.conn_ups_at_send;
   }
 
@@ -367,6 +407,8 @@ struct Client::Impl {
                                                                 : Failure::kNeverDelivered;
       failed.emplace_back(std::move(p), f);
     }
+    for (PendingPtr& p : conn->held) failed.emplace_back(std::move(p), Failure::kNeverDelivered);
+    conn->held.clear();
     for (auto& [id, w] : watches) {
       if (w.conn_key != key || w.server_id < 0) continue;
       watch_by_server.erase({key, w.server_id});
@@ -413,16 +455,21 @@ struct Client::Impl {
     }
   }
 
-  void read_replies(Conn* conn) {
+  // True if anything arrived (the member is alive: see release_held).
+  bool read_replies(Conn* conn) {
     const std::string key = conn->key;
+    bool received = false;
     for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
-      if (auto it = conns.find(key); it == conns.end() || it->second.get() != conn) return;
+      if (auto it = conns.find(key); it == conns.end() || it->second.get() != conn) return received;
       zmq::message_t frame;
-      if (zmq_msg_recv(frame.handle(), conn->dealer.handle(), ZMQ_DONTWAIT) < 0) return;
+      if (zmq_msg_recv(frame.handle(), conn->dealer.handle(), ZMQ_DONTWAIT) < 0) return received;
       if (!conn->up) {
         conn->up = true;
         ++conn->ups;
       }
+      received = true;
+      conn->heard = true;
+      conn->last_heard = Clock::now();
       // Drop extra frames: a member sends one frame per message.
       while (frame.more()) {
         zmq::message_t extra;
@@ -433,6 +480,87 @@ struct Client::Impl {
           decode_server_message(std::string_view(frame.data<char>(), frame.size()));
       if (!msg.ok()) continue;  // nothing to match it to; its request times out
       std::visit([&](auto& m) { handle(key, m); }, msg.value());
+    }
+    return received;
+  }
+
+  // `conn` (at `key`) has just answered: it is no longer suspect, and the
+  // writes held for it go out, in the order they came.
+  void release_held(const std::string& key, Conn* conn) {
+    auto it = conns.find(key);
+    if (it == conns.end() || it->second.get() != conn) return;
+    suspect_until.erase(key);
+    std::deque<PendingPtr> held = std::move(conn->held);
+    conn->held.clear();
+    for (PendingPtr& p : held) send_on(*conn, std::move(p));
+  }
+
+  void hold(Conn& conn, PendingPtr p) {
+    next_timer_due = std::min(next_timer_due, p->deadline);
+    conn.held.push_back(std::move(p));
+    ensure_probe(conn);
+  }
+
+  void ensure_probe(Conn& conn) {
+    if (conn.probe_id != 0) return;
+    auto p = std::make_unique<Pending>();
+    RangeRequest probe;
+    probe.key = kProbeKey;
+    probe.count_only = true;
+    probe.serializable = true;
+    p->id = next_id.fetch_add(1);
+    Result<std::string> bytes = encode_request(p->id, probe);
+    CORRAL_CHECK(bytes.ok());
+    p->bytes = std::move(bytes).value();
+    p->body = std::move(probe);
+    p->cls = RequestClass::kRead;
+    p->counted = false;
+    p->pinned = conn.key;
+    p->conn_key = conn.key;
+    p->deadline = Clock::now() + options.probe_timeout;
+    p->internal_done = [this](Pending& done, Result<ResponseBody>) { probe_ended(done); };
+    conn.probe_id = p->id;
+    send_on(conn, std::move(p));
+  }
+
+  // Any answer, even an error, shows the member alive (read_replies has
+  // released what it held); no answer within probe_timeout makes it suspect.
+  void probe_ended(const Pending& probe) {
+    auto it = conns.find(probe.conn_key);
+    if (it == conns.end() || it->second->probe_id != probe.id) return;
+    Conn& conn = *it->second;
+    conn.probe_id = 0;
+    const auto now = Clock::now();
+    if (trusted(conn, now) && conn.last_heard >= probe.sent_at) return;
+    give_up_on(conn, now);
+  }
+
+  // The member at `conn` does not answer: what it holds never left and goes
+  // elsewhere, so do the repeatable requests waiting there. Writes it was
+  // sent stay: they may yet be answered, else end as outcome unknown.
+  void give_up_on(Conn& conn, Clock::time_point now) {
+    const std::string key = conn.key;
+    suspect_until[key] = now + kSuspectMs;
+    std::deque<PendingPtr> held = std::move(conn.held);
+    conn.held.clear();
+    std::vector<PendingPtr> reads;
+    for (auto it = inflight.begin(); it != inflight.end();) {
+      const Pending& p = *it->second;
+      if (p.conn_key == key && p.cls != RequestClass::kWrite && p.pinned.empty() && !p.got_chunk) {
+        reads.push_back(std::move(it->second));
+        it = inflight.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    rotate_from(key);
+    const std::string why = key + " did not answer a probe within " +
+                            std::to_string(options.probe_timeout.count()) + " ms";
+    for (PendingPtr& p : held) {
+      fail_attempt(std::move(p), Failure::kNeverDelivered, make_error(ErrorCode::kUnavailable, why));
+    }
+    for (PendingPtr& p : reads) {
+      fail_attempt(std::move(p), Failure::kNoAnswer, make_error(ErrorCode::kTimeout, why));
     }
   }
 
@@ -618,7 +746,27 @@ struct Client::Impl {
       complete(std::move(p), make_error(ErrorCode::kUnreachable, "cannot open a socket to " + target));
       return;
     }
-    if (p->attempts > 0 || p->bytes.empty()) {
+    ++p->attempts;
+    p->conn_key = target;
+    if (p->pinned.empty() && !trusted(*conn, now)) {
+      if (p->cls == RequestClass::kWrite) {
+        hold(*conn, std::move(p));
+        return;
+      }
+      ensure_probe(*conn);  // reads go now; the probe tells whether to wait for them
+    } else if (p->cls == RequestClass::kWrite && !conn->held.empty()) {
+      hold(*conn, std::move(p));  // behind the writes already waiting, in order
+      return;
+    }
+    send_on(*conn, std::move(p));
+  }
+
+  // Hands `p` to the connection's socket: from here it may have left.
+  void send_on(Conn& connection, PendingPtr p) {
+    Conn* conn = &connection;
+    const std::string target = conn->key;
+    const auto now = Clock::now();
+    if (p->sent_once || p->bytes.empty()) {
       p->id = next_id.fetch_add(1);
       Result<std::string> bytes = encode_request(p->id, p->body);
       if (!bytes.ok()) {
@@ -627,7 +775,7 @@ struct Client::Impl {
       }
       p->bytes = std::move(bytes).value();
     }
-    ++p->attempts;
+    p->sent_once = true;
     p->conn_key = target;
     p->conn_up_at_send = conn->up;
     p->conn_ups_at_send = conn->ups;
@@ -675,7 +823,7 @@ struct Client::Impl {
     int64_t delay = backoff_ms(p->attempts, static_cast<int>(endpoints.size()));
     if (d.action == Action::kFollowHint) {
       Result<std::string> hint = normalise_endpoint(error.leader_hint);
-      if (hint.ok() && hint.value() != p->conn_key) {
+      if (hint.ok() && hint.value() != p->conn_key && !is_suspect(hint.value(), Clock::now())) {
         set_current(hint.value());
         delay = 0;
       } else {
@@ -736,16 +884,38 @@ struct Client::Impl {
       Error e = make_error(ErrorCode::kTimeout, "no answer from " + p->conn_key);
       fail_attempt(std::move(p), Failure::kNoAnswer, e);
     }
-    // Connections that never came up: what they hold never left.
-    std::vector<std::string> stuck;
-    for (const auto& [key, conn] : conns) {
-      if (!conn->up && now - conn->created >= options.connect_timeout) stuck.push_back(key);
+    // Held writes past their deadline never left.
+    std::vector<PendingPtr> late;
+    for (auto& [key, conn] : conns) {
+      auto& held = conn->held;
+      for (auto it = held.begin(); it != held.end();) {
+        if (now >= (*it)->deadline) {
+          late.push_back(std::move(*it));
+          it = held.erase(it);
+        } else {
+          ++it;
+        }
+      }
     }
-    for (const std::string& key : stuck) close_conn(key, false);
+    for (PendingPtr& p : late) expire(std::move(p), false);
+    // Connections that never came up. Their monitor is read first: a
+    // CONNECTED event that came after the poll means it did come up.
+    std::vector<std::string> slow;
+    for (const auto& [key, conn] : conns) {
+      if (!conn->up && now - conn->created >= options.connect_timeout) slow.push_back(key);
+    }
+    for (const std::string& key : slow) {
+      auto it = conns.find(key);
+      if (it == conns.end()) continue;
+      read_monitor(it->second.get());
+      it = conns.find(key);
+      if (it != conns.end() && !it->second->up) close_conn(key, false);
+    }
     // What remains (and what the handling above sent again) sets the next due time.
     for (const auto& [id, p] : inflight) note_timers(*p);
     for (const auto& [key, conn] : conns) {
       if (!conn->up) next_timer_due = std::min(next_timer_due, conn->created + options.connect_timeout);
+      for (const PendingPtr& p : conn->held) next_timer_due = std::min(next_timer_due, p->deadline);
     }
   }
 
@@ -812,7 +982,8 @@ Result<std::unique_ptr<Client>> Client::connect(Options options) {
   if (options.endpoints.empty()) return make_error(ErrorCode::kBadRequest, "no endpoints given");
   if (options.max_in_flight == 0 || options.max_attempts <= 0 ||
       options.request_timeout.count() <= 0 || options.connect_timeout.count() <= 0 ||
-      options.read_attempt_timeout.count() <= 0) {
+      options.read_attempt_timeout.count() <= 0 || options.trust_window.count() <= 0 ||
+      options.probe_timeout.count() <= 0) {
     return make_error(ErrorCode::kBadRequest,
                       "max_in_flight, max_attempts and every timeout must be positive");
   }

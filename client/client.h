@@ -14,6 +14,15 @@
 // endpoint; a write whose outcome is unknown fails with kTimeout instead of
 // being sent twice.
 //
+// Trust, as etcd's client keepalive gives it: a write is handed to a
+// connection only if that member answered something within trust_window.
+// Otherwise the write is held here (so it surely has not left) and a cheap
+// probe (a serializable count of one key) goes first; an answer releases the
+// held writes, no answer within probe_timeout makes the endpoint suspect
+// (skipped by the rotation for a while) and the held writes, and the reads
+// waiting there, go to the next endpoint. A hung member (SIGSTOP) therefore
+// costs a write one probe_timeout, never its outcome.
+//
 // Bounds: at most Options::max_in_flight requests are outstanding (queued,
 // in flight or waiting to retry). Past it a call from a user thread blocks
 // until a slot frees or its deadline passes (then kBackpressure); a call from
@@ -49,6 +58,12 @@ namespace corral::client {
 inline constexpr int64_t kDefaultRequestTimeoutMs = 5000;
 inline constexpr int64_t kDefaultConnectTimeoutMs = 1000;
 inline constexpr int64_t kDefaultReadAttemptTimeoutMs = 2000;
+// A member that answered within this gets writes without a probe first.
+inline constexpr int64_t kDefaultTrustWindowMs = 1000;
+// How long a probe waits for its answer before the endpoint is suspect:
+// well above a loaded member's reply time on loopback, well below the
+// default request timeout (a hung first endpoint must leave room to retry).
+inline constexpr int64_t kDefaultProbeTimeoutMs = 500;
 inline constexpr size_t kDefaultMaxInFlight = 10000;
 // Enough that request_timeout, not the count, ends the retries of a request
 // through an election (a refused endpoint costs an attempt but no wait).
@@ -67,6 +82,8 @@ struct Options {
   // A read with no answer within this on a live connection is retried on the
   // next endpoint (a member cut off from its leader may never answer).
   std::chrono::milliseconds read_attempt_timeout{kDefaultReadAttemptTimeoutMs};
+  std::chrono::milliseconds trust_window{kDefaultTrustWindowMs};
+  std::chrono::milliseconds probe_timeout{kDefaultProbeTimeoutMs};
   size_t max_in_flight = kDefaultMaxInFlight;
   int max_attempts = kDefaultMaxAttempts;
   // Share one ZeroMQ context between clients (e.g. a bench with many

@@ -6,9 +6,10 @@
 // - unavailable is a definite "not done" (corrald answers `timeout` for a
 //   write it had proposed, e.g. when it stops): retried for every request.
 // - Any other typed error is a definite answer and goes to the caller.
-// - A request that surely never reached a member (still queued in our socket
-//   when we gave up on a connection that never came up) is retried for every
-//   request.
+// - A request that surely never reached a member (never handed to ZeroMQ:
+//   a write held until its endpoint answers, or refused by a full queue) is
+//   retried for every request. A write handed to ZeroMQ may have left, even
+//   on a connection the client has not yet seen come up.
 // - A request whose fate is unknown (sent on a connection that then broke, or
 //   answered `timeout`) is retried only if it is safe to repeat: reads, and
 //   keepalives (refreshing a lease twice is harmless). A write whose outcome
@@ -34,7 +35,7 @@ RequestClass classify(const RequestBody& body);
 
 enum class Failure : uint8_t {
   kServerError,     // a typed error answer (see the code)
-  kNeverDelivered,  // surely did not reach a member
+  kNeverDelivered,  // surely did not reach a member (see above)
   kConnectionLost,  // sent; the connection broke before the answer
   kNoAnswer,        // sent on a live connection; no answer within the attempt timeout
 };

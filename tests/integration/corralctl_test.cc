@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,23 @@ struct Ctl {
     return r;
   }
 };
+
+// corralctl with `input` on its stdin (through sh: the harness gives
+// children /dev/null).
+RunResult ctl_with_stdin(Cluster& cluster, const std::vector<std::string>& args, const std::string& input,
+                         const std::string& name) {
+  const std::string in_path = cluster.root() + "/" + name + ".in";
+  {
+    std::ofstream in(in_path, std::ios::binary);
+    in << input;
+  }
+  std::vector<std::string> full = {"-c", "exec \"$0\" \"$@\" < '" + in_path + "'", corralctl_path(),
+                                   "--endpoints", cluster.endpoints_text(), "--command-timeout", "3s"};
+  full.insert(full.end(), args.begin(), args.end());
+  RunResult r = run_program("/bin/sh", full, cluster.root() + "/" + name + ".out", kCommandTimeoutMs);
+  UNSCOPED_INFO("corralctl " << args.at(0) << " < " << name << " -> exit " << r.exit_code << ":\n" << r.out);
+  return r;
+}
 
 size_t count_lines(const std::string& s) {
   size_t n = 0;
@@ -136,4 +154,93 @@ TEST_CASE("corralctl commands end to end", "[integration][corralctl]") {
   cluster.signal_member(2, SIGKILL);
   auto unreachable = ctl({"get", "/ctl/a"}, cluster.member(2).client_url());
   CHECK(unreachable.exit_code == 3);
+}
+
+TEST_CASE("corralctl values from a file and stdin, txn from stdin, clear errors for bad input",
+          "[integration][corralctl]") {
+  Cluster cluster(ClusterOptions{});
+  cluster.start();
+  Ctl ctl{cluster};
+  auto c = cluster.client();
+
+  // A value past the 128 KiB an argument may hold, with every byte value in it.
+  std::string big;
+  for (size_t i = 0; i < 300 * 1024; ++i) big += static_cast<char>(i % 256);
+  const std::string big_path = cluster.root() + "/big.value";
+  {
+    std::ofstream f(big_path, std::ios::binary);
+    f << big;
+  }
+  CHECK(ctl({"put", "/ctl/big", "--from-file", big_path}).exit_code == 0);
+  auto got = require_ok(c->get("/ctl/big"), "get big");
+  REQUIRE(got.kvs.size() == 1);
+  CHECK(got.kvs[0].value == big);
+
+  // VALUE omitted: stdin, as it is (etcdctl keeps the trailing newline too).
+  CHECK(ctl_with_stdin(cluster, {"put", "/ctl/stdin"}, "from stdin\n", "put-stdin").exit_code == 0);
+  got = require_ok(c->get("/ctl/stdin"), "get stdin");
+  REQUIRE(got.kvs.size() == 1);
+  CHECK(got.kvs[0].value == "from stdin\n");
+
+  // Bad input: a typed error, and nothing changes.
+  const int64_t before = require_ok(c->status(), "status").header.revision;
+  CHECK(ctl({"put", "/ctl/x", "v", "--from-file", big_path}).exit_code == 2);  // both
+  auto missing = ctl({"put", "/ctl/x", "--from-file", cluster.root() + "/none"});
+  CHECK(missing.exit_code == 5);
+  CHECK(missing.out.find("cannot open") != std::string::npos);
+  auto zero = ctl({"compaction", "0"});
+  CHECK(zero.exit_code == 2);
+  CHECK(zero.out.find("at least 1, got 0") != std::string::npos);
+  CHECK(zero.out.size() < 200);  // not a double's 309-digit limit
+  auto negative = ctl({"get", "/ctl/a", "--rev", "-1"});
+  CHECK(negative.exit_code == 2);
+  CHECK(negative.out.size() < 200);
+  // Lease ids in hex, in errors as everywhere.
+  auto revoke = ctl({"lease", "revoke", "abc123"});
+  CHECK(revoke.exit_code == 1);
+  CHECK(revoke.out.find("lease abc123 not found") != std::string::npos);
+  auto leased = ctl({"put", "/ctl/x", "v", "--lease", "1f"});
+  CHECK(leased.exit_code == 1);
+  CHECK(leased.out.find("lease 1f not found") != std::string::npos);
+  CHECK(require_ok(c->status(), "status").header.revision == before);
+
+  // txn: etcdctl's syntax, success then failure branch.
+  require_ok(c->put("/ctl/t", "1"), "put t");
+  const std::string txn_text =
+      "val(\"/ctl/t\") = \"1\"\n"
+      "\n"
+      "put /ctl/t \"2\"\n"
+      "get /ctl/t\n"
+      "\n"
+      "put /ctl/t \"no\"\n"
+      "\n";
+  auto success = ctl_with_stdin(cluster, {"txn"}, txn_text, "txn-1");
+  CHECK(success.exit_code == 0);
+  CHECK(success.out == "SUCCESS\n\nOK\n/ctl/t\n2\n");
+  auto failure = ctl_with_stdin(cluster, {"txn"}, txn_text, "txn-2");
+  CHECK(failure.exit_code == 0);
+  CHECK(failure.out == "FAILURE\n\nOK\n");
+  got = require_ok(c->get("/ctl/t"), "get t");
+  REQUIRE(got.kvs.size() == 1);
+  CHECK(got.kvs[0].value == "no");
+  auto interactive = ctl_with_stdin(cluster, {"txn", "-i"}, "mod(\"/ctl/t\") > \"0\"\n\nget /ctl/t\n\n\n",
+                                    "txn-i");
+  CHECK(interactive.exit_code == 0);
+  CHECK(interactive.out.find("compares:") != std::string::npos);
+  CHECK(interactive.out.find("SUCCESS") != std::string::npos);
+
+  auto json = ctl_with_stdin(cluster, {"txn", "-w", "json"}, "\nget /ctl/t\n", "txn-json");
+  CHECK(json.exit_code == 0);
+  CHECK(json.out.rfind("{\"header\":", 0) == 0);
+  CHECK(json.out.find("\"succeeded\":true}\n{\"header\":") != std::string::npos);
+  CHECK(json.out.find("\"value\":\"no\"") != std::string::npos);
+
+  // A malformed line: usage error naming the line; nothing applied.
+  const int64_t rev = require_ok(c->status(), "status").header.revision;
+  auto bad = ctl_with_stdin(cluster, {"txn"}, "mod(\"/ctl/t\") > \"0\"\n\nput /ctl/t \"3\"\nfrob /ctl/t\n\n",
+                            "txn-bad");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.out.find("txn line 4") != std::string::npos);
+  CHECK(bad.out.find("unknown op 'frob'") != std::string::npos);
+  CHECK(require_ok(c->status(), "status").header.revision == rev);
 }

@@ -1,6 +1,9 @@
 // A scripted stand-in for a corrald member in client tests: a ROUTER on
 // 127.0.0.1 (ephemeral port) in its own thread, answering each decoded
 // Request with whatever the test's handler builds. Not a server: no state.
+// The client's liveness probes (a serializable count-only range) are
+// answered here, unseen by the handler and by requests(), unless the member
+// is made with Probes::kIgnore (a hung member answers nothing).
 #pragma once
 
 #include <capnp/message.h>
@@ -32,8 +35,12 @@ class FakeMember {
   // handler(request, reply): fill `reply` messages (each a ServerMessage) to send back.
   using Handler = std::function<void(api::Request::Reader, std::vector<std::string>& replies)>;
 
-  explicit FakeMember(Handler handler) : handler_(std::move(handler)), router_(ctx_, zmq::socket_type::router) {
+  enum class Probes { kAnswer, kIgnore };
+
+  explicit FakeMember(Handler handler, Probes probes = Probes::kAnswer)
+      : handler_(std::move(handler)), probes_(probes), router_(ctx_, zmq::socket_type::router) {
     router_.set(zmq::sockopt::linger, 0);
+    router_.set(zmq::sockopt::sndhwm, 0);  // a burst of replies must all arrive
     router_.bind("tcp://127.0.0.1:0");
     endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     thread_ = std::thread([this] { run(); });
@@ -48,6 +55,9 @@ class FakeMember {
   }
   const std::string& endpoint() const { return endpoint_; }
   int requests() const { return requests_.load(); }
+  int probes() const { return probes_seen_.load(); }
+  // From now on, probes are answered (kAnswer) or left unanswered (kIgnore).
+  void set_probes(Probes probes) { probes_.store(probes); }
   // Sends an unsolicited message (watch events) to the last peer seen.
   void push(std::string bytes) {
     std::lock_guard lock(mu_);
@@ -78,10 +88,27 @@ class FakeMember {
       memcpy(words.begin(), body.data(), words.size() * 8);
       capnp::FlatArrayMessageReader reader(words.asPtr());
       std::vector<std::string> replies;
+      api::Request::Reader request = reader.getRoot<api::Request>();
+      if (is_probe(request)) {
+        ++probes_seen_;
+        if (probes_.load() == Probes::kAnswer) send(id.to_string(), probe_answer(request.getId()));
+        continue;
+      }
       ++requests_;
-      handler_(reader.getRoot<api::Request>(), replies);
+      handler_(request, replies);
       for (auto& r : replies) send(id.to_string(), r);
     }
+  }
+  static bool is_probe(api::Request::Reader r) {
+    return r.which() == api::Request::RANGE && r.getRange().getSerializable() &&
+           r.getRange().getCountOnly();
+  }
+  static std::string probe_answer(uint64_t id) {
+    capnp::MallocMessageBuilder m;
+    auto r = m.initRoot<api::ServerMessage>().initResponse();
+    r.setId(id);
+    r.initRange();
+    return flat_bytes(m);
   }
   void send(const std::string& peer, const std::string& bytes) {
     router_.send(zmq::buffer(peer), zmq::send_flags::sndmore);
@@ -89,12 +116,14 @@ class FakeMember {
   }
 
   Handler handler_;
+  std::atomic<Probes> probes_;
   zmq::context_t ctx_{1};
   zmq::socket_t router_;
   std::string endpoint_;
   std::thread thread_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> requests_{0};
+  std::atomic<int> probes_seen_{0};
   std::mutex mu_;
   std::string peer_;
   std::vector<std::string> pushes_;
