@@ -23,7 +23,8 @@
 // Callbacks (async calls, watches, snapshot chunks) run on the I/O thread:
 // keep them short and never make a blocking call from one (it fails with
 // kBadRequest rather than deadlock). The one exception: a call that fails
-// before it is queued (kBackpressure, kClosed, a txn too deep to encode)
+// before it is queued (kBackpressure, kClosed, a txn too deep to encode, a
+// request past Options::max_request_bytes)
 // calls its callback at once on the calling thread.
 #pragma once
 
@@ -50,6 +51,7 @@ inline constexpr int64_t kDefaultRequestTimeoutMs = 5000;
 inline constexpr int64_t kDefaultConnectTimeoutMs = 1000;
 inline constexpr int64_t kDefaultReadAttemptTimeoutMs = 2000;
 inline constexpr size_t kDefaultMaxInFlight = 10000;
+inline constexpr size_t kDefaultMaxRequestBytes = 2 * 1024 * 1024;  // corrald's default
 // Enough that request_timeout, not the count, ends the retries of a request
 // through an election (a refused endpoint costs an attempt but no wait).
 inline constexpr int kDefaultMaxAttempts = 64;
@@ -69,6 +71,10 @@ struct Options {
   std::chrono::milliseconds read_attempt_timeout{kDefaultReadAttemptTimeoutMs};
   size_t max_in_flight = kDefaultMaxInFlight;
   int max_attempts = kDefaultMaxAttempts;
+  // A request that encodes to more bytes fails with kTooLarge before it is
+  // sent: the member's --max-request-bytes (default the same) would refuse
+  // it, and past ZeroMQ's own bound it would drop the connection instead.
+  size_t max_request_bytes = kDefaultMaxRequestBytes;
   // Share one ZeroMQ context between clients (e.g. a bench with many
   // connections); null: the client makes its own.
   std::shared_ptr<zmq::context_t> context;
