@@ -33,7 +33,15 @@ for t in $(seq 50); do
   "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
   sleep 0.2
 done
+# CLUSTER_TERMS=1: the highest raft term before and after the run on stderr
+# (a change means an election during the run).
+max_term() {
+  "$ctl" --endpoints "$eps" --command-timeout 2s -w json endpoint status 2>/dev/null |
+    sed -n 's/.*"raft_term":\([0-9]*\).*/\1/p' | sort -n | tail -1
+}
+[ "${CLUSTER_TERMS:-0}" = 1 ] && term_before=$(max_term)
 "$bench" --endpoints "$eps" "$@" 2>/dev/null
+[ "${CLUSTER_TERMS:-0}" = 1 ] && echo "{\"raft_term_before\":${term_before:-null},\"raft_term_after\":$(max_term || echo null)}" >&2
 # peak resident memory of each member, on stderr so stdout stays one JSON line
 # A member that is gone by now is reported (with its log's end), not skipped.
 rss=""; i=1

@@ -22,6 +22,10 @@
 //          (LeaseGrantRequest.puts), as a corral agent registers;
 //          serial: a grant, then a put, as etcd-bench does (etcd has no
 //          grant-with-keys), for a like-for-like comparison.
+//
+// --hostile-conns N (put, get): N connections per endpoint send large reads
+// and never read the replies while the workload runs (hostile_readers.h);
+// extra: what they sent.
 #include <charconv>
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -37,6 +41,7 @@
 #include <zmq.hpp>
 
 #include "bench/assign_workload.h"
+#include "bench/hostile_readers.h"
 #include "client/client.h"
 #include "client/duration.h"
 #include "client/lease_keeper.h"
@@ -133,6 +138,7 @@ struct Flags {
   int64_t ttl = 10;
   std::string lease_register = "atomic";
   corral::bench::AssignFlags assign;
+  corral::bench::HostileFlags hostile;
 };
 
 std::vector<std::unique_ptr<Client>> connect_all(const Flags& f,
@@ -417,6 +423,15 @@ int main(int argc, char** argv) {
                  "lease: atomic (grant with its key, one request) or serial (grant, then put)")
       ->check(CLI::IsMember({"atomic", "serial"}))
       ->capture_default_str();
+  app.add_option("--hostile-conns", f.hostile.conns_per_endpoint,
+                 "put, get: connections per endpoint that send large reads and never read replies")
+      ->check(CLI::Range(0, 1000))->capture_default_str();
+  app.add_option("--hostile-value-bytes", f.hostile.value_bytes, "hostile: size of the value they read")
+      ->check(CLI::Range(1, 1536 * 1024))->capture_default_str();
+  app.add_option("--hostile-burst", f.hostile.burst_reads, "hostile: reads sent at once per connection")
+      ->check(CLI::Range(0, 1'000'000))->capture_default_str();
+  app.add_option("--hostile-rate", f.hostile.reads_per_sec, "hostile: reads per second per connection afterwards")
+      ->check(CLI::Range(0, 1'000'000))->capture_default_str();
   app.add_option("--ttl", f.ttl, "lease: TTL in seconds")->check(CLI::Range(int64_t{1}, int64_t{1} << 31))->capture_default_str();
   try {
     app.parse(static_cast<int>(argp.size()), argp.data());
@@ -432,6 +447,12 @@ int main(int argc, char** argv) {
 
   auto ctx = std::make_shared<zmq::context_t>(1);
   auto cs = connect_all(f, ctx);
+  std::unique_ptr<corral::bench::HostileReaders> hostile;
+  if (f.hostile.conns_per_endpoint > 0) {
+    hostile = corral::bench::HostileReaders::start(f.hostile, CLI::detail::split(f.endpoints, ','), *cs[0], *ctx);
+    if (!hostile) return kExitFailed;
+  }
+  const auto hostile_extra = [&] { return hostile ? hostile->summary() : std::string(); };
 
   if (f.workload == "put") {
     const std::string val(static_cast<size_t>(f.val_size), 'v');
@@ -447,7 +468,7 @@ int main(int argc, char** argv) {
     });
     finish("put clients=" + std::to_string(f.clients) + " conns=" + std::to_string(f.conns) +
                " key=" + std::to_string(f.key_size) + " val=" + std::to_string(f.val_size),
-           std::move(r.lat_ms), r.errors, r.secs, "");
+           std::move(r.lat_ms), r.errors, r.secs, hostile_extra());
   } else if (f.workload == "get") {
     auto seeded = cs[0]->put("/bench/read", std::string(static_cast<size_t>(f.val_size), 'v'));
     if (!seeded.ok()) {
@@ -464,7 +485,7 @@ int main(int argc, char** argv) {
     });
     finish("get clients=" + std::to_string(f.clients) + " conns=" + std::to_string(f.conns) +
                " serializable=" + (serializable ? "true" : "false"),
-           std::move(r.lat_ms), r.errors, r.secs, "");
+           std::move(r.lat_ms), r.errors, r.secs, hostile_extra());
   } else if (f.workload == "watch") {
     return watch_workload(f, cs);
   } else if (f.workload == "assign") {

@@ -1035,6 +1035,12 @@ void Client::submit(RequestBody body, CallOptions options,
   p->cls = classify(body);
   p->id = impl_->next_id.fetch_add(1);
   Result<std::string> bytes = encode_request(p->id, body);
+  if (bytes.ok() && bytes->size() > impl_->options.max_request_bytes) {
+    bytes = make_error(ErrorCode::kTooLarge, "request of " + std::to_string(bytes->size()) +
+                                                 " bytes is past the " +
+                                                 std::to_string(impl_->options.max_request_bytes) +
+                                                 "-byte bound (Options::max_request_bytes)");
+  }
   if (!bytes.ok()) {
     impl_->release_slot();
     done(bytes.error());

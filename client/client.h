@@ -32,7 +32,8 @@
 // Callbacks (async calls, watches, snapshot chunks) run on the I/O thread:
 // keep them short and never make a blocking call from one (it fails with
 // kBadRequest rather than deadlock). The one exception: a call that fails
-// before it is queued (kBackpressure, kClosed, a txn too deep to encode)
+// before it is queued (kBackpressure, kClosed, a txn too deep to encode, a
+// request past Options::max_request_bytes)
 // calls its callback at once on the calling thread.
 #pragma once
 
@@ -65,6 +66,7 @@ inline constexpr int64_t kDefaultTrustWindowMs = 1000;
 // default request timeout (a hung first endpoint must leave room to retry).
 inline constexpr int64_t kDefaultProbeTimeoutMs = 500;
 inline constexpr size_t kDefaultMaxInFlight = 10000;
+inline constexpr size_t kDefaultMaxRequestBytes = 2 * 1024 * 1024;  // corrald's default
 // Enough that request_timeout, not the count, ends the retries of a request
 // through an election (a refused endpoint costs an attempt but no wait).
 inline constexpr int kDefaultMaxAttempts = 64;
@@ -86,6 +88,10 @@ struct Options {
   std::chrono::milliseconds probe_timeout{kDefaultProbeTimeoutMs};
   size_t max_in_flight = kDefaultMaxInFlight;
   int max_attempts = kDefaultMaxAttempts;
+  // A request that encodes to more bytes fails with kTooLarge before it is
+  // sent: the member's --max-request-bytes (default the same) would refuse
+  // it, and past ZeroMQ's own bound it would drop the connection instead.
+  size_t max_request_bytes = kDefaultMaxRequestBytes;
   // Share one ZeroMQ context between clients (e.g. a bench with many
   // connections); null: the client makes its own.
   std::shared_ptr<zmq::context_t> context;

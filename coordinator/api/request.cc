@@ -4,6 +4,7 @@
 
 #include <kj/exception.h>
 
+#include "coordinator/kv/txn_check.h"
 #include "schema/data_bytes.h"
 namespace corral::api {
 
@@ -126,6 +127,73 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
   req->class_ = classify(req->root_);
   out.request = std::move(req);
   return out;
+}
+
+namespace {
+
+// Writes in a txn, nested ones included, counted up to `enough`.
+size_t txn_write_count(wire::TxnRequest::Reader r, size_t enough) {
+  size_t writes = 0;
+  for (auto list : {r.getSuccess(), r.getFailure()}) {
+    for (auto op : list) {
+      if (writes >= enough) return writes;
+      if (op.isPut() || op.isDeleteRange()) ++writes;
+      if (op.isTxn()) writes += txn_write_count(op.getTxn(), enough - writes);
+    }
+  }
+  return writes;
+}
+
+}  // namespace
+
+std::optional<WireError> check_before_proposing(const ParsedRequest& request) {
+  if (!request.get().isTxn()) return std::nullopt;
+  auto txn = request.get().getTxn();
+  // One write cannot collide with another: skip the conversion.
+  if (txn_write_count(txn, 2) < 2) return std::nullopt;
+  if (Status st = kv::check_txn_duplicates(to_txn(txn)); !st.ok()) return to_wire_error(st.error());
+  return std::nullopt;
+}
+
+namespace {
+
+uint64_t little_endian(std::string_view bytes, size_t at, size_t width) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < width; ++i) {
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+  }
+  return v;
+}
+
+// More segments than this in a request is not a message our clients make.
+constexpr uint64_t kMaxPeekedSegments = 512;
+
+}  // namespace
+
+// A flat message: a u32 segment count minus one, a u32 size in words per
+// segment, padding to a word, then segment 0, which starts with the root
+// pointer. A struct pointer has 0 in its low two bits, a signed word offset
+// (from the end of the pointer) in bits 2..31 and its data words in 32..47.
+// Request.id is the root's first data word.
+uint64_t peek_request_id(std::string_view head) {
+  constexpr size_t kWord = sizeof(capnp::word);
+  if (head.size() < kWord) return 0;
+  const uint64_t segments = little_endian(head, 0, 4) + 1;
+  if (segments > kMaxPeekedSegments) return 0;
+  const size_t table = (4 + 4 * segments + kWord - 1) / kWord * kWord;
+  if (table + kWord > head.size()) return 0;
+  const uint64_t segment0_end = table + little_endian(head, 4, 4) * kWord;
+  const uint64_t pointer = little_endian(head, table, kWord);
+  if ((pointer & 3) != 0) return 0;
+  const int64_t offset = static_cast<int32_t>(static_cast<uint32_t>(pointer)) >> 2;
+  const uint64_t data_words = (pointer >> 32) & 0xffff;
+  if (data_words == 0) return 0;
+  const int64_t at = static_cast<int64_t>(table + kWord) + offset * static_cast<int64_t>(kWord);
+  if (at < static_cast<int64_t>(table + kWord) || static_cast<uint64_t>(at) + kWord > segment0_end ||
+      static_cast<uint64_t>(at) + kWord > head.size()) {
+    return 0;
+  }
+  return little_endian(head, static_cast<size_t>(at), kWord);
 }
 
 kv::RangeRequest to_range(wire::RangeRequest::Reader r) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -67,6 +68,17 @@ struct ParseOutcome {
 // broken pointer), unknownRequest (a union member this member does not know),
 // tooLarge / badRequest (txn past kMaxTxnOpsPerRequest or kMaxTxnDepth).
 ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes);
+
+// Checks of a client's request that the state machine does not make, run
+// once before it is proposed (not at apply, so that the log replays as it
+// was written): a txn branch that writes a key twice is badRequest, as in
+// etcd. nullopt: fine.
+std::optional<WireError> check_before_proposing(const ParsedRequest& request);
+
+// The request id of a message that is not decoded whole (too large, or
+// sent as several frames), read from its head alone: the root struct's
+// first word. 0 when `head` holds no such word.
+uint64_t peek_request_id(std::string_view head);
 
 // Cap'n Proto readers -> kv requests (no validation beyond shape: kv checks keys and values).
 kv::RangeRequest to_range(wire::RangeRequest::Reader r);

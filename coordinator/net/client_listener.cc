@@ -4,6 +4,7 @@
 
 #include <zmq.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace corral::net {
@@ -23,12 +24,14 @@ ClientListener::ClientListener(zmq::context_t& context)
 Result<std::unique_ptr<ClientListener>> ClientListener::create(
     zmq::context_t& context, const ClientListenerOptions& options) {
   if (options.max_request_bytes <= 0 || options.max_queued_replies_per_connection <= 0 ||
-      options.max_queued_requests_per_connection <= 0) {
+      options.max_queued_requests_per_connection <= 0 || options.max_kept_request_bytes == 0) {
     return make_error(ErrorCode::kBadRequest, "client listener: bounds must be positive");
   }
   Result<Endpoint> endpoint = parse_endpoint(options.bind_endpoint, EndpointUse::kBind);
   if (!endpoint.ok()) return endpoint.error();
   std::unique_ptr<ClientListener> l(new ClientListener(context));
+  l->max_kept_request_bytes_ = options.max_kept_request_bytes;
+  l->deliver_multipart_ = options.deliver_multipart;
   set_common_options(l->router_);
   l->router_.set(zmq::sockopt::router_mandatory, true);
   l->router_.set(zmq::sockopt::maxmsgsize, options.max_request_bytes);
@@ -43,18 +46,29 @@ Result<std::unique_ptr<ClientListener>> ClientListener::create(
   return l;
 }
 
-size_t ClientListener::receive(size_t max_requests, std::vector<ClientRequest>& out) {
+size_t ClientListener::receive(size_t max_requests, size_t max_bytes,
+                               std::vector<ClientRequest>& out) {
   size_t count = 0;
+  size_t bytes = 0;
   zmq::message_t id_frame;
   zmq::message_t payload;
-  for (size_t handled = 0; handled < max_requests; ++handled) {
+  for (size_t handled = 0; handled < max_requests && bytes < max_bytes; ++handled) {
     const RoutedReceive got = receive_routed(router_, id_frame, payload);
     if (got == RoutedReceive::kNothing) break;
-    if (got == RoutedReceive::kMalformed) {
+    if (got == RoutedReceive::kMalformed ||
+        (got == RoutedReceive::kMultipart && !deliver_multipart_)) {
       ++stats_.dropped_malformed;
       continue;
     }
-    out.push_back(ClientRequest{ConnectionId{id_frame.to_string()}, payload.to_string()});
+    ClientRequest& req = out.emplace_back();
+    req.connection.routing_id = id_frame.to_string();
+    req.wire_bytes = payload.size();
+    req.multipart = got == RoutedReceive::kMultipart;
+    const size_t kept = payload.size() > max_kept_request_bytes_
+                            ? std::min(payload.size(), kKeptPrefixBytes)
+                            : payload.size();
+    req.payload.assign(payload.data<char>(), kept);
+    bytes += kept;
     ++stats_.received;
     ++count;
   }
@@ -84,11 +98,14 @@ namespace {
 struct CountedBody {
   std::string bytes;
   QueuedBytes queued;
+  QueuedBytes total;
 };
 
 void release_counted(void* /*data*/, void* hint) {
   auto* body = static_cast<CountedBody*>(hint);
-  body->queued->fetch_sub(static_cast<int64_t>(body->bytes.size()), std::memory_order_relaxed);
+  const auto size = static_cast<int64_t>(body->bytes.size());
+  body->queued->fetch_sub(size, std::memory_order_relaxed);
+  body->total->fetch_sub(size, std::memory_order_relaxed);
   delete body;
 }
 
@@ -100,12 +117,14 @@ ClientSendResult ClientListener::send_counted(const ConnectionId& connection, st
   if (zmq_send(router_.handle(), id.data(), id.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0) {
     return errno == EAGAIN ? ClientSendResult::kBackpressure : ClientSendResult::kGone;
   }
-  auto* body = new CountedBody{std::move(bytes), queued};
+  auto* body = new CountedBody{std::move(bytes), queued, queued_total_};
   const auto size = static_cast<int64_t>(body->bytes.size());
   queued->fetch_add(size, std::memory_order_relaxed);
+  queued_total_->fetch_add(size, std::memory_order_relaxed);
   zmq_msg_t msg;
   if (zmq_msg_init_data(&msg, body->bytes.data(), body->bytes.size(), release_counted, body) != 0) {
     queued->fetch_sub(size, std::memory_order_relaxed);
+    queued_total_->fetch_sub(size, std::memory_order_relaxed);
     delete body;
     return ClientSendResult::kGone;
   }

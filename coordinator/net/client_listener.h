@@ -5,8 +5,16 @@
 //
 // Bounds and what happens past them:
 //  - max_request_bytes (ZMQ_MAXMSGSIZE): ZeroMQ disconnects a client that
-//    sends a bigger message; it never reaches us and no reply is possible.
-//    The api layer enforces smaller, typed limits (kTooLarge) below it.
+//    sends a bigger message; it never reaches us and no reply is possible
+//    (ZMTP has no way to refuse one message and keep the stream). So it is
+//    set far above the api layer's typed limit (kTooLarge): ZeroMQ holds a
+//    message whole before we see it, and this is the most one connection
+//    can make it hold for one message.
+//  - max_kept_request_bytes: of a bigger message only the first
+//    kKeptPrefixBytes are copied out (enough to read its request id and
+//    answer tooLarge); ClientRequest::wire_bytes says how big it was.
+//  - receive's max_bytes: bytes copied out per call, so that one call (one
+//    loop turn) cannot take in max_requests huge messages at once.
 //  - max_queued_replies_per_connection (ZMQ_SNDHWM): ZeroMQ has no per-
 //    connection queue of its own we can size, but each connection's pipe is
 //    bounded by SNDHWM; with ZMQ_ROUTER_MANDATORY a send to a full pipe says
@@ -15,7 +23,8 @@
 //    messages, not bytes, so a caller that must bound bytes (watch events
 //    for a connection that does not read) sends through send_counted: the
 //    connection's QueuedBytes says how many of its bytes ZeroMQ still holds,
-//    and the caller stops feeding it past its own budget. A kBackpressure
+//    and the caller stops feeding it past its own budget; queued_bytes_total
+//    sums them over every connection. A kBackpressure
 //    reply is the caller's to keep and retry (server/node.cc keeps it in
 //    order with the connection's later output).
 //  - max_queued_requests_per_connection (ZMQ_RCVHWM): a client that sends
@@ -30,6 +39,7 @@
 
 #include <atomic>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -47,10 +57,19 @@ namespace corral::net {
 inline constexpr int64_t kDefaultMaxRequestBytes = 8LL << 20;
 inline constexpr int kDefaultMaxQueuedRepliesPerConnection = 10000;
 inline constexpr int kDefaultMaxQueuedRequestsPerConnection = 10000;
+inline constexpr size_t kUnboundedKeptRequestBytes = SIZE_MAX;
+// What is kept of a message past max_kept_request_bytes: its head, where a
+// Cap'n Proto request has its segment table, root pointer and id.
+inline constexpr size_t kKeptPrefixBytes = 4096;
 
 struct ClientListenerOptions {
   std::string bind_endpoint;  // parse_endpoint(kBind) syntax
   int64_t max_request_bytes = kDefaultMaxRequestBytes;
+  size_t max_kept_request_bytes = kUnboundedKeptRequestBytes;
+  // Deliver a message of several payload frames as a ClientRequest marked
+  // multipart (its first frame as payload) so that the caller can answer
+  // it; otherwise it is dropped and counted in stats().dropped_malformed.
+  bool deliver_multipart = false;
   int max_queued_replies_per_connection = kDefaultMaxQueuedRepliesPerConnection;
   int max_queued_requests_per_connection = kDefaultMaxQueuedRequestsPerConnection;
   std::optional<CurveServerKeys> curve;
@@ -65,6 +84,9 @@ struct ConnectionId {
 struct ClientRequest {
   ConnectionId connection;
   std::string payload;
+  size_t wire_bytes = 0;   // the message as sent: payload.size() unless cut (see above)
+  bool multipart = false;  // sent as several frames; payload is the first
+  bool cut() const { return wire_bytes != payload.size(); }
 };
 
 enum class ClientSendResult : uint8_t {
@@ -84,7 +106,7 @@ using QueuedBytes = std::shared_ptr<std::atomic<int64_t>>;
 struct ClientListenerStats {
   uint64_t received = 0;
   uint64_t sent = 0;
-  uint64_t dropped_malformed = 0;  // not exactly one payload frame
+  uint64_t dropped_malformed = 0;  // not exactly one payload frame, and not delivered
 };
 
 class ClientListener {
@@ -96,8 +118,13 @@ class ClientListener {
 
   const Endpoint& bound_endpoint() const { return bound_; }
 
-  // Appends up to max_requests requests to `out`; returns how many. Never blocks.
-  size_t receive(size_t max_requests, std::vector<ClientRequest>& out);
+  // Appends up to max_requests requests to `out`, and stops once the
+  // payloads taken pass max_bytes (one request is always taken); returns
+  // how many. Never blocks.
+  size_t receive(size_t max_requests, size_t max_bytes, std::vector<ClientRequest>& out);
+  size_t receive(size_t max_requests, std::vector<ClientRequest>& out) {
+    return receive(max_requests, SIZE_MAX, out);
+  }
   // Never blocks.
   ClientSendResult send(const ConnectionId& connection, std::string_view bytes);
   // Like send, without a copy: ZeroMQ takes `bytes` (only when kSent;
@@ -105,6 +132,9 @@ class ClientListener {
   // ZeroMQ releases them.
   ClientSendResult send_counted(const ConnectionId& connection, std::string& bytes,
                                 const QueuedBytes& queued);
+
+  // Bytes of every connection's send_counted messages that ZeroMQ holds.
+  int64_t queued_bytes_total() const { return queued_total_->load(std::memory_order_relaxed); }
 
   zmq::socket_ref socket() { return router_; }
   const ClientListenerStats& stats() const { return stats_; }
@@ -114,6 +144,10 @@ class ClientListener {
 
   zmq::socket_t router_;
   Endpoint bound_;
+  size_t max_kept_request_bytes_ = kUnboundedKeptRequestBytes;
+  bool deliver_multipart_ = false;
+  // Lowered by ZeroMQ's I/O thread, possibly after this listener is gone.
+  QueuedBytes queued_total_ = std::make_shared<std::atomic<int64_t>>(0);
   ClientListenerStats stats_;
 };
 

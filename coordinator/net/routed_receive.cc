@@ -10,13 +10,12 @@ bool receive_frame(void* socket, zmq::message_t& frame) {
 
 RoutedReceive receive_routed(zmq::socket_t& router, zmq::message_t& id, zmq::message_t& payload) {
   if (!receive_frame(router.handle(), id)) return RoutedReceive::kNothing;
-  bool well_formed = id.more() && receive_frame(router.handle(), payload);
-  if (well_formed && payload.more()) {
-    well_formed = false;
-    zmq::message_t rest;
-    while (payload.more() && receive_frame(router.handle(), rest)) payload.move(rest);
-  }
-  return well_formed ? RoutedReceive::kOk : RoutedReceive::kMalformed;
+  if (!id.more() || !receive_frame(router.handle(), payload)) return RoutedReceive::kMalformed;
+  if (!payload.more()) return RoutedReceive::kOk;
+  zmq::message_t rest;
+  bool more = true;
+  while (more && receive_frame(router.handle(), rest)) more = rest.more();
+  return RoutedReceive::kMultipart;
 }
 
 }  // namespace corral::net

@@ -12,9 +12,11 @@ bool receive_frame(void* socket, zmq::message_t& frame);
 enum class RoutedReceive {
   kNothing,    // no message waiting
   kOk,         // id and payload hold one message
-  kMalformed,  // no payload frame, or more than one: every frame was consumed,
-               // so the next call starts at a message boundary
+  kMalformed,  // no payload frame: every frame was consumed
+  kMultipart,  // more than one payload frame: `payload` holds the first, the
+               // rest were consumed and dropped
 };
+// Either way the next call starts at a message boundary.
 
 // With a DEALER sender a ROUTER always delivers exactly [routing id][payload].
 RoutedReceive receive_routed(zmq::socket_t& router, zmq::message_t& id, zmq::message_t& payload);

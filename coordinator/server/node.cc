@@ -24,6 +24,7 @@
 #include "coordinator/net/endpoint.h"
 #include "coordinator/net/peer_transport.h"
 #include "coordinator/net/poller.h"
+#include "coordinator/net/reply_budget.h"
 #include "coordinator/raft/raw_node.h"
 #include "coordinator/server/backend_quota.h"
 #include "coordinator/server/command.h"
@@ -53,6 +54,16 @@ namespace {
 
 constexpr size_t kMaxPeerMessagesPerTurn = 4096;
 constexpr size_t kMaxClientRequestsPerTurn = 4096;
+// Request bytes taken in per turn (at least one request): 4096 requests of
+// the largest size would be 8 GiB in one turn.
+constexpr size_t kMaxClientRequestBytesPerTurn = 32u << 20;
+// Reply bytes made per turn by the requests read in it, and again by the
+// linearizable reads served in it (at least one each): past it the rest
+// waits for the next turn (in ZeroMQ, or in its read batch), so that large
+// reads cannot hold the loop past a heartbeat. Taken in steps of
+// kClientRequestsPerStep so that the check comes often.
+constexpr size_t kMaxReplyBytesPerTurn = 8u << 20;
+constexpr size_t kClientRequestsPerStep = 64;
 constexpr int kMaxReadiesPerTurn = 8;
 constexpr size_t kMaxCatchupEventsPerTurn = 4096;
 constexpr size_t kMaxDeliveriesPerStreamPerTurn = 1024;
@@ -61,9 +72,14 @@ constexpr size_t kMaxDeliveriesPerStreamPerTurn = 1024;
 // bounds, and a reader that stays away is cancelled there (slow watcher).
 constexpr int64_t kMaxWatchBytesInZmqPerConnection = 4 << 20;
 // Frames ZeroMQ refused (its queue at SNDHWM) kept in order per connection.
-// Replies land here only behind 10000 unread messages; past this bound the
-// client has stopped reading for good and its output and watches are dropped.
+// Replies land here only behind 10000 unread messages, and a connection with
+// more than net::ReplyBudget's bound of unsent replies gets no more work, so
+// this is a last resort: past it the client has stopped reading for good
+// and its output and watches are dropped.
 constexpr size_t kMaxHeldBytesPerConnection = 64u << 20;
+// How often connections without a watch stream whose replies have all left
+// ZeroMQ are forgotten (their byte counts must outlive a full ZeroMQ queue).
+constexpr int kOutputSweepIntervalMs = 100;
 // A connection that takes no bytes is retried after 1, 2, 4 .. this many ms
 // (ZeroMQ cannot say when one connection's queue has room).
 constexpr int kMaxOutputRetryMs = 32;
@@ -73,7 +89,9 @@ constexpr int64_t kMsPerSecond = 1000;
 constexpr int kQuotaCheckIntervalMs = 1000;
 // How often the leader looks for assignments revoking past the release timeout.
 constexpr int kReleaseCheckIntervalMs = 250;
-constexpr int64_t kTransportBoundFactor = 4;
+// ZeroMQ's own bound on a client message (see net/client_listener.h): at
+// least this, and at least twice max_request_bytes.
+constexpr int64_t kMinTransportRequestBytes = 64 << 20;
 // Ticks the loop may fall behind before it skips ticks instead of catching up.
 constexpr int kMaxTickBacklogTicks = 5;
 // Peer frames: a raft Message as storage::encode_message made it (sent as
@@ -177,7 +195,11 @@ class NodeLoop {
   void reissue_reads();
   void deliver_watches();
   void flush_held_output(Clock::time_point now);
+  void sweep_outputs(Clock::time_point now);
   bool send_frame(const net::ConnectionId& conn, std::string frame);
+  bool refuse_if_backlogged(const net::ConnectionId& conn, uint64_t request_id);
+  void send_refusal(const net::ConnectionId& conn, uint64_t request_id, const api::WireError& e);
+  void refuse_unread(const net::ClientRequest& req);
   void send_raft(const raft::Message& m);
   void sync_peers();
   void on_soft_state(const raft::SoftState& ss);
@@ -254,6 +276,10 @@ class NodeLoop {
     net::QueuedBytes in_zmq = std::make_shared<std::atomic<int64_t>>(0);
     int backoff_ms = 0;
     Clock::time_point retry_at{};
+    bool refusing = false;  // its requests were refused (net/reply_budget.h)
+    int64_t unsent() const {
+      return in_zmq->load(std::memory_order_relaxed) + static_cast<int64_t>(held_bytes);
+    }
     bool paused(Clock::time_point now) const {
       return !held.empty() || (now < retry_at && in_zmq->load(std::memory_order_relaxed) >= kMaxWatchBytesInZmqPerConnection);
     }
@@ -262,12 +288,19 @@ class NodeLoop {
       retry_at = now + std::chrono::milliseconds(backoff_ms);
     }
   };
+  // Every connection with replies not yet taken by the kernel, or a watch stream.
   std::map<net::ConnectionId, ConnectionOutput> outputs_;
   std::set<net::ConnectionId> holding_;  // outputs_ with held frames
+  size_t held_bytes_total_ = 0;
+  net::ReplyBudget reply_budget_;
+  Clock::time_point next_output_sweep_;
   // Set by deliver_watches for turn(): work that can go on at once (a stream
   // left with output while its connection takes bytes, a catch-up that
   // moved), else the earliest retry of a paused connection.
   bool watch_work_now_ = false;
+  // Client requests or ready reads were left for the next turn (per-turn bounds).
+  bool client_work_now_ = false;
+  size_t reply_bytes_this_turn_ = 0;  // counted by send_frame and send_refusal
   std::optional<Clock::time_point> next_output_retry_;
   Clock::time_point next_publish_;
   bool force_snapshot_ = false;
@@ -296,10 +329,13 @@ Status NodeLoop::init() {
   // Sockets first: the advertised peer URL defaults to the bound one.
   net::ClientListenerOptions lo;
   lo.bind_endpoint = o.listen_client;
-  // ZeroMQ drops the connection past its own bound, so keep it well above
-  // ours: a request up to kTransportBoundFactor times too big still gets a
-  // typed tooLarge answer.
-  lo.max_request_bytes = static_cast<int64_t>(o.max_request_bytes) * kTransportBoundFactor;
+  // ZeroMQ drops the connection past its own bound, so keep it far above
+  // ours: a request up to it still gets a typed tooLarge answer, and only
+  // its head is copied out of ZeroMQ.
+  lo.max_request_bytes =
+      std::max<int64_t>(kMinTransportRequestBytes, 2 * static_cast<int64_t>(o.max_request_bytes));
+  lo.max_kept_request_bytes = o.max_request_bytes;
+  lo.deliver_multipart = true;
   auto listener = net::ClientListener::create(context_, lo);
   if (!listener.ok()) return make_error(ErrorCode::kUnavailable, "client listener " + o.listen_client + ": " + listener.error().message);
   listener_ = std::move(listener).value();
@@ -515,7 +551,7 @@ void NodeLoop::turn() {
   auto now = Clock::now();
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
   if (wait.count() < 0) wait = std::chrono::milliseconds(0);
-  if (watch_work_now_) {
+  if (watch_work_now_ || client_work_now_) {
     wait = std::chrono::milliseconds(0);
   } else if (next_output_retry_) {
     auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_output_retry_ - now);
@@ -616,26 +652,37 @@ bool NodeLoop::admit_peer_frame(const net::PeerMessage& pm) {
 
 void NodeLoop::receive_clients() {
   client_in_.clear();
-  listener_->receive(kMaxClientRequestsPerTurn, client_in_);
-  for (auto& req : client_in_) handle_client(req);
+  client_work_now_ = false;
+  reply_bytes_this_turn_ = 0;
+  size_t request_bytes = 0;
+  for (size_t taken = 0; taken < kMaxClientRequestsPerTurn;) {
+    if (reply_bytes_this_turn_ >= kMaxReplyBytesPerTurn || request_bytes >= kMaxClientRequestBytesPerTurn) {
+      client_work_now_ = true;
+      break;
+    }
+    const size_t first = client_in_.size();
+    const size_t got = listener_->receive(std::min(kClientRequestsPerStep, kMaxClientRequestsPerTurn - taken),
+                                          kMaxClientRequestBytesPerTurn - request_bytes, client_in_);
+    if (got == 0) break;
+    taken += got;
+    for (size_t i = first; i < client_in_.size(); ++i) {
+      request_bytes += client_in_[i].payload.size();
+      handle_client(client_in_[i]);
+    }
+  }
 }
 
+// Every reply is counted while ZeroMQ holds it, so that a client that does
+// not read its replies can be told apart (refuse_if_backlogged).
 void NodeLoop::reply(const net::ConnectionId& conn, const std::string& bytes) {
-  if (!outputs_.count(conn)) {
-    // The common case (no watches, nothing held): ZeroMQ copies, we do not.
-    auto r = listener_->send(conn, bytes);
-    if (r == net::ClientSendResult::kSent) return;
-    if (r == net::ClientSendResult::kGone) return forget_connection(conn);
-  }
   (void)send_frame(conn, bytes);
 }
 
 bool NodeLoop::send_frame(const net::ConnectionId& conn, std::string frame) {
-  auto it = outputs_.find(conn);
+  reply_bytes_this_turn_ += frame.size();
+  auto it = outputs_.try_emplace(conn).first;
   net::ClientSendResult r;
-  if (it == outputs_.end()) {
-    r = listener_->send(conn, frame);
-  } else if (!it->second.held.empty()) {
+  if (!it->second.held.empty()) {
     r = net::ClientSendResult::kBackpressure;  // behind what is held: keep the order
   } else {
     r = listener_->send_counted(conn, frame, it->second.in_zmq);
@@ -658,8 +705,62 @@ bool NodeLoop::send_frame(const net::ConnectionId& conn, std::string frame) {
     holding_.insert(conn);
   }
   out.held_bytes += frame.size();
+  held_bytes_total_ += frame.size();
   out.held.push_back(std::move(frame));
   return true;
+}
+
+// A connection that leaves its replies unread gets no more work done: each
+// request gets a typed error instead (net/reply_budget.h). Keep-alives are
+// always served: their answer is no bigger than the refusal, and a busy
+// member must not let leases lapse.
+bool NodeLoop::refuse_if_backlogged(const net::ConnectionId& conn, uint64_t request_id) {
+  auto it = outputs_.find(conn);
+  if (it == outputs_.end()) return false;
+  auto& out = it->second;
+  const int64_t total = listener_->queued_bytes_total() + static_cast<int64_t>(held_bytes_total_);
+  const int64_t unsent = out.unsent();
+  const auto verdict = net::serve_verdict(reply_budget_, unsent, total);
+  if (verdict == net::ServeVerdict::kServe) return false;
+  if (!out.refusing) {  // logged once until the connection has drained
+    out.refusing = true;
+    log_event("a client connection has %lld reply bytes unread (all: %lld): its requests are refused until it reads",
+              static_cast<long long>(unsent), static_cast<long long>(total));
+  }
+  send_refusal(conn, request_id,
+               api::wire_error(wire::ErrorCode::UNAVAILABLE,
+                               verdict == net::ServeVerdict::kConnectionFull
+                                   ? "this connection has " + std::to_string(unsent) +
+                                         " bytes of replies unread; read them, then retry"
+                                   : "member has too many unread replies; read yours, then retry"));
+  return true;
+}
+
+// A refusal is sent only if ZeroMQ takes it now: held, it would grow what
+// the connection leaves unread, which is what it answers.
+void NodeLoop::send_refusal(const net::ConnectionId& conn, uint64_t request_id, const api::WireError& e) {
+  auto it = outputs_.try_emplace(conn).first;
+  if (!it->second.held.empty()) return;
+  std::string bytes = api::encode_error(request_id, header(), e);
+  reply_bytes_this_turn_ += bytes.size();
+  if (listener_->send_counted(conn, bytes, it->second.in_zmq) == net::ClientSendResult::kGone) {
+    forget_connection(conn);
+  }
+}
+
+// A message the api layer is not given: past max_request_bytes (only its
+// head was kept) or in several frames. Answered by the id in its head.
+void NodeLoop::refuse_unread(const net::ClientRequest& req) {
+  const uint64_t id = api::peek_request_id(req.payload);
+  if (req.multipart) {
+    return reply_error(req.connection, id,
+                       api::wire_error(wire::ErrorCode::MALFORMED,
+                                       "request sent in several ZeroMQ frames; send one frame per request"));
+  }
+  reply_error(req.connection, id,
+              api::wire_error(wire::ErrorCode::TOO_LARGE,
+                              "request of " + std::to_string(req.wire_bytes) + " bytes is past the " +
+                                  std::to_string(options_.max_request_bytes) + "-byte bound"));
 }
 
 void NodeLoop::flush_held_output(Clock::time_point now) {
@@ -679,6 +780,7 @@ void NodeLoop::flush_held_output(Clock::time_point now) {
         if (r != net::ClientSendResult::kSent) break;
         out.held.pop_front();
         out.held_bytes -= size;
+        held_bytes_total_ -= size;
       }
       if (r == net::ClientSendResult::kGone) {
         forget_connection(conn);
@@ -692,8 +794,19 @@ void NodeLoop::flush_held_output(Clock::time_point now) {
     }
     out.backoff_ms = 0;
     holding_.erase(conn);
-    // A connection without a watch stream needs no entry once it is caught up.
-    if (!stream_by_conn_.count(conn)) outputs_.erase(it);
+  }
+  sweep_outputs(now);
+}
+
+// A connection without a watch stream needs no entry once ZeroMQ has let go
+// of all its replies (an entry dropped earlier would forget bytes it holds).
+void NodeLoop::sweep_outputs(Clock::time_point now) {
+  if (now < next_output_sweep_) return;
+  next_output_sweep_ = now + std::chrono::milliseconds(kOutputSweepIntervalMs);
+  for (auto it = outputs_.begin(); it != outputs_.end();) {
+    const bool idle = it->second.held.empty() && it->second.unsent() == 0 &&
+                      !stream_by_conn_.count(it->first);
+    it = idle ? outputs_.erase(it) : std::next(it);
   }
 }
 
@@ -710,12 +823,17 @@ std::string NodeLoop::leader_hint() const {
 }
 
 void NodeLoop::handle_client(net::ClientRequest& req) {
+  if (req.multipart || req.cut()) return refuse_unread(req);
   auto parsed = api::parse_request(req.payload, options_.max_request_bytes);
   if (!parsed.ok()) {
     reply_error(req.connection, parsed.id, parsed.error);
     return;
   }
   auto& r = *parsed.request;
+  if (r.request_class() != api::RequestClass::kLeaderLocal && refuse_if_backlogged(req.connection, r.id())) {
+    return;
+  }
+  if (auto refused = api::check_before_proposing(r)) return reply_error(req.connection, r.id(), *refused);
   switch (r.request_class()) {
     case api::RequestClass::kWrite:
       handle_write(req.connection, std::move(parsed.request), req.payload);
@@ -883,12 +1001,23 @@ void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedReques
 
 void NodeLoop::serve_ready_reads() {
   auto applied = state_->applied_index();
+  const size_t first_byte = reply_bytes_this_turn_;
   for (auto it = read_batches_.begin(); it != read_batches_.end();) {
     if (it->second.index == 0 || it->second.index > applied) {
       ++it;
       continue;
     }
-    for (auto& r : it->second.reads) serve_read(r.connection, *r.request);
+    auto& reads = it->second.reads;
+    size_t served = 0;
+    for (; served < reads.size() && reply_bytes_this_turn_ - first_byte < kMaxReplyBytesPerTurn; ++served) {
+      auto& r = reads[served];
+      if (!refuse_if_backlogged(r.connection, r.request->id())) serve_read(r.connection, *r.request);
+    }
+    if (served < reads.size()) {  // the rest next turn, still in order
+      reads.erase(reads.begin(), reads.begin() + static_cast<std::ptrdiff_t>(served));
+      client_work_now_ = true;
+      return;
+    }
     it = read_batches_.erase(it);
   }
 }
@@ -1397,7 +1526,10 @@ void NodeLoop::close_stream(watch::StreamId stream) {
 void NodeLoop::forget_connection(const net::ConnectionId& conn) {
   auto it = stream_by_conn_.find(conn);
   if (it != stream_by_conn_.end()) close_stream(it->second);
-  outputs_.erase(conn);
+  if (auto out = outputs_.find(conn); out != outputs_.end()) {
+    held_bytes_total_ -= out->second.held_bytes;
+    outputs_.erase(out);
+  }
   holding_.erase(conn);
 }
 

@@ -160,3 +160,47 @@ TEST_CASE("server errors map to wire errors in one place", "[api]") {
   CHECK(resp.getError().getCode() == wire::ErrorCode::NOT_LEADER);
   CHECK(std::string(resp.getError().getLeaderHint().cStr()) == "tcp://127.0.0.1:1");
 }
+
+TEST_CASE("peek_request_id reads the id from a request's head alone", "[api]") {
+  const std::string whole = put_request(0x1122334455667788ULL, "/big", std::string(100000, 'v'));
+  CHECK(api::peek_request_id(whole) == 0x1122334455667788ULL);
+  CHECK(api::peek_request_id(std::string_view(whole).substr(0, 4096)) == 0x1122334455667788ULL);
+  // Heads that hold no id: too short, garbage, a far pointer, no data words.
+  CHECK(api::peek_request_id("") == 0);
+  CHECK(api::peek_request_id(std::string_view(whole).substr(0, 8)) == 0);
+  CHECK(api::peek_request_id(std::string(64, '\xff')) == 0);
+  const std::string small = put_request(7, "/k", "v");  // one segment: root pointer at byte 8
+  REQUIRE(api::peek_request_id(small) == 7);
+  std::string far = small;
+  far[8] = static_cast<char>((far[8] & ~3) | 2);
+  CHECK(api::peek_request_id(far) == 0);
+  std::string no_data = small;
+  no_data[12] = 0;
+  no_data[13] = 0;
+  CHECK(api::peek_request_id(no_data) == 0);
+}
+
+TEST_CASE("check_before_proposing refuses a txn that writes one key twice", "[api]") {
+  auto txn_request = [](std::vector<std::string> put_keys) {
+    capnp::MallocMessageBuilder m;
+    auto r = m.initRoot<wire::Request>();
+    r.setId(3);
+    auto ops = r.initTxn().initSuccess(static_cast<unsigned>(put_keys.size()));
+    for (unsigned i = 0; i < put_keys.size(); ++i) ops[i].initPut().setKey(corral::schema::as_data(put_keys[i]));
+    return api::to_flat_bytes(m);
+  };
+  auto dup = api::parse_request(txn_request({"/a", "/b", "/a"}), api::kDefaultMaxRequestBytes);
+  REQUIRE(dup.ok());
+  auto refused = api::check_before_proposing(*dup.request);
+  REQUIRE(refused);
+  CHECK(refused->code == wire::ErrorCode::BAD_REQUEST);
+  CHECK(refused->message.find("duplicate key") != std::string::npos);
+  for (auto keys : {std::vector<std::string>{"/a", "/b"}, std::vector<std::string>{"/a"}}) {
+    auto fine = api::parse_request(txn_request(keys), api::kDefaultMaxRequestBytes);
+    REQUIRE(fine.ok());
+    CHECK_FALSE(api::check_before_proposing(*fine.request));
+  }
+  auto put = api::parse_request(put_request(4, "/a", "v"), api::kDefaultMaxRequestBytes);
+  REQUIRE(put.ok());
+  CHECK_FALSE(api::check_before_proposing(*put.request));
+}

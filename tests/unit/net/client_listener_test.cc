@@ -196,6 +196,7 @@ TEST_CASE("client listener: send_counted counts the bytes ZeroMQ holds until it 
     CHECK((*got)[0] == static_cast<char>('a' + i % 26));
   }
   CHECK(wait_until([&] { return queued->load() == 0; }));
+  CHECK(wait_until([&] { return listener->queued_bytes_total() == 0; }));
   // A connection that is gone: kGone, nothing counted.
   std::string gone_bytes = "x";
   CHECK(listener->send_counted(ConnectionId{"nobody"}, gone_bytes, queued) == ClientSendResult::kGone);
@@ -241,6 +242,70 @@ TEST_CASE("client listener: malformed messages are dropped", "[net][client]") {
   REQUIRE(got.size() == 1);
   CHECK(got[0].payload == "good");
   CHECK(listener->stats().dropped_malformed == 1);
+}
+
+TEST_CASE("client listener: a multipart message is delivered marked, by its first frame, when asked",
+          "[net][client]") {
+  zmq::context_t ctx(1);
+  ClientListenerOptions o;
+  o.deliver_multipart = true;
+  auto listener = make_listener(ctx, o);
+  zmq::socket_t raw(ctx, zmq::socket_type::dealer);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.connect(listener->bound_endpoint().to_zmq());
+  raw.send(zmq::str_buffer("part1"), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("part2"), zmq::send_flags::sndmore);
+  raw.send(zmq::str_buffer("part3"), zmq::send_flags::none);
+  raw.send(zmq::str_buffer("good"), zmq::send_flags::none);
+  auto got = receive_n(*listener, 2);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].multipart);
+  CHECK(got[0].payload == "part1");
+  CHECK_FALSE(got[1].multipart);
+  CHECK(got[1].payload == "good");
+  CHECK(listener->stats().dropped_malformed == 0);
+}
+
+TEST_CASE("client listener: only the head of a message past max_kept_request_bytes is copied",
+          "[net][client]") {
+  zmq::context_t ctx(1);
+  ClientListenerOptions o;
+  o.max_kept_request_bytes = 10000;
+  auto listener = make_listener(ctx, o);
+  auto client = make_client(ctx, *listener);
+  REQUIRE(client->send(std::string(10000, 'a')) == ClientSendResult::kSent);
+  REQUIRE(client->send(std::string(1 << 20, 'b')) == ClientSendResult::kSent);
+  auto got = receive_n(*listener, 2);
+  REQUIRE(got.size() == 2);
+  CHECK_FALSE(got[0].cut());
+  CHECK(got[0].payload.size() == 10000);
+  CHECK(got[1].cut());
+  CHECK(got[1].wire_bytes == size_t{1} << 20);
+  CHECK(got[1].payload == std::string(corral::net::kKeptPrefixBytes, 'b'));
+}
+
+TEST_CASE("client listener: one receive takes at most max_bytes of payloads, and at least one",
+          "[net][client]") {
+  zmq::context_t ctx(1);
+  auto listener = make_listener(ctx);
+  auto client = make_client(ctx, *listener);
+  constexpr int kRequests = 10;
+  for (int i = 0; i < kRequests; ++i) REQUIRE(client->send(std::string(1000, 'x')) == ClientSendResult::kSent);
+  std::vector<ClientRequest> got;
+  size_t most_in_one_call = 0;
+  auto take = [&](size_t max_bytes, size_t until) {
+    return wait_until([&] {
+      wait_readable(listener->socket(), std::chrono::milliseconds(10));
+      most_in_one_call = std::max(most_in_one_call, listener->receive(kMaxBatch, max_bytes, got));
+      return got.size() >= until;
+    });
+  };
+  CHECK(take(1, kRequests / 2));
+  CHECK(most_in_one_call == 1);
+  most_in_one_call = 0;
+  CHECK(take(2500, kRequests));  // the third one passes 2500
+  CHECK(most_in_one_call <= 3);
+  CHECK(got.size() == kRequests);
 }
 
 TEST_CASE("client connection: receive times out; bad options", "[net][client]") {
