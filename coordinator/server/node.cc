@@ -28,6 +28,7 @@
 #include "coordinator/raft/raw_node.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/log.h"
+#include "coordinator/server/loop_turn_stats.h"
 #include "coordinator/server/members.h"
 #include "coordinator/server/state_machine.h"
 #include "coordinator/storage/engine.h"
@@ -262,6 +263,7 @@ class NodeLoop {
   Clock::time_point next_quota_check_;
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
   Clock::time_point next_release_check_;
+  LoopTurnStats turn_stats_;
 };
 
 Status NodeLoop::init() {
@@ -469,6 +471,7 @@ void NodeLoop::turn() {
     removed_ = true;
     return;
   }
+  const auto work_start = Clock::now();
   tick_clock();
   receive_peers();
   receive_clients();
@@ -480,6 +483,7 @@ void NodeLoop::turn() {
   serve_ready_reads();
   expire_pending();
   deliver_watches();
+  turn_stats_.record(Clock::now() - work_start);
 }
 
 void NodeLoop::tick_clock() {
@@ -1483,6 +1487,15 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     out.setRaftAppliedIndex(state_->applied_index());
     auto it = state_->members().find(self_id_);
     out.setIsLearner(it != state_->members().end() && it->second.is_learner);
+    auto turns = out.initLoopTurns();
+    turns.setCount(turn_stats_.count());
+    turns.setMaxMicros(turn_stats_.max_micros());
+    auto bounds = turns.initBucketUpperMicros(LoopTurnStats::kBucketCount);
+    auto counts = turns.initBucketCounts(LoopTurnStats::kBucketCount);
+    for (size_t i = 0; i < LoopTurnStats::kBucketCount; ++i) {
+      bounds.set(i, LoopTurnStats::bucket_upper_micros(i));
+      counts.set(i, turn_stats_.bucket_count(i));
+    }
     return reply(conn, b.finish());
   }
   // Snapshot save: the state image now, in chunks of one request id.
