@@ -33,7 +33,11 @@ for t in $(seq 50); do
   "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
   sleep 0.2
 done
+[ -n "${STATUS_JSON:-}" ] && "$ctl" --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.before" 2>/dev/null
 "$bench" --endpoints "$eps" "$@" 2>/dev/null
+# STATUS_JSON=path: every member's status (term, longest loop turn) before
+# and after the run, in path.before and path.after (bench/loop_turns.sh).
+[ -n "${STATUS_JSON:-}" ] && "$ctl" --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.after" 2>/dev/null
 # peak resident memory of each member, on stderr so stdout stays one JSON line
 # A member that is gone by now is reported (with its log's end), not skipped.
 rss=""; i=1

@@ -509,6 +509,8 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
     }
   }
   read_batches_.clear();
+  // No flush or image build may outlive stop() (a caller may remove the data dir).
+  snapshot_worker_.reset();
   log_event("member %s stopped", options_.name.c_str());
 }
 
