@@ -526,7 +526,8 @@ void NodeLoop::turn() {
   }
   // A snapshot on its way paces itself on bytes ZeroMQ has not written
   // yet, which no socket event announces: look again soon.
-  if (snapshot_sender_.sending() || !saves_.empty()) wait = std::min(wait, kSnapshotPumpIntervalMs);
+  const bool save_sending = !saves_.empty() && saves_.front().image != nullptr;
+  if (snapshot_sender_.sending() || save_sending) wait = std::min(wait, kSnapshotPumpIntervalMs);
   auto polled = poller_->wait(wait);
   if (!polled.ok()) {
     removed_ = true;
