@@ -40,7 +40,11 @@ max_term() {
     sed -n 's/.*"raft_term":\([0-9]*\).*/\1/p' | sort -n | tail -1
 }
 [ "${CLUSTER_TERMS:-0}" = 1 ] && term_before=$(max_term)
+# STATUS_JSON=path: every member's status (term, longest loop turn) before
+# and after the run, in path.before and path.after (bench/loop_turns.sh).
+[ -n "${STATUS_JSON:-}" ] && "$ctl" --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.before" 2>/dev/null
 "$bench" --endpoints "$eps" "$@" 2>/dev/null
+[ -n "${STATUS_JSON:-}" ] && "$ctl" --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.after" 2>/dev/null
 [ "${CLUSTER_TERMS:-0}" = 1 ] && echo "{\"raft_term_before\":${term_before:-null},\"raft_term_after\":$(max_term || echo null)}" >&2
 # peak resident memory of each member, on stderr so stdout stays one JSON line
 # A member that is gone by now is reported (with its log's end), not skipped.

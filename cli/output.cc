@@ -352,17 +352,18 @@ void Printer::endpoint_status(const std::vector<EndpointReport>& reports) {
            << ",\"version\":" << json_string(s.version) << ",\"db_size\":" << s.db_size_bytes
            << ",\"leader\":" << s.leader << ",\"raft_index\":" << s.raft_index
            << ",\"raft_term\":" << s.raft_term << ",\"raft_applied_index\":" << s.raft_applied_index
-           << ",\"is_learner\":" << (s.is_learner ? "true" : "false") << "}\n";
+           << ",\"is_learner\":" << (s.is_learner ? "true" : "false")
+           << ",\"loop_turns\":" << s.loop_turns << ",\"loop_turn_max_us\":" << s.loop_turn_max_micros << "}\n";
       continue;
     }
     rows.push_back({r.endpoint, hex_id(s.header.member_id), s.version, num(s.db_size_bytes),
                     is_leader ? "true" : "false", s.is_learner ? "true" : "false", unum(s.raft_term),
-                    unum(s.raft_index), unum(s.raft_applied_index)});
+                    unum(s.raft_index), unum(s.raft_applied_index), unum(s.loop_turn_max_micros / 1000)});
   }
   if (format_ == Format::kJson) return;
   if (format_ == Format::kTable) {
     table({"ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER", "RAFT TERM",
-           "RAFT INDEX", "RAFT APPLIED INDEX"},
+           "RAFT INDEX", "RAFT APPLIED INDEX", "LONGEST TURN MS"},
           rows);
     return;
   }

@@ -293,6 +293,16 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
       st.raft_applied_index = s.getRaftAppliedIndex();
       st.is_learner = s.getIsLearner();
       for (auto e : s.getErrors()) st.errors.push_back(str_of(e));
+      if (s.hasLoopTurns()) {
+        auto lt = s.getLoopTurns();
+        st.loop_turns = lt.getCount();
+        st.loop_turn_max_micros = lt.getMaxMicros();
+        auto bounds = lt.getBucketUpperMicros();
+        auto counts = lt.getBucketCounts();
+        for (unsigned i = 0; i < bounds.size() && i < counts.size(); ++i) {
+          st.loop_turn_buckets.emplace_back(bounds[i], counts[i]);
+        }
+      }
       out.body = with_header(std::move(st), h);
       break;
     }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -279,6 +280,11 @@ struct StatusResult {
   uint64_t raft_applied_index = 0;
   bool is_learner = false;
   std::vector<std::string> errors;
+  // The member's node-loop turns: how many, and the longest, in microseconds.
+  uint64_t loop_turns = 0;
+  uint64_t loop_turn_max_micros = 0;
+  // (upper bound in microseconds, turns) per histogram bucket.
+  std::vector<std::pair<uint64_t, uint64_t>> loop_turn_buckets;
 };
 struct StatusRequest {
   using Response = StatusResult;

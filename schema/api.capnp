@@ -299,6 +299,19 @@ struct StatusResponse {
   raftAppliedIndex @5 :UInt64;
   isLearner @6 :Bool;
   errors @7 :List(Text);
+  loopTurns @8 :LoopTurnStats;
+}
+
+# How long the member's node-loop turns took since it started (the work of a
+# turn, not its wait for input): a turn that outlasts an election timeout
+# costs a leader its leadership. bucketCounts[i] counts turns of at most
+# bucketUpperMicros[i] microseconds (and above the bucket before); the last
+# bucket has no upper bound (its bound is 2^64-1).
+struct LoopTurnStats {
+  count @0 :UInt64;
+  maxMicros @1 :UInt64;
+  bucketUpperMicros @2 :List(UInt64);
+  bucketCounts @3 :List(UInt64);
 }
 
 # A consistent image of the member's database, in chunks: every chunk is one

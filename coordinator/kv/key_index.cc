@@ -112,6 +112,25 @@ void KeyIndex::range(const KeyRange& range, Revision at, const Visitor& visit) c
   }
 }
 
+void KeyIndex::changes_since(const KeyRange& range, Revision from, std::vector<IndexChange>& out) const {
+  auto add_key = [&](const KeyHistory& h) {
+    for (const Generation& g : h.generations) {
+      if (g.tombstone && g.tombstone->main < from) continue;  // a whole life before `from`
+      auto first = std::lower_bound(g.puts.begin(), g.puts.end(), Rev{from, 0});
+      for (auto p = first; p != g.puts.end(); ++p) out.push_back(IndexChange{*p, false});
+      if (g.tombstone) out.push_back(IndexChange{*g.tombstone, true});
+    }
+  };
+  if (range.single()) {
+    auto it = keys_.find(range.begin());
+    if (it != keys_.end()) add_key(it->second);
+    return;
+  }
+  for (auto it = keys_.lower_bound(range.begin()); it != keys_.end() && !range.past_end(it->first); ++it) {
+    add_key(it->second);
+  }
+}
+
 std::optional<IndexHit> KeyIndex::previous(std::string_view key, Rev rev) const {
   auto it = keys_.find(key);
   if (it == keys_.end()) return std::nullopt;

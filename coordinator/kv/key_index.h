@@ -52,6 +52,13 @@ struct DirEntry {
   bool operator==(const DirEntry&) const = default;
 };
 
+// One change of a key as the index knows it: a put or the delete that ended
+// a generation.
+struct IndexChange {
+  Rev rev;
+  bool tombstone = false;
+};
+
 class KeyIndex {
  public:
   using Visitor = std::function<bool(const std::string& key, const IndexHit& hit)>;
@@ -74,6 +81,9 @@ class KeyIndex {
   // The put of `key` just before `rev` in the same generation (the prev_kv
   // of the change at `rev`); nullopt when `rev` created the generation.
   std::optional<IndexHit> previous(std::string_view key, Rev rev) const;
+  // Appends every change of a key of `range` at a main revision >= from, in
+  // no particular order. Walks only the keys of the range.
+  void changes_since(const KeyRange& range, Revision from, std::vector<IndexChange>& out) const;
   // Names directly below `prefix` (which ends in '/') live at `at`, sorted.
   // Walks only the index, and seeks past each subdirectory once it is known
   // to hold a live key.

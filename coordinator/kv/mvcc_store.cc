@@ -1,5 +1,6 @@
 #include "coordinator/kv/mvcc_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "coordinator/base/check.h"
@@ -81,6 +82,18 @@ Result<KeyValue> MvccStore::read_record(Rev rev, const WriteTxn* txn) const {
   return decode_key_value(**raw);
 }
 
+Result<KeyValue> MvccStore::read_change(Rev rev, bool tombstone) const {
+  if (!tombstone) return read_record(rev, nullptr);
+  if (auto it = unwritten_.find(rev); it != unwritten_.end()) return it->second.second;
+  auto raw = engine_.get(Space::kKv, revision_key(rev, true));
+  if (!raw.ok()) return raw.error();
+  if (!raw->has_value()) {
+    return make_error(ErrorCode::kStorage, "the index names a delete at revision " + std::to_string(rev.main) +
+                                               " but kKv has no record");
+  }
+  return decode_key_value(**raw);
+}
+
 Result<RangeResult> MvccStore::range_in(const KeyRange& range, const RangeOptions& options,
                                         Revision at, Revision answered, const WriteTxn* txn) const {
   if (options.limit < 0) return make_error(ErrorCode::kBadRequest, "limit is negative");
@@ -144,25 +157,18 @@ Result<std::vector<RevisionEvents>> MvccStore::events(Revision from, std::string
     e.revision = state_.compact_revision;
     return e;
   }
-  std::vector<RevisionEvents> out;
-  size_t gathered = 0;
-  // Returns false once the answer is full (at a revision boundary).
-  auto add = [&](Rev rev, bool tombstone, KeyValue kv) -> Result<bool> {
-    if (gathered >= max_events && rev.main != out.back().revision) return false;
-    if (!range->contains(kv.key)) return true;
-    Event ev;
-    ev.type = tombstone ? Event::Type::kDelete : Event::Type::kPut;
-    if (auto prev = index_.previous(kv.key, rev)) {
-      auto pkv = read_record(prev->rev, nullptr);
-      if (!pkv.ok()) return pkv.error();
-      ev.prev_kv = std::move(*pkv);
-    }
-    ev.kv = std::move(kv);
-    if (out.empty() || out.back().revision != rev.main) out.push_back(RevisionEvents{rev.main, {}});
-    out.back().events.push_back(std::move(ev));
-    ++gathered;
-    return true;
-  };
+  EventCollector collect(*this, *range, max_events);
+  // Every change matches a range of all keys, so a scan in revision order
+  // stops after max_events records; any narrower range is served from the
+  // index, which reads only its own keys' history (a scan could visit every
+  // revision of every other key first).
+  auto st = range->unbounded() && range->begin() == kRangeEndAll ? events_by_scan(from, collect)
+                                                                  : events_by_index(from, *range, collect);
+  if (!st.ok()) return st.error();
+  return collect.take();
+}
+
+Status MvccStore::events_by_scan(Revision from, EventCollector& collect) const {
   // Staged records are newer than every written one: scan the engine below them.
   std::string upper = unwritten_.empty() ? std::string() : revision_key(unwritten_.begin()->first);
   auto it = engine_.scan(Space::kKv, revision_key_lower(from), upper);
@@ -171,17 +177,59 @@ Result<std::vector<RevisionEvents>> MvccStore::events(Revision from, std::string
     if (!rk) return make_error(ErrorCode::kStorage, "space kKv holds a key that is not a revision key");
     auto kv = decode_key_value(it->value());
     if (!kv.ok()) return kv.error();
-    auto more = add(rk->rev, rk->tombstone, std::move(*kv));
+    auto more = collect.add(rk->rev, rk->tombstone, std::move(*kv));
     if (!more.ok()) return more.error();
-    if (!*more) return out;
+    if (!*more) return Status();
   }
   if (auto st = it->status(); !st.ok()) return st.error();
   for (auto u = unwritten_.lower_bound(Rev{from, 0}); u != unwritten_.end(); ++u) {
-    auto more = add(u->first, u->second.first, u->second.second);
+    auto more = collect.add(u->first, u->second.first, u->second.second);
     if (!more.ok()) return more.error();
-    if (!*more) return out;
+    if (!*more) return Status();
   }
-  return out;
+  return Status();
+}
+
+Status MvccStore::events_by_index(Revision from, const KeyRange& range, EventCollector& collect) const {
+  std::vector<IndexChange> changes;
+  index_.changes_since(range, from, changes);
+  auto by_rev = [](const IndexChange& a, const IndexChange& b) { return a.rev < b.rev; };
+  // Only the earliest whole revisions that hold max_events changes are read:
+  // select them in linear time, then sort just those.
+  const size_t want = collect.max_events();
+  if (changes.size() > want) {
+    std::nth_element(changes.begin(), changes.begin() + static_cast<std::ptrdiff_t>(want - 1), changes.end(), by_rev);
+    const Revision last = changes[want - 1].rev.main;
+    auto kept = std::partition(changes.begin() + static_cast<std::ptrdiff_t>(want), changes.end(),
+                               [&](const IndexChange& c) { return c.rev.main <= last; });
+    changes.erase(kept, changes.end());
+  }
+  std::sort(changes.begin(), changes.end(), by_rev);
+  for (const auto& c : changes) {
+    auto kv = read_change(c.rev, c.tombstone);
+    if (!kv.ok()) return kv.error();
+    auto more = collect.add(c.rev, c.tombstone, std::move(*kv));
+    if (!more.ok()) return more.error();
+    if (!*more) break;
+  }
+  return Status();
+}
+
+Result<bool> MvccStore::EventCollector::add(Rev rev, bool tombstone, KeyValue kv) {
+  if (gathered_ >= max_events_ && rev.main != out_.back().revision) return false;
+  if (!range_.contains(kv.key)) return true;
+  Event ev;
+  ev.type = tombstone ? Event::Type::kDelete : Event::Type::kPut;
+  if (auto prev = store_.index_.previous(kv.key, rev)) {
+    auto pkv = store_.read_record(prev->rev, nullptr);
+    if (!pkv.ok()) return pkv.error();
+    ev.prev_kv = std::move(*pkv);
+  }
+  ev.kv = std::move(kv);
+  if (out_.empty() || out_.back().revision != rev.main) out_.push_back(RevisionEvents{rev.main, {}});
+  out_.back().events.push_back(std::move(ev));
+  ++gathered_;
+  return true;
 }
 
 // ---- MvccStore: writes, compaction ------------------------------------------

@@ -143,8 +143,31 @@ class MvccStore {
   explicit MvccStore(storage::Engine& engine) : engine_(engine) {}
   Status restore();
   Status check_read_revision(Revision revision) const;
+  // Gathers events() answers: whole revisions, oldest first, each change
+  // with its prev_kv, until max_events are held.
+  class EventCollector {
+   public:
+    EventCollector(const MvccStore& store, const KeyRange& range, size_t max_events)
+        : store_(store), range_(range), max_events_(max_events) {}
+    // Changes must come in revision order; false once the answer is full
+    // (at a revision boundary). A key outside the range is skipped.
+    Result<bool> add(Rev rev, bool tombstone, KeyValue kv);
+    size_t max_events() const { return max_events_; }
+    std::vector<RevisionEvents> take() { return std::move(out_); }
+
+   private:
+    const MvccStore& store_;
+    const KeyRange& range_;
+    size_t max_events_;
+    size_t gathered_ = 0;
+    std::vector<RevisionEvents> out_;
+  };
+  Status events_by_scan(Revision from, EventCollector& collect) const;
+  Status events_by_index(Revision from, const KeyRange& range, EventCollector& collect) const;
   // The record at `rev`: from the open txn, staged batches, then the engine.
   Result<KeyValue> read_record(Rev rev, const WriteTxn* txn) const;
+  // The record of a change the index names: a put or a delete (tombstone).
+  Result<KeyValue> read_change(Rev rev, bool tombstone) const;
   Result<RangeResult> range_in(const KeyRange& range, const RangeOptions& options, Revision at,
                                Revision answered, const WriteTxn* txn) const;
   void stage_state(storage::WriteBatch& batch) const;

@@ -210,6 +210,59 @@ PeerSendResult PeerTransport::send(PeerId to, std::string_view bytes) {
   return PeerSendResult::kBackpressure;
 }
 
+namespace {
+
+struct CountedPeerBody {
+  std::string bytes;
+  PeerQueuedBytes queued;
+};
+
+void release_counted_peer_body(void* /*data*/, void* hint) {
+  auto* body = static_cast<CountedPeerBody*>(hint);
+  body->queued->fetch_sub(static_cast<int64_t>(body->bytes.size()), std::memory_order_relaxed);
+  delete body;
+}
+
+// One zero-copy send attempt; the body goes back to the caller on failure.
+bool send_counted_once(zmq::socket_t& dealer, std::string& bytes, const PeerQueuedBytes& queued) {
+  auto* body = new CountedPeerBody{std::move(bytes), queued};
+  const auto size = static_cast<int64_t>(body->bytes.size());
+  zmq_msg_t msg;
+  if (zmq_msg_init_data(&msg, body->bytes.data(), body->bytes.size(), release_counted_peer_body, body) != 0) {
+    bytes = std::move(body->bytes);
+    delete body;
+    return false;
+  }
+  queued->fetch_add(size, std::memory_order_relaxed);
+  if (zmq_msg_send(&msg, dealer.handle(), ZMQ_DONTWAIT) >= 0) return true;
+  // Not taken: the message still owns the body. Take the bytes back first;
+  // closing it then runs the release (which subtracts the size again).
+  std::string back = body->bytes;
+  zmq_msg_close(&msg);
+  bytes = std::move(back);
+  return false;
+}
+
+}  // namespace
+
+PeerSendResult PeerTransport::send_counted(PeerId to, std::string& bytes, const PeerQueuedBytes& queued) {
+  auto it = peers_.find(to);
+  if (it == peers_.end()) return PeerSendResult::kUnknownPeer;
+  Peer& peer = *it->second;
+  if (send_counted_once(peer.dealer, bytes, queued)) {
+    ++stats_.sent;
+    return PeerSendResult::kSent;
+  }
+  drain_events(peer);
+  if (!peer.connected) return PeerSendResult::kUnreachable;
+  (void)peer.dealer.get(zmq::sockopt::events);
+  if (send_counted_once(peer.dealer, bytes, queued)) {
+    ++stats_.sent;
+    return PeerSendResult::kSent;
+  }
+  return PeerSendResult::kBackpressure;
+}
+
 size_t PeerTransport::receive(size_t max_messages, std::vector<PeerMessage>& out) {
   drain_all_events();
   size_t count = 0;

@@ -37,6 +37,7 @@
 // (connected, queue at its bound). The state is as fresh as the last drain.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -54,6 +55,8 @@
 namespace corral::net {
 
 using PeerId = uint64_t;  // the raft node id; 0 is "none" and never valid
+// Bytes handed to ZeroMQ and not yet written to the socket (send_counted).
+using PeerQueuedBytes = std::shared_ptr<std::atomic<int64_t>>;
 inline constexpr size_t kPeerRoutingIdBytes = 9;
 inline constexpr char kPeerRoutingIdTag = 'N';
 
@@ -127,6 +130,11 @@ class PeerTransport {
   bool connected(PeerId id);
 
   PeerSendResult send(PeerId to, std::string_view bytes);
+  // As send, without a copy, counting the message's bytes in `queued` until
+  // ZeroMQ has written them out: a large stream (a snapshot) paces itself
+  // on it instead of filling the peer's queue ahead of its heartbeats.
+  // `bytes` is consumed only when the result is kSent.
+  PeerSendResult send_counted(PeerId to, std::string& bytes, const PeerQueuedBytes& queued);
 
   // Appends up to max_messages received messages to `out`; returns how many.
   // Never blocks. Also drains connection events.

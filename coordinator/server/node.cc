@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -35,9 +36,12 @@
 #include "coordinator/server/lease_keepalives.h"
 #include "coordinator/server/lease_min_ttl.h"
 #include "coordinator/server/log.h"
+#include "coordinator/server/loop_turn_stats.h"
 #include "coordinator/server/members.h"
 #include "coordinator/server/removed_notifier.h"
 #include "coordinator/server/startup_checks.h"
+#include "coordinator/server/snapshot_sender.h"
+#include "coordinator/server/snapshot_worker.h"
 #include "coordinator/server/state_machine.h"
 #include "coordinator/storage/engine.h"
 #include "coordinator/storage/raft_log_store.h"
@@ -83,7 +87,6 @@ constexpr int kOutputSweepIntervalMs = 100;
 // A connection that takes no bytes is retried after 1, 2, 4 .. this many ms
 // (ZeroMQ cannot say when one connection's queue has room).
 constexpr int kMaxOutputRetryMs = 32;
-constexpr size_t kPeerChunkBytes = 512 * 1024;
 constexpr size_t kMaxExpiredLeasesPerTurn = 1000;
 constexpr int64_t kMsPerSecond = 1000;
 constexpr int kQuotaCheckIntervalMs = 1000;
@@ -95,13 +98,24 @@ constexpr int64_t kMinTransportRequestBytes = 64 << 20;
 // Ticks the loop may fall behind before it skips ticks instead of catching up.
 constexpr int kMaxTickBacklogTicks = 5;
 // Peer frames: a raft Message as storage::encode_message made it (sent as
-// is, no copy), a snapshot chunk: kChunkFrameTag then net::encode_chunk, or
+// is, no copy), a snapshot chunk: kChunkFrameTag then net::encode_chunk of
+// a snapshot stream (snapshot_sender.h), or
 // a member's own attributes for the leader to propose (raft does not forward
 // proposals): kAttributesFrameTag then encode_member. A flat Cap'n Proto
 // message starts with its segment count minus one, which is never
 // 0xffffffff or 0xfffffffe, so the tags cannot be mistaken for a message.
-constexpr std::string_view kChunkFrameTag{"\xff\xff\xff\xff", 4};
+constexpr std::string_view kChunkFrameTag = kSnapshotChunkFrameTag;
 constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};
+// While a snapshot streams out, the loop looks at its pacing this often.
+constexpr std::chrono::milliseconds kSnapshotPumpIntervalMs{1};
+// An image nobody asked for in this long is dropped (it can be 1 GiB).
+constexpr std::chrono::seconds kSnapshotImageKeepSeconds{30};
+// After a failed image build, the next one waits this long.
+constexpr std::chrono::seconds kSnapshotImageRetrySeconds{5};
+// `snapshot save`s served at once (each holds an image until sent).
+constexpr size_t kMaxSnapshotSaves = 4;
+// `snapshot save` chunks sent per client per turn.
+constexpr int kMaxSaveChunksPerTurn = 8;
 // A member re-sends its attributes this often until they are applied.
 constexpr int kPublishRetryMs = 500;
 constexpr const char* kVersion = "corral 0.1.0";
@@ -179,8 +193,23 @@ class NodeLoop {
   void persist(raft::Ready& rd, const std::function<void()>& before_write);
   void apply(const std::vector<raft::Entry>& committed);
   // force: snapshot now (a member was added: it must start from an image,
-  // since bootstrap membership is not in the log).
-  void maybe_snapshot(bool force = false);
+  // since bootstrap membership is not in the log). Starts the flush that a
+  // snapshot waits for on the worker; false if one is still running.
+  bool maybe_snapshot(bool force = false);
+  // The flush of maybe_snapshot finished: record the snapshot, compact the log.
+  void finish_snapshot(const SnapshotWorker::FlushDone& done);
+  // The raft snapshot source: the snapshot recorded when the latest image
+  // was taken (its data goes with the stream, not in raft's message);
+  // unavailable (raft retries) until such an image is built.
+  Result<raft::Snapshot> snapshot_for(const raft::SnapshotMetadata& latest);
+  // The log is not compacted past this index: a follower is being sent a
+  // snapshot at it, or an image taken at it waits to be sent.
+  raft::Index log_hold_index() const;
+  void start_snapshot_stream(const raft::Message& m);
+  // Each turn: collect the worker's results, start the image builds asked
+  // for, send the next chunks of snapshot streams and `snapshot save`s.
+  void snapshot_duties();
+  void send_saves(Clock::time_point now);
   void serve_ready_reads();
   void expire_pending();
   void leader_duties();
@@ -312,6 +341,33 @@ class NodeLoop {
   LeaseKeepAlives keepalives_;
   std::unique_ptr<LeaseCheckpointer> checkpointer_;
   raft::Term applied_term_ = 0;  // term of the last entry applied
+
+  // Off-loop snapshot work (declared last: destroyed first, before the
+  // engine it reads and the poller it wakes).
+  LoopTurnStats turn_stats_;
+  SnapshotSender snapshot_sender_;
+  struct SnapshotFlush {
+    raft::Index applied = 0;
+    raft::ConfState conf_state;  // as of `applied`
+    bool forced = false;
+  };
+  std::optional<SnapshotFlush> snapshot_flush_;
+  std::shared_ptr<const StateImage> image_;  // the latest image built
+  Clock::time_point image_used_{};
+  bool image_wanted_ = false;  // raft asked for an image newer than image_
+  std::optional<raft::Index> image_building_for_;  // a raft image being built: its meta index
+  Clock::time_point next_image_try_{};
+  // A `snapshot save` of a client: the image once built with at least
+  // min_applied, then sent in chunks over several turns.
+  struct SnapshotSave {
+    net::ConnectionId connection;
+    uint64_t request_id = 0;
+    raft::Index min_applied = 0;
+    std::shared_ptr<const StateImage> image;
+    size_t sent_bytes = 0;
+  };
+  std::deque<SnapshotSave> saves_;
+  std::unique_ptr<SnapshotWorker> snapshot_worker_;
 };
 
 Status NodeLoop::init() {
@@ -404,7 +460,7 @@ Status NodeLoop::init() {
   conf_state_ = init.conf_state;
   auto snap = store_->snapshot();
   if (snap.ok()) snapshot_index_ = snap.value().metadata.index;
-  store_->set_snapshot_source([this](const raft::SnapshotMetadata&) { return state_->image(); });
+  store_->set_snapshot_source([this](const raft::SnapshotMetadata& latest) { return snapshot_for(latest); });
 
   watch::HubOptions ho;
   ho.max_watchers_per_stream = o.max_watchers_per_connection;
@@ -437,6 +493,7 @@ Status NodeLoop::init() {
   poller_ = std::move(poller).value();
   poller_->add(transport_->inbound_socket());
   poller_->add(listener_->socket());
+  snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
   batch_ = std::make_unique<CommandWriter>(self_id_);
   sync_peers();
   log_event("member %s (id %016llx) starting: applied %llu, term %llu, %zu members", o.name.c_str(),
@@ -516,6 +573,7 @@ void NodeLoop::sync_peers() {
     if (!want.count(id)) {
       (void)transport_->remove_peer(id);
       assembler_.drop_sender(id);
+      snapshot_sender_.forget(id);
     }
   }
 }
@@ -544,6 +602,8 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
   }
   read_batches_.clear();
   fail_keepalives(api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
+  // No flush or image build may outlive stop() (a caller may remove the data dir).
+  snapshot_worker_.reset();
   log_event("member %s stopped", options_.name.c_str());
 }
 
@@ -557,11 +617,16 @@ void NodeLoop::turn() {
     auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_output_retry_ - now);
     wait = std::clamp(until, std::chrono::milliseconds(0), wait);
   }
+  // A snapshot on its way paces itself on bytes ZeroMQ has not written
+  // yet, which no socket event announces: look again soon.
+  const bool save_sending = !saves_.empty() && saves_.front().image != nullptr;
+  if (snapshot_sender_.sending() || save_sending) wait = std::min(wait, kSnapshotPumpIntervalMs);
   auto polled = poller_->wait(wait);
   if (!polled.ok()) {
     removed_ = true;
     return;
   }
+  const auto work_start = Clock::now();
   tick_clock();
   receive_peers();
   receive_clients();
@@ -576,6 +641,8 @@ void NodeLoop::turn() {
   expire_pending();
   answer_defragments();
   deliver_watches();
+  snapshot_duties();
+  turn_stats_.record(Clock::now() - work_start);
 }
 
 void NodeLoop::tick_clock() {
@@ -594,7 +661,6 @@ void NodeLoop::receive_peers() {
   transport_->receive(kMaxPeerMessagesPerTurn, peer_in_);
   for (auto& pm : peer_in_) {
     std::string_view body(pm.bytes);
-    std::optional<std::string> whole;
     if (!admit_peer_frame(pm)) continue;
     if (body.starts_with(kChunkFrameTag)) {
       body.remove_prefix(kChunkFrameTag.size());
@@ -607,15 +673,22 @@ void NodeLoop::receive_peers() {
         continue;
       }
       if (!done->has_value()) continue;
-      whole = std::move(**done);
-      body = *whole;
+      auto snap = decode_snapshot_stream(std::move(**done));
+      if (!snap.ok() || snap->to != self_id_ || snap->from != pm.from) continue;
+      log_event("received a snapshot at %llu from %016llx (%zu bytes)",
+                static_cast<unsigned long long>(snap->snapshot->metadata.index),
+                static_cast<unsigned long long>(pm.from), snap->snapshot->data.size());
+      (void)raw_->step(*snap);
+      continue;
     } else if (body.starts_with(kAttributesFrameTag)) {
       propose_attributes(pm, body.substr(kAttributesFrameTag.size()));
       continue;
     }
     auto msg = storage::decode_message(body);
     if (!msg.ok() || msg->to != self_id_ || msg->from != pm.from) continue;
-    if (msg->type == raft::MessageType::kSnapshot) log_event("receiving a snapshot from %016llx", static_cast<unsigned long long>(pm.from));
+    if (msg->type == raft::MessageType::kAppendResponse && !msg->reject) {
+      snapshot_sender_.acknowledged(pm.from, msg->index, Clock::now());
+    }
     (void)raw_->step(*msg);
   }
   removed_notifier_.expire(*transport_, Clock::now());
@@ -1297,8 +1370,7 @@ void NodeLoop::handle_ready() {
     if (it != read_batches_.end()) it->second.index = std::max<raft::Index>(rs.index, 1);
   }
   raw_->advance();
-  maybe_snapshot(force_snapshot_);
-  force_snapshot_ = false;
+  if (maybe_snapshot(force_snapshot_)) force_snapshot_ = false;
 }
 
 void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_write) {
@@ -1388,7 +1460,10 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
       }
       conf_state_ = raw_->apply_conf_change(*cc);
       conf_changed = true;
-      if (cc->type != raft::ConfChangeType::kRemoveNode) force_snapshot_ = true;
+      if (cc->type != raft::ConfChangeType::kRemoveNode) {
+        force_snapshot_ = true;
+        image_.reset();  // its conf state lacks the new member
+      }
       if (!already) state_->apply_conf_change(e, *cc, batch, out);
       log_event("membership change at %llu: %s %016llx (%zu voters, %zu learners)",
                 static_cast<unsigned long long>(e.index),
@@ -1435,21 +1510,34 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   }
 }
 
-void NodeLoop::maybe_snapshot(bool force) {
+bool NodeLoop::maybe_snapshot(bool force) {
   raft::Index applied = state_->applied_index();
-  if (applied <= snapshot_index_) return;
-  if (!force && applied < snapshot_index_ + options_.snapshot_count) return;
+  if (applied <= snapshot_index_) return true;
+  if (!force && applied < snapshot_index_ + options_.snapshot_count) return true;
+  if (snapshot_flush_) return false;
   // Apply batches skip the WAL: make them durable up to `applied` before the
   // log drops entries a restart would replay, and before the snapshot
-  // metadata and conf state (logged) name `applied`.
-  auto flushed = engine_->flush();
-  if (!flushed.ok()) {
+  // metadata and conf state (logged) name `applied`. Every apply write up to
+  // `applied` has returned, so the worker's flush covers them; it can take
+  // long, so the loop goes on meanwhile.
+  if (!snapshot_worker_->flush(applied)) return false;
+  snapshot_flush_ = SnapshotFlush{applied, conf_state_, force};
+  return true;
+}
+
+void NodeLoop::finish_snapshot(const SnapshotWorker::FlushDone& done) {
+  CORRAL_CHECK(snapshot_flush_ && snapshot_flush_->applied == done.applied_index);
+  const SnapshotFlush flushed = *snapshot_flush_;
+  snapshot_flush_.reset();
+  const raft::Index applied = flushed.applied;
+  if (!done.status.ok()) {
     log_warn("snapshot at %llu skipped: %s", static_cast<unsigned long long>(applied),
-              flushed.error().message.c_str());
+             done.status.error().message.c_str());
     return;
   }
+  if (applied <= snapshot_index_) return;  // a snapshot installed meanwhile is newer
   storage::WriteBatch batch;
-  auto meta = store_->stage_create_snapshot(batch, applied, conf_state_);
+  auto meta = store_->stage_create_snapshot(batch, applied, flushed.conf_state);
   if (!meta.ok()) {
     store_->abandon_staged();
     return;
@@ -1459,6 +1547,7 @@ void NodeLoop::maybe_snapshot(bool force) {
   raft::Index compact_to = applied > options_.snapshot_catchup_entries
                                ? applied - options_.snapshot_catchup_entries
                                : 1;
+  compact_to = std::min(compact_to, log_hold_index());
   if (compact_to >= store_->first_index()) (void)store_->stage_compact(batch, compact_to);
   auto w = engine_->write(std::move(batch), false);
   if (!w.ok()) {
@@ -1471,36 +1560,116 @@ void NodeLoop::maybe_snapshot(bool force) {
             static_cast<unsigned long long>(store_->first_index()));
 }
 
-void NodeLoop::send_raft(const raft::Message& m) {
-  std::string bytes = storage::encode_message(m);
-  bool is_snapshot = m.type == raft::MessageType::kSnapshot;
-  if (!is_snapshot || bytes.size() <= kPeerChunkBytes) {
-    auto r = transport_->send(m.to, bytes);
-    if (r != net::PeerSendResult::kSent) {
-      raw_->report_unreachable(m.to);
-      if (is_snapshot) raw_->report_snapshot(m.to, false);
-    } else if (is_snapshot) {
-      raw_->report_snapshot(m.to, true);
-    }
+Result<raft::Snapshot> NodeLoop::snapshot_for(const raft::SnapshotMetadata& latest) {
+  // A member just added is only in the conf state of the snapshot being
+  // recorded for it: an older one would not take it in.
+  if (force_snapshot_ || (snapshot_flush_ && snapshot_flush_->forced)) {
+    return make_error(ErrorCode::kUnavailable, "a snapshot is being recorded");
+  }
+  // The image's snapshot must still have its following entries in the log
+  // (log_hold_index keeps them while the image waits).
+  if (image_ && image_->meta.index <= latest.index && image_->meta.index + 1 >= store_->first_index()) {
+    image_used_ = Clock::now();
+    return raft::Snapshot{image_->meta, {}};
+  }
+  image_wanted_ = true;
+  return make_error(ErrorCode::kUnavailable, "snapshot image being built");
+}
+
+raft::Index NodeLoop::log_hold_index() const {
+  raft::Index hold = std::numeric_limits<raft::Index>::max();
+  if (image_) hold = std::min(hold, image_->meta.index);
+  if (image_building_for_) hold = std::min(hold, *image_building_for_);
+  if (auto oldest = snapshot_sender_.oldest_index(); oldest != 0) hold = std::min(hold, oldest);
+  return hold;
+}
+
+void NodeLoop::start_snapshot_stream(const raft::Message& m) {
+  // snapshot_for answered for this message, normally in this turn.
+  if (!m.snapshot || !image_ || image_->meta.index != m.snapshot->metadata.index) {
+    raw_->report_snapshot(m.to, false);
     return;
   }
-  auto chunks = net::split_into_chunks(next_chunk_stream_++, bytes, kPeerChunkBytes);
-  bool ok = chunks.ok();
-  if (ok) {
-    for (const auto& c : *chunks) {
-      std::string frame(kChunkFrameTag);
-      frame.append(net::encode_chunk(c));
-      if (transport_->send(m.to, frame) != net::PeerSendResult::kSent) {
-        ok = false;
-        break;
+  if (!snapshot_sender_.start(m, image_, Clock::now())) return;  // already on its way
+  log_event("sending snapshot at %llu (state at %llu, %zu bytes) to %016llx",
+            static_cast<unsigned long long>(m.snapshot->metadata.index),
+            static_cast<unsigned long long>(image_->applied_index), image_->bytes.size(),
+            static_cast<unsigned long long>(m.to));
+}
+
+void NodeLoop::snapshot_duties() {
+  const auto now = Clock::now();
+  auto done = snapshot_worker_->take_done();
+  if (done.flush) finish_snapshot(*done.flush);
+  if (force_snapshot_ && maybe_snapshot(true)) force_snapshot_ = false;
+  if (done.image) {
+    image_building_for_.reset();
+    image_wanted_ = false;  // asked again if this one does not fit
+    if (done.image->image.ok()) {
+      image_ = *done.image->image;
+      image_used_ = now;
+    } else {
+      log_event("snapshot image at %llu failed: %s", static_cast<unsigned long long>(done.image->applied_index),
+                done.image->image.error().message.c_str());
+      next_image_try_ = now + kSnapshotImageRetrySeconds;
+      for (auto& save : saves_) {
+        if (!save.image) reply_error(save.connection, save.request_id, api::to_wire_error(done.image->image.error()));
       }
+      std::erase_if(saves_, [](const SnapshotSave& save) { return !save.image; });
     }
   }
-  log_event("snapshot at %llu to %016llx (%zu bytes): %s",
-            static_cast<unsigned long long>(m.snapshot ? m.snapshot->metadata.index : 0),
-            static_cast<unsigned long long>(m.to), bytes.size(), ok ? "sent" : "failed");
-  if (!ok) raw_->report_unreachable(m.to);
-  raw_->report_snapshot(m.to, ok);
+  bool save_waits = false;
+  for (auto& save : saves_) {
+    if (!save.image && image_ && image_->applied_index >= save.min_applied) save.image = image_;
+    save_waits = save_waits || !save.image;
+  }
+  // Here no apply batch is half staged: the view is the state at applied_index().
+  if ((image_wanted_ || save_waits) && now >= next_image_try_ && !snapshot_worker_->image_busy()) {
+    const raft::SnapshotMetadata& meta = store_->snapshot_metadata();
+    if (snapshot_worker_->build_image(engine_->read_view(), state_->applied_index(), meta) && image_wanted_) {
+      image_building_for_ = meta.index;
+    }
+    image_wanted_ = false;
+  }
+  for (const auto& o : snapshot_sender_.pump(*transport_, next_chunk_stream_, now)) {
+    log_event("snapshot at %llu to %016llx (%llu bytes): %s", static_cast<unsigned long long>(o.index),
+              static_cast<unsigned long long>(o.to), static_cast<unsigned long long>(o.bytes),
+              o.ok ? "sent" : "failed");
+    // A snapshot handed to the transport is settled by the follower's
+    // acknowledgement, not here: reporting it done would let raft probe
+    // (and send it again) while the follower is still receiving it.
+    if (!o.ok) {
+      raw_->report_unreachable(o.to);
+      raw_->report_snapshot(o.to, false);
+    }
+  }
+  send_saves(now);
+  if (image_ && now - image_used_ > kSnapshotImageKeepSeconds) image_.reset();
+}
+
+void NodeLoop::send_saves(Clock::time_point now) {
+  for (auto& save : saves_) {
+    if (!save.image) continue;
+    auto out = outputs_.find(save.connection);
+    if (out != outputs_.end() && out->second.paused(now)) continue;
+    const std::string& data = save.image->bytes;
+    for (int i = 0; i < kMaxSaveChunksPerTurn && save.sent_bytes < data.size(); ++i) {
+      size_t n = std::min(api::kSnapshotChunkBytes, data.size() - save.sent_bytes);
+      api::ResponseBuilder b(save.request_id, header());
+      auto chunk = b.response().initSnapshot();
+      chunk.setBlob(schema::as_data(std::string_view(data).substr(save.sent_bytes, n)));
+      save.sent_bytes += n;
+      chunk.setRemainingBytes(static_cast<int64_t>(data.size() - save.sent_bytes));
+      reply(save.connection, b.finish());
+    }
+  }
+  std::erase_if(saves_, [](const SnapshotSave& save) { return save.image && save.sent_bytes >= save.image->bytes.size(); });
+}
+
+void NodeLoop::send_raft(const raft::Message& m) {
+  if (m.type == raft::MessageType::kSnapshot) return start_snapshot_stream(m);
+  auto r = transport_->send(m.to, storage::encode_message(m));
+  if (r != net::PeerSendResult::kSent) raw_->report_unreachable(m.to);
 }
 
 watch::StreamId NodeLoop::stream_for(const net::ConnectionId& conn) {
@@ -1815,6 +1984,15 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     out.setRaftAppliedIndex(state_->applied_index());
     auto it = state_->members().find(self_id_);
     out.setIsLearner(it != state_->members().end() && it->second.is_learner);
+    auto turns = out.initLoopTurns();
+    turns.setCount(turn_stats_.count());
+    turns.setMaxMicros(turn_stats_.max_micros());
+    auto bounds = turns.initBucketUpperMicros(LoopTurnStats::kBucketCount);
+    auto counts = turns.initBucketCounts(LoopTurnStats::kBucketCount);
+    for (size_t i = 0; i < LoopTurnStats::kBucketCount; ++i) {
+      bounds.set(i, LoopTurnStats::bucket_upper_micros(i));
+      counts.set(i, turn_stats_.bucket_count(i));
+    }
     return reply(conn, b.finish());
   }
   if (r.isDefragment()) {
@@ -1822,20 +2000,12 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     defragmenter_->start();
     return;
   }
-  // Snapshot save: the state image now, in chunks of one request id.
-  auto image = state_->image();
-  if (!image.ok()) return reply_error(conn, r.getId(), api::to_wire_error(image.error()));
-  const std::string& data = *image;
-  size_t pos = 0;
-  do {
-    size_t n = std::min(api::kSnapshotChunkBytes, data.size() - pos);
-    api::ResponseBuilder b(r.getId(), header());
-    auto out = b.response().initSnapshot();
-    out.setBlob(schema::as_data(std::string_view(data).substr(pos, n)));
-    pos += n;
-    out.setRemainingBytes(static_cast<int64_t>(data.size() - pos));
-    reply(conn, b.finish());
-  } while (pos < data.size());
+  // Snapshot save: an image of the state as of now, built off the loop and
+  // sent in chunks of one request id (snapshot_duties).
+  if (saves_.size() >= kMaxSnapshotSaves) {
+    return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many snapshot saves in progress"));
+  }
+  saves_.push_back(SnapshotSave{conn, r.getId(), state_->applied_index(), nullptr, 0});
 }
 
 void NodeLoop::answer_defragments() {

@@ -3,8 +3,12 @@
 // Threads: the caller's thread (create, start, stop) and ONE node-loop thread
 // that owns everything else: the RawNode, the RocksDB engine and stores, the
 // apply path, the watch hub, and the ZeroMQ sockets (peers and clients). The
-// ZeroMQ context runs its own I/O thread inside libzmq. No other thread
-// touches node state; stop() only sets an atomic and wakes the poller.
+// ZeroMQ context runs its own I/O thread inside libzmq. One snapshot worker
+// thread (snapshot_worker.h) does what may take seconds: state images (from
+// a RocksDB snapshot, for lagging followers and `snapshot save`) and the
+// flush before the log is compacted; it shares only the thread-safe engine
+// and hands results back through a mutex. No other thread touches node
+// state; stop() only sets an atomic and wakes the poller.
 // (A separate storage-writer thread was not built: one WriteBatch with one
 // sync per turn already group-commits every proposal of the turn.)
 //
@@ -20,8 +24,9 @@
 //   answered before it), send messages, apply the other committed entries
 //   into ONE unsynced WriteBatch,
 //   answer applied proposals and reads whose index is applied, advance ->
-//   snapshot every snapshot_count applied entries -> watch catch-up and
-//   delivery per connection.
+//   snapshot every snapshot_count applied entries (the flush on the worker)
+//   -> watch catch-up and delivery per connection -> snapshot duties (worker
+//   results, the next chunks of snapshot streams and saves).
 //
 // Durability: a write is answered only after its entry is applied, and an
 // entry is applied only once committed, i.e. persisted (synced) on a
@@ -34,10 +39,11 @@
 //    index before the crash, with the member table and conf state of A.
 //  - Restart replays the committed entries after A from the raft log
 //    (StateMachine skips entries <= its applied index). The log is
-//    compacted only by maybe_snapshot, right after a flush and only up to
-//    the applied index, so the entries after A are always still there.
+//    compacted only by finish_snapshot, after a flush that began once every
+//    apply write up to the snapshot's index had returned, and only up to
+//    that index, so the entries after A are always still there.
 //  - Logged writes that name applied state: the snapshot metadata and conf
-//    state of maybe_snapshot (after that flush, so <= A) and an installed
+//    state of finish_snapshot (after that flush, so <= A) and an installed
 //    snapshot (its image is in the same synced batch; flushed before, so
 //    its deletes cover every key on disk). The bootstrap batch precedes
 //    every apply.

@@ -415,10 +415,12 @@ void StateMachine::apply_conf_change(const raft::Entry& entry, const raft::ConfC
   }
 }
 
-Result<std::string> StateMachine::image() const {
+Result<std::string> StateMachine::image() const { return image_of(*engine_.read_view()); }
+
+Result<std::string> StateMachine::image_of(const storage::ReadView& view) {
   std::string out(kImageMagic);
   for (Space space : kImageSpaces) {
-    auto it = engine_.scan(space, "", "");
+    auto it = view.scan(space, "", "");
     for (; it->valid(); it->next()) {
       auto k = it->key();
       auto v = it->value();

@@ -105,6 +105,9 @@ class StateMachine {
   //   "CRLIMG01" | { u8 space | u32 key length | key | u32 value length | value }* | u8 0xff
   // kTooLarge past kMaxImageBytes. Call with no staged, unwritten batch.
   Result<std::string> image() const;
+  // The same image from a point-in-time view of the engine: what a
+  // background thread builds while apply goes on.
+  static Result<std::string> image_of(const storage::ReadView& view);
   // Stages replacing those spaces by an image; kBadRequest for a broken one
   // (nothing staged then). After writing the batch, call reload().
   Status stage_restore(std::string_view image, storage::WriteBatch& batch) const;

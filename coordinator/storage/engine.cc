@@ -10,6 +10,7 @@
 #include "coordinator/storage/engine.h"
 
 #include <array>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -122,9 +123,12 @@ class RocksIterator final : public Iterator {
  public:
   // The bounds live here because ReadOptions only points at them.
   RocksIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string_view lower,
-                std::string_view upper)
+                std::string_view upper, const rocksdb::Snapshot* snapshot = nullptr)
       : lower_(lower), upper_(upper) {
     rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    // A long scan (a snapshot image) must not evict the hot blocks.
+    ro.fill_cache = snapshot == nullptr;
     lower_slice_ = to_slice(lower_);
     ro.iterate_lower_bound = &lower_slice_;
     if (!upper_.empty()) {
@@ -153,6 +157,26 @@ class RocksIterator final : public Iterator {
   rocksdb::Slice lower_slice_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// Holds a RocksDB snapshot until destroyed.
+class RocksReadView final : public ReadView {
+ public:
+  using HandleOf = std::function<rocksdb::ColumnFamilyHandle*(Space)>;
+  RocksReadView(rocksdb::DB* db, HandleOf handle_of)
+      : db_(db), handle_of_(std::move(handle_of)), snapshot_(db->GetSnapshot()) {}
+  ~RocksReadView() override { db_->ReleaseSnapshot(snapshot_); }
+  RocksReadView(const RocksReadView&) = delete;
+  RocksReadView& operator=(const RocksReadView&) = delete;
+
+  std::unique_ptr<Iterator> scan(Space space, std::string_view lower, std::string_view upper) const override {
+    return std::make_unique<RocksIterator>(db_, handle_of_(space), lower, upper, snapshot_);
+  }
+
+ private:
+  rocksdb::DB* db_;
+  HandleOf handle_of_;
+  const rocksdb::Snapshot* snapshot_;
 };
 
 }  // namespace
@@ -306,6 +330,10 @@ class RocksEngine final : public Engine {
     std::string_view key = to_view(it->key());
     if (key < lower || (!upper.empty() && key >= upper)) return std::optional<std::string>();
     return std::optional<std::string>(std::string(key));
+  }
+
+  std::unique_ptr<ReadView> read_view() const override {
+    return std::make_unique<RocksReadView>(db_.get(), [this](Space space) { return handle(space); });
   }
 
   corral::Status checkpoint(const std::string& dir) const override {

@@ -67,6 +67,18 @@ class Iterator {
   virtual corral::Status status() const = 0;
 };
 
+// A point-in-time view of the whole database (a RocksDB snapshot): its
+// scans see the state as of its creation whatever is written later. May be
+// read from another thread than the one that writes; release it before the
+// engine closes.
+class ReadView {
+ public:
+  virtual ~ReadView() = default;
+  // As Engine::scan, at the view's point in time.
+  virtual std::unique_ptr<Iterator> scan(Space space, std::string_view lower,
+                                         std::string_view upper) const = 0;
+};
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> open(const EngineOptions& options);
@@ -83,7 +95,7 @@ class Engine {
   virtual corral::Status write_unlogged(WriteBatch batch) = 0;
   // Writes every space's in-memory data to table files (all spaces at one
   // point) and waits: after it, every unlogged write made before survives a
-  // crash.
+  // crash. Safe to call from another thread than the writer's.
   virtual corral::Status flush() = 0;
   virtual Result<std::optional<std::string>> get(Space space, std::string_view key) const = 0;
   // Iterates keys in [lower, upper); an empty upper means to the end of the space.
@@ -101,6 +113,8 @@ class Engine {
   // and blocking; the database stays usable meanwhile, so callers run it off
   // the node loop.
   virtual corral::Status compact_space(Space space) = 0;
+  // A view of every space as written now; cheap (no copy).
+  virtual std::unique_ptr<ReadView> read_view() const = 0;
   // A consistent copy of the whole database in `dir` (hard links where it can),
   // for snapshots shipped to members that fell behind.
   virtual corral::Status checkpoint(const std::string& dir) const = 0;

@@ -161,9 +161,11 @@ raft::Result<raft::Snapshot> RaftLogStore::snapshot() const {
   const raft::SnapshotMetadata& meta = visible_.snapshot;
   if (meta.index == 0) return raft::Snapshot{meta, {}};
   if (!snapshot_source_) return raft::Status::kSnapshotTemporarilyUnavailable;
-  auto data = snapshot_source_(meta);
-  if (!data.ok()) return raft::Status::kSnapshotTemporarilyUnavailable;
-  return raft::Snapshot{meta, std::move(data).value()};
+  auto snap = snapshot_source_(meta);
+  if (!snap.ok() || snap->metadata.index == 0 || snap->metadata.index > meta.index) {
+    return raft::Status::kSnapshotTemporarilyUnavailable;
+  }
+  return std::move(snap).value();
 }
 
 void RaftLogStore::set_snapshot_source(SnapshotSource source) {

@@ -70,11 +70,13 @@ struct RaftLogStoreOptions {
 
 class RaftLogStore : public raft::LogStorage {
  public:
-  // Produces the image of a snapshot whose metadata the store recorded (the
-  // state machine as of meta.index). An error makes snapshot() answer
-  // kSnapshotTemporarilyUnavailable, so raft retries later.
+  // Produces a snapshot to send, given the latest metadata the store
+  // recorded: that one with the state machine's image as of meta.index or
+  // later, or an earlier recorded one whose log entries the server keeps
+  // (an image built before `latest` was recorded). An error makes
+  // snapshot() answer kSnapshotTemporarilyUnavailable, so raft retries later.
   using SnapshotSource =
-      std::function<corral::Result<std::string>(const raft::SnapshotMetadata& meta)>;
+      std::function<corral::Result<raft::Snapshot>(const raft::SnapshotMetadata& latest)>;
 
   // Loads the state from `engine` (recovery after a restart) and checks that
   // it is consistent; kStorage if not. The engine must outlive the store.
@@ -94,6 +96,8 @@ class RaftLogStore : public raft::LogStorage {
   raft::Result<raft::Snapshot> snapshot() const override;
 
   void set_snapshot_source(SnapshotSource source);
+  // The metadata of the latest snapshot recorded (index 0: none).
+  const raft::SnapshotMetadata& snapshot_metadata() const { return visible_.snapshot; }
 
   // ---- staging (see the file comment); errors change nothing ----
 

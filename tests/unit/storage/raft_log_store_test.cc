@@ -288,10 +288,10 @@ TEST_CASE("log store: snapshots", "[raft_log_store]") {
   // No source yet: raft must retry later.
   CHECK(s.snapshot().status() == raft::Status::kSnapshotTemporarilyUnavailable);
   int calls = 0;
-  s.set_snapshot_source([&](const raft::SnapshotMetadata& meta) -> corral::Result<std::string> {
+  s.set_snapshot_source([&](const raft::SnapshotMetadata& meta) -> corral::Result<raft::Snapshot> {
     ++calls;
     if (calls == 1) return make_error(ErrorCode::kUnavailable, "image not ready");
-    return "image@" + std::to_string(meta.index);
+    return raft::Snapshot{meta, "image@" + std::to_string(meta.index)};
   });
   CHECK(s.snapshot().status() == raft::Status::kSnapshotTemporarilyUnavailable);
   auto snap = s.snapshot();
