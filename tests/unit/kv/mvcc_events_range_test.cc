@@ -41,6 +41,8 @@ class CountingEngine final : public storage::Engine {
     return inner_->last_key(space, lower, upper);
   }
   Status checkpoint(const std::string& dir) const override { return inner_->checkpoint(dir); }
+  Result<int64_t> space_bytes(storage::Space space) const override { return inner_->space_bytes(space); }
+  Status compact_space(storage::Space space) override { return inner_->compact_space(space); }
   std::unique_ptr<storage::ReadView> read_view() const override { return inner_->read_view(); }
 
  private:
