@@ -33,9 +33,8 @@ int main(int argc, char** argv) {
   }
   std::printf("refused: %s\n", cc::to_string(refused.error()).c_str());
 
-  cc::Options good;
-  good.endpoints = {"tcp://127.0.0.1:1"};
-  auto client = cc::Client::connect(std::move(good));
+  // As README.md's Install section shows it.
+  auto client = cc::Client::connect({.endpoints = {"tcp://127.0.0.1:1"}});
   if (!client.ok()) {
     std::fprintf(stderr, "connect: %s\n", cc::to_string(client.error()).c_str());
     return 1;
