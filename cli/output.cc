@@ -239,8 +239,11 @@ void Printer::event(const WatchEvent& e) {
     out_ << "}\n";
     return;
   }
-  out_ << type << '\n' << e.kv.key << '\n';
-  if (e.type == WatchEvent::Type::kPut) out_ << e.kv.value << '\n';
+  // etcdctl 3.4's form: the type, the previous key and value with
+  // --prev-kv, then the key and value (empty for a DELETE, never left out).
+  out_ << type << '\n';
+  if (e.has_prev_kv) out_ << e.prev_kv.key << '\n' << e.prev_kv.value << '\n';
+  out_ << e.kv.key << '\n' << e.kv.value << '\n';
 }
 
 void Printer::lease_grant(const LeaseGrantResult& r) {
