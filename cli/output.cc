@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli/range_view.h"
+
 namespace corral::client {
 
 std::string hex_id(uint64_t id) {
@@ -177,10 +179,7 @@ void Printer::range(const RangeResult& r, bool count_only) {
         out_ << r.count << '\n';
         return;
       }
-      for (const auto& kv : r.kvs) {
-        out_ << kv.key << '\n';
-        if (!kv.value.empty() || kv.version > 0) out_ << kv.value << '\n';
-      }
+      for (const auto& kv : r.kvs) simple_kv(kv, !kv.value.empty() || kv.version > 0);
       return;
   }
 }
@@ -242,8 +241,14 @@ void Printer::event(const WatchEvent& e) {
   // etcdctl 3.4's form: the type, the previous key and value with
   // --prev-kv, then the key and value (empty for a DELETE, never left out).
   out_ << type << '\n';
-  if (e.has_prev_kv) out_ << e.prev_kv.key << '\n' << e.prev_kv.value << '\n';
-  out_ << e.kv.key << '\n' << e.kv.value << '\n';
+  if (e.has_prev_kv) simple_kv(e.prev_kv, true);
+  simple_kv(e.kv, true);
+}
+
+void Printer::simple_kv(const KeyValue& kv, bool value_line) {
+  auto bytes = [&](const std::string& b) { return hex_ ? cli::hex_bytes(b) : b; };
+  if (!value_only_) out_ << bytes(kv.key) << '\n';
+  if (value_line) out_ << bytes(kv.value) << '\n';
 }
 
 void Printer::lease_grant(const LeaseGrantResult& r) {

@@ -32,6 +32,13 @@ class Printer {
  public:
   Printer(Format format, std::ostream& out) : format_(format), out_(out) {}
 
+  // etcdctl's --print-value-only and --hex, for keys and values in simple
+  // format (get, watch).
+  void set_simple_form(bool value_only, bool hex) {
+    value_only_ = value_only;
+    hex_ = hex;
+  }
+
   void put(const PutResult& r);
   void range(const RangeResult& r, bool count_only);
   void del(const DeleteResult& r);
@@ -66,8 +73,13 @@ class Printer {
   std::string header_json(const Header& h) const;
   std::string kv_json(const KeyValue& kv) const;
 
+  // A key or value line in simple format, as the flags above ask.
+  void simple_kv(const KeyValue& kv, bool value_line);
+
   Format format_;
   std::ostream& out_;
+  bool value_only_ = false;
+  bool hex_ = false;
 };
 
 }  // namespace corral::client

@@ -42,3 +42,24 @@ TEST_CASE("watch events print as etcdctl 3.4 prints them", "[cli][output]") {
   del.prev_kv.value = "v2";
   CHECK(simple(del) == "DELETE\n/k\nv2\n/k\n\n");
 }
+
+TEST_CASE("get --print-value-only and --hex in simple format", "[cli][output]") {
+  RangeResult r;
+  KeyValue kv;
+  kv.key = "/k";
+  kv.value = "v";
+  kv.version = 1;
+  r.kvs = {kv};
+  r.count = 1;
+  std::ostringstream plain, value_only, hex;
+  Printer(Format::kSimple, plain).range(r, false);
+  Printer p(Format::kSimple, value_only);
+  p.set_simple_form(true, false);
+  p.range(r, false);
+  Printer h(Format::kSimple, hex);
+  h.set_simple_form(false, true);
+  h.range(r, false);
+  CHECK(plain.str() == "/k\nv\n");
+  CHECK(value_only.str() == "v\n");
+  CHECK(hex.str() == "\\x2f\\x6b\n\\x76\n");
+}
