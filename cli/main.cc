@@ -103,6 +103,14 @@ int fail_lease(const Error& e, int64_t lease) {
   return fail(named);
 }
 
+// The server says "no such member"; name the id, in hex as everywhere.
+int fail_member(const Error& e, uint64_t member) {
+  if (e.code != ErrorCode::kNotFound) return fail(e);
+  Error named = e;
+  named.message = "member " + hex_id(member) + " not found";
+  return fail(named);
+}
+
 // A whole number of at least `min`, checked by CLI11 before anything is
 // sent; the message names the bound (CLI11's own ranges print a double's
 // limit, 309 digits long).
@@ -716,15 +724,15 @@ int main(int argc, char** argv) {
     out.members(res.value());
   } else if (*member_remove) {
     auto res = client.member_remove(*id);
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_member(res.error(), *id);
     out.line("Member " + hex_id(*id) + " removed from cluster");
   } else if (*member_promote) {
     auto res = client.member_promote(*id);
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_member(res.error(), *id);
     out.line("Member " + hex_id(*id) + " promoted in cluster");
   } else if (*move_leader) {
     auto res = client.move_leader(*id);
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_member(res.error(), *id);
     out.line("Leadership transferred to " + hex_id(*id));
   } else if (*ep_status || *ep_health) {
     int rc = kExitOk;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "cli/range_view.h"
 
@@ -10,6 +11,21 @@ namespace corral::client {
 std::string hex_id(uint64_t id) {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::string human_bytes(uint64_t bytes) {
+  if (bytes < 10) return std::to_string(bytes) + " B";
+  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double v = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (v >= 1000 && unit + 1 < std::size(kUnits)) {
+    v /= 1000;
+    ++unit;
+  }
+  // Whole numbers from 10 up, one decimal below, as go-humanize rounds.
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), v < 10 ? "%.1f %s" : "%.0f %s", v, kUnits[unit]);
   return buf;
 }
 
@@ -364,7 +380,7 @@ void Printer::endpoint_status(const std::vector<EndpointReport>& reports) {
            << ",\"loop_turns\":" << s.loop_turns << ",\"loop_turn_max_us\":" << s.loop_turn_max_micros << "}\n";
       continue;
     }
-    rows.push_back({r.endpoint, hex_id(s.header.member_id), s.version, num(s.db_size_bytes),
+    rows.push_back({r.endpoint, hex_id(s.header.member_id), s.version, human_bytes(static_cast<uint64_t>(s.db_size_bytes)),
                     is_leader ? "true" : "false", s.is_learner ? "true" : "false", unum(s.raft_term),
                     unum(s.raft_index), unum(s.raft_applied_index), unum(s.loop_turn_max_micros / 1000)});
   }

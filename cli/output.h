@@ -19,6 +19,9 @@ enum class Format { kSimple, kJson, kTable };
 
 std::string hex_id(uint64_t id);
 std::string json_string(const std::string& bytes);
+// A size as etcdctl prints one (go-humanize's Bytes, powers of 1000):
+// "512 B", "1.5 kB", "20 MB".
+std::string human_bytes(uint64_t bytes);
 
 struct EndpointReport {
   std::string endpoint;

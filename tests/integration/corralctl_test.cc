@@ -307,6 +307,15 @@ TEST_CASE("corralctl speaks etcdctl: watch output, get ranges and sorting, alias
   auto sub_typo = ctl({"lease", "keepalve", lease_hex});
   CHECK(sub_typo.exit_code == 2);
   CHECK(sub_typo.out.find("unknown command \"keepalve\" for \"corralctl lease\"") != std::string::npos);
+  // Member ids in hex in errors as in tables.
+  auto no_member = ctl({"member", "remove", "abc"});
+  CHECK(no_member.exit_code == 1);
+  CHECK(no_member.out.find("member abc not found") != std::string::npos);
+  auto status = ctl({"-w", "table", "endpoint", "status"});
+  CHECK(status.exit_code == 0);
+  // DB SIZE, human-readable.
+  CHECK((status.out.find(" kB ") != std::string::npos || status.out.find(" MB ") != std::string::npos));
+
   auto version = ctl({"--version"});
   CHECK(version.exit_code == 0);
   CHECK(version.out.rfind("corralctl version: ", 0) == 0);

@@ -63,3 +63,25 @@ TEST_CASE("get --print-value-only and --hex in simple format", "[cli][output]") 
   CHECK(value_only.str() == "v\n");
   CHECK(hex.str() == "\\x2f\\x6b\n\\x76\n");
 }
+
+TEST_CASE("sizes as etcdctl prints them", "[cli][output]") {
+  CHECK(human_bytes(0) == "0 B");
+  CHECK(human_bytes(9) == "9 B");
+  CHECK(human_bytes(512) == "512 B");
+  CHECK(human_bytes(1500) == "1.5 kB");
+  CHECK(human_bytes(20480) == "20 kB");
+  CHECK(human_bytes(25'000'000) == "25 MB");
+}
+
+TEST_CASE("endpoint status: member id in hex, db size human-readable", "[cli][output]") {
+  EndpointReport r;
+  r.endpoint = "127.0.0.1:2379";
+  r.healthy = true;
+  r.status.header.member_id = 0xabc;
+  r.status.leader = 0xabc;
+  r.status.version = "1";
+  r.status.db_size_bytes = 20480;
+  std::ostringstream out;
+  Printer(Format::kSimple, out).endpoint_status({r});
+  CHECK(out.str().rfind("127.0.0.1:2379, abc, 1, 20 kB, true, ", 0) == 0);
+}
