@@ -22,7 +22,7 @@ std::string keys(const std::vector<KeyValue>& kvs) {
 }
 }  // namespace
 
-TEST_CASE("--sort-by and --order take etcdctl's words, refuse others", "[cli][range]") {
+TEST_CASE("sort-by and order take etcdctl's words, refuse others", "[cli][range]") {
   CHECK(parse_sort("", "")->target == SortTarget::kNone);
   CHECK(parse_sort("modify", "")->target == SortTarget::kModify);
   CHECK(parse_sort("VALUE", "DESCEND")->descend);
@@ -46,7 +46,7 @@ TEST_CASE("a page sorted by each target", "[cli][range]") {
   CHECK(sorted("VERSION", "") == "bca");  // ties keep key order
 }
 
-TEST_CASE("--hex writes every byte as \\xNN", "[cli][range]") {
+TEST_CASE("hex writes every byte as two hex digits", "[cli][range]") {
   CHECK(hex_bytes("") == "");
   CHECK(hex_bytes("ab") == "\\x61\\x62");
   CHECK(hex_bytes(std::string("\0\xff", 2)) == "\\x00\\xff");
