@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cinttypes>
@@ -35,6 +36,8 @@
 
 #include "cli/collection_view.h"
 #include "cli/output.h"
+#include "cli/range_view.h"
+#include "cli/suggest.h"
 #include "cli/txn_text.h"
 #include "client/client.h"
 #include "client/duration.h"
@@ -97,6 +100,14 @@ int fail_lease(const Error& e, int64_t lease) {
   if (e.code != ErrorCode::kLeaseNotFound) return fail(e);
   Error named = e;
   named.message = "lease " + hex_id(static_cast<uint64_t>(lease)) + " not found";
+  return fail(named);
+}
+
+// The server says "no such member"; name the id, in hex as everywhere.
+int fail_member(const Error& e, uint64_t member) {
+  if (e.code != ErrorCode::kNotFound) return fail(e);
+  Error named = e;
+  named.message = "member " + hex_id(member) + " not found";
   return fail(named);
 }
 
@@ -318,6 +329,41 @@ bool usable_id(const std::string& what, const std::string& id) {
   return false;
 }
 
+// Where a command was expected and the word matched none: the path of
+// commands before it ("corralctl lease") and the word. CLI11 alone says only
+// "A subcommand is required". Global options and their values are skipped.
+struct UnknownCommand {
+  std::string path;
+  std::string word;
+  std::vector<std::string> names;  // what would have matched, aliases included
+};
+std::optional<UnknownCommand> find_unknown_command(CLI::App& app, int argc, char** argv) {
+  static const std::vector<std::string> kValued = {"--endpoints", "-w", "--write-out", "--command-timeout"};
+  CLI::App* current = &app;
+  std::string path = "corralctl";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return std::nullopt;
+    if (!arg.empty() && arg[0] == '-') {
+      if (std::find(kValued.begin(), kValued.end(), arg) != kValued.end()) ++i;
+      continue;
+    }
+    const std::vector<CLI::App*> subs = current->get_subcommands({});
+    if (subs.empty()) return std::nullopt;  // a leaf command: the rest are its arguments
+    CLI::App* next = nullptr;
+    UnknownCommand unknown{path, arg, {}};
+    for (CLI::App* sub : subs) {
+      if (sub->check_name(arg)) next = sub;
+      unknown.names.push_back(sub->get_name());
+      for (const std::string& alias : sub->get_aliases()) unknown.names.push_back(alias);
+    }
+    if (next == nullptr) return unknown;
+    current = next;
+    path += " " + next->get_name();
+  }
+  return std::nullopt;
+}
+
 struct Args {
   std::string endpoints = "127.0.0.1:2379";
   std::string format = "simple";
@@ -327,6 +373,8 @@ struct Args {
   bool interactive = false;  // txn -i
   bool prefix = false, keys_only = false, count_only = false, serializable = false;
   bool prev_kv = false;
+  std::string range_end, sort_by, order;             // get KEY [RANGE_END]
+  bool from_key = false, value_only = false, hex = false, once = false;
   int64_t rev = 0, limit = 0;
   // lease / member / compaction / snapshot
   int64_t ttl = 0;
@@ -343,6 +391,7 @@ struct Args {
 int main(int argc, char** argv) {
   Args a;
   CLI::App app{"corralctl: talk to a corral cluster"};
+  app.set_version_flag("--version", std::string("corralctl version: ") + CORRAL_VERSION);
   app.require_subcommand(1);
   // Global flags (-w, --endpoints) may also follow the command, as in etcdctl.
   app.fallthrough();
@@ -362,9 +411,17 @@ int main(int argc, char** argv) {
   put->add_option("--lease", a.lease_text, "attach to this lease (hex id)");
   put->add_flag("--prev-kv", a.prev_kv, "print the previous key-value");
 
-  auto* get = app.add_subcommand("get", "get KEY");
+  auto* get = app.add_subcommand("get", "get KEY [RANGE_END]: one key, or the keys in [KEY, RANGE_END)");
   get->add_option("key", a.key)->required();
+  get->add_option("range_end", a.range_end, "end of the range, not included");
   get->add_flag("--prefix", a.prefix, "every key with this prefix");
+  get->add_flag("--from-key", a.from_key, "every key from KEY on (byte order)");
+  get->add_option("--sort-by", a.sort_by,
+                  "KEY, CREATE, MODIFY, VALUE or VERSION; sorts the keys returned (the first --limit in key "
+                  "order), not the whole range: the server returns keys in key order");
+  get->add_option("--order", a.order, "ASCEND or DESCEND (alone: by key)");
+  get->add_flag("--print-value-only", a.value_only, "values without keys (simple format)");
+  get->add_flag("--hex", a.hex, "keys and values as \\xNN bytes (simple format)");
   get->add_option("--rev", a.rev, "at this revision (0: the latest)")->check(at_least(0, "a revision"));
   get->add_option("--limit", a.limit, "at most this many keys (0: no limit)")->check(at_least(0, "a count"));
   get->add_flag("--keys-only", a.keys_only, "keys without values");
@@ -386,6 +443,8 @@ int main(int argc, char** argv) {
   watch->add_flag("--prefix", a.prefix, "every key with this prefix");
   watch->add_option("--rev", a.rev, "from this revision (0: from now)")->check(at_least(0, "a revision"));
   watch->add_flag("--prev-kv", a.prev_kv, "include previous key-values");
+  watch->add_flag("--print-value-only", a.value_only, "values without keys (simple format)");
+  watch->add_flag("--hex", a.hex, "keys and values as \\xNN bytes (simple format)");
 
   auto* lease = app.add_subcommand("lease", "lease grant|keepalive|revoke|list|ttl");
   lease->require_subcommand(1);
@@ -397,12 +456,15 @@ int main(int argc, char** argv) {
                     "all or nothing)")
       ->expected(1, 128)
       ->type_size(2);
-  auto* keepalive = lease->add_subcommand("keepalive", "keepalive ID: refresh until interrupted");
+  auto* keepalive = lease->add_subcommand("keepalive", "keepalive ID: refresh until interrupted (alias keep-alive)");
+  keepalive->alias("keep-alive");
   keepalive->add_option("id", a.id_text)->required();
+  keepalive->add_flag("--once", a.once, "refresh once and exit");
   auto* revoke = lease->add_subcommand("revoke", "revoke ID");
   revoke->add_option("id", a.id_text)->required();
   auto* lease_list = lease->add_subcommand("list", "list leases");
-  auto* lease_ttl = lease->add_subcommand("ttl", "ttl ID (timetolive)");
+  auto* lease_ttl = lease->add_subcommand("ttl", "ttl ID (alias timetolive)");
+  lease_ttl->alias("timetolive");
   lease_ttl->add_option("id", a.id_text)->required();
   lease_ttl->add_flag("--keys", a.with_keys, "list the keys attached");
 
@@ -462,6 +524,13 @@ int main(int argc, char** argv) {
   undrain->add_option("id", a.collector)->required();
   auto* rebalance = app.add_subcommand("rebalance", "rebalance: one balancing pass over the collectors");
 
+  if (std::optional<UnknownCommand> unknown = find_unknown_command(app, argc, argv)) {
+    std::fprintf(stderr, "Error: unknown command \"%s\" for \"%s\"\n", unknown->word.c_str(), unknown->path.c_str());
+    const std::string near = corral::cli::nearest(unknown->word, unknown->names);
+    if (!near.empty()) std::fprintf(stderr, "Did you mean this?\n\t%s\n", near.c_str());
+    std::fprintf(stderr, "Run '%s --help' for the commands.\n", unknown->path.c_str());
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -548,9 +617,23 @@ int main(int argc, char** argv) {
     if (!res.ok()) return fail(res.error());
     print_txn(out, res.value());
   } else if (*get) {
+    if (static_cast<int>(a.prefix) + static_cast<int>(a.from_key) + static_cast<int>(!a.range_end.empty()) > 1) {
+      std::fprintf(stderr, "Error: get: --prefix, --from-key and RANGE_END exclude each other\n");
+      return kExitUsage;
+    }
+    std::optional<corral::cli::SortSpec> sort = corral::cli::parse_sort(a.sort_by, a.order);
+    if (!sort) {
+      std::fprintf(stderr,
+                   "Error: get: --sort-by takes KEY, CREATE, MODIFY, VALUE or VERSION, --order ASCEND or "
+                   "DESCEND; got '%s' and '%s'\n",
+                   a.sort_by.c_str(), a.order.c_str());
+      return kExitUsage;
+    }
     RangeRequest r;
     r.key = a.key;
     if (a.prefix) r.range_end = prefix_range_end(a.key);
+    if (a.from_key) r.range_end = std::string(1, '\0');
+    if (!a.range_end.empty()) r.range_end = a.range_end;
     r.revision = a.rev;
     r.limit = a.limit;
     r.keys_only = a.keys_only;
@@ -558,6 +641,8 @@ int main(int argc, char** argv) {
     r.serializable = a.serializable;
     auto res = client.call(r);
     if (!res.ok()) return fail(res.error());
+    corral::cli::sort_kvs(res->kvs, *sort);
+    out.set_simple_form(a.value_only, a.hex);
     out.range(res.value(), a.count_only);
   } else if (*del) {
     DeleteRequest r;
@@ -580,6 +665,7 @@ int main(int argc, char** argv) {
     if (a.prefix) w.range_end = prefix_range_end(a.key);
     w.start_revision = a.rev;
     w.prev_kv = a.prev_kv;
+    out.set_simple_form(a.value_only, a.hex);
     std::mutex mu;
     std::optional<Error> ended;
     WatchHandle handle = client.watch(w, [&](const WatchUpdate& u) {
@@ -612,6 +698,7 @@ int main(int argc, char** argv) {
       }
       out.lease_keepalive(res.value());
       std::cout.flush();
+      if (a.once) break;
       if (interrupted_within(keepalive_interval(res->ttl_seconds).count())) break;
     }
   } else if (*revoke) {
@@ -637,15 +724,15 @@ int main(int argc, char** argv) {
     out.members(res.value());
   } else if (*member_remove) {
     auto res = client.member_remove(*id);
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_member(res.error(), *id);
     out.line("Member " + hex_id(*id) + " removed from cluster");
   } else if (*member_promote) {
     auto res = client.member_promote(*id);
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_member(res.error(), *id);
     out.line("Member " + hex_id(*id) + " promoted in cluster");
   } else if (*move_leader) {
     auto res = client.move_leader(*id);
-    if (!res.ok()) return fail(res.error());
+    if (!res.ok()) return fail_member(res.error(), *id);
     out.line("Leadership transferred to " + hex_id(*id));
   } else if (*ep_status || *ep_health) {
     int rc = kExitOk;

@@ -2,12 +2,30 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+
+#include "cli/range_view.h"
 
 namespace corral::client {
 
 std::string hex_id(uint64_t id) {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::string human_bytes(uint64_t bytes) {
+  if (bytes < 10) return std::to_string(bytes) + " B";
+  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double v = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (v >= 1000 && unit + 1 < std::size(kUnits)) {
+    v /= 1000;
+    ++unit;
+  }
+  // Whole numbers from 10 up, one decimal below, as go-humanize rounds.
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), v < 10 ? "%.1f %s" : "%.0f %s", v, kUnits[unit]);
   return buf;
 }
 
@@ -177,10 +195,7 @@ void Printer::range(const RangeResult& r, bool count_only) {
         out_ << r.count << '\n';
         return;
       }
-      for (const auto& kv : r.kvs) {
-        out_ << kv.key << '\n';
-        if (!kv.value.empty() || kv.version > 0) out_ << kv.value << '\n';
-      }
+      for (const auto& kv : r.kvs) simple_kv(kv, !kv.value.empty() || kv.version > 0);
       return;
   }
 }
@@ -239,8 +254,17 @@ void Printer::event(const WatchEvent& e) {
     out_ << "}\n";
     return;
   }
-  out_ << type << '\n' << e.kv.key << '\n';
-  if (e.type == WatchEvent::Type::kPut) out_ << e.kv.value << '\n';
+  // etcdctl 3.4's form: the type, the previous key and value with
+  // --prev-kv, then the key and value (empty for a DELETE, never left out).
+  out_ << type << '\n';
+  if (e.has_prev_kv) simple_kv(e.prev_kv, true);
+  simple_kv(e.kv, true);
+}
+
+void Printer::simple_kv(const KeyValue& kv, bool value_line) {
+  auto bytes = [&](const std::string& b) { return hex_ ? cli::hex_bytes(b) : b; };
+  if (!value_only_) out_ << bytes(kv.key) << '\n';
+  if (value_line) out_ << bytes(kv.value) << '\n';
 }
 
 void Printer::lease_grant(const LeaseGrantResult& r) {
@@ -356,7 +380,7 @@ void Printer::endpoint_status(const std::vector<EndpointReport>& reports) {
            << ",\"loop_turns\":" << s.loop_turns << ",\"loop_turn_max_us\":" << s.loop_turn_max_micros << "}\n";
       continue;
     }
-    rows.push_back({r.endpoint, hex_id(s.header.member_id), s.version, num(s.db_size_bytes),
+    rows.push_back({r.endpoint, hex_id(s.header.member_id), s.version, human_bytes(static_cast<uint64_t>(s.db_size_bytes)),
                     is_leader ? "true" : "false", s.is_learner ? "true" : "false", unum(s.raft_term),
                     unum(s.raft_index), unum(s.raft_applied_index), unum(s.loop_turn_max_micros / 1000)});
   }

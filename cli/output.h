@@ -19,6 +19,9 @@ enum class Format { kSimple, kJson, kTable };
 
 std::string hex_id(uint64_t id);
 std::string json_string(const std::string& bytes);
+// A size as etcdctl prints one (go-humanize's Bytes, powers of 1000):
+// "512 B", "1.5 kB", "20 MB".
+std::string human_bytes(uint64_t bytes);
 
 struct EndpointReport {
   std::string endpoint;
@@ -31,6 +34,13 @@ struct EndpointReport {
 class Printer {
  public:
   Printer(Format format, std::ostream& out) : format_(format), out_(out) {}
+
+  // etcdctl's --print-value-only and --hex, for keys and values in simple
+  // format (get, watch).
+  void set_simple_form(bool value_only, bool hex) {
+    value_only_ = value_only;
+    hex_ = hex;
+  }
 
   void put(const PutResult& r);
   void range(const RangeResult& r, bool count_only);
@@ -66,8 +76,13 @@ class Printer {
   std::string header_json(const Header& h) const;
   std::string kv_json(const KeyValue& kv) const;
 
+  // A key or value line in simple format, as the flags above ask.
+  void simple_kv(const KeyValue& kv, bool value_line);
+
   Format format_;
   std::ostream& out_;
+  bool value_only_ = false;
+  bool hex_ = false;
 };
 
 }  // namespace corral::client

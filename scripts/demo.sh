@@ -52,12 +52,39 @@ declare -A apid  # agents, by id
 gens=()          # generators
 t_start=$(date +%s.%N)
 
+# Every process this script started, children of children included (command
+# substitutions, a corralctl in a pipeline, generator subshells and their
+# sleeps). Under make the script shares make's process group, so the group
+# cannot be killed whole; the tree can.
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+# Ends the whole tree, whatever path the demo ends by (done, failed, ^C):
+# TERM, up to 2 s to go, then KILL what is left.
+end_descendants() {
+  local left p _
+  left=$(descendants $$)
+  [ -n "$left" ] || return 0
+  kill $left 2>/dev/null
+  for _ in $(seq 20); do
+    for p in $left; do kill -0 "$p" 2>/dev/null && break; p=; done
+    [ -n "$p" ] || return 0
+    sleep 0.1
+  done
+  kill -9 $left 2>/dev/null
+}
+
 cleanup() {
   local rc=$?
   set +e
   touch "$dir/stop-generators" 2>/dev/null
   for p in "${apid[@]}" "${pid[@]}"; do kill -9 "$p" 2>/dev/null; done
   for p in "${gens[@]}"; do kill "$p" 2>/dev/null; done
+  end_descendants
   wait 2>/dev/null
   if [ "$rc" -ne 0 ] || [ -n "${DEMO_KEEP:-}" ]; then
     echo "demo: logs, sinks and data kept in $dir" >&2

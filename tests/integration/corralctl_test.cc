@@ -244,3 +244,79 @@ TEST_CASE("corralctl values from a file and stdin, txn from stdin, clear errors 
   CHECK(bad.out.find("unknown op 'frob'") != std::string::npos);
   CHECK(require_ok(c->status(), "status").header.revision == rev);
 }
+
+TEST_CASE("corralctl speaks etcdctl: watch output, get ranges and sorting, aliases, unknown commands",
+          "[integration][corralctl]") {
+  Cluster cluster(ClusterOptions{});
+  cluster.start();
+  Ctl ctl{cluster};
+  auto c = cluster.client();
+
+  // watch --prev-kv in etcdctl 3.4's form: the previous key and value before
+  // the event's own; a DELETE's value line is there, empty.
+  const int64_t rev = require_ok(c->put("/e/w", "v1"), "put w").header.revision;
+  require_ok(c->put("/e/w", "v2"), "put w again");
+  require_ok(c->del("/e/w"), "del w");
+  const std::string watch_out = cluster.root() + "/ctl-watch-prev.out";
+  Process watch = Process::spawn(
+      corralctl_path(),
+      {"--endpoints", cluster.endpoints_text(), "watch", "/e/w", "--prev-kv", "--rev", std::to_string(rev)}, watch_out);
+  const std::string expected = "PUT\n/e/w\nv1\nPUT\n/e/w\nv1\n/e/w\nv2\nDELETE\n/e/w\nv2\n/e/w\n\n";
+  bool watched = wait_until([&] { return read_file(watch_out) == expected; }, 10000ms);
+  INFO("watch output:\n" << read_file(watch_out));
+  CHECK(watched);
+  watch.signal(SIGINT);
+  auto watch_exit = watch.wait_for(5000ms);
+  REQUIRE(watch_exit);
+  CHECK(*watch_exit == 0);
+
+  // get with a range end, --from-key, sorting, values only, hex.
+  require_ok(c->put("/r/a", "3"), "put a");
+  require_ok(c->put("/r/b", "1"), "put b");
+  require_ok(c->put("/r/c", "2"), "put c");
+  CHECK(ctl({"get", "/r/a", "/r/c"}).out == "/r/a\n3\n/r/b\n1\n");
+  CHECK(ctl({"get", "/r/b", "--from-key", "--keys-only"}).out == "/r/b\n\n/r/c\n\n");
+  CHECK(ctl({"get", "/r/", "--prefix", "--sort-by", "VALUE", "--print-value-only"}).out == "1\n2\n3\n");
+  CHECK(ctl({"get", "/r/", "--prefix", "--order", "DESCEND", "--print-value-only"}).out == "2\n1\n3\n");
+  CHECK(ctl({"get", "/r/a", "--hex"}).out == "\\x2f\\x72\\x2f\\x61\n\\x33\n");
+  // Bad input: a clear usage error, nothing sent.
+  const int64_t before = require_ok(c->status(), "status").header.revision;
+  auto bad_sort = ctl({"get", "/r/", "--prefix", "--sort-by", "SIZE"});
+  CHECK(bad_sort.exit_code == 2);
+  CHECK(bad_sort.out.find("--sort-by takes KEY") != std::string::npos);
+  CHECK(ctl({"get", "/r/a", "/r/c", "--prefix"}).exit_code == 2);
+  CHECK(require_ok(c->status(), "status").header.revision == before);
+
+  // etcdctl's lease names, keep-alive --once.
+  auto grant = ctl({"lease", "grant", "60"});
+  REQUIRE(grant.out.rfind("lease ", 0) == 0);
+  const std::string lease_hex = grant.out.substr(6, grant.out.find(' ', 6) - 6);
+  auto once = ctl({"lease", "keep-alive", lease_hex, "--once"});
+  CHECK(once.exit_code == 0);
+  CHECK(once.out.find(lease_hex) != std::string::npos);
+  CHECK(count_lines(once.out) == 1);
+  auto ttl = ctl({"lease", "timetolive", lease_hex});
+  CHECK(ttl.exit_code == 0);
+  CHECK(ttl.out.find("granted with TTL(60s)") != std::string::npos);
+
+  // An unknown command is named, with the nearest one.
+  auto typo = ctl({"gte", "/r/a"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.out.find("unknown command \"gte\" for \"corralctl\"") != std::string::npos);
+  CHECK(typo.out.find("\tget\n") != std::string::npos);
+  auto sub_typo = ctl({"lease", "keepalve", lease_hex});
+  CHECK(sub_typo.exit_code == 2);
+  CHECK(sub_typo.out.find("unknown command \"keepalve\" for \"corralctl lease\"") != std::string::npos);
+  // Member ids in hex in errors as in tables.
+  auto no_member = ctl({"member", "remove", "abc"});
+  CHECK(no_member.exit_code == 1);
+  CHECK(no_member.out.find("member abc not found") != std::string::npos);
+  auto status = ctl({"-w", "table", "endpoint", "status"});
+  CHECK(status.exit_code == 0);
+  // DB SIZE, human-readable.
+  CHECK((status.out.find(" kB ") != std::string::npos || status.out.find(" MB ") != std::string::npos));
+
+  auto version = ctl({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.out.rfind("corralctl version: ", 0) == 0);
+}
