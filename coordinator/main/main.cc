@@ -5,8 +5,10 @@
 // dashes; config_file.h). The file is read strictly: an unknown key or a
 // line that is not key = value stops corrald with exit code 2 and the line
 // number. Flags on the command line override the file. With no flags a
-// single member runs with data in ./corral.data, clients on
-// tcp://127.0.0.1:2379 and peers on tcp://127.0.0.1:2380.
+// single member named "default" runs with data in ./default.corral, clients
+// on tcp://127.0.0.1:2379 and peers on tcp://127.0.0.1:2380. The data dir
+// defaults to <name>.corral so that two members started in one directory
+// do not collide on RocksDB's lock.
 //
 // Start-up refuses nonsense settings (server/startup_checks.h): an election
 // timeout (--tick-ms x --election-ticks) outside 50..50000 ms, fewer than 5
@@ -21,7 +23,11 @@
 //   corrald: ready name=<name> id=<hex> client=tcp://IP:PORT peer=tcp://IP:PORT
 // Exit codes: 0 stopped by SIGTERM/SIGINT; 1 could not start (storage, bind,
 // no member of the cluster answered a join); 2 bad flags, config or data
-// dir; 3 removed from the cluster (at start, or stopped by itself).
+// dir, a data dir wiped under a member the running cluster knows as started
+// ("has already been bootstrapped"), or stopped by itself because the
+// members it reached are of another cluster ("cluster id mismatch": its
+// --initial-cluster differs from theirs); 3 removed from the cluster (at
+// start, or stopped by itself).
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -52,7 +58,8 @@ int main(int argc, char** argv) {
   CLI::App app{"corrald: a member of a corral coordinator cluster"};
   app.set_config("--config", "", "read flags from this file: key = value lines, flag names without dashes as keys; unknown keys and other lines are refused");
   app.add_option("--name", o.name, "member name (unique in the cluster; the data dir remembers it)")->capture_default_str();
-  app.add_option("--data-dir", o.data_dir, "data directory")->capture_default_str();
+  o.data_dir.clear();  // empty after parsing: <name>.corral
+  app.add_option("--data-dir", o.data_dir, "data directory (default: <name>.corral)");
   app.add_option("--listen-peer", o.listen_peer, "peer endpoint tcp://IP:PORT")->capture_default_str();
   app.add_option("--listen-client", o.listen_client, "client endpoint tcp://IP:PORT")->capture_default_str();
   app.add_option("--advertise-client", o.advertise_client, "client URL told to others (default: listen-client)");
@@ -97,6 +104,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitBadFlags;
   }
   o.initial_cluster_new = cluster_state == "new";
+  if (o.data_dir.empty()) o.data_dir = o.name + ".corral";
   corral::server::init_logging(*corral::server::parse_log_level(log_level));
 
   // Signals go to this thread only: block them before any thread exists.
@@ -121,6 +129,11 @@ int main(int argc, char** argv) {
     }
   }
   auto& n = *node.value();
+  corral::server::log_event("member %s id=%016llx data-dir=%s listen-client=%s listen-peer=%s advertise-client=%s advertise-peer=%s",
+                            o.name.c_str(), static_cast<unsigned long long>(n.id()), o.data_dir.c_str(),
+                            n.client_endpoint().c_str(), n.peer_endpoint().c_str(),
+                            (o.advertise_client.empty() ? n.client_endpoint() : o.advertise_client).c_str(),
+                            (o.advertise_peer.empty() ? n.peer_endpoint() : o.advertise_peer).c_str());
   n.start();
   corral::server::flush_log();
   std::fprintf(stderr, "corrald: ready name=%s id=%016llx client=%s peer=%s\n", o.name.c_str(),
@@ -136,5 +149,6 @@ int main(int argc, char** argv) {
     }
   }
   n.stop();
+  if (n.refused_by_cluster()) return kExitBadFlags;
   return kExitFinished;
 }

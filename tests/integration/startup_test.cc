@@ -176,3 +176,37 @@ TEST_CASE("joining with --initial-cluster-state existing is refused when no memb
   CHECK(says(alone, "no other member"));
   CHECK(s.data_dir_untouched());
 }
+
+TEST_CASE("two members started in one directory without --data-dir each get <name>.corral", "[integration][startup]") {
+  Scratch s;
+  const std::string dir = s.path("shared-cwd");
+  std::filesystem::create_directories(dir);
+  // Both run at once: with one default data dir the second would fail on
+  // RocksDB's lock.
+  std::vector<Process> members;
+  std::vector<std::string> logs;
+  for (const std::string name : {"alpha", "beta"}) {
+    const std::string peer = "tcp://127.0.0.1:" + std::to_string(next_free_port());
+    const std::string client = "tcp://127.0.0.1:" + std::to_string(next_free_port());
+    logs.push_back(s.path(name + ".log"));
+    members.push_back(Process::spawn("/bin/sh", {"-c", "cd \"$0\" && exec \"$1\" --name " + name +
+                                                           " --listen-peer " + peer + " --listen-client " + client +
+                                                           " --tick-ms 10 --election-ticks 10",
+                                                 dir, corrald_path()},
+                                     logs.back()));
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    const bool ready = wait_until(
+        [&] { return read_file(logs[i]).find("corrald: ready") != std::string::npos || members[i].poll(); },
+        kReadyTimeoutMs);
+    UNSCOPED_INFO("corrald log:\n" << read_file(logs[i]));
+    CHECK(ready);
+    CHECK(!members[i].poll());
+  }
+  CHECK(std::filesystem::exists(dir + "/alpha.corral"));
+  CHECK(std::filesystem::exists(dir + "/beta.corral"));
+  // The start line names the data dir, the id and the URLs.
+  CHECK(read_file(logs[0]).find("data-dir=alpha.corral") != std::string::npos);
+  CHECK(read_file(logs[0]).find("listen-peer=tcp://127.0.0.1:") != std::string::npos);
+  for (auto& p : members) p.kill_and_wait();
+}
