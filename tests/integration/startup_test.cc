@@ -214,8 +214,9 @@ TEST_CASE("two members started in one directory without --data-dir each get <nam
   }
   CHECK(std::filesystem::exists(dir + "/alpha.corral"));
   CHECK(std::filesystem::exists(dir + "/beta.corral"));
-  // The start line names the data dir, the id and the URLs.
-  CHECK(read_file(logs[0]).find("data-dir=alpha.corral") != std::string::npos);
+  // The start line names the data dir, the id and the URLs (the log is
+  // written by a background flush: wait for it).
+  CHECK(wait_until([&] { return read_file(logs[0]).find("data-dir=alpha.corral") != std::string::npos; }, 5000ms));
   CHECK(read_file(logs[0]).find("listen-peer=tcp://127.0.0.1:") != std::string::npos);
   for (auto& p : members) p.kill_and_wait();
 }
