@@ -25,7 +25,8 @@ Status refuse_bootstrapped_member(zmq::context_t& context, const NodeOptions& o,
     if (m.name != o.name) req.contacts.push_back(m.peer_urls.at(0));
   }
   if (req.contacts.empty()) return Status();
-  req.timeout = std::max(kBootstrapProbeMs, std::chrono::milliseconds(int64_t{2} * o.tick_ms * o.election_ticks));
+  req.timeout = std::clamp(std::chrono::milliseconds(int64_t{o.tick_ms} * o.election_ticks), kBootstrapProbeMs,
+                           kMaxBootstrapProbeMs);
   req.log_joining = false;
   log_event("new member %s: asking %zu members for %lld ms whether the cluster already knows it as started",
             o.name.c_str(), req.contacts.size(), static_cast<long long>(req.timeout.count()));
