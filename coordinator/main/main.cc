@@ -5,8 +5,10 @@
 // dashes; config_file.h). The file is read strictly: an unknown key or a
 // line that is not key = value stops corrald with exit code 2 and the line
 // number. Flags on the command line override the file. With no flags a
-// single member runs with data in ./corral.data, clients on
-// tcp://127.0.0.1:2379 and peers on tcp://127.0.0.1:2380.
+// single member named "default" runs with data in ./default.corral, clients
+// on tcp://127.0.0.1:2379 and peers on tcp://127.0.0.1:2380. The data dir
+// defaults to <name>.corral so that two members started in one directory
+// do not collide on RocksDB's lock.
 //
 // Start-up refuses nonsense settings (server/startup_checks.h): an election
 // timeout (--tick-ms x --election-ticks) outside 50..50000 ms, fewer than 5
@@ -21,21 +23,32 @@
 //   corrald: ready name=<name> id=<hex> client=tcp://IP:PORT peer=tcp://IP:PORT
 // Exit codes: 0 stopped by SIGTERM/SIGINT; 1 could not start (storage, bind,
 // no member of the cluster answered a join); 2 bad flags, config or data
-// dir; 3 removed from the cluster (at start, or stopped by itself).
+// dir, a data dir wiped under a member the running cluster knows as started
+// ("has already been bootstrapped"), or stopped by itself because the
+// members it reached are of another cluster ("cluster id mismatch": its
+// --initial-cluster differs from theirs); 3 removed from the cluster (at
+// start, or stopped by itself).
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
+
+#include <unistd.h>  // environ
 
 #include <CLI/CLI.hpp>
 
 #include "coordinator/main/config_file.h"
+#include "coordinator/main/env_flags.h"
+#include "coordinator/main/timing_flags.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/node.h"
 #include "coordinator/server/startup_checks.h"
 
 namespace {
 
+// Also what `corralctl endpoint status` shows (server/node.cc).
+constexpr const char* kVersion = "corral 0.1.0";
 constexpr int kExitStopped = 0;
 constexpr int kExitStartFailed = 1;
 constexpr int kExitBadFlags = 2;
@@ -50,9 +63,13 @@ int main(int argc, char** argv) {
   std::string cluster_state = "new";
   std::string log_level = "info";
   CLI::App app{"corrald: a member of a corral coordinator cluster"};
-  app.set_config("--config", "", "read flags from this file: key = value lines, flag names without dashes as keys; unknown keys and other lines are refused");
+  // CORRAL_CONFIG names a file that must exist (CLI11 reads no variable
+  // for its config option; a default file name is the way in).
+  const char* env_config = std::getenv("CORRAL_CONFIG");
+  app.set_config("--config", env_config ? env_config : "", "read flags from this file: key = value lines, flag names without dashes as keys; unknown keys and other lines are refused", env_config != nullptr);
   app.add_option("--name", o.name, "member name (unique in the cluster; the data dir remembers it)")->capture_default_str();
-  app.add_option("--data-dir", o.data_dir, "data directory")->capture_default_str();
+  o.data_dir.clear();  // empty after parsing: <name>.corral
+  app.add_option("--data-dir", o.data_dir, "data directory (default: <name>.corral)");
   app.add_option("--listen-peer", o.listen_peer, "peer endpoint tcp://IP:PORT")->capture_default_str();
   app.add_option("--listen-client", o.listen_client, "client endpoint tcp://IP:PORT")->capture_default_str();
   app.add_option("--advertise-client", o.advertise_client, "client URL told to others (default: listen-client)");
@@ -65,9 +82,18 @@ int main(int argc, char** argv) {
   using namespace corral::server;
   const std::string election = "election timeout = tick-ms x election-ticks, " +
                                std::to_string(kMinElectionTimeoutMs) + ".." + std::to_string(kMaxElectionTimeoutMs) + " ms";
-  app.add_option("--tick-ms", o.tick_ms, "raft tick length in ms (" + election + ")")->check(CLI::Range(1, 60'000))->capture_default_str();
-  app.add_option("--election-ticks", o.election_ticks, "election timeout in ticks: at least " + std::to_string(kMinElectionToHeartbeatTicks) + " x heartbeat-ticks (" + election + ")")->check(CLI::Range(2, 100'000))->capture_default_str();
-  app.add_option("--heartbeat-ticks", o.heartbeat_ticks, "heartbeat interval in ticks (election-ticks / " + std::to_string(kMinElectionToHeartbeatTicks) + " at most)")->check(CLI::Range(1, 100'000))->capture_default_str();
+  int heartbeat_interval_ms = 0;
+  int election_timeout_ms = 0;
+  auto* heartbeat_interval = app.add_option("--heartbeat-interval", heartbeat_interval_ms,
+      "heartbeat interval in ms, as etcd's (default 100; sets --tick-ms to it and --heartbeat-ticks 1)")
+      ->check(CLI::Range(1, 60'000));
+  auto* election_timeout = app.add_option("--election-timeout", election_timeout_ms,
+      "election timeout in ms, as etcd's (default 1000): a whole number of heartbeat intervals, at least " +
+      std::to_string(kMinElectionToHeartbeatTicks) + " of them")
+      ->check(CLI::Range(1, 600'000));
+  auto* tick = app.add_option("--tick-ms", o.tick_ms, "raft tick length in ms (" + election + ")")->check(CLI::Range(1, 60'000))->capture_default_str();
+  auto* election_ticks = app.add_option("--election-ticks", o.election_ticks, "election timeout in ticks: at least " + std::to_string(kMinElectionToHeartbeatTicks) + " x heartbeat-ticks (" + election + ")")->check(CLI::Range(2, 100'000))->capture_default_str();
+  auto* heartbeat_ticks = app.add_option("--heartbeat-ticks", o.heartbeat_ticks, "heartbeat interval in ticks (election-ticks / " + std::to_string(kMinElectionToHeartbeatTicks) + " at most)")->check(CLI::Range(1, 100'000))->capture_default_str();
   app.add_option("--snapshot-count", o.snapshot_count, "applied entries between snapshots")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))->capture_default_str();
   app.add_option("--snapshot-catchup-entries", o.snapshot_catchup_entries, "entries kept in the log after a snapshot, for lagging followers to catch up from (>= 1)")
       ->check(CLI::Range(uint64_t{kMinSnapshotCatchupEntries}, uint64_t{1} << 40))->capture_default_str();
@@ -85,11 +111,18 @@ int main(int argc, char** argv) {
   app.add_option("--request-timeout-ms", o.request_timeout_ms, "a write not applied by then gets 'timeout'; at least " + std::to_string(kMinRequestTimeoutElections) + " election timeouts")->check(CLI::Range(100, 600'000))->capture_default_str();
   // Strict: a misspelt key must not leave a member with a default setting
   // (a forgotten initial-cluster once started a cluster of its own).
-  app.config_formatter(std::make_shared<corral::main::StrictConfigReader>(corral::main::config_keys_of(app, "--config")));
-  app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_option("--log-level", log_level, "lines below this level are not written: debug, info, warn, error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  app.config_formatter(std::make_shared<corral::main::StrictConfigReader>(corral::main::config_keys_of(app, "--config")));
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.set_version_flag("--version", std::string("corrald ") + kVersion);
+  corral::main::bind_env(app, "--config");
+  if (auto unknown = corral::main::unknown_env(app, environ)) {
+    std::fprintf(stderr, "corrald: environment variable %s names no corrald flag (flags are read from "
+                 "CORRAL_<FLAG>, e.g. CORRAL_INITIAL_CLUSTER): unset it or correct its name\n", unknown->c_str());
+    return kExitBadFlags;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -97,6 +130,15 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitBadFlags;
   }
   o.initial_cluster_new = cluster_state == "new";
+  corral::main::TimingFlags timing;
+  if (heartbeat_interval->count()) timing.heartbeat_interval_ms = heartbeat_interval_ms;
+  if (election_timeout->count()) timing.election_timeout_ms = election_timeout_ms;
+  timing.ticks_given = tick->count() || election_ticks->count() || heartbeat_ticks->count();
+  if (auto bad = corral::main::apply_timing_flags(timing, o); !bad.empty()) {
+    std::fprintf(stderr, "corrald: %s\n", bad.c_str());
+    return kExitBadFlags;
+  }
+  if (o.data_dir.empty()) o.data_dir = o.name + ".corral";
   corral::server::init_logging(*corral::server::parse_log_level(log_level));
 
   // Signals go to this thread only: block them before any thread exists.
@@ -121,6 +163,11 @@ int main(int argc, char** argv) {
     }
   }
   auto& n = *node.value();
+  corral::server::log_event("member %s id=%016llx data-dir=%s listen-client=%s listen-peer=%s advertise-client=%s advertise-peer=%s",
+                            o.name.c_str(), static_cast<unsigned long long>(n.id()), o.data_dir.c_str(),
+                            n.client_endpoint().c_str(), n.peer_endpoint().c_str(),
+                            (o.advertise_client.empty() ? n.client_endpoint() : o.advertise_client).c_str(),
+                            (o.advertise_peer.empty() ? n.peer_endpoint() : o.advertise_peer).c_str());
   n.start();
   corral::server::flush_log();
   std::fprintf(stderr, "corrald: ready name=%s id=%016llx client=%s peer=%s\n", o.name.c_str(),
@@ -136,5 +183,6 @@ int main(int argc, char** argv) {
     }
   }
   n.stop();
+  if (n.refused_by_cluster()) return kExitBadFlags;
   return kExitFinished;
 }

@@ -45,22 +45,34 @@ const char* peer_send_result_name(PeerSendResult result) {
   return "unknown";
 }
 
-std::string peer_routing_id(PeerId id) {
-  std::string out(kPeerRoutingIdBytes, '\0');
+namespace {
+
+void put_u64_be(std::string& out, size_t at, uint64_t v) {
+  for (size_t i = 0; i < 8; ++i) out[at + i] = static_cast<char>((v >> (8 * (7 - i))) & 0xff);
+}
+
+uint64_t get_u64_be(std::string_view in, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[at + i]);
+  return v;
+}
+
+}  // namespace
+
+std::string peer_routing_id(PeerId id, uint64_t cluster_id) {
+  std::string out(cluster_id == 0 ? kPeerRoutingIdBytes : kPeerRoutingIdWithClusterBytes, '\0');
   out[0] = kPeerRoutingIdTag;
-  for (size_t i = 0; i < 8; ++i) {
-    out[1 + i] = static_cast<char>((id >> (8 * (7 - i))) & 0xff);
-  }
+  put_u64_be(out, 1, id);
+  if (cluster_id != 0) put_u64_be(out, kPeerRoutingIdBytes, cluster_id);
   return out;
 }
 
-PeerId parse_peer_routing_id(std::string_view routing_id) {
-  if (routing_id.size() != kPeerRoutingIdBytes || routing_id[0] != kPeerRoutingIdTag) return 0;
-  PeerId id = 0;
-  for (size_t i = 1; i < kPeerRoutingIdBytes; ++i) {
-    id = (id << 8) | static_cast<unsigned char>(routing_id[i]);
-  }
-  return id;
+PeerId parse_peer_routing_id(std::string_view routing_id, uint64_t* cluster_id) {
+  const bool short_form = routing_id.size() == kPeerRoutingIdBytes;
+  if (!short_form && routing_id.size() != kPeerRoutingIdWithClusterBytes) return 0;
+  if (routing_id[0] != kPeerRoutingIdTag) return 0;
+  if (cluster_id) *cluster_id = short_form ? 0 : get_u64_be(routing_id, kPeerRoutingIdBytes);
+  return get_u64_be(routing_id, 1);
 }
 
 PeerTransport::PeerTransport(zmq::context_t& context, const PeerTransportOptions& options)
@@ -121,7 +133,7 @@ Status PeerTransport::add_peer(PeerId id, std::string_view endpoint_text,
   peer->endpoint = *endpoint;
   zmq::socket_t& d = peer->dealer;
   set_common_options(d);
-  d.set(zmq::sockopt::routing_id, peer_routing_id(options_.self_id));
+  d.set(zmq::sockopt::routing_id, peer_routing_id(options_.self_id, cluster_id_));
   d.set(zmq::sockopt::immediate, true);
   d.set(zmq::sockopt::sndhwm, options_.max_queued_messages_per_peer);
   d.set(zmq::sockopt::reconnect_ivl, options_.reconnect_interval_ms);
@@ -274,12 +286,13 @@ size_t PeerTransport::receive(size_t max_messages, std::vector<PeerMessage>& out
     const RoutedReceive got = receive_routed(router_, id_frame, payload);
     if (got == RoutedReceive::kNothing) break;
     const bool well_formed = got == RoutedReceive::kOk;
-    const PeerId from = parse_peer_routing_id(id_frame.to_string_view());
+    uint64_t cluster_id = 0;
+    const PeerId from = parse_peer_routing_id(id_frame.to_string_view(), &cluster_id);
     if (!well_formed || from == 0) {
       ++stats_.dropped_malformed;
       continue;
     }
-    out.push_back(PeerMessage{from, payload.to_string()});
+    out.push_back(PeerMessage{from, payload.to_string(), cluster_id});
     ++stats_.received;
     ++count;
   }

@@ -8,7 +8,12 @@
 // connection itself, at no cost per message and with no frame to parse:
 //   routing id = 'N' (0x4E) followed by the node id as 8 bytes big-endian.
 // The tag byte keeps ids clear of ZeroMQ's own generated ids, which start
-// with a zero byte. A message is exactly one frame of payload after it; any
+// with a zero byte. Once the member knows its cluster id (set_cluster_id),
+// the id carries it too, again at no cost per message:
+//   'N', node id (8 bytes big-endian), cluster id (8 bytes big-endian)
+// so that every message says which cluster its sender belongs to
+// (PeerMessage::cluster_id; 0 for the short form, which a joiner's
+// provisional endpoint uses before it knows the cluster). A message is exactly one frame of payload after it; any
 // other shape, or a connection without such an id, is dropped and counted.
 // The ROUTER sets ZMQ_ROUTER_HANDOVER so that a restarted peer (same id, new
 // connection) takes over at once instead of being refused as a duplicate.
@@ -58,6 +63,7 @@ using PeerId = uint64_t;  // the raft node id; 0 is "none" and never valid
 // Bytes handed to ZeroMQ and not yet written to the socket (send_counted).
 using PeerQueuedBytes = std::shared_ptr<std::atomic<int64_t>>;
 inline constexpr size_t kPeerRoutingIdBytes = 9;
+inline constexpr size_t kPeerRoutingIdWithClusterBytes = 17;
 inline constexpr char kPeerRoutingIdTag = 'N';
 
 inline constexpr int kDefaultMaxQueuedMessagesPerPeer = 4096;
@@ -95,6 +101,7 @@ const char* peer_send_result_name(PeerSendResult result);
 struct PeerMessage {
   PeerId from = 0;
   std::string bytes;
+  uint64_t cluster_id = 0;  // the sender's claim; 0: it did not say
 };
 
 struct PeerTransportStats {
@@ -114,6 +121,8 @@ class PeerTransport {
   PeerTransport& operator=(const PeerTransport&) = delete;
 
   PeerId self_id() const { return options_.self_id; }
+  // Peers added after this carry the cluster id in their routing id.
+  void set_cluster_id(uint64_t cluster_id) { cluster_id_ = cluster_id; }
   // The endpoint really bound (port 0 resolved), to advertise to peers.
   const Endpoint& bound_endpoint() const { return bound_; }
 
@@ -156,11 +165,14 @@ class PeerTransport {
   Endpoint bound_;
   std::map<PeerId, std::unique_ptr<Peer>> peers_;
   PeerTransportStats stats_;
+  uint64_t cluster_id_ = 0;
 };
 
-// The routing id a member with this node id uses (format above).
-std::string peer_routing_id(PeerId id);
-// The node id in a routing id, or 0 if it is not one of ours.
-PeerId parse_peer_routing_id(std::string_view routing_id);
+// The routing id a member with this node id uses (format above); with a
+// cluster id of 0 the short form.
+std::string peer_routing_id(PeerId id, uint64_t cluster_id = 0);
+// The node id in a routing id, or 0 if it is not one of ours; `cluster_id`
+// (when given) gets the cluster id in it, 0 for the short form.
+PeerId parse_peer_routing_id(std::string_view routing_id, uint64_t* cluster_id = nullptr);
 
 }  // namespace corral::net

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "coordinator/net/endpoint.h"
+#include "coordinator/server/bootstrap_probe.h"
 
 namespace corral::server {
 
@@ -108,6 +109,7 @@ Result<StartupIdentity> decide_identity(zmq::context_t& context, const NodeOptio
     out.joined = std::move(joined).value();
     return out;
   }
+  if (auto s = refuse_bootstrapped_member(context, o, out.peer_port_released); !s.ok()) return s.error();
   std::vector<std::string> names{o.name};
   if (!o.initial_cluster.empty()) {
     auto members = parse_initial_cluster(o.initial_cluster);

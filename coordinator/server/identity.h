@@ -60,6 +60,7 @@ struct StartupIdentity {
   MemberIdentity identity;
   bool stored = false;                      // false: write it before anything else
   std::optional<JoinResult> joined;         // existing: what the cluster said
+  bool peer_port_released = false;          // bound and closed by a probe: rebind may need retries
 };
 Result<StartupIdentity> decide_identity(zmq::context_t& context, const NodeOptions& options);
 

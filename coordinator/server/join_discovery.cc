@@ -125,7 +125,7 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
   me.name = request.name;
   me.peer_urls = {request.advertise_peer};
   const std::string query = std::string(kJoinQueryTag) + encode_member(me);
-  log_event("joining an existing cluster as %s (%s): asking %zu members for its id", request.name.c_str(),
+  if (request.log_joining) log_event("joining an existing cluster as %s (%s): asking %zu members for its id", request.name.c_str(),
             request.advertise_peer.c_str(), request.contacts.size());
 
   std::set<std::string> refusals;

@@ -49,6 +49,7 @@ struct JoinRequest {
   std::string listen_peer;     // what to bind meanwhile
   std::vector<std::string> contacts;  // the other members' peer URLs
   std::chrono::milliseconds timeout{kMinJoinTimeoutMs};
+  bool log_joining = true;  // false: the caller says why it asks
 };
 
 struct JoinResult {

@@ -39,6 +39,7 @@
 #include "coordinator/server/loop_turn_stats.h"
 #include "coordinator/server/members.h"
 #include "coordinator/server/removed_notifier.h"
+#include "coordinator/server/cluster_id_gate.h"
 #include "coordinator/server/startup_checks.h"
 #include "coordinator/server/snapshot_sender.h"
 #include "coordinator/server/snapshot_worker.h"
@@ -145,6 +146,7 @@ class NodeLoop {
   void wake() { poller_->wake(); }
 
   uint64_t id() const { return self_id_; }
+  bool refused_by_cluster() const { return refused_by_cluster_.load(); }
   std::string client_endpoint() const { return listener_->bound_endpoint().to_zmq(); }
   std::string peer_endpoint() const { return transport_->bound_endpoint().to_zmq(); }
 
@@ -252,6 +254,7 @@ class NodeLoop {
 
  public:
   bool removed_ = false;  // this member was removed: the loop ends
+  std::atomic<bool> refused_by_cluster_{false};  // another cluster's members refused it: ended too
 
  private:
   NodeOptions options_;
@@ -338,6 +341,8 @@ class NodeLoop {
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;
+  std::optional<ClusterIdGate> cluster_gate_;
+  bool ever_had_leader_ = false;  // since this start: a member of a working cluster
   LeaseKeepAlives keepalives_;
   std::unique_ptr<LeaseCheckpointer> checkpointer_;
   raft::Term applied_term_ = 0;  // term of the last entry applied
@@ -400,7 +405,7 @@ Status NodeLoop::init() {
   self_id_ = identity->identity.id;
   set_log_member(o.name, self_id_);
   engine_ = std::move(identity->engine);
-  auto transport = create_transport(identity->joined.has_value());
+  auto transport = create_transport(identity->joined.has_value() || identity->peer_port_released);
   if (!transport.ok()) return transport.error();
   transport_ = std::move(transport).value();
   advertise_client_ = o.advertise_client.empty() ? client_endpoint() : o.advertise_client;
@@ -432,6 +437,9 @@ Status NodeLoop::init() {
   store_ = std::move(store).value();
   auto stored_cluster = engine_->get(storage::Space::kKvMeta, kClusterIdKey);
   if (stored_cluster.ok() && stored_cluster->has_value()) cluster_id_ = bytes_u64(**stored_cluster);
+  // Before any peer is added: every link then says which cluster it is of.
+  transport_->set_cluster_id(cluster_id_);
+  cluster_gate_.emplace(cluster_id_);
   StateMachineOptions so;
   so.self_id = self_id_;
   so.cluster_id = cluster_id_;
@@ -699,6 +707,19 @@ void NodeLoop::receive_peers() {
 // frame was handled or dropped here.
 bool NodeLoop::admit_peer_frame(const net::PeerMessage& pm) {
   std::string_view body(pm.bytes);
+  if (auto mismatch = parse_cluster_mismatch_notice(body)) {
+    if (mismatch->refused == cluster_id_ && !ever_had_leader_) {
+      log_error("cluster id mismatch: member %016llx of cluster %016llx refuses this member of cluster %016llx; "
+                "start every member with the same --initial-cluster (or this one with an empty data dir and "
+                "--initial-cluster-state existing after member add); stopping",
+                static_cast<unsigned long long>(pm.from), static_cast<unsigned long long>(mismatch->theirs),
+                static_cast<unsigned long long>(cluster_id_));
+      refused_by_cluster_.store(true);
+      removed_ = true;
+    }
+    return false;
+  }
+  if (!cluster_gate_->admit(pm, *transport_, Clock::now())) return false;
   auto removed = state_->removed_members().find(pm.from);
   if (removed != state_->removed_members().end()) {
     removed_notifier_.notice(removed->second, state_->members(), *transport_, Clock::now());
@@ -1323,6 +1344,7 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
               static_cast<unsigned long long>(term_));
   }
   bool leader_changed = ss.leader != soft_.leader;
+  if (ss.leader != raft::kNoNode) ever_had_leader_ = true;
   soft_ = ss;
   if (leader_changed) {
     next_publish_ = Clock::now();
@@ -2058,5 +2080,6 @@ void Node::stop() {
 uint64_t Node::id() const { return loop_->id(); }
 std::string Node::client_endpoint() const { return loop_->client_endpoint(); }
 std::string Node::peer_endpoint() const { return loop_->peer_endpoint(); }
+bool Node::refused_by_cluster() const { return loop_->refused_by_cluster(); }
 
 }  // namespace corral::server

@@ -117,6 +117,9 @@ class Node {
   void stop();
   // The loop ended by itself (removed from the cluster, or a disk error).
   bool finished() const { return finished_.load(); }
+  // It ended because members of another cluster refused it (cluster id
+  // mismatch, cluster_id_gate.h): corrald exits with 2.
+  bool refused_by_cluster() const;
 
   uint64_t id() const;
   std::string client_endpoint() const;  // as bound (port 0 resolved)

@@ -44,6 +44,15 @@ struct Scratch {
     UNSCOPED_INFO("corrald exit " << r.exit_code << ":\n" << r.out);
     return r;
   }
+  RunResult run_program_env(const std::vector<std::string>& env, const std::vector<std::string>& args) {
+    std::vector<std::string> a = {"-c", "exec env \"$@\"", "sh"};
+    a.insert(a.end(), env.begin(), env.end());
+    a.push_back(corrald_path());
+    a.insert(a.end(), args.begin(), args.end());
+    RunResult r = run_program("/bin/sh", a, path("run-" + std::to_string(runs++) + ".out"), kRefusalTimeoutMs);
+    UNSCOPED_INFO("corrald exit " << r.exit_code << ":\n" << r.out);
+    return r;
+  }
   std::string write_config(const std::string& name, const std::string& text) {
     std::ofstream(path(name)) << text;
     return path(name);
@@ -175,4 +184,114 @@ TEST_CASE("joining with --initial-cluster-state existing is refused when no memb
   CHECK(alone.exit_code == kExitBadFlags);
   CHECK(says(alone, "no other member"));
   CHECK(s.data_dir_untouched());
+}
+
+TEST_CASE("two members started in one directory without --data-dir each get <name>.corral", "[integration][startup]") {
+  Scratch s;
+  const std::string dir = s.path("shared-cwd");
+  std::filesystem::create_directories(dir);
+  // Both run at once: with one default data dir the second would fail on
+  // RocksDB's lock.
+  std::vector<Process> members;
+  std::vector<std::string> logs;
+  for (const std::string name : {"alpha", "beta"}) {
+    const std::string peer = "tcp://127.0.0.1:" + std::to_string(next_free_port());
+    const std::string client = "tcp://127.0.0.1:" + std::to_string(next_free_port());
+    logs.push_back(s.path(name + ".log"));
+    members.push_back(Process::spawn("/bin/sh", {"-c", "cd \"$0\" && exec \"$1\" --name " + name +
+                                                           " --listen-peer " + peer + " --listen-client " + client +
+                                                           " --tick-ms 10 --election-ticks 10",
+                                                 dir, corrald_path()},
+                                     logs.back()));
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    const bool ready = wait_until(
+        [&] { return read_file(logs[i]).find("corrald: ready") != std::string::npos || members[i].poll(); },
+        kReadyTimeoutMs);
+    UNSCOPED_INFO("corrald log:\n" << read_file(logs[i]));
+    CHECK(ready);
+    CHECK(!members[i].poll());
+  }
+  CHECK(std::filesystem::exists(dir + "/alpha.corral"));
+  CHECK(std::filesystem::exists(dir + "/beta.corral"));
+  // The start line names the data dir, the id and the URLs (the log is
+  // written by a background flush: wait for it).
+  CHECK(wait_until([&] { return read_file(logs[0]).find("data-dir=alpha.corral") != std::string::npos; }, 5000ms));
+  CHECK(read_file(logs[0]).find("listen-peer=tcp://127.0.0.1:") != std::string::npos);
+  for (auto& p : members) p.kill_and_wait();
+}
+
+namespace {
+
+// corrald with `env` (NAME=value words) in its environment.
+std::vector<std::string> with_env(const std::vector<std::string>& env, const std::vector<std::string>& args) {
+  std::vector<std::string> out = {"-c", "exec env \"$@\"", "sh"};
+  out.insert(out.end(), env.begin(), env.end());
+  out.push_back(corrald_path());
+  out.insert(out.end(), args.begin(), args.end());
+  return out;
+}
+
+bool starts_with_env(Scratch& s, const std::vector<std::string>& env, const std::vector<std::string>& args,
+                     const std::string& ready_text) {
+  const std::string log = s.path("start-" + std::to_string(s.runs++) + ".log");
+  Process p = Process::spawn("/bin/sh", with_env(env, args), log);
+  bool ready = wait_until([&] { return read_file(log).find("corrald: ready") != std::string::npos || p.poll(); },
+                          kReadyTimeoutMs);
+  ready = ready && !p.poll() && read_file(log).find(ready_text) != std::string::npos;
+  UNSCOPED_INFO("corrald log:\n" << read_file(log));
+  p.kill_and_wait();
+  return ready;
+}
+
+}  // namespace
+
+TEST_CASE("CORRAL_* variables set flags, a flag wins, an unknown one is refused by name", "[integration][startup]") {
+  Scratch s;
+  const std::string peer = s.slot().peer_url(), client = s.slot().client_url();
+  CHECK(starts_with_env(s, {"CORRAL_NAME=fromenv", "CORRAL_DATA_DIR=" + s.slot().data_dir, "CORRAL_LISTEN_PEER=" + peer,
+                            "CORRAL_LISTEN_CLIENT=" + client, "CORRAL_TICK_MS=10"},
+                        {}, "ready name=fromenv "));
+  std::filesystem::remove_all(s.slot().data_dir);
+  CHECK(starts_with_env(s, {"CORRAL_NAME=fromenv"}, s.args({}), "ready name=n1 "));
+  std::filesystem::remove_all(s.slot().data_dir);
+  auto r = s.run_program_env({"CORRAL_INITAL_CLUSTER=n1=" + peer}, s.args({}));
+  CHECK(r.exit_code == kExitBadFlags);
+  CHECK(says(r, "CORRAL_INITAL_CLUSTER"));
+  CHECK(s.data_dir_untouched());
+}
+
+TEST_CASE("timing flags in ms as etcd's; both forms at once are refused", "[integration][startup]") {
+  Scratch s;
+  auto ms = [&](std::vector<std::string> flags) {
+    auto a = s.args({});
+    std::vector<std::string> out;
+    for (size_t i = 0; i + 1 < a.size(); i += 2) {
+      if (a[i] == "--tick-ms" || a[i] == "--election-ticks") continue;
+      out.insert(out.end(), {a[i], a[i + 1]});
+    }
+    out.insert(out.end(), flags.begin(), flags.end());
+    return out;
+  };
+  auto both = s.run(s.args({"--heartbeat-interval", "10"}));
+  CHECK(both.exit_code == kExitBadFlags);
+  CHECK(says(both, "not both"));
+  auto uneven = s.run(ms({"--heartbeat-interval", "10", "--election-timeout", "105"}));
+  CHECK(uneven.exit_code == kExitBadFlags);
+  CHECK(says(uneven, "--election-timeout"));
+  auto few = s.run(ms({"--heartbeat-interval", "20", "--election-timeout", "60"}));
+  CHECK(few.exit_code == kExitBadFlags);
+  CHECK(says(few, "at least"));
+  auto fast = s.run(ms({"--heartbeat-interval", "5", "--election-timeout", "25"}));  // under 50 ms
+  CHECK(fast.exit_code == kExitBadFlags);
+  CHECK(says(fast, "election timeout"));
+  CHECK(s.data_dir_untouched());
+  CHECK(starts(s, ms({"--heartbeat-interval", "10", "--election-timeout", "100"})));
+}
+
+TEST_CASE("corrald --version", "[integration][startup]") {
+  Scratch s;
+  auto r = s.run({"--version"});
+  CHECK(r.exit_code == 0);
+  CHECK(says(r, "corrald corral "));
 }

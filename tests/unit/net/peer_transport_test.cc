@@ -354,3 +354,14 @@ TEST_CASE("peer transport: transports re-created in one context", "[net][peer]")
     CHECK(got[0].bytes == text);
   }
 }
+
+TEST_CASE("peer transport: routing id with the cluster id", "[net][peer]") {
+  uint64_t cluster = 1;
+  const std::string rid = corral::net::peer_routing_id(7, 0xa1b2c3d4e5f60718);
+  CHECK(rid.size() == corral::net::kPeerRoutingIdWithClusterBytes);
+  CHECK(corral::net::parse_peer_routing_id(rid, &cluster) == 7);
+  CHECK(cluster == 0xa1b2c3d4e5f60718);
+  CHECK(corral::net::parse_peer_routing_id(corral::net::peer_routing_id(7), &cluster) == 7);
+  CHECK(cluster == 0);
+  CHECK(corral::net::parse_peer_routing_id(rid.substr(0, 12), &cluster) == 0);
+}
