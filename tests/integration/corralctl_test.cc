@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,23 @@ size_t count_lines(const std::string& s) {
   return n;
 }
 
+// Runs `corralctl watch ...` in the background, calls `meanwhile`, and
+// checks the watch prints exactly `expected`, then stops on SIGINT with 0.
+void expect_watch(Cluster& cluster, std::vector<std::string> args, const std::string& out_name,
+                  const std::string& expected, const std::function<void()>& meanwhile) {
+  const std::string watch_out = cluster.root() + "/" + out_name;
+  args.insert(args.begin(), {"--endpoints", cluster.endpoints_text()});
+  Process watch = Process::spawn(corralctl_path(), args, watch_out);
+  meanwhile();
+  bool watched = wait_until([&] { return read_file(watch_out) == expected; }, 10000ms);
+  INFO("watch output:\n" << read_file(watch_out));
+  CHECK(watched);
+  watch.signal(SIGINT);
+  auto watch_exit = watch.wait_for(5000ms);
+  REQUIRE(watch_exit);
+  CHECK(*watch_exit == 0);
+}
+
 }  // namespace
 
 TEST_CASE("corralctl commands end to end", "[integration][corralctl]") {
@@ -88,19 +106,9 @@ TEST_CASE("corralctl commands end to end", "[integration][corralctl]") {
   auto c = cluster.client();
   const int64_t rev = require_ok(c->put("/ctl/w", "x1"), "put w").header.revision;
   require_ok(c->put("/ctl/w", "x2"), "put w again");
-  const std::string watch_out = cluster.root() + "/ctl-watch.out";
-  Process watch = Process::spawn(corralctl_path(),
-                                 {"--endpoints", cluster.endpoints_text(), "watch", "/ctl/w", "--rev", std::to_string(rev)},
-                                 watch_out);
-  const std::string expected = "PUT\n/ctl/w\nx1\nPUT\n/ctl/w\nx2\nPUT\n/ctl/w\nx3\n";
-  require_ok(c->put("/ctl/w", "x3"), "put w live");
-  bool watched = wait_until([&] { return read_file(watch_out) == expected; }, 10000ms);
-  INFO("watch output:\n" << read_file(watch_out));
-  CHECK(watched);
-  watch.signal(SIGINT);
-  auto watch_exit = watch.wait_for(5000ms);
-  REQUIRE(watch_exit);
-  CHECK(*watch_exit == 0);
+  expect_watch(cluster, {"watch", "/ctl/w", "--rev", std::to_string(rev)}, "ctl-watch.out",
+               "PUT\n/ctl/w\nx1\nPUT\n/ctl/w\nx2\nPUT\n/ctl/w\nx3\n",
+               [&] { require_ok(c->put("/ctl/w", "x3"), "put w live"); });
 
   auto del = ctl({"del", "/ctl/", "--prefix"});
   CHECK(del.exit_code == 0);
@@ -257,18 +265,8 @@ TEST_CASE("corralctl speaks etcdctl: watch output, get ranges and sorting, alias
   const int64_t rev = require_ok(c->put("/e/w", "v1"), "put w").header.revision;
   require_ok(c->put("/e/w", "v2"), "put w again");
   require_ok(c->del("/e/w"), "del w");
-  const std::string watch_out = cluster.root() + "/ctl-watch-prev.out";
-  Process watch = Process::spawn(
-      corralctl_path(),
-      {"--endpoints", cluster.endpoints_text(), "watch", "/e/w", "--prev-kv", "--rev", std::to_string(rev)}, watch_out);
-  const std::string expected = "PUT\n/e/w\nv1\nPUT\n/e/w\nv1\n/e/w\nv2\nDELETE\n/e/w\nv2\n/e/w\n\n";
-  bool watched = wait_until([&] { return read_file(watch_out) == expected; }, 10000ms);
-  INFO("watch output:\n" << read_file(watch_out));
-  CHECK(watched);
-  watch.signal(SIGINT);
-  auto watch_exit = watch.wait_for(5000ms);
-  REQUIRE(watch_exit);
-  CHECK(*watch_exit == 0);
+  expect_watch(cluster, {"watch", "/e/w", "--prev-kv", "--rev", std::to_string(rev)}, "ctl-watch-prev.out",
+               "PUT\n/e/w\nv1\nPUT\n/e/w\nv1\n/e/w\nv2\nDELETE\n/e/w\nv2\n/e/w\n\n", [] {});
 
   // get with a range end, --from-key, sorting, values only, hex.
   require_ok(c->put("/r/a", "3"), "put a");
