@@ -44,11 +44,10 @@
 #include "coordinator/server/log.h"
 #include "coordinator/server/node.h"
 #include "coordinator/server/startup_checks.h"
+#include "coordinator/server/version.h"
 
 namespace {
 
-// Also what `corralctl endpoint status` shows (server/node.cc).
-constexpr const char* kVersion = "corral 0.1.0";
 constexpr int kExitStopped = 0;
 constexpr int kExitStartFailed = 1;
 constexpr int kExitBadFlags = 2;
@@ -116,7 +115,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.config_formatter(std::make_shared<corral::main::StrictConfigReader>(corral::main::config_keys_of(app, "--config")));
   app.allow_config_extras(CLI::config_extras_mode::error);
-  app.set_version_flag("--version", std::string("corrald ") + kVersion);
+  app.set_version_flag("--version", std::string("corrald ") + corral::server::kVersion);
   corral::main::bind_env(app, "--config");
   if (auto unknown = corral::main::unknown_env(app, environ)) {
     std::fprintf(stderr, "corrald: environment variable %s names no corrald flag (flags are read from "

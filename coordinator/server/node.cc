@@ -44,6 +44,7 @@
 #include "coordinator/server/snapshot_sender.h"
 #include "coordinator/server/snapshot_worker.h"
 #include "coordinator/server/state_machine.h"
+#include "coordinator/server/version.h"
 #include "coordinator/storage/engine.h"
 #include "coordinator/storage/raft_log_store.h"
 #include "coordinator/storage/raft_records.h"
@@ -119,7 +120,6 @@ constexpr size_t kMaxSnapshotSaves = 4;
 constexpr int kMaxSaveChunksPerTurn = 8;
 // A member re-sends its attributes this often until they are applied.
 constexpr int kPublishRetryMs = 500;
-constexpr const char* kVersion = "corral 0.1.0";
 constexpr int kMaxRebindAttempts = 40;
 constexpr int kRebindRetryMs = 50;
 constexpr std::string_view kClusterIdKey = "server/cluster_id";
