@@ -4,6 +4,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 
 #include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -20,6 +21,7 @@ constexpr size_t kMaxLogLineBytes = 1024;
 // about 4 MiB at most.
 constexpr size_t kLogQueueLines = 4096;
 constexpr int kRepeatBurst = 20;
+constexpr std::chrono::milliseconds kFlushWait{200};
 constexpr std::chrono::milliseconds kRepeatWindow{10'000};
 
 struct Logger {
@@ -102,6 +104,13 @@ void set_log_member(const std::string& name, uint64_t id) {
 
 void flush_log() {
   make_sink()->flush();
+  // The writer thread takes the queue in order: once it is empty, every line
+  // queued before this call is out. Bounded, so a stuck stderr cannot hang
+  // the caller.
+  const auto deadline = std::chrono::steady_clock::now() + kFlushWait;
+  while (spdlog::thread_pool()->queue_size() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void log_at(LogLevel level, const char* format, ...) {

@@ -22,7 +22,8 @@ std::optional<LogLevel> parse_log_level(std::string_view text);
 void init_logging(LogLevel level);
 // The member every later line names: "<name> <id in hex>".
 void set_log_member(const std::string& name, uint64_t id);
-// Writes what is queued (before the process prints its last line or exits).
+// Waits (up to 200 ms) until what is queued is written: before a line
+// printed around the logger, such as corrald's ready line.
 void flush_log();
 
 void log_at(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));
