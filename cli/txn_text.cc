@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <functional>
+#include <optional>
 
 #include "client/txn.h"
 
@@ -118,25 +120,42 @@ Flag split_flag(const std::string& word) {
   return {word.substr(0, eq), word.substr(eq + 1)};
 }
 
-Result<TxnOp> parse_put(const std::vector<std::string>& words) {
-  client::PutRequest put;
+// An op's words after its verb: the positional arguments, and each
+// --flag[=value] handed to `take`, which returns false for a flag the op does
+// not know (the error is then `usage`) or sets `error` for a bad value.
+using FlagTaker = std::function<bool(const Flag&, std::optional<client::Error>& error)>;
+Result<std::vector<std::string>> split_op_words(const std::vector<std::string>& words, const std::string& usage,
+                                                const FlagTaker& take) {
   std::vector<std::string> args;
   for (size_t i = 1; i < words.size(); ++i) {
     if (words[i].rfind("--", 0) != 0) {
       args.push_back(words[i]);
       continue;
     }
-    const Flag f = split_flag(words[i]);
+    std::optional<client::Error> error;
+    if (!take(split_flag(words[i]), error)) return bad(usage + ", not '" + words[i] + "'");
+    if (error) return *error;
+  }
+  return args;
+}
+
+Result<TxnOp> parse_put(const std::vector<std::string>& words) {
+  client::PutRequest put;
+  auto split = split_op_words(words, "put takes --lease=ID and --prev-kv",
+                              [&](const Flag& f, std::optional<client::Error>& error) {
     if (f.name == "--lease" && f.value) {
       std::optional<uint64_t> id = parse_hex_id(*f.value);
-      if (!id) return bad("--lease '" + *f.value + "' is not a hexadecimal id");
-      put.lease = static_cast<int64_t>(*id);
+      if (!id) error = bad("--lease '" + *f.value + "' is not a hexadecimal id");
+      else put.lease = static_cast<int64_t>(*id);
     } else if (f.name == "--prev-kv" && !f.value) {
       put.prev_kv = true;
     } else {
-      return bad("put takes --lease=ID and --prev-kv, not '" + words[i] + "'");
+      return false;
     }
-  }
+    return true;
+  });
+  if (!split.ok()) return split.error();
+  const std::vector<std::string>& args = split.value();
   if (args.size() != 2) return bad("put needs KEY VALUE, got " + std::to_string(args.size()) + " arguments");
   put.key = args[0];
   put.value = args[1];
@@ -145,14 +164,9 @@ Result<TxnOp> parse_put(const std::vector<std::string>& words) {
 
 Result<TxnOp> parse_get(const std::vector<std::string>& words) {
   client::RangeRequest get;
-  std::vector<std::string> args;
   bool prefix = false;
-  for (size_t i = 1; i < words.size(); ++i) {
-    if (words[i].rfind("--", 0) != 0) {
-      args.push_back(words[i]);
-      continue;
-    }
-    const Flag f = split_flag(words[i]);
+  auto split = split_op_words(words, "get takes --prefix, --keys-only, --count-only, --limit=N and --rev=N",
+                              [&](const Flag& f, std::optional<client::Error>& error) {
     if (f.name == "--prefix" && !f.value) {
       prefix = true;
     } else if (f.name == "--keys-only" && !f.value) {
@@ -161,13 +175,15 @@ Result<TxnOp> parse_get(const std::vector<std::string>& words) {
       get.count_only = true;
     } else if ((f.name == "--limit" || f.name == "--rev") && f.value) {
       Result<int64_t> n = parse_decimal(*f.value, f.name.c_str());
-      if (!n.ok()) return n.error();
-      (f.name == "--limit" ? get.limit : get.revision) = n.value();
+      if (!n.ok()) error = n.error();
+      else (f.name == "--limit" ? get.limit : get.revision) = n.value();
     } else {
-      return bad("get takes --prefix, --keys-only, --count-only, --limit=N and --rev=N, not '" +
-                 words[i] + "'");
+      return false;
     }
-  }
+    return true;
+  });
+  if (!split.ok()) return split.error();
+  const std::vector<std::string>& args = split.value();
   if (args.size() != 1) return bad("get needs one KEY, got " + std::to_string(args.size()) + " arguments");
   get.key = args[0];
   if (prefix) get.range_end = client::prefix_range_end(get.key);
@@ -176,22 +192,20 @@ Result<TxnOp> parse_get(const std::vector<std::string>& words) {
 
 Result<TxnOp> parse_del(const std::vector<std::string>& words) {
   client::DeleteRequest del;
-  std::vector<std::string> args;
   bool prefix = false;
-  for (size_t i = 1; i < words.size(); ++i) {
-    if (words[i].rfind("--", 0) != 0) {
-      args.push_back(words[i]);
-      continue;
-    }
-    const Flag f = split_flag(words[i]);
+  auto split = split_op_words(words, "del takes --prefix and --prev-kv",
+                              [&](const Flag& f, std::optional<client::Error>&) {
     if (f.name == "--prefix" && !f.value) {
       prefix = true;
     } else if (f.name == "--prev-kv" && !f.value) {
       del.prev_kv = true;
     } else {
-      return bad("del takes --prefix and --prev-kv, not '" + words[i] + "'");
+      return false;
     }
-  }
+    return true;
+  });
+  if (!split.ok()) return split.error();
+  const std::vector<std::string>& args = split.value();
   if (args.size() != 1) return bad("del needs one KEY, got " + std::to_string(args.size()) + " arguments");
   del.key = args[0];
   if (prefix) del.range_end = client::prefix_range_end(del.key);
