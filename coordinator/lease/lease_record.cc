@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "schema/aligned_words.h"
 #include "schema/records.capnp.h"
 
 namespace corral::lease {
@@ -48,16 +49,12 @@ Result<LeaseRecord> decode_lease_record(std::string_view key, std::string_view v
   if (key.size() != kLeaseKeyBytes) {
     return make_error(ErrorCode::kStorage, "lease record key is not 8 bytes");
   }
-  if (value.empty() || value.size() % sizeof(capnp::word) != 0) {
-    return make_error(ErrorCode::kStorage, "lease record value has a bad length");
-  }
+  auto words = schema::aligned_words(value);
+  if (!words) return make_error(ErrorCode::kStorage, "lease record value has a bad length");
   LeaseRecord record;
   record.id = static_cast<LeaseId>(get_be64(key));
-  // Copied: stored values are not word aligned.
-  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(value.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), value.data(), value.size());
   try {
-    capnp::FlatArrayMessageReader reader(words);
+    capnp::FlatArrayMessageReader reader(*words);
     auto root = reader.getRoot<schema::records::LeaseRecord>();
     record.ttl_seconds = root.getTtlSeconds();
     record.remaining_ms = root.getRemainingMs();

@@ -14,6 +14,7 @@
 #include "coordinator/net/poller.h"
 #include "coordinator/server/log.h"
 #include "schema/api.capnp.h"
+#include "schema/aligned_words.h"
 
 namespace corral::server {
 
@@ -58,13 +59,10 @@ MemberInfo member_of(wire::Member::Reader m) {
 // An acceptance, or the refusal's text (kBadRequest), or kInternal for bytes
 // that are not an answer.
 Result<JoinResult> decode_answer(std::string_view bytes) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    return make_error(ErrorCode::kInternal, "join answer has a bad length");
-  }
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  auto words = schema::aligned_words(bytes);
+  if (!words) return make_error(ErrorCode::kInternal, "join answer has a bad length");
   try {
-    capnp::FlatArrayMessageReader reader(words.asPtr());
+    capnp::FlatArrayMessageReader reader(words->asPtr());
     auto msg = reader.getRoot<wire::ServerMessage>();
     if (!msg.isResponse()) return make_error(ErrorCode::kInternal, "join answer is not a response");
     auto r = msg.getResponse();

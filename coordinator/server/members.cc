@@ -10,6 +10,7 @@
 #include <kj/exception.h>
 
 #include "coordinator/net/endpoint.h"
+#include "schema/aligned_words.h"
 #include "schema/api.capnp.h"
 
 namespace corral::server {
@@ -160,13 +161,10 @@ std::string encode_member(const MemberInfo& member) {
 }
 
 Result<MemberInfo> decode_member(std::string_view bytes) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    return make_error(ErrorCode::kBadRequest, "member record has a bad length");
-  }
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  auto words = schema::aligned_words(bytes);
+  if (!words) return make_error(ErrorCode::kBadRequest, "member record has a bad length");
   try {
-    capnp::FlatArrayMessageReader reader(words.asPtr());
+    capnp::FlatArrayMessageReader reader(words->asPtr());
     auto m = reader.getRoot<wire::Member>();
     MemberInfo out;
     out.id = m.getId();
