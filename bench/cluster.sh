@@ -2,7 +2,7 @@
 # Starts a fresh N-member corrald cluster on loopback in a temporary
 # directory, runs corral-bench against it with the given flags, prints each
 # member's peak resident memory on stderr, then stops it. The same shape as
-# etcd-bench anchor's cluster.sh (a developers' tool), so that runs compare one to one.
+# bench/etcd/cluster.sh (etcd's side), so that runs compare one to one.
 # Usage: cluster.sh N BUILD_DIR [corral-bench flags...]
 #   BUILD_DIR holds bench/corral-bench, cli/corralctl and coordinator/main/corrald
 #   (or set CORRALD to another corrald binary).

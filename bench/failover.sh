@@ -1,6 +1,5 @@
 #!/bin/bash
-# Availability through a leader crash, like the etcd-bench anchor's
-# failover.sh: a fresh 3-member corrald cluster on loopback under a steady put
+# Availability through a leader crash, like bench/etcd/failover.sh for etcd: a fresh 3-member corrald cluster on loopback under a steady put
 # load (10 clients); after 5 s the leader is killed with SIGKILL. Prints
 # corral-bench's JSON; max_gap_ms is the longest stretch with no write
 # acknowledged, errors counts writes that failed (unknown outcome included).

@@ -2,18 +2,19 @@
 # One benchmark round: every workload of issue 3 on a fresh 3-member cluster,
 # corral then etcd back to back, printing a markdown table row per workload
 # (ratios corral/etcd) and the raw JSON lines below it.
-# Usage: ETCD_ANCHOR=DIR bench/round.sh BUILD_DIR ETCD_BENCH_BIN [workload...]
+# Usage: bench/round.sh BUILD_DIR [workload...]
 #   workloads: put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
 #   (default: all), and assign (corral only, etcd has no counterpart: 100k
 #   streams over 1k collectors; ASSIGN_STREAMS / ASSIGN_COLLECTORS override).
-#   ETCD_BENCH_BIN is built by the etcd-bench anchor's build.sh.
+#   etcd's side runs bench/etcd/ (etcd 3.4 from Debian, driven by etcd-bench,
+#   built into BUILD_DIR/etcd-bench by bench/etcd/build.sh when missing).
+#   Exits 1 if any run of either side gave no result (no ratio is invented).
 set -eu
-build=$1; etcd=$2; shift 2
+build=$1; shift
 here=$(cd "$(dirname "$0")" && pwd)
-# The etcd-bench anchor (cluster.sh, failover.sh for etcd) is a developers'
-# tool kept outside this repository: ETCD_ANCHOR names its folder.
-anchor=${ETCD_ANCHOR:-}
-need_anchor() { [ -n "$anchor" ] || { echo "round.sh: set ETCD_ANCHOR to the etcd-bench anchor folder" >&2; exit 2; }; }
+etcd="$build/etcd-bench"
+failed=""
+need_etcd() { [ -x "$etcd" ] || "$here/etcd/build.sh" "$etcd"; }
 [ $# -gt 0 ] || set -- put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
 
 flags() {
@@ -49,18 +50,20 @@ for w in "$@"; do
     $w corral load=$lc: $c"
     continue
   fi
-  need_anchor
+  need_etcd
   if [ "$w" = failover ]; then
     lc=$(load); c=$("$here/failover.sh" "$build" 2>/dev/null | tail -1)
-    le=$(load); e=$("$anchor/failover.sh" "$etcd" 2>/dev/null | tail -1)
+    le=$(load); e=$("$here/etcd/failover.sh" "$etcd" 2>/dev/null | tail -1)
   else
     extra=""; [ "$w" = lease-serial ] && extra="--lease-register serial"
     # shellcheck disable=SC2046
     lc=$(load); c=$("$here/cluster.sh" 3 "$build" $(flags "$w") $extra 2>&1 | tr '\n' ' ')
     # shellcheck disable=SC2046
-    le=$(load); e=$("$anchor/cluster.sh" 3 "$etcd" $(flags "$w") 2>&1 | tr '\n' ' ')
+    le=$(load); e=$("$here/etcd/cluster.sh" 3 "$etcd" $(flags "$w") 2>&1 | tr '\n' ' ')
   fi
   co=$(echo "$c" | field ops_per_sec); eo=$(echo "$e" | field ops_per_sec)
+  [ -n "$co" ] || failed="$failed $w:corral"
+  [ -n "$eo" ] || failed="$failed $w:etcd"
   c50=$(echo "$c" | field p50_ms); e50=$(echo "$e" | field p50_ms)
   c99=$(echo "$c" | field p99_ms); e99=$(echo "$e" | field p99_ms)
   cx=$(echo "$c" | sed -n 's/.*"extra":"\([^"]*\)".*/\1/p; s/.*"max_gap_ms":\([0-9.]*\)}.*/max_gap_ms=\1/p' | tail -1)
@@ -77,3 +80,7 @@ done
 echo
 echo "Raw lines:"
 echo "$raw"
+if [ -n "$failed" ]; then
+  echo "round.sh: no result from:$failed" >&2
+  exit 1
+fi
