@@ -8,8 +8,8 @@ if ! { command -v go >/dev/null && command -v etcd >/dev/null && command -v etcd
        [ -d /usr/share/gocode/src/go.etcd.io/etcd/clientv3 ]; }; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   echo "installing: golang-go golang-etcd-server-dev etcd-server etcd-client" >&2
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq golang-go golang-etcd-server-dev etcd-server etcd-client >/dev/null
+  $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 install -y -qq golang-go golang-etcd-server-dev etcd-server etcd-client >/dev/null
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 gp=$(mktemp -d); trap 'rm -rf "$gp"' EXIT
