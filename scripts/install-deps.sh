@@ -16,9 +16,19 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
+  echo "installing from Debian: ${missing[*]}"
   sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  if [ "$(id -u)" -ne 0 ]; then
+    # Never ask for a password: a user without password-less sudo installs
+    # the packages once by hand; after that this script installs nothing.
+    if ! sudo -n true 2>/dev/null; then
+      echo "corral needs these packages, and this user cannot install them without a password:" >&2
+      echo "  sudo apt-get install ${missing[*]}" >&2
+      echo "run that once, then the make command again (it installs nothing when they are there)" >&2
+      exit 1
+    fi
+    sudo_cmd="sudo -n"
+  fi
   $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 update -q
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}"
 fi
