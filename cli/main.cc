@@ -396,6 +396,7 @@ int main(int argc, char** argv) {
   // Global flags (-w, --endpoints) may also follow the command, as in etcdctl.
   app.fallthrough();
   app.add_option("--endpoints", a.endpoints, "comma-separated member client endpoints")
+      ->envname("CORRALCTL_ENDPOINTS")
       ->capture_default_str();
   app.add_option("-w,--write-out", a.format, "output format: simple, json or table")
       ->check(CLI::IsMember({"simple", "json", "table"}))

@@ -89,6 +89,12 @@ TEST_CASE("corralctl commands end to end", "[integration][corralctl]") {
   auto get = ctl({"get", "/ctl/a"});
   CHECK(get.exit_code == 0);
   CHECK(get.out == "/ctl/a\nhello\n");
+  // The endpoints may come from CORRALCTL_ENDPOINTS, as etcdctl's from ETCDCTL_ENDPOINTS.
+  RunResult from_env = run_program(
+      "/bin/sh", {"-c", "CORRALCTL_ENDPOINTS='" + cluster.endpoints_text() + "' exec \"$0\" get /ctl/a", corralctl_path()},
+      cluster.root() + "/ctl-env.out", kCommandTimeoutMs);
+  CHECK(from_env.exit_code == 0);
+  CHECK(from_env.out == "/ctl/a\nhello\n");
   auto json = ctl({"get", "/ctl/", "--prefix", "-w", "json"});
   CHECK(json.exit_code == 0);
   CHECK(json.out.find("\"key\":\"/ctl/a\"") != std::string::npos);
