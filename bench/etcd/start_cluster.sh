@@ -21,7 +21,7 @@ start_etcd_cluster() {
     eval "pid_of_$i=$!"
     i=$((i+1))
   done
-  trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+  trap 'kill $pids 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
   t=0; while [ $t -lt 100 ]; do
     ETCDCTL_API=3 etcdctl --endpoints="$eps" endpoint health >/dev/null 2>&1 && return 0
     sleep 0.2; t=$((t+1))
