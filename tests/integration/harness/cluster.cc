@@ -71,8 +71,8 @@ int next_free_port() {
 std::string corrald_path() { return CORRAL_CORRALD_PATH; }
 std::string corralctl_path() { return CORRAL_CORRALCTL_PATH; }
 
-std::string MemberSlot::peer_url() const { return "tcp://127.0.0.1:" + std::to_string(peer_port); }
-std::string MemberSlot::client_url() const { return "tcp://127.0.0.1:" + std::to_string(client_port); }
+std::string MemberSlot::peer_url() const { return "tcp://" + host + ":" + std::to_string(peer_port); }
+std::string MemberSlot::client_url() const { return "tcp://" + host + ":" + std::to_string(client_port); }
 
 Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "corral-it-XXXXXX").string();
@@ -83,6 +83,8 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
     s.name = "n" + std::to_string(i + 1);
     s.data_dir = root_ + "/" + s.name + ".data";
     s.log_path = root_ + "/" + s.name + ".log";
+    if (static_cast<size_t>(i) < options_.member_hosts.size()) s.host = options_.member_hosts[i];
+    if (static_cast<size_t>(i) < options_.member_launchers.size()) s.launcher = options_.member_launchers[i];
     allocate_ports(s);
     slots_.push_back(std::move(s));
   }
@@ -161,7 +163,14 @@ bool Cluster::try_start_member(size_t i, bool existing, std::string& why) {
   }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   const size_t log_start = read_file(s.log_path).size();
-  s.process = Process::spawn(corrald_path(), args, s.log_path);
+  if (s.launcher.empty()) {
+    s.process = Process::spawn(corrald_path(), args, s.log_path);
+  } else {
+    std::vector<std::string> launched(s.launcher.begin() + 1, s.launcher.end());
+    launched.push_back(corrald_path());
+    launched.insert(launched.end(), args.begin(), args.end());
+    s.process = Process::spawn(s.launcher.front(), launched, s.log_path);
+  }
   s.paused = false;
   bool ready = wait_until(
       [&] {

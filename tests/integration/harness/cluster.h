@@ -46,10 +46,18 @@ struct ClusterOptions {
   uint64_t snapshot_count = 0;            // 0: corrald's default
   uint64_t snapshot_catchup_entries = 0;  // 0: corrald's default
   std::vector<std::string> extra_args;    // given to every member
+  // Where member i runs, when not on 127.0.0.1 in this network namespace:
+  // its address, and the command its corrald is started through (for
+  // example {"ip", "netns", "exec", NAME}, which execs it: signals still
+  // reach corrald itself). Empty, or shorter than `members`: the default.
+  std::vector<std::string> member_hosts;
+  std::vector<std::vector<std::string>> member_launchers;
 };
 
 struct MemberSlot {
   std::string name;
+  std::string host = "127.0.0.1";
+  std::vector<std::string> launcher;  // see ClusterOptions::member_launchers
   int peer_port = 0;
   int client_port = 0;
   std::string data_dir;

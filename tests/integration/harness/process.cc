@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace corral::integration {
@@ -22,6 +23,21 @@ Process Process::spawn(const std::string& path, const std::vector<std::string>& 
   std::vector<char*> argv;
   for (auto& a : argv_store) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The tests' own tuning variables (CORRAL_WORKLOAD_SABOTAGE, ...) are not
+  // corrald flags, and corrald refuses a CORRAL_ variable that names none:
+  // children do not inherit them.
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view var(*e);
+    if (var.starts_with("CORRAL_WORKLOAD_") || var.starts_with("CORRAL_TORTURE_") ||
+        var.starts_with("CORRAL_PARTITION_")) {
+      continue;
+    }
+    env_store.emplace_back(var);
+  }
+  std::vector<char*> envp;
+  for (auto& v : env_store) envp.push_back(v.data());
+  envp.push_back(nullptr);
   const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -39,7 +55,7 @@ Process Process::spawn(const std::string& path, const std::vector<std::string>& 
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(path.c_str(), argv.data());
+    execve(path.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   setpgid(pid, pid);  // also from here: no race with an early signal
