@@ -1,6 +1,8 @@
 // Network partitions on a real 3-member cluster, each member in a network
-// namespace of its own (netns_lab.h), under a write load and a register
-// load whose reads must never go back in time. Every case checks: no
+// namespace of its own (netns_lab.h), under a write load, a register load
+// whose reads must never go back in time, and a put/get load on a few keys
+// whose whole history must be linearizable (history_load.h). Every case
+// checks: the history linearizable, no
 // acknowledged write lost, none applied twice, the register's version
 // between the writes acknowledged and attempted, and every member at the
 // same applied index once the network heals.
@@ -14,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/fault/history_load.h"
 #include "tests/fault/netns_lab.h"
 #include "tests/fault/workload.h"
 #include "tests/integration/harness/cluster.h"
@@ -83,9 +86,11 @@ class Run {
       : cluster_(cluster),
         leaders_(cluster),
         load_(cluster, WriteLoadOptions{.threads = 4, .writes_per_thread = 100'000, .max_duration = 120'000ms}),
-        reg_(cluster, "/register", 120'000ms) {
+        reg_(cluster, "/register", 120'000ms),
+        history_(cluster, HistoryLoadOptions{}) {
     load_.start();
     reg_.start();
+    history_.start();
   }
 
   bool progressed(size_t by) {
@@ -99,7 +104,15 @@ class Run {
     CHECK(progressed(kAcksDuringFault));
     reg_.stop();
     load_.stop();
+    history_.stop();
     leaders_.stop();
+    auto verdict = history_.check();
+    std::printf("partition [%s]: history of %zu operations on %d keys: %s\n", name.c_str(), history_.operations(),
+                HistoryLoadOptions{}.keys,
+                verdict.exhausted ? "search bound hit" : verdict.ok ? "linearizable" : "NOT linearizable");
+    INFO("not linearizable at key " << verdict.key << ": " << verdict.detail);
+    CHECK(verdict.ok);
+    if (verdict.exhausted) WARN("linearizability search bound hit: neither proven nor refuted");
     auto reader = cluster_.client();
     WriteCheck check = check_writes(*reader, "/load/", load_.outcomes());
     print_summary("partition: " + name, load_, check, leaders_.changes());
@@ -126,6 +139,7 @@ class Run {
   LeaderWatch leaders_;
   WriteLoad load_;
   RegisterLoad reg_;
+  HistoryLoad history_;
 };
 
 // Skips (with the reason) where namespaces cannot be made: not root.

@@ -15,6 +15,8 @@ namespace {
 constexpr auto kStatusPollEvery = 50ms;
 constexpr auto kStatusTimeout = 300ms;
 
+}  // namespace
+
 WriteOutcome::State classify(const client::Error& e) {
   // Only these mean the request never reached a member (client.h, retry.h).
   switch (e.code) {
@@ -27,8 +29,6 @@ WriteOutcome::State classify(const client::Error& e) {
       return WriteOutcome::State::kUnknown;
   }
 }
-
-}  // namespace
 
 int sabotage_resend_every() {
   const char* env = std::getenv(kSabotageEnv);

@@ -40,6 +40,10 @@ struct WriteOutcome {
   bool resent = false;  // sabotage: sent twice (WriteLoadOptions::resend_every)
 };
 
+// What a failed write's error says of it: refused (it never reached a
+// member) or unknown (it may have been applied).
+WriteOutcome::State classify(const client::Error& e);
+
 // CORRAL_WORKLOAD_SABOTAGE=N: every load resends every N-th write (see
 // resend_every), so every fault test that checks writes must fail.
 inline constexpr const char* kSabotageEnv = "CORRAL_WORKLOAD_SABOTAGE";
