@@ -1356,6 +1356,18 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
     state_->lessor().demote();
     fail_keepalives(api::not_leader_error(leader_hint()));
     release_timer_.reset();
+    // Stepped down with no leader in sight (cut off: check-quorum): its
+    // proposals may still commit under a next leader, or not. Tell their
+    // clients now that the outcome is unknown rather than at the request
+    // timeout. After a transfer the new leader is known and will commit
+    // them soon: those wait for their apply as before.
+    if (ss.leader == raft::kNoNode) {
+      for (auto& [pid, p] : pending_) {
+        reply_error(p.connection, p.request_id,
+                    api::wire_error(wire::ErrorCode::TIMEOUT, "leadership lost; outcome unknown"));
+      }
+      pending_.clear();
+    }
     log_event("lost leadership");
   }
 }
