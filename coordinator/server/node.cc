@@ -1357,16 +1357,17 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
     fail_keepalives(api::not_leader_error(leader_hint()));
     release_timer_.reset();
     // Stepped down with no leader in sight (cut off: check-quorum): its
-    // proposals may still commit under a next leader, or not. Tell their
-    // clients now that the outcome is unknown rather than at the request
-    // timeout. After a transfer the new leader is known and will commit
-    // them soon: those wait for their apply as before.
+    // proposals may still commit under a next leader, which this member
+    // would then apply and answer, or never. Give them three election
+    // timeouts (at least 1 s) for that instead of the whole request
+    // timeout, so a client of a cut-off leader hears "outcome unknown"
+    // sooner. (After a transfer the new leader is known: they keep their
+    // deadline.) Deadlines stay in proposal-id order.
     if (ss.leader == raft::kNoNode) {
-      for (auto& [pid, p] : pending_) {
-        reply_error(p.connection, p.request_id,
-                    api::wire_error(wire::ErrorCode::TIMEOUT, "leadership lost; outcome unknown"));
-      }
-      pending_.clear();
+      const auto grace = std::max<Clock::duration>(
+          std::chrono::seconds(1), 3 * std::chrono::milliseconds(options_.tick_ms) * options_.election_ticks);
+      const auto soon = Clock::now() + grace;
+      for (auto& [pid, p] : pending_) p.deadline = std::min(p.deadline, soon);
     }
     log_event("lost leadership");
   }
