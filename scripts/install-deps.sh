@@ -10,6 +10,8 @@ packages=(
   librocksdb-dev
   nlohmann-json3-dev
   libspdlog-dev
+  libboost-dev libssl-dev   # the HTTP API: Beast/Asio and TLS
+  curl                      # tests of the HTTP API
 )
 missing=()
 for p in "${packages[@]}"; do
