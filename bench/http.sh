@@ -19,7 +19,7 @@ if ! command -v etcd >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q etcd-server etcd-client >/dev/null
 fi
 dir=$(mktemp -d)
-base=$((20000 + ($$ % 1000) * 12))  # below the ephemeral range
+base=$((20000 + ($$ % 700) * 16))  # below the ephemeral range
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -28,33 +28,35 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# corrald: peer base+i, client base+3+i, http base+6+i; etcd: peer base+9.., client after.
+# corrald: peer base+1..3, client base+4..6, http base+7..9; etcd: peer base+10..12, client base+13..15.
 cl=""; ecl=""
 for i in 1 2 3; do
   cl="${cl:+$cl,}n$i=tcp://127.0.0.1:$((base + i))"
-  ecl="${ecl:+$ecl,}e$i=http://127.0.0.1:$((base + 8 + i))"
+  ecl="${ecl:+$ecl,}e$i=http://127.0.0.1:$((base + 9 + i))"
 done
 for i in 1 2 3; do
   "$corrald" --name n$i --data-dir "$dir/n$i" --listen-peer tcp://127.0.0.1:$((base + i)) \
-    --listen-client tcp://127.0.0.1:$((base + 3 + i)) --listen-http http://127.0.0.1:$((base + 5 + i)) \
+    --listen-client tcp://127.0.0.1:$((base + 3 + i)) --listen-http http://127.0.0.1:$((base + 6 + i)) \
     --initial-cluster "$cl" --log-level warn >"$dir/n$i.log" 2>&1 &
   pids+=($!)
   ETCD_UNSUPPORTED_ARCH= etcd --name e$i --data-dir "$dir/e$i" \
-    --listen-peer-urls http://127.0.0.1:$((base + 8 + i)) --initial-advertise-peer-urls http://127.0.0.1:$((base + 8 + i)) \
-    --listen-client-urls http://127.0.0.1:$((base + 11 + i)) --advertise-client-urls http://127.0.0.1:$((base + 11 + i)) \
+    --listen-peer-urls http://127.0.0.1:$((base + 9 + i)) --initial-advertise-peer-urls http://127.0.0.1:$((base + 9 + i)) \
+    --listen-client-urls http://127.0.0.1:$((base + 12 + i)) --advertise-client-urls http://127.0.0.1:$((base + 12 + i)) \
     --initial-cluster "$ecl" --initial-cluster-state new --initial-cluster-token http-bench \
     --log-level error >"$dir/e$i.log" 2>&1 &
   pids+=($!)
 done
-corral_url=http://127.0.0.1:$((base + 6))
-etcd_url=http://127.0.0.1:$((base + 12))
+corral_url=http://127.0.0.1:$((base + 7))
+etcd_url=http://127.0.0.1:$((base + 13))
 ready() {  # url path [body]
   for _ in $(seq 100); do
     if [ -n "${3:-}" ]; then curl -sf -m 2 -X POST -d "$3" "$1$2" >/dev/null 2>&1 && return 0
     else curl -sf -m 2 "$1$2" >/dev/null 2>&1 && return 0; fi
     sleep 0.2
   done
-  echo "http.sh: $1 not healthy; logs in $dir kept" >&2; trap - EXIT; exit 1
+  echo "http.sh: $1 not healthy; its log ends:" >&2
+  tail -3 "$dir"/*.log >&2
+  exit 1
 }
 ready "$corral_url" /health
 ready "$etcd_url" /health
@@ -70,7 +72,7 @@ request = function()
 end
 LUA
 cat >"$dir/etcd_put.lua" <<LUA
--- keys base64 of "bench/<n>", made in Lua: base64 of ASCII digits by hand is long; use a table.
+-- the keys, base64 of "bench/<n>", made once
 local b = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 local function b64(data)
   return ((data:gsub('.', function(x)

@@ -51,6 +51,7 @@ inline constexpr size_t kStreamShareBytes = 64 * 1024;
 // How long an ending stream or a refused connection gets to flush its last
 // bytes and to drain what its client still sends, before it is closed.
 inline constexpr std::chrono::seconds kLingerSeconds{2};
+inline constexpr std::chrono::seconds kSlowLingerSeconds{30};
 inline constexpr std::chrono::seconds kHandshakeSeconds{10};
 inline constexpr size_t kDrainBytes = 64 * 1024 * 1024;
 
@@ -350,13 +351,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     flush();
   }
 
+  // The error line goes after the write in progress; the whole chunks not yet
+  // written are dropped (a slow client would wait for them first, and they
+  // are what the bound is about). The client has kSlowLingerSeconds to read
+  // up to the error line before the connection is closed.
   void end_stream(const http::HttpError& error) {
     release_watch();
+    shared_->buffered_bytes -= out_.size();
+    out_.clear();
     append_chunk(http::dump(http::error_json(error)) + "\n");
     append_raw("0\r\n\r\n");
     ending_ = true;
     flush();
-    linger_.expires_after(kLingerSeconds);
+    linger_.expires_after(kSlowLingerSeconds);
     linger_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (!ec) self->close();
     });

@@ -60,22 +60,22 @@ void check_error(const HttpAnswer& a, int status, const std::string& code) {
 TEST_CASE("http: keys put, get, directories, recursive and delete through a follower") {
   HttpCluster h;
   const int f = h.follower_port;
-  auto created = put(f, "/apps/web/access/10.0.0.1", "value=one");
+  auto created = put(f, "/svc/web/access/10.0.0.1", "value=one");
   INFO(created.body);
   REQUIRE(created.status == 201);
   CHECK(created.json()["version"] == 1);
-  auto again = put(f, "/apps/web/access/10.0.0.1", "value=uno");
+  auto again = put(f, "/svc/web/access/10.0.0.1", "value=uno");
   REQUIRE(again.status == 200);
   CHECK(again.json()["version"] == 2);
   CHECK(again.json()["prevKv"]["value"] == "one");
-  REQUIRE(http_request(f, "PUT", "/v1/keys/apps/web/error/10.0.0.2", R"({"value":"two"})", "application/json").status == 201);
-  REQUIRE(put(f, "/apps/db/slow/10.0.0.3", "value=three").status == 201);
+  REQUIRE(http_request(f, "PUT", "/v1/keys/svc/web/error/10.0.0.2", R"({"value":"two"})", "application/json").status == 201);
+  REQUIRE(put(f, "/svc/db/slow/10.0.0.3", "value=three").status == 201);
   REQUIRE(put(f, "/bin", "valueEncoding=base64&value=AP8%3D").status == 201);
 
-  auto one = get(h.leader_port, "/v1/keys/apps/web/access/10.0.0.1");
+  auto one = get(h.leader_port, "/v1/keys/svc/web/access/10.0.0.1");
   REQUIRE(one.status == 200);
   json kv = one.json();
-  CHECK(kv["key"] == "/apps/web/access/10.0.0.1");
+  CHECK(kv["key"] == "/svc/web/access/10.0.0.1");
   CHECK(kv["value"] == "uno");
   CHECK(kv["modRevision"].get<int64_t>() > kv["createRevision"].get<int64_t>());
   CHECK(kv["revision"].get<int64_t>() >= kv["modRevision"].get<int64_t>());
@@ -85,36 +85,36 @@ TEST_CASE("http: keys put, get, directories, recursive and delete through a foll
   CHECK(bin["value"] == "AP8=");
   CHECK(bin["valueEncoding"] == "base64");
 
-  auto dir = get(f, "/v1/keys/apps/web");
+  auto dir = get(f, "/v1/keys/svc/web");
   REQUIRE(dir.status == 200);
   json d = dir.json();
   CHECK(d["dir"] == true);
   REQUIRE(d["nodes"].size() == 2);
-  CHECK(d["nodes"][0]["key"] == "/apps/web/access");
+  CHECK(d["nodes"][0]["key"] == "/svc/web/access");
   CHECK(d["nodes"][0]["dir"] == true);
-  CHECK(d["nodes"][1]["key"] == "/apps/web/error");
+  CHECK(d["nodes"][1]["key"] == "/svc/web/error");
 
   auto root = get(f, "/v1/keys/").json();
-  CHECK(root["nodes"].size() == 2);  // /apps (dir) and /bin (key)
+  CHECK(root["nodes"].size() == 2);  // /svc (dir) and /bin (key)
 
-  auto rec = get(f, "/v1/keys/apps?recursive=true");
+  auto rec = get(f, "/v1/keys/svc?recursive=true");
   REQUIRE(rec.status == 200);
   json r = rec.json();
   REQUIRE(r["nodes"].size() == 3);
-  CHECK(r["nodes"][0]["key"] == "/apps/db/slow/10.0.0.3");
+  CHECK(r["nodes"][0]["key"] == "/svc/db/slow/10.0.0.3");
   CHECK(r["nodes"][2]["value"] == "uno");
 
   check_error(get(f, "/v1/keys/nothing/here"), 404, "keyNotFound");
   check_error(http_request(f, "DELETE", "/v1/keys/nothing"), 404, "keyNotFound");
 
-  auto del = http_request(f, "DELETE", "/v1/keys/apps/db/slow/10.0.0.3");
+  auto del = http_request(f, "DELETE", "/v1/keys/svc/db/slow/10.0.0.3");
   REQUIRE(del.status == 200);
   CHECK(del.json()["deleted"] == 1);
   CHECK(del.json()["prevKv"]["value"] == "three");
-  auto subtree = http_request(f, "DELETE", "/v1/keys/apps?recursive=true");
+  auto subtree = http_request(f, "DELETE", "/v1/keys/svc?recursive=true");
   REQUIRE(subtree.status == 200);
   CHECK(subtree.json()["deleted"] == 2);
-  check_error(get(f, "/v1/keys/apps?recursive=true"), 404, "keyNotFound");
+  check_error(get(f, "/v1/keys/svc?recursive=true"), 404, "keyNotFound");
   // A key that only shares the name's beginning survives a recursive delete.
   REQUIRE(put(f, "/x-y", "value=1").status == 201);
   REQUIRE(put(f, "/x/z", "value=2").status == 201);
