@@ -65,7 +65,7 @@ void get_dir(const HttpBackend& b, const HttpCall& call, const http::GetPlan& pl
     r.range_end = client::prefix_range_end(r.key);
     r.revision = plan.revision;
     r.limit = kMaxDirKeys;
-    b.kv->call_async(std::move(r), http::options_for(call.context),
+    b.kv()->call_async(std::move(r), http::options_for(call.context),
                      [key = plan.key, respond](client::Result<client::RangeResult> r) {
                        if (!r.ok()) return respond(failed(r));
                        if (r->kvs.empty()) return respond(key_not_found(key, r->header.revision));
@@ -82,7 +82,7 @@ void get_dir(const HttpBackend& b, const HttpCall& call, const http::GetPlan& pl
   l.dir = plan.key;
   l.revision = plan.revision;
   l.limit = kMaxDirKeys;
-  b.kv->call_async(std::move(l), http::options_for(call.context),
+  b.kv()->call_async(std::move(l), http::options_for(call.context),
                    [key = plan.key, respond](client::Result<client::ListResult> r) {
                      if (!r.ok()) return respond(failed(r));
                      if (r->entries.empty()) return respond(key_not_found(key, r->header.revision));
@@ -108,7 +108,7 @@ void get_key(const HttpBackend& b, const HttpCall& call, const http::GetPlan& pl
   r.revision = plan.revision;
   // The backend pointer outlives every call (the server stops its clients first).
   const HttpBackend* backend = &b;
-  b.kv->call_async(std::move(r), http::options_for(call.context),
+  b.kv()->call_async(std::move(r), http::options_for(call.context),
                    [backend, call, plan, respond](client::Result<client::RangeResult> r) {
                      if (!r.ok()) return respond(failed(r));
                      if (r->kvs.empty()) return get_dir(*backend, call, plan, respond);
@@ -124,7 +124,7 @@ void put_with_lease(const HttpBackend& b, const HttpCall& call, const http::PutP
   // A lease granted for this put is revoked again when the put does not happen.
   auto undo = [backend, call, granted = plan.ttl > 0 ? lease : 0] {
     if (granted == 0) return;
-    backend->kv->call_async(client::LeaseRevokeRequest{granted}, http::options_for(call.context),
+    backend->kv()->call_async(client::LeaseRevokeRequest{granted}, http::options_for(call.context),
                             [](client::Result<client::LeaseRevokeResult>) {});
   };
   if (!plan.conditions.any()) {
@@ -133,7 +133,7 @@ void put_with_lease(const HttpBackend& b, const HttpCall& call, const http::PutP
     put.value = plan.value;
     put.lease = lease;
     put.prev_kv = true;
-    b.kv->call_async(std::move(put), http::options_for(call.context),
+    b.kv()->call_async(std::move(put), http::options_for(call.context),
                      [plan, lease, respond, undo](client::Result<client::PutResult> r) {
                        if (!r.ok()) {
                          undo();
@@ -143,7 +143,7 @@ void put_with_lease(const HttpBackend& b, const HttpCall& call, const http::PutP
                      });
     return;
   }
-  b.kv->call_async(http::put_txn(plan, lease), http::options_for(call.context),
+  b.kv()->call_async(http::put_txn(plan, lease), http::options_for(call.context),
                    [plan, lease, respond, undo](client::Result<client::TxnResult> r) {
                      if (!r.ok()) {
                        undo();
@@ -167,7 +167,7 @@ void put_key(const HttpBackend& b, const HttpCall& call, const http::PutPlan& pl
   const HttpBackend* backend = &b;
   client::LeaseGrantRequest grant;
   grant.ttl_seconds = plan.ttl;
-  b.kv->call_async(std::move(grant), http::options_for(call.context),
+  b.kv()->call_async(std::move(grant), http::options_for(call.context),
                    [backend, call, plan, respond](client::Result<client::LeaseGrantResult> r) {
                      if (!r.ok()) return respond(failed(r));
                      put_with_lease(*backend, call, plan, r->id, respond);
@@ -179,7 +179,7 @@ void delete_key(const HttpBackend& b, const HttpCall& call, const http::DeletePl
     client::DeleteRequest d;
     d.key = plan.key;
     d.prev_kv = true;
-    b.kv->call_async(std::move(d), http::options_for(call.context),
+    b.kv()->call_async(std::move(d), http::options_for(call.context),
                      [key = plan.key, respond](client::Result<client::DeleteResult> r) {
                        if (!r.ok()) return respond(failed(r));
                        if (r->deleted == 0) return respond(key_not_found(key, r->header.revision));
@@ -190,7 +190,7 @@ void delete_key(const HttpBackend& b, const HttpCall& call, const http::DeletePl
                      });
     return;
   }
-  b.kv->call_async(http::delete_txn(plan), http::options_for(call.context),
+  b.kv()->call_async(http::delete_txn(plan), http::options_for(call.context),
                    [key = plan.key, respond](client::Result<client::TxnResult> r) {
                      if (!r.ok()) return respond(failed(r));
                      if (!r->succeeded) return respond(compare_failed(key, *r));
@@ -246,14 +246,14 @@ void leases(const HttpBackend& b, const HttpCall& call, const http::Params& p, H
       if (auto it = p.find("id"); it != p.end() && !http::parse_lease_hex(it->second, g.id)) {
         return respond(error_reply(http::bad_request("id must be a lease id in hex")));
       }
-      b.kv->call_async(std::move(g), opts, [respond](client::Result<client::LeaseGrantResult> r) {
+      b.kv()->call_async(std::move(g), opts, [respond](client::Result<client::LeaseGrantResult> r) {
         if (!r.ok()) return respond(failed(r));
         respond(json_reply(201, lease_json(r->id, r->ttl_seconds, r->header.revision)));
       });
       return;
     }
     case http::RouteKind::kLeaseKeepAlive:
-      b.kv->call_async(client::LeaseKeepAliveRequest{id}, opts,
+      b.kv()->call_async(client::LeaseKeepAliveRequest{id}, opts,
                        [id, respond](client::Result<client::LeaseKeepAliveResult> r) {
                          if (!r.ok()) return respond(failed(r));
                          if (r->ttl_seconds <= 0) return respond(lease_not_found(id));
@@ -262,7 +262,7 @@ void leases(const HttpBackend& b, const HttpCall& call, const http::Params& p, H
       return;
     case http::RouteKind::kLeaseGet: {
       bool keys = p.count("keys") && http::parse_bool(p.at("keys")).value_or(false);
-      b.kv->call_async(client::LeaseTtlRequest{id, keys}, opts,
+      b.kv()->call_async(client::LeaseTtlRequest{id, keys}, opts,
                        [id, keys, respond](client::Result<client::LeaseTtlResult> r) {
                          if (!r.ok()) return respond(failed(r));
                          if (r->ttl_seconds < 0) return respond(lease_not_found(id));
@@ -282,7 +282,7 @@ void leases(const HttpBackend& b, const HttpCall& call, const http::Params& p, H
       return;
     }
     case http::RouteKind::kLeaseRevoke:
-      b.kv->call_async(client::LeaseRevokeRequest{id}, opts,
+      b.kv()->call_async(client::LeaseRevokeRequest{id}, opts,
                        [id, respond](client::Result<client::LeaseRevokeResult> r) {
                          if (!r.ok()) return respond(failed(r));
                          respond(json_reply(200, {{"id", http::lease_hex(id)}, {"revoked", true},
@@ -290,7 +290,7 @@ void leases(const HttpBackend& b, const HttpCall& call, const http::Params& p, H
                        });
       return;
     default:  // kLeaseList
-      b.kv->call_async(client::LeaseListRequest{}, opts, [respond](client::Result<client::LeaseListResult> r) {
+      b.kv()->call_async(client::LeaseListRequest{}, opts, [respond](client::Result<client::LeaseListResult> r) {
         if (!r.ok()) return respond(failed(r));
         json list = json::array();
         for (int64_t lease : r->ids) list.push_back({{"id", http::lease_hex(lease)}});
@@ -303,7 +303,7 @@ void leases(const HttpBackend& b, const HttpCall& call, const http::Params& p, H
 std::string member_hex(uint64_t id) { return http::lease_hex(static_cast<int64_t>(id)); }
 
 void members(const HttpBackend& b, const HttpCall& call, HttpRespond respond) {
-  b.kv->call_async(client::MemberListRequest{}, http::options_for(call.context),
+  b.kv()->call_async(client::MemberListRequest{}, http::options_for(call.context),
                    [respond](client::Result<client::MemberListResult> r) {
                      if (!r.ok()) return respond(failed(r));
                      json list = json::array();
@@ -417,7 +417,7 @@ void handle_http_call(const HttpBackend& b, const HttpCall& call, HttpRespond re
     case RouteKind::kTxn: {
       auto txn = http::parse_txn(call.body);
       if (auto* e = std::get_if<HttpError>(&txn)) return respond(error_reply(*e));
-      b.kv->call_async(std::get<client::TxnRequest>(std::move(txn)), http::options_for(call.context),
+      b.kv()->call_async(std::get<client::TxnRequest>(std::move(txn)), http::options_for(call.context),
                        [respond](client::Result<client::TxnResult> r) {
                          if (!r.ok()) return respond(failed(r));
                          respond(json_reply(200, http::txn_result_json(*r)));

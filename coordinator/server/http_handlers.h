@@ -5,9 +5,11 @@
 // which live as long as their connection, are the session's (http_session.h).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "client/client.h"
 #include "coordinator/http/http_error.h"
@@ -30,10 +32,14 @@ HttpReply json_reply(int status, const nlohmann::json& doc);
 HttpReply error_reply(const http::HttpError& error);
 
 struct HttpBackend {
-  client::Client* kv = nullptr;     // any member: follows the leader
+  // Key-space requests spread over these connections (each has one I/O
+  // thread and one ZeroMQ connection); they follow the leader.
+  std::vector<client::Client*> kvs;
   client::Client* local = nullptr;  // this member only: status, health
   std::function<std::string()> metrics;  // null: a minimal text
   std::chrono::milliseconds health_timeout{2000};
+  mutable std::atomic<size_t> next_kv{0};
+  client::Client* kv() const { return kvs[next_kv.fetch_add(1, std::memory_order_relaxed) % kvs.size()]; }
 };
 
 // What the session read: the route, the query and body parameters' raw text.

@@ -14,6 +14,9 @@ using tcp = net::ip::tcp;
 // Watches per client connection: well under the member's
 // --max-watchers-per-connection default (10000).
 constexpr size_t kWatchesPerClient = 4096;
+// Connections for key-space requests: a few, so that one client I/O thread
+// is not the limit of the whole API.
+constexpr size_t kKvClients = 4;
 // A request's envelope around its body.
 constexpr size_t kEnvelopeBytes = 64 * 1024;
 
@@ -32,7 +35,7 @@ std::string connectable(std::string endpoint) {
 struct HttpServer::Impl {
   net::io_context ioc{1};
   std::optional<net::ssl::context> tls;
-  std::vector<std::unique_ptr<client::Client>> clients;  // [0] kv, [1] local, then watch clients
+  std::vector<std::unique_ptr<client::Client>> clients;  // kv clients, local, then watch clients
   std::shared_ptr<HttpShared> shared;
   struct Listener {
     tcp::acceptor acceptor;
@@ -142,17 +145,17 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options)
   copts.request_timeout = options.request_timeout;
   copts.max_request_bytes = options.max_body_bytes + kEnvelopeBytes;
   const size_t watch_clients = std::max<size_t>(1, (options.max_watch_streams + kWatchesPerClient - 1) / kWatchesPerClient);
-  for (size_t i = 0; i < 2 + watch_clients; ++i) {
+  for (size_t i = 0; i < kKvClients + 1 + watch_clients; ++i) {
     auto c = client::Client::connect(copts);
     if (!c.ok()) return make_error(ErrorCode::kBadRequest, "http: client of " + copts.endpoints[0] + ": " + c.error().message);
     impl->clients.push_back(std::move(c).value());
   }
   impl->shared = std::make_shared<HttpShared>(impl->ioc);
   auto& shared = *impl->shared;
-  shared.backend.kv = impl->clients[0].get();
-  shared.backend.local = impl->clients[1].get();
+  for (size_t i = 0; i < kKvClients; ++i) shared.backend.kvs.push_back(impl->clients[i].get());
+  shared.backend.local = impl->clients[kKvClients].get();
   shared.backend.metrics = options.metrics;
-  for (size_t i = 2; i < impl->clients.size(); ++i) shared.watch_clients.push_back(impl->clients[i].get());
+  for (size_t i = kKvClients + 1; i < impl->clients.size(); ++i) shared.watch_clients.push_back(impl->clients[i].get());
   shared.options = std::move(options);
 
   for (auto& l : impl->listeners) {

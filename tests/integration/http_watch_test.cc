@@ -207,7 +207,7 @@ long many_watchers(int count) {
   REQUIRE(getrlimit(RLIMIT_NOFILE, &files) == 0);
   files.rlim_cur = files.rlim_max;
   REQUIRE(setrlimit(RLIMIT_NOFILE, &files) == 0);
-  REQUIRE(files.rlim_cur > static_cast<rlim_t>(2 * count + 500));
+  REQUIRE(files.rlim_cur > static_cast<rlim_t>(count + 500));
   HttpCluster h(1);
   const pid_t pid = h.cluster.member(0).process.pid();
   const long idle = resident_kib(pid).value_or(0);
