@@ -7,4 +7,4 @@
 # Usage: bench/http_watchers.sh BUILD_DIR [N]
 set -eu
 build=$1
-CORRAL_HTTP_WATCHERS=${2:-10000} "$build/tests/integration/http_integration_tests" "[http-watchers-bench]"
+HTTP_WATCHERS_COUNT=${2:-10000} "$build/tests/integration/http_integration_tests" "[http-watchers-bench]"

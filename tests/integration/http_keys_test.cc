@@ -102,7 +102,8 @@ TEST_CASE("http: keys put, get, directories, recursive and delete through a foll
   json r = rec.json();
   REQUIRE(r["nodes"].size() == 3);
   CHECK(r["nodes"][0]["key"] == "/svc/db/slow/10.0.0.3");
-  CHECK(r["nodes"][2]["value"] == "uno");
+  CHECK(r["nodes"][1]["value"] == "uno");
+  CHECK(r["nodes"][2]["value"] == "two");
 
   check_error(get(f, "/v1/keys/nothing/here"), 404, "keyNotFound");
   check_error(http_request(f, "DELETE", "/v1/keys/nothing"), 404, "keyNotFound");
