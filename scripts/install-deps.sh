@@ -11,6 +11,8 @@ packages=(
   nlohmann-json3-dev
   libspdlog-dev
   iproute2
+  libboost-dev libssl-dev   # the HTTP API: Beast/Asio and TLS
+  curl                      # tests of the HTTP API
 )
 missing=()
 for p in "${packages[@]}"; do

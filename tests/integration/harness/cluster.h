@@ -52,6 +52,7 @@ struct ClusterOptions {
   // reach corrald itself). Empty, or shorter than `members`: the default.
   std::vector<std::string> member_hosts;
   std::vector<std::vector<std::string>> member_launchers;
+  bool http = false;  // every member also serves --listen-http on MemberSlot::http_url()
 };
 
 struct MemberSlot {
@@ -60,12 +61,14 @@ struct MemberSlot {
   std::vector<std::string> launcher;  // see ClusterOptions::member_launchers
   int peer_port = 0;
   int client_port = 0;
+  int http_port = 0;  // ClusterOptions::http only
   std::string data_dir;
   std::string log_path;
   Process process;
   bool paused = false;
   std::string peer_url() const;
   std::string client_url() const;
+  std::string http_url() const;  // http://127.0.0.1:<http_port>
   bool running() const { return process.valid(); }
 };
 
