@@ -10,6 +10,8 @@ packages=(
   librocksdb-dev
   nlohmann-json3-dev
   libspdlog-dev
+  libboost-dev curl
+  prometheus  # promtool: tests check the /metrics text with it
 )
 missing=()
 for p in "${packages[@]}"; do

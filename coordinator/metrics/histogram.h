@@ -43,3 +43,20 @@ class Histogram {
 };
 
 }  // namespace corral::metrics
+
+namespace corral::metrics {
+
+// Observes the time from its construction to its end into a histogram.
+class ScopedTimer {
+ public:
+  explicit ScopedTimer(Histogram& h) : h_(h), start_(std::chrono::steady_clock::now()) {}
+  ~ScopedTimer() { h_.observe(std::chrono::steady_clock::now() - start_); }
+  ScopedTimer(const ScopedTimer&) = delete;
+  ScopedTimer& operator=(const ScopedTimer&) = delete;
+
+ private:
+  Histogram& h_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace corral::metrics

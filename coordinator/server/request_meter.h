@@ -1,0 +1,54 @@
+// Client requests by type and result code, and their latency: a request is
+// noted when it arrives and counted when its answer leaves (whatever path
+// answered it: served read, applied write, error, timeout), by reading the
+// id and the result code from the answer itself. Requests waiting for an
+// answer are bounded in count (kMaxWaiting); past it a request is counted
+// when answered, without its latency.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string_view>
+#include <utility>
+
+#include "coordinator/net/client_listener.h"
+#include "coordinator/server/server_metrics.h"
+#include "schema/api.capnp.h"
+
+namespace corral::server {
+
+class RequestMeter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr size_t kMaxWaiting = 100'000;
+
+  explicit RequestMeter(ServerMetrics& metrics) : metrics_(metrics) {}
+
+  // A parsed request; malformed ones are noted with type "malformed".
+  void received(const net::ConnectionId& conn, uint64_t id, schema::api::Request::Which type, Clock::time_point now);
+  void received_malformed(const net::ConnectionId& conn, uint64_t id, Clock::time_point now);
+  // A frame sent to a client: a Response is counted; other frames (watch
+  // events, controls) and unreadable bytes are ignored.
+  void answered(const net::ConnectionId& conn, std::string_view server_message, Clock::time_point now);
+  // The connection is gone: its requests will not be answered.
+  void forget(const net::ConnectionId& conn);
+
+  size_t waiting() const { return waiting_.size(); }
+
+  // The request type's name as in api.capnp ("range", "put", "leaseGrant").
+  static std::string_view type_name(schema::api::Request::Which type);
+  static std::string_view code_name(uint16_t code);
+
+ private:
+  struct Waiting {
+    std::string_view type;
+    Clock::time_point since;
+  };
+  void note(const net::ConnectionId& conn, uint64_t id, std::string_view type, Clock::time_point now);
+
+  ServerMetrics& metrics_;
+  std::map<std::pair<net::ConnectionId, uint64_t>, Waiting> waiting_;
+};
+
+}  // namespace corral::server
