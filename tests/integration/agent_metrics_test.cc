@@ -2,6 +2,7 @@
 // process) on a real member, scraped with curl while it collects lines.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -52,7 +53,7 @@ struct AgentRun {
 
 AgentRun start_agent(Cluster& cluster, const std::string& dir) {
   AgentRun run;
-  run.log_path = dir + "/agent.log";
+  run.log_path = dir + "/agent.out";  // not *.log: the source would tail it
   for (int attempt = 0; attempt < 4; ++attempt) {
     const int fetch_port = next_free_port();
     const int metrics_port = next_free_port();
