@@ -10,8 +10,9 @@ packages=(
   librocksdb-dev
   nlohmann-json3-dev
   libspdlog-dev
-  libboost-dev curl
-  prometheus  # promtool: tests check the /metrics text with it
+  libboost-dev libssl-dev   # the HTTP API: Beast/Asio and TLS
+  curl                      # tests of the HTTP API
+  prometheus                # promtool: tests check the /metrics text with it
 )
 missing=()
 for p in "${packages[@]}"; do

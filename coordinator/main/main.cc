@@ -41,6 +41,7 @@
 #include "coordinator/main/config_file.h"
 #include "coordinator/main/env_flags.h"
 #include "coordinator/main/timing_flags.h"
+#include "coordinator/server/http_server.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/node.h"
 #include "coordinator/server/startup_checks.h"
@@ -113,6 +114,12 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "lines below this level are not written: debug, info, warn, error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  corral::server::HttpServerOptions http;
+  app.add_option("--listen-http", http.listen, "HTTP+JSON API on http://IP:PORT or https://IP:PORT (repeatable)");
+  app.add_option("--cert-file", http.tls.cert_file, "PEM certificate of the https listener");
+  app.add_option("--key-file", http.tls.key_file, "PEM private key of the https listener");
+  app.add_option("--trusted-ca-file", http.tls.trusted_ca_file, "PEM CA whose client certificates the https listener verifies");
+  app.add_flag("--client-cert-auth", http.tls.client_cert_auth, "https: refuse clients without a certificate signed by --trusted-ca-file");
   app.config_formatter(std::make_shared<corral::main::StrictConfigReader>(corral::main::config_keys_of(app, "--config")));
   app.allow_config_extras(CLI::config_extras_mode::error);
   app.set_version_flag("--version", std::string("corrald ") + corral::server::kVersion);
@@ -168,19 +175,37 @@ int main(int argc, char** argv) {
                             (o.advertise_client.empty() ? n.client_endpoint() : o.advertise_client).c_str(),
                             (o.advertise_peer.empty() ? n.peer_endpoint() : o.advertise_peer).c_str());
   n.start();
+  std::unique_ptr<corral::server::HttpServer> http_server;
+  std::string http_urls;
+  if (!http.listen.empty()) {
+    http.client_endpoint = n.client_endpoint();
+    http.max_body_bytes = o.max_request_bytes;
+    http.metrics = [&n] { return n.metrics().render(); };
+    auto started = corral::server::HttpServer::start(std::move(http));
+    if (!started.ok()) {
+      std::fprintf(stderr, "corrald: cannot start the HTTP API: %s\n", started.error().message.c_str());
+      n.stop();
+      return started.error().code == corral::ErrorCode::kBadRequest ? kExitBadFlags : kExitStartFailed;
+    }
+    http_server = std::move(started).value();
+    for (const auto& url : http_server->urls()) http_urls += " http=" + url;
+  }
   corral::server::flush_log();
-  std::fprintf(stderr, "corrald: ready name=%s id=%016llx client=%s peer=%s\n", o.name.c_str(),
-               static_cast<unsigned long long>(n.id()), n.client_endpoint().c_str(), n.peer_endpoint().c_str());
+  std::fprintf(stderr, "corrald: ready name=%s id=%016llx client=%s peer=%s%s\n", o.name.c_str(),
+               static_cast<unsigned long long>(n.id()), n.client_endpoint().c_str(), n.peer_endpoint().c_str(),
+               http_urls.c_str());
   std::fflush(stderr);
   timespec wait{0, kSignalWaitNs};
   while (!n.finished()) {
     int sig = sigtimedwait(&signals, nullptr, &wait);
     if (sig == SIGTERM || sig == SIGINT) {
       std::fprintf(stderr, "corrald: signal %d: stopping\n", sig);
+      if (http_server) http_server->stop();
       n.stop();
       return kExitStopped;
     }
   }
+  if (http_server) http_server->stop();
   n.stop();
   if (n.refused_by_cluster()) return kExitBadFlags;
   return kExitFinished;

@@ -73,6 +73,7 @@ std::string corralctl_path() { return CORRAL_CORRALCTL_PATH; }
 
 std::string MemberSlot::peer_url() const { return "tcp://127.0.0.1:" + std::to_string(peer_port); }
 std::string MemberSlot::client_url() const { return "tcp://127.0.0.1:" + std::to_string(client_port); }
+std::string MemberSlot::http_url() const { return "http://127.0.0.1:" + std::to_string(http_port); }
 
 Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "corral-it-XXXXXX").string();
@@ -105,6 +106,7 @@ Cluster::~Cluster() {
 void Cluster::allocate_ports(MemberSlot& slot) {
   slot.peer_port = next_free_port();
   slot.client_port = next_free_port();
+  if (options_.http) slot.http_port = next_free_port();
 }
 
 uint64_t Cluster::member_id(size_t i) const {
@@ -159,6 +161,7 @@ bool Cluster::try_start_member(size_t i, bool existing, std::string& why) {
     args.insert(args.end(),
                 {"--snapshot-catchup-entries", std::to_string(options_.snapshot_catchup_entries)});
   }
+  if (options_.http) args.insert(args.end(), {"--listen-http", s.http_url()});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   const size_t log_start = read_file(s.log_path).size();
   s.process = Process::spawn(corrald_path(), args, s.log_path);

@@ -46,18 +46,21 @@ struct ClusterOptions {
   uint64_t snapshot_count = 0;            // 0: corrald's default
   uint64_t snapshot_catchup_entries = 0;  // 0: corrald's default
   std::vector<std::string> extra_args;    // given to every member
+  bool http = false;  // every member also serves --listen-http on MemberSlot::http_url()
 };
 
 struct MemberSlot {
   std::string name;
   int peer_port = 0;
   int client_port = 0;
+  int http_port = 0;  // ClusterOptions::http only
   std::string data_dir;
   std::string log_path;
   Process process;
   bool paused = false;
   std::string peer_url() const;
   std::string client_url() const;
+  std::string http_url() const;  // http://127.0.0.1:<http_port>
   bool running() const { return process.valid(); }
 };
 
