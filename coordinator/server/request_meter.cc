@@ -92,9 +92,20 @@ void RequestMeter::answered(const net::ConnectionId& conn, std::string_view byte
   auto it = waiting_.find(std::make_pair(conn, id));
   // A snapshot's later chunks answer a request already counted.
   if (it == waiting_.end()) return;
-  metrics_.requests.with({it->second.type, code_name(code)}).inc();
-  metrics_.request_seconds.with({it->second.type}).observe(now - it->second.since);
+  auto& series = this->series(it->second.type, code);
+  series.requests->inc();
+  series.seconds->observe(now - it->second.since);
   waiting_.erase(it);
+}
+
+RequestMeter::Series& RequestMeter::series(std::string_view type, uint16_t code) {
+  auto key = std::make_pair(type, code);
+  auto it = series_.find(key);
+  if (it == series_.end()) {
+    it = series_.emplace(key, Series{&metrics_.requests.with({type, code_name(code)}),
+                                     &metrics_.request_seconds.with({type})}).first;
+  }
+  return it->second;
 }
 
 void RequestMeter::forget(const net::ConnectionId& conn) {

@@ -46,9 +46,18 @@ class RequestMeter {
     Clock::time_point since;
   };
   void note(const net::ConnectionId& conn, uint64_t id, std::string_view type, Clock::time_point now);
+  struct Series {
+    metrics::Counter* requests;
+    metrics::Histogram* seconds;
+  };
+  // The series of (type, code), looked up in the families once: a family
+  // lookup allocates and locks, this is the per-request path.
+  Series& series(std::string_view type, uint16_t code);
 
   ServerMetrics& metrics_;
   std::map<std::pair<net::ConnectionId, uint64_t>, Waiting> waiting_;
+  // Keys are views of names with static storage (type_name, "malformed").
+  std::map<std::pair<std::string_view, uint16_t>, Series> series_;
 };
 
 }  // namespace corral::server
