@@ -58,6 +58,10 @@ void RequestMeter::received_malformed(const net::ConnectionId& conn, uint64_t id
 
 void RequestMeter::note(const net::ConnectionId& conn, uint64_t id, std::string_view type, Clock::time_point now) {
   auto key = std::make_pair(conn, id);
+  if (waiting_.size() >= kMaxWaiting && now >= next_eviction_) {
+    next_eviction_ = now + std::chrono::seconds(1);
+    std::erase_if(waiting_, [&](const auto& w) { return now - w.second.since > kMaxWait; });
+  }
   if (waiting_.size() >= kMaxWaiting && !waiting_.count(key)) {
     metrics_.requests.with({type, "untracked"}).inc();
     return;

@@ -2,8 +2,9 @@
 // noted when it arrives and counted when its answer leaves (whatever path
 // answered it: served read, applied write, error, timeout), by reading the
 // id and the result code from the answer itself. Requests waiting for an
-// answer are bounded in count (kMaxWaiting); past it a request is counted
-// when answered, without its latency.
+// answer are bounded in count (kMaxWaiting): when full, those older than
+// kMaxWait (whose answer never left: a refusal not sent) are dropped, and if
+// it is still full a new request is counted at once as code "untracked".
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,7 @@ class RequestMeter {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr size_t kMaxWaiting = 100'000;
+  static constexpr std::chrono::seconds kMaxWait{60};
 
   explicit RequestMeter(ServerMetrics& metrics) : metrics_(metrics) {}
 
@@ -58,6 +60,7 @@ class RequestMeter {
   std::map<std::pair<net::ConnectionId, uint64_t>, Waiting> waiting_;
   // Keys are views of names with static storage (type_name, "malformed").
   std::map<std::pair<std::string_view, uint16_t>, Series> series_;
+  Clock::time_point next_eviction_{};  // full: look for stale entries at most once a second
 };
 
 }  // namespace corral::server

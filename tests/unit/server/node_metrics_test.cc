@@ -124,3 +124,18 @@ TEST_CASE("the request meter ignores frames it cannot read and forgets closed co
   CHECK(meter.waiting() == 0);
   CHECK(m.registry.render().find("corral_server_requests_total") == std::string::npos);
 }
+
+TEST_CASE("the request meter stays bounded: stale entries go, the rest are counted untracked", "[server][metrics]") {
+  ServerMetrics m;
+  RequestMeter meter(m);
+  net::ConnectionId conn{"c1"};
+  const auto t0 = std::chrono::steady_clock::now();
+  for (uint64_t id = 1; id <= RequestMeter::kMaxWaiting; ++id) meter.received(conn, id, wire::Request::PUT, t0);
+  CHECK(meter.waiting() == RequestMeter::kMaxWaiting);
+  meter.received(conn, 0, wire::Request::RANGE, t0 + 1s);  // full, none stale: counted at once
+  CHECK(meter.waiting() == RequestMeter::kMaxWaiting);
+  CHECK(m.registry.render().find("corral_server_requests_total{type=\"range\",code=\"untracked\"} 1\n") !=
+        std::string::npos);
+  meter.received(conn, 0, wire::Request::RANGE, t0 + RequestMeter::kMaxWait + 2s);  // all stale now
+  CHECK(meter.waiting() == 1);
+}
