@@ -13,6 +13,7 @@ packages=(
   iproute2
   libboost-dev libssl-dev   # the HTTP API: Beast/Asio and TLS
   curl                      # tests of the HTTP API
+  prometheus                # promtool: tests check the /metrics text with it
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -162,6 +162,7 @@ void Collector::start_task(const collection::Assignment& a) {
   log("task " + t->id + " started at epoch " + std::to_string(a.epoch) + " from " +
       (t->file.empty() ? std::string("the start") : t->file + ":" + std::to_string(t->offset)));
   tasks_[t->id] = std::move(t);
+  if (options_.metrics) options_.metrics->tasks_assigned.set(static_cast<double>(tasks_.size()));
   std::lock_guard lock(mu_);
   ++stats_.tasks_started;
 }
@@ -173,6 +174,8 @@ void Collector::drop_task(const std::string& id, const char* why) {
   if (!s.ok()) log("task " + id + ": closing its sink: " + sink::to_string(s.error()));
   log("task " + id + " stopped: " + why);
   tasks_.erase(it);
+  if (options_.metrics) options_.metrics->lag_bytes.with({id}).set(0);
+  if (options_.metrics) options_.metrics->tasks_assigned.set(static_cast<double>(tasks_.size()));
 }
 
 // The connection to a source, made on first use; null (and logged) when the
@@ -255,6 +258,7 @@ void Collector::on_reply(Task& t, const fetch::FetchReply& reply, Clock::time_po
         reply.file + ":" + std::to_string(reply.offset));
     t.file = reply.file;
     t.offset = reply.offset;
+    if (options_.metrics) options_.metrics->fetch_errors.inc();
     std::lock_guard lock(mu_);
     ++stats_.fetch_errors;
     return;
@@ -270,6 +274,7 @@ void Collector::on_reply(Task& t, const fetch::FetchReply& reply, Clock::time_po
     t.file = reply.next_file;
     t.offset = reply.next_offset;
     t.lag_bytes = reply.end_bytes;
+    if (options_.metrics) options_.metrics->lag_bytes.with({t.id}).set(static_cast<double>(t.lag_bytes));
     t.next_fetch = now + std::chrono::milliseconds(kIdleFetchIntervalMs);
     return;
   }
@@ -278,7 +283,9 @@ void Collector::on_reply(Task& t, const fetch::FetchReply& reply, Clock::time_po
 
 // Appends a fetched batch; on success the task's position moves past it.
 bool Collector::append(Task& t, const std::string& data) {
-  auto s = sink_.append(t.id, data, Clock::now() + std::chrono::milliseconds(kSinkAppendWaitMs));
+  const auto append_start = Clock::now();
+  auto s = sink_.append(t.id, data, append_start + std::chrono::milliseconds(kSinkAppendWaitMs));
+  if (options_.metrics) options_.metrics->sink_write_seconds.observe(Clock::now() - append_start);
   if (!s.ok()) {
     if (s.error().code != sink::SinkErrorCode::kFull) {
       // The sink's state past the last durable point is unknown: restart the
@@ -290,6 +297,7 @@ bool Collector::append(Task& t, const std::string& data) {
       t.held.reset();
       t.dirty = false;
       t.next_fetch = Clock::now() + std::chrono::milliseconds(kFetchRetryMs);
+      if (options_.metrics) options_.metrics->sink_errors.inc();
       std::lock_guard lock(mu_);
       ++stats_.sink_errors;
     }
@@ -303,6 +311,7 @@ bool Collector::append(Task& t, const std::string& data) {
   t.lines_total += lines;
   t.lines_here += lines;
   t.dirty = true;
+  if (options_.metrics) count_collected(t, lines, data.size());
   std::lock_guard lock(mu_);
   stats_.lines += lines;
   stats_.bytes += static_cast<int64_t>(data.size());
@@ -312,6 +321,7 @@ bool Collector::append(Task& t, const std::string& data) {
 void Collector::on_fetch_error(Task& t, const fetch::FetchError& e, Clock::time_point now) {
   t.next_fetch = now + std::chrono::milliseconds(kFetchRetryMs);
   int64_t errors = 0;
+  if (options_.metrics) options_.metrics->fetch_errors.inc();
   {
     std::lock_guard lock(mu_);
     errors = stats_.fetch_errors++;
@@ -343,7 +353,9 @@ void Collector::checkpoint_all() {
   std::vector<Commit> commits;
   for (auto& [id, t] : tasks_) {
     if (!t->dirty || t->file.empty()) continue;
+    const auto durable_start = Clock::now();
     auto s = sink_.make_durable(id);
+    if (options_.metrics) options_.metrics->sink_fsync_seconds.observe(Clock::now() - durable_start);
     if (!s.ok()) {
       log("task " + id + ": sink not durable (" + sink::to_string(s.error()) + "); resuming from its checkpoint");
       (void)sink_.close(id);
@@ -366,9 +378,11 @@ void Collector::checkpoint_all() {
     if (s.ok()) {
       t.committed_file = c.file;
       t.committed_offset = c.offset;
+      if (options_.metrics) options_.metrics->checkpoint_commits.inc();
       std::lock_guard lock(mu_);
       ++stats_.checkpoints;
     } else if (s.error().code == client::ErrorCode::kFenced) {
+      if (options_.metrics) options_.metrics->fences.inc();
       {
         std::lock_guard lock(mu_);
         ++stats_.tasks_fenced;
@@ -398,6 +412,7 @@ void Collector::finish_revoking() {
     auto r = collection::release(client_, options_.collector_id, t->assignment.task, t->assignment.epoch, cp);
     if (r.ok() || r.error().code == client::ErrorCode::kFenced) {
       log("task " + id + (r.ok() ? " released to " + t->assignment.record.to : std::string(" already moved on")));
+      if (options_.metrics && !r.ok()) options_.metrics->fences.inc();
       std::lock_guard lock(mu_);
       ++(r.ok() ? stats_.tasks_released : stats_.tasks_fenced);
       done.push_back(id);
@@ -415,6 +430,13 @@ void Collector::close_idle_sources() {
       ++it;
     }
   }
+}
+
+// Per task: its lines and bytes, and its lag as of this batch.
+void Collector::count_collected(const Task& t, int64_t lines, size_t bytes) {
+  options_.metrics->lines_collected.with({t.id}).inc(static_cast<uint64_t>(lines));
+  options_.metrics->bytes_collected.with({t.id}).inc(bytes);
+  options_.metrics->lag_bytes.with({t.id}).set(static_cast<double>(t.lag_bytes));
 }
 
 CollectorStats Collector::stats() const {

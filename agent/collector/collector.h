@@ -39,6 +39,7 @@
 #include <zmq.hpp>
 
 #include "agent/fetch/fetch_client.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/sink/sink.h"
 #include "client/collection.h"
 
@@ -61,6 +62,7 @@ struct CollectorOptions {
   int64_t checkpoint_interval_ms = 1000;
   uint32_t fetch_max_bytes = 1u << 20;
   size_t max_in_flight_fetches = fetch::kDefaultMaxInFlight;  // per source connection
+  AgentMetrics* metrics = nullptr;  // counted into when given (outlives the collector)
 };
 
 struct TaskStats {
@@ -121,6 +123,7 @@ class Collector {
   void on_reply(Task& t, const fetch::FetchReply& reply, Clock::time_point now);
   void on_fetch_error(Task& t, const fetch::FetchError& e, Clock::time_point now);
   bool append(Task& t, const std::string& data);
+  void count_collected(const Task& t, int64_t lines, size_t bytes);
   void checkpoint_all();
   void publish();  // the tasks() view, from the loop thread
   void finish_revoking();

@@ -56,6 +56,9 @@
 //                             stream's new lines wait that long after each
 //                             rotation; lower it when writers reopen at once.
 //   --log-level               error | warn | info | debug (info).
+//   --metrics-listen          IP:PORT: serve Prometheus metrics at
+//                             http://IP:PORT/metrics (README "Metrics");
+//                             off when empty (the default).
 //   --version, --help.
 //
 // Example: agent/config/example.conf.
@@ -119,6 +122,7 @@ struct AgentConfig {
   uint32_t release_timeout_ms = kDefaultReleaseTimeoutMs;
   uint32_t rotation_grace_ms = kDefaultRotationGraceMs;
   LogLevel log_level = LogLevel::kInfo;
+  std::string metrics_listen;         // IP:PORT, "" for none
   std::string config_file;            // the file read, "" if none
 
   // {"source"}, {"collector"} or {"source", "collector"}: the record's roles.

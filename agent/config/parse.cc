@@ -67,6 +67,7 @@ void add_options(CLI::App& app, AgentConfig& c, RawFlags& raw) {
   add(app, "--rotation-grace-ms", c.rotation_grace_ms,
       "how long a rotated file must stop growing before its stream moves to the next file, 0..600000")
       ->capture_default_str();
+  add(app, "--metrics-listen", c.metrics_listen, "IP:PORT to serve Prometheus metrics on (http://IP:PORT/metrics)");
   add(app, "--log-level", raw.log_level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
       ->capture_default_str();

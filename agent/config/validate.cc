@@ -56,6 +56,17 @@ void check_collector_role(const AgentConfig& c) {
   if (auto spec = sink::parse_sink_spec(c.sink); !spec.ok()) throw ConfigError("--sink", spec.error().message);
 }
 
+// IP:PORT (an IPv6 address in brackets); the address itself is checked
+// when the server binds it.
+void check_metrics_listen(const std::string& v) {
+  if (v.empty()) return;
+  const auto colon = v.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : v.substr(colon + 1);
+  bool ok = colon != std::string::npos && colon > 0 && !port.empty() && port.size() <= 5 &&
+            port.find_first_not_of("0123456789") == std::string::npos && std::stoul(port) <= 65535;
+  if (!ok) throw ConfigError("--metrics-listen", "'" + v + "' is not IP:PORT");
+}
+
 }  // namespace
 
 void validate(const AgentConfig& c) {
@@ -70,6 +81,7 @@ void validate(const AgentConfig& c) {
   check_range("--fetch-max-bytes", c.fetch_max_bytes, kMinFetchMaxBytes, kMaxFetchMaxBytes);
   check_range("--release-timeout-ms", c.release_timeout_ms, kMinReleaseTimeoutMs, kMaxIntervalMs);
   check_range("--rotation-grace-ms", c.rotation_grace_ms, 0, kMaxIntervalMs);
+  check_metrics_listen(c.metrics_listen);
 }
 
 }  // namespace corral::agent::config

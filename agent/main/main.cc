@@ -29,6 +29,8 @@
 #include "agent/collector/collector.h"
 #include "agent/config/config.h"
 #include "agent/config/version.h"
+#include "agent/metrics/agent_metrics.h"
+#include "agent/metrics/metrics_server.h"
 #include "agent/sink/factory.h"
 #include "agent/source/fetch_server.h"
 #include "agent/source/tailer.h"
@@ -90,7 +92,7 @@ client::collection::RegistrationSpec registration_of(const agent::config::AgentC
 // The source role: the tailer and its fetch server, on their own thread.
 class SourceRole {
  public:
-  std::string start(zmq::context_t& context, const agent::config::AgentConfig& c) {
+  std::string start(zmq::context_t& context, const agent::config::AgentConfig& c, agent::AgentMetrics& metrics) {
     std::vector<agent::source::StreamConfig> streams;
     for (const auto& s : c.sources) streams.push_back({s.name(), s.globs});
     agent::source::TailerOptions options;
@@ -102,9 +104,12 @@ class SourceRole {
     if (!server.ok()) return "source: cannot serve on " + c.listen + ": " + agent::fetch::to_string(server.error());
     server_ = std::move(server).value();
     log_line("source: serving " + std::to_string(streams.size()) + " streams on " + server_->bound_endpoint());
-    thread_ = std::thread([this] {
-      auto s = server_->run(stop_);
-      if (!s.ok()) log_line("source: fetch server stopped: " + agent::fetch::to_string(s.error()));
+    thread_ = std::thread([this, &metrics] {
+      while (!stop_.load()) {
+        auto s = server_->poll_once(agent::source::kRunPollTimeout);
+        if (!s.ok()) return log_line("source: fetch server stopped: " + agent::fetch::to_string(s.error()));
+        metrics.source_files_open.set(static_cast<double>(tailer_->open_files()));
+      }
     });
     return {};
   }
@@ -139,9 +144,17 @@ int run(const agent::config::AgentConfig& c) {
     return kExitConfig;
   }
   zmq::context_t context(1);
+  agent::AgentMetrics metrics;
+  std::unique_ptr<agent::MetricsServer> metrics_server;
+  if (!c.metrics_listen.empty()) {
+    std::string problem;
+    metrics_server = agent::MetricsServer::start(c.metrics_listen, metrics.registry, problem);
+    if (!metrics_server) return log_line("error: --metrics-listen: " + problem), kExitRole;
+    log_line("metrics: serving http://" + metrics_server->bound() + "/metrics");
+  }
   SourceRole source;
   if (c.source) {
-    auto problem = source.start(context, c);
+    auto problem = source.start(context, c, metrics);
     if (!problem.empty()) return log_line("error: " + problem), kExitRole;
   }
   std::unique_ptr<agent::sink::Sink> sink;
@@ -162,6 +175,7 @@ int run(const agent::config::AgentConfig& c) {
     o.checkpoint_interval_ms = c.checkpoint_interval_ms;
     o.fetch_max_bytes = c.fetch_max_bytes;
     o.max_in_flight_fetches = c.max_in_flight_fetches;
+    o.metrics = &metrics;
     collector = std::make_unique<agent::collector::Collector>(**client, context, *sink, o, log_line);
     if (auto s = collector->start(); !s.ok()) {
       log_line("error: collector: " + client::to_string(s.error()));

@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
   if (!http.listen.empty()) {
     http.client_endpoint = n.client_endpoint();
     http.max_body_bytes = o.max_request_bytes;
+    http.metrics = [&n] { return n.metrics().render(); };
     auto started = corral::server::HttpServer::start(std::move(http));
     if (!started.ok()) {
       std::fprintf(stderr, "corrald: cannot start the HTTP API: %s\n", started.error().message.c_str());

@@ -39,6 +39,8 @@
 #include "coordinator/server/loop_turn_stats.h"
 #include "coordinator/server/members.h"
 #include "coordinator/server/removed_notifier.h"
+#include "coordinator/server/request_meter.h"
+#include "coordinator/server/server_metrics.h"
 #include "coordinator/server/cluster_id_gate.h"
 #include "coordinator/server/startup_checks.h"
 #include "coordinator/server/snapshot_sender.h"
@@ -149,6 +151,7 @@ class NodeLoop {
   bool refused_by_cluster() const { return refused_by_cluster_.load(); }
   std::string client_endpoint() const { return listener_->bound_endpoint().to_zmq(); }
   std::string peer_endpoint() const { return transport_->bound_endpoint().to_zmq(); }
+  const metrics::Registry& metrics() const { return metrics_.registry; }
 
  private:
   // A client waiting for its proposal to apply.
@@ -234,6 +237,7 @@ class NodeLoop {
   void send_raft(const raft::Message& m);
   void sync_peers();
   void on_soft_state(const raft::SoftState& ss);
+  void publish_metrics(Clock::time_point now);
 
   void reply(const net::ConnectionId& conn, const std::string& bytes);
   void reply_error(const net::ConnectionId& conn, uint64_t request_id, const api::WireError& e);
@@ -258,6 +262,9 @@ class NodeLoop {
 
  private:
   NodeOptions options_;
+  ServerMetrics metrics_;  // before everything that counts into it
+  RequestMeter meter_{metrics_};
+  Clock::time_point next_metrics_publish_{};
   zmq::context_t context_;
   uint64_t self_id_ = 0;
   uint64_t cluster_id_ = 0;
@@ -651,6 +658,8 @@ void NodeLoop::turn() {
   deliver_watches();
   snapshot_duties();
   turn_stats_.record(Clock::now() - work_start);
+  metrics_.loop_turn_seconds.observe(Clock::now() - work_start);
+  publish_metrics(Clock::now());
 }
 
 void NodeLoop::tick_clock() {
@@ -668,6 +677,7 @@ void NodeLoop::receive_peers() {
   peer_in_.clear();
   transport_->receive(kMaxPeerMessagesPerTurn, peer_in_);
   for (auto& pm : peer_in_) {
+    metrics_.peer_received_bytes.inc(pm.bytes.size());
     std::string_view body(pm.bytes);
     if (!admit_peer_frame(pm)) continue;
     if (body.starts_with(kChunkFrameTag)) {
@@ -686,6 +696,7 @@ void NodeLoop::receive_peers() {
       log_event("received a snapshot at %llu from %016llx (%zu bytes)",
                 static_cast<unsigned long long>(snap->snapshot->metadata.index),
                 static_cast<unsigned long long>(pm.from), snap->snapshot->data.size());
+      metrics_.snapshots_received.inc();
       (void)raw_->step(*snap);
       continue;
     } else if (body.starts_with(kAttributesFrameTag)) {
@@ -769,6 +780,7 @@ void NodeLoop::receive_clients() {
 // Every reply is counted while ZeroMQ holds it, so that a client that does
 // not read its replies can be told apart (refuse_if_backlogged).
 void NodeLoop::reply(const net::ConnectionId& conn, const std::string& bytes) {
+  meter_.answered(conn, bytes, Clock::now());
   (void)send_frame(conn, bytes);
 }
 
@@ -836,6 +848,7 @@ void NodeLoop::send_refusal(const net::ConnectionId& conn, uint64_t request_id, 
   auto it = outputs_.try_emplace(conn).first;
   if (!it->second.held.empty()) return;
   std::string bytes = api::encode_error(request_id, header(), e);
+  meter_.answered(conn, bytes, Clock::now());
   reply_bytes_this_turn_ += bytes.size();
   if (listener_->send_counted(conn, bytes, it->second.in_zmq) == net::ClientSendResult::kGone) {
     forget_connection(conn);
@@ -919,7 +932,9 @@ std::string NodeLoop::leader_hint() const {
 void NodeLoop::handle_client(net::ClientRequest& req) {
   if (req.multipart || req.cut()) return refuse_unread(req);
   auto parsed = api::parse_request(req.payload, options_.max_request_bytes);
+  if (parsed.ok()) meter_.received(req.connection, parsed.request->id(), parsed.request->which(), Clock::now());
   if (!parsed.ok()) {
+    meter_.received_malformed(req.connection, parsed.id, Clock::now());
     reply_error(req.connection, parsed.id, parsed.error);
     return;
   }
@@ -996,6 +1011,7 @@ void NodeLoop::flush_proposals() {
     for (auto pid : batch_ids_) {
       auto it = pending_.find(pid);
       if (it == pending_.end()) continue;
+      metrics_.proposals_failed.inc();
       reply_error(it->second.connection, it->second.request_id,
                   s == raft::Status::kTooLarge
                       ? api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many uncommitted bytes; retry")
@@ -1122,6 +1138,7 @@ void NodeLoop::expire_pending() {
   // the oldest ids expire first.
   while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
     auto& p = pending_.begin()->second;
+    metrics_.proposals_failed.inc();
     reply_error(p.connection, p.request_id,
                 api::wire_error(wire::ErrorCode::TIMEOUT, "not applied in time; outcome unknown"));
     pending_.erase(pending_.begin());
@@ -1347,6 +1364,7 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
   if (ss.leader != raft::kNoNode) ever_had_leader_ = true;
   soft_ = ss;
   if (leader_changed) {
+    if (ss.leader != raft::kNoNode) metrics_.leader_changes_seen.inc();
     next_publish_ = Clock::now();
     reissue_reads();
   }
@@ -1375,6 +1393,7 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
 
 void NodeLoop::handle_ready() {
   raft::Ready rd = raw_->ready();
+  metrics_.proposals_committed.inc(rd.committed_entries.size());
   if (rd.hard_state) term_ = rd.hard_state->term;
   if (rd.soft_state) on_soft_state(*rd.soft_state);
   // Committed entries that this member had already persisted before this
@@ -1445,7 +1464,9 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
   CORRAL_CHECK_MSG(s.ok(), s.error().message.c_str());
   if (rd.hard_state) store_->stage_hard_state(batch, *rd.hard_state);
   if (!batch.empty()) {
+    const auto write_start = Clock::now();
     auto w = engine_->write(std::move(batch), rd.must_sync);
+    if (rd.must_sync) metrics_.wal_fsync_seconds.observe(Clock::now() - write_start);
     if (!w.ok()) {
       // The disk state is unknown after a failed synced write: stop.
       log_error("raft log write failed: %s", w.error().message.c_str());
@@ -1475,6 +1496,8 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
 
 void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   if (committed.empty()) return;
+  metrics::ScopedTimer apply_timer(metrics_.apply_seconds);
+  metrics_.proposals_applied.inc(committed.size());
   storage::WriteBatch batch;
   ApplyOutput out;
   bool conf_changed = false;
@@ -1626,6 +1649,7 @@ void NodeLoop::start_snapshot_stream(const raft::Message& m) {
     return;
   }
   if (!snapshot_sender_.start(m, image_, Clock::now())) return;  // already on its way
+  metrics_.snapshots_sent.inc();
   log_event("sending snapshot at %llu (state at %llu, %zu bytes) to %016llx",
             static_cast<unsigned long long>(m.snapshot->metadata.index),
             static_cast<unsigned long long>(image_->applied_index), image_->bytes.size(),
@@ -1703,7 +1727,9 @@ void NodeLoop::send_saves(Clock::time_point now) {
 
 void NodeLoop::send_raft(const raft::Message& m) {
   if (m.type == raft::MessageType::kSnapshot) return start_snapshot_stream(m);
-  auto r = transport_->send(m.to, storage::encode_message(m));
+  const std::string bytes = storage::encode_message(m);
+  metrics_.peer_sent_bytes.inc(bytes.size());
+  auto r = transport_->send(m.to, bytes);
   if (r != net::PeerSendResult::kSent) raw_->report_unreachable(m.to);
 }
 
@@ -1728,6 +1754,7 @@ void NodeLoop::close_stream(watch::StreamId stream) {
 }
 
 void NodeLoop::forget_connection(const net::ConnectionId& conn) {
+  meter_.forget(conn);
   auto it = stream_by_conn_.find(conn);
   if (it != stream_by_conn_.end()) close_stream(it->second);
   if (auto out = outputs_.find(conn); out != outputs_.end()) {
@@ -1840,6 +1867,7 @@ void NodeLoop::deliver_watches() {
               why.compact_revision = d->revision;
               break;
             case watch::CancelReason::kSlowWatcher:
+              metrics_.slow_watcher_cancels.inc();
               why = api::wire_error(wire::ErrorCode::UNAVAILABLE, "slow watcher: " + d->message);
               break;
             case watch::CancelReason::kHistoryError:
@@ -2065,6 +2093,27 @@ void NodeLoop::answer_defragments() {
 
 // ---- Node: the thread ----
 
+// Gauges the loop computes, published at most once a second (the quota's
+// figure reads RocksDB properties).
+void NodeLoop::publish_metrics(Clock::time_point now) {
+  if (now < next_metrics_publish_) return;
+  next_metrics_publish_ = now + std::chrono::seconds(1);
+  metrics_.raft_term.set(static_cast<double>(term_));
+  metrics_.has_leader.set(soft_.leader != raft::kNoNode ? 1 : 0);
+  metrics_.is_leader.set(is_leader() ? 1 : 0);
+  metrics_.proposals_pending.set(static_cast<double>(pending_.size()));
+  metrics_.applied_index.set(static_cast<double>(state_->applied_index()));
+  if (auto bytes = backend_bytes(*engine_); bytes.ok()) metrics_.db_size_bytes.set(static_cast<double>(*bytes));
+  metrics_.keys.set(static_cast<double>(state_->kv().indexed_keys()));
+  metrics_.current_revision.set(static_cast<double>(state_->kv().current_revision()));
+  metrics_.compact_revision.set(static_cast<double>(state_->kv().compact_revision()));
+  const auto hub = hub_->stats();
+  metrics_.watchers.set(static_cast<double>(hub.synced + hub.unsynced + hub.future));
+  metrics_.watch_streams.set(static_cast<double>(stream_by_conn_.size()));
+  metrics_.leases.set(static_cast<double>(state_->lessor().size()));
+  metrics_.client_connections.set(static_cast<double>(outputs_.size()));
+}
+
 Node::Node(std::unique_ptr<NodeLoop> loop) : loop_(std::move(loop)) {}
 
 Node::~Node() { stop(); }
@@ -2092,6 +2141,7 @@ void Node::stop() {
 
 uint64_t Node::id() const { return loop_->id(); }
 std::string Node::client_endpoint() const { return loop_->client_endpoint(); }
+const metrics::Registry& Node::metrics() const { return loop_->metrics(); }
 std::string Node::peer_endpoint() const { return loop_->peer_endpoint(); }
 bool Node::refused_by_cluster() const { return loop_->refused_by_cluster(); }
 

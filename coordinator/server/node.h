@@ -59,6 +59,7 @@
 #include "coordinator/api/limits.h"
 #include "coordinator/assign/engine.h"
 #include "coordinator/base/error.h"
+#include "coordinator/metrics/registry.h"
 #include "coordinator/server/release_timer.h"
 
 namespace corral::server {
@@ -124,6 +125,9 @@ class Node {
   uint64_t id() const;
   std::string client_endpoint() const;  // as bound (port 0 resolved)
   std::string peer_endpoint() const;
+  // The member's Prometheus metrics: metrics().render() is the /metrics
+  // text, safe from any thread while the member runs.
+  const metrics::Registry& metrics() const;
 
  private:
   explicit Node(std::unique_ptr<NodeLoop> loop);
