@@ -56,6 +56,9 @@
 //                             stream's new lines wait that long after each
 //                             rotation; lower it when writers reopen at once.
 //   --log-level               error | warn | info | debug (info).
+//   --curve-key-file FILE, --curve-server-key KEYS: CURVE to corrald, as
+//                             corralctl's flags (the fetch server between
+//                             agents stays plain).
 //   --version, --help.
 //
 // Example: agent/config/example.conf.
@@ -120,6 +123,10 @@ struct AgentConfig {
   uint32_t rotation_grace_ms = kDefaultRotationGraceMs;
   LogLevel log_level = LogLevel::kInfo;
   std::string config_file;            // the file read, "" if none
+  // CURVE to corrald (client/curve_options.h): this agent's key pair file
+  // and the members' public keys; both or neither.
+  std::string curve_key_file;
+  std::string curve_server_key;
 
   // {"source"}, {"collector"} or {"source", "collector"}: the record's roles.
   std::vector<std::string> roles() const;

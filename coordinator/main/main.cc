@@ -113,6 +113,14 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "lines below this level are not written: debug, info, warn, error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
+  corral::server::CurveFiles curve_files;
+  app.add_option("--curve-key-file", curve_files.key_file,
+                 "this member's CURVE key pair (corralctl curve keygen): turns on CURVE for clients and peers; "
+                 "needs both allow files");
+  app.add_option("--client-curve-allow-file", curve_files.client_allow_file,
+                 "lines 'PUBLICKEY user': the client keys that may connect and the user each one is (SIGHUP re-reads)");
+  app.add_option("--peer-curve-allow-file", curve_files.peer_allow_file,
+                 "lines 'PUBLICKEY member-name': every member's key; peers are dialled with it and others refused (SIGHUP re-reads)");
   app.config_formatter(std::make_shared<corral::main::StrictConfigReader>(corral::main::config_keys_of(app, "--config")));
   app.allow_config_extras(CLI::config_extras_mode::error);
   app.set_version_flag("--version", std::string("corrald ") + corral::server::kVersion);
@@ -138,6 +146,12 @@ int main(int argc, char** argv) {
     return kExitBadFlags;
   }
   if (o.data_dir.empty()) o.data_dir = o.name + ".corral";
+  auto curve = corral::server::load_curve_setup(curve_files);
+  if (!curve.ok()) {
+    std::fprintf(stderr, "corrald: %s\n", curve.error().message.c_str());
+    return kExitBadFlags;
+  }
+  o.curve = std::move(curve).value();
   corral::server::init_logging(*corral::server::parse_log_level(log_level));
 
   // Signals go to this thread only: block them before any thread exists.
@@ -145,6 +159,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -179,6 +194,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "corrald: signal %d: stopping\n", sig);
       n.stop();
       return kExitStopped;
+    }
+    if (sig == SIGHUP) {
+      if (auto s = n.reload_curve_allow_lists(); !s.ok()) {
+        corral::server::log_warn("SIGHUP: allow-lists not reloaded (the old ones stay): %s", s.error().message.c_str());
+      }
     }
   }
   n.stop();
