@@ -19,6 +19,11 @@
 // member's data dir, --initial-cluster-state existing that no member of the
 // cluster knows. Nothing is written to an empty data dir before these pass.
 //
+// CURVE (--curve-key-file with --client-curve-allow-file and
+// --peer-curve-allow-file, server/curve_setup.h): all three or none, else
+// exit 2 naming the missing flag; a bad key or allow file is exit 2 naming
+// its line. SIGHUP re-reads the allow files.
+//
 // Once serving it prints one line on stderr:
 //   corrald: ready name=<name> id=<hex> client=tcp://IP:PORT peer=tcp://IP:PORT
 // Exit codes: 0 stopped by SIGTERM/SIGINT; 1 could not start (storage, bind,

@@ -48,10 +48,10 @@ struct ClusterOptions {
   uint64_t snapshot_catchup_entries = 0;  // 0: corrald's default
   std::vector<std::string> extra_args;    // given to every member
   // Set: more arguments for one member (by name), at each start of it.
-  std::function<std::vector<std::string>(const std::string& name)> member_args;
+  std::function<std::vector<std::string>(const std::string& name)> member_args = nullptr;
   // Set: adjusts the options of every client the cluster makes (status and
   // client()), after the endpoints are filled in (e.g. CURVE keys).
-  std::function<void(client::Options&)> client_options;
+  std::function<void(client::Options&)> client_options = nullptr;
 };
 
 struct MemberSlot {
