@@ -150,7 +150,7 @@ TEST_CASE("curve: a listed client is served and its user name reaches the member
   }
 }
 
-TEST_CASE("curve: an unlisted client key and a plain client get no answer; the members stay healthy",
+TEST_CASE("curve: an unlisted client key and a plain client get no answer, the members stay healthy",
           "[integration][curve]") {
   Keys keys;
   CurveCluster cc(keys);
@@ -174,7 +174,7 @@ TEST_CASE("curve: an unlisted client key and a plain client get no answer; the m
   for (size_t i = 0; i < cc.cluster.size(); ++i) CHECK(cc.cluster.status(i).has_value());
 }
 
-TEST_CASE("curve: a member restarted with an unlisted key cannot rejoin or lead; the cluster goes on",
+TEST_CASE("curve: a member restarted with an unlisted key cannot rejoin or lead, the cluster goes on",
           "[integration][curve]") {
   Keys keys;
   CurveCluster cc(keys);
