@@ -6,6 +6,8 @@
 # Usage: cluster.sh N BUILD_DIR [corral-bench flags...]
 #   BUILD_DIR holds bench/corral-bench, cli/corralctl and coordinator/main/corrald
 #   (or set CORRALD to another corrald binary).
+#   CURVE=1: every member and the bench client get a key pair (corralctl
+#   curve keygen) and the allow files: the cost of CURVE + ZAP.
 set -eu
 n=$1; build=$2; shift 2
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -18,9 +20,29 @@ i=1; while [ $i -le "$n" ]; do
   eps="${eps:+$eps,}127.0.0.1:$((base + 2*i + 1))"
   i=$((i+1))
 done
+ctl=$build/cli/corralctl
+curve_client=""
+if [ "${CURVE:-0}" = 1 ]; then
+  pub() { sed -n 's/^public-key = //p' "$1"; }
+  "$ctl" curve keygen --out "$dir/client" >/dev/null
+  echo "$(pub "$dir/client.pub") bench" >"$dir/clients.allow"
+  : >"$dir/peers.allow"; server_keys=""
+  i=1; while [ $i -le "$n" ]; do
+    "$ctl" curve keygen --out "$dir/n$i" >/dev/null
+    echo "$(pub "$dir/n$i.pub") n$i" >>"$dir/peers.allow"
+    server_keys="${server_keys:+$server_keys,}$dir/n$i.pub"
+    i=$((i+1))
+  done
+  curve_client="--curve-key-file $dir/client.key --curve-server-key $server_keys"
+fi
+curve_member() {
+  [ "${CURVE:-0}" = 1 ] && echo "--curve-key-file $dir/n$1.key --client-curve-allow-file $dir/clients.allow --peer-curve-allow-file $dir/peers.allow"
+  return 0
+}
 pids=""
 i=1; while [ $i -le "$n" ]; do
-  "$corrald" --name n$i --data-dir "$dir/n$i" \
+  # shellcheck disable=SC2046 # the CURVE flags are words
+  "$corrald" $(curve_member $i) --name n$i --data-dir "$dir/n$i" \
     --listen-peer tcp://127.0.0.1:$((base + 2*i)) --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) \
     --initial-cluster "$cl" --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
   pids="$pids $!"
@@ -28,23 +50,25 @@ i=1; while [ $i -le "$n" ]; do
 done
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 # Healthy: every member answers status and knows a leader (up to 10 s).
-ctl=$build/cli/corralctl
+# shellcheck disable=SC2086 # the CURVE flags are words
+ctlc() { "$ctl" $curve_client "$@"; }
 for t in $(seq 50); do
-  "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
+  ctlc --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
   sleep 0.2
 done
 # CLUSTER_TERMS=1: the highest raft term before and after the run on stderr
 # (a change means an election during the run).
 max_term() {
-  "$ctl" --endpoints "$eps" --command-timeout 2s -w json endpoint status 2>/dev/null |
+  ctlc --endpoints "$eps" --command-timeout 2s -w json endpoint status 2>/dev/null |
     sed -n 's/.*"raft_term":\([0-9]*\).*/\1/p' | sort -n | tail -1
 }
 [ "${CLUSTER_TERMS:-0}" = 1 ] && term_before=$(max_term)
 # STATUS_JSON=path: every member's status (term, longest loop turn) before
 # and after the run, in path.before and path.after (bench/loop_turns.sh).
-[ -n "${STATUS_JSON:-}" ] && "$ctl" --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.before" 2>/dev/null
-"$bench" --endpoints "$eps" "$@" 2>/dev/null
-[ -n "${STATUS_JSON:-}" ] && "$ctl" --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.after" 2>/dev/null
+[ -n "${STATUS_JSON:-}" ] && ctlc --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.before" 2>/dev/null
+# shellcheck disable=SC2086 # the CURVE flags are words
+"$bench" --endpoints "$eps" $curve_client "$@" 2>/dev/null
+[ -n "${STATUS_JSON:-}" ] && ctlc --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.after" 2>/dev/null
 [ "${CLUSTER_TERMS:-0}" = 1 ] && echo "{\"raft_term_before\":${term_before:-null},\"raft_term_after\":$(max_term || echo null)}" >&2
 # peak resident memory of each member, on stderr so stdout stays one JSON line
 # A member that is gone by now is reported (with its log's end), not skipped.

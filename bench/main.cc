@@ -43,6 +43,7 @@
 #include "bench/assign_workload.h"
 #include "bench/hostile_readers.h"
 #include "client/client.h"
+#include "client/curve_options.h"
 #include "client/duration.h"
 #include "client/lease_keeper.h"
 
@@ -137,6 +138,7 @@ struct Flags {
   int leases = 10000;
   int64_t ttl = 10;
   std::string lease_register = "atomic";
+  std::string curve_key_file, curve_server_key;  // client/curve_options.h
   corral::bench::AssignFlags assign;
   corral::bench::HostileFlags hostile;
 };
@@ -150,6 +152,10 @@ std::vector<std::unique_ptr<Client>> connect_all(const Flags& f,
     o.request_timeout = std::chrono::milliseconds(kBenchRequestTimeoutMs);
     o.max_in_flight = kMaxInFlightPerConn;
     o.context = ctx;
+    if (std::string bad = corral::client::apply_curve_flags(f.curve_key_file, f.curve_server_key, o); !bad.empty()) {
+      std::fprintf(stderr, "%s\n", bad.c_str());
+      std::exit(kExitFailed);
+    }
     auto c = Client::connect(o);
     if (!c.ok()) {
       std::fprintf(stderr, "connect: %s\n", to_string(c.error()).c_str());
@@ -388,6 +394,8 @@ int main(int argc, char** argv) {
   Flags f;
   CLI::App app{"corral-bench: etcd-bench's workloads against corrald"};
   app.add_option("--endpoints", f.endpoints, "comma-separated endpoints")->capture_default_str();
+  app.add_option("--curve-key-file", f.curve_key_file, "this client's CURVE key pair file (members with CURVE on)");
+  app.add_option("--curve-server-key", f.curve_server_key, "the members' CURVE public keys (.pub files or Z85; one or one per endpoint)");
   app.add_option("--streams", f.assign.streams, "assign: streams to register (100 per source)")
       ->check(CLI::Range(1, 10'000'000))->capture_default_str();
   app.add_option("--collectors", f.assign.collectors, "assign: collectors to register")

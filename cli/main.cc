@@ -35,11 +35,13 @@
 #include <vector>
 
 #include "cli/collection_view.h"
+#include "cli/curve_keygen.h"
 #include "cli/output.h"
 #include "cli/range_view.h"
 #include "cli/suggest.h"
 #include "cli/txn_text.h"
 #include "client/client.h"
+#include "client/curve_options.h"
 #include "client/duration.h"
 #include "client/lease_keeper.h"
 
@@ -338,7 +340,8 @@ struct UnknownCommand {
   std::vector<std::string> names;  // what would have matched, aliases included
 };
 std::optional<UnknownCommand> find_unknown_command(CLI::App& app, int argc, char** argv) {
-  static const std::vector<std::string> kValued = {"--endpoints", "-w", "--write-out", "--command-timeout"};
+  static const std::vector<std::string> kValued = {"--endpoints", "-w", "--write-out", "--command-timeout",
+                                                   "--curve-key-file", "--curve-server-key"};
   CLI::App* current = &app;
   std::string path = "corralctl";
   for (int i = 1; i < argc; ++i) {
@@ -368,6 +371,7 @@ struct Args {
   std::string endpoints = "127.0.0.1:2379";
   std::string format = "simple";
   std::string command_timeout = "5s";
+  std::string curve_key_file, curve_server_key, curve_out;  // CURVE (client/curve_options.h)
   // put / get / del / ls / watch
   std::string key, value, lease_text, dir, value_file;
   bool interactive = false;  // txn -i
@@ -403,6 +407,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--command-timeout", a.command_timeout, "deadline of each request (Go duration)")
       ->capture_default_str();
+  app.add_option("--curve-key-file", a.curve_key_file, "this client's CURVE key pair (curve keygen), for members with CURVE on");
+  app.add_option("--curve-server-key", a.curve_server_key,
+                 "the members' CURVE public keys: .pub files or Z85, comma-separated, one for all or one per endpoint");
+  auto* curve = app.add_subcommand("curve", "curve keygen --out NAME");
+  curve->require_subcommand(1);
+  auto* curve_keygen = curve->add_subcommand("keygen", "keygen --out NAME: write a key pair to NAME.key (0600) and NAME.pub");
+  curve_keygen->add_option("--out", a.curve_out, "file name without .key/.pub")->required();
 
   auto* put = app.add_subcommand("put", "put KEY [VALUE]: the value from the argument, --from-file, or stdin");
   put->add_option("key", a.key)->required();
@@ -539,6 +550,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
 
+  if (*curve_keygen) return corral::cli::run_curve_keygen(a.curve_out);
   const Format format = a.format == "json"    ? Format::kJson
                         : a.format == "table" ? Format::kTable
                                               : Format::kSimple;
@@ -581,6 +593,10 @@ int main(int argc, char** argv) {
   Options options;
   options.endpoints = CLI::detail::split(a.endpoints, ',');
   options.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout.value());
+  if (std::string bad = corral::client::apply_curve_flags(a.curve_key_file, a.curve_server_key, options); !bad.empty()) {
+    std::fprintf(stderr, "Error: %s\n", bad.c_str());
+    return kExitUsage;
+  }
   Result<std::unique_ptr<Client>> connected = Client::connect(options);
   if (!connected.ok()) {
     std::fprintf(stderr, "Error: %s\n", to_string(connected.error()).c_str());

@@ -125,6 +125,10 @@ struct Client::Impl {
 
   Options options;
   std::vector<std::string> endpoints;  // normalised
+  // CURVE on: the server key of each normalised endpoint; an endpoint not
+  // in it (one learned from a member) uses curve_any_server_key if set.
+  std::map<std::string, std::string> curve_server_key_by_endpoint;
+  std::string curve_any_server_key;
   std::shared_ptr<zmq::context_t> context;
   std::unique_ptr<net::Poller> poller;
   std::thread thread;
@@ -350,6 +354,14 @@ struct Client::Impl {
       conn->dealer.set(zmq::sockopt::heartbeat_ivl, kHeartbeatIntervalMs);
       conn->dealer.set(zmq::sockopt::heartbeat_timeout, kHeartbeatTimeoutMs);
       if (endpoint->ipv6) conn->dealer.set(zmq::sockopt::ipv6, true);
+      if (!options.curve_server_keys.empty()) {
+        auto listed = curve_server_key_by_endpoint.find(key);
+        const std::string& server_key =
+            listed != curve_server_key_by_endpoint.end() ? listed->second : curve_any_server_key;
+        if (server_key.empty()) return nullptr;  // no key known for it: never spoken to in clear
+        net::CurveClientKeys keys{{options.curve_public_key, options.curve_secret_key}, server_key};
+        if (!net::set_curve_client(conn->dealer, keys).ok()) return nullptr;
+      }
       const std::string monitor_address =
           "inproc://corral-client-monitor-" + std::to_string(reinterpret_cast<uintptr_t>(this)) +
           "-" + std::to_string(++monitor_seq);
@@ -992,6 +1004,24 @@ Result<std::unique_ptr<Client>> Client::connect(Options options) {
     Result<std::string> n = normalise_endpoint(e);
     if (!n.ok()) return make_error(ErrorCode::kBadRequest, n.error().message);
     impl->endpoints.push_back(n.value());
+  }
+  const bool curve = !options.curve_server_keys.empty() || !options.curve_public_key.empty() ||
+                     !options.curve_secret_key.empty();
+  if (curve) {
+    if (options.curve_server_keys.empty() || options.curve_public_key.empty() || options.curve_secret_key.empty()) {
+      return make_error(ErrorCode::kBadRequest, "CURVE needs the client's key pair and the members' public keys");
+    }
+    if (options.curve_server_keys.size() != 1 && options.curve_server_keys.size() != impl->endpoints.size()) {
+      return make_error(ErrorCode::kBadRequest, "CURVE: give one server key for all endpoints or one per endpoint (" +
+                                                    std::to_string(impl->endpoints.size()) + "), not " +
+                                                    std::to_string(options.curve_server_keys.size()));
+    }
+    if (!net::curve_available()) return make_error(ErrorCode::kUnavailable, "libzmq has no CURVE support");
+    for (size_t i = 0; i < impl->endpoints.size(); ++i) {
+      impl->curve_server_key_by_endpoint[impl->endpoints[i]] =
+          options.curve_server_keys[options.curve_server_keys.size() == 1 ? 0 : i];
+    }
+    if (options.curve_server_keys.size() == 1) impl->curve_any_server_key = options.curve_server_keys[0];
   }
   impl->context = options.context ? options.context : std::make_shared<zmq::context_t>(1);
   impl->options = std::move(options);

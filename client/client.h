@@ -95,6 +95,13 @@ struct Options {
   // Share one ZeroMQ context between clients (e.g. a bench with many
   // connections); null: the client makes its own.
   std::shared_ptr<zmq::context_t> context;
+  // CURVE, for members started with --curve-key-file: this client's key
+  // pair (Z85; client/curve_options.h loads it from a key file) and the
+  // members' public keys, one per endpoint in the same order or one for
+  // all. Empty: plain ZMTP.
+  std::string curve_public_key;
+  std::string curve_secret_key;
+  std::vector<std::string> curve_server_keys;
 };
 
 struct CallOptions {

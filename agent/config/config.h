@@ -59,6 +59,9 @@
 //   --metrics-listen          IP:PORT: serve Prometheus metrics at
 //                             http://IP:PORT/metrics (README "Metrics");
 //                             off when empty (the default).
+//   --curve-key-file FILE, --curve-server-key KEYS: CURVE to corrald, as
+//                             corralctl's flags (the fetch server between
+//                             agents stays plain).
 //   --version, --help.
 //
 // Example: agent/config/example.conf.
@@ -124,6 +127,10 @@ struct AgentConfig {
   LogLevel log_level = LogLevel::kInfo;
   std::string metrics_listen;         // IP:PORT, "" for none
   std::string config_file;            // the file read, "" if none
+  // CURVE to corrald (client/curve_options.h): this agent's key pair file
+  // and the members' public keys; both or neither.
+  std::string curve_key_file;
+  std::string curve_server_key;
 
   // {"source"}, {"collector"} or {"source", "collector"}: the record's roles.
   std::vector<std::string> roles() const;

@@ -36,6 +36,7 @@
 #include "agent/source/tailer.h"
 #include "client/client.h"
 #include "client/collection.h"
+#include "client/curve_options.h"
 
 namespace {
 
@@ -138,6 +139,10 @@ void log_status(const agent::collector::Collector* collector) {
 int run(const agent::config::AgentConfig& c) {
   client::Options co;
   co.endpoints = c.endpoints;
+  if (std::string bad = client::apply_curve_flags(c.curve_key_file, c.curve_server_key, co); !bad.empty()) {
+    log_line("error: " + bad);
+    return kExitConfig;
+  }
   auto client = client::Client::connect(co);
   if (!client.ok()) {
     log_line("error: " + client::to_string(client.error()));

@@ -19,6 +19,11 @@
 // member's data dir, --initial-cluster-state existing that no member of the
 // cluster knows. Nothing is written to an empty data dir before these pass.
 //
+// CURVE (--curve-key-file with --client-curve-allow-file and
+// --peer-curve-allow-file, server/curve_setup.h): all three or none, else
+// exit 2 naming the missing flag; a bad key or allow file is exit 2 naming
+// its line. SIGHUP re-reads the allow files.
+//
 // Once serving it prints one line on stderr:
 //   corrald: ready name=<name> id=<hex> client=tcp://IP:PORT peer=tcp://IP:PORT
 // Exit codes: 0 stopped by SIGTERM/SIGINT; 1 could not start (storage, bind,
@@ -120,6 +125,14 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", http.tls.key_file, "PEM private key of the https listener");
   app.add_option("--trusted-ca-file", http.tls.trusted_ca_file, "PEM CA whose client certificates the https listener verifies");
   app.add_flag("--client-cert-auth", http.tls.client_cert_auth, "https: refuse clients without a certificate signed by --trusted-ca-file");
+  corral::server::CurveFiles curve_files;
+  app.add_option("--curve-key-file", curve_files.key_file,
+                 "this member's CURVE key pair (corralctl curve keygen): turns on CURVE for clients and peers; "
+                 "needs both allow files");
+  app.add_option("--client-curve-allow-file", curve_files.client_allow_file,
+                 "lines 'PUBLICKEY user': the client keys that may connect and the user each one is (SIGHUP re-reads)");
+  app.add_option("--peer-curve-allow-file", curve_files.peer_allow_file,
+                 "lines 'PUBLICKEY member-name': every member's key; peers are dialled with it and others refused (SIGHUP re-reads)");
   app.config_formatter(std::make_shared<corral::main::StrictConfigReader>(corral::main::config_keys_of(app, "--config")));
   app.allow_config_extras(CLI::config_extras_mode::error);
   app.set_version_flag("--version", std::string("corrald ") + corral::server::kVersion);
@@ -145,6 +158,12 @@ int main(int argc, char** argv) {
     return kExitBadFlags;
   }
   if (o.data_dir.empty()) o.data_dir = o.name + ".corral";
+  auto curve = corral::server::load_curve_setup(curve_files);
+  if (!curve.ok()) {
+    std::fprintf(stderr, "corrald: %s\n", curve.error().message.c_str());
+    return kExitBadFlags;
+  }
+  o.curve = std::move(curve).value();
   corral::server::init_logging(*corral::server::parse_log_level(log_level));
 
   // Signals go to this thread only: block them before any thread exists.
@@ -152,6 +171,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -203,6 +223,11 @@ int main(int argc, char** argv) {
       if (http_server) http_server->stop();
       n.stop();
       return kExitStopped;
+    }
+    if (sig == SIGHUP) {
+      if (auto s = n.reload_curve_allow_lists(); !s.ok()) {
+        corral::server::log_warn("SIGHUP: allow-lists not reloaded (the old ones stay): %s", s.error().message.c_str());
+      }
     }
   }
   if (http_server) http_server->stop();

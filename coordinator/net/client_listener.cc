@@ -38,7 +38,9 @@ Result<std::unique_ptr<ClientListener>> ClientListener::create(
   l->router_.set(zmq::sockopt::sndhwm, options.max_queued_replies_per_connection);
   l->router_.set(zmq::sockopt::rcvhwm, options.max_queued_requests_per_connection);
   if (options.curve) {
-    if (Status s = set_curve_server(l->router_, *options.curve); !s.ok()) return s.error();
+    CurveServerKeys keys = *options.curve;
+    if (keys.zap_domain.empty()) keys.zap_domain = kClientZapDomain;
+    if (Status s = set_curve_server(l->router_, keys); !s.ok()) return s.error();
   }
   Result<Endpoint> bound = bind_and_read_back(l->router_, *endpoint);
   if (!bound.ok()) return bound.error();
@@ -64,6 +66,7 @@ size_t ClientListener::receive(size_t max_requests, size_t max_bytes,
     req.connection.routing_id = id_frame.to_string();
     req.wire_bytes = payload.size();
     req.multipart = got == RoutedReceive::kMultipart;
+    if (const char* user = zmq_msg_gets(payload.handle(), "User-Id")) req.user = user;
     const size_t kept = payload.size() > max_kept_request_bytes_
                             ? std::min(payload.size(), kKeptPrefixBytes)
                             : payload.size();

@@ -72,6 +72,7 @@ struct ClientListenerOptions {
   bool deliver_multipart = false;
   int max_queued_replies_per_connection = kDefaultMaxQueuedRepliesPerConnection;
   int max_queued_requests_per_connection = kDefaultMaxQueuedRequestsPerConnection;
+  // Set: CURVE server; its zap_domain is kClientZapDomain unless given.
   std::optional<CurveServerKeys> curve;
 };
 
@@ -86,6 +87,9 @@ struct ClientRequest {
   std::string payload;
   size_t wire_bytes = 0;   // the message as sent: payload.size() unless cut (see above)
   bool multipart = false;  // sent as several frames; payload is the first
+  // Who the ZAP handler said the connection is (its "User-Id" property);
+  // empty without CURVE/ZAP.
+  std::string user;
   bool cut() const { return wire_bytes != payload.size(); }
 };
 

@@ -108,7 +108,7 @@ Result<std::unique_ptr<PeerTransport>> PeerTransport::create(
   t->router_.set(zmq::sockopt::rcvhwm, options.max_inbound_queued_messages_per_peer);
   t->router_.set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
   if (options.curve) {
-    if (Status s = set_curve_server(t->router_, CurveServerKeys{*options.curve}); !s.ok()) {
+    if (Status s = set_curve_server(t->router_, CurveServerKeys{*options.curve, kPeerZapDomain}); !s.ok()) {
       return s.error();
     }
   }

@@ -41,6 +41,7 @@ Status set_curve_server(zmq::socket_t& socket, const CurveServerKeys& keys) {
   try {
     socket.set(zmq::sockopt::curve_server, true);
     socket.set(zmq::sockopt::curve_secretkey, keys.own.secret_key);
+    if (!keys.zap_domain.empty()) socket.set(zmq::sockopt::zap_domain, keys.zap_domain);
   } catch (const zmq::error_t& e) {
     return zmq_failure(ErrorCode::kBadRequest, "CURVE server keys rejected", e);
   }

@@ -25,12 +25,17 @@ inline constexpr size_t kCurveKeyZ85Chars = 40;
 Result<CurveKeyPair> generate_curve_keypair();
 bool curve_available();
 
-// Either side of an encrypted link. CURVE here gives encryption and proves to
-// the client that it talks to the holder of the server key; it does not
-// authenticate clients (that needs a ZAP handler, i.e. a thread, which only
-// server/ may own). Without keys, sockets speak plain ZMTP.
+// Either side of an encrypted link. CURVE gives encryption and proves to
+// the client that it talks to the holder of the server key. A CURVE server
+// socket also names a ZAP domain (ZMQ_ZAP_DOMAIN): the ZAP handler of the
+// process (server/zap_handler.h; a thread, which only server/ may own)
+// decides per domain which client keys may connect and names them; without
+// a handler libzmq lets every key in. Without keys, sockets speak plain ZMTP.
+inline constexpr const char* kClientZapDomain = "corral-client";
+inline constexpr const char* kPeerZapDomain = "corral-peer";
 struct CurveServerKeys {
   CurveKeyPair own;
+  std::string zap_domain;  // empty: none
 };
 struct CurveClientKeys {
   CurveKeyPair own;

@@ -109,6 +109,10 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
   net::PeerTransportOptions po;
   po.self_id = provisional_id();
   po.bind_endpoint = request.listen_peer;
+  po.curve = request.curve;
+  if (request.curve && request.contact_keys.size() != request.contacts.size()) {
+    return make_error(ErrorCode::kBadRequest, "join: CURVE is on but not every contact has a key");
+  }
   auto transport = net::PeerTransport::create(context, po);
   if (!transport.ok()) return make_error(ErrorCode::kUnavailable, "peer listener " + request.listen_peer + ": " + transport.error().message);
   auto poller = net::Poller::create();
@@ -116,7 +120,9 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
   (*poller)->add((*transport)->inbound_socket());
   // The contacts' ids are unknown: any distinct placeholder names the link.
   for (size_t i = 0; i < request.contacts.size(); ++i) {
-    auto s = (*transport)->add_peer(i + 1, request.contacts[i]);
+    std::optional<std::string> key;
+    if (request.curve) key = request.contact_keys[i];
+    auto s = (*transport)->add_peer(i + 1, request.contacts[i], key);
     if (!s.ok()) return make_error(ErrorCode::kBadRequest, "--initial-cluster: " + s.error().message);
   }
   MemberInfo me;

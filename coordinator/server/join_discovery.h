@@ -26,12 +26,14 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include <zmq.hpp>
 
 #include "coordinator/base/error.h"
+#include "coordinator/net/socket_options.h"
 #include "coordinator/server/members.h"
 
 namespace corral::server {
@@ -48,6 +50,10 @@ struct JoinRequest {
   std::string advertise_peer;  // the URL the cluster knows the member by
   std::string listen_peer;     // what to bind meanwhile
   std::vector<std::string> contacts;  // the other members' peer URLs
+  // CURVE on: this member's keys, and each contact's listed public key
+  // (same order as contacts).
+  std::optional<net::CurveKeyPair> curve;
+  std::vector<std::string> contact_keys;
   std::chrono::milliseconds timeout{kMinJoinTimeoutMs};
   bool log_joining = true;  // false: the caller says why it asks
 };

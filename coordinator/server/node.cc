@@ -41,6 +41,7 @@
 #include "coordinator/server/removed_notifier.h"
 #include "coordinator/server/request_meter.h"
 #include "coordinator/server/server_metrics.h"
+#include "coordinator/server/zap_handler.h"
 #include "coordinator/server/cluster_id_gate.h"
 #include "coordinator/server/startup_checks.h"
 #include "coordinator/server/snapshot_sender.h"
@@ -152,6 +153,7 @@ class NodeLoop {
   std::string client_endpoint() const { return listener_->bound_endpoint().to_zmq(); }
   std::string peer_endpoint() const { return transport_->bound_endpoint().to_zmq(); }
   const metrics::Registry& metrics() const { return metrics_.registry; }
+  Status reload_curve_allow_lists();
 
  private:
   // A client waiting for its proposal to apply.
@@ -266,6 +268,8 @@ class NodeLoop {
   RequestMeter meter_{metrics_};
   Clock::time_point next_metrics_publish_{};
   zmq::context_t context_;
+  // After context_: stopped before the context is closed.
+  std::unique_ptr<ZapHandler> zap_;
   uint64_t self_id_ = 0;
   uint64_t cluster_id_ = 0;
   std::vector<MemberInfo> initial_members_;
@@ -404,6 +408,13 @@ Status NodeLoop::init() {
       std::max<int64_t>(kMinTransportRequestBytes, 2 * static_cast<int64_t>(o.max_request_bytes));
   lo.max_kept_request_bytes = o.max_request_bytes;
   lo.deliver_multipart = true;
+  if (o.curve) {
+    // Before any CURVE socket: a handshake without a handler is let in.
+    auto zap = ZapHandler::start(context_, o.curve->lists);
+    if (!zap.ok()) return zap.error();
+    zap_ = std::move(zap).value();
+    lo.curve = net::CurveServerKeys{o.curve->own, net::kClientZapDomain};
+  }
   auto listener = net::ClientListener::create(context_, lo);
   if (!listener.ok()) return make_error(ErrorCode::kUnavailable, "client listener " + o.listen_client + ": " + listener.error().message);
   listener_ = std::move(listener).value();
@@ -525,6 +536,7 @@ Result<std::unique_ptr<net::PeerTransport>> NodeLoop::create_transport(bool port
   net::PeerTransportOptions po;
   po.self_id = self_id_;
   po.bind_endpoint = options_.listen_peer;
+  if (options_.curve) po.curve = options_.curve->own;
   const int attempts = port_just_released ? kMaxRebindAttempts : 1;
   for (int attempt = 1;; ++attempt) {
     auto transport = net::PeerTransport::create(context_, po);
@@ -579,7 +591,16 @@ void NodeLoop::sync_peers() {
     if (id == self_id_ || m.peer_urls.empty()) continue;
     want.insert(id);
     if (!transport_->has_peer(id)) {
-      auto s = transport_->add_peer(id, m.peer_urls[0]);
+      std::optional<std::string> key;
+      if (options_.curve) {
+        auto listed = options_.curve->peer_key(m.name);
+        if (!listed.ok()) {
+          log_warn("cannot add peer %s: %s", m.name.c_str(), listed.error().message.c_str());
+          continue;
+        }
+        key = *listed;
+      }
+      auto s = transport_->add_peer(id, m.peer_urls[0], key);
       if (!s.ok()) log_warn("cannot add peer %s: %s", m.name.c_str(), s.error().message.c_str());
     }
   }
@@ -733,7 +754,12 @@ bool NodeLoop::admit_peer_frame(const net::PeerMessage& pm) {
   if (!cluster_gate_->admit(pm, *transport_, Clock::now())) return false;
   auto removed = state_->removed_members().find(pm.from);
   if (removed != state_->removed_members().end()) {
-    removed_notifier_.notice(removed->second, state_->members(), *transport_, Clock::now());
+    std::optional<std::string> key;
+    if (options_.curve) {
+      auto listed = options_.curve->peer_key(removed->second.name);
+      if (listed.ok()) key = *listed;
+    }
+    if (!options_.curve || key) removed_notifier_.notice(removed->second, state_->members(), *transport_, Clock::now(), key);
     return false;
   }
   if (body.starts_with(kJoinQueryTag)) {
@@ -939,6 +965,9 @@ void NodeLoop::handle_client(net::ClientRequest& req) {
     return;
   }
   auto& r = *parsed.request;
+  // The transport identity (CURVE key -> user, zap_handler.h); the auth
+  // branch's permission checks start from it.
+  if (!req.user.empty()) log_debug("request %llu from user '%s'", static_cast<unsigned long long>(r.id()), req.user.c_str());
   if (r.request_class() != api::RequestClass::kLeaderLocal && refuse_if_backlogged(req.connection, r.id())) {
     return;
   }
@@ -2140,6 +2169,19 @@ void Node::stop() {
 }
 
 uint64_t Node::id() const { return loop_->id(); }
+
+Status Node::reload_curve_allow_lists() { return loop_->reload_curve_allow_lists(); }
+
+// Called from the main thread: only the ZAP handler (which locks) is touched.
+Status NodeLoop::reload_curve_allow_lists() {
+  if (!zap_) return make_error(ErrorCode::kBadRequest, "CURVE is off: no allow-lists to reload");
+  auto lists = load_curve_allow_lists(options_.curve->files);
+  if (!lists.ok()) return lists.error();
+  log_event("CURVE allow-lists reloaded: %zu client keys, %zu peer keys", lists->clients.name_by_key.size(),
+            lists->peers.name_by_key.size());
+  zap_->replace_lists(std::move(lists).value());
+  return Status();
+}
 std::string Node::client_endpoint() const { return loop_->client_endpoint(); }
 const metrics::Registry& Node::metrics() const { return loop_->metrics(); }
 std::string Node::peer_endpoint() const { return loop_->peer_endpoint(); }

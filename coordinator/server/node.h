@@ -60,6 +60,7 @@
 #include "coordinator/assign/engine.h"
 #include "coordinator/base/error.h"
 #include "coordinator/metrics/registry.h"
+#include "coordinator/server/curve_setup.h"
 #include "coordinator/server/release_timer.h"
 
 namespace corral::server {
@@ -99,6 +100,9 @@ struct NodeOptions {
   // released by the leader; the assignment bound's slack in thousandths.
   int assign_release_timeout_ms = static_cast<int>(kDefaultReleaseTimeoutMs);
   int64_t assign_load_slack_permille = assign::kDefaultLoadSlackPermille;
+  // CURVE on the client listener and the peer transport, with a ZAP
+  // handler checking the allow-lists (curve_setup.h); null: plain ZMTP.
+  std::shared_ptr<const CurveSetup> curve;
 };
 
 class NodeLoop;
@@ -121,6 +125,10 @@ class Node {
   // It ended because members of another cluster refused it (cluster id
   // mismatch, cluster_id_gate.h): corrald exits with 2.
   bool refused_by_cluster() const;
+
+  // Re-reads the CURVE allow files (SIGHUP); new handshakes use them,
+  // connections already up stay. Errors leave the old lists in force.
+  Status reload_curve_allow_lists();
 
   uint64_t id() const;
   std::string client_endpoint() const;  // as bound (port 0 resolved)

@@ -20,7 +20,8 @@ uint64_t removed_notice_id(std::string_view frame) {
 }
 
 void RemovedNotifier::notice(const MemberInfo& removed, const std::map<uint64_t, MemberInfo>& members,
-                             net::PeerTransport& transport, Clock::time_point now) {
+                             net::PeerTransport& transport, Clock::time_point now,
+                             std::optional<std::string> curve_key) {
   if (removed.peer_urls.empty() || members.count(removed.id)) return;
   for (const auto& [id, m] : members) {
     if (!m.peer_urls.empty() && m.peer_urls[0] == removed.peer_urls[0]) return;
@@ -33,7 +34,7 @@ void RemovedNotifier::notice(const MemberInfo& removed, const std::map<uint64_t,
               static_cast<unsigned long long>(removed.id));
   }
   it->second.last_heard = now;
-  if (!transport.has_peer(removed.id) && !transport.add_peer(removed.id, removed.peer_urls[0]).ok()) return;
+  if (!transport.has_peer(removed.id) && !transport.add_peer(removed.id, removed.peer_urls[0], curve_key).ok()) return;
   if (now - it->second.last_sent < kRemovedNoticeIntervalMs) return;
   // Until the link is up the send fails and the next message retries it.
   if (transport.send(removed.id, removed_notice(removed.id)) == net::PeerSendResult::kSent) {

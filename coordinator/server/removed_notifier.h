@@ -15,6 +15,8 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <string>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -41,7 +43,8 @@ class RemovedNotifier {
   // A message came from `removed` (its last record). Links to it (within the
   // bounds above) and sends a notice when one is due.
   void notice(const MemberInfo& removed, const std::map<uint64_t, MemberInfo>& members,
-              net::PeerTransport& transport, Clock::time_point now);
+              net::PeerTransport& transport, Clock::time_point now,
+              std::optional<std::string> curve_key = std::nullopt);  // its listed key when CURVE is on
   // Drops idle links. Links the node's own peer sync removed are forgotten.
   void expire(net::PeerTransport& transport, Clock::time_point now);
 

@@ -142,6 +142,7 @@ std::unique_ptr<client::Client> Cluster::client(std::vector<std::string> eps,
   o.request_timeout = request_timeout;
   o.connect_timeout = std::chrono::milliseconds(300);
   o.read_attempt_timeout = std::chrono::milliseconds(500);
+  if (options_.client_options) options_.client_options(o);
   auto c = client::Client::connect(o);
   if (!c.ok()) throw std::runtime_error("client: " + client::to_string(c.error()));
   return std::move(c).value();
@@ -165,6 +166,10 @@ bool Cluster::try_start_member(size_t i, bool existing, std::string& why) {
   }
   if (options_.http) args.insert(args.end(), {"--listen-http", s.http_url()});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (options_.member_args) {
+    std::vector<std::string> more = options_.member_args(s.name);
+    args.insert(args.end(), more.begin(), more.end());
+  }
   const size_t log_start = read_file(s.log_path).size();
   if (s.launcher.empty()) {
     s.process = Process::spawn(corrald_path(), args, s.log_path);

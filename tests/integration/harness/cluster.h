@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,11 @@ struct ClusterOptions {
   std::vector<std::string> member_hosts;
   std::vector<std::vector<std::string>> member_launchers;
   bool http = false;  // every member also serves --listen-http on MemberSlot::http_url()
+  // Set: more arguments for one member (by name), at each start of it.
+  std::function<std::vector<std::string>(const std::string& name)> member_args = nullptr;
+  // Set: adjusts the options of every client the cluster makes (status and
+  // client()), after the endpoints are filled in (e.g. CURVE keys).
+  std::function<void(client::Options&)> client_options = nullptr;
 };
 
 struct MemberSlot {

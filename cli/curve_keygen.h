@@ -1,0 +1,12 @@
+// corralctl curve keygen --out NAME: a new CURVE key pair in NAME.key
+// (mode 0600) and its public half in NAME.pub (net/curve_key_file.h has
+// the format). Never overwrites. Returns corralctl's exit code.
+#pragma once
+
+#include <string>
+
+namespace corral::cli {
+
+int run_curve_keygen(const std::string& out_base);
+
+}  // namespace corral::cli
