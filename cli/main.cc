@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/auth_commands.h"
 #include "cli/collection_view.h"
 #include "cli/output.h"
 #include "cli/range_view.h"
@@ -338,7 +339,8 @@ struct UnknownCommand {
   std::vector<std::string> names;  // what would have matched, aliases included
 };
 std::optional<UnknownCommand> find_unknown_command(CLI::App& app, int argc, char** argv) {
-  static const std::vector<std::string> kValued = {"--endpoints", "-w", "--write-out", "--command-timeout"};
+  static const std::vector<std::string> kValued = {"--endpoints", "-w", "--write-out", "--command-timeout",
+                                                   "--user", "--password"};
   CLI::App* current = &app;
   std::string path = "corralctl";
   for (int i = 1; i < argc; ++i) {
@@ -384,6 +386,9 @@ struct Args {
   bool learner = false, with_keys = false;
   // log collection
   std::string collector, app, topic;
+  // users: --user NAME[:PASSWORD], --password
+  std::string user, password;
+  corral::cli::AuthArgs auth;
 };
 
 }  // namespace
@@ -402,6 +407,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--command-timeout", a.command_timeout, "deadline of each request (Go duration)")
       ->capture_default_str();
+  app.add_option("--user", a.user, "run as this user: NAME[:PASSWORD] (password prompted for when absent)");
+  app.add_option("--password", a.password, "the password of --user");
 
   auto* put = app.add_subcommand("put", "put KEY [VALUE]: the value from the argument, --from-file, or stdin");
   put->add_option("key", a.key)->required();
@@ -523,6 +530,7 @@ int main(int argc, char** argv) {
   auto* undrain = collector->add_subcommand("undrain", "undrain ID: it can be given tasks again");
   undrain->add_option("id", a.collector)->required();
   auto* rebalance = app.add_subcommand("rebalance", "rebalance: one balancing pass over the collectors");
+  corral::cli::add_auth_commands(app, a.auth);
 
   if (std::optional<UnknownCommand> unknown = find_unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "Error: unknown command \"%s\" for \"%s\"\n", unknown->word.c_str(), unknown->path.c_str());
@@ -578,6 +586,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Options options;
+  if (!a.user.empty()) {
+    auto [name, password] = corral::cli::split_user(a.user);
+    if (!password && !a.password.empty()) password = a.password;
+    if (!password) password = corral::cli::read_password("Password: ");
+    if (name.empty() || !password) {
+      std::fprintf(stderr, "Error: --user needs a name and a password (NAME:PASSWORD, --password or the prompt)\n");
+      return kExitUsage;
+    }
+    options.user = name;
+    options.password = *password;
+  }
   options.endpoints = CLI::detail::split(a.endpoints, ',');
   options.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout.value());
   Result<std::unique_ptr<Client>> connected = Client::connect(options);
@@ -587,6 +606,7 @@ int main(int argc, char** argv) {
   }
   Client& client = *connected.value();
   Printer out(format, std::cout);
+  if (corral::cli::auth_command_given(a.auth)) return corral::cli::run_auth_command(client, a.auth, fail);
 
   if (*put) {
     PutRequest r;

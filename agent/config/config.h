@@ -56,6 +56,9 @@
 //                             stream's new lines wait that long after each
 //                             rotation; lower it when writers reopen at once.
 //   --log-level               error | warn | info | debug (info).
+//   --user, --password        the corral user the agent runs as, when the
+//                             cluster has auth enabled (README, "Users and
+//                             permissions": a role for an agent's keys).
 //   --version, --help.
 //
 // Example: agent/config/example.conf.
@@ -102,6 +105,8 @@ struct StreamSource {
 
 struct AgentConfig {
   std::vector<std::string> endpoints;
+  std::string user;                   // "" if none: anonymous
+  std::string password;
   std::string id;
   std::string ip;
   std::string host;

@@ -44,6 +44,8 @@ CLI::Option* add(CLI::App& app, const std::string& flag, T& value, const std::st
 void add_options(CLI::App& app, AgentConfig& c, RawFlags& raw) {
   add(app, "--endpoints", c.endpoints, "corrald client endpoints tcp://HOST:PORT (comma-separated or repeated)")
       ->delimiter(',');
+  add(app, "--user", c.user, "corral user the agent runs as (auth enabled): a role limited to its own keys");
+  add(app, "--password", c.password, "the password of --user (better: the config file or CORRAL_AGENT_PASSWORD)");
   add(app, "--id", c.id, "agent id, 1..128 bytes of [A-Za-z0-9._-] (default: the host name, sanitized)");
   add(app, "--ip", c.ip, "this machine's address, the last segment of its stream keys (required)");
   add(app, "--host", c.host, "host name for people (default: gethostname)");

@@ -133,6 +133,8 @@ void log_status(const agent::collector::Collector* collector) {
 int run(const agent::config::AgentConfig& c) {
   client::Options co;
   co.endpoints = c.endpoints;
+  co.user = c.user;
+  co.password = c.password;
   auto client = client::Client::connect(co);
   if (!client.ok()) {
     log_line("error: " + client::to_string(client.error()));

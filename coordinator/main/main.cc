@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-request-bytes", o.max_request_bytes, "largest client request in bytes")->check(CLI::Range(size_t{1024}, size_t{64} << 20))->capture_default_str();
   app.add_option("--max-pending-proposals", o.max_pending_proposals, "writes in flight before 'unavailable'")->check(CLI::Range(size_t{1}, size_t{10'000'000}))->capture_default_str();
   app.add_option("--quota-backend-bytes", o.quota_backend_bytes, "data-dir size past which puts are refused (0: none)")->check(CLI::Range(int64_t{0}, int64_t{1} << 50))->capture_default_str();
+  app.add_option_function<int64_t>("--auth-token-ttl", [&o](int64_t seconds) { o.auth_token_ttl_ms = seconds * 1000; },
+                                   "seconds a token from authenticate stays valid (etcd's flag)")
+      ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600))->default_str(std::to_string(o.auth_token_ttl_ms / 1000));
   app.add_option("--max-watchers-per-connection", o.max_watchers_per_connection, "watches one client connection may hold")->check(CLI::Range(size_t{1}, size_t{1'000'000}))->capture_default_str();
   app.add_option("--request-timeout-ms", o.request_timeout_ms, "a write not applied by then gets 'timeout'; at least " + std::to_string(kMinRequestTimeoutElections) + " election timeouts")->check(CLI::Range(100, 600'000))->capture_default_str();
   // Strict: a misspelt key must not leave a member with a default setting

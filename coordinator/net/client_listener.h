@@ -86,6 +86,7 @@ struct ClientRequest {
   std::string payload;
   size_t wire_bytes = 0;   // the message as sent: payload.size() unless cut (see above)
   bool multipart = false;  // sent as several frames; payload is the first
+  std::string user;        // the transport's identity (ZAP User-Id); empty: none
   bool cut() const { return wire_bytes != payload.size(); }
 };
 

@@ -58,6 +58,7 @@
 
 #include "coordinator/api/limits.h"
 #include "coordinator/assign/engine.h"
+#include "coordinator/auth/token.h"
 #include "coordinator/base/error.h"
 #include "coordinator/server/release_timer.h"
 
@@ -98,9 +99,12 @@ struct NodeOptions {
   // released by the leader; the assignment bound's slack in thousandths.
   int assign_release_timeout_ms = static_cast<int>(kDefaultReleaseTimeoutMs);
   int64_t assign_load_slack_permille = assign::kDefaultLoadSlackPermille;
+  // How long a token from authenticate (or the minter) is valid.
+  int64_t auth_token_ttl_ms = auth::kDefaultTokenTtlMs;
 };
 
 class NodeLoop;
+class AuthTokenMinter;
 
 class Node {
  public:
@@ -124,6 +128,9 @@ class Node {
   uint64_t id() const;
   std::string client_endpoint() const;  // as bound (port 0 resolved)
   std::string peer_endpoint() const;
+  // Tokens for identities verified elsewhere (the HTTP server's client
+  // certificates); thread-safe, valid for the node's life.
+  std::shared_ptr<AuthTokenMinter> token_minter() const;
 
  private:
   explicit Node(std::unique_ptr<NodeLoop> loop);
