@@ -11,7 +11,7 @@
 namespace corral::auth {
 
 // Iterations of a new hash. Each authenticate pays them on the node loop
-// (about 2 ms on this class of machine): enough to make a stolen database
+// (3 to 13 ms on the shared 2-core build machine): enough to make a stolen database
 // costly to brute-force, small beside an election timeout. Clients keep
 // their token rather than authenticate per request.
 inline constexpr uint32_t kPasswordIterations = 4096;

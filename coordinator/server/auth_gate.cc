@@ -39,7 +39,7 @@ std::string printable(std::string_view key) {
 std::string who(std::string_view user) { return user.empty() ? "anonymous (no token)" : "user " + std::string(user); }
 
 api::WireError denied(std::string_view user, std::string what) {
-  return api::wire_error(wire::ErrorCode::PERMISSION_DENIED, "permission denied: " + who(user) + " may not " + what);
+  return api::wire_error(wire::ErrorCode::PERMISSION_DENIED, who(user) + " may not " + what);
 }
 
 std::string range_text(std::string_view key, std::string_view range_end) {
@@ -252,7 +252,7 @@ Status fill_auth_read(const auth::AuthStore& store, wire::AuthRequest::Reader re
       auto name = text(req.getRoleGet().getName());
       if (!store.role_exists(name)) return make_error(ErrorCode::kNotFound, "role " + std::string(name) + " not found");
       auto info = out.initRole();
-      info.setName(name);
+      info.setName(capnp::Text::Reader(name.data(), name.size()));
       auto* r = store.role(name);
       size_t n = r ? r->perms.size() : 0;
       auto perms = info.initPerms(static_cast<unsigned>(n));
