@@ -156,7 +156,8 @@ struct Client::Impl {
   std::map<std::pair<std::string, int64_t>, uint64_t> watch_by_server;
   std::map<std::string, Clock::time_point> suspect_until;  // endpoint -> end of suspicion
   // Options::user's token; requests that need it wait while it is fetched.
-  std::string session_token;
+  std::string session_token;  // empty: the cluster has auth disabled
+  bool have_session = false;
   bool authenticating = false;
   std::deque<PendingPtr> awaiting_token;
   // The earliest moment check_timers has something to do: a deadline, a
@@ -583,7 +584,7 @@ struct Client::Impl {
       if (m.error.code == ErrorCode::kUnauthenticated && uses_session(*owned) && !owned->reauthenticated) {
         // The session token expired or was invalidated: a new one, then again.
         owned->reauthenticated = true;
-        if (session_token == owned->sent_token) session_token.clear();
+        if (session_token == owned->sent_token) have_session = false;
         dispatch(std::move(owned));
         return;
       }
@@ -786,6 +787,7 @@ struct Client::Impl {
     awaiting_token.clear();
     if (r.ok()) {
       session_token = std::get<AuthResult>(r.value()).token;
+      have_session = true;
       for (auto& p : waiting) dispatch(std::move(p));
       return;
     }
@@ -800,7 +802,7 @@ struct Client::Impl {
       expire(std::move(p), false);
       return;
     }
-    if (uses_session(*p) && session_token.empty()) {
+    if (uses_session(*p) && !have_session) {
       awaiting_token.push_back(std::move(p));
       start_login();
       return;

@@ -40,8 +40,8 @@ std::optional<api::WireError> authorize(const auth::AuthStore& store, const leas
 std::optional<std::string> seal_auth_change(const api::ParsedRequest& req);
 
 // Fills the answer of an auth read (authenticate, user/role get and list,
-// auth status). Errors: kUnauthenticated (wrong name or password, auth
-// disabled for authenticate), kNotFound.
+// auth status). Errors: kUnauthenticated (wrong name or password), kNotFound.
+// With auth disabled, authenticate answers an empty token.
 Status fill_auth_read(const auth::AuthStore& store, schema::api::AuthRequest::Reader req, int64_t now_ms,
                       int64_t token_ttl_ms, schema::api::AuthResponse::Builder out);
 

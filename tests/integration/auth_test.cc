@@ -82,6 +82,12 @@ int64_t set_up_auth(client::Client& open) {
   return lease.id;
 }
 
+client::RangeRequest get_req(std::string key) {
+  client::RangeRequest r;
+  r.key = std::move(key);
+  return r;
+}
+
 ClusterOptions fast(int members) {
   ClusterOptions o;
   o.members = members;
@@ -245,7 +251,7 @@ TEST_CASE("auth: wrong passwords and forged, expired or stale tokens are unauthe
   const std::string token = require_ok(open->authenticate("alice", kAlicePassword), "authenticate");
   client::CallOptions with_token;
   with_token.token = token;
-  require_ok(open->call(client::RangeRequest{.key = "/apps/web/a"}, with_token), "get with alice's token");
+  require_ok(open->call(get_req("/apps/web/a"), with_token), "get with alice's token");
 
   auto with = [](std::string t) {
     client::CallOptions co;
@@ -261,7 +267,7 @@ TEST_CASE("auth: wrong passwords and forged, expired or stale tokens are unauthe
       "garbage",
   };
   for (const auto& t : forged) {
-    require_error(open->call(client::RangeRequest{.key = "/apps/web/a"}, with(t)), ErrorCode::kUnauthenticated,
+    require_error(open->call(get_req("/apps/web/a"), with(t)), ErrorCode::kUnauthenticated,
                   "forged token " + t);
   }
 
@@ -271,7 +277,7 @@ TEST_CASE("auth: wrong passwords and forged, expired or stale tokens are unauthe
     // Minted after alice's session token: once it has expired, so has hers.
     const std::string later = require_ok(open->authenticate("alice", kAlicePassword), "authenticate");
     REQUIRE(wait_until([&] {
-      auto r = open->call(client::RangeRequest{.key = "/apps/web/a"}, with(later));
+      auto r = open->call(get_req("/apps/web/a"), with(later));
       return !r.ok() && r.error().code == ErrorCode::kUnauthenticated &&
              r.error().message.find("expired") != std::string::npos;
     }, kWaitMs, 100ms));
@@ -283,17 +289,17 @@ TEST_CASE("auth: wrong passwords and forged, expired or stale tokens are unauthe
     require_ok(root->user_add("bob", "bob-pw"), "user add bob");
     require_ok(root->user_grant_role("bob", "web"), "grant");
     const std::string bob = require_ok(open->authenticate("bob", "bob-pw"), "authenticate bob");
-    require_ok(open->call(client::RangeRequest{.key = "/apps/web/a"}, with(bob)), "bob reads");
+    require_ok(open->call(get_req("/apps/web/a"), with(bob)), "bob reads");
     require_ok(root->user_delete("bob"), "user delete bob");
-    require_error(open->call(client::RangeRequest{.key = "/apps/web/a"}, with(bob)), ErrorCode::kUnauthenticated,
+    require_error(open->call(get_req("/apps/web/a"), with(bob)), ErrorCode::kUnauthenticated,
                   "deleted user's token");
     require_ok(root->user_add("bob", "bob-pw"), "bob again");
-    require_error(open->call(client::RangeRequest{.key = "/apps/web/a"}, with(bob)), ErrorCode::kUnauthenticated,
+    require_error(open->call(get_req("/apps/web/a"), with(bob)), ErrorCode::kUnauthenticated,
                   "the old bob's token for the new bob");
 
     const std::string before = require_ok(open->authenticate("alice", kAlicePassword), "authenticate");
     require_ok(root->user_change_password("alice", "new-pw"), "passwd");
-    require_error(open->call(client::RangeRequest{.key = "/apps/web/a"}, with(before)), ErrorCode::kUnauthenticated,
+    require_error(open->call(get_req("/apps/web/a"), with(before)), ErrorCode::kUnauthenticated,
                   "token from before the password change");
     require_error(open->authenticate("alice", kAlicePassword), ErrorCode::kUnauthenticated, "old password");
     require_ok(open->authenticate("alice", "new-pw"), "new password");
@@ -328,9 +334,9 @@ TEST_CASE("auth: survives a restart, and a member that catches up by snapshot en
   auto at_late = c.client({c.member(late).client_url()});
   client::CallOptions as_alice;
   as_alice.token = token;
-  client::RangeRequest outside{.key = "/apps/db/x"};
+  client::RangeRequest outside = get_req("/apps/db/x");
   outside.serializable = true;
-  client::RangeRequest inside{.key = "/apps/web/a"};
+  client::RangeRequest inside = get_req("/apps/web/a");
   inside.serializable = true;
   require_denied(at_late->call(outside, as_alice), "late member: alice outside her prefix");
   CHECK(require_ok(at_late->call(inside, as_alice), "late member: alice inside").kvs.size() == 1);
