@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/auth_commands.h"
 #include "cli/collection_view.h"
 #include "cli/curve_keygen.h"
 #include "cli/output.h"
@@ -341,7 +342,8 @@ struct UnknownCommand {
 };
 std::optional<UnknownCommand> find_unknown_command(CLI::App& app, int argc, char** argv) {
   static const std::vector<std::string> kValued = {"--endpoints", "-w", "--write-out", "--command-timeout",
-                                                   "--curve-key-file", "--curve-server-key"};
+                                                   "--curve-key-file", "--curve-server-key", "--user",
+                                                   "--password"};
   CLI::App* current = &app;
   std::string path = "corralctl";
   for (int i = 1; i < argc; ++i) {
@@ -388,6 +390,9 @@ struct Args {
   bool learner = false, with_keys = false;
   // log collection
   std::string collector, app, topic;
+  // users: --user NAME[:PASSWORD], --password
+  std::string user, password;
+  corral::cli::AuthArgs auth;
 };
 
 }  // namespace
@@ -414,6 +419,8 @@ int main(int argc, char** argv) {
   curve->require_subcommand(1);
   auto* curve_keygen = curve->add_subcommand("keygen", "keygen --out NAME: write a key pair to NAME.key (0600) and NAME.pub");
   curve_keygen->add_option("--out", a.curve_out, "file name without .key/.pub")->required();
+  app.add_option("--user", a.user, "run as this user: NAME[:PASSWORD] (password prompted for when absent)");
+  app.add_option("--password", a.password, "the password of --user");
 
   auto* put = app.add_subcommand("put", "put KEY [VALUE]: the value from the argument, --from-file, or stdin");
   put->add_option("key", a.key)->required();
@@ -535,6 +542,7 @@ int main(int argc, char** argv) {
   auto* undrain = collector->add_subcommand("undrain", "undrain ID: it can be given tasks again");
   undrain->add_option("id", a.collector)->required();
   auto* rebalance = app.add_subcommand("rebalance", "rebalance: one balancing pass over the collectors");
+  corral::cli::add_auth_commands(app, a.auth);
 
   if (std::optional<UnknownCommand> unknown = find_unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "Error: unknown command \"%s\" for \"%s\"\n", unknown->word.c_str(), unknown->path.c_str());
@@ -591,6 +599,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Options options;
+  if (!a.user.empty()) {
+    auto [name, password] = corral::cli::split_user(a.user);
+    if (!password && !a.password.empty()) password = a.password;
+    if (!password) password = corral::cli::read_password("Password: ");
+    if (name.empty() || !password) {
+      std::fprintf(stderr, "Error: --user needs a name and a password (NAME:PASSWORD, --password or the prompt)\n");
+      return kExitUsage;
+    }
+    options.user = name;
+    options.password = *password;
+  }
   options.endpoints = CLI::detail::split(a.endpoints, ',');
   options.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout.value());
   if (std::string bad = corral::client::apply_curve_flags(a.curve_key_file, a.curve_server_key, options); !bad.empty()) {
@@ -604,6 +623,7 @@ int main(int argc, char** argv) {
   }
   Client& client = *connected.value();
   Printer out(format, std::cout);
+  if (corral::cli::auth_command_given(a.auth)) return corral::cli::run_auth_command(client, a.auth, fail);
 
   if (*put) {
     PutRequest r;

@@ -91,6 +91,9 @@ struct Client::Impl {
     std::string pinned;         // non-empty: only this endpoint, no retry
     bool got_chunk = false;
     std::optional<Error> last_error;
+    std::optional<std::string> token;  // CallOptions::token: instead of the session's
+    std::string sent_token;            // the token `bytes` carry
+    bool reauthenticated = false;      // one new session token per request at most
   };
   using PendingPtr = std::unique_ptr<Pending>;
 
@@ -156,6 +159,11 @@ struct Client::Impl {
   std::map<uint64_t, WatchEntry> watches;
   std::map<std::pair<std::string, int64_t>, uint64_t> watch_by_server;
   std::map<std::string, Clock::time_point> suspect_until;  // endpoint -> end of suspicion
+  // Options::user's token; requests that need it wait while it is fetched.
+  std::string session_token;  // empty: the cluster has auth disabled
+  bool have_session = false;
+  bool authenticating = false;
+  std::deque<PendingPtr> awaiting_token;
   // The earliest moment check_timers has something to do: a deadline, a
   // read attempt timeout or a connect timeout. Lowered as requests are sent
   // and connections made, recomputed by each check_timers, so the thread
@@ -281,6 +289,8 @@ struct Client::Impl {
       for (auto& p : conn->held) all.push_back(std::move(p));
       conn->held.clear();
     }
+    for (auto& p : awaiting_token) all.push_back(std::move(p));
+    awaiting_token.clear();
     inflight.clear();
     delayed.clear();
     {
@@ -583,6 +593,13 @@ struct Client::Impl {
     if (m.is_error()) {
       PendingPtr owned = std::move(it->second);
       inflight.erase(it);
+      if (m.error.code == ErrorCode::kUnauthenticated && uses_session(*owned) && !owned->reauthenticated) {
+        // The session token expired or was invalidated: a new one, then again.
+        owned->reauthenticated = true;
+        if (session_token == owned->sent_token) have_session = false;
+        dispatch(std::move(owned));
+        return;
+      }
       fail_attempt(std::move(owned), Failure::kServerError, m.error);
       return;
     }
@@ -677,6 +694,7 @@ struct Client::Impl {
     req.no_put = w.spec.no_put;
     req.no_delete = w.spec.no_delete;
     p->body = req;
+    p->token = w.spec.token;
     p->cls = RequestClass::kRead;
     p->counted = false;
     p->deadline = Clock::now() + delay + options.request_timeout;
@@ -746,10 +764,59 @@ struct Client::Impl {
     watches.erase(it);
   }
 
+  // ---------------------------------------------------------------- session token
+
+  static bool is_login(const Pending& p) {
+    auto* a = std::get_if<AuthRequest>(&p.body);
+    return a != nullptr && a->kind == AuthRequest::Kind::kAuthenticate;
+  }
+  bool uses_session(const Pending& p) const { return !options.user.empty() && !p.token && !is_login(p); }
+  const std::string& token_for(const Pending& p) const {
+    static const std::string kNone;
+    if (p.token) return *p.token;
+    return uses_session(p) ? session_token : kNone;
+  }
+
+  void start_login() {
+    if (authenticating) return;
+    authenticating = true;
+    auto p = std::make_unique<Pending>();
+    AuthRequest login;
+    login.kind = AuthRequest::Kind::kAuthenticate;
+    login.name = options.user;
+    login.password = options.password;
+    p->body = std::move(login);
+    p->cls = RequestClass::kRead;
+    p->counted = false;
+    p->deadline = Clock::now() + options.request_timeout;
+    p->internal_done = [this](Pending&, Result<ResponseBody> r) { login_done(std::move(r)); };
+    dispatch(std::move(p));
+  }
+
+  void login_done(Result<ResponseBody> r) {
+    authenticating = false;
+    std::deque<PendingPtr> waiting = std::move(awaiting_token);
+    awaiting_token.clear();
+    if (r.ok()) {
+      session_token = std::get<AuthResult>(r.value()).token;
+      have_session = true;
+      for (auto& p : waiting) dispatch(std::move(p));
+      return;
+    }
+    Error e = r.error();
+    e.message = "authenticating as " + options.user + ": " + e.message;
+    for (auto& p : waiting) complete(std::move(p), e);
+  }
+
   void dispatch(PendingPtr p) {
     const auto now = Clock::now();
     if (now >= p->deadline) {
       expire(std::move(p), false);
+      return;
+    }
+    if (uses_session(*p) && !have_session) {
+      awaiting_token.push_back(std::move(p));
+      start_login();
       return;
     }
     const std::string target = p->pinned.empty() ? current : p->pinned;
@@ -778,9 +845,11 @@ struct Client::Impl {
     Conn* conn = &connection;
     const std::string target = conn->key;
     const auto now = Clock::now();
-    if (p->sent_once || p->bytes.empty()) {
+    const std::string& token = token_for(*p);
+    if (p->sent_once || p->bytes.empty() || p->sent_token != token) {
       p->id = next_id.fetch_add(1);
-      Result<std::string> bytes = encode_request(p->id, p->body);
+      p->sent_token = token;
+      Result<std::string> bytes = encode_request(p->id, p->body, token);
       if (!bytes.ok()) {
         complete(std::move(p), bytes.error());
         return;
@@ -1064,7 +1133,11 @@ void Client::submit(RequestBody body, CallOptions options,
   auto p = std::make_unique<Impl::Pending>();
   p->cls = classify(body);
   p->id = impl_->next_id.fetch_add(1);
-  Result<std::string> bytes = encode_request(p->id, body);
+  p->token = std::move(options.token);
+  if (p->token) p->sent_token = *p->token;
+  // A session token is added when sent (send_on): the bound is checked here
+  // without it.
+  Result<std::string> bytes = encode_request(p->id, body, p->sent_token);
   if (bytes.ok() && bytes->size() > impl_->options.max_request_bytes) {
     bytes = make_error(ErrorCode::kTooLarge, "request of " + std::to_string(bytes->size()) +
                                                  " bytes is past the " +

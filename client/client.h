@@ -102,10 +102,20 @@ struct Options {
   std::string curve_public_key;
   std::string curve_secret_key;
   std::vector<std::string> curve_server_keys;
+  // With a user, the client authenticates before its first request and
+  // sends the token with every request; a request refused as
+  // unauthenticated (the token expired, the password changed) makes it
+  // authenticate again and resend, once. Empty: no token (anonymous, or the
+  // transport's identity).
+  std::string user;
+  std::string password;
 };
 
 struct CallOptions {
   std::chrono::milliseconds timeout{0};  // 0: Options::request_timeout
+  // Run this call with this token instead of the client's own (a gateway
+  // calling for its users); "" sends none. No re-authentication then.
+  std::optional<std::string> token;
 };
 
 // What a watch callback receives: events, a progress mark, or the end.
@@ -126,6 +136,7 @@ struct WatchOptions {
   bool progress_notify = false;
   bool no_put = false;
   bool no_delete = false;
+  std::optional<std::string> token;  // as CallOptions::token
 };
 
 class Client;
@@ -233,6 +244,27 @@ class Client {
   // callbacks run for it (from a callback it takes effect after that callback). Survives reconnects: re-created from the last seen revision
   // + 1, so events are neither lost nor repeated.
   WatchHandle watch(WatchOptions options, WatchCallback callback);
+
+  // --- users, roles, permissions (etcd's auth; blocking) ---
+  Result<AuthResult> auth(AuthRequest request, CallOptions options = {}) { return call(std::move(request), options); }
+  // A token for name/password (Options::user does this by itself).
+  Result<std::string> authenticate(std::string name, std::string password, CallOptions options = {});
+  Result<AuthResult> user_add(std::string name, std::string password, bool no_password = false);
+  Result<AuthResult> user_delete(std::string name);
+  Result<AuthResult> user_get(std::string name);
+  Result<AuthResult> user_list();
+  Result<AuthResult> user_change_password(std::string name, std::string password);
+  Result<AuthResult> user_grant_role(std::string user, std::string role);
+  Result<AuthResult> user_revoke_role(std::string user, std::string role);
+  Result<AuthResult> role_add(std::string name);
+  Result<AuthResult> role_delete(std::string name);
+  Result<AuthResult> role_get(std::string name);
+  Result<AuthResult> role_list();
+  Result<AuthResult> role_grant_permission(std::string role, AuthPermission perm);
+  Result<AuthResult> role_revoke_permission(std::string role, std::string key, std::string range_end = {});
+  Result<AuthResult> auth_enable();
+  Result<AuthResult> auth_disable();
+  Result<AuthResult> auth_status();
 
   // The endpoint requests go to now (the last known leader, if it answered).
   std::string current_endpoint() const;

@@ -201,6 +201,89 @@ Error error_of(api::Error::Reader e) {
   return out;
 }
 
+void fill_permission(api::Permission::Builder b, const AuthPermission& p) {
+  b.setType(p.type == AuthPermission::Type::kRead    ? api::Permission::Type::READ
+            : p.type == AuthPermission::Type::kWrite ? api::Permission::Type::WRITE
+                                                     : api::Permission::Type::READWRITE);
+  b.setKey(data_of(p.key));
+  b.setRangeEnd(data_of(p.range_end));
+}
+
+void fill_auth(api::AuthRequest::Builder b, const AuthRequest& r) {
+  using K = AuthRequest::Kind;
+  auto user_add = [&](api::AuthUserAdd::Builder u) {
+    u.setName(text_of(r.name));
+    u.setPassword(text_of(r.password));
+    u.setNoPassword(r.no_password);
+  };
+  switch (r.kind) {
+    case K::kAuthenticate: {
+      auto a = b.initAuthenticate();
+      a.setName(text_of(r.name));
+      a.setPassword(text_of(r.password));
+      break;
+    }
+    case K::kUserAdd: user_add(b.initUserAdd()); break;
+    case K::kUserDelete: b.initUserDelete().setName(text_of(r.name)); break;
+    case K::kUserGet: b.initUserGet().setName(text_of(r.name)); break;
+    case K::kUserList: b.setUserList(); break;
+    case K::kUserChangePassword: user_add(b.initUserChangePassword()); break;
+    case K::kUserGrantRole:
+    case K::kUserRevokeRole: {
+      auto u = r.kind == K::kUserGrantRole ? b.initUserGrantRole() : b.initUserRevokeRole();
+      u.setUser(text_of(r.name));
+      u.setRole(text_of(r.role));
+      break;
+    }
+    case K::kRoleAdd: b.initRoleAdd().setName(text_of(r.name)); break;
+    case K::kRoleDelete: b.initRoleDelete().setName(text_of(r.name)); break;
+    case K::kRoleGet: b.initRoleGet().setName(text_of(r.name)); break;
+    case K::kRoleList: b.setRoleList(); break;
+    case K::kRoleGrantPermission:
+    case K::kRoleRevokePermission: {
+      auto g = r.kind == K::kRoleGrantPermission ? b.initRoleGrantPermission() : b.initRoleRevokePermission();
+      g.setRole(text_of(r.name));
+      fill_permission(g.initPerm(), r.perm);
+      break;
+    }
+    case K::kAuthEnable: b.setAuthEnable(); break;
+    case K::kAuthDisable: b.setAuthDisable(); break;
+    case K::kAuthStatus: b.setAuthStatus(); break;
+  }
+}
+
+AuthResult auth_result(api::AuthResponse::Reader r) {
+  AuthResult out;
+  switch (r.which()) {
+    case api::AuthResponse::AUTHENTICATE: out.token = str_of(r.getAuthenticate()); break;
+    case api::AuthResponse::DONE: break;
+    case api::AuthResponse::USER:
+      out.name = str_of(r.getUser().getName());
+      for (auto role : r.getUser().getRoles()) out.roles.push_back(str_of(role));
+      break;
+    case api::AuthResponse::NAMES:
+      for (auto n : r.getNames()) out.names.push_back(str_of(n));
+      break;
+    case api::AuthResponse::ROLE:
+      out.name = str_of(r.getRole().getName());
+      for (auto p : r.getRole().getPerms()) {
+        AuthPermission perm;
+        perm.type = p.getType() == api::Permission::Type::READ    ? AuthPermission::Type::kRead
+                    : p.getType() == api::Permission::Type::WRITE ? AuthPermission::Type::kWrite
+                                                                  : AuthPermission::Type::kReadWrite;
+        perm.key = str_of(p.getKey());
+        perm.range_end = str_of(p.getRangeEnd());
+        out.perms.push_back(std::move(perm));
+      }
+      break;
+    case api::AuthResponse::STATUS:
+      out.enabled = r.getStatus().getEnabled();
+      out.auth_revision = r.getStatus().getAuthRevision();
+      break;
+  }
+  return out;
+}
+
 template <class R>
 ResponseBody with_header(R r, const Header& h) {
   r.header = h;
@@ -316,6 +399,9 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
       out.body = with_header(DefragmentResult{{}, d.getDbSizeBytesBefore(), d.getDbSizeBytesAfter()}, h);
       break;
     }
+    case api::Response::AUTH:
+      out.body = with_header(auth_result(r.getAuth()), h);
+      break;
     default:
       return make_error(ErrorCode::kBadResponse,
                         "response kind " + std::to_string(static_cast<int>(r.which())) +
@@ -329,13 +415,17 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
 ErrorCode error_code_from_wire(uint16_t wire) {
   // api::ErrorCode ordinals 0..14 are ours in the same order.
   if (wire <= static_cast<uint16_t>(ErrorCode::kTimeout)) return static_cast<ErrorCode>(wire);
+  if (wire == static_cast<uint16_t>(api::ErrorCode::UNAUTHENTICATED)) return ErrorCode::kUnauthenticated;
   return ErrorCode::kInternal;
 }
 
-Result<std::string> encode_request(uint64_t id, const RequestBody& body) {
+Result<std::string> encode_request(uint64_t id, const RequestBody& body) { return encode_request(id, body, {}); }
+
+Result<std::string> encode_request(uint64_t id, const RequestBody& body, std::string_view token) {
   capnp::MallocMessageBuilder message;
   auto req = message.initRoot<api::Request>();
   req.setId(id);
+  if (!token.empty()) req.setToken(capnp::Text::Reader(token.data(), token.size()));
   Status status;
   std::visit(
       [&](const auto& r) {
@@ -410,6 +500,8 @@ Result<std::string> encode_request(uint64_t id, const RequestBody& body) {
           req.initSnapshot();
         } else if constexpr (std::is_same_v<T, DefragmentRequest>) {
           req.initDefragment();
+        } else if constexpr (std::is_same_v<T, AuthRequest>) {
+          fill_auth(req.initAuth(), r);
         } else {
           static_assert(kAlwaysFalse<T>, "request kind without an encoder");
         }

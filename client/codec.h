@@ -24,6 +24,9 @@ inline constexpr int kMaxTxnDepth = 8;
 // The request `body` with request id `id`, ready to send. kBadRequest if the
 // body cannot be expressed (e.g. txn nested deeper than kMaxTxnDepth).
 Result<std::string> encode_request(uint64_t id, const RequestBody& body);
+// The same, run as the user of `token` (AuthRequest kAuthenticate's answer);
+// an empty token sends none.
+Result<std::string> encode_request(uint64_t id, const RequestBody& body, std::string_view token);
 
 struct ResponseMessage {
   uint64_t id = 0;

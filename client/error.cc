@@ -24,6 +24,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kClosed: return "closed";
     case ErrorCode::kBadResponse: return "bad response";
     case ErrorCode::kFenced: return "fenced";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
   }
   return "unknown";
 }

@@ -35,6 +35,9 @@ enum class ErrorCode : uint8_t {
   kClosed,           // the client was closed before the request completed
   kBadResponse,      // a member sent something we could not decode
   kFenced,           // a collector's checkpoint or release refused: the task has moved on
+  // Answered by a member (api.capnp's unauthenticated): a wrong user name or
+  // password, or a token that is forged, expired or outdated.
+  kUnauthenticated,
 };
 
 const char* error_code_name(ErrorCode code);

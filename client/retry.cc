@@ -34,6 +34,12 @@ RequestClass classify(const RequestBody& body) {
           return RequestClass::kRead;
         } else if constexpr (std::is_same_v<T, TxnRequest>) {
           return only_reads(r) ? RequestClass::kRead : RequestClass::kWrite;
+        } else if constexpr (std::is_same_v<T, AuthRequest>) {
+          using K = AuthRequest::Kind;
+          return r.kind == K::kAuthenticate || r.kind == K::kUserGet || r.kind == K::kUserList ||
+                         r.kind == K::kRoleGet || r.kind == K::kRoleList || r.kind == K::kAuthStatus
+                     ? RequestClass::kRead
+                     : RequestClass::kWrite;
         } else if constexpr (std::is_same_v<T, LeaseKeepAliveRequest> ||
                              std::is_same_v<T, WatchCancelRequest>) {
           return RequestClass::kIdempotent;

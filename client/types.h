@@ -311,6 +311,43 @@ struct DefragmentRequest {
   using Response = DefragmentResult;
 };
 
+// --- users, roles, permissions (etcd's auth) -----------------------------------------
+
+struct AuthPermission {
+  enum class Type : uint8_t { kRead, kWrite, kReadWrite };
+  Type type = Type::kRead;
+  std::string key;
+  std::string range_end;  // empty: the key alone; prefix_range_end(p) for a prefix
+};
+
+// The answer of every auth request; which fields are set follows the kind.
+struct AuthResult {
+  Header header;
+  std::string token;                 // kAuthenticate
+  std::string name;                  // kUserGet, kRoleGet
+  std::vector<std::string> roles;    // kUserGet
+  std::vector<std::string> names;    // kUserList, kRoleList
+  std::vector<AuthPermission> perms; // kRoleGet
+  bool enabled = false;              // kAuthStatus
+  uint64_t auth_revision = 0;        // kAuthStatus
+};
+
+struct AuthRequest {
+  using Response = AuthResult;
+  // In api.capnp's AuthRequest union order.
+  enum class Kind : uint8_t {
+    kAuthenticate, kUserAdd, kUserDelete, kUserGet, kUserList, kUserChangePassword,
+    kUserGrantRole, kUserRevokeRole, kRoleAdd, kRoleDelete, kRoleGet, kRoleList,
+    kRoleGrantPermission, kRoleRevokePermission, kAuthEnable, kAuthDisable, kAuthStatus,
+  };
+  Kind kind = Kind::kAuthStatus;
+  std::string name;      // the user (or the role of role requests)
+  std::string password;  // kAuthenticate, kUserAdd, kUserChangePassword
+  bool no_password = false;  // kUserAdd: no password login (a transport identity)
+  std::string role;      // kUserGrantRole, kUserRevokeRole
+  AuthPermission perm;   // kRoleGrantPermission; key and range_end for kRoleRevokePermission
+};
+
 // --- envelopes -------------------------------------------------------------------------
 
 using RequestBody =
@@ -319,14 +356,14 @@ using RequestBody =
                  LeaseTtlRequest, LeaseListRequest, WatchCreateRequest, WatchCancelRequest,
                  WatchProgressRequest, MemberListRequest, MemberAddRequest, MemberRemoveRequest,
                  MemberPromoteRequest, MoveLeaderRequest, StatusRequest, SnapshotRequest,
-                 DefragmentRequest>;
+                 DefragmentRequest, AuthRequest>;
 
 using ResponseBody =
     std::variant<RangeResult, PutResult, DeleteResult, TxnResult, ListResult, CompactResult,
                  LeaseGrantResult, LeaseRevokeResult, LeaseKeepAliveResult, LeaseTtlResult,
                  LeaseListResult, WatchCreateResult, WatchCancelResult, WatchProgressResult,
                  MemberListResult, MoveLeaderResult, StatusResult, SnapshotChunk,
-                 DefragmentResult>;
+                 DefragmentResult, AuthResult>;
 
 struct WatchEvent {
   enum class Type : uint8_t { kPut, kDelete };

@@ -50,6 +50,8 @@ enum ErrorCode {
   malformed @12;        # the request could not be decoded
   unknownRequest @13;   # a request kind this member does not know (newer client)
   timeout @14;          # the request was not committed in time; outcome unknown
+  unauthenticated @15;  # wrong user or password; a token that is forged, expired or outdated
+  noSpace @16;          # reserved
 }
 
 struct Error {
@@ -331,6 +333,91 @@ struct DefragmentResponse {
   dbSizeBytesAfter @1 :Int64;
 }
 
+# --- users, roles, permissions (etcd's auth model) ------------------------------
+#
+# With auth enabled every request runs as a user: the one its `token` names,
+# else the transport's (a CURVE client key), else anonymous. Anonymous may
+# only authenticate and ask status, member list and auth status. A user with
+# the role `root` may do anything; administration (users, roles, auth on or
+# off, compaction, defragment, snapshot, members) needs it. Other users get
+# what their roles' permissions grant, key by key (permissionDenied names
+# the key and the user).
+
+struct Permission {
+  enum Type { read @0; write @1; readwrite @2; }
+  type @0 :Type;
+  key @1 :Data;
+  rangeEnd @2 :Data;       # the range conventions above: empty = the key alone
+}
+
+struct AuthRequest {
+  union {
+    authenticate @0 :AuthAuthenticate;
+    userAdd @1 :AuthUserAdd;
+    userDelete @2 :AuthName;
+    userGet @3 :AuthName;
+    userList @4 :Void;
+    userChangePassword @5 :AuthUserAdd;      # name, new password
+    userGrantRole @6 :AuthUserRole;
+    userRevokeRole @7 :AuthUserRole;
+    roleAdd @8 :AuthName;
+    roleDelete @9 :AuthName;
+    roleGet @10 :AuthName;
+    roleList @11 :Void;
+    roleGrantPermission @12 :AuthRolePermission;
+    roleRevokePermission @13 :AuthRolePermission;   # perm.key and perm.rangeEnd name it
+    authEnable @14 :Void;
+    authDisable @15 :Void;
+    authStatus @16 :Void;
+  }
+  # Filled by the leader before it proposes (a client's values are replaced):
+  # the salted password hash of userAdd/userChangePassword (the password
+  # itself never enters the raft log) and the token signing key of authEnable.
+  hashedPassword @17 :Data;
+  signingKey @18 :Data;
+}
+struct AuthAuthenticate {
+  name @0 :Text;
+  password @1 :Text;
+}
+struct AuthUserAdd {
+  name @0 :Text;
+  password @1 :Text;
+  noPassword @2 :Bool;     # a user that can only come from the transport (a client key, a certificate)
+}
+struct AuthName { name @0 :Text; }
+struct AuthUserRole {
+  user @0 :Text;
+  role @1 :Text;
+}
+struct AuthRolePermission {
+  role @0 :Text;
+  perm @1 :Permission;
+}
+
+struct AuthResponse {
+  union {
+    authenticate @0 :Text;          # the token
+    done @1 :Void;                  # every change
+    user @2 :AuthUserInfo;          # userGet
+    names @3 :List(Text);           # userList, roleList
+    role @4 :AuthRoleInfo;          # roleGet
+    status @5 :AuthStatusInfo;      # authStatus
+  }
+}
+struct AuthUserInfo {
+  name @0 :Text;
+  roles @1 :List(Text);
+}
+struct AuthRoleInfo {
+  name @0 :Text;
+  perms @1 :List(Permission);
+}
+struct AuthStatusInfo {
+  enabled @0 :Bool;
+  authRevision @1 :UInt64;
+}
+
 # --- envelopes -------------------------------------------------------------------
 
 struct Request {
@@ -358,7 +445,10 @@ struct Request {
     status @20 :StatusRequest;
     snapshot @21 :SnapshotRequest;
     defragment @22 :DefragmentRequest;
+    auth @23 :AuthRequest;
   }
+  # A token from AuthRequest.authenticate: the request runs as its user.
+  token @24 :Text;
 }
 
 struct Response {
@@ -388,6 +478,7 @@ struct Response {
     status @22 :StatusResponse;
     snapshot @23 :SnapshotResponse;
     defragment @24 :DefragmentResponse;
+    auth @25 :AuthResponse;
   }
 }
 

@@ -62,6 +62,9 @@
 //   --curve-key-file FILE, --curve-server-key KEYS: CURVE to corrald, as
 //                             corralctl's flags (the fetch server between
 //                             agents stays plain).
+//   --user, --password        the corral user the agent runs as, when the
+//                             cluster has auth enabled (README, "Users and
+//                             permissions": a role for an agent's keys).
 //   --version, --help.
 //
 // Example: agent/config/example.conf.
@@ -108,6 +111,8 @@ struct StreamSource {
 
 struct AgentConfig {
   std::vector<std::string> endpoints;
+  std::string user;                   // "" if none: anonymous
+  std::string password;
   std::string id;
   std::string ip;
   std::string host;

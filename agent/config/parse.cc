@@ -47,6 +47,8 @@ void add_options(CLI::App& app, AgentConfig& c, RawFlags& raw) {
   add(app, "--curve-key-file", c.curve_key_file, "this agent's CURVE key pair file, for corrald members with CURVE on");
   add(app, "--curve-server-key", c.curve_server_key,
       "the members' CURVE public keys: .pub files or Z85, comma-separated, one for all or one per endpoint");
+  add(app, "--user", c.user, "corral user the agent runs as (auth enabled): a role limited to its own keys");
+  add(app, "--password", c.password, "the password of --user (better: the config file or CORRAL_AGENT_PASSWORD)");
   add(app, "--id", c.id, "agent id, 1..128 bytes of [A-Za-z0-9._-] (default: the host name, sanitized)");
   add(app, "--ip", c.ip, "this machine's address, the last segment of its stream keys (required)");
   add(app, "--host", c.host, "host name for people (default: gethostname)");

@@ -143,6 +143,8 @@ int run(const agent::config::AgentConfig& c) {
     log_line("error: " + bad);
     return kExitConfig;
   }
+  co.user = c.user;
+  co.password = c.password;
   auto client = client::Client::connect(co);
   if (!client.ok()) {
     log_line("error: " + client::to_string(client.error()));

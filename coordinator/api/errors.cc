@@ -21,6 +21,7 @@ WireError to_wire_error(const Error& error) {
     case ErrorCode::kPermissionDenied: out.code = wire::ErrorCode::PERMISSION_DENIED; break;
     case ErrorCode::kStorage: out.code = wire::ErrorCode::STORAGE; break;
     case ErrorCode::kInternal: out.code = wire::ErrorCode::INTERNAL; break;
+    case ErrorCode::kUnauthenticated: out.code = wire::ErrorCode::UNAUTHENTICATED; break;
   }
   return out;
 }

@@ -31,6 +31,23 @@ bool txn_within_bounds(wire::TxnRequest::Reader r, size_t depth, size_t& ops) {
   return true;
 }
 
+// Auth requests that read the auth store (through ReadIndex, so that a user
+// just added can authenticate on any member); the others change it.
+bool auth_reads(wire::AuthRequest::Reader r) {
+  using A = wire::AuthRequest;
+  switch (r.which()) {
+    case A::AUTHENTICATE:
+    case A::USER_GET:
+    case A::USER_LIST:
+    case A::ROLE_GET:
+    case A::ROLE_LIST:
+    case A::AUTH_STATUS:
+      return true;
+    default:
+      return false;
+  }
+}
+
 RequestClass classify(wire::Request::Reader r) {
   using W = wire::Request;
   switch (r.which()) {
@@ -62,6 +79,8 @@ RequestClass classify(wire::Request::Reader r) {
     case W::SNAPSHOT:
     case W::DEFRAGMENT:
       return RequestClass::kLocal;
+    case W::AUTH:
+      return auth_reads(r.getAuth()) ? RequestClass::kRead : RequestClass::kWrite;
   }
   return RequestClass::kLocal;
 }
@@ -72,6 +91,7 @@ bool ParsedRequest::linearizable_read() const {
   switch (root_.which()) {
     case wire::Request::RANGE: return !root_.getRange().getSerializable();
     case wire::Request::LIST: return !root_.getList().getSerializable();
+    case wire::Request::AUTH: return class_ == RequestClass::kRead;
     default: return false;
   }
 }
@@ -110,9 +130,15 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
     return out;
   }
   auto which = static_cast<uint16_t>(req->root_.which());
-  if (which > static_cast<uint16_t>(wire::Request::DEFRAGMENT)) {
+  if (which > static_cast<uint16_t>(wire::Request::AUTH)) {
     out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
                            "unknown request kind " + std::to_string(which));
+    return out;
+  }
+  if (req->root_.isAuth() &&
+      static_cast<uint16_t>(req->root_.getAuth().which()) > static_cast<uint16_t>(wire::AuthRequest::AUTH_STATUS)) {
+    out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST, "unknown auth request kind " +
+                                                             std::to_string(static_cast<uint16_t>(req->root_.getAuth().which())));
     return out;
   }
   if (req->root_.isTxn()) {

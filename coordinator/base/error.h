@@ -24,6 +24,7 @@ enum class ErrorCode : uint8_t {
   kPermissionDenied,
   kStorage,           // the disk said no: I/O error, corruption
   kInternal,
+  kUnauthenticated,   // wrong password; a forged, expired or outdated token
 };
 const char* error_code_name(ErrorCode code);
 

@@ -62,6 +62,10 @@ HttpError from_client_error(const client::Error& error) {
       out.status = 403;
       out.code = "permissionDenied";
       break;
+    case ErrorCode::kUnauthenticated:
+      out.status = 401;
+      out.code = "unauthenticated";
+      break;
     case ErrorCode::kTimeout:
       out.status = 504;
       out.code = "timeout";

@@ -25,14 +25,12 @@ std::optional<std::string> token_of(std::string_view authorization) {
 
 client::CallOptions options_for(const RequestContext& context) {
   client::CallOptions options;
-  // At merge with the auth branch: options.token = context.token;
-  (void)context;
+  options.token = context.token;
   return options;
 }
 
 client::WatchOptions watch_options_for(const RequestContext& context, client::WatchOptions options) {
-  // At merge with the auth branch: options.token = context.token;
-  (void)context;
+  options.token = context.token;
   return options;
 }
 

@@ -46,6 +46,7 @@
 #include "coordinator/main/config_file.h"
 #include "coordinator/main/env_flags.h"
 #include "coordinator/main/timing_flags.h"
+#include "coordinator/server/auth_token_minter.h"
 #include "coordinator/server/http_server.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/node.h"
@@ -112,6 +113,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-request-bytes", o.max_request_bytes, "largest client request in bytes")->check(CLI::Range(size_t{1024}, size_t{64} << 20))->capture_default_str();
   app.add_option("--max-pending-proposals", o.max_pending_proposals, "writes in flight before 'unavailable'")->check(CLI::Range(size_t{1}, size_t{10'000'000}))->capture_default_str();
   app.add_option("--quota-backend-bytes", o.quota_backend_bytes, "data-dir size past which puts are refused (0: none)")->check(CLI::Range(int64_t{0}, int64_t{1} << 50))->capture_default_str();
+  app.add_option_function<int64_t>("--auth-token-ttl", [&o](int64_t seconds) { o.auth_token_ttl_ms = seconds * 1000; },
+                                   "seconds a token from authenticate stays valid (etcd's flag)")
+      ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600))->default_str(std::to_string(o.auth_token_ttl_ms / 1000));
   app.add_option("--max-watchers-per-connection", o.max_watchers_per_connection, "watches one client connection may hold")->check(CLI::Range(size_t{1}, size_t{1'000'000}))->capture_default_str();
   app.add_option("--request-timeout-ms", o.request_timeout_ms, "a write not applied by then gets 'timeout'; at least " + std::to_string(kMinRequestTimeoutElections) + " election timeouts")->check(CLI::Range(100, 600'000))->capture_default_str();
   // Strict: a misspelt key must not leave a member with a default setting
@@ -201,6 +205,7 @@ int main(int argc, char** argv) {
     http.client_endpoint = n.client_endpoint();
     http.max_body_bytes = o.max_request_bytes;
     http.metrics = [&n] { return n.metrics().render(); };
+    http.token_for_user = [minter = n.token_minter()](std::string_view user) { return minter->mint(user); };
     auto started = corral::server::HttpServer::start(std::move(http));
     if (!started.ok()) {
       std::fprintf(stderr, "corrald: cannot start the HTTP API: %s\n", started.error().message.c_str());

@@ -17,7 +17,9 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coordinator/base/error.h"
@@ -46,6 +48,10 @@ struct HttpServerOptions {
   std::chrono::milliseconds request_timeout{5000};
   // The text of GET /metrics; null: a minimal "corral_up 1".
   std::function<std::string()> metrics;
+  // A token for a user whose identity this server verified itself (the
+  // https client certificate's CN), for requests that carry none; null or
+  // nullopt: such requests run without a token (anonymous).
+  std::function<std::optional<std::string>(std::string_view user)> token_for_user;
 };
 
 class HttpServer {

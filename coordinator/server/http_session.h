@@ -144,6 +144,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       call.context.token = http::token_of(std::string_view(auth->value().data(), auth->value().size()));
     }
     call.context.client_cn = client_cn_;
+    if (!call.context.token && !client_cn_.empty() && shared_->options.token_for_user) {
+      call.context.token = shared_->options.token_for_user(client_cn_);
+    }
     if (call.route.kind == http::RouteKind::kWatch) return start_watch(call);
     if (call.route.kind == http::RouteKind::kGetKey && wants_wait(call.query)) return start_long_poll(call);
     // The answer's callback holds the session: nothing else does until it writes.

@@ -27,6 +27,8 @@
 #include "coordinator/net/poller.h"
 #include "coordinator/net/reply_budget.h"
 #include "coordinator/raft/raw_node.h"
+#include "coordinator/server/auth_gate.h"
+#include "coordinator/server/auth_token_minter.h"
 #include "coordinator/server/backend_quota.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/identity.h"
@@ -143,7 +145,8 @@ uint64_t bytes_u64(std::string_view s) {
 // Everything the node-loop thread owns.
 class NodeLoop {
  public:
-  NodeLoop(const NodeOptions& options) : options_(options), context_(1) {}
+  NodeLoop(const NodeOptions& options)
+      : options_(options), context_(1), minter_(std::make_shared<AuthTokenMinter>(options.auth_token_ttl_ms)) {}
   Status init();
   void run(const std::atomic<bool>& stop);
   void wake() { poller_->wake(); }
@@ -154,6 +157,7 @@ class NodeLoop {
   std::string peer_endpoint() const { return transport_->bound_endpoint().to_zmq(); }
   const metrics::Registry& metrics() const { return metrics_.registry; }
   Status reload_curve_allow_lists();
+  std::shared_ptr<AuthTokenMinter> token_minter() const { return minter_; }
 
  private:
   // A client waiting for its proposal to apply.
@@ -169,6 +173,7 @@ class NodeLoop {
     net::ConnectionId connection;
     std::unique_ptr<api::ParsedRequest> request;
     Clock::time_point deadline;
+    std::string user;  // who asked (auth_gate.h): checked again when served
   };
   struct ReadBatch {
     std::vector<PendingRead> reads;
@@ -192,6 +197,8 @@ class NodeLoop {
   void handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void answer_defragments();
   void serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  // permissionDenied or unauthenticated sent: the request goes no further.
+  bool refuse_unauthorized(const net::ConnectionId& conn, const api::ParsedRequest& req, std::string_view user);
   void flush_proposals();
   void flush_reads();
   void handle_ready();
@@ -384,6 +391,7 @@ class NodeLoop {
   };
   std::deque<SnapshotSave> saves_;
   std::unique_ptr<SnapshotWorker> snapshot_worker_;
+  std::shared_ptr<AuthTokenMinter> minter_;
 };
 
 Status NodeLoop::init() {
@@ -678,6 +686,7 @@ void NodeLoop::turn() {
   answer_defragments();
   deliver_watches();
   snapshot_duties();
+  if (minter_->published_revision() != state_->auth().revision()) minter_->publish(state_->auth());
   turn_stats_.record(Clock::now() - work_start);
   metrics_.loop_turn_seconds.observe(Clock::now() - work_start);
   publish_metrics(Clock::now());
@@ -972,14 +981,21 @@ void NodeLoop::handle_client(net::ClientRequest& req) {
     return;
   }
   if (auto refused = api::check_before_proposing(r)) return reply_error(req.connection, r.id(), *refused);
+  auto user = identify(state_->auth(), r.get(), req.user, wall_clock_ms());
+  if (!user.ok()) return reply_error(req.connection, r.id(), api::to_wire_error(user.error()));
+  if (refuse_unauthorized(req.connection, r, *user)) return;
   switch (r.request_class()) {
-    case api::RequestClass::kWrite:
-      handle_write(req.connection, std::move(parsed.request), req.payload);
+    case api::RequestClass::kWrite: {
+      // The password hash and signing key are made once, by the leader.
+      auto sealed = is_leader() ? seal_auth_change(r) : std::nullopt;
+      handle_write(req.connection, std::move(parsed.request), sealed ? std::string_view(*sealed) : req.payload);
       return;
+    }
     case api::RequestClass::kRead:
       if (r.linearizable_read()) {
         reads_waiting_.push_back(PendingRead{req.connection, std::move(parsed.request),
-                                             Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)});
+                                             Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms),
+                                             std::move(*user)});
       } else {
         serve_read(req.connection, r);
       }
@@ -1068,10 +1084,24 @@ void NodeLoop::flush_reads() {
   raw_->read_index(u64_bytes(ctx));
 }
 
+bool NodeLoop::refuse_unauthorized(const net::ConnectionId& conn, const api::ParsedRequest& req,
+                                  std::string_view user) {
+  auto denied = authorize(state_->auth(), state_->lessor(), user, req.get());
+  if (!denied) return false;
+  reply_error(conn, req.id(), *denied);
+  return true;
+}
+
 void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req) {
   auto r = req.get();
   api::ResponseBuilder b(r.getId(), header());
   switch (r.which()) {
+    case wire::Request::AUTH: {
+      auto s = fill_auth_read(state_->auth(), r.getAuth(), wall_clock_ms(), options_.auth_token_ttl_ms,
+                              b.response().initAuth());
+      if (!s.ok()) return reply_error(conn, r.getId(), api::to_wire_error(s.error()));
+      break;
+    }
     case wire::Request::RANGE: {
       auto rr = api::to_range(r.getRange());
       auto res = state_->kv().range(rr.key, rr.range_end, rr.options);
@@ -1150,7 +1180,10 @@ void NodeLoop::serve_ready_reads() {
     size_t served = 0;
     for (; served < reads.size() && reply_bytes_this_turn_ - first_byte < kMaxReplyBytesPerTurn; ++served) {
       auto& r = reads[served];
-      if (!refuse_if_backlogged(r.connection, r.request->id())) serve_read(r.connection, *r.request);
+      if (!refuse_if_backlogged(r.connection, r.request->id()) &&
+          !refuse_unauthorized(r.connection, *r.request, r.user)) {
+        serve_read(r.connection, *r.request);
+      }
     }
     if (served < reads.size()) {  // the rest next turn, still in order
       reads.erase(reads.begin(), reads.begin() + static_cast<std::ptrdiff_t>(served));
@@ -2186,5 +2219,6 @@ std::string Node::client_endpoint() const { return loop_->client_endpoint(); }
 const metrics::Registry& Node::metrics() const { return loop_->metrics(); }
 std::string Node::peer_endpoint() const { return loop_->peer_endpoint(); }
 bool Node::refused_by_cluster() const { return loop_->refused_by_cluster(); }
+std::shared_ptr<AuthTokenMinter> Node::token_minter() const { return loop_->token_minter(); }
 
 }  // namespace corral::server

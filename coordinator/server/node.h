@@ -58,6 +58,7 @@
 
 #include "coordinator/api/limits.h"
 #include "coordinator/assign/engine.h"
+#include "coordinator/auth/token.h"
 #include "coordinator/base/error.h"
 #include "coordinator/metrics/registry.h"
 #include "coordinator/server/curve_setup.h"
@@ -103,9 +104,12 @@ struct NodeOptions {
   // CURVE on the client listener and the peer transport, with a ZAP
   // handler checking the allow-lists (curve_setup.h); null: plain ZMTP.
   std::shared_ptr<const CurveSetup> curve;
+  // How long a token from authenticate (or the minter) is valid.
+  int64_t auth_token_ttl_ms = auth::kDefaultTokenTtlMs;
 };
 
 class NodeLoop;
+class AuthTokenMinter;
 
 class Node {
  public:
@@ -136,6 +140,9 @@ class Node {
   // The member's Prometheus metrics: metrics().render() is the /metrics
   // text, safe from any thread while the member runs.
   const metrics::Registry& metrics() const;
+  // Tokens for identities verified elsewhere (the HTTP server's client
+  // certificates); thread-safe, valid for the node's life.
+  std::shared_ptr<AuthTokenMinter> token_minter() const;
 
  private:
   explicit Node(std::unique_ptr<NodeLoop> loop);

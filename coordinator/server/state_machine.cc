@@ -9,6 +9,7 @@
 #include "coordinator/kv/limits.h"
 #include "coordinator/kv/txn_check.h"
 #include "coordinator/lease/checkpoint_entry.h"
+#include "coordinator/server/auth_apply.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/log.h"
 #include "schema/data_bytes.h"
@@ -85,6 +86,8 @@ Status StateMachine::reload() {
   auto s = load_members();
   if (!s.ok()) return s;
   s = load_leases();
+  if (!s.ok()) return s;
+  s = auth_.load(engine_);
   if (!s.ok()) return s;
   return driver_->reload(*kv_);
 }
@@ -365,6 +368,15 @@ std::string StateMachine::apply_request(std::string_view bytes, const raft::Entr
       if (!answer) return {};
       api::ResponseBuilder b(id, header(entry.term));
       b.response().initLeaseRevoke();
+      return b.finish();
+    }
+    case wire::Request::AUTH: {
+      // The proposer checked who may; the store checks what may change.
+      auto s = apply_auth_change(auth_, r.getAuth(), batch);
+      if (!s.ok()) return fail(s.error());
+      if (!answer) return {};
+      api::ResponseBuilder b(id, header(entry.term));
+      b.response().initAuth().setDone();
       return b.finish();
     }
     default:

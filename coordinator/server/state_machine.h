@@ -23,6 +23,7 @@
 #include "coordinator/api/errors.h"
 #include "coordinator/api/response.h"
 #include "coordinator/assign/driver.h"
+#include "coordinator/auth/auth_store.h"
 #include "coordinator/base/error.h"
 #include "coordinator/kv/mvcc_store.h"
 #include "coordinator/lease/lessor.h"
@@ -83,6 +84,7 @@ class StateMachine {
   // remove of an id that is not a member. nullopt: it may.
   std::optional<std::string> conf_change_refusal(const raft::ConfChange& cc) const;
   const assign::Driver& assignment() const { return *driver_; }
+  const auth::AuthStore& auth() const { return auth_; }
   api::Header header(uint64_t raft_term) const;
 
   // Bootstrap of a new cluster: the initial member table.
@@ -140,6 +142,7 @@ class StateMachine {
   watch::WatchHub* hub_ = nullptr;
   std::map<uint64_t, MemberInfo> members_;
   std::map<uint64_t, MemberInfo> removed_;
+  auth::AuthStore auth_;
 };
 
 }  // namespace corral::server

@@ -174,6 +174,8 @@ TEST_CASE("every wire error code has a client code of the same name") {
         ErrorCode::kUnknownRequest);
   CHECK(error_code_from_wire(static_cast<uint16_t>(api::ErrorCode::TIMEOUT)) ==
         ErrorCode::kTimeout);
+  CHECK(error_code_from_wire(static_cast<uint16_t>(api::ErrorCode::UNAUTHENTICATED)) ==
+        ErrorCode::kUnauthenticated);
   CHECK(error_code_from_wire(200) == ErrorCode::kInternal);
 }
 
