@@ -325,6 +325,38 @@ struct SnapshotResponse {
 # Rewrites this member's key-space and lease tables without deleted and
 # compacted-away entries (etcd's defragment): what brings a member that hit
 # --quota-backend-bytes back under it, after deletes and a compaction.
+# Placeholders for the auth branch's request and response (the ordinals are
+# agreed between branches; Cap'n Proto forbids holes). Empty here.
+struct AuthRequest {}
+struct AuthResponse {}
+
+# Checks and chores on the member that answers (no raft), one kind per
+# union member; later kinds take the next ordinals.
+struct MaintenanceRequest {
+  union {
+    none @0 :Void;                  # no kind: refused with badRequest (a union needs two members)
+    hashKv @1 :HashKvRequest;
+  }
+}
+struct MaintenanceResponse {
+  union {
+    none @0 :Void;
+    hashKv @1 :HashKvResponse;
+  }
+}
+
+# etcd's HashKV: a hash of the key space's MVCC history up to a revision
+# (coordinator/kv/kv_hash.h). Members that agree give the same hash at the
+# same revision.
+struct HashKvRequest {
+  revision @0 :Int64;               # 0: the member's current revision
+}
+struct HashKvResponse {
+  hash @0 :UInt64;
+  hashRevision @1 :Int64;           # the revision hashed up to
+  compactRevision @2 :Int64;
+}
+
 struct DefragmentRequest {}
 struct DefragmentResponse {
   dbSizeBytesBefore @0 :Int64;
@@ -358,7 +390,10 @@ struct Request {
     status @20 :StatusRequest;
     snapshot @21 :SnapshotRequest;
     defragment @22 :DefragmentRequest;
+    auth @23 :AuthRequest;          # placeholder of the auth branch's ordinal (no holes allowed)
+    maintenance @25 :MaintenanceRequest;
   }
+  token @24 :Text;                  # placeholder of the auth branch's ordinal (no holes allowed)
 }
 
 struct Response {
@@ -388,6 +423,8 @@ struct Response {
     status @22 :StatusResponse;
     snapshot @23 :SnapshotResponse;
     defragment @24 :DefragmentResponse;
+    auth @25 :AuthResponse;         # placeholder of the auth branch's ordinal (no holes allowed)
+    maintenance @26 :MaintenanceResponse;
   }
 }
 

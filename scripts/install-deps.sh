@@ -10,6 +10,7 @@ packages=(
   librocksdb-dev
   nlohmann-json3-dev
   libspdlog-dev
+  libssl-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -61,6 +61,8 @@ RequestClass classify(wire::Request::Reader r) {
     case W::STATUS:
     case W::SNAPSHOT:
     case W::DEFRAGMENT:
+    case W::MAINTENANCE:
+    case W::AUTH:  // refused by parse_request in this build
       return RequestClass::kLocal;
   }
   return RequestClass::kLocal;
@@ -110,7 +112,7 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
     return out;
   }
   auto which = static_cast<uint16_t>(req->root_.which());
-  if (which > static_cast<uint16_t>(wire::Request::DEFRAGMENT)) {
+  if (which > static_cast<uint16_t>(wire::Request::MAINTENANCE) || req->root_.isAuth()) {
     out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
                            "unknown request kind " + std::to_string(which));
     return out;
