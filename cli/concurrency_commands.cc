@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -80,7 +81,7 @@ ConcurrencyCommands add_concurrency_commands(CLI::App& app, ConcurrencyArgs& a) 
   c.lock->add_option("--ttl", a.ttl_seconds, "the session lease's TTL: how long a killed holder keeps the lock")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
-  c.lock->prefix_command();  // COMMAND's own flags are its, not corralctl's
+  c.lock->add_option("command", a.command_words, "the command to run while holding the lock (see split_lock_command)");
   c.elect = app.add_subcommand(
       "elect", "elect NAME [PROPOSAL]: campaign in election NAME and lead until interrupted; -l: print each leader");
   c.elect->add_option("name", a.name, "the election: a key prefix")->required();
@@ -90,6 +91,22 @@ ConcurrencyCommands add_concurrency_commands(CLI::App& app, ConcurrencyArgs& a) 
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
   return c;
+}
+
+std::vector<std::string> split_lock_command(std::vector<char*>& args, const std::vector<std::string>& valued_globals) {
+  auto valued = [&](const std::string& w) {
+    return w == "--ttl" || std::find(valued_globals.begin(), valued_globals.end(), w) != valued_globals.end();
+  };
+  size_t i = 1;
+  while (i < args.size() && args[i][0] == '-') i += valued(args[i]) ? 2 : 1;
+  if (i >= args.size() || std::string(args[i]) != "lock") return {};
+  size_t j = i + 1;
+  while (j < args.size() && args[j][0] == '-') j += valued(args[j]) ? 2 : 1;
+  if (j + 1 >= args.size()) return {};
+  std::vector<std::string> command(args.begin() + static_cast<std::ptrdiff_t>(j) + 1, args.end());
+  if (!command.empty() && command.front() == "--") command.erase(command.begin());
+  args.resize(j + 1);
+  return command;
 }
 
 int run_lock(client::Client& client, const ConcurrencyArgs& a, const std::vector<std::string>& command,

@@ -26,6 +26,7 @@ struct ConcurrencyArgs {
   std::string proposal;
   bool listen = false;
   int64_t ttl_seconds = 10;
+  std::vector<std::string> command_words;  // only ever empty: split_lock_command takes them first
 };
 
 struct ConcurrencyCommands {
@@ -34,6 +35,12 @@ struct ConcurrencyCommands {
 };
 
 ConcurrencyCommands add_concurrency_commands(CLI::App& app, ConcurrencyArgs& args);
+
+// CLI11 would take COMMAND's own flags (sh -c ...) for corralctl's: the
+// words after `lock [--ttl N] NAME` are taken out of `args` (argv) before
+// parsing and returned (a leading "--" dropped). `valued_globals`: the
+// global options that take a value.
+std::vector<std::string> split_lock_command(std::vector<char*>& args, const std::vector<std::string>& valued_globals);
 
 // `interrupted_within(ms)`: waits up to ms for SIGINT/SIGTERM (blocked by
 // the caller), true if one came. `exit_code_for`: of a client error.

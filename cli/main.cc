@@ -559,6 +559,12 @@ int main(int argc, char** argv) {
   help->add_option("command", help_words, "the command, e.g. snapshot restore");
   corral::cli::add_help_texts(app);
 
+  std::vector<char*> arg_words(argv, argv + argc);
+  const std::vector<std::string> lock_command =
+      corral::cli::split_lock_command(arg_words, {"--endpoints", "-w", "--write-out", "--command-timeout"});
+  argc = static_cast<int>(arg_words.size());
+  argv = arg_words.data();
+
   if (std::optional<UnknownCommand> unknown = find_unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "Error: unknown command \"%s\" for \"%s\"\n", unknown->word.c_str(), unknown->path.c_str());
     const std::string near = corral::cli::nearest(unknown->word, unknown->names);
@@ -796,7 +802,7 @@ int main(int argc, char** argv) {
     if (!res.ok()) return fail_member(res.error(), *id);
     out.line("Leadership transferred to " + hex_id(*id));
   } else if (*concurrency.lock) {
-    return corral::cli::run_lock(client, concurrency_args, concurrency.lock->remaining(), interrupted_within,
+    return corral::cli::run_lock(client, concurrency_args, lock_command, interrupted_within,
                                  exit_code_for);
   } else if (*concurrency.elect) {
     return corral::cli::run_elect(client, concurrency_args, out, interrupted_within, exit_code_for);

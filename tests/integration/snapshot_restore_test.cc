@@ -163,7 +163,7 @@ TEST_CASE("snapshot restore brings a whole cluster back as a new cluster", "[int
       CHECK(st->header.cluster_id == old_cluster_id);
     }
   }
-  members = require_ok(nc->member_list(), "member list after the old member tried");
+  members = require_ok(nc->member_list(), "member list after the old member tried").members;
   CHECK(members.size() == 3);
   for (const auto& m : members) CHECK(old_ids.count(m.id) == 0);
   require_ok(nc->put("/dr/still", "works"), "put after the old member tried");
