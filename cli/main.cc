@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <map>
@@ -37,10 +38,17 @@
 #include "cli/auth_commands.h"
 #include "cli/collection_view.h"
 #include "cli/curve_keygen.h"
+#include "cli/completion.h"
+#include "cli/help_texts.h"
+#include "cli/concurrency_commands.h"
+#include "cli/hashkv_command.h"
+#include "cli/member_add_hint.h"
 #include "cli/output.h"
 #include "cli/range_view.h"
+#include "cli/snapshot_commands.h"
 #include "cli/suggest.h"
 #include "cli/txn_text.h"
+#include "cli/unreachable_diagnosis.h"
 #include "client/client.h"
 #include "client/curve_options.h"
 #include "client/duration.h"
@@ -90,8 +98,18 @@ int exit_code_for(const Error& e) {
   }
 }
 
+// Set once the client exists: explains an error that found no member to
+// serve it (cli/unreachable_diagnosis.h).
+std::function<std::string()> explain_no_member;
+
 int fail(const Error& e) {
   std::fprintf(stderr, "Error: %s\n", to_string(e).c_str());
+  const bool no_member = e.code == ErrorCode::kUnreachable || e.code == ErrorCode::kTimeout ||
+                         e.code == ErrorCode::kUnavailable;
+  if (no_member && explain_no_member) {
+    const std::string why = explain_no_member();
+    if (!why.empty()) std::fprintf(stderr, "%s\n", why.c_str());
+  }
   return exit_code_for(e);
 }
 
@@ -503,11 +521,13 @@ int main(int argc, char** argv) {
   auto* move_leader = app.add_subcommand("move-leader", "move-leader ID");
   move_leader->add_option("id", a.id_text)->required();
 
-  auto* endpoint = app.add_subcommand("endpoint", "endpoint status|health");
+  auto* endpoint = app.add_subcommand("endpoint", "endpoint status|health|hashkv");
   endpoint->require_subcommand(1);
   endpoint->fallthrough();
   auto* ep_status = endpoint->add_subcommand("status", "status of every endpoint");
   auto* ep_health = endpoint->add_subcommand("health", "health of every endpoint");
+  corral::cli::HashKvArgs hashkv_args;
+  auto* ep_hashkv = corral::cli::add_hashkv_command(*endpoint, hashkv_args);
 
   auto* compaction = app.add_subcommand("compaction", "compaction REV");
   compaction->add_option("rev", a.rev, "compact history before this revision")
@@ -523,11 +543,16 @@ int main(int argc, char** argv) {
   auto* defrag = app.add_subcommand(
       "defrag", "defrag: rewrite every endpoint's key-space tables without deleted data (after delete and compaction)");
 
-  auto* snapshot = app.add_subcommand("snapshot", "snapshot save FILE");
+  auto* snapshot = app.add_subcommand("snapshot", "snapshot save|status|restore FILE");
   snapshot->require_subcommand(1);
   snapshot->fallthrough();
-  auto* snap_save = snapshot->add_subcommand("save", "save FILE");
+  auto* snap_save = snapshot->add_subcommand("save", "save FILE: the state of the member answering, with a SHA-256");
   snap_save->add_option("file", a.file)->required();
+  corral::cli::SnapshotArgs snapshot_args;
+  const corral::cli::SnapshotCommands snapshot_local = corral::cli::add_snapshot_commands(*snapshot, snapshot_args);
+
+  corral::cli::ConcurrencyArgs concurrency_args;
+  const corral::cli::ConcurrencyCommands concurrency = corral::cli::add_concurrency_commands(app, concurrency_args);
 
   auto* agents = app.add_subcommand("agents", "agents: every registered agent, its lease and its tasks");
   auto* tasks = app.add_subcommand("tasks", "tasks: every stream, its collector and its progress");
@@ -544,6 +569,22 @@ int main(int argc, char** argv) {
   auto* rebalance = app.add_subcommand("rebalance", "rebalance: one balancing pass over the collectors");
   corral::cli::add_auth_commands(app, a.auth);
 
+  auto* completion = app.add_subcommand(
+      "completion", "completion bash: print a bash completion script of corralctl's commands and flags");
+  std::string completion_shell;
+  completion->add_option("shell", completion_shell, "the shell: bash")->required()->check(CLI::IsMember({"bash"}));
+  auto* help = app.add_subcommand(
+      "help", "help [COMMAND...]: a command's usage, its arguments and flags, an example and the exit codes");
+  std::vector<std::string> help_words;
+  help->add_option("command", help_words, "the command, e.g. snapshot restore");
+  corral::cli::add_help_texts(app);
+
+  std::vector<char*> arg_words(argv, argv + argc);
+  const std::vector<std::string> lock_command =
+      corral::cli::split_lock_command(arg_words, {"--endpoints", "-w", "--write-out", "--command-timeout"});
+  argc = static_cast<int>(arg_words.size());
+  argv = arg_words.data();
+
   if (std::optional<UnknownCommand> unknown = find_unknown_command(app, argc, argv)) {
     std::fprintf(stderr, "Error: unknown command \"%s\" for \"%s\"\n", unknown->word.c_str(), unknown->path.c_str());
     const std::string near = corral::cli::nearest(unknown->word, unknown->names);
@@ -559,6 +600,21 @@ int main(int argc, char** argv) {
   }
 
   if (*curve_keygen) return corral::cli::run_curve_keygen(a.curve_out);
+  if (*completion) {
+    std::cout << corral::cli::bash_completion(app);
+    return kExitOk;
+  }
+  if (*help) {
+    CLI::App* target = corral::cli::find_command(app, help_words);
+    if (target == nullptr) {
+      std::fprintf(stderr, "Error: no command \"%s\"; run 'corralctl --help' for the commands\n",
+                   CLI::detail::join(help_words, " ").c_str());
+      return kExitUsage;
+    }
+    std::cout << target->help();
+    return kExitOk;
+  }
+
   const Format format = a.format == "json"    ? Format::kJson
                         : a.format == "table" ? Format::kTable
                                               : Format::kSimple;
@@ -588,6 +644,13 @@ int main(int argc, char** argv) {
   if (!usable_id(*tasks ? "--collector" : "collector", a.collector) || !usable_id("--app", a.app) ||
       !usable_id("--topic", a.topic)) {
     return kExitUsage;
+  }
+
+  // Local commands: no cluster involved.
+  if (*snapshot_local.status || *snapshot_local.restore) {
+    Printer local_out(format, std::cout);
+    return *snapshot_local.status ? corral::cli::run_snapshot_status(snapshot_args, local_out)
+                                  : corral::cli::run_snapshot_restore(snapshot_args, local_out);
   }
 
   // Signals are taken with sigtimedwait by long-running commands; block them
@@ -623,6 +686,9 @@ int main(int argc, char** argv) {
   }
   Client& client = *connected.value();
   Printer out(format, std::cout);
+  explain_no_member = [&client, &options] {
+    return corral::cli::explain(corral::cli::probe_endpoints(client, options.endpoints));
+  };
   if (corral::cli::auth_command_given(a.auth)) return corral::cli::run_auth_command(client, a.auth, fail);
 
   if (*put) {
@@ -757,8 +823,9 @@ int main(int argc, char** argv) {
   } else if (*member_add) {
     auto res = client.member_add(a.name, a.peer_urls, a.learner);
     if (!res.ok()) return fail(res.error());
-    out.line("Member " + hex_id(res->added.id) + " added to cluster");
+    out.line("Member " + hex_id(res->added.id) + " added to cluster " + hex_id(res->header.cluster_id));
     out.members(res.value());
+    if (format != Format::kJson) out.line(corral::cli::member_add_hint(res.value()));
   } else if (*member_remove) {
     auto res = client.member_remove(*id);
     if (!res.ok()) return fail_member(res.error(), *id);
@@ -771,6 +838,13 @@ int main(int argc, char** argv) {
     auto res = client.move_leader(*id);
     if (!res.ok()) return fail_member(res.error(), *id);
     out.line("Leadership transferred to " + hex_id(*id));
+  } else if (*concurrency.lock) {
+    return corral::cli::run_lock(client, concurrency_args, lock_command, interrupted_within,
+                                 exit_code_for);
+  } else if (*concurrency.elect) {
+    return corral::cli::run_elect(client, concurrency_args, out, interrupted_within, exit_code_for);
+  } else if (*ep_hashkv) {
+    return corral::cli::run_hashkv(client, options.endpoints, hashkv_args, out, exit_code_for);
   } else if (*ep_status || *ep_health) {
     int rc = kExitOk;
     std::vector<EndpointReport> reports;

@@ -320,6 +320,10 @@ void Printer::lease_ttl(const LeaseTtlResult& r, bool with_keys) {
   out_ << '\n';
 }
 
+// A member publishes its client URLs through raft once it runs and knows a
+// leader: one without any was added but never started (etcd's "unstarted").
+std::string member_status(const Member& m) { return m.client_urls.empty() ? "unstarted" : "started"; }
+
 void Printer::members(const MemberListResult& r) {
   auto join = [](const std::vector<std::string>& v) {
     std::string s;
@@ -334,7 +338,8 @@ void Printer::members(const MemberListResult& r) {
         out_ << (i ? "," : "") << "{\"id\":" << m.id << ",\"name\":" << json_string(m.name)
              << ",\"peer_urls\":" << json_string(join(m.peer_urls))
              << ",\"client_urls\":" << json_string(join(m.client_urls))
-             << ",\"is_learner\":" << (m.is_learner ? "true" : "false") << "}";
+             << ",\"is_learner\":" << (m.is_learner ? "true" : "false")
+             << ",\"status\":" << json_string(member_status(m)) << "}";
       }
       out_ << "]}\n";
       return;
@@ -342,7 +347,7 @@ void Printer::members(const MemberListResult& r) {
     case Format::kTable: {
       std::vector<std::vector<std::string>> rows;
       for (const auto& m : r.members) {
-        rows.push_back({hex_id(m.id), "started", m.name, join(m.peer_urls), join(m.client_urls),
+        rows.push_back({hex_id(m.id), member_status(m), m.name, join(m.peer_urls), join(m.client_urls),
                         m.is_learner ? "true" : "false"});
       }
       table({"ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"}, rows);
@@ -350,7 +355,7 @@ void Printer::members(const MemberListResult& r) {
     }
     case Format::kSimple:
       for (const auto& m : r.members) {
-        out_ << hex_id(m.id) << ", started, " << m.name << ", " << join(m.peer_urls) << ", "
+        out_ << hex_id(m.id) << ", " << member_status(m) << ", " << m.name << ", " << join(m.peer_urls) << ", "
              << join(m.client_urls) << ", " << (m.is_learner ? "true" : "false") << '\n';
       }
       return;
@@ -494,6 +499,20 @@ void Printer::line(const std::string& text) {
     out_ << "{\"message\":" << json_string(text) << "}\n";
   } else {
     out_ << text << '\n';
+  }
+}
+
+void Printer::report(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows,
+                     const std::string& json) {
+  if (format_ == Format::kJson) {
+    out_ << json << '\n';
+  } else if (format_ == Format::kTable) {
+    table(head, rows);
+  } else {
+    for (const auto& row : rows) {
+      for (size_t i = 0; i < row.size(); ++i) out_ << (i ? ", " : "") << row[i];
+      out_ << '\n';
+    }
   }
 }
 

@@ -23,6 +23,9 @@ std::string json_string(const std::string& bytes);
 // "512 B", "1.5 kB", "20 MB".
 std::string human_bytes(uint64_t bytes);
 
+// "started", or "unstarted" for a member added that never ran (no client URLs yet).
+std::string member_status(const Member& m);
+
 struct EndpointReport {
   std::string endpoint;
   bool healthy = false;
@@ -60,6 +63,11 @@ class Printer {
   void txn_outcome(const TxnResult& r);
   // A plain message; in json an object {"message": ...}.
   void line(const std::string& text);
+  // Rows of a report (snapshot status, endpoint hashkv): simple prints each
+  // row comma-separated (etcdctl's form), table a bordered table under
+  // `head`, json prints `json` (already formed, one line).
+  void report(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows,
+              const std::string& json);
 
   // Log collection: `header` is the one of the read the view was taken at.
   void agents(const Header& header, const std::vector<cli::AgentRow>& rows);

@@ -31,6 +31,7 @@
 
 #include "client/codec.h"
 #include "client/retry.h"
+#include "client/snapshot_digest.h"
 #include "client/watch_cursor.h"
 #include "coordinator/base/check.h"
 #include "coordinator/net/endpoint.h"
@@ -1268,6 +1269,12 @@ Result<DefragmentResult> Client::defragment_of(const std::string& endpoint, Call
   return call_pinned(endpoint, DefragmentRequest{}, options);
 }
 
+Result<HashKvResult> Client::hash_kv_of(const std::string& endpoint, int64_t revision, CallOptions options) {
+  HashKvRequest r;
+  r.revision = revision;
+  return call_pinned(endpoint, r, options);
+}
+
 Result<int64_t> Client::snapshot_save(const std::string& path, CallOptions options) {
   if (impl_->on_io_thread()) {
     return make_error(ErrorCode::kBadRequest, "blocking call from a client callback");
@@ -1282,8 +1289,25 @@ Result<int64_t> Client::snapshot_save(const std::string& path, CallOptions optio
     int fd;
     int64_t written = 0;
     std::optional<Error> error;
+    SnapshotDigest digest;  // of the image: the file's trailer (schema/snapshot_file.h)
+
+    void write_all(std::string_view bytes) {
+      size_t off = 0;
+      while (off < bytes.size() && !error) {
+        const size_t n = std::min(kSnapshotWriteBytes, bytes.size() - off);
+        const ssize_t w = ::write(fd, bytes.data() + off, n);
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          error = make_error(ErrorCode::kStorage, std::string("write: ") + std::strerror(errno));
+          return;
+        }
+        off += static_cast<size_t>(w);
+      }
+      written += static_cast<int64_t>(bytes.size());
+    }
   };
-  auto sink = std::make_shared<Sink>(Sink{fd, 0, std::nullopt});
+  auto sink = std::make_shared<Sink>();
+  sink->fd = fd;
   const auto timeout = options.timeout.count() > 0 ? options.timeout : impl_->options.request_timeout;
   const auto deadline = Clock::now() + timeout;
   if (Status s = impl_->acquire_slot(deadline); !s.ok()) {
@@ -1299,23 +1323,14 @@ Result<int64_t> Client::snapshot_save(const std::string& path, CallOptions optio
   p->deadline = deadline;
   p->on_chunk = [sink](const SnapshotChunk& chunk) {
     if (sink->error) return;
-    size_t off = 0;
-    while (off < chunk.blob.size()) {
-      const size_t n = std::min(kSnapshotWriteBytes, chunk.blob.size() - off);
-      const ssize_t w = ::write(sink->fd, chunk.blob.data() + off, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        sink->error = make_error(ErrorCode::kStorage, std::string("write: ") + std::strerror(errno));
-        return;
-      }
-      off += static_cast<size_t>(w);
-    }
-    sink->written += static_cast<int64_t>(chunk.blob.size());
+    sink->digest.update(chunk.blob);
+    sink->write_all(chunk.blob);
   };
   p->done = [promise](Result<ResponseBody> r) { promise->set_value(std::move(r)); };
   impl_->enqueue(std::move(p));
   Result<ResponseBody> r = future.get();
   std::optional<Error> error;
+  if (r.ok() && !sink->error) sink->write_all(sink->digest.trailer());
   if (!r.ok()) {
     error = r.error();
   } else if (sink->error) {

@@ -232,8 +232,11 @@ class Client {
   // for the rewrite, so give it a timeout of minutes for a large key space.
   Result<DefragmentResult> defragment_of(const std::string& endpoint, CallOptions options = {});
 
+  // The HashKV of one given endpoint at `revision` (0: its current one).
+  Result<HashKvResult> hash_kv_of(const std::string& endpoint, int64_t revision, CallOptions options = {});
+
   // Streams the member's database image to `path` (written to path.part,
-  // synced, then renamed). Returns the bytes written. No retry once a chunk
+  // with a SHA-256 trailer (schema/snapshot_file.h), synced, then renamed). Returns the bytes written. No retry once a chunk
   // has arrived (a stream from another member would not be the same image).
   Result<int64_t> snapshot_save(const std::string& path, CallOptions options = {});
 

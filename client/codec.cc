@@ -402,6 +402,13 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
     case api::Response::AUTH:
       out.body = with_header(auth_result(r.getAuth()), h);
       break;
+    case api::Response::MAINTENANCE: {
+      auto m = r.getMaintenance();
+      if (!m.isHashKv()) return make_error(ErrorCode::kBadResponse, "maintenance response of a kind unknown to this client");
+      auto hk = m.getHashKv();
+      out.body = with_header(HashKvResult{{}, hk.getHash(), hk.getHashRevision(), hk.getCompactRevision()}, h);
+      break;
+    }
     default:
       return make_error(ErrorCode::kBadResponse,
                         "response kind " + std::to_string(static_cast<int>(r.which())) +
@@ -502,6 +509,8 @@ Result<std::string> encode_request(uint64_t id, const RequestBody& body, std::st
           req.initDefragment();
         } else if constexpr (std::is_same_v<T, AuthRequest>) {
           fill_auth(req.initAuth(), r);
+        } else if constexpr (std::is_same_v<T, HashKvRequest>) {
+          req.initMaintenance().initHashKv().setRevision(r.revision);
         } else {
           static_assert(kAlwaysFalse<T>, "request kind without an encoder");
         }

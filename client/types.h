@@ -348,6 +348,20 @@ struct AuthRequest {
   AuthPermission perm;   // kRoleGrantPermission; key and range_end for kRoleRevokePermission
 };
 
+// etcd's HashKV (schema/api.capnp HashKvRequest): a hash of the key
+// space's history up to a revision on one member; members that agree give
+// the same hash at the same revision.
+struct HashKvResult {
+  Header header;
+  uint64_t hash = 0;
+  int64_t hash_revision = 0;
+  int64_t compact_revision = 0;
+};
+struct HashKvRequest {
+  using Response = HashKvResult;
+  int64_t revision = 0;  // 0: the member's current revision
+};
+
 // --- envelopes -------------------------------------------------------------------------
 
 using RequestBody =
@@ -356,14 +370,14 @@ using RequestBody =
                  LeaseTtlRequest, LeaseListRequest, WatchCreateRequest, WatchCancelRequest,
                  WatchProgressRequest, MemberListRequest, MemberAddRequest, MemberRemoveRequest,
                  MemberPromoteRequest, MoveLeaderRequest, StatusRequest, SnapshotRequest,
-                 DefragmentRequest, AuthRequest>;
+                 DefragmentRequest, AuthRequest, HashKvRequest>;
 
 using ResponseBody =
     std::variant<RangeResult, PutResult, DeleteResult, TxnResult, ListResult, CompactResult,
                  LeaseGrantResult, LeaseRevokeResult, LeaseKeepAliveResult, LeaseTtlResult,
                  LeaseListResult, WatchCreateResult, WatchCancelResult, WatchProgressResult,
                  MemberListResult, MoveLeaderResult, StatusResult, SnapshotChunk,
-                 DefragmentResult, AuthResult>;
+                 DefragmentResult, AuthResult, HashKvResult>;
 
 struct WatchEvent {
   enum class Type : uint8_t { kPut, kDelete };

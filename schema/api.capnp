@@ -324,6 +324,33 @@ struct SnapshotResponse {
   remainingBytes @1 :Int64;
 }
 
+# Checks and chores on the member that answers (no raft), one kind per
+# union member; later kinds take the next ordinals.
+struct MaintenanceRequest {
+  union {
+    none @0 :Void;                  # no kind: refused with badRequest (a union needs two members)
+    hashKv @1 :HashKvRequest;
+  }
+}
+struct MaintenanceResponse {
+  union {
+    none @0 :Void;
+    hashKv @1 :HashKvResponse;
+  }
+}
+
+# etcd's HashKV: a hash of the key space's MVCC history up to a revision
+# (coordinator/kv/kv_hash.h). Members that agree give the same hash at the
+# same revision.
+struct HashKvRequest {
+  revision @0 :Int64;               # 0: the member's current revision
+}
+struct HashKvResponse {
+  hash @0 :UInt64;
+  hashRevision @1 :Int64;           # the revision hashed up to
+  compactRevision @2 :Int64;
+}
+
 # Rewrites this member's key-space and lease tables without deleted and
 # compacted-away entries (etcd's defragment): what brings a member that hit
 # --quota-backend-bytes back under it, after deletes and a compaction.
@@ -446,6 +473,7 @@ struct Request {
     snapshot @21 :SnapshotRequest;
     defragment @22 :DefragmentRequest;
     auth @23 :AuthRequest;
+    maintenance @25 :MaintenanceRequest;
   }
   # A token from AuthRequest.authenticate: the request runs as its user.
   token @24 :Text;
@@ -479,6 +507,7 @@ struct Response {
     snapshot @23 :SnapshotResponse;
     defragment @24 :DefragmentResponse;
     auth @25 :AuthResponse;
+    maintenance @26 :MaintenanceResponse;
   }
 }
 

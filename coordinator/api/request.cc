@@ -78,6 +78,7 @@ RequestClass classify(wire::Request::Reader r) {
     case W::STATUS:
     case W::SNAPSHOT:
     case W::DEFRAGMENT:
+    case W::MAINTENANCE:
       return RequestClass::kLocal;
     case W::AUTH:
       return auth_reads(r.getAuth()) ? RequestClass::kRead : RequestClass::kWrite;
@@ -130,7 +131,7 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
     return out;
   }
   auto which = static_cast<uint16_t>(req->root_.which());
-  if (which > static_cast<uint16_t>(wire::Request::AUTH)) {
+  if (which > static_cast<uint16_t>(wire::Request::MAINTENANCE)) {
     out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
                            "unknown request kind " + std::to_string(which));
     return out;

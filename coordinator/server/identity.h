@@ -30,6 +30,9 @@ namespace corral::server {
 
 inline constexpr std::string_view kIdentityKey = "server/identity";
 inline constexpr std::string_view kRemovedMarkKey = "server/removed";
+// Space kKvMeta: the cluster id, 8 bytes little-endian (bootstrap, join and
+// snapshot restore write it; the member reads it at every start).
+inline constexpr std::string_view kClusterIdKey = "server/cluster_id";
 
 struct MemberIdentity {
   uint64_t id = 0;

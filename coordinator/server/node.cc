@@ -34,6 +34,7 @@
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
 #include "coordinator/server/defragmenter.h"
+#include "coordinator/server/maintenance.h"
 #include "coordinator/server/lease_checkpointer.h"
 #include "coordinator/server/lease_keepalives.h"
 #include "coordinator/server/lease_min_ttl.h"
@@ -127,7 +128,6 @@ constexpr int kMaxSaveChunksPerTurn = 8;
 constexpr int kPublishRetryMs = 500;
 constexpr int kMaxRebindAttempts = 40;
 constexpr int kRebindRetryMs = 50;
-constexpr std::string_view kClusterIdKey = "server/cluster_id";
 
 std::string u64_bytes(uint64_t v) {
   std::string s(8, '\0');
@@ -2119,6 +2119,9 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
       counts.set(i, turn_stats_.bucket_count(i));
     }
     return reply(conn, b.finish());
+  }
+  if (r.isMaintenance()) {
+    return reply(conn, answer_maintenance(r.getId(), header(), r.getMaintenance(), *engine_, state_->kv()));
   }
   if (r.isDefragment()) {
     defragment_waiters_.emplace_back(conn, r.getId());

@@ -12,6 +12,7 @@
 #include "coordinator/server/auth_apply.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/log.h"
+#include "coordinator/server/state_image.h"
 #include "schema/data_bytes.h"
 #include "schema/log_records.h"
 
@@ -22,21 +23,10 @@ using storage::Space;
 
 namespace {
 
-constexpr std::string_view kImageMagic = "CRLIMG01";
-constexpr unsigned char kImageEnd = 0xff;
-constexpr Space kImageSpaces[] = {Space::kKv, Space::kKvMeta, Space::kLease};
 // A request inside a committed entry was checked by its proposer against the
 // member's bound; apply accepts up to the entry bound.
 constexpr size_t kMaxAppliedRequestBytes = kMaxEntryBytes * 4;
 
-void put_u32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint32_t get_u32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
 
 }  // namespace
 
@@ -436,11 +426,7 @@ Result<std::string> StateMachine::image_of(const storage::ReadView& view) {
     for (; it->valid(); it->next()) {
       auto k = it->key();
       auto v = it->value();
-      out.push_back(static_cast<char>(space));
-      put_u32(out, static_cast<uint32_t>(k.size()));
-      out.append(k);
-      put_u32(out, static_cast<uint32_t>(v.size()));
-      out.append(v);
+      append_image_record(out, space, k, v);
       if (out.size() > kMaxImageBytes) {
         return make_error(ErrorCode::kTooLarge, "state image past " + std::to_string(kMaxImageBytes) + " bytes");
       }
@@ -452,41 +438,14 @@ Result<std::string> StateMachine::image_of(const storage::ReadView& view) {
 }
 
 Status StateMachine::stage_restore(std::string_view image, storage::WriteBatch& batch) const {
-  if (image.size() < kImageMagic.size() + 1 || image.substr(0, kImageMagic.size()) != kImageMagic) {
-    return make_error(ErrorCode::kBadRequest, "snapshot image: bad magic");
-  }
-  // Check the whole image first, so that a broken one stages nothing.
-  struct Record { Space space; std::string_view key, value; };
-  std::vector<Record> records;
-  size_t pos = kImageMagic.size();
-  while (true) {
-    if (pos >= image.size()) return make_error(ErrorCode::kBadRequest, "snapshot image: truncated");
-    auto tag = static_cast<unsigned char>(image[pos]);
-    if (tag == kImageEnd) {
-      if (pos + 1 != image.size()) return make_error(ErrorCode::kBadRequest, "snapshot image: trailing bytes");
-      break;
-    }
-    bool known = false;
-    for (Space s : kImageSpaces) known = known || static_cast<unsigned char>(s) == tag;
-    if (!known || image.size() - pos < 5) return make_error(ErrorCode::kBadRequest, "snapshot image: bad record");
-    Record rec{static_cast<Space>(tag), {}, {}};
-    uint32_t klen = get_u32(image.data() + pos + 1);
-    pos += 5;
-    if (image.size() - pos < static_cast<size_t>(klen) + 4) return make_error(ErrorCode::kBadRequest, "snapshot image: truncated key");
-    rec.key = image.substr(pos, klen);
-    pos += klen;
-    uint32_t vlen = get_u32(image.data() + pos);
-    pos += 4;
-    if (image.size() - pos < vlen) return make_error(ErrorCode::kBadRequest, "snapshot image: truncated value");
-    rec.value = image.substr(pos, vlen);
-    pos += vlen;
-    records.push_back(rec);
-  }
+  // The whole image is checked first, so that a broken one stages nothing.
+  auto records = parse_state_image(image);
+  if (!records.ok()) return records.error();
   for (Space space : kImageSpaces) {
     auto it = engine_.scan(space, "", "");
     for (; it->valid(); it->next()) batch.del(space, it->key());
   }
-  for (const auto& rec : records) batch.put(rec.space, rec.key, rec.value);
+  for (const auto& rec : *records) batch.put(rec.space, rec.key, rec.value);
   return Status();
 }
 

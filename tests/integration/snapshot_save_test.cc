@@ -1,6 +1,7 @@
 // `snapshot save` against a real cluster, from a follower: the file is the
 // member's state image (StateMachine::image: "CRLIMG01", then records
-// {u8 space | u32 key length | key | u32 value length | value}, then 0xff).
+// {u8 space | u32 key length | key | u32 value length | value}, then 0xff),
+// then a SHA-256 trailer (schema/snapshot_file.h).
 // corrald has no restore command, so the test restores the file the way a
 // member installs a raft snapshot (StateMachine::stage_restore on an empty
 // engine) and reads the keys back from that state machine.
@@ -12,6 +13,7 @@
 
 #include "client/client.h"
 #include "coordinator/kv/key_range.h"
+#include "coordinator/server/snapshot_file.h"
 #include "coordinator/server/state_machine.h"
 #include "coordinator/storage/engine.h"
 #include "tests/integration/harness/cluster.h"
@@ -77,6 +79,14 @@ struct Restored {
   int64_t revision = 0;
 };
 
+// The image of a saved file, its trailer checked.
+std::string image_of_file(const std::string& path) {
+  auto file = server::read_snapshot_file(path);
+  INFO("read_snapshot_file(" << path << "): " << (file.ok() ? std::string("ok") : file.error().message));
+  REQUIRE(file.ok());
+  return std::string(file->image);
+}
+
 Restored restore(const std::string& image, const std::string& prefix) {
   storage::EngineOptions eo;
   eo.in_memory = true;
@@ -132,7 +142,7 @@ TEST_CASE("snapshot save from a follower holds the keys written, and restores", 
   CHECK(bytes > 0);
   CHECK(static_cast<int64_t>(std::filesystem::file_size(path)) == bytes);
   CHECK_FALSE(std::filesystem::exists(path + ".part"));
-  const std::string image = read_file(path);
+  const std::string image = image_of_file(path);
   ImageShape shape = shape_of(image);
   INFO("image framing: " << (shape.error.empty() ? std::string("ok") : shape.error));
   REQUIRE(shape.error.empty());
@@ -152,7 +162,7 @@ TEST_CASE("snapshot save from a follower holds the keys written, and restores", 
   REQUIRE(std::filesystem::exists(ctl_path));
   CHECK(ctl.out.find("Snapshot saved at " + ctl_path + " (" + std::to_string(std::filesystem::file_size(ctl_path)) +
                      " bytes)") != std::string::npos);
-  CHECK(restore(read_file(ctl_path), "/snap/").kvs == want);
+  CHECK(restore(image_of_file(ctl_path), "/snap/").kvs == want);
 
   // A file that cannot be written: a local failure (exit 5), nothing left behind.
   const std::string bad_path = cluster.root() + "/no-such-dir/x.img";
