@@ -10,6 +10,7 @@ packages=(
   librocksdb-dev
   nlohmann-json3-dev
   libspdlog-dev
+  clang libclang-rt-14-dev llvm   # make sanitize, make fuzz (llvm: llvm-symbolizer for stacks)
 )
 missing=()
 for p in "${packages[@]}"; do
