@@ -11,6 +11,7 @@
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace corral;
+namespace wire = corral::schema::api;
 
 namespace {
 

@@ -21,11 +21,12 @@ namespace {
 // kIdentityKey of an in-memory engine (one, reused: opening RocksDB per
 // input would be most of the time).
 void check_identity(std::string_view record) {
-  static std::unique_ptr<storage::Engine> engine = [] {
+  // Never destroyed: RocksDB's own statics may be gone at exit.
+  static storage::Engine* engine = [] {
     storage::EngineOptions eo;
     eo.in_memory = true;
     eo.path = "/fuzz-identity";
-    return std::move(storage::Engine::open(eo)).value();
+    return std::move(storage::Engine::open(eo)).value().release();
   }();
   storage::WriteBatch batch;
   batch.put(storage::Space::kRaftMeta, server::kIdentityKey, record);

@@ -58,9 +58,10 @@ struct Follower {
   }
 };
 
+// Never destroyed: RocksDB's own statics may be gone at exit.
 Follower& follower() {
-  static Follower f;
-  return f;
+  static Follower* f = new Follower;
+  return *f;
 }
 
 void check_entry_data(const raft::Entry& e) {

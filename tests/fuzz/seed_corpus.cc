@@ -31,6 +31,7 @@
 #include "schema/data_bytes.h"
 
 using namespace corral;
+namespace wire = corral::schema::api;
 namespace fs = std::filesystem;
 
 namespace {
@@ -161,7 +162,7 @@ void make_seeds() {
   auto frame = [&](const std::string& body) { return std::string(1, static_cast<char>(rid.size())) + rid + body; };
   seed("fuzz_peer_frame", frame(storage::encode_message(append_message())));
   raft::Message vote;
-  vote.type = raft::MessageType::kVote;
+  vote.type = raft::MessageType::kRequestVote;
   vote.from = 1;
   vote.to = 2;
   vote.term = 4;
@@ -206,7 +207,8 @@ void make_seeds() {
   // Snapshot streams: u8 selector (bit 0) | stream, or chunk frames.
   seed("fuzz_snapshot_chunks", with(0, stream));
   std::string frames;
-  for (const auto& c : net::split_into_chunks(9, stream, 512).value()) {
+  const auto stream_chunks = net::split_into_chunks(9, stream, 512).value();
+  for (const auto& c : stream_chunks) {
     const std::string f = net::encode_chunk(c);
     frames += std::string(1, '\0') + u16le(f.size()) + f;
   }
