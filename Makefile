@@ -35,9 +35,14 @@ ASAN_CMAKE = CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -DCORRAL_FUZZ=ON -
 TSAN_TARGETS ?= client_tests server_tests net_tests agent_fetch_tests agent_source_tests agent_sink_tests \
 	integration_tests corrald corralctl corral-agent
 
+# What `make sanitize` runs: every unit test, the simulator, the fuzz targets
+# and what the chosen integration tests start.
+ASAN_TARGETS ?= $(patsubst tests/unit/%/,%_tests,$(filter-out tests/unit/sim/,$(wildcard tests/unit/*/))) \
+	sim_unit_tests corral-sim corral_fuzz integration_tests corrald corralctl corral-agent
+
 asan-build: deps
 	@$(ASAN_CMAKE) $(CMAKE_FLAGS) > /dev/null
-	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target $(ASAN_TARGETS)
 
 # A part of the suite under ASan+UBSan (scripts/sanitize.sh says which).
 sanitize: asan-build

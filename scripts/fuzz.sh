@@ -10,8 +10,14 @@ seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# FUZZ_WORK: keep the grown corpora there (for merging into the kept ones).
+if [ -n "${FUZZ_WORK:-}" ]; then
+  work=$FUZZ_WORK
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p "$artifacts"
 
 targets=()

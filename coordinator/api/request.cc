@@ -109,8 +109,11 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
                              "unknown request kind " + std::to_string(which));
       return out;
     }
-    // Every field once, by its declared type: a pointer of the wrong kind
-    // throws here, not at a later read (a txn whose compare list was a
+    // Every pointer once, those of fields this member does not know too
+    // (a copy of the request, as raise_grant_ttl makes, follows them all)...
+    (void)req->root_.totalSize();
+    // ...and every field once by its declared type: a pointer of the wrong
+    // kind throws here, not at a later read (a txn whose compare list was a
     // struct once threw out of txn_within_bounds and ended the member).
     read_every_field(capnp::toDynamic(req->root_));
     if (req->root_.isTxn()) {

@@ -10,6 +10,7 @@
 #include "coordinator/api/request.h"
 #include "coordinator/api/response.h"
 #include "coordinator/server/command.h"
+#include "coordinator/server/lease_min_ttl.h"
 #include "coordinator/server/state_machine.h"
 #include "coordinator/storage/engine.h"
 #include "schema/data_bytes.h"
@@ -87,4 +88,24 @@ TEST_CASE("apply of a committed malformed txn answers an error and does not thro
   server::ApplyOutput out;
   REQUIRE_NOTHROW(sm->apply_entry(raft::Entry{1, 1, raft::EntryType::kNormal, w.take()}, batch, out));
   REQUIRE(out.answers.size() == 1);
+}
+
+// fuzz_client_request: a lease grant (TTL 0, so raised to the minimum)
+// whose root holds a second pointer, unknown to the schema, that is a
+// double-far pointer into a segment that does not exist. Copying the
+// request to raise its TTL followed it and threw in the node loop.
+TEST_CASE("a lease grant with a broken unknown pointer is malformed, not a throw when raised", "[fuzz_found][api]") {
+  const unsigned char bytes[] = {
+      0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x02, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0xfa, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  api::ParseOutcome out;
+  REQUIRE_NOTHROW(out = api::parse_request(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)),
+                                           api::kDefaultMaxRequestBytes));
+  if (out.ok()) {
+    CHECK_NOTHROW(server::raise_grant_ttl(*out.request, 30));
+  } else {
+    CHECK(out.error.code == wire::ErrorCode::MALFORMED);
+  }
 }
