@@ -14,6 +14,7 @@ packages=(
   libboost-dev libssl-dev   # the HTTP API: Beast/Asio and TLS
   curl                      # tests of the HTTP API
   prometheus                # promtool: tests check the /metrics text with it
+  clang libclang-rt-14-dev llvm   # make sanitize, make fuzz (llvm: llvm-symbolizer for stacks)
 )
 missing=()
 for p in "${packages[@]}"; do

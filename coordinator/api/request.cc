@@ -4,6 +4,7 @@
 
 #include <kj/exception.h>
 
+#include "coordinator/api/schema_walk.h"
 #include "coordinator/kv/txn_check.h"
 #include "schema/data_bytes.h"
 namespace corral::api {
@@ -123,33 +124,45 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
                                  std::to_string(max_request_bytes) + "-byte bound");
       return out;
     }
-    // Walk every pointer once: a broken one throws here, not later.
+    auto which = static_cast<uint16_t>(req->root_.which());
+    if (which > static_cast<uint16_t>(wire::Request::MAINTENANCE)) {
+      out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
+                             "unknown request kind " + std::to_string(which));
+      return out;
+    }
+    if (req->root_.isAuth()) {
+      const auto kind = static_cast<uint16_t>(req->root_.getAuth().which());
+      if (kind > static_cast<uint16_t>(wire::AuthRequest::AUTH_STATUS)) {
+        out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST, "unknown auth request kind " + std::to_string(kind));
+        return out;
+      }
+    }
+    // Every pointer once, those of fields this member does not know too
+    // (a copy of the request, as raise_grant_ttl makes, follows them all)...
     (void)req->root_.totalSize();
+    // ...and every field once by its declared type: a pointer of the wrong
+    // kind throws here, not at a later read (a txn whose compare list was a
+    // struct once threw out of txn_within_bounds and ended the member).
+    read_every_field(capnp::toDynamic(req->root_));
+    if (req->root_.isTxn()) {
+      size_t ops = 0;
+      if (!txn_within_bounds(req->root_.getTxn(), 1, ops)) {
+        out.error = wire_error(wire::ErrorCode::TOO_LARGE,
+                               "txn past " + std::to_string(kMaxTxnOpsPerRequest) + " ops or " +
+                                   std::to_string(kMaxTxnDepth) + " levels");
+        return out;
+      }
+    }
+    // The tree is now known to be well typed and within the traversal
+    // bound; later reads (the member reads a request several times) get a
+    // fresh budget, so that pointer aliasing cannot make the third read throw.
+    options.traversalLimitInWords = kj::maxValue;
+    req->reader_ = std::make_unique<capnp::FlatArrayMessageReader>(req->words_.asPtr(), options);
+    req->root_ = req->reader_->getRoot<wire::Request>();
   } catch (const kj::Exception& e) {
     out.error = wire_error(wire::ErrorCode::MALFORMED,
                            std::string("request could not be decoded: ") + e.getDescription().cStr());
     return out;
-  }
-  auto which = static_cast<uint16_t>(req->root_.which());
-  if (which > static_cast<uint16_t>(wire::Request::MAINTENANCE)) {
-    out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
-                           "unknown request kind " + std::to_string(which));
-    return out;
-  }
-  if (req->root_.isAuth() &&
-      static_cast<uint16_t>(req->root_.getAuth().which()) > static_cast<uint16_t>(wire::AuthRequest::AUTH_STATUS)) {
-    out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST, "unknown auth request kind " +
-                                                             std::to_string(static_cast<uint16_t>(req->root_.getAuth().which())));
-    return out;
-  }
-  if (req->root_.isTxn()) {
-    size_t ops = 0;
-    if (!txn_within_bounds(req->root_.getTxn(), 1, ops)) {
-      out.error = wire_error(wire::ErrorCode::TOO_LARGE,
-                             "txn past " + std::to_string(kMaxTxnOpsPerRequest) + " ops or " +
-                                 std::to_string(kMaxTxnDepth) + " levels");
-      return out;
-    }
   }
   req->class_ = classify(req->root_);
   out.request = std::move(req);

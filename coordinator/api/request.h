@@ -1,7 +1,8 @@
 // Decoding of client requests (schema/api.capnp Request), with every check
 // that needs no state: size bound, well-formed Cap'n Proto, known request
-// kind, txn size. A request that passes is safe to read: its whole pointer
-// tree was walked once inside the check, so later reads cannot throw.
+// kind, txn size. A request that passes is safe to read: every field was
+// read once by its declared type inside the check (schema_walk.h), so later
+// reads cannot throw.
 #pragma once
 
 #include <cstddef>
