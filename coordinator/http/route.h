@@ -23,6 +23,7 @@ enum class RouteKind {
   kLeaseRevoke,  // DELETE /v1/leases/<id>
   kLeaseKeepAlive,  // POST /v1/leases/<id>/keepalive
   kTxn,          // POST /v1/txn
+  kAuthenticate, // POST /v1/auth/authenticate (name, password) -> token
   kMembers,      // GET /v1/members
   kStatus,       // GET /v1/status
   kHealth,       // GET /health

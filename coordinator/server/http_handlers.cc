@@ -320,6 +320,23 @@ void members(const HttpBackend& b, const HttpCall& call, HttpRespond respond) {
                    });
 }
 
+// A token for a user and password, to send as "Authorization: Bearer T".
+void authenticate(const HttpBackend& b, const HttpCall& call, const http::Params& params, HttpRespond respond) {
+  auto name = params.find("name");
+  auto password = params.find("password");
+  if (name == params.end() || password == params.end()) {
+    return respond(error_reply({400, "badRequest", "authenticate needs name and password"}));
+  }
+  client::AuthRequest r;
+  r.kind = client::AuthRequest::Kind::kAuthenticate;
+  r.name = name->second;
+  r.password = password->second;
+  b.kv()->call_async(std::move(r), http::options_for(call.context), [respond](client::Result<client::AuthResult> a) {
+    if (!a.ok()) return respond(failed(a));
+    respond(json_reply(200, {{"token", a->token}}));
+  });
+}
+
 void status(const HttpBackend& b, const HttpCall& call, HttpRespond respond) {
   b.local->call_async(client::StatusRequest{}, http::options_for(call.context),
                       [respond](client::Result<client::StatusResult> r) {
@@ -426,6 +443,11 @@ void handle_http_call(const HttpBackend& b, const HttpCall& call, HttpRespond re
     }
     case RouteKind::kMembers:
       return members(b, call, std::move(respond));
+    case RouteKind::kAuthenticate: {
+      auto params = params_of(call, respond);
+      if (params) authenticate(b, call, *params, std::move(respond));
+      return;
+    }
     case RouteKind::kStatus:
       return status(b, call, std::move(respond));
     case RouteKind::kHealth:
