@@ -12,7 +12,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <optional>
 #include <random>
+#include <tuple>
 #include <string>
 #include <thread>
 
@@ -142,6 +144,29 @@ class Run {
   HistoryLoad history_;
 };
 
+// What every case starts from: the namespaces, a started cluster in them,
+// the loads running and past their first acknowledgements, and the leader.
+class Setup {
+ public:
+  Setup() {
+    cluster_.start();
+    run_.emplace(cluster_);
+    REQUIRE(run_->progressed(kAcksBeforeFault));
+    auto l = cluster_.wait_for_leader();
+    REQUIRE(l);
+    leader_ = *l;
+  }
+  std::tuple<NetnsLab&, Cluster&, Run&, std::optional<size_t>> parts() {
+    return {lab_, cluster_, *run_, leader_};
+  }
+
+ private:
+  NetnsLab lab_{kMembers};  // first: the cluster's members live in it
+  Cluster cluster_{netns_options(lab_)};
+  std::optional<Run> run_;
+  size_t leader_ = 0;
+};
+
 // Skips (with the reason) where namespaces cannot be made: not root.
 #define REQUIRE_NETNS()                                          \
   do {                                                           \
@@ -156,13 +181,8 @@ class Run {
 
 TEST_CASE("partition: the leader cut off from the majority steps down and the majority goes on", "[fault][partition]") {
   REQUIRE_NETNS();
-  NetnsLab lab(kMembers);
-  Cluster cluster(netns_options(lab));
-  cluster.start();
-  Run run(cluster);
-  REQUIRE(run.progressed(kAcksBeforeFault));
-  auto leader = cluster.wait_for_leader();
-  REQUIRE(leader);
+  Setup setup;
+  auto [lab, cluster, run, leader] = setup.parts();
   const uint64_t old_id = cluster.member_id(*leader);
   lab.isolate(*leader);
   auto next = leader_among(cluster, all_but(*leader), old_id, kProgressTimeout);
@@ -181,13 +201,8 @@ TEST_CASE("partition: the leader cut off from the majority steps down and the ma
 
 TEST_CASE("partition: a follower cut off, then back: no pause for the rest, it catches up", "[fault][partition]") {
   REQUIRE_NETNS();
-  NetnsLab lab(kMembers);
-  Cluster cluster(netns_options(lab));
-  cluster.start();
-  Run run(cluster);
-  REQUIRE(run.progressed(kAcksBeforeFault));
-  auto leader = cluster.wait_for_leader();
-  REQUIRE(leader);
+  Setup setup;
+  auto [lab, cluster, run, leader] = setup.parts();
   const size_t follower = (*leader + 1) % kMembers;
   lab.isolate(follower);
   CHECK(run.progressed(kAcksDuringFault * 3));
@@ -197,13 +212,8 @@ TEST_CASE("partition: a follower cut off, then back: no pause for the rest, it c
 
 TEST_CASE("partition: one-way loss from the leader to a follower", "[fault][partition]") {
   REQUIRE_NETNS();
-  NetnsLab lab(kMembers);
-  Cluster cluster(netns_options(lab));
-  cluster.start();
-  Run run(cluster);
-  REQUIRE(run.progressed(kAcksBeforeFault));
-  auto leader = cluster.wait_for_leader();
-  REQUIRE(leader);
+  Setup setup;
+  auto [lab, cluster, run, leader] = setup.parts();
   const size_t follower = (*leader + 1) % kMembers;
   lab.cut(*leader, follower);
   CHECK(run.progressed(kAcksDuringFault * 3));
@@ -213,13 +223,8 @@ TEST_CASE("partition: one-way loss from the leader to a follower", "[fault][part
 
 TEST_CASE("partition: a bridge member sees both halves, which cannot see each other", "[fault][partition]") {
   REQUIRE_NETNS();
-  NetnsLab lab(kMembers);
-  Cluster cluster(netns_options(lab));
-  cluster.start();
-  Run run(cluster);
-  REQUIRE(run.progressed(kAcksBeforeFault));
-  auto leader = cluster.wait_for_leader();
-  REQUIRE(leader);
+  Setup setup;
+  auto [lab, cluster, run, leader] = setup.parts();
   // The two that are not the leader's successor in index order lose each
   // other; the third bridges them.
   const size_t bridge = (*leader + 1) % kMembers;
@@ -234,11 +239,8 @@ TEST_CASE("partition: a bridge member sees both halves, which cannot see each ot
 
 TEST_CASE("partition: the leader's link flaps", "[fault][partition]") {
   REQUIRE_NETNS();
-  NetnsLab lab(kMembers);
-  Cluster cluster(netns_options(lab));
-  cluster.start();
-  Run run(cluster);
-  REQUIRE(run.progressed(kAcksBeforeFault));
+  Setup setup;
+  auto [lab, cluster, run, first_leader] = setup.parts();
   for (int flap = 0; flap < 5; ++flap) {
     auto leader = cluster.wait_for_leader(kProgressTimeout);
     if (!leader) leader = 0;  // mid-election: flap member 0
@@ -258,11 +260,8 @@ TEST_CASE("partition: seeded rounds of random partitions", "[fault][partition]")
   const int rounds = rounds_env ? std::max(1, std::atoi(rounds_env)) : 3;
   const unsigned seed = seed_env ? static_cast<unsigned>(std::strtoul(seed_env, nullptr, 10)) : 1;
   std::mt19937 rng(seed);
-  NetnsLab lab(kMembers);
-  Cluster cluster(netns_options(lab));
-  cluster.start();
-  Run run(cluster);
-  REQUIRE(run.progressed(kAcksBeforeFault));
+  Setup setup;
+  auto [lab, cluster, run, first_leader] = setup.parts();
   std::string history;
   for (int round = 0; round < rounds; ++round) {
     auto leader = leader_among(cluster, {0, 1, 2}, 0, kHealTimeout);
