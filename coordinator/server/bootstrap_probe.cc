@@ -21,16 +21,7 @@ Status refuse_bootstrapped_member(zmq::context_t& context, const NodeOptions& o,
   // A port chosen at bind time is new: no peer can know it.
   if (!adv.ok() || adv->port == 0) return Status();
   req.advertise_peer = adv->to_zmq();
-  if (o.curve) req.curve = o.curve->own;
-  for (const auto& m : *members) {
-    if (m.name == o.name) continue;
-    req.contacts.push_back(m.peer_urls.at(0));
-    if (o.curve) {
-      auto listed = o.curve->peer_key(m.name);
-      if (!listed.ok()) return listed.error();
-      req.contact_keys.push_back(*listed);
-    }
-  }
+  if (Status s = add_contacts(req, *members, o.name, o.curve.get()); !s.ok()) return s;
   if (req.contacts.empty()) return Status();
   req.timeout = std::clamp(std::chrono::milliseconds(int64_t{o.tick_ms} * o.election_ticks), kBootstrapProbeMs,
                            kMaxBootstrapProbeMs);

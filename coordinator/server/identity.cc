@@ -69,16 +69,7 @@ Result<JoinResult> join_existing(zmq::context_t& context, const NodeOptions& o) 
                                               "(--listen-peer or --advertise-peer with a port), the one given to member add");
   }
   req.advertise_peer = adv->to_zmq();
-  if (o.curve) req.curve = o.curve->own;
-  for (const auto& m : *members) {
-    if (m.name == o.name) continue;
-    req.contacts.push_back(m.peer_urls.at(0));
-    if (o.curve) {
-      auto listed = o.curve->peer_key(m.name);
-      if (!listed.ok()) return listed.error();
-      req.contact_keys.push_back(*listed);
-    }
-  }
+  if (Status s = add_contacts(req, *members, o.name, o.curve.get()); !s.ok()) return s.error();
   req.timeout = std::max(kMinJoinTimeoutMs,
                          std::chrono::milliseconds(int64_t{kJoinTimeoutElections} * o.tick_ms * o.election_ticks));
   return discover_membership(context, req);

@@ -100,6 +100,21 @@ JoinReply answer_join_query(std::string_view query, uint64_t cluster_id,
   return {};
 }
 
+Status add_contacts(JoinRequest& request, const std::vector<MemberInfo>& members, std::string_view self_name,
+                    const CurveSetup* curve) {
+  if (curve) request.curve = curve->own;
+  for (const auto& m : members) {
+    if (m.name == self_name) continue;
+    request.contacts.push_back(m.peer_urls.at(0));
+    if (curve) {
+      auto listed = curve->peer_key(m.name);
+      if (!listed.ok()) return listed.error();
+      request.contact_keys.push_back(*listed);
+    }
+  }
+  return Status();
+}
+
 Result<JoinResult> discover_membership(zmq::context_t& context, const JoinRequest& request) {
   if (request.contacts.empty()) {
     return make_error(ErrorCode::kBadRequest,

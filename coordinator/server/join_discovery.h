@@ -34,6 +34,7 @@
 
 #include "coordinator/base/error.h"
 #include "coordinator/net/socket_options.h"
+#include "coordinator/server/curve_setup.h"
 #include "coordinator/server/members.h"
 
 namespace corral::server {
@@ -63,6 +64,11 @@ struct JoinResult {
   MemberInfo self;
   std::vector<MemberInfo> members;
 };
+
+// Every member but `self_name` as a contact (its first peer URL) and, with
+// CURVE, this member's keys and each contact's listed public key.
+Status add_contacts(JoinRequest& request, const std::vector<MemberInfo>& members, std::string_view self_name,
+                    const CurveSetup* curve);
 
 // Blocks up to request.timeout. kBadRequest for a definite refusal or no
 // contacts, kUnavailable when nobody answered; the messages say what to do.
