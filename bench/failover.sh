@@ -3,19 +3,20 @@
 # load (10 clients); after 5 s the leader is killed with SIGKILL. Prints
 # corral-bench's JSON; max_gap_ms is the longest stretch with no write
 # acknowledged, errors counts writes that failed (unknown outcome included).
-# Usage: failover.sh BUILD_DIR   (CORRALD overrides the corrald binary)
+# Usage: failover.sh BUILD_DIR   (CORRALD overrides the corrald binary;
+# CORRALD_FLAGS adds flags to every member, e.g. "--tick-ms 50")
 set -u
 build=$1
 corrald=${CORRALD:-$build/coordinator/main/corrald}
 ctl=$build/cli/corralctl
-dir=$(mktemp -d); base=$((40000 + $$ % 10000))
+dir=$(mktemp -d); base=$((22000 + $$ % 1000 * 2))  # below the ephemeral range (32768-60999)
 cl=""; eps=""
 for i in 1 2 3; do cl="${cl:+$cl,}n$i=tcp://127.0.0.1:$((base + 2*i))"; eps="${eps:+$eps,}127.0.0.1:$((base + 2*i + 1))"; done
 declare -A pid
 for i in 1 2 3; do
   "$corrald" --name n$i --data-dir "$dir/n$i" --listen-peer tcp://127.0.0.1:$((base + 2*i)) \
     --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) --initial-cluster "$cl" \
-    --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
+    --initial-cluster-state new ${CORRALD_FLAGS:-} >"$dir/n$i.log" 2>&1 &
   pid[127.0.0.1:$((base + 2*i + 1))]=$!
 done
 trap 'kill ${pid[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT

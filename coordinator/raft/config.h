@@ -27,6 +27,13 @@ struct Config {
   // The node mixes its id into the seed so that members given one seed still
   // draw different timeouts.
   uint64_t rng_seed = 1;
+  // Asynchronous storage writes (etcd raft's AsyncStorageWrites): the
+  // application may persist a Ready's entries after it has called advance(),
+  // e.g. on a writer thread, and reports them with RawNode::advance_append().
+  // A Ready then hands out only entries not handed out before, and committed
+  // entries only up to the persisted index. Either way a leader counts its
+  // own entries toward commit only once they are reported persisted.
+  bool async_storage_writes = false;
 
   // TEST-ONLY. Break safety on purpose so that the simulator can prove its
   // checkers catch it. Never set them outside tests.

@@ -94,7 +94,7 @@ void Raft::restore_conf_state(const ConfState& cs) {
   for (NodeId id : cs.learners) {
     if (!prs_.count(id)) add_progress(id, true);
   }
-  if (auto it = prs_.find(id_); it != prs_.end()) it->second.match = log_.last_index();
+  if (auto it = prs_.find(id_); it != prs_.end()) it->second.match = log_.persisted_index();
 }
 
 bool Raft::committed_entry_in_current_term() const {
@@ -192,7 +192,7 @@ void Raft::reset(Term term) {
   votes_.clear();
   for (auto& [id, pr] : prs_) {
     Progress fresh(log_.last_index() + 1, config_.max_inflight_appends, pr.learner);
-    if (id == id_) fresh.match = log_.last_index();
+    if (id == id_) fresh.match = log_.persisted_index();
     pr = std::move(fresh);
   }
   pending_conf_index_ = 0;
@@ -464,10 +464,19 @@ bool Raft::append_entries(std::vector<Entry> ents) {
     e.term = term_;
     e.index = ++li;
   }
-  li = log_.append(ents);
-  prs_.at(id_).maybe_update(li);
-  if (maybe_commit()) on_commit_advanced();
+  log_.append(ents);
+  // Our own match moves when the application reports the entries persisted
+  // (on_persisted): until then they count toward commit only on followers.
+  if (config_.testing_unsafe_commit_without_quorum && maybe_commit()) on_commit_advanced();
   return true;
+}
+
+void Raft::on_persisted(Index index, Term term) {
+  if (role_ != Role::kLeader) return;
+  if (!log_.match_term(index, term)) return;  // overwritten since it was handed out
+  auto it = prs_.find(id_);
+  if (it == prs_.end()) return;
+  if (it->second.maybe_update(index) && maybe_commit()) on_commit_advanced();
 }
 
 Status Raft::propose(std::string data, EntryType type) {

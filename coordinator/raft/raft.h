@@ -14,11 +14,13 @@
 //
 // Persistence and sending order (see ready.h): everything produced by one
 // turn is handed out in one Ready; the application persists entries and hard
-// state before it sends any message except a leader's kAppend (a leader may
-// write its log in parallel with replicating it, thesis 10.2.1: its own
-// acknowledgement is counted when it appends, but nothing that depends on
-// the commit can leave the node before that Ready is persisted). Votes and
-// append acknowledgements are therefore only sent after they are durable.
+// state before it sends any message except a leader's (a leader may write its
+// log in parallel with replicating it, thesis 10.2.1). A leader counts its
+// own entries toward commit only once the application reports them
+// persisted (on_persisted, from RawNode::advance or advance_append), so a
+// commit always rests on a persisted majority even when the leader's write
+// runs on another thread. Votes and append acknowledgements are only sent
+// after they are durable.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +63,10 @@ class Raft {
   // before it hands out a Ready.
   void flush();
   bool flush_needed() const;
+  // The application persisted the log up to (index, term): a leader's own
+  // progress advances, which may commit. Ignored when that entry has since
+  // been overwritten, or off the leader role.
+  void on_persisted(Index index, Term term);
   // Committed entries were applied: they no longer count as uncommitted.
   void reduce_uncommitted_bytes(uint64_t applied_bytes);
 

@@ -123,15 +123,23 @@ Result<Snapshot> RaftLog::snapshot() const {
   return storage_->snapshot();
 }
 
-bool RaftLog::has_next_committed_entries() const {
-  const Index off = std::max(applied_ + 1, first_index());
-  return committed_ + 1 > off;
+Index RaftLog::persisted_index() const {
+  if (unstable_.snapshot) return 0;
+  if (unstable_.entries.empty()) return last_index();
+  return unstable_.offset - 1;
 }
 
-std::vector<Entry> RaftLog::next_committed_entries(uint64_t max_bytes) const {
-  if (!has_next_committed_entries()) return {};
+bool RaftLog::has_next_committed_entries(bool allow_unpersisted) const {
   const Index off = std::max(applied_ + 1, first_index());
-  auto ents = slice(off, committed_ + 1, max_bytes);
+  const Index hi = allow_unpersisted ? committed_ : std::min(committed_, persisted_index());
+  return hi + 1 > off;
+}
+
+std::vector<Entry> RaftLog::next_committed_entries(uint64_t max_bytes, bool allow_unpersisted) const {
+  if (!has_next_committed_entries(allow_unpersisted)) return {};
+  const Index off = std::max(applied_ + 1, first_index());
+  const Index hi = allow_unpersisted ? committed_ : std::min(committed_, persisted_index());
+  auto ents = slice(off, hi + 1, max_bytes);
   CORRAL_CHECK_MSG(ents.ok(), "committed entries unavailable");
   return std::move(ents).value();
 }

@@ -46,9 +46,18 @@ class RaftLog {
   Result<std::vector<Entry>> entries_from(Index i, uint64_t max_bytes) const;
   Result<Snapshot> snapshot() const;
 
-  bool has_next_committed_entries() const;
-  std::vector<Entry> next_committed_entries(uint64_t max_bytes) const;
+  // Committed entries not yet applied; with allow_unpersisted false only up
+  // to persisted_index() (asynchronous writes: never apply what this member
+  // could lose in a crash, or its state machine would be ahead of its log).
+  bool has_next_committed_entries(bool allow_unpersisted = true) const;
+  std::vector<Entry> next_committed_entries(uint64_t max_bytes, bool allow_unpersisted = true) const;
+  // Last index known to be in stable storage, i.e. the application reported
+  // it persisted (0 while a received snapshot is not yet persisted).
+  Index persisted_index() const;
   const std::vector<Entry>& unstable_entries() const { return unstable_.entries; }
+  std::vector<Entry> entries_to_persist() const { return unstable_.entries_to_persist(); }
+  bool has_entries_to_persist() const { return unstable_.has_entries_to_persist(); }
+  void accept_in_progress() { unstable_.accept_in_progress(); }
   const std::optional<Snapshot>& unstable_snapshot() const { return unstable_.snapshot; }
 
   void commit_to(Index i);

@@ -7,7 +7,8 @@
 
 namespace corral::raft {
 
-RawNode::RawNode(const Config& config) : raft_(std::make_unique<Raft>(config)) {
+RawNode::RawNode(const Config& config)
+    : raft_(std::make_unique<Raft>(config)), async_storage_writes_(config.async_storage_writes) {
   CORRAL_CHECK_MSG(config.storage != nullptr, "raft config: storage is required");
   prev_soft_ = raft_->soft_state();
   prev_hard_ = raft_->hard_state();
@@ -40,9 +41,9 @@ bool RawNode::has_ready() const {
   if (r.soft_state() != prev_soft_) return true;
   const HardState hs = r.hard_state();
   if (!hs.empty() && hs != prev_hard_) return true;
-  return r.log().unstable_snapshot().has_value() || !r.log().unstable_entries().empty() ||
-         !r.msgs.empty() || !r.read_states.empty() || r.log().has_next_committed_entries() ||
-         r.flush_needed();
+  return r.log().unstable_snapshot().has_value() || r.log().has_entries_to_persist() ||
+         !r.msgs.empty() || !r.read_states.empty() ||
+         r.log().has_next_committed_entries(!async_storage_writes_) || r.flush_needed();
 }
 
 Ready RawNode::ready() {
@@ -59,9 +60,12 @@ Ready RawNode::ready() {
   rd.must_sync = hs.term != prev_hard_.term || hs.vote != prev_hard_.vote;
   prev_hard_ = hs;
   rd.snapshot = r.log().unstable_snapshot();
-  rd.entries = r.log().unstable_entries();
-  // Committed entries per Ready are bounded like one append message.
-  rd.committed_entries = r.log().next_committed_entries(kMaxCommittedBytesPerReady);
+  rd.entries = r.log().entries_to_persist();
+  // Committed entries per Ready are bounded like one append message. With
+  // asynchronous writes only persisted ones: this Ready's entries may not be
+  // durable when the application applies.
+  rd.committed_entries = r.log().next_committed_entries(kMaxCommittedBytesPerReady, !async_storage_writes_);
+  if (async_storage_writes_) r.log().accept_in_progress();
   rd.messages = std::move(r.msgs);
   r.msgs.clear();
   rd.read_states = std::move(r.read_states);
@@ -69,7 +73,7 @@ Ready RawNode::ready() {
   rd.must_sync = rd.must_sync || !rd.entries.empty() || rd.snapshot.has_value();
 
   pending_ = PendingAdvance{};
-  if (!rd.entries.empty()) {
+  if (!rd.entries.empty() && !async_storage_writes_) {
     pending_.stable_index = rd.entries.back().index;
     pending_.stable_term = rd.entries.back().term;
   }
@@ -86,10 +90,15 @@ Ready RawNode::ready() {
 void RawNode::advance() {
   Raft& r = *raft_;
   if (pending_.snapshot_index != 0) r.log().stable_snap_to(pending_.snapshot_index);
-  if (pending_.stable_index != 0) r.log().stable_to(pending_.stable_index, pending_.stable_term);
+  if (pending_.stable_index != 0) advance_append(pending_.stable_index, pending_.stable_term);
   if (pending_.applied_index != 0) r.log().applied_to(pending_.applied_index);
   r.reduce_uncommitted_bytes(pending_.applied_bytes);
   pending_ = PendingAdvance{};
+}
+
+void RawNode::advance_append(Index index, Term term) {
+  raft_->log().stable_to(index, term);
+  raft_->on_persisted(index, term);
 }
 
 NodeStatus RawNode::status() const {

@@ -81,7 +81,13 @@ class RawNode {
   Ready ready();
   // The last Ready has been handled (persisted, sent, applied). Call it
   // before the next ready(): until then ready() hands out the same entries.
+  // With Config::async_storage_writes the Ready's entries need not be
+  // persisted yet: report them with advance_append() once they are.
   void advance();
+  // Asynchronous storage writes: the log is persisted up to (index, term),
+  // the last entry of a write (an entry since overwritten is ignored). A
+  // leader's own acknowledgement: it may commit and apply.
+  void advance_append(Index index, Term term);
 
   NodeStatus status() const;
   NodeId id() const;
@@ -100,6 +106,7 @@ class RawNode {
   SoftState prev_soft_;
   HardState prev_hard_;
   PendingAdvance pending_;
+  bool async_storage_writes_ = false;
 };
 
 }  // namespace corral::raft

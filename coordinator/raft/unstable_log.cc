@@ -1,5 +1,7 @@
 #include "coordinator/raft/unstable_log.h"
 
+#include <algorithm>
+
 #include "coordinator/base/check.h"
 
 namespace corral::raft {
@@ -41,12 +43,15 @@ void UnstableLog::stable_snap_to(Index i) {
 void UnstableLog::restore(const Snapshot& snap) {
   offset = snap.metadata.index + 1;
   entries.clear();
+  in_progress_to = 0;
   snapshot = snap;
 }
 
 void UnstableLog::truncate_and_append(const std::vector<Entry>& ents) {
   if (ents.empty()) return;
   const Index after = ents[0].index;
+  // Entries from `after` on are new: storage must be handed them again.
+  if (in_progress_to >= after) in_progress_to = after - 1;
   if (after == offset + entries.size()) {
     entries.insert(entries.end(), ents.begin(), ents.end());
   } else if (after <= offset) {
@@ -59,6 +64,20 @@ void UnstableLog::truncate_and_append(const std::vector<Entry>& ents) {
     entries.resize(after - offset);
     entries.insert(entries.end(), ents.begin(), ents.end());
   }
+}
+
+std::vector<Entry> UnstableLog::entries_to_persist() const {
+  if (in_progress_to < offset) return entries;
+  const size_t skip = std::min<size_t>(entries.size(), in_progress_to + 1 - offset);
+  return std::vector<Entry>(entries.begin() + skip, entries.end());
+}
+
+bool UnstableLog::has_entries_to_persist() const {
+  return !entries.empty() && offset + entries.size() - 1 > in_progress_to;
+}
+
+void UnstableLog::accept_in_progress() {
+  if (!entries.empty()) in_progress_to = offset + entries.size() - 1;
 }
 
 std::vector<Entry> UnstableLog::slice(Index lo, Index hi) const {

@@ -26,9 +26,20 @@ class UnstableLog {
   // Entries [lo, hi); offset <= lo <= hi <= offset + entries.size().
   std::vector<Entry> slice(Index lo, Index hi) const;
 
+  // Entries not yet handed to storage (index > in_progress_to).
+  std::vector<Entry> entries_to_persist() const;
+  bool has_entries_to_persist() const;
+  // Everything in `entries` has been handed to storage (asynchronous writes):
+  // entries_to_persist() stops returning it until it is overwritten.
+  void accept_in_progress();
+
   std::optional<Snapshot> snapshot;
   std::vector<Entry> entries;
   Index offset = 0;
+  // Last index handed to storage and not yet reported persisted; entries up
+  // to it are not handed out again (0: none). An overwrite lowers it.
+  Index in_progress_to = 0;
 };
+
 
 }  // namespace corral::raft

@@ -57,19 +57,25 @@ TEST_CASE("raw node: quiet after advance; hard state only when changed", "[raw_n
   CHECK(net.node(1).status().last_index == 2);
 }
 
-TEST_CASE("raw node: committed entries may arrive with the entries to persist", "[raw_node]") {
-  // A single-member leader commits at once: the application must persist
-  // `entries` before applying `committed_entries` of the same Ready.
+TEST_CASE("raw node: a single member commits its entry once it is persisted", "[raw_node]") {
+  // The leader's own acknowledgement is its persisted write: advance()
+  // reports it, and the next Ready hands the entry out to apply.
   TestNetwork net(1);
   REQUIRE(net.elect(1));
   REQUIRE(net.node(1).propose("now") == Status::kOk);
   Ready rd = net.node(1).ready();
   REQUIRE(rd.entries.size() == 1);
-  REQUIRE(rd.committed_entries.size() == 1);
-  CHECK(rd.committed_entries[0] == rd.entries[0]);
-  REQUIRE(rd.hard_state.has_value());
-  CHECK(rd.hard_state->commit == 2);
+  CHECK(rd.committed_entries.empty());
+  CHECK_FALSE(rd.hard_state.has_value());
   net.storage(1).append(rd.entries);
+  net.node(1).advance();
+  REQUIRE(net.node(1).has_ready());
+  Ready rd2 = net.node(1).ready();
+  CHECK(rd2.entries.empty());
+  REQUIRE(rd2.committed_entries.size() == 1);
+  CHECK(rd2.committed_entries[0] == rd.entries[0]);
+  REQUIRE(rd2.hard_state.has_value());
+  CHECK(rd2.hard_state->commit == 2);
   net.node(1).advance();
   CHECK(net.node(1).status().applied == 2);
   CHECK_FALSE(net.node(1).has_ready());

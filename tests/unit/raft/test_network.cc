@@ -65,7 +65,12 @@ bool TestNetwork::handle_ready(NodeId id) {
   if (rd.snapshot) {
     CORRAL_CHECK(tn.storage->apply_snapshot(*rd.snapshot) == Status::kOk);
   }
-  CORRAL_CHECK(tn.storage->append(rd.entries) == Status::kOk);
+  const bool async = tn.config.async_storage_writes;
+  if (async && held_.count(id)) {
+    tn.unpersisted.insert(tn.unpersisted.end(), rd.entries.begin(), rd.entries.end());
+  } else {
+    CORRAL_CHECK(tn.storage->append(rd.entries) == Status::kOk);
+  }
   if (rd.hard_state) tn.storage->set_hard_state(*rd.hard_state);
   // 2. send
   for (Message& m : rd.messages) queue_.push_back(std::move(m));
@@ -89,7 +94,20 @@ bool TestNetwork::handle_ready(NodeId id) {
   for (ReadState& r : rd.read_states) tn.reads.push_back(std::move(r));
   // 4. advance
   tn.node->advance();
+  if (async && !held_.count(id) && !rd.entries.empty()) {
+    tn.node->advance_append(rd.entries.back().index, rd.entries.back().term);
+  }
   return true;
+}
+
+void TestNetwork::release_persistence(NodeId id) {
+  held_.erase(id);
+  TestNode& tn = nodes_.at(id);
+  if (tn.unpersisted.empty()) return;
+  CORRAL_CHECK(tn.storage->append(tn.unpersisted) == Status::kOk);
+  const Entry last = tn.unpersisted.back();
+  tn.unpersisted.clear();
+  tn.node->advance_append(last.index, last.term);
 }
 
 int TestNetwork::stabilize() {

@@ -27,6 +27,8 @@ struct TestNode {
   Index applied_index = 0;
   Index snapshot_index = 0;    // last snapshot applied from a Ready
   ConfState conf_state;
+  // Asynchronous storage writes held back by hold_persistence(), in order.
+  std::vector<Entry> unpersisted;
 };
 
 class TestNetwork {
@@ -55,6 +57,12 @@ class TestNetwork {
     isolated_.clear();
     cuts_.clear();
   }
+  // Asynchronous storage writes (Config::async_storage_writes): a held
+  // node's entries stay unpersisted until release_persistence() writes
+  // them and reports them with advance_append(); others persist at once.
+  void hold_persistence(NodeId id) { held_.insert(id); }
+  void release_persistence(NodeId id);
+
   // Extra filter: return true to drop a message.
   std::function<bool(const Message&)> drop_if;
   // Every message handed to step(), in order.
@@ -81,6 +89,7 @@ class TestNetwork {
   std::map<NodeId, TestNode> nodes_;
   std::vector<Message> queue_;
   std::set<NodeId> isolated_;
+  std::set<NodeId> held_;
   std::set<std::pair<NodeId, NodeId>> cuts_;
 };
 
