@@ -16,7 +16,10 @@ struct Config {
   int election_ticks = 10;
   int heartbeat_ticks = 1;
   const LogStorage* storage = nullptr;  // not owned; must outlive the node
-  Index applied = 0;                    // last index the application had applied at restart
+  // Last index the application had applied at restart; at most the stored
+  // log's last index. It may exceed the stored commit index (asynchronous
+  // writes persist the commit index after apply): it counts as committed.
+  Index applied = 0;
   uint64_t max_bytes_per_append = 1 << 20;  // entry data per kAppend message
   uint32_t max_inflight_appends = 256;      // unacknowledged kAppend per follower in replicate state
   uint64_t max_uncommitted_bytes = 64 << 20;  // proposals past this are refused (kTooLarge)

@@ -45,13 +45,18 @@ Raft::Raft(const Config& config)
   const InitialState init = config_.storage->initial_state();
   restore_conf_state(init.conf_state);
   if (!init.hard_state.empty()) {
-    CORRAL_CHECK_MSG(init.hard_state.commit >= log_.committed() &&
-                         init.hard_state.commit <= log_.last_index(),
-                     "stored commit index out of the log's range");
+    // A stored commit below the compaction point is possible with
+    // asynchronous writes (the commit index is written after the entries
+    // it covers were applied and compacted): commit_to keeps the higher one.
+    CORRAL_CHECK_MSG(init.hard_state.commit <= log_.last_index(), "stored commit index past the log's end");
     log_.commit_to(init.hard_state.commit);
     term_ = init.hard_state.term;
     vote_ = init.hard_state.vote;
   }
+  // Only committed entries are applied, so what was applied is committed,
+  // even when the commit index on disk lags (asynchronous writes).
+  CORRAL_CHECK_MSG(config_.applied <= log_.last_index(), "raft config: applied past the stored log");
+  if (config_.applied > log_.committed()) log_.commit_to(config_.applied);
   if (config_.applied > 0) log_.applied_to(config_.applied);
   become_follower(term_, kNoNode);
 }

@@ -1,11 +1,13 @@
 #include "tests/sim/cluster.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "coordinator/base/check.h"
 #include "coordinator/raft/memory_storage.h"
 #include "coordinator/raft/raw_node.h"
 #include "tests/sim/history.h"
@@ -111,6 +113,14 @@ struct SimNode {
   std::map<std::string, int> pending_puts;   // value -> client
   std::map<std::string, int> pending_reads;  // read ctx -> client, before its ReadState
   std::vector<PendingRead> ready_reads;      // read index known, waiting for apply
+  // Asynchronous leader writes not yet finished (lost by a crash).
+  struct Write {
+    std::vector<raft::Entry> entries;
+    std::optional<raft::HardState> hard_state;
+    Tick due = 0;
+  };
+  std::deque<Write> writes;
+  raft::HardState written_hs;  // term and vote as last written
 };
 
 struct Client {
@@ -164,6 +174,9 @@ class Simulation {
   void crash(SimNode& n, const std::string& where);
   void handle_ready(SimNode& n);
   void persist(SimNode& n, const raft::Ready& rd);
+  bool write_async(SimNode& n, const raft::Ready& rd);
+  void finish_writes(SimNode& n, bool all);
+  const raft::MemoryStorage& log_view(SimNode& n);
   void send(SimNode& n, const raft::Message& m);
   void apply(SimNode& n, const raft::Ready& rd);
   void apply_entry(SimNode& n, const raft::Entry& e);
@@ -198,6 +211,7 @@ class Simulation {
   bool partitioned_ = false;
   std::vector<SimNode> nodes_;
   std::vector<Client> clients_;
+  raft::MemoryStorage scratch_log_;  // log_view()'s copy
   History history_;
   SafetyChecker safety_;
   std::vector<AckedPut> acked_;
@@ -231,6 +245,9 @@ void Simulation::start_node(SimNode& n) {
   cfg.storage = &n.storage;
   cfg.applied = n.applied;
   cfg.rng_seed = node_rng_.next();
+  cfg.async_storage_writes = opt_.async_leader_writes;
+  n.writes.clear();
+  n.written_hs = n.storage.initial_state().hard_state;
   cfg.testing_unsafe_commit_without_quorum = opt_.break_mode == BreakMode::kCommitWithoutQuorum;
   cfg.testing_unsafe_vote_ignores_log = opt_.break_mode == BreakMode::kVoteIgnoresLog;
   n.raw = std::make_unique<raft::RawNode>(cfg);
@@ -246,6 +263,7 @@ void Simulation::start_node(SimNode& n) {
 void Simulation::crash(SimNode& n, const std::string& where) {
   ++stats_.crashes;
   drop_pending(n);
+  n.writes.clear();
   n.raw.reset();
   n.up = false;
   n.storage = n.durable;
@@ -313,7 +331,52 @@ void Simulation::persist(SimNode& n, const raft::Ready& rd) {
       return;
     }
   }
-  if (rd.hard_state) n.storage.set_hard_state(*rd.hard_state);
+  if (rd.hard_state) {
+    n.storage.set_hard_state(*rd.hard_state);
+    n.written_hs = *rd.hard_state;
+  }
+}
+
+// The server's rule: a leader's Ready without a snapshot or a term/vote
+// change goes to the writer; its messages leave at once.
+bool Simulation::write_async(SimNode& n, const raft::Ready& rd) {
+  if (!opt_.async_leader_writes || n.soft.role != raft::Role::kLeader || rd.snapshot) return false;
+  if (rd.hard_state && (rd.hard_state->term != n.written_hs.term || rd.hard_state->vote != n.written_hs.vote)) {
+    return false;
+  }
+  if (rd.entries.empty() && !rd.hard_state) return true;
+  SimNode::Write w;
+  w.entries = rd.entries;
+  w.hard_state = rd.hard_state;
+  w.due = now_ + node_rng_.below(4);
+  n.writes.push_back(std::move(w));
+  return true;
+}
+
+// Finishes the due writes (all of them before a synchronous write, which
+// must come after them) in order: written, synced, reported to raft.
+void Simulation::finish_writes(SimNode& n, bool all) {
+  while (!n.writes.empty() && (all || n.writes.front().due <= now_)) {
+    SimNode::Write w = std::move(n.writes.front());
+    n.writes.pop_front();
+    raft::Ready rd;
+    rd.entries = std::move(w.entries);
+    rd.hard_state = w.hard_state;
+    persist(n, rd);
+    if (failed()) return;
+    if (opt_.break_mode != BreakMode::kSkipSync) n.durable = n.storage;
+    trace_.mix(0xA5A5 ^ (rd.entries.empty() ? 0 : rd.entries.back().index));
+    if (!rd.entries.empty()) n.raw->advance_append(rd.entries.back().index, rd.entries.back().term);
+  }
+}
+
+// The log as the node's raft sees it: written entries plus those its writer
+// still holds (a leader has every committed entry there, maybe not on disk).
+const raft::MemoryStorage& Simulation::log_view(SimNode& n) {
+  if (n.writes.empty()) return n.storage;
+  scratch_log_ = n.storage;
+  for (const SimNode::Write& w : n.writes) CORRAL_CHECK(scratch_log_.append(w.entries) == raft::Status::kOk);
+  return scratch_log_;
 }
 
 void Simulation::apply_entry(SimNode& n, const raft::Entry& e) {
@@ -324,7 +387,7 @@ void Simulation::apply_entry(SimNode& n, const raft::Entry& e) {
     if (e.type == raft::EntryType::kConfChange) ++stats_.membership_changes;
     for (SimNode& l : nodes_) {
       if (!l.up || l.soft.role != raft::Role::kLeader) continue;
-      if (auto v = safety_.check_leader_has(l.id, l.leader_term, l.storage, e.index)) return fail(*v);
+      if (auto v = safety_.check_leader_has(l.id, l.leader_term, log_view(l), e.index)) return fail(*v);
     }
   }
   if (auto v = safety_.on_apply(n.id, n.applied, e)) return fail(*v);
@@ -436,6 +499,20 @@ void Simulation::handle_ready(SimNode& n) {
     crash(n, where);
     return true;
   };
+  if (rd.soft_state) on_role(n, *rd.soft_state);
+  if (write_async(n, rd)) {
+    for (const raft::Message& m : rd.messages) send(n, m);
+    if (n.soft.role == raft::Role::kLeader && rd.soft_state) {
+      if (auto v = safety_.on_leader(n.id, n.leader_term, log_view(n))) return fail(*v);
+    }
+    apply(n, rd);
+    if (failed() || !n.up) return;
+    if (crash_point("after applying, before advance")) return;
+    n.raw->advance();
+    return;
+  }
+  finish_writes(n, true);
+  if (failed()) return;
   // A leader may send its appends before its own write is durable.
   for (const raft::Message& m : rd.messages) {
     if (m.type == raft::MessageType::kAppend) send(n, m);
@@ -443,7 +520,6 @@ void Simulation::handle_ready(SimNode& n) {
   if (crash_point("before persisting a ready")) return;
   persist(n, rd);
   if (failed()) return;
-  if (rd.soft_state) on_role(n, *rd.soft_state);
   if (n.soft.role == raft::Role::kLeader && rd.soft_state) {
     if (auto v = safety_.on_leader(n.id, n.leader_term, n.storage)) return fail(*v);
   }
@@ -456,6 +532,9 @@ void Simulation::handle_ready(SimNode& n) {
   if (failed() || !n.up) return;
   if (crash_point("after applying, before advance")) return;
   n.raw->advance();
+  if (opt_.async_leader_writes && !rd.entries.empty()) {
+    n.raw->advance_append(rd.entries.back().index, rd.entries.back().term);
+  }
 }
 
 void Simulation::deliver() {
@@ -820,6 +899,10 @@ SimResult Simulation::run() {
       bool any = false;
       for (size_t i : order) {
         SimNode& n = nodes_[i];
+        if (n.up && !n.writes.empty() && n.writes.front().due <= now_) {
+          finish_writes(n, false);
+          if (failed()) break;
+        }
         if (!n.up || !n.raw->has_ready()) continue;
         any = true;
         handle_ready(n);

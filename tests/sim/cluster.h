@@ -32,6 +32,10 @@ struct SimOptions {
   // The state machine's own check that no put is applied twice. Off only to
   // show that the linearizability checker sees a duplicate on its own.
   bool check_duplicate_apply = true;
+  // A leader's log writes finish 0..3 ticks after its Ready, as on a writer
+  // thread (raft::Config::async_storage_writes): it sends and applies
+  // meanwhile; everyone else writes before sending, as in the server.
+  bool async_leader_writes = false;
 };
 
 struct SimStats {

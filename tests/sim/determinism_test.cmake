@@ -3,9 +3,16 @@
 # compared by the combined trace hash of the summary line.
 # Usage: cmake -DSIM=<corral-sim> -DWORK=<dir> -P determinism_test.cmake
 file(MAKE_DIRECTORY ${WORK})
-foreach(nodes 3 5)
+# "3a": 3 nodes with the leader's writes asynchronous (--async-writes).
+foreach(nodes 3 5 3a)
+  set(flags "")
+  set(n ${nodes})
+  if(nodes STREQUAL "3a")
+    set(flags --async-writes)
+    set(n 3)
+  endif()
   foreach(run a b)
-    execute_process(COMMAND ${SIM} --seed 7 --nodes ${nodes} --trace-file ${WORK}/trace_${nodes}_${run}.txt
+    execute_process(COMMAND ${SIM} --seed 7 --nodes ${n} ${flags} --trace-file ${WORK}/trace_${nodes}_${run}.txt
                     RESULT_VARIABLE rc OUTPUT_QUIET)
     if(NOT rc EQUAL 0)
       message(FATAL_ERROR "corral-sim --seed 7 --nodes ${nodes} failed (${rc})")

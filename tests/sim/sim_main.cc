@@ -5,7 +5,7 @@
 //   corral-sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--seed X]
 //              [--trace] [--trace-file F] [--stop-at-first]
 //              [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync|resend-puts]
-//              [--no-duplicate-check]
+//              [--no-duplicate-check] [--async-writes]
 //   SIM_SEED=X corral-sim [--nodes 3|5]   replays seed X with a readable trace
 #include <chrono>
 #include <cstdio>
@@ -36,6 +36,7 @@ struct Args {
   BreakMode break_mode = BreakMode::kNone;
   std::string break_name;
   bool check_duplicate_apply = true;
+  bool async_writes = false;
 };
 
 void usage() {
@@ -43,7 +44,7 @@ void usage() {
                "usage: corral-sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--seed X]\n"
                "                  [--trace] [--trace-file F] [--stop-at-first]\n"
                "                  [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync|resend-puts]\n"
-               "                  [--no-duplicate-check]\n"
+               "                  [--no-duplicate-check] [--async-writes]\n"
                "       SIM_SEED=X corral-sim [--nodes 3|5]   (replay one seed with a trace)\n");
 }
 
@@ -100,6 +101,8 @@ std::optional<Args> parse(int argc, char** argv) {
       if (!value) return std::nullopt;
       a.trace_file = value;
       ++i;
+    } else if (flag == "--async-writes") {
+      a.async_writes = true;
     } else if (flag == "--no-duplicate-check") {
       a.check_duplicate_apply = false;
     } else if (flag == "--stop-at-first") {
@@ -166,6 +169,7 @@ int main(int argc, char** argv) {
     opt.keep_trace = args->trace || trace_file.is_open();
     opt.break_mode = args->break_mode;
     opt.check_duplicate_apply = args->check_duplicate_apply;
+    opt.async_leader_writes = args->async_writes;
     corral::sim::SimResult r = corral::sim::run_simulation(opt);
     ++run;
     total.add(r.stats);
@@ -176,6 +180,7 @@ int main(int argc, char** argv) {
       ++violations;
       std::string brk = args->break_name.empty() ? "" : " --break " + args->break_name;
       if (!args->check_duplicate_apply) brk += " --no-duplicate-check";
+      if (args->async_writes) brk += " --async-writes";
       std::printf("VIOLATION seed=%llu nodes=%d tick=%llu property=\"%s\": %s\n"
                   "  replay: SIM_SEED=%llu corral-sim --nodes %d --ticks %llu%s\n",
                   static_cast<unsigned long long>(opt.seed), opt.nodes,
