@@ -109,9 +109,11 @@ class Run {
     history_.stop();
     leaders_.stop();
     auto verdict = history_.check();
-    std::printf("partition [%s]: history of %zu operations on %d keys: %s\n", name.c_str(), history_.operations(),
-                HistoryLoadOptions{}.keys,
+    const auto [swapped, compare_failed] = history_.cas_outcomes();
+    std::printf("partition [%s]: history of %zu operations on %d keys (cas: %zu swapped, %zu compare failed): %s\n",
+                name.c_str(), history_.operations(), HistoryLoadOptions{}.keys, swapped, compare_failed,
                 verdict.exhausted ? "search bound hit" : verdict.ok ? "linearizable" : "NOT linearizable");
+    CHECK(swapped > 0);  // the cas path was exercised, not only puts and reads
     INFO("not linearizable at key " << verdict.key << ": " << verdict.detail);
     CHECK(verdict.ok);
     if (verdict.exhausted) WARN("linearizability search bound hit: neither proven nor refuted");
