@@ -10,6 +10,11 @@
 // the last case (default 4); CORRAL_DELAY_SEED picks the seed.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -75,7 +80,68 @@ class Setup {
   std::optional<CheckedRun> run_;
 };
 
+// A listening socket on 127.0.0.1:port.
+int listen_on(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  return fd;
+}
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return fd;
+}
+
 }  // namespace
+
+TEST_CASE("delay proxy: holds each chunk for its delay and keeps a connection's bytes in order", "[fault][delay]") {
+  const int target_port = next_free_port();
+  const int proxy_port = next_free_port();
+  const int server = listen_on(target_port);
+  DelayProxy proxy(proxy_port, target_port, 7);
+  proxy.set_delay(150ms, 100ms);
+  const int client = connect_to(proxy_port);
+  const int accepted = ::accept(server, nullptr, nullptr);
+  REQUIRE(accepted >= 0);
+  const timeval recv_timeout{5, 0};
+  ::setsockopt(accepted, SOL_SOCKET, SO_RCVTIMEO, &recv_timeout, sizeof recv_timeout);
+  const auto sent_at = std::chrono::steady_clock::now();
+  std::string sent;
+  for (int i = 0; i < 20; ++i) {
+    const std::string piece = "<" + std::to_string(i) + ">";
+    REQUIRE(::send(client, piece.data(), piece.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(piece.size()));
+    sent += piece;
+    std::this_thread::sleep_for(2ms);  // separate chunks, each with its own random delay
+  }
+  std::string got;
+  std::optional<std::chrono::steady_clock::duration> first_byte_after;
+  char buf[256];
+  while (got.size() < sent.size()) {
+    const ssize_t n = ::recv(accepted, buf, sizeof buf, 0);
+    REQUIRE(n > 0);  // within the 5 s receive timeout
+    if (!first_byte_after) first_byte_after = std::chrono::steady_clock::now() - sent_at;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  CHECK(got == sent);  // in order, despite jitter larger than the gaps between chunks
+  REQUIRE(first_byte_after);
+  CHECK(*first_byte_after >= 150ms);
+  CHECK(proxy.chunks_forwarded() >= 1);
+  ::close(client);
+  ::close(accepted);
+  ::close(server);
+}
 
 TEST_CASE("delay: jittered delays on every member's inbound links reorder messages between members",
           "[fault][delay]") {
