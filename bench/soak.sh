@@ -1,6 +1,6 @@
 #!/bin/bash
 # A mixed soak on a fresh 3-member corrald cluster on loopback: for MINUTES,
-#   - puts from 4 clients into a bounded key space (10,000 keys, 256 B values),
+#   - puts from 4 clients (SOAK_PUT_CLIENTS) into a bounded key space (10,000 keys, 256 B values),
 #   - 5 watchers on the whole put prefix (corralctl watch, output discarded),
 #   - LEASES leases granted at the start and kept alive to the end,
 #   - a compaction every minute to 10,000 revisions behind the head, and a
@@ -30,7 +30,7 @@ done
 trap 'kill "${children[@]}" "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 secs=$((minutes * 60))
-"$bench" --endpoints "$eps" --workload put --clients 4 --conns 2 --key-size 32 --val-size 256 --key-space 10000 \
+"$bench" --endpoints "$eps" --workload put --clients "${SOAK_PUT_CLIENTS:-4}" --conns 2 --key-size 32 --val-size 256 --key-space 10000 \
   --duration "${secs}s" >"$dir/put.json" 2>"$dir/put.err" &
 put=$!; children+=($put)
 # The lease bench keeps its leases alive for --duration after the last grant.
