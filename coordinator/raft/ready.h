@@ -24,6 +24,9 @@ struct Ready {
   //  3. apply `snapshot` then `committed_entries` to the state machine, and
   //     serve `read_states` once applied up to their index;
   //  4. call RawNode::advance().
+  // With Config::async_storage_writes a leader may finish step 1 after step
+  // 4 (on another thread) and report it with RawNode::advance_append();
+  // `committed_entries` then never include entries not yet persisted.
   std::optional<Snapshot> snapshot;
   std::vector<Entry> entries;
   std::vector<Entry> committed_entries;
