@@ -387,8 +387,8 @@ struct Client::Impl {
     } catch (const zmq::error_t&) {
       return nullptr;
     }
-    conn->slot = poller->add(conn->dealer);
-    conn->monitor_slot = poller->add(conn->monitor);
+    conn->slot = poller->add(conn->dealer, net::Tracking::kOwnerReportsUse);
+    conn->monitor_slot = poller->add(conn->monitor, net::Tracking::kOwnerReportsUse);
     next_timer_due = std::min(next_timer_due, conn->created + options.connect_timeout);
     by_slot[conn->slot] = {conn.get(), false};
     by_slot[conn->monitor_slot] = {conn.get(), true};
@@ -451,7 +451,10 @@ struct Client::Impl {
     for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
       zmq::message_t event;
       zmq::message_t address;
-      if (zmq_msg_recv(event.handle(), conn->monitor.handle(), ZMQ_DONTWAIT) < 0) return;
+      if (zmq_msg_recv(event.handle(), conn->monitor.handle(), ZMQ_DONTWAIT) < 0) {
+        if (errno == EAGAIN) poller->drained(conn->monitor_slot);
+        return;
+      }
       if (event.more()) {
         if (zmq_msg_recv(address.handle(), conn->monitor.handle(), ZMQ_DONTWAIT) < 0) return;
       }
@@ -485,7 +488,10 @@ struct Client::Impl {
     for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
       if (auto it = conns.find(key); it == conns.end() || it->second.get() != conn) return received;
       zmq::message_t frame;
-      if (zmq_msg_recv(frame.handle(), conn->dealer.handle(), ZMQ_DONTWAIT) < 0) return received;
+      if (zmq_msg_recv(frame.handle(), conn->dealer.handle(), ZMQ_DONTWAIT) < 0) {
+        if (errno == EAGAIN) poller->drained(conn->slot);
+        return received;
+      }
       if (!conn->up) {
         conn->up = true;
         ++conn->ups;
@@ -862,6 +868,7 @@ struct Client::Impl {
     p->conn_up_at_send = conn->up;
     p->conn_ups_at_send = conn->ups;
     p->sent_at = now;
+    poller->used(conn->slot);  // a send can take the signal of a reply that came meanwhile
     if (zmq_send(conn->dealer.handle(), p->bytes.data(), p->bytes.size(), ZMQ_DONTWAIT) < 0) {
       fail_attempt(std::move(p), Failure::kNeverDelivered,
                    make_error(ErrorCode::kBackpressure, "send queue to " + target + " is full"));
