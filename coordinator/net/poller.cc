@@ -23,23 +23,39 @@ Poller::Poller(int event_fd) : event_fd_(event_fd) {}
 
 Poller::~Poller() { ::close(event_fd_); }
 
-size_t Poller::add(zmq::socket_ref socket) {
-  for (size_t slot = 0; slot < sockets_.size(); ++slot) {
-    if (sockets_[slot] == nullptr) {
-      sockets_[slot] = socket.handle();
+size_t Poller::add(zmq::socket_ref socket, Tracking tracking) {
+  Watched w;
+  w.socket = socket.handle();
+  w.fd = socket.get(zmq::sockopt::fd);
+  w.tracking = tracking;
+  for (size_t slot = 0; slot < watched_.size(); ++slot) {
+    if (watched_[slot].socket == nullptr) {
+      watched_[slot] = w;
       return slot;
     }
   }
-  sockets_.push_back(socket.handle());
-  return sockets_.size() - 1;
+  watched_.push_back(w);
+  return watched_.size() - 1;
 }
 
 Status Poller::remove(size_t slot) {
-  if (slot >= sockets_.size() || sockets_[slot] == nullptr) {
+  if (slot >= watched_.size() || watched_[slot].socket == nullptr) {
     return make_error(ErrorCode::kNotFound, "poller: slot " + std::to_string(slot) + " not in use");
   }
-  sockets_[slot] = nullptr;
+  watched_[slot] = Watched{};
   return {};
+}
+
+void Poller::used(size_t slot) {
+  if (slot < watched_.size()) watched_[slot].may_hold_unannounced = true;
+}
+
+void Poller::drained(size_t slot) {
+  // The EAGAIN receive emptied the socket's command mailbox: its fd
+  // signals the next message.
+  if (slot < watched_.size() && watched_[slot].tracking == Tracking::kOwnerReportsUse) {
+    watched_[slot].may_hold_unannounced = false;
+  }
 }
 
 void Poller::wake() {
@@ -48,30 +64,57 @@ void Poller::wake() {
   [[maybe_unused]] const ssize_t n = ::write(event_fd_, &one, sizeof(one));
 }
 
+bool Poller::check(size_t slot, PollResult& out) {
+  Watched& w = watched_[slot];
+  int events = 0;
+  size_t size = sizeof(events);
+  if (zmq_getsockopt(w.socket, ZMQ_EVENTS, &events, &size) != 0) return errno != ETERM;
+  if (events & ZMQ_POLLIN) {
+    out.readable.push_back(slot);
+    w.may_hold_unannounced = true;  // until its owner drains it
+  } else if (w.tracking == Tracking::kOwnerReportsUse) {
+    // The check itself emptied the mailbox: the fd announces what comes next.
+    w.may_hold_unannounced = false;
+  }
+  return true;
+}
+
 Result<PollResult> Poller::wait(std::chrono::milliseconds timeout) {
-  items_.clear();
-  item_slots_.clear();
-  items_.push_back(zmq_pollitem_t{nullptr, event_fd_, ZMQ_POLLIN, 0});
-  for (size_t slot = 0; slot < sockets_.size(); ++slot) {
-    if (sockets_[slot] == nullptr) continue;
-    items_.push_back(zmq_pollitem_t{sockets_[slot], 0, ZMQ_POLLIN, 0});
-    item_slots_.push_back(slot);
-  }
+  const auto terminated = [] { return make_error(ErrorCode::kUnavailable, "poller: context terminated"); };
   PollResult result;
-  const long timeout_ms = timeout.count() < 0 ? 0 : static_cast<long>(timeout.count());
-  if (zmq_poll(items_.data(), static_cast<int>(items_.size()), timeout_ms) < 0) {
-    if (errno == ETERM) return make_error(ErrorCode::kUnavailable, "poller: context terminated");
-    return result;  // EINTR: nothing known yet; the caller loops
+  fds_.clear();
+  fd_slots_.clear();
+  fds_.push_back(pollfd{event_fd_, POLLIN, 0});
+  for (size_t slot = 0; slot < watched_.size(); ++slot) {
+    const Watched& w = watched_[slot];
+    if (w.socket == nullptr) continue;
+    if (w.tracking == Tracking::kCheckEveryWait || w.may_hold_unannounced) {
+      if (!check(slot, result)) return terminated();
+    }
+    fds_.push_back(pollfd{w.fd, POLLIN, 0});
+    fd_slots_.push_back(slot);
   }
-  if (items_[0].revents & ZMQ_POLLIN) {
-    uint64_t count = 0;
-    [[maybe_unused]] const ssize_t n = ::read(event_fd_, &count, sizeof(count));
-    result.woken = true;
+  // Messages already waiting: no need to sleep (a pending wake() is
+  // reported by the next wait).
+  if (!result.readable.empty()) return result;
+  const auto deadline = std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds(0));
+  while (true) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const int left_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+    const int n = ::poll(fds_.data(), fds_.size(), left_ms);
+    if (n < 0) return result;  // EINTR: nothing known yet; the caller loops
+    if (fds_[0].revents & POLLIN) {
+      uint64_t count = 0;
+      [[maybe_unused]] const ssize_t r = ::read(event_fd_, &count, sizeof(count));
+      result.woken = true;
+    }
+    for (size_t i = 1; i < fds_.size(); ++i) {
+      // A signalled ZMQ_FD says "look", not "readable": a command may
+      // have been about sending or connecting.
+      if (fds_[i].revents != 0 && !check(fd_slots_[i - 1], result)) return terminated();
+    }
+    if (result.woken || !result.readable.empty() || left_ms == 0) return result;
   }
-  for (size_t i = 1; i < items_.size(); ++i) {
-    if (items_[i].revents & ZMQ_POLLIN) result.readable.push_back(item_slots_[i - 1]);
-  }
-  return result;
 }
 
 }  // namespace corral::net

@@ -3,7 +3,16 @@
 // itself belongs to that one thread; only wake() may be called from others.
 // Wake-ups go through an eventfd: wake() is one write(2), and many wakes
 // before the next wait() coalesce into one (the counter is reset on read).
+//
+// Why not zmq_poll: it asks every socket for ZMQ_EVENTS twice per wait and
+// polls once with a zero timeout first; each ZMQ_EVENTS costs libzmq a
+// getpid(2) and a poll(2). Here a socket's ZMQ_EVENTS is read only when its
+// ZMQ_FD signalled, or before sleeping if it may hold messages its fd will
+// not announce: a socket used since its last check (any send or receive can
+// consume the fd's signal). See Tracking.
 #pragma once
+
+#include <poll.h>
 
 #include <chrono>
 #include <cstddef>
@@ -20,6 +29,16 @@ struct PollResult {
   bool woken = false;            // wake() was called since the last wait
 };
 
+// Who knows when a socket was used between two waits.
+enum class Tracking {
+  // Nobody: the socket is checked before every sleep (one ZMQ_EVENTS).
+  kCheckEveryWait,
+  // Its owner calls used(slot) after sending on it and drained(slot) when a
+  // receive said EAGAIN; a slot wait() reports readable counts as used until
+  // drained. An idle socket then costs nothing per wait.
+  kOwnerReportsUse,
+};
+
 class Poller {
  public:
   // kUnavailable if the eventfd cannot be made.
@@ -30,9 +49,13 @@ class Poller {
 
   // Returns the socket's slot. The socket must outlive the Poller or be
   // removed first.
-  size_t add(zmq::socket_ref socket);
+  size_t add(zmq::socket_ref socket, Tracking tracking = Tracking::kCheckEveryWait);
   // kNotFound if the slot is not in use.
   Status remove(size_t slot);
+
+  // kOwnerReportsUse sockets: see Tracking. Unknown slots are ignored.
+  void used(size_t slot);
+  void drained(size_t slot);
 
   // Thread-safe, never blocks.
   void wake();
@@ -42,12 +65,21 @@ class Poller {
   Result<PollResult> wait(std::chrono::milliseconds timeout);
 
  private:
+  struct Watched {
+    void* socket = nullptr;  // nullptr = free slot
+    int fd = -1;             // ZMQ_FD
+    Tracking tracking = Tracking::kCheckEveryWait;
+    bool may_hold_unannounced = true;
+  };
+
   explicit Poller(int event_fd);
+  // ZMQ_EVENTS of `slot`: adds it to `out` if readable. False on ETERM.
+  bool check(size_t slot, PollResult& out);
 
   int event_fd_;
-  std::vector<void*> sockets_;  // by slot; nullptr = free slot
-  std::vector<zmq_pollitem_t> items_;
-  std::vector<size_t> item_slots_;
+  std::vector<Watched> watched_;  // by slot
+  std::vector<pollfd> fds_;       // [0]: event_fd_, then one per slot in use
+  std::vector<size_t> fd_slots_;  // fds_[i + 1] belongs to slot fd_slots_[i]
 };
 
 }  // namespace corral::net

@@ -118,3 +118,77 @@ TEST_CASE("poller: timeout with nothing to do", "[net][poller]") {
   CHECK(r->readable.empty());
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(19));
 }
+
+namespace {
+
+// Two ends of an inproc pair: `to` sends to `from`, which the tests poll.
+struct Pair {
+  zmq::context_t ctx{1};
+  zmq::socket_t from{ctx, zmq::socket_type::pair};
+  zmq::socket_t to{ctx, zmq::socket_type::pair};
+  explicit Pair(const char* address) {
+    from.bind(address);
+    to.connect(address);
+  }
+  void send(const char* text) { REQUIRE(to.send(zmq::buffer(std::string(text)), zmq::send_flags::none)); }
+  // Reads everything waiting; true if the last receive said EAGAIN.
+  size_t drain() {
+    size_t n = 0;
+    zmq::message_t m;
+    while (from.recv(m, zmq::recv_flags::dontwait)) ++n;
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("poller: a socket whose owner reports its use is looked at only when signalled or used",
+          "[net][poller]") {
+  Pair pair("inproc://poller-owner-reports");
+  auto poller = make_poller();
+  const size_t slot = poller->add(pair.from, corral::net::Tracking::kOwnerReportsUse);
+  auto idle = poller->wait(std::chrono::milliseconds(0));
+  REQUIRE(idle.ok());
+  CHECK(idle->readable.empty());
+
+  // A message its fd announces ends a wait.
+  for (const char* text : {"1", "2"}) {
+    pair.send(text);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = poller->wait(kTestDeadline);
+    REQUIRE(r.ok());
+    CHECK(r->readable == std::vector<size_t>{slot});
+    CHECK(std::chrono::steady_clock::now() - start < kTestDeadline);
+    CHECK(pair.drain() == 1);
+    poller->drained(slot);
+  }
+
+  // Another call on the socket (here zmq_poll) can take the fd's signal:
+  // unless told of that use, the poller does not look (why owners report
+  // every send); told, it does.
+  pair.send("3");
+  REQUIRE(corral::net::testing::wait_readable(pair.from, kTestDeadline));
+  auto unreported = poller->wait(std::chrono::milliseconds(0));
+  REQUIRE(unreported.ok());
+  CHECK(unreported->readable.empty());
+  poller->used(slot);
+  auto reported = poller->wait(std::chrono::milliseconds(0));
+  REQUIRE(reported.ok());
+  CHECK(reported->readable == std::vector<size_t>{slot});
+  // Reported readable, it stays looked at until drained.
+  auto again = poller->wait(std::chrono::milliseconds(0));
+  REQUIRE(again.ok());
+  CHECK(again->readable == std::vector<size_t>{slot});
+  CHECK(pair.drain() == 1);
+}
+
+TEST_CASE("poller: a socket nobody reports is looked at before every wait", "[net][poller]") {
+  Pair pair("inproc://poller-check-every-wait");
+  auto poller = make_poller();
+  const size_t slot = poller->add(pair.from);
+  pair.send("1");
+  REQUIRE(corral::net::testing::wait_readable(pair.from, kTestDeadline));  // takes the fd's signal
+  auto r = poller->wait(std::chrono::milliseconds(0));
+  REQUIRE(r.ok());
+  CHECK(r->readable == std::vector<size_t>{slot});
+}
