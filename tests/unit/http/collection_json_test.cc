@@ -77,7 +77,7 @@ TEST_CASE("the collection read is one txn of five prefix ranges, and its answer 
   CHECK_FALSE(collection_read_of(r, short_read));
 }
 
-TEST_CASE("agents: roles, lease and its time left, tasks held, drain mark; a bad record shows its problem") {
+TEST_CASE("agents: roles, lease and its time left, tasks held, drain mark, a bad record with its problem") {
   CollectionRead read;
   read.revision = 9;
   read.agents = {kv("/corral/agents/c1", collector(3), 2, 2, 0x1a), kv("/corral/agents/bad", "{nope", 3, 3, 0x1b),
@@ -110,7 +110,7 @@ TEST_CASE("agents: roles, lease and its time left, tasks held, drain mark; a bad
   CHECK(c2["tasks"] == 0);
 }
 
-TEST_CASE("tasks: each stream with its collector and assignment revisions; collectors' load, idle ones too") {
+TEST_CASE("tasks: each stream with its collector and assignment revisions, the collectors load (idle ones too)") {
   CollectionRead read;
   read.revision = 30;
   read.agents = {kv("/corral/agents/c1", collector(2)), kv("/corral/agents/c2", collector(1))};
