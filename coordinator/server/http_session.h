@@ -108,7 +108,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     lowest().expires_after(shared_->options.idle_timeout);
     // The header first: a Content-Length past the bound is refused (413)
     // before any of the body is read, and a client that sent "Expect:
-    // 100-continue" is told to go on only then (curl waits a second for it).
+    // 100-continue" is told to go on only then (curl waits a second for it
+    // otherwise).
     beast::http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       self->on_header(ec);
     });
@@ -224,6 +225,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   // After the last answer: shut the sending side, drain, close.
   void finish() {
     mode_ = Mode::kClosing;
+    // A long poll's close watch still reads: a second read must not race
+    // it, and nothing more is read anyway (the answer is written).
+    if (close_watch_pending_) return close();
     beast::error_code ignored;
     lowest().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     lowest().expires_after(kLingerSeconds);
