@@ -97,6 +97,7 @@ std::variant<Route, RouteError> route(std::string_view method, std::string_view 
   static constexpr Fixed kFixed[] = {
       {"/v1/txn", "POST", RouteKind::kTxn},       {"/v1/members", "GET", RouteKind::kMembers},
       {"/v1/auth/authenticate", "POST", RouteKind::kAuthenticate},
+      {"/v1/agents", "GET", RouteKind::kAgents},  {"/v1/tasks", "GET", RouteKind::kTasks},
       {"/v1/status", "GET", RouteKind::kStatus},  {"/health", "GET", RouteKind::kHealth},
       {"/version", "GET", RouteKind::kVersion},   {"/metrics", "GET", RouteKind::kMetrics},
   };

@@ -25,6 +25,8 @@ enum class RouteKind {
   kTxn,          // POST /v1/txn
   kAuthenticate, // POST /v1/auth/authenticate (name, password) -> token
   kMembers,      // GET /v1/members
+  kAgents,       // GET /v1/agents: log collection's agents
+  kTasks,        // GET /v1/tasks: log collection's tasks and collectors' load
   kStatus,       // GET /v1/status
   kHealth,       // GET /health
   kVersion,      // GET /version

@@ -5,6 +5,7 @@
 #include "coordinator/http/key_params.h"
 #include "coordinator/http/kv_json.h"
 #include "coordinator/http/txn_json.h"
+#include "coordinator/server/http_collection.h"
 #include "coordinator/server/version.h"
 
 namespace corral::server {
@@ -443,6 +444,9 @@ void handle_http_call(const HttpBackend& b, const HttpCall& call, HttpRespond re
     }
     case RouteKind::kMembers:
       return members(b, call, std::move(respond));
+    case RouteKind::kAgents:
+    case RouteKind::kTasks:
+      return collection_view(b, call, std::move(respond));
     case RouteKind::kAuthenticate: {
       auto params = params_of(call, respond);
       if (params) authenticate(b, call, *params, std::move(respond));

@@ -106,6 +106,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
     lowest().expires_after(shared_->options.idle_timeout);
+    // The header first: a Content-Length past the bound is refused (413)
+    // before any of the body is read, and a client that sent "Expect:
+    // 100-continue" is told to go on only then (curl waits a second for it
+    // otherwise).
+    beast::http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      self->on_header(ec);
+    });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec || parser_->is_done()) return on_read(ec);
+    if (!expects_continue(parser_->get())) return read_body();
+    continue_.emplace(beast::http::status::continue_, 11);
+    beast::http::async_write(stream_, *continue_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      self->continue_.reset();
+      if (ec) return self->close();
+      self->read_body();
+    });
+  }
+
+  static bool expects_continue(const beast::http::request<beast::http::string_body>& req) {
+    auto expect = req.find(beast::http::field::expect);
+    return expect != req.end() && beast::iequals(expect->value(), "100-continue");
+  }
+
+  void read_body() {
     beast::http::async_read(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
@@ -180,6 +206,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       self->response_.reset();
       if (ec || !self->keep_alive_) return self->finish();
       self->mode_ = Mode::kRequests;
+      // A long poll's close watch is still reading: it starts the next request.
+      if (self->close_watch_pending_) return self->close_if_still_idle();
       self->read_request();
     });
   }
@@ -197,6 +225,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   // After the last answer: shut the sending side, drain, close.
   void finish() {
     mode_ = Mode::kClosing;
+    // A long poll's close watch still reads: a second read must not race
+    // it, and nothing more is read anyway (the answer is written).
+    if (close_watch_pending_) return close();
     beast::error_code ignored;
     lowest().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     lowest().expires_after(kLingerSeconds);
@@ -298,6 +329,31 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     });
   }
 
+  // A long poll reads while it waits, so that a client that goes away ends
+  // its watch at once rather than at the timeout. Bytes that do come (the
+  // next request, pipelined) are kept in buffer_ for it; from then on the
+  // poll no longer notices a close, which is fine: that client is there.
+  void watch_poll_for_close() {
+    close_watch_pending_ = true;
+    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+      self->close_watch_pending_ = false;
+      if (ec) return self->close();
+      self->buffer_.commit(n);
+      if (self->mode_ == Mode::kRequests) self->linger_.cancel();
+      // The answer was written while this read waited: the next request is read now.
+      if (self->mode_ == Mode::kRequests && !self->response_) self->read_request();
+    });
+  }
+
+  // That read began with no deadline (a poll waits as long as it asks):
+  // the keep-alive idle bound applies again from the answer on.
+  void close_if_still_idle() {
+    linger_.expires_after(shared_->options.idle_timeout);
+    linger_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec && self->close_watch_pending_) self->close();
+    });
+  }
+
   void start_long_poll(const HttpCall& call) {
     auto params = http::parse_params(call.query);
     if (!params) return send(error_reply(http::bad_request("the query string is not percent-encoded correctly")));
@@ -309,6 +365,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     watch_ = next_watch_client()->watch(http::watch_options_for(call.context, watch_range(p.key, p.recursive, p.wait_revision)),
                                         watch_callback());
     lowest().expires_never();
+    // A pipelined request already read waits in buffer_ for the answer; a
+    // second read must not race the one that will parse it.
+    if (buffer_.size() == 0) watch_poll_for_close();
     linger_.expires_after(std::chrono::seconds(p.timeout_seconds));
     linger_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->mode_ != Mode::kLongPoll) return;
@@ -405,6 +464,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   std::optional<beast::http::response<beast::http::string_body>> response_;
+  std::optional<beast::http::response<beast::http::empty_body>> continue_;
+  bool close_watch_pending_ = false;
   std::vector<char> drain_buf_;
   size_t drained_ = 0;
   net::steady_timer linger_;  // long-poll timeout, or an ending stream's last chance
