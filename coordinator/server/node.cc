@@ -46,6 +46,8 @@
 #include "coordinator/server/server_metrics.h"
 #include "coordinator/server/zap_handler.h"
 #include "coordinator/server/cluster_id_gate.h"
+#include "coordinator/server/peer_identity_gate.h"
+#include "coordinator/server/authenticator.h"
 #include "coordinator/server/startup_checks.h"
 #include "coordinator/server/snapshot_sender.h"
 #include "coordinator/server/snapshot_worker.h"
@@ -190,7 +192,7 @@ class NodeLoop {
   void receive_clients();
   void handle_client(net::ClientRequest& req);
   void handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
-                    std::string_view payload);
+                    std::string_view payload, std::string_view user);
   void handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req);
   std::optional<std::string> member_add_clash(const MemberInfo& m) const;
@@ -360,6 +362,7 @@ class NodeLoop {
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;
   std::optional<ClusterIdGate> cluster_gate_;
+  PeerIdentityGate identity_gate_;
   bool ever_had_leader_ = false;  // since this start: a member of a working cluster
   LeaseKeepAlives keepalives_;
   std::unique_ptr<LeaseCheckpointer> checkpointer_;
@@ -392,6 +395,7 @@ class NodeLoop {
   std::deque<SnapshotSave> saves_;
   std::unique_ptr<SnapshotWorker> snapshot_worker_;
   std::shared_ptr<AuthTokenMinter> minter_;
+  std::unique_ptr<Authenticator> authenticator_;  // password checks off the loop
 };
 
 Status NodeLoop::init() {
@@ -528,6 +532,7 @@ Status NodeLoop::init() {
   poller_->add(transport_->inbound_socket());
   poller_->add(listener_->socket());
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
+  authenticator_ = std::make_unique<Authenticator>([this] { poller_->wake(); });
   batch_ = std::make_unique<CommandWriter>(self_id_);
   sync_peers();
   log_event("member %s (id %016llx) starting: applied %llu, term %llu, %zu members", o.name.c_str(),
@@ -648,6 +653,7 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
   fail_keepalives(api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
   // No flush or image build may outlive stop() (a caller may remove the data dir).
   snapshot_worker_.reset();
+  authenticator_.reset();
   log_event("member %s stopped", options_.name.c_str());
 }
 
@@ -681,6 +687,8 @@ void NodeLoop::turn() {
   publish_attributes();
   for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
   serve_ready_reads();
+  authenticator_->answer_done(state_->auth(), wall_clock_ms(), options_.auth_token_ttl_ms, header(), Clock::now(),
+                              [this](const net::ConnectionId& c, const std::string& bytes) { reply(c, bytes); });
   serve_keepalives();
   expire_pending();
   answer_defragments();
@@ -748,6 +756,8 @@ void NodeLoop::receive_peers() {
 // frame was handled or dropped here.
 bool NodeLoop::admit_peer_frame(const net::PeerMessage& pm) {
   std::string_view body(pm.bytes);
+  // A join query comes from a provisional id (join_discovery.h).
+  if (!body.starts_with(kJoinQueryTag) && !identity_gate_.admit(pm, state_->members(), Clock::now())) return false;
   if (auto mismatch = parse_cluster_mismatch_notice(body)) {
     if (mismatch->refused == cluster_id_ && !ever_had_leader_) {
       log_error("cluster id mismatch: member %016llx of cluster %016llx refuses this member of cluster %016llx; "
@@ -988,7 +998,7 @@ void NodeLoop::handle_client(net::ClientRequest& req) {
     case api::RequestClass::kWrite: {
       // The password hash and signing key are made once, by the leader.
       auto sealed = is_leader() ? seal_auth_change(r) : std::nullopt;
-      handle_write(req.connection, std::move(parsed.request), sealed ? std::string_view(*sealed) : req.payload);
+      handle_write(req.connection, std::move(parsed.request), sealed ? std::string_view(*sealed) : req.payload, *user);
       return;
     }
     case api::RequestClass::kRead:
@@ -1024,7 +1034,7 @@ void NodeLoop::handle_client(net::ClientRequest& req) {
 }
 
 void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
-                            std::string_view payload) {
+                            std::string_view payload, std::string_view user) {
   if (!is_leader()) {
     reply_error(conn, req->id(), api::not_leader_error(leader_hint()));
     return;
@@ -1044,7 +1054,8 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
                                   Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
   auto raised = raise_grant_ttl(*req, lease::min_ttl_seconds_for(static_cast<int64_t>(options_.tick_ms) *
                                                                  options_.election_ticks));
-  batch_->add(pid, raised ? std::string_view(*raised) : payload);
+  // Stamped with who it was admitted as: apply checks again (auth_recheck.h).
+  batch_->add(pid, raised ? std::string_view(*raised) : payload, AuthStamp{user, state_->auth().revision()});
   batch_ids_.push_back(pid);
   if (batch_->size_bytes() >= kMaxEntryBytes || batch_->count() >= kMaxRequestsPerEntry) flush_proposals();
 }
@@ -1097,6 +1108,10 @@ void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedReques
   api::ResponseBuilder b(r.getId(), header());
   switch (r.which()) {
     case wire::Request::AUTH: {
+      if (authenticator_->take(conn, state_->auth(), r, header(), Clock::now(),
+                               [this](const net::ConnectionId& c, const std::string& bytes) { reply(c, bytes); })) {
+        return;
+      }
       auto s = fill_auth_read(state_->auth(), r.getAuth(), wall_clock_ms(), options_.auth_token_ttl_ms,
                               b.response().initAuth());
       if (!s.ok()) return reply_error(conn, r.getId(), api::to_wire_error(s.error()));
