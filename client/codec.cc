@@ -423,7 +423,6 @@ ErrorCode error_code_from_wire(uint16_t wire) {
   // api::ErrorCode ordinals 0..14 are ours in the same order.
   if (wire <= static_cast<uint16_t>(ErrorCode::kTimeout)) return static_cast<ErrorCode>(wire);
   if (wire == static_cast<uint16_t>(api::ErrorCode::UNAUTHENTICATED)) return ErrorCode::kUnauthenticated;
-  if (wire == static_cast<uint16_t>(api::ErrorCode::TOO_MANY_REQUESTS)) return ErrorCode::kTooManyRequests;
   return ErrorCode::kInternal;
 }
 

@@ -25,7 +25,6 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kBadResponse: return "bad response";
     case ErrorCode::kFenced: return "fenced";
     case ErrorCode::kUnauthenticated: return "unauthenticated";
-    case ErrorCode::kTooManyRequests: return "too many requests";
   }
   return "unknown";
 }

@@ -38,9 +38,6 @@ enum class ErrorCode : uint8_t {
   // Answered by a member (api.capnp's unauthenticated): a wrong user name or
   // password, or a token that is forged, expired or outdated.
   kUnauthenticated,
-  // Answered by a member (api.capnp's tooManyRequests): too many failed
-  // authentications from this connection for this user; retry later.
-  kTooManyRequests,
 };
 
 const char* error_code_name(ErrorCode code);

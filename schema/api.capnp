@@ -52,7 +52,6 @@ enum ErrorCode {
   timeout @14;          # the request was not committed in time; outcome unknown
   unauthenticated @15;  # wrong user or password; a token that is forged, expired or outdated
   noSpace @16;          # reserved
-  tooManyRequests @17;  # too many failed authentications (or logins in progress): retry later
 }
 
 struct Error {

@@ -66,11 +66,6 @@ HttpError from_client_error(const client::Error& error) {
       out.status = 401;
       out.code = "unauthenticated";
       break;
-    case ErrorCode::kTooManyRequests:
-      out.status = 429;
-      out.code = "tooManyRequests";
-      out.retry_after_seconds = 1;
-      break;
     case ErrorCode::kTimeout:
       out.status = 504;
       out.code = "timeout";

@@ -28,7 +28,7 @@ bool Authenticator::take(const net::ConnectionId& conn, const auth::AuthStore& s
   if (wait.count() > 0) {
     ++limited_;
     reply(conn, api::encode_error(r.getId(), header,
-                                  api::wire_error(wire::ErrorCode::TOO_MANY_REQUESTS,
+                                  api::wire_error(wire::ErrorCode::UNAVAILABLE,
                                                   "too many failed authentications of user " + name +
                                                       " from this connection; retry in " +
                                                       std::to_string(wait.count()) + " ms")));
@@ -44,7 +44,7 @@ bool Authenticator::take(const net::ConnectionId& conn, const auth::AuthStore& s
   if (!worker_.submit(std::move(check))) {
     ++limited_;
     reply(conn, api::encode_error(r.getId(), header,
-                                  api::wire_error(wire::ErrorCode::TOO_MANY_REQUESTS,
+                                  api::wire_error(wire::ErrorCode::UNAVAILABLE,
                                                   "too many authentications in progress on this member; retry")));
   }
   return true;

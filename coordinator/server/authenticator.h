@@ -4,8 +4,11 @@
 // password matched and the user is still the same (its token revision).
 //
 // Answers: a token; unauthenticated (wrong name or password); or
-// tooManyRequests, naming how long to wait, when the (user, connection)
-// failed too often lately or when kMaxQueuedChecks checks already wait.
+// unavailable "too many failed authentications ... retry in N ms" when the
+// (user, connection) failed too often lately, or "too many authentications
+// in progress" when kMaxQueuedChecks checks already wait. (A code of its
+// own, api.capnp's reserved tooManyRequests @17, is left for later: see
+// the sec branch notes.)
 #pragma once
 
 #include <chrono>
@@ -39,12 +42,12 @@ class Authenticator {
   void answer_done(const auth::AuthStore& store, int64_t now_ms, int64_t token_ttl_ms, const api::Header& header,
                    Clock::time_point now, const Reply& reply);
 
-  uint64_t limited() const { return limited_; }
+  uint64_t limited() const { return limited_; }  // answered as above, unhashed
 
  private:
   LoginLimiter limiter_;
   PasswordWorker worker_;
-  uint64_t limited_ = 0;  // answered tooManyRequests
+  uint64_t limited_ = 0;
 };
 
 }  // namespace corral::server

@@ -1,7 +1,7 @@
 // A bound on failed authentications, per (user name, connection): each key
 // has a bucket of kBurst failures that refills one every kRefillMs. While a
-// key's bucket is empty its authentications are answered tooManyRequests at
-// once, without hashing the password: a stream of guesses costs the member
+// key's bucket is empty its authentications are answered unavailable ("too many failed
+// authentications") at once, without hashing the password: a stream of guesses costs the member
 // next to nothing and cannot lock the user out of other connections. A
 // success forgets the key's failures.
 //
@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace corral::server {
 

@@ -5,7 +5,7 @@
 //
 // Bounded: at most kMaxQueuedChecks checks and kMaxQueuedBytes of
 // passwords and hashes wait; past either, submit() refuses and the caller
-// answers tooManyRequests.
+// answers unavailable (authenticator.h).
 #pragma once
 
 #include <condition_variable>
