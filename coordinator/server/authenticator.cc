@@ -34,9 +34,11 @@ bool Authenticator::take(const net::ConnectionId& conn, const auth::AuthStore& s
                                                       std::to_string(wait.count()) + " ms")));
     return true;
   }
+  // Charged now, refunded on success: checks in flight count, so many
+  // attempts sent at once cannot all pass before the first one fails.
+  limiter_.failed(key, now);
   const auth::User* u = store.user(name);
   if (u == nullptr || u->password_hash.empty()) {
-    limiter_.failed(key, now);
     reply(conn, api::encode_error(r.getId(), header, api::wire_error(wire::ErrorCode::UNAUTHENTICATED, failed_message())));
     return true;
   }
@@ -58,7 +60,6 @@ void Authenticator::answer_done(const auth::AuthStore& store, int64_t now_ms, in
     // The user may have changed (password, deletion, auth disable) while
     // the worker hashed: such a check proves nothing now.
     if (!c.matched || !store.enabled() || u == nullptr || u->token_revision != c.token_revision) {
-      if (!c.matched) limiter_.failed(key, now);
       reply(c.connection, api::encode_error(c.request_id, header,
                                             api::wire_error(wire::ErrorCode::UNAUTHENTICATED, failed_message())));
       continue;

@@ -3,7 +3,8 @@
 // key's bucket is empty its authentications are answered unavailable ("too many failed
 // authentications") at once, without hashing the password: a stream of guesses costs the member
 // next to nothing and cannot lock the user out of other connections. A
-// success forgets the key's failures.
+// success forgets the key's failures. The caller charges an attempt when
+// it starts (failed) and refunds it on success (succeeded).
 //
 // Keyed by connection too because the name alone would let anyone lock a
 // user out; the password worker's queue bound (password_worker.h) caps the
