@@ -92,7 +92,7 @@ void set_up_alice(Store& s) {
     g.setUser("alice");
     g.setRole("apps");
   });
-  s.admin([](auto a) { a.initAuthEnable(); a.setSigningKey(testing::as_data(std::string(32, 'k'))); });
+  s.admin([](auto a) { a.setAuthEnable(); a.setSigningKey(testing::as_data(std::string(32, 'k'))); });
   REQUIRE(s.sm->auth().enabled());
 }
 
@@ -147,7 +147,7 @@ TEST_CASE("auth enabled after an anonymous write was admitted refuses it at appl
   Store s;
   s.admin([](auto a) { a.initUserAdd().setName("root"); a.setHashedPassword(testing::as_data("x")); });
   const uint64_t admitted_at = s.sm->auth().revision();  // auth off: anyone may
-  s.admin([](auto a) { a.initAuthEnable(); a.setSigningKey(testing::as_data(std::string(32, 'k'))); });
+  s.admin([](auto a) { a.setAuthEnable(); a.setSigningKey(testing::as_data(std::string(32, 'k'))); });
   CHECK(code_of(s.apply(testing::put("/k", "v"), AuthStamp{"", admitted_at})) == wire::ErrorCode::PERMISSION_DENIED);
   CHECK_FALSE(s.has("/k"));
   // Unstamped requests (server-made, version 1 entries) are not checked again.
