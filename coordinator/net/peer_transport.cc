@@ -292,7 +292,8 @@ size_t PeerTransport::receive(size_t max_messages, std::vector<PeerMessage>& out
       ++stats_.dropped_malformed;
       continue;
     }
-    out.push_back(PeerMessage{from, payload.to_string(), cluster_id});
+    const char* user = zmq_msg_gets(payload.handle(), "User-Id");
+    out.push_back(PeerMessage{from, payload.to_string(), cluster_id, user ? std::string(user) : std::string()});
     ++stats_.received;
     ++count;
   }

@@ -18,7 +18,8 @@
 // The ROUTER sets ZMQ_ROUTER_HANDOVER so that a restarted peer (same id, new
 // connection) takes over at once instead of being refused as a duplicate.
 // The id is a claim, not a proof: CURVE keys (socket_options.h) keep
-// outsiders off the link; net/ does not authenticate node ids.
+// outsiders off the link, and PeerMessage::user says whose key it was; the
+// server binds the two (server/peer_identity_gate.h).
 //
 // Delivery. send() never blocks (ZMQ_DONTWAIT) and is at most once:
 //  - ZMQ_IMMEDIATE: messages are queued only on a completed connection. For
@@ -102,6 +103,9 @@ struct PeerMessage {
   PeerId from = 0;
   std::string bytes;
   uint64_t cluster_id = 0;  // the sender's claim; 0: it did not say
+  // The connection's ZAP User-Id (the member name its CURVE key is listed
+  // under); empty without CURVE. Unlike `from`, a proof.
+  std::string user;
 };
 
 struct PeerTransportStats {

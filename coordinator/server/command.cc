@@ -7,7 +7,8 @@ namespace corral::server {
 namespace {
 
 constexpr char kMagic = 'K';
-constexpr char kVersion = 1;
+constexpr char kVersion = 1;  // attributes; commands before auth stamps
+constexpr char kCommandVersion = 2;
 constexpr char kConfMagic = 'M';
 constexpr size_t kHeaderBytes = 2 + 8 + 4;
 constexpr size_t kItemHeaderBytes = 8 + 4;
@@ -30,16 +31,23 @@ CommandWriter::CommandWriter(uint64_t proposer) : proposer_(proposer) { reset();
 void CommandWriter::reset() {
   data_.clear();
   data_.push_back(kMagic);
-  data_.push_back(kVersion);
+  data_.push_back(kCommandVersion);
   put_le<uint64_t>(data_, proposer_);
   put_le<uint32_t>(data_, 0);
   count_ = 0;
 }
 
-void CommandWriter::add(uint64_t proposal_id, std::string_view request) {
+void CommandWriter::add(uint64_t proposal_id, std::string_view request, std::optional<AuthStamp> stamp) {
   put_le<uint64_t>(data_, proposal_id);
   put_le<uint32_t>(data_, static_cast<uint32_t>(request.size()));
   data_.append(request);
+  data_.push_back(stamp ? 1 : 0);
+  if (stamp) {
+    const std::string_view user = stamp->user.substr(0, kMaxStampUserBytes);
+    put_le<uint64_t>(data_, stamp->auth_revision);
+    put_le<uint16_t>(data_, static_cast<uint16_t>(user.size()));
+    data_.append(user);
+  }
   ++count_;
 }
 
@@ -53,7 +61,7 @@ std::string CommandWriter::take() {
 }
 
 Result<Command> decode_command(std::string_view data) {
-  if (data.size() < kHeaderBytes || data[0] != kMagic || data[1] != kVersion) {
+  if (data.size() < kHeaderBytes || data[0] != kMagic || (data[1] != kVersion && data[1] != kCommandVersion)) {
     return make_error(ErrorCode::kBadRequest, "entry is not a command (magic/version)");
   }
   Command cmd;
@@ -75,6 +83,22 @@ Result<Command> decode_command(std::string_view data) {
     if (data.size() - pos < len) return make_error(ErrorCode::kBadRequest, "command truncated in item");
     item.request = data.substr(pos, len);
     pos += len;
+    if (data[1] == kCommandVersion) {
+      if (data.size() - pos < 1) return make_error(ErrorCode::kBadRequest, "command truncated in item stamp");
+      const char stamped = data[pos++];
+      if (stamped != 0 && stamped != 1) return make_error(ErrorCode::kBadRequest, "command item stamp flag is not 0 or 1");
+      if (stamped == 1) {
+        if (data.size() - pos < 10) return make_error(ErrorCode::kBadRequest, "command truncated in item stamp");
+        AuthStamp stamp;
+        stamp.auth_revision = get_le<uint64_t>(data.data() + pos);
+        const uint16_t user_len = get_le<uint16_t>(data.data() + pos + 8);
+        pos += 10;
+        if (data.size() - pos < user_len) return make_error(ErrorCode::kBadRequest, "command truncated in item user");
+        stamp.user = data.substr(pos, user_len);
+        pos += user_len;
+        item.stamp = stamp;
+      }
+    }
     cmd.items.push_back(item);
   }
   if (pos != data.size()) return make_error(ErrorCode::kBadRequest, "command has trailing bytes");

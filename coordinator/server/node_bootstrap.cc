@@ -159,6 +159,7 @@ Status NodeLoop::init() {
   poller_->add(transport_->inbound_socket());
   poller_->add(listener_->socket());
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
+  authenticator_ = std::make_unique<Authenticator>([this] { poller_->wake(); });
   batch_ = std::make_unique<CommandWriter>(self_id_);
   sync_peers();
   log_event("member %s (id %016llx) starting: applied %llu, term %llu, %zu members", o.name.c_str(),

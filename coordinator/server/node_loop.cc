@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "coordinator/base/check.h"
+#include "coordinator/server/auth_gate.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/u64_bytes.h"
 #include "coordinator/storage/raft_records.h"
@@ -48,6 +49,7 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
   fail_keepalives(api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
   // No flush or image build may outlive stop() (a caller may remove the data dir).
   snapshot_worker_.reset();
+  authenticator_.reset();
   log_event("member %s stopped", options_.name.c_str());
 }
 
@@ -81,6 +83,8 @@ void NodeLoop::turn() {
   publish_attributes();
   for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
   serve_ready_reads();
+  authenticator_->answer_done(state_->auth(), wall_clock_ms(), options_.auth_token_ttl_ms, header(), Clock::now(),
+                              [this](const net::ConnectionId& c, const std::string& bytes) { reply(c, bytes); });
   serve_keepalives();
   expire_pending();
   answer_defragments();
@@ -148,6 +152,8 @@ void NodeLoop::receive_peers() {
 // frame was handled or dropped here.
 bool NodeLoop::admit_peer_frame(const net::PeerMessage& pm) {
   std::string_view body(pm.bytes);
+  // A join query comes from a provisional id (join_discovery.h).
+  if (!body.starts_with(kJoinQueryTag) && !identity_gate_.admit(pm, state_->members(), Clock::now())) return false;
   if (auto mismatch = parse_cluster_mismatch_notice(body)) {
     if (mismatch->refused == cluster_id_ && !ever_had_leader_) {
       log_error("cluster id mismatch: member %016llx of cluster %016llx refuses this member of cluster %016llx; "

@@ -57,6 +57,8 @@
 #include "coordinator/raft/raw_node.h"
 #include "coordinator/server/auth_token_minter.h"
 #include "coordinator/server/cluster_id_gate.h"
+#include "coordinator/server/peer_identity_gate.h"
+#include "coordinator/server/authenticator.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/defragmenter.h"
 #include "coordinator/server/identity.h"
@@ -148,7 +150,7 @@ class NodeLoop {
   void receive_clients();
   void handle_client(net::ClientRequest& req);
   void handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
-                    std::string_view payload);
+                    std::string_view payload, std::string_view user);
   void handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req);
   std::optional<std::string> member_add_clash(const MemberInfo& m) const;
@@ -318,6 +320,7 @@ class NodeLoop {
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;
   std::optional<ClusterIdGate> cluster_gate_;
+  PeerIdentityGate identity_gate_;
   bool ever_had_leader_ = false;  // since this start: a member of a working cluster
   LeaseKeepAlives keepalives_;
   std::unique_ptr<LeaseCheckpointer> checkpointer_;
@@ -350,6 +353,7 @@ class NodeLoop {
   std::deque<SnapshotSave> saves_;
   std::unique_ptr<SnapshotWorker> snapshot_worker_;
   std::shared_ptr<AuthTokenMinter> minter_;
+  std::unique_ptr<Authenticator> authenticator_;  // password checks off the loop
 };
 
 }  // namespace corral::server

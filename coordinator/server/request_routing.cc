@@ -76,7 +76,7 @@ void NodeLoop::handle_client(net::ClientRequest& req) {
     case api::RequestClass::kWrite: {
       // The password hash and signing key are made once, by the leader.
       auto sealed = is_leader() ? seal_auth_change(r) : std::nullopt;
-      handle_write(req.connection, std::move(parsed.request), sealed ? std::string_view(*sealed) : req.payload);
+      handle_write(req.connection, std::move(parsed.request), sealed ? std::string_view(*sealed) : req.payload, *user);
       return;
     }
     case api::RequestClass::kRead:
@@ -127,7 +127,7 @@ void NodeLoop::refuse_unread(const net::ClientRequest& req) {
 }
 
 void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
-                            std::string_view payload) {
+                            std::string_view payload, std::string_view user) {
   if (!is_leader()) {
     reply_error(conn, req->id(), api::not_leader_error(leader_hint()));
     return;
@@ -147,7 +147,8 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
                                   Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
   auto raised = raise_grant_ttl(*req, lease::min_ttl_seconds_for(static_cast<int64_t>(options_.tick_ms) *
                                                                  options_.election_ticks));
-  batch_->add(pid, raised ? std::string_view(*raised) : payload);
+  // Stamped with who it was admitted as: apply checks again (auth_recheck.h).
+  batch_->add(pid, raised ? std::string_view(*raised) : payload, AuthStamp{user, state_->auth().revision()});
   batch_ids_.push_back(pid);
   if (batch_->size_bytes() >= kMaxEntryBytes || batch_->count() >= kMaxRequestsPerEntry) flush_proposals();
 }
@@ -200,6 +201,10 @@ void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedReques
   api::ResponseBuilder b(r.getId(), header());
   switch (r.which()) {
     case wire::Request::AUTH: {
+      if (authenticator_->take(conn, state_->auth(), r, header(), Clock::now(),
+                               [this](const net::ConnectionId& c, const std::string& bytes) { reply(c, bytes); })) {
+        return;
+      }
       auto s = fill_auth_read(state_->auth(), r.getAuth(), wall_clock_ms(), options_.auth_token_ttl_ms,
                               b.response().initAuth());
       if (!s.ok()) return reply_error(conn, r.getId(), api::to_wire_error(s.error()));

@@ -10,6 +10,7 @@
 #include "coordinator/kv/txn_check.h"
 #include "coordinator/lease/checkpoint_entry.h"
 #include "coordinator/server/auth_apply.h"
+#include "coordinator/server/auth_recheck.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/state_image.h"
@@ -226,7 +227,7 @@ void StateMachine::apply_entry(const raft::Entry& entry, storage::WriteBatch& ba
     if (cmd.ok()) {
       bool answer = options_.answer_all || cmd->proposer == options_.self_id;
       for (const auto& item : cmd->items) {
-        std::string response = apply_request(item.request, entry, batch, answer);
+        std::string response = apply_request(item, entry, batch, answer);
         if (answer && cmd->proposer != 0) {
           out.answers.push_back(Applied{item.proposal_id, std::move(response), false, {}});
         }
@@ -251,14 +252,17 @@ void StateMachine::apply_checkpoints(const raft::Entry& entry, storage::WriteBat
   if (decoded->proposer == options_.self_id) lessor_->own_batch_applied(entry.term, decoded->batch.sequence);
 }
 
-std::string StateMachine::apply_request(std::string_view bytes, const raft::Entry& entry,
+std::string StateMachine::apply_request(const CommandItem& item, const raft::Entry& entry,
                                         storage::WriteBatch& batch, bool answer) {
-  auto parsed = api::parse_request(bytes, kMaxAppliedRequestBytes);
+  auto parsed = api::parse_request(item.request, kMaxAppliedRequestBytes);
   if (!parsed.ok()) {
     return answer ? api::encode_error(parsed.id, header(entry.term), parsed.error) : std::string();
   }
   auto r = parsed.request->get();
   const uint64_t id = r.getId();
+  if (auto denied = recheck_at_apply(auth_, *lessor_, item.stamp, r)) {
+    return answer ? api::encode_error(id, header(entry.term), *denied) : std::string();
+  }
   auto fail = [&](const Error& e) {
     return answer ? api::encode_error(id, header(entry.term), api::to_wire_error(e)) : std::string();
   };

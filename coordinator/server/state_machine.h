@@ -28,6 +28,7 @@
 #include "coordinator/kv/mvcc_store.h"
 #include "coordinator/lease/lessor.h"
 #include "coordinator/raft/types.h"
+#include "coordinator/server/command.h"
 #include "coordinator/server/members.h"
 #include "coordinator/storage/engine.h"
 #include "coordinator/watch/event_history.h"
@@ -130,7 +131,7 @@ class StateMachine {
   static Status check_records(const kv::TxnRequest& txn);
   // Runs the assignment pass over the request's changes, then commits.
   kv::RevisionEvents commit(kv::WriteTxn& txn, storage::WriteBatch& batch);
-  std::string apply_request(std::string_view bytes, const raft::Entry& entry,
+  std::string apply_request(const CommandItem& item, const raft::Entry& entry,
                             storage::WriteBatch& batch, bool answer);
 
   storage::Engine& engine_;

@@ -264,3 +264,47 @@ TEST_CASE("curve: contradictory flags and bad key files are refused at start", "
           "missing.allow");
   CHECK_FALSE(std::filesystem::exists(s.data_dir));
 }
+
+TEST_CASE("curve: a member started with another member's id but its own listed key is refused",
+          "[integration][curve]") {
+  Keys keys;
+  CurveCluster cc(keys);
+  cc.cluster.start();
+  auto leader = cc.cluster.wait_for_leader();
+  REQUIRE(leader);
+  // Member B (a follower) comes back with B's name, so B's member id, but
+  // A's key pair: A's key is listed, so ZAP lets it in as "A". Its frames
+  // must not count as B's.
+  const size_t b = (*leader + 1) % cc.cluster.size();
+  const size_t a = (b + 1) % cc.cluster.size();
+  const std::string b_name = cc.cluster.member(b).name;
+  const std::string a_name = cc.cluster.member(a).name;
+  const uint64_t b_id = cc.cluster.member_id(b);
+  cc.cluster.signal_member(b, SIGKILL);
+  cc.key_of[b_name] = a_name;
+  cc.cluster.start_member(b);
+
+  const std::string refusal = "refused peer messages: its key is member '" + a_name + "'";
+  CHECK(wait_until([&] { return log_has(cc.cluster, refusal); }, 5000ms));
+  auto alice = cc.client_with([&](corral::client::Options& o) { cc.as_client(o, "alice"); }, 5000ms);
+  const auto window_end = std::chrono::steady_clock::now() + kIsolationWindowMs;
+  int writes = 0;
+  while (std::chrono::steady_clock::now() < window_end && writes < 10'000) {
+    require_ok(alice->put("/curve/impostor", std::to_string(writes)), "put while the impostor runs");
+    ++writes;
+  }
+  CHECK(writes > 0);
+  // The real members agree on a leader that is not B; the impostor's
+  // frames were dropped, each refusal logged at most every 5 s per sender.
+  for (size_t i = 0; i < cc.cluster.size(); ++i) {
+    if (i == b) continue;
+    auto st = cc.cluster.status(i);
+    REQUIRE(st.has_value());
+    CHECK(st->leader != 0);
+    CHECK(st->leader != b_id);
+    const std::string log = cc.cluster.log_of(i);
+    size_t lines = 0;
+    for (size_t at = log.find(refusal); at != std::string::npos; at = log.find(refusal, at + 1)) ++lines;
+    CHECK(lines <= 3);
+  }
+}

@@ -1,0 +1,64 @@
+// The member's thread for password checks (PBKDF2, several ms each), so
+// that authentications never hold up the node loop. The loop hands over a
+// check and goes on; the worker verifies and wakes the loop, which takes
+// the results on its next turn (take_done) and answers them.
+//
+// Bounded: at most kMaxQueuedChecks checks and kMaxQueuedBytes of
+// passwords and hashes wait; past either, submit() refuses and the caller
+// answers unavailable (authenticator.h).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coordinator/net/client_listener.h"
+
+namespace corral::server {
+
+inline constexpr size_t kMaxQueuedChecks = 64;
+inline constexpr size_t kMaxQueuedBytes = 256 << 10;
+
+struct PasswordCheck {
+  net::ConnectionId connection;
+  uint64_t request_id = 0;
+  std::string user;
+  std::string password;
+  std::string stored_hash;
+  uint64_t token_revision = 0;  // of the user when asked: a change since voids the check
+  bool matched = false;         // the worker's answer
+};
+
+class PasswordWorker {
+ public:
+  // `wake` is called from the worker thread when a result is ready.
+  explicit PasswordWorker(std::function<void()> wake);
+  ~PasswordWorker();  // finishes the check in hand, drops the rest, joins
+  PasswordWorker(const PasswordWorker&) = delete;
+  PasswordWorker& operator=(const PasswordWorker&) = delete;
+
+  // False: the queue is at its bound; nothing was taken.
+  bool submit(PasswordCheck check);
+  std::vector<PasswordCheck> take_done();
+  size_t waiting() const;
+
+ private:
+  void run();
+  static size_t bytes_of(const PasswordCheck& c) { return c.password.size() + c.stored_hash.size() + c.user.size(); }
+
+  std::function<void()> wake_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<PasswordCheck> queue_;  // guarded by mu_
+  size_t queued_bytes_ = 0;          // guarded by mu_
+  std::vector<PasswordCheck> done_;  // guarded by mu_
+  bool stop_ = false;                // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace corral::server
