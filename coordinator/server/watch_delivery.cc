@@ -21,7 +21,7 @@ watch::StreamId NodeLoop::stream_for(const net::ConnectionId& conn) {
   if (!s.ok()) return 0;
   stream_by_conn_[conn] = *s;
   conn_by_stream_[*s] = conn;
-  outputs_.try_emplace(conn);  // its sends are counted from now on
+  outputs_.open(conn);  // its sends are counted from now on
   return *s;
 }
 
@@ -94,7 +94,7 @@ void NodeLoop::deliver_watches() {
       continue;
     }
     const net::ConnectionId conn = cit->second;
-    auto& out = outputs_[conn];
+    auto& out = outputs_.open(conn);
     // A connection that takes no more (ZeroMQ refused a frame, or holds our
     // byte budget of it) is paused: its output stays in the hub, under the
     // hub's bounds, and is retried later. Nothing is dropped here.
