@@ -18,8 +18,9 @@
 //   request_routing.cc  client requests in, writes, reads, read batches,
 //                       deadlines
 //   local_requests.cc   status, maintenance, defragment, snapshot save
-//   client_replies.cc   replies out: held frames, backoff, refusal of
-//                       backlogged connections
+//   client_replies.cc   replies out (through ConnectionOutputs,
+//                       connection_output.h: held frames, backoff), refusal
+//                       of backlogged connections
 //   watch_delivery.cc   watch streams, watch requests, delivery
 //   cluster_admin.cc    membership requests and answers, move leader,
 //                       member attributes
@@ -60,6 +61,7 @@
 #include "coordinator/server/peer_identity_gate.h"
 #include "coordinator/server/authenticator.h"
 #include "coordinator/server/command.h"
+#include "coordinator/server/connection_output.h"
 #include "coordinator/server/defragmenter.h"
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
@@ -85,13 +87,6 @@ namespace corral::server {
 namespace wire = corral::schema::api;
 using Clock = std::chrono::steady_clock;
 
-// Watch output a connection may have inside ZeroMQ (its SNDHWM counts
-// messages, not bytes). Past it the stream waits in the hub, under the hub's
-// bounds, and a reader that stays away is cancelled there (slow watcher).
-inline constexpr int64_t kMaxWatchBytesInZmqPerConnection = 4 << 20;
-// A connection that takes no bytes is retried after 1, 2, 4 .. this many ms
-// (ZeroMQ cannot say when one connection's queue has room).
-inline constexpr int kMaxOutputRetryMs = 32;
 // Peer frames: a raft Message as storage::encode_message made it (sent as
 // is, no copy), a snapshot chunk: kChunkFrameTag then net::encode_chunk of
 // a snapshot stream (snapshot_sender.h), or
@@ -198,7 +193,6 @@ class NodeLoop {
   void reissue_reads();
   void deliver_watches();
   void flush_held_output(Clock::time_point now);
-  void sweep_outputs(Clock::time_point now);
   bool send_frame(const net::ConnectionId& conn, std::string frame);
   bool refuse_if_backlogged(const net::ConnectionId& conn, uint64_t request_id);
   void send_refusal(const net::ConnectionId& conn, uint64_t request_id, const api::WireError& e);
@@ -277,33 +271,11 @@ class NodeLoop {
   std::map<net::ConnectionId, watch::StreamId> stream_by_conn_;
   std::map<watch::StreamId, net::ConnectionId> conn_by_stream_;
   std::set<watch::StreamId> draining_;  // streams with output still queued in the hub
-  // What one client connection's output waits for: frames ZeroMQ refused,
-  // kept in order ahead of anything later, and the bytes ZeroMQ holds (for
-  // connections with a watch stream, whose sends are counted).
-  struct ConnectionOutput {
-    std::deque<std::string> held;
-    size_t held_bytes = 0;
-    net::QueuedBytes in_zmq = std::make_shared<std::atomic<int64_t>>(0);
-    int backoff_ms = 0;
-    Clock::time_point retry_at{};
-    bool refusing = false;  // its requests were refused (net/reply_budget.h)
-    int64_t unsent() const {
-      return in_zmq->load(std::memory_order_relaxed) + static_cast<int64_t>(held_bytes);
-    }
-    bool paused(Clock::time_point now) const {
-      return !held.empty() || (now < retry_at && in_zmq->load(std::memory_order_relaxed) >= kMaxWatchBytesInZmqPerConnection);
-    }
-    void back_off(Clock::time_point now) {
-      backoff_ms = std::clamp(backoff_ms * 2, 1, kMaxOutputRetryMs);
-      retry_at = now + std::chrono::milliseconds(backoff_ms);
-    }
-  };
-  // Every connection with replies not yet taken by the kernel, or a watch stream.
-  std::map<net::ConnectionId, ConnectionOutput> outputs_;
-  std::set<net::ConnectionId> holding_;  // outputs_ with held frames
-  size_t held_bytes_total_ = 0;
+  // Every client connection's output (connection_output.h).
+  ConnectionOutputs outputs_{[this](const net::ConnectionId& conn, std::string& frame, const net::QueuedBytes& queued) {
+    return listener_->send_counted(conn, frame, queued);
+  }};
   net::ReplyBudget reply_budget_;
-  Clock::time_point next_output_sweep_;
   // Set by deliver_watches for turn(): work that can go on at once (a stream
   // left with output while its connection takes bytes, a catch-up that
   // moved), else the earliest retry of a paused connection.

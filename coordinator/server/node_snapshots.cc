@@ -163,8 +163,8 @@ void NodeLoop::snapshot_duties() {
 void NodeLoop::send_saves(Clock::time_point now) {
   for (auto& save : saves_) {
     if (!save.image) continue;
-    auto out = outputs_.find(save.connection);
-    if (out != outputs_.end() && out->second.paused(now)) continue;
+    const auto* out = outputs_.find(save.connection);
+    if (out && out->paused(now)) continue;
     const std::string& data = save.image->bytes;
     for (int i = 0; i < kMaxSaveChunksPerTurn && save.sent_bytes < data.size(); ++i) {
       size_t n = std::min(api::kSnapshotChunkBytes, data.size() - save.sent_bytes);

@@ -28,6 +28,54 @@ constexpr size_t kMaxReplyBytesPerTurn = 8u << 20;
 constexpr size_t kClientRequestsPerStep = 64;
 constexpr int64_t kMsPerSecond = 1000;
 
+// `list`: the entries right under a directory, each key's value with it.
+std::optional<api::WireError> fill_list(const kv::MvccStore& kv, wire::ListRequest::Reader lr,
+                                        wire::ListResponse::Builder out) {
+  std::string dir = schema::as_string(lr.getDir());
+  auto res = kv.list(dir, lr.getRevision());
+  if (!res.ok()) return api::to_wire_error(res.error());
+  std::string base = dir;
+  if (base.empty() || base.back() != '/') base.push_back('/');
+  size_t n = res->entries.size();
+  bool more = false;
+  if (lr.getLimit() > 0 && static_cast<size_t>(lr.getLimit()) < n) {
+    n = static_cast<size_t>(lr.getLimit());
+    more = true;
+  }
+  auto entries = out.initEntries(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& e = res->entries[i];
+    entries[i].setName(schema::as_data(e.name));
+    entries[i].setIsDir(e.is_dir);
+    entries[i].setHasKey(e.is_key);
+    if (e.is_key) {
+      kv::RangeOptions ro;
+      ro.revision = lr.getRevision();
+      auto kvs = kv.range(base + e.name, {}, ro);
+      if (kvs.ok() && !kvs->kvs.empty()) api::fill_kv(entries[i].initKv(), kvs->kvs[0]);
+    }
+  }
+  out.setMore(more);
+  return std::nullopt;
+}
+
+// A lease's time to live: ttl -1 for a lease that does not exist.
+void fill_time_to_live(lease::Lessor& lessor, wire::LeaseTimeToLiveRequest::Reader q, int64_t now,
+                       wire::LeaseTimeToLiveResponse::Builder out) {
+  out.setId(q.getId());
+  auto ttl = lessor.time_to_live(q.getId(), now, q.getKeys());
+  if (!ttl.ok()) {
+    out.setTtl(-1);
+    return;
+  }
+  out.setTtl((ttl->remaining_ms + kMsPerSecond - 1) / kMsPerSecond);
+  out.setGrantedTtl(ttl->granted_ttl_seconds);
+  auto keys = out.initKeys(ttl->keys.size());
+  for (size_t i = 0; i < ttl->keys.size(); ++i) {
+    keys.set(i, schema::as_data(ttl->keys[i]));
+  }
+}
+
 }  // namespace
 
 void NodeLoop::receive_clients() {
@@ -218,52 +266,13 @@ void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedReques
       break;
     }
     case wire::Request::LIST: {
-      auto lr = r.getList();
-      std::string dir = schema::as_string(lr.getDir());
-      auto res = state_->kv().list(dir, lr.getRevision());
-      if (!res.ok()) return reply_error(conn, r.getId(), api::to_wire_error(res.error()));
-      std::string base = dir;
-      if (base.empty() || base.back() != '/') base.push_back('/');
-      size_t n = res->entries.size();
-      bool more = false;
-      if (lr.getLimit() > 0 && static_cast<size_t>(lr.getLimit()) < n) {
-        n = static_cast<size_t>(lr.getLimit());
-        more = true;
-      }
-      auto out = b.response().initList();
-      auto entries = out.initEntries(n);
-      for (size_t i = 0; i < n; ++i) {
-        const auto& e = res->entries[i];
-        entries[i].setName(schema::as_data(e.name));
-        entries[i].setIsDir(e.is_dir);
-        entries[i].setHasKey(e.is_key);
-        if (e.is_key) {
-          kv::RangeOptions ro;
-          ro.revision = lr.getRevision();
-          auto kvs = state_->kv().range(base + e.name, {}, ro);
-          if (kvs.ok() && !kvs->kvs.empty()) api::fill_kv(entries[i].initKv(), kvs->kvs[0]);
-        }
-      }
-      out.setMore(more);
+      auto err = fill_list(state_->kv(), r.getList(), b.response().initList());
+      if (err) return reply_error(conn, r.getId(), *err);
       break;
     }
-    case wire::Request::LEASE_TIME_TO_LIVE: {
-      auto q = r.getLeaseTimeToLive();
-      auto out = b.response().initLeaseTimeToLive();
-      out.setId(q.getId());
-      auto ttl = state_->lessor().time_to_live(q.getId(), now_ms(), q.getKeys());
-      if (!ttl.ok()) {
-        out.setTtl(-1);
-        break;
-      }
-      out.setTtl((ttl->remaining_ms + kMsPerSecond - 1) / kMsPerSecond);
-      out.setGrantedTtl(ttl->granted_ttl_seconds);
-      auto keys = out.initKeys(ttl->keys.size());
-      for (size_t i = 0; i < ttl->keys.size(); ++i) {
-        keys.set(i, schema::as_data(ttl->keys[i]));
-      }
+    case wire::Request::LEASE_TIME_TO_LIVE:
+      fill_time_to_live(state_->lessor(), r.getLeaseTimeToLive(), now_ms(), b.response().initLeaseTimeToLive());
       break;
-    }
     case wire::Request::LEASE_LEASES: {
       auto ids = state_->lessor().list();
       auto out = b.response().initLeaseLeases().initIds(ids.size());

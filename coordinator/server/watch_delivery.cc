@@ -12,6 +12,53 @@ namespace {
 constexpr size_t kMaxCatchupEventsPerTurn = 4096;
 constexpr size_t kMaxDeliveriesPerStreamPerTurn = 1024;
 
+// Watchers that start at a past revision read the history a bounded step
+// per turn. True if the catch-up moved.
+bool catch_up_step(watch::WatchHub& hub) {
+  if (!hub.has_unsynced()) return false;
+  const size_t before = hub.stats().unsynced;
+  return hub.sync_step(kMaxCatchupEventsPerTurn) > 0 || hub.stats().unsynced != before;
+}
+
+// The frames one delivery of the hub makes for its client.
+std::vector<std::string> delivery_frames(const watch::Delivery& d, api::Header h, ServerMetrics& metrics) {
+  std::vector<std::string> frames;
+  switch (d.kind) {
+    case watch::Delivery::Kind::kCreated:
+      break;  // the create response already told the client
+    case watch::Delivery::Kind::kEvents:
+      h.revision = d.revision;
+      frames.push_back(api::encode_watch_events(h, *d.watch_ids, *d.events));
+      break;
+    case watch::Delivery::Kind::kProgress:
+      h.revision = d.revision;
+      for (auto id : *d.watch_ids) frames.push_back(api::encode_watch_progress(h, id));
+      break;
+    case watch::Delivery::Kind::kCancelled: {
+      api::WireError why;
+      switch (d.reason) {
+        case watch::CancelReason::kRequested:
+          why = api::wire_error(wire::ErrorCode::OK, "cancelled");
+          break;
+        case watch::CancelReason::kCompacted:
+          why = api::wire_error(wire::ErrorCode::COMPACTED, "start revision compacted");
+          why.compact_revision = d.revision;
+          break;
+        case watch::CancelReason::kSlowWatcher:
+          metrics.slow_watcher_cancels.inc();
+          why = api::wire_error(wire::ErrorCode::UNAVAILABLE, "slow watcher: " + d.message);
+          break;
+        case watch::CancelReason::kHistoryError:
+          why = api::wire_error(wire::ErrorCode::INTERNAL, d.message);
+          break;
+      }
+      for (auto id : *d.watch_ids) frames.push_back(api::encode_watch_canceled(h, id, why));
+      break;
+    }
+  }
+  return frames;
+}
+
 }  // namespace
 
 watch::StreamId NodeLoop::stream_for(const net::ConnectionId& conn) {
@@ -21,7 +68,7 @@ watch::StreamId NodeLoop::stream_for(const net::ConnectionId& conn) {
   if (!s.ok()) return 0;
   stream_by_conn_[conn] = *s;
   conn_by_stream_[*s] = conn;
-  outputs_.try_emplace(conn);  // its sends are counted from now on
+  outputs_.open(conn);  // its sends are counted from now on
   return *s;
 }
 
@@ -75,11 +122,7 @@ void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequ
 
 void NodeLoop::deliver_watches() {
   const auto now = Clock::now();
-  bool catchup_moved = false;
-  if (hub_->has_unsynced()) {
-    const size_t before = hub_->stats().unsynced;
-    catchup_moved = hub_->sync_step(kMaxCatchupEventsPerTurn) > 0 || hub_->stats().unsynced != before;
-  }
+  const bool catchup_moved = catch_up_step(*hub_);
   next_output_retry_.reset();
   flush_held_output(now);
   for (auto s : hub_->take_ready()) draining_.insert(s);
@@ -94,7 +137,7 @@ void NodeLoop::deliver_watches() {
       continue;
     }
     const net::ConnectionId conn = cit->second;
-    auto& out = outputs_[conn];
+    auto& out = outputs_.open(conn);
     // A connection that takes no more (ZeroMQ refused a frame, or holds our
     // byte budget of it) is paused: its output stays in the hub, under the
     // hub's bounds, and is retried later. Nothing is dropped here.
@@ -113,41 +156,7 @@ void NodeLoop::deliver_watches() {
       if (!d) break;
       ++sent;
       popped = true;
-      api::Header h = header();
-      std::vector<std::string> frames;
-      switch (d->kind) {
-        case watch::Delivery::Kind::kCreated:
-          break;  // the create response already told the client
-        case watch::Delivery::Kind::kEvents:
-          h.revision = d->revision;
-          frames.push_back(api::encode_watch_events(h, *d->watch_ids, *d->events));
-          break;
-        case watch::Delivery::Kind::kProgress:
-          h.revision = d->revision;
-          for (auto id : *d->watch_ids) frames.push_back(api::encode_watch_progress(h, id));
-          break;
-        case watch::Delivery::Kind::kCancelled: {
-          api::WireError why;
-          switch (d->reason) {
-            case watch::CancelReason::kRequested:
-              why = api::wire_error(wire::ErrorCode::OK, "cancelled");
-              break;
-            case watch::CancelReason::kCompacted:
-              why = api::wire_error(wire::ErrorCode::COMPACTED, "start revision compacted");
-              why.compact_revision = d->revision;
-              break;
-            case watch::CancelReason::kSlowWatcher:
-              metrics_.slow_watcher_cancels.inc();
-              why = api::wire_error(wire::ErrorCode::UNAVAILABLE, "slow watcher: " + d->message);
-              break;
-            case watch::CancelReason::kHistoryError:
-              why = api::wire_error(wire::ErrorCode::INTERNAL, d->message);
-              break;
-          }
-          for (auto id : *d->watch_ids) frames.push_back(api::encode_watch_canceled(h, id, why));
-          break;
-        }
-      }
+      std::vector<std::string> frames = delivery_frames(*d, header(), metrics_);
       // A frame ZeroMQ refuses is held (send_frame) with the rest of this
       // delivery behind it; the stream then pauses. Watch ids are never
       // reused on a stream, so a cancel that arrives late is still right.
