@@ -66,9 +66,9 @@ fuzz: sanitize-deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target corral_fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(ASAN_BUILD)
 
-# What CI runs after `make test` (.ci/run): the unit tests and simulation
-# under ASan+UBSan, each fuzz target CI_FUZZ_SECONDS, the client, net and
-# agent tests under TSan, each step timed (scripts/ci-sanitize.sh).
+# What CI runs after `make test` (.ci/run): the fuzz regression tests and a
+# short simulation under ASan+UBSan, each fuzz target CI_FUZZ_SECONDS, the
+# client, net and agent tests under TSan, each step timed (scripts/ci-sanitize.sh).
 ci-sanitize:
 	@scripts/ci-sanitize.sh $(ASAN_BUILD) $(TSAN_BUILD)
 
