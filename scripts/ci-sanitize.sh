@@ -19,7 +19,7 @@ tsan_build=${2:?usage: scripts/ci-sanitize.sh ASAN_BUILD TSAN_BUILD}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 jobs=${JOBS:-2}
-fuzz_seconds=${CI_FUZZ_SECONDS:-20}
+fuzz_seconds=${CI_FUZZ_SECONDS:-15}
 
 asan_targets=(corral_fuzz fuzz_found_tests corral-sim)
 tsan_executables=(client/client_tests net/net_tests agent_fetch/agent_fetch_tests
