@@ -3,10 +3,15 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build test demo sim clean asan-build sanitize tsan fuzz
+.PHONY: deps sanitize-deps configure build test demo sim clean asan-build sanitize tsan fuzz ci-sanitize
 
 deps:
 	@scripts/install-deps.sh
+
+# clang, its sanitizer runtimes and llvm-symbolizer: only the sanitizer and
+# fuzz targets need them.
+sanitize-deps:
+	@scripts/install-deps.sh --sanitize
 
 configure: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) > /dev/null
@@ -40,7 +45,7 @@ TSAN_TARGETS ?= client_tests server_tests net_tests agent_fetch_tests agent_sour
 ASAN_TARGETS ?= $(patsubst tests/unit/%/,%_tests,$(filter-out tests/unit/sim/,$(wildcard tests/unit/*/))) \
 	sim_unit_tests corral-sim corral_fuzz integration_tests corrald corralctl corral-agent
 
-asan-build: deps
+asan-build: sanitize-deps
 	@$(ASAN_CMAKE) $(CMAKE_FLAGS) > /dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target $(ASAN_TARGETS)
 
@@ -56,10 +61,16 @@ tsan: deps
 	@scripts/sanitize.sh tsan $(TSAN_BUILD)
 
 # Every fuzz target for FUZZ_SECONDS, two at a time, from tests/fuzz/corpus.
-fuzz: deps
+fuzz: sanitize-deps
 	@$(ASAN_CMAKE) $(CMAKE_FLAGS) > /dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target corral_fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(ASAN_BUILD)
+
+# What CI runs after `make test` (.ci/run): the fuzz regression tests and a
+# short simulation under ASan+UBSan, each fuzz target CI_FUZZ_SECONDS, the
+# client, net and agent tests under TSan, each step timed (scripts/ci-sanitize.sh).
+ci-sanitize:
+	@scripts/ci-sanitize.sh $(ASAN_BUILD) $(TSAN_BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs corral's build and test dependencies from Debian's packages, only
 # when one is missing, so that a warm machine pays nothing.
+#   scripts/install-deps.sh              what `make test` and `make demo` need
+#   scripts/install-deps.sh --sanitize   that and clang's sanitizers and libFuzzer
+#                                        (make sanitize, tsan, fuzz, ci-sanitize)
 set -euo pipefail
 packages=(
   cmake g++ make pkg-config
@@ -14,8 +17,12 @@ packages=(
   libboost-dev libssl-dev   # the HTTP API: Beast/Asio and TLS
   curl                      # tests of the HTTP API
   prometheus                # promtool: tests check the /metrics text with it
-  clang libclang-rt-14-dev llvm   # make sanitize, make fuzz (llvm: llvm-symbolizer for stacks)
 )
+if [ "${1:-}" = "--sanitize" ]; then
+  # clang for ASan+UBSan+libFuzzer (gcc's TSan comes with g++); llvm:
+  # llvm-symbolizer, so that sanitizer stacks name functions and lines.
+  packages+=(clang libclang-rt-14-dev llvm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

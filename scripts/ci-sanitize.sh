@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# What CI runs after `make test` (`make ci-sanitize`; tests/README.md, "CI"):
+# the part of the sanitizer and fuzz runs that fits CI's budget on a cold
+# 2-core machine, each step timed so that the budget can be watched.
+#   1. clang's packages (scripts/install-deps.sh --sanitize)
+#   2. an ASan+UBSan+coverage build of the fuzz targets (and so of every
+#      library they decode with), the fuzz regression tests and the simulator
+#   3. those regression tests and a short simulation under ASan+UBSan
+#   4. every fuzz target CI_FUZZ_SECONDS from its kept corpus
+#   5. a gcc TSan build of the client, net and agent unit tests, and their run
+# Left to `make sanitize` (every unit test, a few integration tests),
+# `make tsan` (server_tests, integration) and `make fuzz`: the ASan build of
+# all unit test binaries alone is ~16 min on an idle 2-core machine
+# (tests/README.md, "CI"), more than CI's whole share.
+#   scripts/ci-sanitize.sh ASAN_BUILD TSAN_BUILD
+set -euo pipefail
+asan_build=${1:?usage: scripts/ci-sanitize.sh ASAN_BUILD TSAN_BUILD}
+tsan_build=${2:?usage: scripts/ci-sanitize.sh ASAN_BUILD TSAN_BUILD}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=${JOBS:-2}
+fuzz_seconds=${CI_FUZZ_SECONDS:-15}
+
+asan_targets=(corral_fuzz fuzz_found_tests corral-sim)
+tsan_executables=(client/client_tests net/net_tests agent_fetch/agent_fetch_tests
+  agent_source/agent_source_tests agent_sink/agent_sink_tests)
+
+timings=()
+step() {
+  local name=$1; shift
+  local start=$SECONDS
+  echo "== ci-sanitize: $name"
+  "$@"
+  timings+=("$(printf '%-44s %5d s' "$name" $((SECONDS - start)))")
+}
+report() {
+  echo "== ci-sanitize step times (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  local t
+  for t in "${timings[@]}"; do echo "  $t"; done
+}
+trap report EXIT
+
+asan_configure_and_build() {
+  CC=clang CXX=clang++ cmake -S . -B "$asan_build" -DCORRAL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+    > /dev/null
+  cmake --build "$asan_build" -j"$jobs" --target "${asan_targets[@]}"
+}
+tsan_configure_and_build() {
+  cmake -S . -B "$tsan_build" -DCORRAL_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" > /dev/null
+  cmake --build "$tsan_build" -j"$jobs" --target $(for e in "${tsan_executables[@]}"; do basename "$e"; done)
+}
+
+step "install clang (install-deps.sh --sanitize)" scripts/install-deps.sh --sanitize
+step "ASan+UBSan build (fuzz targets, fuzz_found, sim)" asan_configure_and_build
+step "ASan+UBSan fuzz_found tests and simulation" env ASAN_INTEGRATION= ASAN_EXECUTABLES=fuzz_found/fuzz_found_tests \
+  SIM_SEEDS="${CI_SIM_SEEDS:-5}" scripts/sanitize.sh asan "$asan_build"
+step "fuzz: each target ${fuzz_seconds}s" env FUZZ_SECONDS="$fuzz_seconds" scripts/fuzz.sh "$asan_build"
+step "TSan build (client, net, agent tests)" tsan_configure_and_build
+step "TSan client, net, agent tests" env TSAN_INTEGRATION= TSAN_EXECUTABLES="${tsan_executables[*]}" \
+  scripts/sanitize.sh tsan "$tsan_build"
