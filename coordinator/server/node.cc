@@ -30,6 +30,8 @@
 #include "coordinator/server/auth_gate.h"
 #include "coordinator/server/auth_token_minter.h"
 #include "coordinator/server/backend_quota.h"
+#include "coordinator/server/disk_reserve.h"
+#include "coordinator/server/storage_failure.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
@@ -114,6 +116,8 @@ constexpr int kMaxTickBacklogTicks = 5;
 // 0xffffffff or 0xfffffffe, so the tags cannot be mistaken for a message.
 constexpr std::string_view kChunkFrameTag = kSnapshotChunkFrameTag;
 constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};
+// A follower's "my disk is below its reserve": the leader raises NOSPACE for it.
+constexpr std::string_view kNoSpaceFrameTag{"\xfd\xff\xff\xff", 4};
 // While a snapshot streams out, the loop looks at its pacing this often.
 constexpr std::chrono::milliseconds kSnapshotPumpIntervalMs{1};
 // An image nobody asked for in this long is dropped (it can be 1 GiB).
@@ -234,6 +238,8 @@ class NodeLoop {
   void after_apply_leases();
   void force_overdue_releases();
   void publish_attributes();
+  void report_low_disk();
+  void propose_nospace(uint64_t member_id);
   void propose_attributes(const net::PeerMessage& pm, std::string_view record);
   void reissue_reads();
   void deliver_watches();
@@ -356,6 +362,8 @@ class NodeLoop {
   bool force_snapshot_ = false;
   bool over_quota_ = false;
   Clock::time_point next_quota_check_;
+  DiskReserve disk_reserve_{options_.data_dir, options_.disk_reserve_bytes};
+  Clock::time_point next_nospace_report_;
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;
@@ -679,6 +687,7 @@ void NodeLoop::turn() {
   flush_keepalives();
   leader_duties();
   publish_attributes();
+  report_low_disk();
   for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
   serve_ready_reads();
   serve_keepalives();
@@ -731,6 +740,9 @@ void NodeLoop::receive_peers() {
       continue;
     } else if (body.starts_with(kAttributesFrameTag)) {
       propose_attributes(pm, body.substr(kAttributesFrameTag.size()));
+      continue;
+    } else if (body == kNoSpaceFrameTag) {
+      if (is_leader() && !state_->alarms().has(pm.from)) propose_nospace(pm.from);
       continue;
     }
     auto msg = storage::decode_message(body);
@@ -1033,6 +1045,10 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
                       req->which() == wire::Request::LEASE_GRANT)) {
     reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::TOO_LARGE,
                                                  "database space exceeded (--quota-backend-bytes): delete, compact, then defragment (corralctl defrag)"));
+    return;
+  }
+  if (auto refused = nospace_refusal(state_->alarms(), req->get(), disk_reserve_.was_low())) {
+    reply_error(conn, req->id(), *refused);
     return;
   }
   if (pending_.size() >= options_.max_pending_proposals) {
@@ -1381,6 +1397,28 @@ void NodeLoop::publish_attributes() {
   (void)transport_->send(soft_.leader, frame);
 }
 
+// NOSPACE (alarms.h, disk_reserve.h): a member whose disk is below its
+// reserve asks for its alarm, through the leader, at most once a second
+// until the alarm stands (a disarm while the disk is still low re-raises it).
+void NodeLoop::report_low_disk() {
+  const auto now = Clock::now();
+  if (!disk_reserve_.low(now) || state_->alarms().has(self_id_) || now < next_nospace_report_) return;
+  if (soft_.leader == raft::kNoNode) return;
+  next_nospace_report_ = now + std::chrono::seconds(1);
+  if (is_leader()) {
+    propose_nospace(self_id_);
+    return;
+  }
+  (void)transport_->send(soft_.leader, std::string(kNoSpaceFrameTag));
+}
+
+void NodeLoop::propose_nospace(uint64_t member_id) {
+  log_event("raising the NOSPACE alarm for member %016llx", static_cast<unsigned long long>(member_id));
+  CommandWriter w(0);
+  w.add(0, encode_nospace_raise(member_id));
+  (void)raw_->propose(w.take());
+}
+
 // The leader proposes a member's attributes for it: only the sender's own
 // record, only if known and changed (apply takes only its client URLs).
 void NodeLoop::propose_attributes(const net::PeerMessage& pm, std::string_view record) {
@@ -1509,10 +1547,7 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
     // apply batches first, or a key they deleted (not seen now, so not
     // deleted again) could come back from an older table file after a crash.
     auto flushed = engine_->flush();
-    if (!flushed.ok()) {
-      log_error("flush before installing a snapshot failed: %s", flushed.error().message.c_str());
-      std::abort();
-    }
+    if (!flushed.ok()) stop_on_storage_failure("flush before installing a snapshot", flushed.error());
     auto s = store_->stage_apply_snapshot(batch, rd.snapshot->metadata);
     auto r = s.ok() ? state_->stage_restore(rd.snapshot->data, batch) : s;
     if (!r.ok()) {
@@ -1529,11 +1564,7 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
     const auto write_start = Clock::now();
     auto w = engine_->write(std::move(batch), rd.must_sync);
     if (rd.must_sync) metrics_.wal_fsync_seconds.observe(Clock::now() - write_start);
-    if (!w.ok()) {
-      // The disk state is unknown after a failed synced write: stop.
-      log_error("raft log write failed: %s", w.error().message.c_str());
-      std::abort();
-    }
+    if (!w.ok()) stop_on_storage_failure("raft log write", w.error());
     store_->on_written();
   } else {
     store_->abandon_staged();
@@ -1613,10 +1644,7 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
     pending_.erase(it);
   }
   auto w = engine_->write_unlogged(std::move(batch));
-  if (!w.ok()) {
-    log_error("apply write failed: %s", w.error().message.c_str());
-    std::abort();
-  }
+  if (!w.ok()) stop_on_storage_failure("apply write", w.error());
   if (store_->has_staged()) store_->on_written();
   state_->batch_written();
   applied_term_ = committed.back().term;
@@ -2121,7 +2149,7 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     return reply(conn, b.finish());
   }
   if (r.isMaintenance()) {
-    return reply(conn, answer_maintenance(r.getId(), header(), r.getMaintenance(), *engine_, state_->kv()));
+    return reply(conn, answer_maintenance(r.getId(), header(), r.getMaintenance(), *engine_, state_->kv(), state_->alarms()));
   }
   if (r.isDefragment()) {
     defragment_waiters_.emplace_back(conn, r.getId());
