@@ -8,7 +8,8 @@
 // Workloads (as in main.go):
 //   put    `clients` workers, each with one request in flight, spread over
 //          `conns` connections; key "/bench/" + varint(random) padded to
-//          key-size bytes, value val-size bytes of 'v'.
+//          key-size bytes (drawn from --key-space keys when set), value
+//          val-size bytes of 'v'.
 //   get    one key "/bench/read" (val-size bytes) read by every worker,
 //          linearizable unless --serializable.
 //   watch  `watchers` watches on prefix "/watch/" over `conns` connections;
@@ -130,6 +131,7 @@ struct Flags {
   int conns = 100;
   int clients = 1000;
   int key_size = 256;
+  int64_t key_space = 0;  // put: 0 = every key new; N = keys drawn from N (a bounded key space, for soaks)
   int val_size = 1024;
   std::string duration = "10s";
   bool serializable = false;
@@ -407,6 +409,8 @@ int main(int argc, char** argv) {
   app.add_option("--clients", f.clients, "concurrent clients (one request in flight each)")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
+  app.add_option("--key-space", f.key_space, "put: draw keys from this many (0: every key new)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 62))->capture_default_str();
   app.add_option("--key-size", f.key_size, "key size in bytes (put)")
       ->check(CLI::Range(8, 1 << 20))
       ->capture_default_str();
@@ -467,7 +471,8 @@ int main(int argc, char** argv) {
     const int ksize = f.key_size;
     RunResult r = run(cs, f.clients, dur.value(), [&](Client& c, std::mt19937_64& rng, Done done) {
       std::string k(static_cast<size_t>(ksize), '\0');
-      put_varint(k, static_cast<int64_t>(rng() >> 1));
+      const uint64_t r = rng() >> 1;
+      put_varint(k, static_cast<int64_t>(f.key_space > 0 ? r % static_cast<uint64_t>(f.key_space) : r));
       PutRequest p;
       p.key = "/bench/" + k;
       p.value = val;

@@ -13,7 +13,7 @@
 // deadline, having written nothing. The joiner then starts as that id,
 // and catches up from a snapshot like any new member.
 //
-// Peer frames (beside the raft frames of node.cc; a flat Cap'n Proto
+// Peer frames (beside the raft frames of node_loop.h; a flat Cap'n Proto
 // message never starts with these 4 bytes):
 //   query:   kJoinQueryTag  + a flat api Member {name, peerUrls: [its URL]}
 //   answer:  kJoinAnswerTag + a flat api ServerMessage: a Response whose

@@ -43,7 +43,7 @@
 namespace corral::server {
 
 // Tags a peer frame that carries a chunk of a snapshot stream: a flat Cap'n
-// Proto message never starts with these bytes (node.cc, peer frames).
+// Proto message never starts with these bytes (node_loop.h, peer frames).
 inline constexpr std::string_view kSnapshotChunkFrameTag{"\xff\xff\xff\xff", 4};
 inline constexpr size_t kDefaultSnapshotChunkBytes = 512 * 1024;
 inline constexpr size_t kDefaultSnapshotBytesInTransport = 4u << 20;

@@ -1,6 +1,6 @@
 // A load whose whole history is judged for linearizability: a few client
-// threads, each with its own client, put unique values into and read
-// (linearizably) a handful of keys, recording every call and return in one
+// threads, each with its own client, put unique values into, compare-and-swap
+// (a txn on the value last read) and read (linearizably) a handful of keys, recording every call and return in one
 // history; tests/sim's checker (Wing & Gong with memoization, per key)
 // then decides whether some order of the operations, consistent with real
 // time, explains every value and version read. A put whose outcome is
@@ -10,9 +10,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/harness/cluster.h"
@@ -42,9 +44,17 @@ class HistoryLoad {
   // After stop(): the checker's verdict over the whole history.
   sim::LinearizabilityResult check();
   size_t operations();
+  // Completed cas operations: {swapped, compare failed}.
+  std::pair<size_t, size_t> cas_outcomes();
 
  private:
   void run(int client);
+  void put(client::Client& c, int client, const std::string& key, const std::string& value);
+  void cas(client::Client& c, int client, const std::string& key, const std::string& expected,
+           const std::string& value);
+  void get(client::Client& c, int client, const std::string& key, std::string& seen);
+  uint64_t invoke(const std::function<uint64_t()>& record);
+  void give_up(uint64_t id, const client::Error& error);
 
   const integration::Cluster& cluster_;
   HistoryLoadOptions options_;
@@ -52,6 +62,8 @@ class HistoryLoad {
   std::atomic<size_t> completed_{0};
   std::mutex mu_;
   sim::History history_;
+  size_t swapped_ = 0;
+  size_t refused_ = 0;
   std::vector<std::thread> threads_;
 };
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "tests/fault/history_load.h"
+#include "tests/fault/checked_run.h"
 #include "tests/fault/netns_lab.h"
 #include "tests/fault/workload.h"
 #include "tests/integration/harness/cluster.h"
@@ -32,10 +32,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr size_t kMembers = 3;
-constexpr auto kProgressTimeout = 20000ms;
-constexpr auto kHealTimeout = 30000ms;
-constexpr size_t kAcksBeforeFault = 100;
-constexpr size_t kAcksDuringFault = 30;
 
 ClusterOptions netns_options(const NetnsLab& lab) {
   ClusterOptions o;
@@ -47,32 +43,6 @@ ClusterOptions netns_options(const NetnsLab& lab) {
   return o;
 }
 
-// The leader that every member of `among` names, once they agree on one
-// that is itself in `among` and is not `not_id`.
-std::optional<size_t> leader_among(Cluster& cluster, const std::vector<size_t>& among, uint64_t not_id,
-                                   std::chrono::milliseconds timeout) {
-  std::optional<size_t> found;
-  wait_until(
-      [&] {
-        uint64_t agreed = 0;
-        for (size_t i : among) {
-          auto st = cluster.status(i);
-          if (!st || st->leader == 0 || st->leader == not_id) return false;
-          if (agreed != 0 && st->leader != agreed) return false;
-          agreed = st->leader;
-        }
-        for (size_t i : among) {
-          if (cluster.member_id(i) == agreed) {
-            found = i;
-            return true;
-          }
-        }
-        return false;
-      },
-      timeout, 50ms);
-  return found;
-}
-
 std::vector<size_t> all_but(size_t skip) {
   std::vector<size_t> out;
   for (size_t i = 0; i < kMembers; ++i) {
@@ -80,69 +50,6 @@ std::vector<size_t> all_but(size_t skip) {
   }
   return out;
 }
-
-// The loads and the checks every case shares.
-class Run {
- public:
-  explicit Run(Cluster& cluster)
-      : cluster_(cluster),
-        leaders_(cluster),
-        load_(cluster, WriteLoadOptions{.threads = 4, .writes_per_thread = 100'000, .max_duration = 120'000ms}),
-        reg_(cluster, "/register", 120'000ms),
-        history_(cluster, HistoryLoadOptions{}) {
-    load_.start();
-    reg_.start();
-    history_.start();
-  }
-
-  bool progressed(size_t by) {
-    const size_t from = load_.acked();
-    return wait_until([&] { return load_.acked() >= from + by; }, kProgressTimeout);
-  }
-
-  // Stops the loads once the network has healed, then checks everything.
-  void finish(const std::string& name) {
-    REQUIRE(leader_among(cluster_, {0, 1, 2}, 0, kHealTimeout));
-    CHECK(progressed(kAcksDuringFault));
-    reg_.stop();
-    load_.stop();
-    history_.stop();
-    leaders_.stop();
-    auto verdict = history_.check();
-    std::printf("partition [%s]: history of %zu operations on %d keys: %s\n", name.c_str(), history_.operations(),
-                HistoryLoadOptions{}.keys,
-                verdict.exhausted ? "search bound hit" : verdict.ok ? "linearizable" : "NOT linearizable");
-    INFO("not linearizable at key " << verdict.key << ": " << verdict.detail);
-    CHECK(verdict.ok);
-    if (verdict.exhausted) WARN("linearizability search bound hit: neither proven nor refuted");
-    auto reader = cluster_.client();
-    WriteCheck check = check_writes(*reader, "/load/", load_.outcomes());
-    print_summary("partition: " + name, load_, check, leaders_.changes());
-    INFO("lost: " << check.lost << ", applied twice: " << check.duplicated);
-    CHECK(check.lost == 0);
-    CHECK(check.phantom == 0);
-    CHECK(check.duplicated == 0);
-    CHECK(reg_.violations() == 0);
-    for (const auto& v : reg_.violation_texts()) UNSCOPED_INFO(v);
-    CHECK(reg_.check_version(*reader).empty());
-    CHECK(reg_.reads_ok() > 0);
-    // Everyone converges on one applied index.
-    auto marker = require_ok(reader->put("/partition/done", name), "marker");
-    (void)marker;
-    auto lead = leader_among(cluster_, {0, 1, 2}, 0, kHealTimeout);
-    REQUIRE(lead);
-    auto st = cluster_.status(*lead);
-    REQUIRE(st);
-    for (size_t i = 0; i < kMembers; ++i) CHECK(cluster_.wait_applied(i, st->raft_applied_index, kHealTimeout));
-  }
-
- private:
-  Cluster& cluster_;
-  LeaderWatch leaders_;
-  WriteLoad load_;
-  RegisterLoad reg_;
-  HistoryLoad history_;
-};
 
 // What every case starts from: the namespaces, a started cluster in them,
 // the loads running and past their first acknowledgements, and the leader.
@@ -156,14 +63,14 @@ class Setup {
     REQUIRE(l);
     leader_ = *l;
   }
-  std::tuple<NetnsLab&, Cluster&, Run&, std::optional<size_t>> parts() {
+  std::tuple<NetnsLab&, Cluster&, CheckedRun&, std::optional<size_t>> parts() {
     return {lab_, cluster_, *run_, leader_};
   }
 
  private:
   NetnsLab lab_{kMembers};  // first: the cluster's members live in it
   Cluster cluster_{netns_options(lab_)};
-  std::optional<Run> run_;
+  std::optional<CheckedRun> run_;
   size_t leader_ = 0;
 };
 

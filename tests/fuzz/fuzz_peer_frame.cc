@@ -18,7 +18,7 @@ using namespace corral;
 
 namespace {
 
-constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};  // node.cc
+constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};  // server/node_loop.h
 
 void check_routing_id(std::string_view id) {
   uint64_t cluster = 0;

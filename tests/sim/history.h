@@ -11,7 +11,9 @@
 
 namespace corral::sim {
 
-enum class OpKind : uint8_t { kPut, kGet };
+// kCas: compare-and-swap, `value` written only if the key holds `expected`
+// (a txn comparing the value); `succeeded` says which branch ran.
+enum class OpKind : uint8_t { kPut, kGet, kCas };
 
 // Return time of an operation whose outcome is unknown (a put that timed out
 // or whose node crashed): it may take effect at any time after its call, or
@@ -27,6 +29,10 @@ struct Operation {
   // get: the key's version observed (puts applied to it), when the reader
   // reports one; a put applied twice shows as a version too high.
   std::optional<uint64_t> version;
+  // cas: the value compared against, and whether the swap happened (unset
+  // while the outcome is unknown: it may have happened either way, or never).
+  std::string expected;
+  std::optional<bool> succeeded;
   uint64_t call = 0;
   uint64_t ret = kNeverReturned;
   uint64_t call_tick = 0;
@@ -41,10 +47,13 @@ class History {
  public:
   // Records an invocation; returns the operation's id.
   uint64_t invoke(uint64_t client, OpKind kind, std::string key, std::string value, uint64_t tick);
+  uint64_t invoke_cas(uint64_t client, std::string key, std::string expected, std::string value, uint64_t tick);
   // The operation completed; for a get, `observed` is the value read and
   // `observed_version` the key's version.
   void complete(uint64_t id, uint64_t tick, const std::string& observed,
                 std::optional<uint64_t> observed_version = std::nullopt);
+  // A cas completed; `succeeded` is whether it swapped.
+  void complete_cas(uint64_t id, uint64_t tick, bool succeeded);
   // No answer will come. A put keeps an unknown outcome; a get is dropped,
   // since a read nobody saw has no effect.
   void abandon(uint64_t id);
@@ -52,7 +61,7 @@ class History {
   // log): it is dropped.
   void discard(uint64_t id);
 
-  // The operations to check: completed ones, and puts of unknown outcome
+  // The operations to check: completed ones, and writes of unknown outcome
   // (including any still pending).
   std::vector<Operation> operations() const;
   const Operation& op(uint64_t id) const { return ops_[id]; }

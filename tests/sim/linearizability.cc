@@ -34,11 +34,26 @@ struct CacheKeyHash {
 // updates `state` if so.
 // A get that reports a version must see exactly as many puts as were
 // linearized before it: one put taking effect twice cannot be explained.
+// A cas swaps exactly when the register holds its expected value; one whose
+// outcome is known must agree with that, one of unknown outcome does
+// whatever the register dictates.
 bool step_model(Register& state, const Operation& op) {
-  if (op.kind == OpKind::kPut) {
-    state.value = op.value;
-    ++state.version;
-    return true;
+  switch (op.kind) {
+    case OpKind::kPut:
+      state.value = op.value;
+      ++state.version;
+      return true;
+    case OpKind::kCas: {
+      const bool swaps = state.value == op.expected;
+      if (op.succeeded && *op.succeeded != swaps) return false;
+      if (swaps) {
+        state.value = op.value;
+        ++state.version;
+      }
+      return true;
+    }
+    case OpKind::kGet:
+      break;
   }
   return op.value == state.value && (!op.version || *op.version == state.version);
 }

@@ -1,11 +1,12 @@
-// Linearizability checker for a key-value history (put / get), in the style
+// Linearizability checker for a key-value history (put / get / cas), in the style
 // of Wing & Gong with Lowe's memoization, as Porcupine does it:
 //  - P-compositionality: a history is linearizable iff each key's
 //    sub-history is, so every key is checked on its own;
 //  - a depth-first search over which pending operation takes effect next,
 //    remembering every (set of linearized operations, register value and
 //    version) already explored so no configuration is searched twice.
-// The register counts the puts that took effect (its version); a get that
+// A cas swaps only when the register holds the value it compares against.
+// The register counts the writes that took effect (its version); a get that
 // reports the version it saw must match it, so a put applied twice is seen.
 // Operations of unknown outcome return at "infinity": they may take effect at
 // any point after their call (or, for a put, at the very end: never observed).

@@ -72,6 +72,9 @@ std::string corrald_path() { return CORRAL_CORRALD_PATH; }
 std::string corralctl_path() { return CORRAL_CORRALCTL_PATH; }
 
 std::string MemberSlot::peer_url() const { return "tcp://" + host + ":" + std::to_string(peer_port); }
+std::string MemberSlot::advertised_peer_url() const {
+  return advertised_peer_port == 0 ? peer_url() : "tcp://" + host + ":" + std::to_string(advertised_peer_port);
+}
 std::string MemberSlot::client_url() const { return "tcp://" + host + ":" + std::to_string(client_port); }
 std::string MemberSlot::http_url() const { return "http://" + host + ":" + std::to_string(http_port); }
 
@@ -109,6 +112,7 @@ void Cluster::allocate_ports(MemberSlot& slot) {
   slot.peer_port = next_free_port();
   slot.client_port = next_free_port();
   if (options_.http) slot.http_port = next_free_port();
+  if (options_.peer_proxies) slot.advertised_peer_port = next_free_port();
 }
 
 uint64_t Cluster::member_id(size_t i) const {
@@ -131,7 +135,7 @@ std::string Cluster::endpoints_text() const {
 
 std::string Cluster::initial_cluster() const {
   std::string out;
-  for (const auto& s : slots_) out += (out.empty() ? "" : ",") + s.name + "=" + s.peer_url();
+  for (const auto& s : slots_) out += (out.empty() ? "" : ",") + s.name + "=" + s.advertised_peer_url();
   return out;
 }
 
@@ -165,6 +169,7 @@ bool Cluster::try_start_member(size_t i, bool existing, std::string& why) {
                 {"--snapshot-catchup-entries", std::to_string(options_.snapshot_catchup_entries)});
   }
   if (options_.http) args.insert(args.end(), {"--listen-http", s.http_url()});
+  if (options_.peer_proxies) args.insert(args.end(), {"--advertise-peer", s.advertised_peer_url()});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   if (options_.member_args) {
     std::vector<std::string> more = options_.member_args(s.name);

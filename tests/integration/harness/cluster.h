@@ -54,6 +54,10 @@ struct ClusterOptions {
   std::vector<std::string> member_hosts;
   std::vector<std::vector<std::string>> member_launchers;
   bool http = false;  // every member also serves --listen-http on MemberSlot::http_url()
+  // Every member advertises its peer URL on a port of its own
+  // (MemberSlot::advertised_peer_port) that the test serves, for example
+  // with a proxy that delays the member's inbound peer traffic.
+  bool peer_proxies = false;
   // Set: more arguments for one member (by name), at each start of it.
   std::function<std::vector<std::string>(const std::string& name)> member_args = nullptr;
   // Set: adjusts the options of every client the cluster makes (status and
@@ -68,11 +72,13 @@ struct MemberSlot {
   int peer_port = 0;
   int client_port = 0;
   int http_port = 0;  // ClusterOptions::http only
+  int advertised_peer_port = 0;  // ClusterOptions::peer_proxies only: what the others dial
   std::string data_dir;
   std::string log_path;
   Process process;
   bool paused = false;
-  std::string peer_url() const;
+  std::string peer_url() const;             // where it listens
+  std::string advertised_peer_url() const;  // where the others reach it
   std::string client_url() const;
   std::string http_url() const;  // http://127.0.0.1:<http_port>
   bool running() const { return process.valid(); }

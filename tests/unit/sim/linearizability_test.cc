@@ -1,5 +1,7 @@
 #include "tests/sim/linearizability.h"
 
+#include <optional>
+
 #include <catch2/catch.hpp>
 
 #include "tests/sim/prng.h"
@@ -26,6 +28,16 @@ Operation get(std::string key, std::string observed, uint64_t call, uint64_t ret
 Operation get_version(std::string key, std::string observed, uint64_t version, uint64_t call, uint64_t ret) {
   Operation op = get(std::move(key), std::move(observed), call, ret);
   op.version = version;
+  return op;
+}
+
+// A cas of known outcome (`swapped`), or unknown when `ret` is kNeverReturned.
+Operation cas(std::string key, std::string expected, std::string value, std::optional<bool> swapped,
+              uint64_t call, uint64_t ret) {
+  Operation op = put(std::move(key), std::move(value), call, ret);
+  op.kind = OpKind::kCas;
+  op.expected = std::move(expected);
+  op.succeeded = swapped;
   return op;
 }
 
@@ -94,6 +106,30 @@ TEST_CASE("a put applied twice shows in the version a read observes", "[lineariz
   CHECK(linearizable({put("x", "a", 1, kNeverReturned), get_version("x", "", 0, 3, 4)}));
 }
 
+TEST_CASE("a cas swaps exactly when the key holds the value it compares", "[linearizability]") {
+  CHECK(linearizable({put("x", "a", 1, 2), cas("x", "a", "b", true, 3, 4), get("x", "b", 5, 6)}));
+  CHECK(linearizable({put("x", "a", 1, 2), cas("x", "z", "b", false, 3, 4), get("x", "a", 5, 6)}));
+  // A swap reported while the key held another value.
+  CHECK_FALSE(linearizable({put("x", "a", 1, 2), cas("x", "z", "b", true, 3, 4)}));
+  // A refusal reported while the key held the compared value.
+  CHECK_FALSE(linearizable({put("x", "a", 1, 2), cas("x", "a", "b", false, 3, 4)}));
+  // A failed cas writes nothing.
+  CHECK_FALSE(linearizable({put("x", "a", 1, 2), cas("x", "z", "b", false, 3, 4), get("x", "b", 5, 6)}));
+  // Two cas racing from the same value: at most one may win.
+  CHECK(linearizable({put("x", "a", 1, 2), cas("x", "a", "b", true, 3, 6), cas("x", "a", "c", false, 4, 5)}));
+  CHECK_FALSE(linearizable({put("x", "a", 1, 2), cas("x", "a", "b", true, 3, 6), cas("x", "a", "c", true, 4, 5)}));
+  // A swap counts as a write in the version a read observes.
+  CHECK(linearizable({put("x", "a", 1, 2), cas("x", "a", "b", true, 3, 4), get_version("x", "b", 2, 5, 6)}));
+  CHECK_FALSE(linearizable({put("x", "a", 1, 2), cas("x", "z", "a", false, 3, 4), get_version("x", "a", 2, 5, 6)}));
+}
+
+TEST_CASE("a cas of unknown outcome may swap or not, once", "[linearizability]") {
+  CHECK(linearizable({put("x", "a", 1, 2), cas("x", "a", "b", std::nullopt, 3, kNeverReturned), get("x", "b", 4, 5)}));
+  CHECK(linearizable({put("x", "a", 1, 2), cas("x", "a", "b", std::nullopt, 3, kNeverReturned), get("x", "a", 4, 5)}));
+  // It can only swap from the value it compares.
+  CHECK_FALSE(linearizable({put("x", "c", 1, 2), cas("x", "a", "b", std::nullopt, 3, kNeverReturned), get("x", "b", 4, 5)}));
+}
+
 TEST_CASE("keys are checked independently and the failing key is named", "[linearizability]") {
   std::vector<Operation> ops = {put("x", "a", 1, 2), get("x", "a", 3, 4), put("y", "c", 5, 6),
                                 get("y", "", 7, 8)};
@@ -160,6 +196,24 @@ TEST_CASE("random concurrent histories: true ones pass, corrupted ones fail", "[
   // Every history with a read was corrupted; with 30 ops the chance of no
   // read at all is negligible (2^-30 per round).
   CHECK(corrupted_caught == kRounds);
+}
+
+TEST_CASE("history records a cas's compare and outcome, and keeps an unknown one", "[history]") {
+  History h;
+  const uint64_t a = h.invoke_cas(1, "x", "old", "new", 10);
+  const uint64_t b = h.invoke_cas(2, "x", "new", "newer", 11);
+  const uint64_t c = h.invoke_cas(3, "x", "q", "r", 12);
+  h.complete_cas(a, 20, true);
+  h.abandon(b);
+  h.discard(c);
+  std::vector<Operation> ops = h.operations();
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[0].expected == "old");
+  CHECK(ops[0].succeeded == std::optional<bool>(true));
+  CHECK(ops[1].id == b);
+  CHECK(ops[1].unknown());
+  CHECK_FALSE(ops[1].succeeded.has_value());
+  CHECK(describe(ops[0]).find("swapped") != std::string::npos);
 }
 
 TEST_CASE("history keeps completed ops and unknown puts, drops the rest", "[history]") {

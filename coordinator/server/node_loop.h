@@ -1,0 +1,363 @@
+// NodeLoop: everything the node-loop thread owns (private to server/; the
+// public face is Node in node.h, which starts and stops the thread).
+//
+// Threads (node.h says why, and how one turn goes):
+//  - the node-loop thread runs NodeLoop::run and so every NodeLoop member
+//    function below, except reload_curve_allow_lists (main thread; it only
+//    touches the ZAP handler, which locks) and wake (any thread);
+//  - the ZAP handler thread (zap_handler.h), the snapshot worker
+//    (snapshot_worker.h) and the defragmenter (defragmenter.h) are started
+//    here and report back through their own locks; nothing else of the loop
+//    is shared.
+//
+// Where NodeLoop's member functions live, by concern:
+//   node_loop.cc        run, turn, tick, peer frames in, Ready: persist and
+//                       apply, soft state, raft messages out
+//   node_bootstrap.cc   init, transport, the data dir's identity, bootstrap,
+//                       peer links (sync_peers), CURVE allow-list reload
+//   request_routing.cc  client requests in, writes, reads, read batches,
+//                       deadlines
+//   local_requests.cc   status, maintenance, defragment, snapshot save
+//   client_replies.cc   replies out: held frames, backoff, refusal of
+//                       backlogged connections
+//   watch_delivery.cc   watch streams, watch requests, delivery
+//   cluster_admin.cc    membership requests and answers, move leader,
+//                       member attributes
+//   node_snapshots.cc   snapshots, images, snapshot streams, saves
+//   leader_duties.cc    quota, lease expiry, checkpoints, forced releases,
+//                       auto-compaction
+//   node_leases.cc      keep-alives, lessor promotion after apply
+//   node_metrics.cc     gauges published once a second
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "coordinator/api/errors.h"
+#include "coordinator/api/request.h"
+#include "coordinator/api/response.h"
+#include "coordinator/net/chunker.h"
+#include "coordinator/net/client_listener.h"
+#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/poller.h"
+#include "coordinator/net/reply_budget.h"
+#include "coordinator/raft/raw_node.h"
+#include "coordinator/server/auth_token_minter.h"
+#include "coordinator/server/cluster_id_gate.h"
+#include "coordinator/server/command.h"
+#include "coordinator/server/defragmenter.h"
+#include "coordinator/server/disk_reserve.h"
+#include "coordinator/server/identity.h"
+#include "coordinator/server/join_discovery.h"
+#include "coordinator/server/lease_checkpointer.h"
+#include "coordinator/server/lease_keepalives.h"
+#include "coordinator/server/loop_turn_stats.h"
+#include "coordinator/server/members.h"
+#include "coordinator/server/node.h"
+#include "coordinator/server/release_timer.h"
+#include "coordinator/server/removed_notifier.h"
+#include "coordinator/server/request_meter.h"
+#include "coordinator/server/server_metrics.h"
+#include "coordinator/server/snapshot_sender.h"
+#include "coordinator/server/snapshot_worker.h"
+#include "coordinator/server/state_machine.h"
+#include "coordinator/server/zap_handler.h"
+#include "coordinator/storage/engine.h"
+#include "coordinator/storage/raft_log_store.h"
+#include "coordinator/watch/watch_hub.h"
+
+namespace corral::server {
+
+namespace wire = corral::schema::api;
+using Clock = std::chrono::steady_clock;
+
+// Watch output a connection may have inside ZeroMQ (its SNDHWM counts
+// messages, not bytes). Past it the stream waits in the hub, under the hub's
+// bounds, and a reader that stays away is cancelled there (slow watcher).
+inline constexpr int64_t kMaxWatchBytesInZmqPerConnection = 4 << 20;
+// A connection that takes no bytes is retried after 1, 2, 4 .. this many ms
+// (ZeroMQ cannot say when one connection's queue has room).
+inline constexpr int kMaxOutputRetryMs = 32;
+// Peer frames: a raft Message as storage::encode_message made it (sent as
+// is, no copy), a snapshot chunk: kChunkFrameTag then net::encode_chunk of
+// a snapshot stream (snapshot_sender.h), or
+// a member's own attributes for the leader to propose (raft does not forward
+// proposals): kAttributesFrameTag then encode_member. A flat Cap'n Proto
+// message starts with its segment count minus one, which is never
+// 0xffffffff or 0xfffffffe, so the tags cannot be mistaken for a message.
+inline constexpr std::string_view kChunkFrameTag = kSnapshotChunkFrameTag;
+inline constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};
+// A follower's "my disk is below its reserve": the leader raises NOSPACE for it
+// (node_nospace.cc).
+inline constexpr std::string_view kNoSpaceFrameTag{"\xfd\xff\xff\xff", 4};
+
+// Everything the node-loop thread owns.
+class NodeLoop {
+ public:
+  NodeLoop(const NodeOptions& options)
+      : options_(options), context_(1), minter_(std::make_shared<AuthTokenMinter>(options.auth_token_ttl_ms)) {}
+  Status init();
+  void run(const std::atomic<bool>& stop);
+  void wake() { poller_->wake(); }
+
+  uint64_t id() const { return self_id_; }
+  bool refused_by_cluster() const { return refused_by_cluster_.load(); }
+  std::string client_endpoint() const { return listener_->bound_endpoint().to_zmq(); }
+  std::string peer_endpoint() const { return transport_->bound_endpoint().to_zmq(); }
+  const metrics::Registry& metrics() const { return metrics_.registry; }
+  Status reload_curve_allow_lists();
+  std::shared_ptr<AuthTokenMinter> token_minter() const { return minter_; }
+
+ private:
+  // A client waiting for its proposal to apply.
+  struct PendingProposal {
+    net::ConnectionId connection;
+    uint64_t request_id = 0;
+    wire::Request::Which kind = wire::Request::PUT;
+    Clock::time_point deadline;
+    uint64_t member_id = 0;  // a membership change: the member it names
+  };
+  // A linearizable read waiting for its read index and then for apply.
+  struct PendingRead {
+    net::ConnectionId connection;
+    std::unique_ptr<api::ParsedRequest> request;
+    Clock::time_point deadline;
+    std::string user;  // who asked (auth_gate.h): checked again when served
+  };
+  struct ReadBatch {
+    std::vector<PendingRead> reads;
+    raft::Index index = 0;  // set once the read state arrived
+  };
+
+  Status bootstrap(const std::vector<MemberInfo>& initial, const MemberIdentity& identity);
+  Status record_identity(const MemberIdentity& identity, const std::optional<JoinResult>& joined);
+  Result<std::unique_ptr<net::PeerTransport>> create_transport(bool port_just_released);
+  void turn();
+  void tick_clock();
+  void receive_peers();
+  bool admit_peer_frame(const net::PeerMessage& pm);
+  void receive_clients();
+  void handle_client(net::ClientRequest& req);
+  void handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
+                    std::string_view payload);
+  void handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  void handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  std::optional<std::string> member_add_clash(const MemberInfo& m) const;
+  void handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  void answer_defragments();
+  void serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  // permissionDenied or unauthenticated sent: the request goes no further.
+  bool refuse_unauthorized(const net::ConnectionId& conn, const api::ParsedRequest& req, std::string_view user);
+  void flush_proposals();
+  void flush_reads();
+  void handle_ready();
+  // before_write runs after the leader's appends are sent and before
+  // anything of rd is staged or written.
+  void persist(raft::Ready& rd, const std::function<void()>& before_write);
+  void apply(const std::vector<raft::Entry>& committed);
+  // force: snapshot now (a member was added: it must start from an image,
+  // since bootstrap membership is not in the log). Starts the flush that a
+  // snapshot waits for on the worker; false if one is still running.
+  bool maybe_snapshot(bool force = false);
+  // The flush of maybe_snapshot finished: record the snapshot, compact the log.
+  void finish_snapshot(const SnapshotWorker::FlushDone& done);
+  // The raft snapshot source: the snapshot recorded when the latest image
+  // was taken (its data goes with the stream, not in raft's message);
+  // unavailable (raft retries) until such an image is built.
+  Result<raft::Snapshot> snapshot_for(const raft::SnapshotMetadata& latest);
+  // The log is not compacted past this index: a follower is being sent a
+  // snapshot at it, or an image taken at it waits to be sent.
+  raft::Index log_hold_index() const;
+  void start_snapshot_stream(const raft::Message& m);
+  // Each turn: collect the worker's results, start the image builds asked
+  // for, send the next chunks of snapshot streams and `snapshot save`s.
+  void snapshot_duties();
+  void send_saves(Clock::time_point now);
+  void serve_ready_reads();
+  void expire_pending();
+  void leader_duties();
+  // Leases (lease_keepalives.h, lease_checkpointer.h).
+  void flush_keepalives();
+  void serve_keepalives();
+  void fail_keepalives(const api::WireError& why);
+  void after_apply_leases();
+  void force_overdue_releases();
+  void publish_attributes();
+  void report_low_disk();                     // node_nospace.cc
+  void propose_nospace(uint64_t member_id);   // node_nospace.cc
+  void propose_attributes(const net::PeerMessage& pm, std::string_view record);
+  void reissue_reads();
+  void deliver_watches();
+  void flush_held_output(Clock::time_point now);
+  void sweep_outputs(Clock::time_point now);
+  bool send_frame(const net::ConnectionId& conn, std::string frame);
+  bool refuse_if_backlogged(const net::ConnectionId& conn, uint64_t request_id);
+  void send_refusal(const net::ConnectionId& conn, uint64_t request_id, const api::WireError& e);
+  void refuse_unread(const net::ClientRequest& req);
+  void send_raft(const raft::Message& m);
+  void sync_peers();
+  void on_soft_state(const raft::SoftState& ss);
+  void publish_metrics(Clock::time_point now);
+
+  void reply(const net::ConnectionId& conn, const std::string& bytes);
+  void reply_error(const net::ConnectionId& conn, uint64_t request_id, const api::WireError& e);
+  api::Header header() const;
+  std::string leader_hint() const;
+  bool is_leader() const { return soft_.role == raft::Role::kLeader; }
+  static int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+  }
+  void fill_members(capnp::List<wire::Member>::Builder out) const;
+  void answer_conf(uint64_t proposal_id, const std::optional<api::WireError>& err);
+  watch::StreamId stream_for(const net::ConnectionId& conn);
+  void close_stream(watch::StreamId stream);
+  void forget_connection(const net::ConnectionId& conn);
+  void note_retry(Clock::time_point at) {
+    if (!next_output_retry_ || at < *next_output_retry_) next_output_retry_ = at;
+  }
+
+ public:
+  bool removed_ = false;  // this member was removed: the loop ends
+  std::atomic<bool> refused_by_cluster_{false};  // another cluster's members refused it: ended too
+
+ private:
+  NodeOptions options_;
+  ServerMetrics metrics_;  // before everything that counts into it
+  RequestMeter meter_{metrics_};
+  Clock::time_point next_metrics_publish_{};
+  zmq::context_t context_;
+  // After context_: stopped before the context is closed.
+  std::unique_ptr<ZapHandler> zap_;
+  uint64_t self_id_ = 0;
+  uint64_t cluster_id_ = 0;
+  std::vector<MemberInfo> initial_members_;
+  std::string advertise_client_;
+
+  std::unique_ptr<storage::Engine> engine_;
+  // Declared after engine_: destroyed (joined) before it.
+  std::unique_ptr<Defragmenter> defragmenter_;
+  std::vector<std::pair<net::ConnectionId, uint64_t>> defragment_waiters_;  // conn, request id
+  std::unique_ptr<storage::RaftLogStore> store_;
+  std::unique_ptr<StateMachine> state_;
+  std::unique_ptr<raft::RawNode> raw_;
+  std::unique_ptr<watch::WatchHub> hub_;
+  std::unique_ptr<net::PeerTransport> transport_;
+  std::unique_ptr<net::ClientListener> listener_;
+  std::unique_ptr<net::Poller> poller_;
+  net::ChunkAssembler assembler_;
+  uint64_t next_chunk_stream_ = 1;
+
+  raft::SoftState soft_;
+  raft::Term term_ = 0;
+  raft::ConfState conf_state_;
+  raft::Index snapshot_index_ = 0;
+
+  Clock::time_point next_tick_;
+  std::vector<net::PeerMessage> peer_in_;
+  std::vector<net::ClientRequest> client_in_;
+
+  uint64_t next_proposal_id_ = 1;
+  std::map<uint64_t, PendingProposal> pending_;
+  std::unique_ptr<CommandWriter> batch_;
+  std::vector<uint64_t> batch_ids_;
+
+  uint64_t next_read_ctx_ = 1;
+  std::vector<PendingRead> reads_waiting_;
+  std::map<uint64_t, ReadBatch> read_batches_;  // by ctx
+
+  std::map<net::ConnectionId, watch::StreamId> stream_by_conn_;
+  std::map<watch::StreamId, net::ConnectionId> conn_by_stream_;
+  std::set<watch::StreamId> draining_;  // streams with output still queued in the hub
+  // What one client connection's output waits for: frames ZeroMQ refused,
+  // kept in order ahead of anything later, and the bytes ZeroMQ holds (for
+  // connections with a watch stream, whose sends are counted).
+  struct ConnectionOutput {
+    std::deque<std::string> held;
+    size_t held_bytes = 0;
+    net::QueuedBytes in_zmq = std::make_shared<std::atomic<int64_t>>(0);
+    int backoff_ms = 0;
+    Clock::time_point retry_at{};
+    bool refusing = false;  // its requests were refused (net/reply_budget.h)
+    int64_t unsent() const {
+      return in_zmq->load(std::memory_order_relaxed) + static_cast<int64_t>(held_bytes);
+    }
+    bool paused(Clock::time_point now) const {
+      return !held.empty() || (now < retry_at && in_zmq->load(std::memory_order_relaxed) >= kMaxWatchBytesInZmqPerConnection);
+    }
+    void back_off(Clock::time_point now) {
+      backoff_ms = std::clamp(backoff_ms * 2, 1, kMaxOutputRetryMs);
+      retry_at = now + std::chrono::milliseconds(backoff_ms);
+    }
+  };
+  // Every connection with replies not yet taken by the kernel, or a watch stream.
+  std::map<net::ConnectionId, ConnectionOutput> outputs_;
+  std::set<net::ConnectionId> holding_;  // outputs_ with held frames
+  size_t held_bytes_total_ = 0;
+  net::ReplyBudget reply_budget_;
+  Clock::time_point next_output_sweep_;
+  // Set by deliver_watches for turn(): work that can go on at once (a stream
+  // left with output while its connection takes bytes, a catch-up that
+  // moved), else the earliest retry of a paused connection.
+  bool watch_work_now_ = false;
+  // Client requests or ready reads were left for the next turn (per-turn bounds).
+  bool client_work_now_ = false;
+  size_t reply_bytes_this_turn_ = 0;  // counted by send_frame and send_refusal
+  std::optional<Clock::time_point> next_output_retry_;
+  Clock::time_point next_publish_;
+  bool force_snapshot_ = false;
+  bool over_quota_ = false;
+  Clock::time_point next_quota_check_;
+  DiskReserve disk_reserve_{options_.data_dir, options_.disk_reserve_bytes};
+  Clock::time_point next_nospace_report_;
+  ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
+  Clock::time_point next_release_check_;
+  RemovedNotifier removed_notifier_;
+  std::optional<ClusterIdGate> cluster_gate_;
+  bool ever_had_leader_ = false;  // since this start: a member of a working cluster
+  LeaseKeepAlives keepalives_;
+  std::unique_ptr<LeaseCheckpointer> checkpointer_;
+  raft::Term applied_term_ = 0;  // term of the last entry applied
+
+  // Off-loop snapshot work (declared last: destroyed first, before the
+  // engine it reads and the poller it wakes).
+  LoopTurnStats turn_stats_;
+  SnapshotSender snapshot_sender_;
+  struct SnapshotFlush {
+    raft::Index applied = 0;
+    raft::ConfState conf_state;  // as of `applied`
+    bool forced = false;
+  };
+  std::optional<SnapshotFlush> snapshot_flush_;
+  std::shared_ptr<const StateImage> image_;  // the latest image built
+  Clock::time_point image_used_{};
+  bool image_wanted_ = false;  // raft asked for an image newer than image_
+  std::optional<raft::Index> image_building_for_;  // a raft image being built: its meta index
+  Clock::time_point next_image_try_{};
+  // A `snapshot save` of a client: the image once built with at least
+  // min_applied, then sent in chunks over several turns.
+  struct SnapshotSave {
+    net::ConnectionId connection;
+    uint64_t request_id = 0;
+    raft::Index min_applied = 0;
+    std::shared_ptr<const StateImage> image;
+    size_t sent_bytes = 0;
+  };
+  std::deque<SnapshotSave> saves_;
+  std::unique_ptr<SnapshotWorker> snapshot_worker_;
+  std::shared_ptr<AuthTokenMinter> minter_;
+};
+
+}  // namespace corral::server

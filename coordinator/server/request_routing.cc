@@ -1,0 +1,349 @@
+// Client requests in: parsing, checks, and the way each class of request
+// takes (writes batched into one proposal, linearizable reads into one
+// ReadIndex, serializable reads served at once), and their deadlines.
+#include "coordinator/server/node_loop.h"
+
+#include <algorithm>
+
+#include "coordinator/server/auth_gate.h"
+#include "coordinator/server/lease_min_ttl.h"
+#include "coordinator/server/log.h"
+#include "coordinator/server/u64_bytes.h"
+#include "schema/data_bytes.h"
+
+namespace corral::server {
+
+namespace {
+
+constexpr size_t kMaxClientRequestsPerTurn = 4096;
+// Request bytes taken in per turn (at least one request): 4096 requests of
+// the largest size would be 8 GiB in one turn.
+constexpr size_t kMaxClientRequestBytesPerTurn = 32u << 20;
+// Reply bytes made per turn by the requests read in it, and again by the
+// linearizable reads served in it (at least one each): past it the rest
+// waits for the next turn (in ZeroMQ, or in its read batch), so that large
+// reads cannot hold the loop past a heartbeat. Taken in steps of
+// kClientRequestsPerStep so that the check comes often.
+constexpr size_t kMaxReplyBytesPerTurn = 8u << 20;
+constexpr size_t kClientRequestsPerStep = 64;
+constexpr int64_t kMsPerSecond = 1000;
+
+}  // namespace
+
+void NodeLoop::receive_clients() {
+  client_in_.clear();
+  client_work_now_ = false;
+  reply_bytes_this_turn_ = 0;
+  size_t request_bytes = 0;
+  for (size_t taken = 0; taken < kMaxClientRequestsPerTurn;) {
+    if (reply_bytes_this_turn_ >= kMaxReplyBytesPerTurn || request_bytes >= kMaxClientRequestBytesPerTurn) {
+      client_work_now_ = true;
+      break;
+    }
+    const size_t first = client_in_.size();
+    const size_t got = listener_->receive(std::min(kClientRequestsPerStep, kMaxClientRequestsPerTurn - taken),
+                                          kMaxClientRequestBytesPerTurn - request_bytes, client_in_);
+    if (got == 0) break;
+    taken += got;
+    for (size_t i = first; i < client_in_.size(); ++i) {
+      request_bytes += client_in_[i].payload.size();
+      handle_client(client_in_[i]);
+    }
+  }
+}
+
+void NodeLoop::handle_client(net::ClientRequest& req) {
+  if (req.multipart || req.cut()) return refuse_unread(req);
+  auto parsed = api::parse_request(req.payload, options_.max_request_bytes);
+  if (parsed.ok()) meter_.received(req.connection, parsed.request->id(), parsed.request->which(), Clock::now());
+  if (!parsed.ok()) {
+    meter_.received_malformed(req.connection, parsed.id, Clock::now());
+    reply_error(req.connection, parsed.id, parsed.error);
+    return;
+  }
+  auto& r = *parsed.request;
+  // The transport identity (CURVE key -> user, zap_handler.h); the auth
+  // branch's permission checks start from it.
+  if (!req.user.empty()) log_debug("request %llu from user '%s'", static_cast<unsigned long long>(r.id()), req.user.c_str());
+  if (r.request_class() != api::RequestClass::kLeaderLocal && refuse_if_backlogged(req.connection, r.id())) {
+    return;
+  }
+  if (auto refused = api::check_before_proposing(r)) return reply_error(req.connection, r.id(), *refused);
+  auto user = identify(state_->auth(), r.get(), req.user, wall_clock_ms());
+  if (!user.ok()) return reply_error(req.connection, r.id(), api::to_wire_error(user.error()));
+  if (refuse_unauthorized(req.connection, r, *user)) return;
+  switch (r.request_class()) {
+    case api::RequestClass::kWrite: {
+      // The password hash and signing key are made once, by the leader.
+      auto sealed = is_leader() ? seal_auth_change(r) : std::nullopt;
+      handle_write(req.connection, std::move(parsed.request), sealed ? std::string_view(*sealed) : req.payload);
+      return;
+    }
+    case api::RequestClass::kRead:
+      if (r.linearizable_read()) {
+        reads_waiting_.push_back(PendingRead{req.connection, std::move(parsed.request),
+                                             Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms),
+                                             std::move(*user)});
+      } else {
+        serve_read(req.connection, r);
+      }
+      return;
+    case api::RequestClass::kLeaderLocal: {
+      // Keepalive: leader-local (lease_keepalives.h), answered once a
+      // heartbeat round confirms this member still leads.
+      if (!is_leader()) return reply_error(req.connection, r.id(), api::not_leader_error(leader_hint()));
+      WaitingKeepAlive k{req.connection, r.id(), r.get().getLeaseKeepAlive().getId(),
+                         Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
+      if (!keepalives_.add(std::move(k))) {
+        reply_error(req.connection, r.id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many keepalives waiting"));
+      }
+      return;
+    }
+    case api::RequestClass::kWatch:
+      handle_watch(req.connection, r);
+      return;
+    case api::RequestClass::kCluster:
+      handle_cluster(req.connection, r);
+      return;
+    case api::RequestClass::kLocal:
+      handle_local(req.connection, r);
+      return;
+  }
+}
+
+// A message the api layer is not given: past max_request_bytes (only its
+// head was kept) or in several frames. Answered by the id in its head.
+void NodeLoop::refuse_unread(const net::ClientRequest& req) {
+  const uint64_t id = api::peek_request_id(req.payload);
+  if (req.multipart) {
+    return reply_error(req.connection, id,
+                       api::wire_error(wire::ErrorCode::MALFORMED,
+                                       "request sent in several ZeroMQ frames; send one frame per request"));
+  }
+  reply_error(req.connection, id,
+              api::wire_error(wire::ErrorCode::TOO_LARGE,
+                              "request of " + std::to_string(req.wire_bytes) + " bytes is past the " +
+                                  std::to_string(options_.max_request_bytes) + "-byte bound"));
+}
+
+void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::ParsedRequest> req,
+                            std::string_view payload) {
+  if (!is_leader()) {
+    reply_error(conn, req->id(), api::not_leader_error(leader_hint()));
+    return;
+  }
+  if (over_quota_ && (req->which() == wire::Request::PUT || req->which() == wire::Request::TXN ||
+                      req->which() == wire::Request::LEASE_GRANT)) {
+    reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::TOO_LARGE,
+                                                 "database space exceeded (--quota-backend-bytes): delete, compact, then defragment (corralctl defrag)"));
+    return;
+  }
+  if (auto refused = nospace_refusal(state_->alarms(), req->get(), disk_reserve_.was_low())) {
+    reply_error(conn, req->id(), *refused);
+    return;
+  }
+  if (pending_.size() >= options_.max_pending_proposals) {
+    reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many pending proposals"));
+    return;
+  }
+  uint64_t pid = next_proposal_id_++;
+  pending_[pid] = PendingProposal{conn, req->id(), req->which(),
+                                  Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
+  auto raised = raise_grant_ttl(*req, lease::min_ttl_seconds_for(static_cast<int64_t>(options_.tick_ms) *
+                                                                 options_.election_ticks));
+  batch_->add(pid, raised ? std::string_view(*raised) : payload);
+  batch_ids_.push_back(pid);
+  if (batch_->size_bytes() >= kMaxEntryBytes || batch_->count() >= kMaxRequestsPerEntry) flush_proposals();
+}
+
+void NodeLoop::flush_proposals() {
+  if (batch_->count() == 0) return;
+  auto s = raw_->propose(batch_->take());
+  if (s != raft::Status::kOk) {
+    for (auto pid : batch_ids_) {
+      auto it = pending_.find(pid);
+      if (it == pending_.end()) continue;
+      metrics_.proposals_failed.inc();
+      reply_error(it->second.connection, it->second.request_id,
+                  s == raft::Status::kTooLarge
+                      ? api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many uncommitted bytes; retry")
+                      : api::not_leader_error(leader_hint()));
+      pending_.erase(it);
+    }
+  }
+  batch_ids_.clear();
+}
+
+void NodeLoop::flush_reads() {
+  if (reads_waiting_.empty()) return;
+  // Raft's own view: a step this turn may have lost the leader that soft_
+  // (updated at the next Ready) still names, and raft drops such a read.
+  if (raw_->status().soft_state.leader == raft::kNoNode) {
+    for (auto& r : reads_waiting_) {
+      reply_error(r.connection, r.request->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "no leader"));
+    }
+    reads_waiting_.clear();
+    return;
+  }
+  uint64_t ctx = next_read_ctx_++;
+  read_batches_[ctx].reads = std::move(reads_waiting_);
+  reads_waiting_.clear();
+  raw_->read_index(u64_bytes(ctx));
+}
+
+bool NodeLoop::refuse_unauthorized(const net::ConnectionId& conn, const api::ParsedRequest& req,
+                                  std::string_view user) {
+  auto denied = authorize(state_->auth(), state_->lessor(), user, req.get());
+  if (!denied) return false;
+  reply_error(conn, req.id(), *denied);
+  return true;
+}
+
+void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req) {
+  auto r = req.get();
+  api::ResponseBuilder b(r.getId(), header());
+  switch (r.which()) {
+    case wire::Request::AUTH: {
+      auto s = fill_auth_read(state_->auth(), r.getAuth(), wall_clock_ms(), options_.auth_token_ttl_ms,
+                              b.response().initAuth());
+      if (!s.ok()) return reply_error(conn, r.getId(), api::to_wire_error(s.error()));
+      break;
+    }
+    case wire::Request::RANGE: {
+      auto rr = api::to_range(r.getRange());
+      auto res = state_->kv().range(rr.key, rr.range_end, rr.options);
+      if (!res.ok()) return reply_error(conn, r.getId(), api::to_wire_error(res.error()));
+      api::fill_range(b.response().initRange(), *res);
+      break;
+    }
+    case wire::Request::LIST: {
+      auto lr = r.getList();
+      std::string dir = schema::as_string(lr.getDir());
+      auto res = state_->kv().list(dir, lr.getRevision());
+      if (!res.ok()) return reply_error(conn, r.getId(), api::to_wire_error(res.error()));
+      std::string base = dir;
+      if (base.empty() || base.back() != '/') base.push_back('/');
+      size_t n = res->entries.size();
+      bool more = false;
+      if (lr.getLimit() > 0 && static_cast<size_t>(lr.getLimit()) < n) {
+        n = static_cast<size_t>(lr.getLimit());
+        more = true;
+      }
+      auto out = b.response().initList();
+      auto entries = out.initEntries(n);
+      for (size_t i = 0; i < n; ++i) {
+        const auto& e = res->entries[i];
+        entries[i].setName(schema::as_data(e.name));
+        entries[i].setIsDir(e.is_dir);
+        entries[i].setHasKey(e.is_key);
+        if (e.is_key) {
+          kv::RangeOptions ro;
+          ro.revision = lr.getRevision();
+          auto kvs = state_->kv().range(base + e.name, {}, ro);
+          if (kvs.ok() && !kvs->kvs.empty()) api::fill_kv(entries[i].initKv(), kvs->kvs[0]);
+        }
+      }
+      out.setMore(more);
+      break;
+    }
+    case wire::Request::LEASE_TIME_TO_LIVE: {
+      auto q = r.getLeaseTimeToLive();
+      auto out = b.response().initLeaseTimeToLive();
+      out.setId(q.getId());
+      auto ttl = state_->lessor().time_to_live(q.getId(), now_ms(), q.getKeys());
+      if (!ttl.ok()) {
+        out.setTtl(-1);
+        break;
+      }
+      out.setTtl((ttl->remaining_ms + kMsPerSecond - 1) / kMsPerSecond);
+      out.setGrantedTtl(ttl->granted_ttl_seconds);
+      auto keys = out.initKeys(ttl->keys.size());
+      for (size_t i = 0; i < ttl->keys.size(); ++i) {
+        keys.set(i, schema::as_data(ttl->keys[i]));
+      }
+      break;
+    }
+    case wire::Request::LEASE_LEASES: {
+      auto ids = state_->lessor().list();
+      auto out = b.response().initLeaseLeases().initIds(ids.size());
+      for (size_t i = 0; i < ids.size(); ++i) out.set(i, ids[i]);
+      break;
+    }
+    default:
+      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "not a read"));
+  }
+  reply(conn, b.finish());
+}
+
+void NodeLoop::serve_ready_reads() {
+  auto applied = state_->applied_index();
+  const size_t first_byte = reply_bytes_this_turn_;
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    if (it->second.index == 0 || it->second.index > applied) {
+      ++it;
+      continue;
+    }
+    auto& reads = it->second.reads;
+    size_t served = 0;
+    for (; served < reads.size() && reply_bytes_this_turn_ - first_byte < kMaxReplyBytesPerTurn; ++served) {
+      auto& r = reads[served];
+      if (!refuse_if_backlogged(r.connection, r.request->id()) &&
+          !refuse_unauthorized(r.connection, *r.request, r.user)) {
+        serve_read(r.connection, *r.request);
+      }
+    }
+    if (served < reads.size()) {  // the rest next turn, still in order
+      reads.erase(reads.begin(), reads.begin() + static_cast<std::ptrdiff_t>(served));
+      client_work_now_ = true;
+      return;
+    }
+    it = read_batches_.erase(it);
+  }
+}
+
+// The leader changed: reads forwarded to the old one get no answer. Ask the
+// new leader again, or, with none known, answer unavailable at once so the
+// client retries elsewhere instead of waiting for its timeout.
+void NodeLoop::reissue_reads() {
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    if (it->second.index != 0) {
+      ++it;
+      continue;
+    }
+    if (soft_.leader != raft::kNoNode) {
+      raw_->read_index(u64_bytes(it->first));
+      ++it;
+      continue;
+    }
+    for (auto& r : it->second.reads) {
+      reply_error(r.connection, r.request->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "no leader"));
+    }
+    it = read_batches_.erase(it);
+  }
+}
+
+void NodeLoop::expire_pending() {
+  auto now = Clock::now();
+  // Proposal ids grow with time and every deadline has the same length, so
+  // the oldest ids expire first.
+  while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
+    auto& p = pending_.begin()->second;
+    metrics_.proposals_failed.inc();
+    reply_error(p.connection, p.request_id,
+                api::wire_error(wire::ErrorCode::TIMEOUT, "not applied in time; outcome unknown"));
+    pending_.erase(pending_.begin());
+  }
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    if (it->second.reads.empty() || it->second.reads.front().deadline > now) {
+      ++it;
+      continue;
+    }
+    for (auto& r : it->second.reads) {
+      reply_error(r.connection, r.request->id(),
+                  api::wire_error(wire::ErrorCode::TIMEOUT, "read index not confirmed in time"));
+    }
+    it = read_batches_.erase(it);
+  }
+}
+
+}  // namespace corral::server
