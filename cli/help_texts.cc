@@ -38,6 +38,8 @@ const std::map<std::string, std::string>& examples() {
       {"endpoint", "corralctl --endpoints 10.0.0.1:2379,10.0.0.2:2379 endpoint health"},
       {"endpoint status", "corralctl --endpoints 10.0.0.1:2379,10.0.0.2:2379 -w table endpoint status"},
       {"endpoint health", "corralctl --endpoints 10.0.0.1:2379,10.0.0.2:2379 endpoint health"},
+      {"alarm list", "corralctl alarm list"},
+      {"alarm disarm", "corralctl alarm disarm    # once the member's disk has space again"},
       {"endpoint hashkv", "corralctl --endpoints 10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379 endpoint hashkv --check"},
       {"lock", "corralctl lock /locks/backup -- sh -c 'pg_dump db > db.sql'"},
       {"elect", "corralctl elect /elections/scheduler \"$(hostname)\"   # or: corralctl elect -l /elections/scheduler"},

@@ -41,6 +41,7 @@
 #include "cli/completion.h"
 #include "cli/help_texts.h"
 #include "cli/concurrency_commands.h"
+#include "cli/alarm_command.h"
 #include "cli/hashkv_command.h"
 #include "cli/member_add_hint.h"
 #include "cli/output.h"
@@ -528,6 +529,8 @@ int main(int argc, char** argv) {
   auto* ep_health = endpoint->add_subcommand("health", "health of every endpoint");
   corral::cli::HashKvArgs hashkv_args;
   auto* ep_hashkv = corral::cli::add_hashkv_command(*endpoint, hashkv_args);
+  corral::cli::AlarmArgs alarm_args;
+  auto alarm = corral::cli::add_alarm_commands(app, alarm_args);
 
   auto* compaction = app.add_subcommand("compaction", "compaction REV");
   compaction->add_option("rev", a.rev, "compact history before this revision")
@@ -843,6 +846,8 @@ int main(int argc, char** argv) {
                                  exit_code_for);
   } else if (*concurrency.elect) {
     return corral::cli::run_elect(client, concurrency_args, out, interrupted_within, exit_code_for);
+  } else if (*alarm.list || *alarm.disarm) {
+    return corral::cli::run_alarm(client, *alarm.list, alarm_args, out, fail);
   } else if (*ep_hashkv) {
     return corral::cli::run_hashkv(client, options.endpoints, hashkv_args, out, exit_code_for);
   } else if (*ep_status || *ep_health) {

@@ -234,6 +234,8 @@ class Client {
 
   // The HashKV of one given endpoint at `revision` (0: its current one).
   Result<HashKvResult> hash_kv_of(const std::string& endpoint, int64_t revision, CallOptions options = {});
+  // The alarms standing (list) or disarms them (see AlarmRequest).
+  Result<AlarmResult> alarm(AlarmRequest request, CallOptions options = {}) { return call(std::move(request), options); }
 
   // Streams the member's database image to `path` (written to path.part,
   // with a SHA-256 trailer (schema/snapshot_file.h), synced, then renamed). Returns the bytes written. No retry once a chunk

@@ -404,6 +404,15 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
       break;
     case api::Response::MAINTENANCE: {
       auto m = r.getMaintenance();
+      if (m.isAlarm()) {
+        AlarmResult a;
+        for (auto member : m.getAlarm().getAlarms()) {
+          a.alarms.push_back(AlarmMember{member.getMemberId(),
+                                         member.getAlarm() == api::AlarmType::NO_SPACE ? "NOSPACE" : "UNKNOWN"});
+        }
+        out.body = with_header(std::move(a), h);
+        break;
+      }
       if (!m.isHashKv()) return make_error(ErrorCode::kBadResponse, "maintenance response of a kind unknown to this client");
       auto hk = m.getHashKv();
       out.body = with_header(HashKvResult{{}, hk.getHash(), hk.getHashRevision(), hk.getCompactRevision()}, h);
@@ -423,6 +432,7 @@ ErrorCode error_code_from_wire(uint16_t wire) {
   // api::ErrorCode ordinals 0..14 are ours in the same order.
   if (wire <= static_cast<uint16_t>(ErrorCode::kTimeout)) return static_cast<ErrorCode>(wire);
   if (wire == static_cast<uint16_t>(api::ErrorCode::UNAUTHENTICATED)) return ErrorCode::kUnauthenticated;
+  if (wire == static_cast<uint16_t>(api::ErrorCode::NO_SPACE)) return ErrorCode::kNoSpace;
   return ErrorCode::kInternal;
 }
 
@@ -511,6 +521,10 @@ Result<std::string> encode_request(uint64_t id, const RequestBody& body, std::st
           fill_auth(req.initAuth(), r);
         } else if constexpr (std::is_same_v<T, HashKvRequest>) {
           req.initMaintenance().initHashKv().setRevision(r.revision);
+        } else if constexpr (std::is_same_v<T, AlarmRequest>) {
+          auto a = req.initMaintenance().initAlarm();
+          a.setAction(r.action == AlarmRequest::Action::kDisarm ? api::AlarmAction::DISARM : api::AlarmAction::LIST);
+          a.setMemberId(r.member_id);
         } else {
           static_assert(kAlwaysFalse<T>, "request kind without an encoder");
         }

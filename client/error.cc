@@ -25,6 +25,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kBadResponse: return "bad response";
     case ErrorCode::kFenced: return "fenced";
     case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kNoSpace: return "no space (NOSPACE alarm)";
   }
   return "unknown";
 }

@@ -38,6 +38,9 @@ enum class ErrorCode : uint8_t {
   // Answered by a member (api.capnp's unauthenticated): a wrong user name or
   // password, or a token that is forged, expired or outdated.
   kUnauthenticated,
+  // Answered by a member (api.capnp's noSpace): a NOSPACE alarm stands (a
+  // member's disk is below its reserve): writes are refused; reads go on.
+  kNoSpace,
 };
 
 const char* error_code_name(ErrorCode code);

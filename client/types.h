@@ -362,6 +362,24 @@ struct HashKvRequest {
   int64_t revision = 0;  // 0: the member's current revision
 };
 
+// etcd's alarms (schema/api.capnp AlarmRequest; NOSPACE only): list
+// answers from the member asked; disarm goes through raft and is refused
+// with kNoSpace while the leader's disk is still below its reserve.
+struct AlarmMember {
+  uint64_t member_id = 0;
+  std::string alarm;  // "NOSPACE"
+};
+struct AlarmResult {
+  Header header;
+  std::vector<AlarmMember> alarms;  // standing (after a disarm: those left)
+};
+struct AlarmRequest {
+  using Response = AlarmResult;
+  enum class Action : uint8_t { kList, kDisarm };
+  Action action = Action::kList;
+  uint64_t member_id = 0;  // kDisarm: 0 disarms every alarm
+};
+
 // --- envelopes -------------------------------------------------------------------------
 
 using RequestBody =
@@ -370,14 +388,14 @@ using RequestBody =
                  LeaseTtlRequest, LeaseListRequest, WatchCreateRequest, WatchCancelRequest,
                  WatchProgressRequest, MemberListRequest, MemberAddRequest, MemberRemoveRequest,
                  MemberPromoteRequest, MoveLeaderRequest, StatusRequest, SnapshotRequest,
-                 DefragmentRequest, AuthRequest, HashKvRequest>;
+                 DefragmentRequest, AuthRequest, HashKvRequest, AlarmRequest>;
 
 using ResponseBody =
     std::variant<RangeResult, PutResult, DeleteResult, TxnResult, ListResult, CompactResult,
                  LeaseGrantResult, LeaseRevokeResult, LeaseKeepAliveResult, LeaseTtlResult,
                  LeaseListResult, WatchCreateResult, WatchCancelResult, WatchProgressResult,
                  MemberListResult, MoveLeaderResult, StatusResult, SnapshotChunk,
-                 DefragmentResult, AuthResult, HashKvResult>;
+                 DefragmentResult, AuthResult, HashKvResult, AlarmResult>;
 
 struct WatchEvent {
   enum class Type : uint8_t { kPut, kDelete };

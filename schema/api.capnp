@@ -51,7 +51,7 @@ enum ErrorCode {
   unknownRequest @13;   # a request kind this member does not know (newer client)
   timeout @14;          # the request was not committed in time; outcome unknown
   unauthenticated @15;  # wrong user or password; a token that is forged, expired or outdated
-  noSpace @16;          # reserved
+  noSpace @16;          # a member's data dir is below its free-space reserve (NOSPACE alarm): writes refused
 }
 
 struct Error {
@@ -330,13 +330,42 @@ struct MaintenanceRequest {
   union {
     none @0 :Void;                  # no kind: refused with badRequest (a union needs two members)
     hashKv @1 :HashKvRequest;
+    alarm @2 :AlarmRequest;
   }
 }
 struct MaintenanceResponse {
   union {
     none @0 :Void;
     hashKv @1 :HashKvResponse;
+    alarm @2 :AlarmResponse;
   }
+}
+
+# etcd's alarms (only NOSPACE here). A member whose data dir has less free
+# space than --disk-reserve-bytes raises NOSPACE for itself through raft;
+# while any alarm stands, every member refuses puts, deletes, txns and lease
+# grants with noSpace; reads, watches, keep-alives, revokes and compaction
+# go on. list is answered locally; raise and disarm go through raft.
+enum AlarmAction {
+  list @0;
+  raise @1;     # memberId's alarm (members raise their own)
+  disarm @2;    # memberId's alarm, or every alarm with memberId 0
+}
+enum AlarmType {
+  none @0;
+  noSpace @1;
+}
+struct AlarmRequest {
+  action @0 :AlarmAction;
+  memberId @1 :UInt64;
+  alarm @2 :AlarmType;
+}
+struct AlarmMember {
+  memberId @0 :UInt64;
+  alarm @1 :AlarmType;
+}
+struct AlarmResponse {
+  alarms @0 :List(AlarmMember);   # list: those standing; raise/disarm: those standing after it
 }
 
 # etcd's HashKV: a hash of the key space's MVCC history up to a revision

@@ -79,8 +79,13 @@ RequestClass classify(wire::Request::Reader r) {
     case W::STATUS:
     case W::SNAPSHOT:
     case W::DEFRAGMENT:
-    case W::MAINTENANCE:
       return RequestClass::kLocal;
+    case W::MAINTENANCE: {
+      // Alarm raise and disarm go through raft; list and hashKv do not.
+      auto m = r.getMaintenance();
+      bool replicated = m.isAlarm() && m.getAlarm().getAction() != wire::AlarmAction::LIST;
+      return replicated ? RequestClass::kWrite : RequestClass::kLocal;
+    }
     case W::AUTH:
       return auth_reads(r.getAuth()) ? RequestClass::kRead : RequestClass::kWrite;
   }

@@ -66,6 +66,12 @@ HttpError from_client_error(const client::Error& error) {
       out.status = 401;
       out.code = "unauthenticated";
       break;
+    case ErrorCode::kNoSpace:
+      // 507 Insufficient Storage: the cluster refuses writes until space is
+      // freed and the alarm disarmed; reads go on.
+      out.status = 507;
+      out.code = "noSpace";
+      break;
     case ErrorCode::kTimeout:
       out.status = 504;
       out.code = "timeout";

@@ -17,7 +17,9 @@ namespace corral::main {
 
 inline constexpr const char* kEnvPrefix = "CORRAL_";
 inline constexpr const char* kAgentEnvPrefix = "CORRAL_AGENT_";
-inline constexpr const char* kIgnoredEnv[] = {"CORRAL_BUILD"};
+// CORRAL_FAULT_FS: the storage engine's test-only fault injection
+// (coordinator/storage/fault_fs.h).
+inline constexpr const char* kIgnoredEnv[] = {"CORRAL_BUILD", "CORRAL_FAULT_FS"};
 
 // "CORRAL_" + the flag's long name, upper-case, '-' as '_'.
 std::string env_name_of(const std::string& long_name);

@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-request-bytes", o.max_request_bytes, "largest client request in bytes")->check(CLI::Range(size_t{1024}, size_t{64} << 20))->capture_default_str();
   app.add_option("--max-pending-proposals", o.max_pending_proposals, "writes in flight before 'unavailable'")->check(CLI::Range(size_t{1}, size_t{10'000'000}))->capture_default_str();
   app.add_option("--quota-backend-bytes", o.quota_backend_bytes, "data-dir size past which puts are refused (0: none)")->check(CLI::Range(int64_t{0}, int64_t{1} << 50))->capture_default_str();
+  app.add_option("--disk-reserve-bytes", o.disk_reserve_bytes, "free space of the data dir's file system below which the NOSPACE alarm refuses writes (0: none)")->check(CLI::Range(uint64_t{0}, uint64_t{1} << 50))->capture_default_str();
   app.add_option_function<int64_t>("--auth-token-ttl", [&o](int64_t seconds) { o.auth_token_ttl_ms = seconds * 1000; },
                                    "seconds a token from authenticate stays valid (etcd's flag)")
       ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600))->default_str(std::to_string(o.auth_token_ttl_ms / 1000));

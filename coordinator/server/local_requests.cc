@@ -43,7 +43,7 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     return reply(conn, b.finish());
   }
   if (r.isMaintenance()) {
-    return reply(conn, answer_maintenance(r.getId(), header(), r.getMaintenance(), *engine_, state_->kv()));
+    return reply(conn, answer_maintenance(r.getId(), header(), r.getMaintenance(), *engine_, state_->kv(), state_->alarms()));
   }
   if (r.isDefragment()) {
     defragment_waiters_.emplace_back(conn, r.getId());

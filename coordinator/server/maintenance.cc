@@ -9,7 +9,7 @@ namespace wire = corral::schema::api;
 
 std::string answer_maintenance(uint64_t request_id, const api::Header& header,
                                wire::MaintenanceRequest::Reader request, const storage::Engine& engine,
-                               const kv::MvccStore& kv) {
+                               const kv::MvccStore& kv, const AlarmTable& alarms) {
   switch (request.which()) {
     case wire::MaintenanceRequest::HASH_KV: {
       auto hash = kv::hash_kv(engine, request.getHashKv().getRevision(), kv.current_revision(),
@@ -20,6 +20,12 @@ std::string answer_maintenance(uint64_t request_id, const api::Header& header,
       out.setHash(hash->hash);
       out.setHashRevision(hash->hash_revision);
       out.setCompactRevision(hash->compact_revision);
+      return b.finish();
+    }
+    case wire::MaintenanceRequest::ALARM: {
+      // Only list gets here: raise and disarm go through raft (alarms.h).
+      api::ResponseBuilder b(request_id, header);
+      alarms.fill(b.response().initMaintenance().initAlarm());
       return b.finish();
     }
     case wire::MaintenanceRequest::NONE:

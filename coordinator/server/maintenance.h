@@ -9,6 +9,7 @@
 
 #include "coordinator/api/response.h"
 #include "coordinator/kv/mvcc_store.h"
+#include "coordinator/server/alarms.h"
 #include "coordinator/storage/engine.h"
 #include "schema/api.capnp.h"
 
@@ -18,6 +19,7 @@ namespace corral::server {
 // error (badRequest for no kind, compacted, futureRevision).
 std::string answer_maintenance(uint64_t request_id, const api::Header& header,
                                corral::schema::api::MaintenanceRequest::Reader request,
-                               const storage::Engine& engine, const kv::MvccStore& kv);
+                               const storage::Engine& engine, const kv::MvccStore& kv,
+                               const AlarmTable& alarms);
 
 }  // namespace corral::server

@@ -96,6 +96,9 @@ struct NodeOptions {
   // lease grant) get tooLarge; deletes, revokes and compaction still pass.
   // 0: no quota.
   int64_t quota_backend_bytes = 0;
+  // Free space of the data dir's file system below which this member raises
+  // the NOSPACE alarm (disk_reserve.h); 0: never.
+  uint64_t disk_reserve_bytes = 64ull << 20;
   bool in_memory = false;  // tests: RocksDB in memory, nothing on disk
   // Log collection: a revoking assignment not released within this is
   // released by the leader; the assignment bound's slack in thousandths.

@@ -7,6 +7,7 @@
 #include "coordinator/base/check.h"
 #include "coordinator/server/auth_gate.h"
 #include "coordinator/server/log.h"
+#include "coordinator/server/storage_failure.h"
 #include "coordinator/server/u64_bytes.h"
 #include "coordinator/storage/raft_records.h"
 
@@ -81,6 +82,7 @@ void NodeLoop::turn() {
   flush_keepalives();
   leader_duties();
   publish_attributes();
+  report_low_disk();
   for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
   serve_ready_reads();
   authenticator_->answer_done(state_->auth(), wall_clock_ms(), options_.auth_token_ttl_ms, header(), Clock::now(),
@@ -135,6 +137,9 @@ void NodeLoop::receive_peers() {
       continue;
     } else if (body.starts_with(kAttributesFrameTag)) {
       propose_attributes(pm, body.substr(kAttributesFrameTag.size()));
+      continue;
+    } else if (body == kNoSpaceFrameTag) {
+      if (is_leader() && !state_->alarms().has(pm.from)) propose_nospace(pm.from);
       continue;
     }
     auto msg = storage::decode_message(body);
@@ -289,10 +294,7 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
     // apply batches first, or a key they deleted (not seen now, so not
     // deleted again) could come back from an older table file after a crash.
     auto flushed = engine_->flush();
-    if (!flushed.ok()) {
-      log_error("flush before installing a snapshot failed: %s", flushed.error().message.c_str());
-      std::abort();
-    }
+    if (!flushed.ok()) stop_on_storage_failure("flush before installing a snapshot", flushed.error());
     auto s = store_->stage_apply_snapshot(batch, rd.snapshot->metadata);
     auto r = s.ok() ? state_->stage_restore(rd.snapshot->data, batch) : s;
     if (!r.ok()) {
@@ -309,11 +311,7 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
     const auto write_start = Clock::now();
     auto w = engine_->write(std::move(batch), rd.must_sync);
     if (rd.must_sync) metrics_.wal_fsync_seconds.observe(Clock::now() - write_start);
-    if (!w.ok()) {
-      // The disk state is unknown after a failed synced write: stop.
-      log_error("raft log write failed: %s", w.error().message.c_str());
-      std::abort();
-    }
+    if (!w.ok()) stop_on_storage_failure("raft log write", w.error());
     store_->on_written();
   } else {
     store_->abandon_staged();
@@ -393,10 +391,7 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
     pending_.erase(it);
   }
   auto w = engine_->write_unlogged(std::move(batch));
-  if (!w.ok()) {
-    log_error("apply write failed: %s", w.error().message.c_str());
-    std::abort();
-  }
+  if (!w.ok()) stop_on_storage_failure("apply write", w.error());
   if (store_->has_staged()) store_->on_written();
   state_->batch_written();
   applied_term_ = committed.back().term;

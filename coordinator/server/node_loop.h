@@ -63,6 +63,7 @@
 #include "coordinator/server/command.h"
 #include "coordinator/server/connection_output.h"
 #include "coordinator/server/defragmenter.h"
+#include "coordinator/server/disk_reserve.h"
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
 #include "coordinator/server/lease_checkpointer.h"
@@ -96,6 +97,9 @@ using Clock = std::chrono::steady_clock;
 // 0xffffffff or 0xfffffffe, so the tags cannot be mistaken for a message.
 inline constexpr std::string_view kChunkFrameTag = kSnapshotChunkFrameTag;
 inline constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};
+// A follower's "my disk is below its reserve": the leader raises NOSPACE for it
+// (node_nospace.cc).
+inline constexpr std::string_view kNoSpaceFrameTag{"\xfd\xff\xff\xff", 4};
 
 // Everything the node-loop thread owns.
 class NodeLoop {
@@ -189,6 +193,8 @@ class NodeLoop {
   void after_apply_leases();
   void force_overdue_releases();
   void publish_attributes();
+  void report_low_disk();                     // node_nospace.cc
+  void propose_nospace(uint64_t member_id);   // node_nospace.cc
   void propose_attributes(const net::PeerMessage& pm, std::string_view record);
   void reissue_reads();
   void deliver_watches();
@@ -288,6 +294,8 @@ class NodeLoop {
   bool force_snapshot_ = false;
   bool over_quota_ = false;
   Clock::time_point next_quota_check_;
+  DiskReserve disk_reserve_{options_.data_dir, options_.disk_reserve_bytes};
+  Clock::time_point next_nospace_report_;
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;

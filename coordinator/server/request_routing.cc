@@ -186,6 +186,10 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
                                                  "database space exceeded (--quota-backend-bytes): delete, compact, then defragment (corralctl defrag)"));
     return;
   }
+  if (auto refused = nospace_refusal(state_->alarms(), req->get(), disk_reserve_.was_low())) {
+    reply_error(conn, req->id(), *refused);
+    return;
+  }
   if (pending_.size() >= options_.max_pending_proposals) {
     reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many pending proposals"));
     return;

@@ -80,6 +80,8 @@ Status StateMachine::reload() {
   if (!s.ok()) return s;
   s = auth_.load(engine_);
   if (!s.ok()) return s;
+  s = alarms_.load(engine_);
+  if (!s.ok()) return s;
   return driver_->reload(*kv_);
 }
 
@@ -373,9 +375,19 @@ std::string StateMachine::apply_request(const CommandItem& item, const raft::Ent
       b.response().initAuth().setDone();
       return b.finish();
     }
+    case wire::Request::MAINTENANCE: {
+      if (!r.getMaintenance().isAlarm()) break;
+      auto s = alarms_.apply(r.getMaintenance().getAlarm(), batch);
+      if (!s.ok()) return fail(s.error());
+      if (!answer) return {};
+      api::ResponseBuilder b(id, header(entry.term));
+      alarms_.fill(b.response().initMaintenance().initAlarm());
+      return b.finish();
+    }
     default:
-      return fail(make_error(ErrorCode::kBadRequest, "request kind is not a replicated command"));
+      break;
   }
+  return fail(make_error(ErrorCode::kBadRequest, "request kind is not a replicated command"));
 }
 
 void StateMachine::apply_conf_change(const raft::Entry& entry, const raft::ConfChange& cc,

@@ -13,6 +13,8 @@
 // index (it is taken from the live state, as etcd's backend is).
 #pragma once
 
+#include "coordinator/server/alarms.h"
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -86,6 +88,7 @@ class StateMachine {
   std::optional<std::string> conf_change_refusal(const raft::ConfChange& cc) const;
   const assign::Driver& assignment() const { return *driver_; }
   const auth::AuthStore& auth() const { return auth_; }
+  const AlarmTable& alarms() const { return alarms_; }
   api::Header header(uint64_t raft_term) const;
 
   // Bootstrap of a new cluster: the initial member table.
@@ -143,6 +146,7 @@ class StateMachine {
   watch::WatchHub* hub_ = nullptr;
   std::map<uint64_t, MemberInfo> members_;
   std::map<uint64_t, MemberInfo> removed_;
+  AlarmTable alarms_;
   auth::AuthStore auth_;
 };
 

@@ -24,6 +24,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "coordinator/base/check.h"
+#include "coordinator/storage/fault_fs.h"
 
 namespace corral::storage {
 
@@ -207,6 +208,13 @@ class RocksEngine final : public Engine {
       if (path.front() != '/') path = "/" + path;
     } else if (path.empty()) {
       return make_error(ErrorCode::kBadRequest, "storage engine: empty path");
+    } else {
+      auto plan = fault_plan_from_env();
+      if (!plan.ok()) return plan.error();
+      if (plan->kind != FaultPlan::Kind::kNone) {
+        engine->env_ = make_fault_env(*plan);
+        db_options.env = engine->env_.get();
+      }
     }
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;

@@ -24,6 +24,7 @@ WriteOutcome::State classify(const client::Error& e) {
     case ErrorCode::kBackpressure:
     case ErrorCode::kBadRequest:
     case ErrorCode::kTooLarge:
+    case ErrorCode::kNoSpace:  // the leader refuses before proposing
       return WriteOutcome::State::kRefused;
     default:
       return WriteOutcome::State::kUnknown;
