@@ -33,8 +33,9 @@ secs=$((minutes * 60))
 "$bench" --endpoints "$eps" --workload put --clients "${SOAK_PUT_CLIENTS:-4}" --conns 2 --key-size 32 --val-size 256 --key-space 10000 \
   --duration "${secs}s" >"$dir/put.json" 2>"$dir/put.err" &
 put=$!; children+=($put)
-# The lease bench keeps its leases alive for --duration after the last grant.
-"$bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl 10 --conns 2 --duration "${secs}s" \
+# The lease bench keeps its leases alive for --duration after the last grant:
+# past the soak's end (the last count comes after it), killed at exit.
+"$bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl 10 --conns 2 --duration "$((secs + 600))s" \
   >"$dir/lease.json" 2>"$dir/lease.err" &
 children+=($!)
 for w in 1 2 3 4 5; do
