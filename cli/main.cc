@@ -847,7 +847,7 @@ int main(int argc, char** argv) {
   } else if (*concurrency.elect) {
     return corral::cli::run_elect(client, concurrency_args, out, interrupted_within, exit_code_for);
   } else if (*alarm.list || *alarm.disarm) {
-    return corral::cli::run_alarm(client, *alarm.list, alarm_args, out, fail);
+    return corral::cli::run_alarm(client, alarm.list->parsed(), alarm_args, out, fail);
   } else if (*ep_hashkv) {
     return corral::cli::run_hashkv(client, options.endpoints, hashkv_args, out, exit_code_for);
   } else if (*ep_status || *ep_health) {
