@@ -153,7 +153,7 @@ TEST_CASE("delay: jittered delays on every member's inbound links reorder messag
   setup.run().finish("jittered delays");
 }
 
-TEST_CASE("delay: the leader hears its followers late; then the followers hear everyone too late",
+TEST_CASE("delay: the leader hears its followers late, then the followers hear everyone too late",
           "[fault][delay]") {
   Setup setup;
   auto leader = setup.cluster().wait_for_leader();
