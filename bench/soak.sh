@@ -6,7 +6,7 @@
 #   - a compaction every minute to 10,000 revisions behind the head, and a
 #     defrag every 10 minutes.
 # Every 30 s it prints one sample line (CSV):
-#   t_s,rss_mb_n1,rss_mb_n2,rss_mb_n3,db_mb_leader,leader,term,revision
+#   t_s,rss_mb_n1,rss_mb_n2,rss_mb_n3,db_mb_leader,leader,term,revision,leases_alive
 # and at the end one summary line:
 #   soak minutes=M samples=N leader_changes=C rss_mb_first=[..] rss_mb_last=[..] rss_mb_max=[..] leases_alive=A/L watchers_alive=W/5 put=<bench json>
 # leader_changes counts the (leader, term) pairs seen beyond the first.
@@ -27,7 +27,8 @@ for i in 1 2 3; do
     --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
   pids+=($!)
 done
-trap 'kill "${children[@]}" "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+# SOAK_KEEP=1 keeps the members' logs and the benches' output in the printed dir.
+trap 'kill "${children[@]}" "${pids[@]}" 2>/dev/null; wait 2>/dev/null; [ "${SOAK_KEEP:-0}" = 1 ] && echo "kept $dir" || rm -rf "$dir"' EXIT
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 secs=$((minutes * 60))
 "$bench" --endpoints "$eps" --workload put --clients "${SOAK_PUT_CLIENTS:-4}" --conns 2 --key-size 32 --val-size 256 --key-space 10000 \
@@ -45,7 +46,7 @@ done
 rss() { for p in "${pids[@]}"; do awk '/VmRSS/ {printf "%d ", $2/1024}' /proc/$p/status 2>/dev/null || printf -- "- "; done; }
 declare -A seen_leader_terms
 samples=0; first=""; last=""; max=(0 0 0)
-echo "t_s,rss_mb_n1,rss_mb_n2,rss_mb_n3,db_mb_leader,leader,term,revision"
+echo "t_s,rss_mb_n1,rss_mb_n2,rss_mb_n3,db_mb_leader,leader,term,revision,leases_alive"
 start=$(date +%s)
 while :; do
   now=$(( $(date +%s) - start ))
@@ -59,7 +60,8 @@ while :; do
   [ -z "$first" ] && first="[${r[0]},${r[1]},${r[2]}]"
   last="[${r[0]},${r[1]},${r[2]}]"
   [ "$leader" != "?" ] && seen_leader_terms["$leader/$term"]=1
-  echo "$now,${r[0]},${r[1]},${r[2]},$((db / 1048576)),$leader,$term,$rev"
+  alive=$("$ctl" --endpoints "$eps" --command-timeout 5s get /agents/ --prefix --count-only 2>/dev/null | tr -dc 0-9)
+  echo "$now,${r[0]},${r[1]},${r[2]},$((db / 1048576)),$leader,$term,$rev,${alive:-?}"
   samples=$((samples + 1))
   if [ "$rev" -gt 10000 ] && [ $((samples % 2)) -eq 0 ]; then
     "$ctl" --endpoints "$eps" --command-timeout 10s compaction $((rev - 10000)) >/dev/null 2>&1
