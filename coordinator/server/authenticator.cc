@@ -25,10 +25,12 @@ bool Authenticator::take(const net::ConnectionId& conn, const auth::AuthStore& s
   const std::string name = text(a.getName());
   const std::string key = login_limiter_key(name, conn.routing_id);
   const auto wait = limiter_.wait_before_try(key, now);
+  // Unauthenticated, not unavailable: clients retry unavailable on their
+  // own, and each retry would be charged as another failure.
   if (wait.count() > 0) {
     ++limited_;
     reply(conn, api::encode_error(r.getId(), header,
-                                  api::wire_error(wire::ErrorCode::UNAVAILABLE,
+                                  api::wire_error(wire::ErrorCode::UNAUTHENTICATED,
                                                   "too many failed authentications of user " + name +
                                                       " from this connection; retry in " +
                                                       std::to_string(wait.count()) + " ms")));

@@ -3,10 +3,11 @@
 // (login_limiter.h). A token is minted only once the worker says the
 // password matched and the user is still the same (its token revision).
 //
-// Answers: a token; unauthenticated (wrong name or password); or
-// unavailable "too many failed authentications ... retry in N ms" when the
-// (user, connection) failed too often lately, or "too many authentications
-// in progress" when kMaxQueuedChecks checks already wait. (A code of its
+// Answers: a token; unauthenticated (wrong name or password, or "too many
+// failed authentications ... retry in N ms" when the (user, connection)
+// failed too often lately: final, so clients do not retry it on their own);
+// or unavailable "too many authentications in progress" when
+// kMaxQueuedChecks checks already wait. (A code of its
 // own, api.capnp's reserved tooManyRequests @17, is left for later: see
 // the sec branch notes.)
 #pragma once

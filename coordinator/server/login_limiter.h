@@ -1,6 +1,6 @@
 // A bound on failed authentications, per (user name, connection): each key
 // has a bucket of kBurst failures that refills one every kRefillMs. While a
-// key's bucket is empty its authentications are answered unavailable ("too many failed
+// key's bucket is empty its authentications are answered unauthenticated ("too many failed
 // authentications") at once, without hashing the password: a stream of guesses costs the member
 // next to nothing and cannot lock the user out of other connections. A
 // success forgets the key's failures. The caller charges an attempt when
