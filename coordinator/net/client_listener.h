@@ -25,7 +25,7 @@
 //    connection's QueuedBytes says how many of its bytes ZeroMQ still holds,
 //    and the caller stops feeding it past its own budget; queued_bytes_total
 //    sums them over every connection. A kBackpressure
-//    reply is the caller's to keep and retry (server/node.cc keeps it in
+//    reply is the caller's to keep and retry (server/connection_output.cc keeps it in
 //    order with the connection's later output).
 //  - max_queued_requests_per_connection (ZMQ_RCVHWM): a client that sends
 //    faster than we read is held back by TCP.

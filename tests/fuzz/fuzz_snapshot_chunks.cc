@@ -1,5 +1,5 @@
 // What a follower does with the bytes of a snapshot it receives
-// (server/node.cc receive_peers, then the install): chunk frames
+// (server/node_loop.cc receive_peers, then the install): chunk frames
 // reassembled by a net::ChunkAssembler, the stream split into its raft
 // message and image (server::decode_snapshot_stream), the image staged over
 // the key space (StateMachine::stage_restore), written, and the state

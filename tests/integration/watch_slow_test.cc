@@ -260,7 +260,7 @@ TEST_CASE("a watcher that never reads is cancelled with a typed error and its bu
   run_slow_watcher(cluster, run);
   // Beyond what the member without watchers grew by (both stored the same
   // data): at most the hub's bound (16 MiB per stream), the watch bytes a
-  // connection may have inside ZeroMQ (4 MiB, server/node.cc) and slack for
+  // connection may have inside ZeroMQ (4 MiB, server/connection_output.h) and slack for
   // the allocator; measured 7-8 MiB. Before the fix: about 100 MiB.
   constexpr long kBoundKib = (16 + 4 + 8) * 1024;
   CHECK(run.slow_growth_kib - run.quiet_growth_kib < kBoundKib);
@@ -286,7 +286,7 @@ constexpr int kWriteWindow = 500;  // puts in flight at once
 
 // DESIGN.md: a slow watcher is "cancelled with an explicit error: never
 // silently dropped". Before the fix, once the connection's queue was full the member dropped
-// its watches (server/node.cc deliver_watches) and, by its own documented
+// its watches (server/watch_delivery.cc deliver_watches) and, by its own documented
 // rule, sent no cancel. So when the connection reads again it must find
 // either every event or a typed cancel; FINDINGS.md #3 (fixed): it found the
 // events up to the drop, then silence.
