@@ -167,7 +167,9 @@ void Client::Impl::expire(PendingPtr p, bool was_in_flight) {
   } else if (may_have_arrived) {
     error = make_error(ErrorCode::kTimeout, why);
   } else if (p->last_error && p->last_error->code != ErrorCode::kUnreachable &&
-             p->last_error->code != ErrorCode::kUnavailable) {
+             p->last_error->code != ErrorCode::kUnavailable &&
+             // "not the leader; no leader known" only says no member could serve it.
+             !(p->last_error->code == ErrorCode::kNotLeader && p->last_error->leader_hint.empty())) {
     error = *p->last_error;
   } else {
     error = make_error(ErrorCode::kUnreachable, "no member reachable: " + why);
