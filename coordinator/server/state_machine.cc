@@ -6,11 +6,8 @@
 #include "coordinator/api/request.h"
 #include "coordinator/base/check.h"
 #include "coordinator/kv/key_range.h"
-#include "coordinator/kv/limits.h"
 #include "coordinator/kv/txn_check.h"
 #include "coordinator/lease/checkpoint_entry.h"
-#include "coordinator/server/auth_apply.h"
-#include "coordinator/server/auth_recheck.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/state_image.h"
@@ -21,15 +18,6 @@ namespace corral::server {
 
 namespace wire = corral::schema::api;
 using storage::Space;
-
-namespace {
-
-// A request inside a committed entry was checked by its proposer against the
-// member's bound; apply accepts up to the entry bound.
-constexpr size_t kMaxAppliedRequestBytes = kMaxEntryBytes * 4;
-
-
-}  // namespace
 
 // The key space's history as the watch hub sees it, through sm_ because a
 // restore replaces the store. One compact revision everywhere: kv's, the
@@ -252,142 +240,6 @@ void StateMachine::apply_checkpoints(const raft::Entry& entry, storage::WriteBat
   // A lease revoked since the checkpoint was taken is simply gone.
   for (const auto& cp : decoded->batch.checkpoints) (void)lessor_->checkpoint(cp, &batch);
   if (decoded->proposer == options_.self_id) lessor_->own_batch_applied(entry.term, decoded->batch.sequence);
-}
-
-std::string StateMachine::apply_request(const CommandItem& item, const raft::Entry& entry,
-                                        storage::WriteBatch& batch, bool answer) {
-  auto parsed = api::parse_request(item.request, kMaxAppliedRequestBytes);
-  if (!parsed.ok()) {
-    return answer ? api::encode_error(parsed.id, header(entry.term), parsed.error) : std::string();
-  }
-  auto r = parsed.request->get();
-  const uint64_t id = r.getId();
-  if (auto denied = recheck_at_apply(auth_, *lessor_, item.stamp, r)) {
-    return answer ? api::encode_error(id, header(entry.term), *denied) : std::string();
-  }
-  auto fail = [&](const Error& e) {
-    return answer ? api::encode_error(id, header(entry.term), api::to_wire_error(e)) : std::string();
-  };
-  auto feed = [&](const kv::RevisionEvents& events) {
-    track_leases(events);
-    if (hub_ != nullptr && !events.events.empty()) hub_->on_commit(events);
-  };
-  switch (r.which()) {
-    case wire::Request::PUT: {
-      auto req = api::to_put(r.getPut());
-      if (req.lease != 0 && lessor_->lookup(req.lease) == nullptr) {
-        return fail(make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(req.lease) + " not found"));
-      }
-      if (!req.options.ignore_value) {
-        auto problem = schema::records::check_client_put(req.key, req.value);
-        if (!problem.empty()) return fail(make_error(ErrorCode::kBadRequest, problem));
-      }
-      auto txn = kv_->begin_write(entry.index);
-      auto res = txn.put(req.key, req.value, req.lease, req.options);
-      if (!res.ok()) return fail(res.error());
-      feed(commit(txn, batch));
-      if (!answer) return {};
-      api::ResponseBuilder b(id, header(entry.term));
-      api::fill_put(b.response().initPut(), *res);
-      return b.finish();
-    }
-    case wire::Request::DELETE_RANGE: {
-      auto req = api::to_delete(r.getDeleteRange());
-      auto txn = kv_->begin_write(entry.index);
-      auto res = txn.delete_range(req.key, req.range_end, req.prev_kv);
-      if (!res.ok()) return fail(res.error());
-      feed(commit(txn, batch));
-      if (!answer) return {};
-      api::ResponseBuilder b(id, header(entry.term));
-      api::fill_delete(b.response().initDeleteRange(), *res);
-      return b.finish();
-    }
-    case wire::Request::TXN: {
-      auto req = api::to_txn(r.getTxn());
-      if (auto s = check_leases(req); !s.ok()) return fail(s.error());
-      if (auto s = check_records(req); !s.ok()) return fail(s.error());
-      auto txn = kv_->begin_write(entry.index);
-      auto res = txn.txn(req);
-      if (!res.ok()) return fail(res.error());
-      feed(commit(txn, batch));
-      if (!answer) return {};
-      api::ResponseBuilder b(id, header(entry.term));
-      api::fill_txn(b.response().initTxn(), *res);
-      return b.finish();
-    }
-    case wire::Request::COMPACTION: {
-      auto s = kv_->compact(r.getCompaction().getRevision(), batch);
-      if (!s.ok()) return fail(s.error());
-      if (!answer) return {};
-      api::ResponseBuilder b(id, header(entry.term));
-      b.response().initCompaction();
-      return b.finish();
-    }
-    case wire::Request::LEASE_GRANT: {
-      auto g = r.getLeaseGrant();
-      // The keys are checked before the grant, so that once the lease exists
-      // no put can fail and the registration is all or nothing.
-      auto puts = g.getPuts();
-      if (puts.size() > kv::kMaxTxnOps) {
-        return fail(make_error(ErrorCode::kTooLarge, "lease grant with " + std::to_string(puts.size()) +
-                                                         " keys; the limit is " + std::to_string(kv::kMaxTxnOps)));
-      }
-      for (auto p : puts) {
-        if (auto s = kv::check_put(schema::as_view(p.getKey()), schema::as_view(p.getValue()), 0, {}); !s.ok()) return fail(s.error());
-        auto problem = schema::records::check_client_put(schema::as_view(p.getKey()), schema::as_view(p.getValue()));
-        if (!problem.empty()) return fail(make_error(ErrorCode::kBadRequest, problem));
-      }
-      auto granted = lessor_->grant(g.getId(), g.getTtl(), entry.index, &batch);
-      if (!granted.ok()) return fail(granted.error());
-      if (puts.size() > 0) {
-        auto txn = kv_->begin_write(entry.index);
-        for (auto p : puts) {
-          auto put = txn.put(schema::as_view(p.getKey()), schema::as_view(p.getValue()), *granted, {});
-          CORRAL_CHECK_MSG(put.ok(), put.ok() ? "" : put.error().message.c_str());
-        }
-        feed(commit(txn, batch));
-      }
-      if (!answer) return {};
-      api::ResponseBuilder b(id, header(entry.term));
-      auto out = b.response().initLeaseGrant();
-      out.setId(*granted);
-      out.setTtl(lessor_->lookup(*granted)->ttl_seconds);
-      return b.finish();
-    }
-    case wire::Request::LEASE_REVOKE: {
-      auto keys = lessor_->revoke(r.getLeaseRevoke().getId(), &batch);
-      if (!keys.ok()) return fail(keys.error());
-      // Every key of the lease goes in one revision.
-      auto txn = kv_->begin_write(entry.index);
-      for (const auto& key : *keys) (void)txn.delete_range(key);
-      feed(commit(txn, batch));
-      if (!answer) return {};
-      api::ResponseBuilder b(id, header(entry.term));
-      b.response().initLeaseRevoke();
-      return b.finish();
-    }
-    case wire::Request::AUTH: {
-      // The proposer checked who may; the store checks what may change.
-      auto s = apply_auth_change(auth_, r.getAuth(), batch);
-      if (!s.ok()) return fail(s.error());
-      if (!answer) return {};
-      api::ResponseBuilder b(id, header(entry.term));
-      b.response().initAuth().setDone();
-      return b.finish();
-    }
-    case wire::Request::MAINTENANCE: {
-      if (!r.getMaintenance().isAlarm()) break;
-      auto s = alarms_.apply(r.getMaintenance().getAlarm(), batch);
-      if (!s.ok()) return fail(s.error());
-      if (!answer) return {};
-      api::ResponseBuilder b(id, header(entry.term));
-      alarms_.fill(b.response().initMaintenance().initAlarm());
-      return b.finish();
-    }
-    default:
-      break;
-  }
-  return fail(make_error(ErrorCode::kBadRequest, "request kind is not a replicated command"));
 }
 
 void StateMachine::apply_conf_change(const raft::Entry& entry, const raft::ConfChange& cc,

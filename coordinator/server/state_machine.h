@@ -134,8 +134,27 @@ class StateMachine {
   static Status check_records(const kv::TxnRequest& txn);
   // Runs the assignment pass over the request's changes, then commits.
   kv::RevisionEvents commit(kv::WriteTxn& txn, storage::WriteBatch& batch);
+  // Also sends the changes to the lease attachments and the watch hub.
+  void feed(const kv::RevisionEvents& events);
+
+  // state_machine_requests.cc: one client request of a command entry.
+  struct Applying {
+    uint64_t id = 0;  // the request's, for its answer
+    const raft::Entry& entry;
+    storage::WriteBatch& batch;
+    bool answer = false;  // this member owes the proposer an answer
+  };
   std::string apply_request(const CommandItem& item, const raft::Entry& entry,
                             storage::WriteBatch& batch, bool answer);
+  std::string apply_put(const Applying& a, schema::api::PutRequest::Reader r);
+  std::string apply_delete(const Applying& a, schema::api::DeleteRangeRequest::Reader r);
+  std::string apply_txn(const Applying& a, schema::api::TxnRequest::Reader r);
+  std::string apply_lease_grant(const Applying& a, schema::api::LeaseGrantRequest::Reader r);
+  std::string apply_lease_revoke(const Applying& a, int64_t lease_id);
+  // The answer: an error, or the response `fill` writes; empty when none is owed.
+  std::string refuse(const Applying& a, const Error& e) const;
+  template <typename Fill>
+  std::string reply(const Applying& a, Fill fill) const;
 
   storage::Engine& engine_;
   StateMachineOptions options_;
