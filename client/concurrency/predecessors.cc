@@ -4,6 +4,8 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "client/txn.h"
+
 namespace corral::client::concurrency {
 
 namespace {
@@ -75,6 +77,33 @@ Status wait_for_predecessors(Client& client, const std::string& prefix, int64_t 
     Status s = wait_for_delete(client, before->key, all->header.revision + 1, should_stop);
     if (!s.ok()) return s;
   }
+}
+
+Result<int64_t> join_queue(Client& client, const std::string& prefix, const std::string& key, int64_t lease,
+                           const std::string& value, bool replace_value, const StopCheck& should_stop) {
+  TxnRequest t = Txn()
+                     .when(compare_create_revision(key, Compare::Op::kEqual, 0))
+                     .then(op_put(key, value, lease))
+                     .otherwise(op_get(key))
+                     .build();
+  auto r = client.txn(std::move(t));
+  if (!r.ok()) return r.error();
+  int64_t revision = r->header.revision;
+  if (!r->succeeded) {
+    const auto* got = r->responses.empty() ? nullptr : std::get_if<RangeResult>(&r->responses[0].result);
+    if (got == nullptr || got->kvs.empty()) return make_error(ErrorCode::kInternal, "queue key vanished: " + key);
+    revision = got->kvs[0].create_revision;
+    if (replace_value) {
+      auto put = client.put(key, value, lease);
+      if (!put.ok()) return put.error();
+    }
+  }
+  Status waited = wait_for_predecessors(client, prefix, revision, should_stop);
+  if (!waited.ok()) {
+    (void)client.del(key);
+    return waited.error();
+  }
+  return revision;
 }
 
 }  // namespace corral::client::concurrency

@@ -28,6 +28,14 @@ Result<std::optional<KeyValue>> first_in_queue(Client& client, const std::string
 Status wait_for_predecessors(Client& client, const std::string& prefix, int64_t my_revision,
                              const StopCheck& should_stop);
 
+// Takes a place in the queue under `prefix` with `key` (leased to `lease`)
+// and waits for its turn: puts the key unless it exists already (then keeps
+// its create revision, and its value becomes `value` if `replace_value`),
+// then waits for every key created before it. On a failed wait the key is
+// deleted again. Returns the key's create revision (its place).
+Result<int64_t> join_queue(Client& client, const std::string& prefix, const std::string& key, int64_t lease,
+                           const std::string& value, bool replace_value, const StopCheck& should_stop);
+
 // Waits until `key` is deleted (or `should_stop`): watched from `from_revision`.
 Status wait_for_delete(Client& client, const std::string& key, int64_t from_revision, const StopCheck& should_stop);
 
