@@ -4,7 +4,8 @@
 # corral-bench's JSON; max_gap_ms is the longest stretch with no write
 # acknowledged, errors counts writes that failed (unknown outcome included).
 # Usage: failover.sh BUILD_DIR   (CORRALD overrides the corrald binary;
-# CORRALD_FLAGS adds flags to every member, e.g. "--tick-ms 50")
+# CORRALD_FLAGS adds flags to every member, e.g. "--tick-ms 50";
+# FAILOVER_KEEP=DIR copies the members' logs there, with the bench's output)
 set -u
 build=$1
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -19,7 +20,8 @@ for i in 1 2 3; do
     --initial-cluster-state new ${CORRALD_FLAGS:-} >"$dir/n$i.log" 2>&1 &
   pid[127.0.0.1:$((base + 2*i + 1))]=$!
 done
-trap 'kill ${pid[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+keep() { [ -n "${FAILOVER_KEEP:-}" ] && mkdir -p "$FAILOVER_KEEP" && cp "$dir"/n*.log "$FAILOVER_KEEP"/; }
+trap 'kill ${pid[@]} 2>/dev/null; wait 2>/dev/null; keep; rm -rf "$dir"' EXIT
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 "$build/bench/corral-bench" -endpoints "$eps" -workload put -clients 10 -conns 10 -key-size 16 -val-size 256 -duration 15s 2>/dev/null &
 b=$!
@@ -28,6 +30,6 @@ sleep 5
 leader=$("$ctl" --endpoints "$eps" -w json endpoint status 2>/dev/null |
   sed -n 's/.*"endpoint":"\([^"]*\)".*"member_id":\([0-9]*\).*"leader":\([0-9]*\).*/\1 \2 \3/p' |
   awk '$2==$3 {print $1}' | head -1)
-echo "killing leader $leader" >&2
+echo "killing leader $leader at $(date -u +%T.%N)" >&2
 kill -9 "${pid[$leader]}"
 wait $b

@@ -23,69 +23,27 @@ void NodeLoop::handle_cluster(const net::ConnectionId& conn, const api::ParsedRe
     return reply(conn, b.finish());
   }
   if (!is_leader()) return reply_error(conn, r.getId(), api::not_leader_error(leader_hint()));
-  if (r.isMoveLeader()) {
-    uint64_t target = r.getMoveLeader().getTargetId();
-    auto member = state_->members().find(target);
-    if (member == state_->members().end()) {
-      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::NOT_FOUND, "no such member"));
-    }
-    // Raft ignores a transfer to a learner (it cannot vote or lead): say so
-    // instead of answering OK for a move that never happens (etcd:
-    // ErrBadLeaderTransferee).
-    if (member->second.is_learner) {
-      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "target is a learner"));
-    }
-    raw_->transfer_leader(target);
-    api::ResponseBuilder b(r.getId(), header());
-    b.response().initMoveLeader();
-    return reply(conn, b.finish());
-  }
+  if (r.isMoveLeader()) return handle_move_leader(conn, r.getId(), r.getMoveLeader().getTargetId());
   raft::ConfChange cc;
   ConfChangeContext ctx;
   ctx.proposer = self_id_;
   ctx.proposal_id = next_proposal_id_;
+  std::optional<api::WireError> refused;
   if (r.isMemberAdd()) {
-    auto ma = r.getMemberAdd();
-    MemberInfo m;
-    m.name = ma.getName();
-    if (m.name.empty() || m.name.size() > api::kMaxMemberNameBytes || ma.getPeerUrls().size() == 0 ||
-        ma.getPeerUrls().size() > api::kMaxUrlsPerMember || ma.getClientUrls().size() > api::kMaxUrlsPerMember) {
-      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "member needs a name and 1.." +
-                                                                         std::to_string(api::kMaxUrlsPerMember) + " peer URLs"));
-    }
-    for (auto u : ma.getPeerUrls()) {
-      auto ep = net::parse_endpoint(u.cStr(), net::EndpointUse::kConnect);
-      if (!ep.ok()) return reply_error(conn, r.getId(), api::to_wire_error(ep.error()));
-      m.peer_urls.push_back(ep->to_zmq());
-    }
-    for (auto u : ma.getClientUrls()) m.client_urls.emplace_back(u);
-    m.is_learner = ma.getIsLearner();
-    if (auto clash = member_add_clash(m)) {
-      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, *clash));
-    }
-    // A new id, never one in use or removed: apply checks it again.
-    auto st = raw_->status();
-    auto id = added_member_id(cluster_id_, st.hard_state.term, st.last_index + 1, m.name,
-                              [this](uint64_t candidate) { return state_->member_id_taken(candidate); });
-    if (!id.ok()) return reply_error(conn, r.getId(), api::to_wire_error(id.error()));
-    m.id = *id;
-    ctx.member = encode_member(m);
-    cc.type = m.is_learner ? raft::ConfChangeType::kAddLearner : raft::ConfChangeType::kAddNode;
-    cc.node_id = m.id;
+    refused = plan_member_add(r.getMemberAdd(), cc, ctx);
   } else if (r.isMemberRemove()) {
     cc.type = raft::ConfChangeType::kRemoveNode;
     cc.node_id = r.getMemberRemove().getId();
-    if (!state_->members().count(cc.node_id)) {
-      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::NOT_FOUND, "no such member"));
-    }
+    if (!state_->members().count(cc.node_id)) refused = api::wire_error(wire::ErrorCode::NOT_FOUND, "no such member");
   } else {
     cc.type = raft::ConfChangeType::kAddNode;
     cc.node_id = r.getMemberPromote().getId();
     auto it = state_->members().find(cc.node_id);
     if (it == state_->members().end() || !it->second.is_learner) {
-      return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::BAD_REQUEST, "not a learner of this cluster"));
+      refused = api::wire_error(wire::ErrorCode::BAD_REQUEST, "not a learner of this cluster");
     }
   }
+  if (refused) return reply_error(conn, r.getId(), *refused);
   cc.context = encode_conf_context(ctx);
   auto s = raw_->propose_conf_change(cc);
   if (s != raft::Status::kOk) {
@@ -95,6 +53,52 @@ void NodeLoop::handle_cluster(const net::ConnectionId& conn, const api::ParsedRe
   pending_[next_proposal_id_++] = PendingProposal{conn, r.getId(), r.which(),
                                                   Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms),
                                                   cc.node_id};
+}
+
+void NodeLoop::handle_move_leader(const net::ConnectionId& conn, uint64_t request_id, uint64_t target) {
+  auto member = state_->members().find(target);
+  if (member == state_->members().end()) {
+    return reply_error(conn, request_id, api::wire_error(wire::ErrorCode::NOT_FOUND, "no such member"));
+  }
+  // Raft ignores a transfer to a learner (it cannot vote or lead): say so
+  // instead of answering OK for a move that never happens (etcd:
+  // ErrBadLeaderTransferee).
+  if (member->second.is_learner) {
+    return reply_error(conn, request_id, api::wire_error(wire::ErrorCode::BAD_REQUEST, "target is a learner"));
+  }
+  raw_->transfer_leader(target);
+  api::ResponseBuilder b(request_id, header());
+  b.response().initMoveLeader();
+  reply(conn, b.finish());
+}
+
+std::optional<api::WireError> NodeLoop::plan_member_add(wire::MemberAddRequest::Reader ma, raft::ConfChange& cc,
+                                                        ConfChangeContext& ctx) {
+  MemberInfo m;
+  m.name = ma.getName();
+  if (m.name.empty() || m.name.size() > api::kMaxMemberNameBytes || ma.getPeerUrls().size() == 0 ||
+      ma.getPeerUrls().size() > api::kMaxUrlsPerMember || ma.getClientUrls().size() > api::kMaxUrlsPerMember) {
+    return api::wire_error(wire::ErrorCode::BAD_REQUEST,
+                           "member needs a name and 1.." + std::to_string(api::kMaxUrlsPerMember) + " peer URLs");
+  }
+  for (auto u : ma.getPeerUrls()) {
+    auto ep = net::parse_endpoint(u.cStr(), net::EndpointUse::kConnect);
+    if (!ep.ok()) return api::to_wire_error(ep.error());
+    m.peer_urls.push_back(ep->to_zmq());
+  }
+  for (auto u : ma.getClientUrls()) m.client_urls.emplace_back(u);
+  m.is_learner = ma.getIsLearner();
+  if (auto clash = member_add_clash(m)) return api::wire_error(wire::ErrorCode::BAD_REQUEST, *clash);
+  // A new id, never one in use or removed: apply checks it again.
+  auto st = raw_->status();
+  auto id = added_member_id(cluster_id_, st.hard_state.term, st.last_index + 1, m.name,
+                            [this](uint64_t candidate) { return state_->member_id_taken(candidate); });
+  if (!id.ok()) return api::to_wire_error(id.error());
+  m.id = *id;
+  ctx.member = encode_member(m);
+  cc.type = m.is_learner ? raft::ConfChangeType::kAddLearner : raft::ConfChangeType::kAddNode;
+  cc.node_id = m.id;
+  return std::nullopt;
 }
 
 // Why a member cannot be added as `m`: its name or a peer URL is a current

@@ -152,6 +152,10 @@ class NodeLoop {
                     std::string_view payload, std::string_view user);
   void handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req);
+  void handle_move_leader(const net::ConnectionId& conn, uint64_t request_id, uint64_t target);
+  // Fills `cc` and `ctx` for a member add, or says why it is refused.
+  std::optional<api::WireError> plan_member_add(wire::MemberAddRequest::Reader ma, raft::ConfChange& cc,
+                                                ConfChangeContext& ctx);
   std::optional<std::string> member_add_clash(const MemberInfo& m) const;
   void handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void answer_defragments();
