@@ -52,6 +52,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -61,6 +62,7 @@
 #include "coordinator/auth/token.h"
 #include "coordinator/base/error.h"
 #include "coordinator/metrics/registry.h"
+#include "coordinator/raft/types.h"
 #include "coordinator/server/curve_setup.h"
 #include "coordinator/server/release_timer.h"
 
@@ -109,6 +111,9 @@ struct NodeOptions {
   std::shared_ptr<const CurveSetup> curve;
   // How long a token from authenticate (or the minter) is valid.
   int64_t auth_token_ttl_ms = auth::kDefaultTokenTtlMs;
+  // Tests only (a lost packet): an outgoing raft message for which this
+  // returns true is dropped instead of sent. Called on the loop thread.
+  std::function<bool(const raft::Message&)> drop_peer_message;
 };
 
 class NodeLoop;

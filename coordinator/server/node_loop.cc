@@ -406,6 +406,7 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
 }
 
 void NodeLoop::send_raft(const raft::Message& m) {
+  if (options_.drop_peer_message && options_.drop_peer_message(m)) return;
   if (m.type == raft::MessageType::kSnapshot) return start_snapshot_stream(m);
   const std::string bytes = storage::encode_message(m);
   metrics_.peer_sent_bytes.inc(bytes.size());

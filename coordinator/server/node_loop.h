@@ -137,6 +137,7 @@ class NodeLoop {
   struct ReadBatch {
     std::vector<PendingRead> reads;
     raft::Index index = 0;  // set once the read state arrived
+    Clock::time_point asked{};  // when raft was last asked for its index
   };
 
   Status bootstrap(const std::vector<MemberInfo>& initial, const MemberIdentity& identity);
@@ -189,6 +190,7 @@ class NodeLoop {
   void send_saves(Clock::time_point now);
   void serve_ready_reads();
   void expire_pending();
+  void retry_forwarded_reads(Clock::time_point now);
   void leader_duties();
   // Leases (lease_keepalives.h, lease_checkpointer.h).
   void flush_keepalives();

@@ -235,7 +235,9 @@ void NodeLoop::flush_reads() {
     return;
   }
   uint64_t ctx = next_read_ctx_++;
-  read_batches_[ctx].reads = std::move(reads_waiting_);
+  auto& batch = read_batches_[ctx];
+  batch.reads = std::move(reads_waiting_);
+  batch.asked = Clock::now();
   reads_waiting_.clear();
   raw_->read_index(u64_bytes(ctx));
 }
@@ -326,6 +328,7 @@ void NodeLoop::reissue_reads() {
     }
     if (soft_.leader != raft::kNoNode) {
       raw_->read_index(u64_bytes(it->first));
+      it->second.asked = Clock::now();
       ++it;
       continue;
     }
@@ -336,8 +339,26 @@ void NodeLoop::reissue_reads() {
   }
 }
 
+// A follower's read forwarded to the leader gets no answer if the request
+// or the answer was lost on the way (a peer connection re-established, a
+// full queue): ask again every half election timeout, as etcd's
+// readIndexRetryTime does, instead of failing at the client's deadline. A
+// leader needs no retry: each heartbeat re-confirms its latest read round.
+// An answer to an earlier ask that arrives late finds its batch served and
+// is ignored.
+void NodeLoop::retry_forwarded_reads(Clock::time_point now) {
+  if (is_leader() || soft_.leader == raft::kNoNode) return;
+  const auto retry = std::chrono::milliseconds(options_.tick_ms) * options_.election_ticks / 2;
+  for (auto& [ctx, batch] : read_batches_) {
+    if (batch.index != 0 || now - batch.asked < retry) continue;
+    raw_->read_index(u64_bytes(ctx));
+    batch.asked = now;
+  }
+}
+
 void NodeLoop::expire_pending() {
   auto now = Clock::now();
+  retry_forwarded_reads(now);
   // Proposal ids grow with time and every deadline has the same length, so
   // the oldest ids expire first.
   while (!pending_.empty() && pending_.begin()->second.deadline <= now) {

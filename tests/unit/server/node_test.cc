@@ -567,3 +567,30 @@ TEST_CASE("a stopping leader answers its proposed writes with timeout (outcome u
   CHECK(answer->get().getResponse().getError().getCode() == wire::ErrorCode::TIMEOUT);
   for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
 }
+
+// A follower forwards a linearizable read to the leader as a ReadIndex
+// message; if that message is lost, the follower asks again (every half
+// election timeout) instead of leaving the client to its deadline.
+TEST_CASE("three members: a follower's lost read-index request is asked again", "[server][node][cluster]") {
+  zmq::context_t ctx(1);
+  auto dropped = std::make_shared<std::atomic<int>>(0);
+  ThreeMembers cluster(ctx, "read-retry-", [dropped](NodeOptions& o) {
+    o.request_timeout_ms = 5000;  // a read not confirmed by then fails with timeout
+    // Only followers send ReadIndex; the first one in the cluster is lost.
+    o.drop_peer_message = [dropped](const raft::Message& m) {
+      if (m.type != raft::MessageType::kReadIndex) return false;
+      int expected = 0;
+      return dropped->compare_exchange_strong(expected, 1);
+    };
+  });
+  const int follower = (cluster.leader + 1) % 3;
+  REQUIRE(put_until_ok(*cluster.clients[cluster.leader], "/read-retry", "v"));
+  auto r = cluster.clients[follower]->call(testing::get("/read-retry"), 4000ms);
+  REQUIRE(r);
+  INFO((r->get().getResponse().isError() ? r->get().getResponse().getError().getMessage().cStr() : "ok"));
+  REQUIRE(r->get().getResponse().isRange());
+  CHECK(r->get().getResponse().getRange().getKvs().size() == 1);
+  CHECK(dropped->load() == 1);
+  for (auto& n : cluster.nodes) n->stop();
+  for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
+}
