@@ -33,6 +33,7 @@ struct PeerTransport::Peer {
   zmq::socket_t monitor;
   Endpoint endpoint;
   bool connected = false;
+  bool lost = false;  // a connection dropped, not yet taken
 };
 
 const char* peer_send_result_name(PeerSendResult result) {
@@ -191,8 +192,22 @@ void PeerTransport::drain_events(Peer& peer) {
     uint16_t event = 0;
     std::memcpy(&event, header.data(), sizeof(event));
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) peer.connected = true;
-    if (event == ZMQ_EVENT_DISCONNECTED) peer.connected = false;
+    if (event == ZMQ_EVENT_DISCONNECTED) {
+      if (peer.connected) peer.lost = true;
+      peer.connected = false;
+    }
   }
+}
+
+std::vector<PeerId> PeerTransport::take_lost_connections() {
+  drain_all_events();
+  std::vector<PeerId> lost;
+  for (auto& [id, peer] : peers_) {
+    if (!peer->lost) continue;
+    peer->lost = false;
+    lost.push_back(id);
+  }
+  return lost;
 }
 
 void PeerTransport::drain_all_events() {

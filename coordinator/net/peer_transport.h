@@ -141,6 +141,10 @@ class PeerTransport {
   // Whether a connection to the peer is up, as far as the connection events
   // received so far tell (drains them).
   bool connected(PeerId id);
+  // Peers whose established connection dropped since the last call, each
+  // once (drains the events): a member that crashed closes its sockets at
+  // once, long before an election timeout would tell.
+  std::vector<PeerId> take_lost_connections();
 
   PeerSendResult send(PeerId to, std::string_view bytes);
   // As send, without a copy, counting the message's bytes in `queued` until

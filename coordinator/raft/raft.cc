@@ -517,6 +517,13 @@ void Raft::on_commit_advanced() {
   append_pending_ = true;  // followers learn the new commit index
 }
 
+void Raft::forget_leader() {
+  if (role_ != Role::kFollower || lead_ == kNoNode) return;
+  lead_ = kNoNode;
+  const int soon = 1 + static_cast<int>(rng_.below(static_cast<uint64_t>(config_.heartbeat_ticks) + 1));
+  election_elapsed_ = std::max(election_elapsed_, randomized_election_timeout_ - soon);
+}
+
 // ---------------------------------------------------------------- stepping
 
 Status Raft::step(const Message& m) {

@@ -55,6 +55,14 @@ class Raft {
   Status step(const Message& m);
   void read_index(std::string ctx);
   void transfer_leader(NodeId transferee);
+  // A follower forgets its leader (etcd raft's ForgetLeader): leaderless, it
+  // grants pre-votes at once instead of honouring the leader's lease, and
+  // its own election comes forward to within the next 1..heartbeat_ticks+1
+  // ticks (random, so two followers that both saw the leader die seldom
+  // campaign together). If the leader is alive after all, its next
+  // heartbeat makes it the leader again and resets the timer. Only timing
+  // changes, never safety. No-op on a leader, candidate or leaderless node.
+  void forget_leader();
   void report_unreachable(NodeId id);
   void report_snapshot(NodeId id, bool ok);
 

@@ -32,6 +32,8 @@ void RawNode::read_index(std::string request_ctx) { raft_->read_index(std::move(
 
 void RawNode::transfer_leader(NodeId transferee) { raft_->transfer_leader(transferee); }
 
+void RawNode::forget_leader() { raft_->forget_leader(); }
+
 void RawNode::report_unreachable(NodeId id) { raft_->report_unreachable(id); }
 
 void RawNode::report_snapshot(NodeId id, bool ok) { raft_->report_snapshot(id, ok); }

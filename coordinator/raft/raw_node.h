@@ -72,6 +72,9 @@ class RawNode {
   void read_index(std::string request_ctx);
   // Asks the leader to hand leadership to `transferee`.
   void transfer_leader(NodeId transferee);
+  // The application has strong reason to think the leader is dead (its
+  // connection dropped): see Raft::forget_leader.
+  void forget_leader();
   // The application reports a peer unreachable (send failed) or a snapshot
   // sent/failed, so the leader stops pipelining to it / resumes probing.
   void report_unreachable(NodeId id);

@@ -149,6 +149,16 @@ void NodeLoop::receive_peers() {
     }
     (void)raw_->step(*msg);
   }
+  // The leader's connection dropped: it crashed or stopped (a partition or
+  // a hung leader shows nothing like it, and waits out the election
+  // timeout). Forgetting it lets the followers elect a new leader within a
+  // heartbeat or two instead of a randomized election timeout.
+  for (auto id : transport_->take_lost_connections()) {
+    if (id == soft_.leader && !is_leader()) {
+      log_event("connection to leader %016llx lost; forgetting it", static_cast<unsigned long long>(id));
+      raw_->forget_leader();
+    }
+  }
   removed_notifier_.expire(*transport_, Clock::now());
 }
 

@@ -205,10 +205,14 @@ TEST_CASE("peer transport: a restarted peer is reached again", "[net][peer]") {
   REQUIRE(a->add_peer(2, b_endpoint).ok());
   REQUIRE(send_when_connected(*a, 2, "before") == PeerSendResult::kSent);
   REQUIRE(receive_n(*b, 1).size() == 1);
+  CHECK(a->take_lost_connections().empty());  // connecting is no loss
 
   b.reset();
   b_ctx.reset();
   CHECK(wait_until([&] { return !a->connected(2); }));
+  // The drop of an established connection is reported, once.
+  CHECK(a->take_lost_connections() == std::vector<PeerId>{2});
+  CHECK(a->take_lost_connections().empty());
   // Sends right after the drop may still be taken by the dying connection
   // (and lost: delivery is at most once); then they are refused.
   CHECK(wait_until([&] { return a->send(2, "while down") == PeerSendResult::kUnreachable; }));

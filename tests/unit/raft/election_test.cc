@@ -184,3 +184,43 @@ TEST_CASE("election: responses from non-members are refused with kStepPeerNotFou
   m.type = MessageType::kHeartbeatResponse;
   CHECK(net.node(1).step(m) == Status::kStepPeerNotFound);
 }
+
+// ForgetLeader: the application saw the leader's connection drop.
+TEST_CASE("election: followers that forget a dead leader elect a new one within heartbeat+1 ticks", "[election][forget]") {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    TestNetwork net(3, [seed](Config& c) {
+      c.rng_seed = seed;
+      c.heartbeat_ticks = 2;
+    });
+    REQUIRE(net.elect(1));
+    const Term term = net.node(1).status().hard_state.term;
+    net.isolate(1);  // it crashed
+    net.node(2).forget_leader();
+    net.node(3).forget_leader();
+    CHECK(net.node(2).status().soft_state.leader == kNoNode);
+    // Both ticking in step, at most heartbeat_ticks + 1 = 3 ticks each.
+    for (int i = 0; i < 3 && net.leader() != 2 && net.leader() != 3; ++i) {
+      net.tick(2);
+      net.tick(3);
+    }
+    INFO("seed " << seed);
+    CHECK((net.leader() == 2 || net.leader() == 3));
+    CHECK(net.node(2).status().hard_state.term == term + 1);
+  }
+}
+
+TEST_CASE("election: a follower that forgets a live leader takes it back at its next heartbeat", "[election][forget]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  const Term term = net.node(1).status().hard_state.term;
+  net.node(2).forget_leader();
+  CHECK(net.node(2).status().soft_state.leader == kNoNode);
+  net.tick(1);  // heartbeat_ticks = 1: the leader's heartbeat goes out
+  CHECK(net.node(2).status().soft_state.leader == 1);
+  net.tick(2, 5);  // and its election timer was reset: no campaign
+  CHECK(net.leader() == 1);
+  CHECK(net.node(2).status().hard_state.term == term);
+  // On a leader it is a no-op.
+  net.node(1).forget_leader();
+  CHECK(net.node(1).status().soft_state.role == Role::kLeader);
+}
