@@ -100,6 +100,9 @@ struct NodeOptions {
   // the NOSPACE alarm (disk_reserve.h); 0: never.
   uint64_t disk_reserve_bytes = 64ull << 20;
   bool in_memory = false;  // tests: RocksDB in memory, nothing on disk
+  // The leader's raft log append and fsync on a writer thread
+  // (async_persist.h); false: on the loop thread.
+  bool storage_writer = true;
   // Log collection: a revoking assignment not released within this is
   // released by the leader; the assignment bound's slack in thousandths.
   int assign_release_timeout_ms = static_cast<int>(kDefaultReleaseTimeoutMs);

@@ -49,9 +49,11 @@ class StorageWriter {
   StorageWriter(const StorageWriter&) = delete;
   StorageWriter& operator=(const StorageWriter&) = delete;
 
-  // Queues a synced write of `batch`, which ends the log at (index, term).
-  // False, and nothing queued, past the count or byte bound.
-  bool submit(storage::WriteBatch batch, raft::Index index, raft::Term term);
+  // Queues a write of `batch`, which ends the log at (index, term) (index 0:
+  // a write of no entries, e.g. only the commit index). A run of writes is
+  // synced when any of them asks for `sync`. False, and `batch` left as it
+  // was, past the count or byte bound: the caller writes it itself.
+  bool submit(storage::WriteBatch&& batch, raft::Index index, raft::Term term, bool sync = true);
   // Results of the writes finished since the last call, in order.
   std::vector<Done> take_done();
   // Waits until every submitted write has finished (its result stays for
@@ -66,6 +68,7 @@ class StorageWriter {
     raft::Index index = 0;
     raft::Term term = 0;
     uint64_t bytes = 0;
+    bool sync = true;
   };
   void run();
 
