@@ -8,11 +8,12 @@
 namespace corral::server {
 
 AsyncPersist::AsyncPersist(storage::Engine& engine, storage::RaftLogStore& store, raft::RawNode& raw,
-                           std::function<void()> wake, StorageWriterLimits limits)
+                           std::function<void()> wake, StorageWriterLimits limits,
+                           StorageWriter::SyncObserver synced)
     : engine_(engine),
       store_(store),
       raw_(raw),
-      writer_(std::make_unique<StorageWriter>(engine, std::move(wake), limits)) {}
+      writer_(std::make_unique<StorageWriter>(engine, std::move(wake), limits, std::move(synced))) {}
 
 AsyncPersist::~AsyncPersist() { writer_.reset(); }
 

@@ -39,7 +39,8 @@ class AsyncPersist {
   // The engine, store and node must outlive this; `wake` wakes the loop
   // (any thread).
   AsyncPersist(storage::Engine& engine, storage::RaftLogStore& store, raft::RawNode& raw,
-               std::function<void()> wake, StorageWriterLimits limits = {});
+               std::function<void()> wake, StorageWriterLimits limits = {},
+               StorageWriter::SyncObserver synced = {});
   ~AsyncPersist();  // finishes the writes in flight (not reported)
 
   // Whether this Ready's writes may go to the writer.

@@ -162,7 +162,9 @@ Status NodeLoop::init() {
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
   authenticator_ = std::make_unique<Authenticator>([this] { poller_->wake(); });
   if (o.storage_writer) {
-    async_persist_ = std::make_unique<AsyncPersist>(*engine_, *store_, *raw_, [this] { poller_->wake(); });
+    async_persist_ = std::make_unique<AsyncPersist>(
+        *engine_, *store_, *raw_, [this] { poller_->wake(); }, StorageWriterLimits{},
+        [this](Clock::duration took) { metrics_.wal_fsync_seconds.observe(took); });
   }
   batch_ = std::make_unique<CommandWriter>(self_id_);
   sync_peers();

@@ -4,8 +4,9 @@
 
 namespace corral::server {
 
-StorageWriter::StorageWriter(storage::Engine& engine, std::function<void()> wake, StorageWriterLimits limits)
-    : engine_(engine), wake_(std::move(wake)), limits_(limits), thread_([this] { run(); }) {}
+StorageWriter::StorageWriter(storage::Engine& engine, std::function<void()> wake, StorageWriterLimits limits,
+                             SyncObserver synced)
+    : engine_(engine), wake_(std::move(wake)), limits_(limits), synced_(std::move(synced)), thread_([this] { run(); }) {}
 
 StorageWriter::~StorageWriter() {
   {
@@ -67,7 +68,10 @@ void StorageWriter::run() {
     for (size_t i = 0; i < run.size(); ++i) {
       Job& job = run[i];
       bytes += job.bytes;
-      if (failed.ok()) failed = engine_.write(std::move(job.batch), sync && i + 1 == run.size());
+      const bool sync_now = sync && i + 1 == run.size();
+      const auto start = std::chrono::steady_clock::now();
+      if (failed.ok()) failed = engine_.write(std::move(job.batch), sync_now);
+      if (sync_now && synced_) synced_(std::chrono::steady_clock::now() - start);
       // Nothing in a run is durable before its last write's sync.
       results.push_back(Done{job.index, job.term, Status()});
     }

@@ -14,6 +14,7 @@
 // caller then waits with drain() and writes on its own thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -42,9 +43,13 @@ class StorageWriter {
     Status status;
   };
 
+  // Time of one synced write, for a metric (called on the writer thread).
+  using SyncObserver = std::function<void(std::chrono::steady_clock::duration)>;
+
   // Starts the thread. `engine` must outlive the writer; `wake` is called on
   // the writer thread after each run of writes.
-  StorageWriter(storage::Engine& engine, std::function<void()> wake, StorageWriterLimits limits = {});
+  StorageWriter(storage::Engine& engine, std::function<void()> wake, StorageWriterLimits limits = {},
+                SyncObserver synced = {});
   ~StorageWriter();  // finishes the queued writes, then joins
   StorageWriter(const StorageWriter&) = delete;
   StorageWriter& operator=(const StorageWriter&) = delete;
@@ -75,6 +80,7 @@ class StorageWriter {
   storage::Engine& engine_;
   std::function<void()> wake_;
   const StorageWriterLimits limits_;
+  const SyncObserver synced_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // the writer waits for jobs
   std::condition_variable idle_cv_;  // drain() waits for the writer
