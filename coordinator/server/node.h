@@ -9,8 +9,8 @@
 // flush before the log is compacted; it shares only the thread-safe engine
 // and hands results back through a mutex. No other thread touches node
 // state; stop() only sets an atomic and wakes the poller.
-// (A separate storage-writer thread was not built: one WriteBatch with one
-// sync per turn already group-commits every proposal of the turn.)
+// A leader's log writes (entries + sync) go to a storage writer thread
+// (async_persist.h, --storage-writer); followers write on the loop thread.
 //
 // One loop turn:
 //   wait for a socket, a wake-up or the next tick -> tick raft from a steady

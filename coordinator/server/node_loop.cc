@@ -277,8 +277,10 @@ bool NodeLoop::persist_off_loop(raft::Ready& rd) {
     async_persist_->drain();  // this Ready's writes must land after those in flight
     return false;
   }
-  async_persist_->submit(rd);
+  // None of a leader's messages waits for its own write: the appends go
+  // first, so the followers' syncs start before (and overlap) the leader's.
   for (const auto& m : rd.messages) send_raft(m);
+  async_persist_->submit(rd);
   // raft hands out only committed entries this member has persisted.
   apply(rd.committed_entries);
   return true;
