@@ -9,8 +9,8 @@
 // flush before the log is compacted; it shares only the thread-safe engine
 // and hands results back through a mutex. No other thread touches node
 // state; stop() only sets an atomic and wakes the poller.
-// (A separate storage-writer thread was not built: one WriteBatch with one
-// sync per turn already group-commits every proposal of the turn.)
+// A leader's log writes (entries + sync) go to a storage writer thread
+// (async_persist.h, --storage-writer); followers write on the loop thread.
 //
 // One loop turn:
 //   wait for a socket, a wake-up or the next tick -> tick raft from a steady
@@ -102,6 +102,9 @@ struct NodeOptions {
   // the NOSPACE alarm (disk_reserve.h); 0: never.
   uint64_t disk_reserve_bytes = 64ull << 20;
   bool in_memory = false;  // tests: RocksDB in memory, nothing on disk
+  // The leader's raft log append and fsync on a writer thread
+  // (async_persist.h); false: on the loop thread.
+  bool storage_writer = true;
   // Log collection: a revoking assignment not released within this is
   // released by the leader; the assignment bound's slack in thousandths.
   int assign_release_timeout_ms = static_cast<int>(kDefaultReleaseTimeoutMs);

@@ -137,6 +137,7 @@ Status NodeLoop::init() {
   rc.election_ticks = o.election_ticks;
   rc.heartbeat_ticks = o.heartbeat_ticks;
   rc.storage = store_.get();
+  rc.async_storage_writes = o.storage_writer;
   // The image of an installed snapshot may be newer than the commit index
   // raft knows; apply skips what it already holds.
   rc.applied = std::min<raft::Index>(state_->applied_index(),
@@ -160,6 +161,11 @@ Status NodeLoop::init() {
   poller_->add(listener_->socket());
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
   authenticator_ = std::make_unique<Authenticator>([this] { poller_->wake(); });
+  if (o.storage_writer) {
+    async_persist_ = std::make_unique<AsyncPersist>(
+        *engine_, *store_, *raw_, [this] { poller_->wake(); }, StorageWriterLimits{},
+        [this](Clock::duration took) { metrics_.wal_fsync_seconds.observe(took); });
+  }
   batch_ = std::make_unique<CommandWriter>(self_id_);
   sync_peers();
   log_event("member %s (id %016llx) starting: applied %llu, term %llu, %zu members", o.name.c_str(),

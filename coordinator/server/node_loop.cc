@@ -48,7 +48,8 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
   }
   read_batches_.clear();
   fail_keepalives(api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
-  // No flush or image build may outlive stop() (a caller may remove the data dir).
+  // No write, flush or image build may outlive stop() (a caller may remove the data dir).
+  async_persist_.reset();
   snapshot_worker_.reset();
   authenticator_.reset();
   log_event("member %s stopped", options_.name.c_str());
@@ -83,6 +84,7 @@ void NodeLoop::turn() {
   leader_duties();
   publish_attributes();
   report_low_disk();
+  if (async_persist_) async_persist_->collect();
   for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
   serve_ready_reads();
   authenticator_->answer_done(state_->auth(), wall_clock_ms(), options_.auth_token_ttl_ms, header(), Clock::now(),
@@ -253,6 +255,7 @@ void NodeLoop::handle_ready() {
   metrics_.proposals_committed.inc(rd.committed_entries.size());
   if (rd.hard_state) term_ = rd.hard_state->term;
   if (rd.soft_state) on_soft_state(*rd.soft_state);
+  if (persist_off_loop(rd)) return finish_ready(rd);
   // Committed entries that this member had already persisted before this
   // Ready (below its stored last index and below any entry this Ready
   // rewrites) are applied, and their clients answered, before this Ready's
@@ -275,6 +278,25 @@ void NodeLoop::handle_ready() {
   if (removed_) return;
   if (!apply_before_sync) apply(early);
   apply(later);
+  finish_ready(rd);
+}
+
+bool NodeLoop::persist_off_loop(raft::Ready& rd) {
+  if (!async_persist_) return false;
+  if (!async_persist_->takes(rd, is_leader())) {
+    async_persist_->drain();  // this Ready's writes must land after those in flight
+    return false;
+  }
+  // None of a leader's messages waits for its own write: the appends go
+  // first, so the followers' syncs start before (and overlap) the leader's.
+  for (const auto& m : rd.messages) send_raft(m);
+  async_persist_->submit(rd);
+  // raft hands out only committed entries this member has persisted.
+  apply(rd.committed_entries);
+  return true;
+}
+
+void NodeLoop::finish_ready(raft::Ready& rd) {
   for (const auto& rs : rd.read_states) {
     if (keepalives_.confirm(bytes_u64(rs.request_ctx))) continue;
     auto it = read_batches_.find(bytes_u64(rs.request_ctx));
@@ -326,6 +348,8 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
   } else {
     store_->abandon_staged();
   }
+  // With the storage writer raft waits for every write to be reported.
+  if (async_persist_ && !rd.entries.empty()) raw_->advance_append(rd.entries.back().index, rd.entries.back().term);
   if (restored) {
     auto r = state_->reload();
     CORRAL_CHECK_MSG(r.ok(), r.error().message.c_str());
@@ -386,7 +410,10 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   // The conf state goes with the applied index in the same unlogged batch,
   // so on disk it is never ahead of nor behind the applied state (see
   // node.h, Durability).
-  if (conf_changed) store_->stage_conf_state(batch, conf_state_);
+  if (conf_changed) {
+    if (async_persist_) async_persist_->drain();  // the store stages on top of no write in flight
+    store_->stage_conf_state(batch, conf_state_);
+  }
   // Clients are answered before the (unlogged) write: their entries are
   // durable in the raft log already, and reads and watches run on this
   // thread, after the write, so nothing observes the gap.

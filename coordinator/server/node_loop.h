@@ -56,6 +56,7 @@
 #include "coordinator/net/poller.h"
 #include "coordinator/net/reply_budget.h"
 #include "coordinator/raft/raw_node.h"
+#include "coordinator/server/async_persist.h"
 #include "coordinator/server/auth_token_minter.h"
 #include "coordinator/server/cluster_id_gate.h"
 #include "coordinator/server/peer_identity_gate.h"
@@ -166,6 +167,12 @@ class NodeLoop {
   void flush_proposals();
   void flush_reads();
   void handle_ready();
+  // A leader's Ready whose writes go to the storage writer (async_persist.h):
+  // handed over, messages sent, committed entries applied; true. Otherwise
+  // the writes in flight are drained (false).
+  bool persist_off_loop(raft::Ready& rd);
+  // Read states, raft's advance, the periodic snapshot.
+  void finish_ready(raft::Ready& rd);
   // before_write runs after the leader's appends are sent and before
   // anything of rd is staged or written.
   void persist(raft::Ready& rd, const std::function<void()>& before_write);
@@ -340,6 +347,9 @@ class NodeLoop {
   std::unique_ptr<SnapshotWorker> snapshot_worker_;
   std::shared_ptr<AuthTokenMinter> minter_;
   std::unique_ptr<Authenticator> authenticator_;  // password checks off the loop
+  // The leader's log writes off the loop (--storage-writer; null when off).
+  // Last: joined first, before the store, node and poller it uses.
+  std::unique_ptr<AsyncPersist> async_persist_;
 };
 
 }  // namespace corral::server

@@ -48,6 +48,7 @@ void NodeLoop::finish_snapshot(const SnapshotWorker::FlushDone& done) {
     return;
   }
   if (applied <= snapshot_index_) return;  // a snapshot installed meanwhile is newer
+  if (async_persist_) async_persist_->drain();  // compaction must not overtake writes in flight
   storage::WriteBatch batch;
   auto meta = store_->stage_create_snapshot(batch, applied, flushed.conf_state);
   if (!meta.ok()) {

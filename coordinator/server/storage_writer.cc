@@ -4,8 +4,9 @@
 
 namespace corral::server {
 
-StorageWriter::StorageWriter(storage::Engine& engine, std::function<void()> wake, StorageWriterLimits limits)
-    : engine_(engine), wake_(std::move(wake)), limits_(limits), thread_([this] { run(); }) {}
+StorageWriter::StorageWriter(storage::Engine& engine, std::function<void()> wake, StorageWriterLimits limits,
+                             SyncObserver synced)
+    : engine_(engine), wake_(std::move(wake)), limits_(limits), synced_(std::move(synced)), thread_([this] { run(); }) {}
 
 StorageWriter::~StorageWriter() {
   {
@@ -16,7 +17,7 @@ StorageWriter::~StorageWriter() {
   thread_.join();
 }
 
-bool StorageWriter::submit(storage::WriteBatch batch, raft::Index index, raft::Term term) {
+bool StorageWriter::submit(storage::WriteBatch&& batch, raft::Index index, raft::Term term, bool sync) {
   const uint64_t bytes = batch.size_bytes();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -24,7 +25,7 @@ bool StorageWriter::submit(storage::WriteBatch batch, raft::Index index, raft::T
     // An empty writer takes any batch: a single Ready larger than the byte
     // bound must still be written somewhere.
     if (count > 0 && (count >= limits_.max_batches || bytes_ + bytes > limits_.max_bytes)) return false;
-    queue_.push_back(Job{std::move(batch), index, term, bytes});
+    queue_.push_back(Job{std::move(batch), index, term, bytes, sync});
     bytes_ += bytes;
   }
   work_cv_.notify_one();
@@ -53,7 +54,8 @@ void StorageWriter::run() {
   for (;;) {
     work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and every write is done
-    // Everything queued now is one run: written in order, the last synced.
+    // Everything queued now is one run: written in order, the last synced
+    // if any of them asked for a sync.
     std::deque<Job> run;
     run.swap(queue_);
     running_ = run.size();
@@ -61,10 +63,15 @@ void StorageWriter::run() {
     std::vector<Done> results;
     uint64_t bytes = 0;
     Status failed;
+    bool sync = false;
+    for (const Job& job : run) sync = sync || job.sync;
     for (size_t i = 0; i < run.size(); ++i) {
       Job& job = run[i];
       bytes += job.bytes;
-      if (failed.ok()) failed = engine_.write(std::move(job.batch), i + 1 == run.size());
+      const bool sync_now = sync && i + 1 == run.size();
+      const auto start = std::chrono::steady_clock::now();
+      if (failed.ok()) failed = engine_.write(std::move(job.batch), sync_now);
+      if (sync_now && synced_) synced_(std::chrono::steady_clock::now() - start);
       // Nothing in a run is durable before its last write's sync.
       results.push_back(Done{job.index, job.term, Status()});
     }

@@ -14,6 +14,7 @@
 // caller then waits with drain() and writes on its own thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -42,16 +43,22 @@ class StorageWriter {
     Status status;
   };
 
+  // Time of one synced write, for a metric (called on the writer thread).
+  using SyncObserver = std::function<void(std::chrono::steady_clock::duration)>;
+
   // Starts the thread. `engine` must outlive the writer; `wake` is called on
   // the writer thread after each run of writes.
-  StorageWriter(storage::Engine& engine, std::function<void()> wake, StorageWriterLimits limits = {});
+  StorageWriter(storage::Engine& engine, std::function<void()> wake, StorageWriterLimits limits = {},
+                SyncObserver synced = {});
   ~StorageWriter();  // finishes the queued writes, then joins
   StorageWriter(const StorageWriter&) = delete;
   StorageWriter& operator=(const StorageWriter&) = delete;
 
-  // Queues a synced write of `batch`, which ends the log at (index, term).
-  // False, and nothing queued, past the count or byte bound.
-  bool submit(storage::WriteBatch batch, raft::Index index, raft::Term term);
+  // Queues a write of `batch`, which ends the log at (index, term) (index 0:
+  // a write of no entries, e.g. only the commit index). A run of writes is
+  // synced when any of them asks for `sync`. False, and `batch` left as it
+  // was, past the count or byte bound: the caller writes it itself.
+  bool submit(storage::WriteBatch&& batch, raft::Index index, raft::Term term, bool sync = true);
   // Results of the writes finished since the last call, in order.
   std::vector<Done> take_done();
   // Waits until every submitted write has finished (its result stays for
@@ -66,12 +73,14 @@ class StorageWriter {
     raft::Index index = 0;
     raft::Term term = 0;
     uint64_t bytes = 0;
+    bool sync = true;
   };
   void run();
 
   storage::Engine& engine_;
   std::function<void()> wake_;
   const StorageWriterLimits limits_;
+  const SyncObserver synced_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // the writer waits for jobs
   std::condition_variable idle_cv_;  // drain() waits for the writer

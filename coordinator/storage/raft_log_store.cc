@@ -172,8 +172,13 @@ void RaftLogStore::set_snapshot_source(SnapshotSource source) {
   snapshot_source_ = std::move(source);
 }
 
+const RaftLogStore::State& RaftLogStore::latest() const {
+  if (staged_) return *staged_;
+  return sealed_.empty() ? visible_ : sealed_.back().state;
+}
+
 RaftLogStore::State& RaftLogStore::staged() {
-  if (!staged_) staged_ = visible_;
+  if (!staged_) staged_ = latest();
   return *staged_;
 }
 
@@ -198,7 +203,7 @@ corral::Status RaftLogStore::stage_append(WriteBatch& batch,
                         "append: entries not consecutive at " + std::to_string(entries[i].index));
     }
   }
-  const State& current = staged_ ? *staged_ : visible_;
+  const State& current = latest();
   const raft::Index first = current.start.index + 1;
   const raft::Index last_new = entries[0].index + entries.size() - 1;
   if (last_new < first) return {};  // all already compacted
@@ -238,7 +243,7 @@ void RaftLogStore::stage_conf_state(WriteBatch& batch, const raft::ConfState& cs
 
 corral::Status RaftLogStore::stage_apply_snapshot(WriteBatch& batch,
                                                   const raft::SnapshotMetadata& meta) {
-  const State& current = staged_ ? *staged_ : visible_;
+  const State& current = latest();
   if (meta.index <= current.snapshot.index) {
     return make_error(ErrorCode::kCompacted,
                       "apply snapshot: index " + std::to_string(meta.index) +
@@ -263,7 +268,7 @@ corral::Status RaftLogStore::stage_apply_snapshot(WriteBatch& batch,
 
 corral::Result<raft::SnapshotMetadata> RaftLogStore::stage_create_snapshot(
     WriteBatch& batch, raft::Index i, const raft::ConfState& cs) {
-  const State& current = staged_ ? *staged_ : visible_;
+  const State& current = latest();
   if (i <= current.snapshot.index) {
     return make_error(ErrorCode::kCompacted, "create snapshot: index " + std::to_string(i) +
                                                  " is not newer than snapshot " +
@@ -289,7 +294,7 @@ corral::Result<raft::SnapshotMetadata> RaftLogStore::stage_create_snapshot(
 }
 
 corral::Status RaftLogStore::stage_compact(WriteBatch& batch, raft::Index index) {
-  const State& current = staged_ ? *staged_ : visible_;
+  const State& current = latest();
   if (index <= current.start.index) {
     return make_error(ErrorCode::kCompacted, "compact: " + std::to_string(index) +
                                                  " is already compacted (first index " +
@@ -320,18 +325,40 @@ corral::Status RaftLogStore::stage_compact(WriteBatch& batch, raft::Index index)
 }
 
 void RaftLogStore::on_written() {
+  CORRAL_CHECK_MSG(sealed_.empty(), "raft log store: a synchronous write while sealed writes are in flight");
   if (!staged_) return;
-  visible_ = std::move(*staged_);
+  State state = std::move(*staged_);
   staged_.reset();
-  for (CacheOp& op : staged_cache_ops_) apply_cache_op(op);
+  make_visible(std::move(state), staged_cache_ops_);
   staged_cache_ops_.clear();
-  cache_evict();
-  CORRAL_CHECK(cache_.empty() || cache_.back().index == visible_.last);
 }
 
 void RaftLogStore::abandon_staged() {
   staged_.reset();
   staged_cache_ops_.clear();
+}
+
+bool RaftLogStore::seal_staged() {
+  if (!staged_) return false;
+  sealed_.push_back(Sealed{std::move(*staged_), std::move(staged_cache_ops_)});
+  staged_.reset();
+  staged_cache_ops_.clear();
+  return true;
+}
+
+void RaftLogStore::on_sealed_written() {
+  CORRAL_CHECK_MSG(!sealed_.empty(), "raft log store: no sealed write in flight");
+  // Staged changes built on this write stay staged on top of it.
+  Sealed done = std::move(sealed_.front());
+  sealed_.pop_front();
+  make_visible(std::move(done.state), done.cache_ops);
+}
+
+void RaftLogStore::make_visible(State state, std::vector<CacheOp>& cache_ops) {
+  visible_ = std::move(state);
+  for (CacheOp& op : cache_ops) apply_cache_op(op);
+  cache_evict();
+  CORRAL_CHECK(cache_.empty() || cache_.back().index == visible_.last);
 }
 
 void RaftLogStore::apply_cache_op(CacheOp& op) {

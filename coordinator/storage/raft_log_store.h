@@ -28,6 +28,12 @@
 // Ready's changes or none: torn writes cannot happen. A failed synced write
 // leaves the disk state unknown; the server should stop the member.
 //
+// Writes on another thread (the leader's storage writer): seal_staged()
+// closes the staged changes as one write in flight; staging goes on on top
+// of it; on_sealed_written() makes the oldest sealed write visible once it
+// is written. Writes finish in the order they were sealed. on_written()
+// needs no write in flight (the caller drains first).
+//
 // Reads: first/last index, the term of every entry (as runs of equal terms)
 // and a byte-bounded tail of the log live in memory, so term() never reads
 // RocksDB and entries() reads it only for entries older than the cache.
@@ -35,8 +41,8 @@
 // Snapshots: the store keeps only the metadata of the latest snapshot; the
 // image is produced on demand by a source the server registers.
 //
-// Not thread-safe: call everything from the thread that owns the RawNode,
-// with at most one staged batch in flight (stage..., write, on_written).
+// Not thread-safe: call everything from the thread that owns the RawNode
+// (the writer thread gets only the WriteBatch).
 #pragma once
 
 #include <cstdint>
@@ -122,11 +128,20 @@ class RaftLogStore : public raft::LogStorage {
   // kCompacted if already dropped, kUnavailable past last_index().
   corral::Status stage_compact(WriteBatch& batch, raft::Index index);
 
-  // The staged batch was written: staged changes become visible.
+  // The staged batch was written: staged changes become visible. No sealed
+  // write may be in flight.
   void on_written();
   // The staged batch was not written: forget staged changes.
   void abandon_staged();
   bool has_staged() const { return staged_.has_value(); }
+
+  // Asynchronous writes (see the file comment). seal_staged: false if
+  // nothing was staged.
+  bool seal_staged();
+  void on_sealed_written();
+  size_t sealed_in_flight() const { return sealed_.size(); }
+  // Hard state as of everything staged or sealed (what the disk will hold).
+  const raft::HardState& latest_hard_state() const { return latest().hard_state; }
 
   // Observability for tests and metrics.
   uint64_t cache_bytes() const { return cache_bytes_; }
@@ -157,9 +172,18 @@ class RaftLogStore : public raft::LogStorage {
   };
   using CacheOp = std::variant<CacheAppend, CacheReset, CacheCompact>;
 
+  // A sealed write in flight: the state and cache changes it makes visible.
+  struct Sealed {
+    State state;
+    std::vector<CacheOp> cache_ops;
+  };
+
   RaftLogStore(Engine* engine, RaftLogStoreOptions options);
 
+  // What staging builds on: staged, else the newest sealed, else visible.
+  const State& latest() const;
   State& staged();
+  void make_visible(State state, std::vector<CacheOp>& cache_ops);
   static raft::Result<raft::Term> term_in(const State& s, raft::Index i);
   static void truncate_runs(State& s, raft::Index after);
   static void append_runs(State& s, const std::vector<raft::Entry>& entries, size_t from);
@@ -177,6 +201,7 @@ class RaftLogStore : public raft::LogStorage {
   State visible_;
   std::optional<State> staged_;
   std::vector<CacheOp> staged_cache_ops_;
+  std::deque<Sealed> sealed_;  // oldest first
   // Tail of the log: contiguous entries ending at visible_.last (or empty).
   std::deque<raft::Entry> cache_;
   uint64_t cache_bytes_ = 0;

@@ -229,6 +229,84 @@ TEST_CASE("log store: staged changes are invisible until written", "[raft_log_st
   CHECK(s.initial_state().hard_state == raft::HardState{2, 1, 5});
 }
 
+TEST_CASE("log store: sealed writes in flight become visible in order", "[raft_log_store]") {
+  Disk disk(/*cache_bytes=*/1 << 20);
+  auto& s = disk.store();
+  REQUIRE(disk.append(run(1, 3, 1)).ok());
+
+  // Two writes sealed back to back (a writer thread holds them): the second
+  // builds on the first, nothing is visible yet.
+  WriteBatch first;
+  REQUIRE(s.stage_append(first, run(4, 5, 2)).ok());
+  s.stage_hard_state(first, raft::HardState{2, 1, 3});
+  REQUIRE(s.seal_staged());
+  CHECK_FALSE(s.has_staged());
+  WriteBatch second;
+  REQUIRE(s.stage_append(second, run(6, 7, 2)).ok());
+  s.stage_hard_state(second, raft::HardState{2, 1, 5});
+  REQUIRE(s.seal_staged());
+  CHECK_FALSE(s.seal_staged());  // nothing staged
+  CHECK(s.sealed_in_flight() == 2);
+  CHECK(s.latest_hard_state() == raft::HardState{2, 1, 5});
+  CHECK(s.last_index() == 3);
+  CHECK(s.initial_state().hard_state.empty());
+  // A gap is measured against the sealed writes, not the visible log.
+  WriteBatch gap;
+  CHECK_FALSE(s.stage_append(gap, run(9, 9, 2)).ok());
+
+  REQUIRE(disk.engine().write(std::move(first), false).ok());
+  s.on_sealed_written();
+  CHECK(s.last_index() == 5);
+  CHECK(term_of(s, 5) == 2);
+  CHECK(entries_of(s, 4, 6).size() == 2);
+  CHECK(s.initial_state().hard_state == raft::HardState{2, 1, 3});
+  CHECK(s.sealed_in_flight() == 1);
+
+  // Staging on top of a write still in flight, sealed after it.
+  WriteBatch third;
+  REQUIRE(s.stage_append(third, run(8, 8, 2)).ok());
+  REQUIRE(s.seal_staged());
+  REQUIRE(disk.engine().write(std::move(second), false).ok());
+  s.on_sealed_written();
+  CHECK(s.last_index() == 7);
+  REQUIRE(disk.engine().write(std::move(third), true).ok());
+  s.on_sealed_written();
+  CHECK(s.last_index() == 8);
+  CHECK(s.sealed_in_flight() == 0);
+  CHECK(entries_of(s, 1, 9).size() == 8);
+  CHECK(s.initial_state().hard_state == raft::HardState{2, 1, 5});
+
+  // What the disk holds is what was made visible.
+  disk.reopen();
+  CHECK(disk.store().last_index() == 8);
+  CHECK(disk.store().initial_state().hard_state == raft::HardState{2, 1, 5});
+  CHECK(entries_of(disk.store(), 1, 9).size() == 8);
+}
+
+TEST_CASE("log store: a sealed write survives a conflicting append staged after it", "[raft_log_store]") {
+  Disk disk;
+  auto& s = disk.store();
+  REQUIRE(disk.append(run(1, 2, 1)).ok());
+  WriteBatch old_leader;
+  REQUIRE(s.stage_append(old_leader, run(3, 6, 1)).ok());
+  REQUIRE(s.seal_staged());
+  // A new leader's entries overwrite from 5 on, staged on top of the write in flight.
+  WriteBatch new_leader;
+  REQUIRE(s.stage_append(new_leader, run(5, 5, 2)).ok());
+  REQUIRE(s.seal_staged());
+  REQUIRE(disk.engine().write(std::move(old_leader), true).ok());
+  s.on_sealed_written();
+  CHECK(s.last_index() == 6);
+  REQUIRE(disk.engine().write(std::move(new_leader), true).ok());
+  s.on_sealed_written();
+  CHECK(s.last_index() == 5);
+  CHECK(term_of(s, 5) == 2);
+  CHECK(term_of(s, 4) == 1);
+  disk.reopen();
+  CHECK(disk.store().last_index() == 5);
+  CHECK(keys_in_log(disk.engine()) == 5);
+}
+
 TEST_CASE("log store: compaction", "[raft_log_store]") {
   Disk disk;
   auto& s = disk.store();
