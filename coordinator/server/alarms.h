@@ -39,8 +39,9 @@ bool is_replicated_maintenance(corral::schema::api::MaintenanceRequest::Reader r
 
 // The typed noSpace refusal for a request that would grow the data dir
 // (put, delete, txn with a put or delete, lease grant) while an alarm
-// stands, and for a disarm while this member's own disk is still below its
-// reserve; nullopt for anything else.
+// stands or while this member's own disk is below its reserve (its alarm
+// may not have committed yet), and for a disarm while this member's own
+// disk is still below its reserve; nullopt for anything else.
 std::optional<api::WireError> nospace_refusal(const AlarmTable& alarms, corral::schema::api::Request::Reader request,
                                               bool own_disk_low);
 

@@ -117,6 +117,7 @@ void NodeLoop::receive_peers() {
     std::string_view body(pm.bytes);
     if (!admit_peer_frame(pm)) continue;
     if (body.starts_with(kChunkFrameTag)) {
+      if (refuse_for_disk(nullptr)) continue;
       body.remove_prefix(kChunkFrameTag.size());
       auto chunk = net::decode_chunk(body);
       if (!chunk.ok()) continue;
@@ -144,6 +145,7 @@ void NodeLoop::receive_peers() {
     }
     auto msg = storage::decode_message(body);
     if (!msg.ok() || msg->to != self_id_ || msg->from != pm.from) continue;
+    if (refuse_for_disk(&*msg)) continue;
     if (msg->type == raft::MessageType::kAppendResponse && !msg->reject) {
       snapshot_sender_.acknowledged(pm.from, msg->index, Clock::now());
     }
