@@ -71,8 +71,8 @@ void DiskReserve::log_change(Level from, Level to) const {
     log_event("data dir %s: %llu bytes free, back above the floor of %llu: taking appends again", data_dir_.c_str(),
               free, floor);
   } else {
-    log_event("data dir %s: %llu bytes free, back above the reserve; `corralctl alarm disarm` lifts NOSPACE",
-              data_dir_.c_str(), free);
+    log_event("data dir %s: %llu bytes free, back above the reserve%s; `corralctl alarm disarm` lifts NOSPACE",
+              data_dir_.c_str(), free, from == Level::kCritical ? " (taking appends again)" : "");
   }
 }
 

@@ -14,6 +14,8 @@
 // Not covered: a disk that goes from above the reserve to truly full at
 // once (that member meets ENOSPC in RocksDB and stops with the storage
 // failure message, exit 74; see tests/integration/FINDINGS.md #5).
+// Two fill levels: below the reserve only, and below the floor (half the
+// reserve) where the member also stops taking appends (disk_reserve.h).
 #include <catch2/catch.hpp>
 
 #include <sched.h>
@@ -47,9 +49,10 @@ constexpr auto kAlarmTimeout = 10000ms;
 constexpr size_t kVictim = 2;
 constexpr const char* kTmpfsSize = "size=64m";
 constexpr uint64_t kReserveBytes = 24ull << 20;
-// What the filler leaves free: below the reserve, above what the member
-// still writes under the alarm.
-constexpr uint64_t kLeftFreeBytes = 12ull << 20;
+// What the filler leaves free: below the reserve, above its floor (half
+// the reserve); and below the floor.
+constexpr uint64_t kLeftFreeBytes = 13ull << 20;
+constexpr uint64_t kLeftBelowFloorBytes = 5ull << 20;
 constexpr size_t kFillChunk = 1 << 20;
 
 uint64_t free_bytes(const std::string& dir) {
@@ -83,14 +86,14 @@ bool victim_alarmed(corral::client::Client& c, uint64_t victim_id) {
   return false;
 }
 
-}  // namespace
-
-// Hidden ([.]): at its first run (merge of 30 Nov) the victim saw its free
-// space below the reserve and raised NOSPACE, but died of a real ENOSPC
-// (exit 74, "storage failure") 0.6 s later, before the alarm committed:
-// follower appends and snapshots go on until then. Run it by name.
-TEST_CASE("disk full on one member: NOSPACE alarm, reads go on, disarm once space is back, nothing lost",
-          "[.][fault][disk]") {
+// The victim's disk is filled to `left_free` bytes free: below its reserve
+// (it refuses writes itself and raises NOSPACE), or below its floor too
+// (it also drops the leader's appends, serves stale reads and catches up
+// once space is back). Hidden until 1 Dec: the alarm of a follower was
+// never raised (its report frame had the join query's tag) and RocksDB's
+// preallocation of each new WAL took 17.6 MiB at once; the victim died of
+// a real ENOSPC (exit 74).
+void disk_full_on_one_member(uint64_t left_free) {
   if (::geteuid() != 0) {
     WARN("skipped: not root (a tmpfs mount needs CAP_SYS_ADMIN)");
     return;
@@ -115,7 +118,7 @@ TEST_CASE("disk full on one member: NOSPACE alarm, reads go on, disarm once spac
   auto c = cluster.client();
   auto lease = require_ok(c->lease_grant(30), "lease before the alarm");
 
-  const std::string filler = fill_disk(disk, kLeftFreeBytes);
+  const std::string filler = fill_disk(disk, left_free);
   INFO("free on the victim's disk after filling: " << free_bytes(disk));
   REQUIRE(wait_until([&] { return victim_alarmed(*c, victim_id); }, kAlarmTimeout));
 
@@ -131,8 +134,11 @@ TEST_CASE("disk full on one member: NOSPACE alarm, reads go on, disarm once spac
   auto victim_reader = cluster.client({cluster.member(kVictim).client_url()});
   CHECK(victim_reader->get("/load/", true).ok());
   CHECK_FALSE(cluster.member(kVictim).process.poll().has_value());
-  // Every member knows the alarm (it is replicated).
+  // Every member knows the alarm (it is replicated); a victim below its
+  // floor takes no appends, so learns it only once space is back.
+  const bool below_floor = left_free < kReserveBytes / 2;
   for (size_t i = 0; i < cluster.size(); ++i) {
+    if (below_floor && i == kVictim) continue;
     auto one = cluster.client({cluster.member(i).client_url()});
     CHECK(wait_until([&] { return victim_alarmed(*one, victim_id); }, kAlarmTimeout));
   }
@@ -174,7 +180,25 @@ TEST_CASE("disk full on one member: NOSPACE alarm, reads go on, disarm once spac
   std::set<uint64_t> hashes;
   for (const std::string& ep : cluster.endpoints()) hashes.insert(require_ok(c->hash_kv_of(ep, revision), "hashkv").hash);
   CHECK(hashes.size() == 1);
+  const std::string victim_log = cluster.log_of(kVictim);
+  CHECK(victim_log.find("storage failure") == std::string::npos);
+  if (below_floor) {
+    CHECK(victim_log.find("below the floor") != std::string::npos);
+    CHECK(victim_log.find("taking appends again") != std::string::npos);
+  }
   ::umount2(disk.c_str(), MNT_DETACH);
+}
+
+}  // namespace
+
+TEST_CASE("disk full on one member: NOSPACE alarm, reads go on, disarm once space is back, nothing lost",
+          "[fault][disk]") {
+  disk_full_on_one_member(kLeftFreeBytes);
+}
+
+TEST_CASE("disk past the floor on one member: it drops appends, serves stale reads, catches up once space is back",
+          "[fault][disk]") {
+  disk_full_on_one_member(kLeftBelowFloorBytes);
 }
 
 TEST_CASE("a corrupted data dir: the member refuses to start and says which", "[fault][disk]") {
