@@ -28,13 +28,16 @@ void NodeLoop::report_low_disk() {
       disk_refused_frames_ = 0;
     }
   }
-  if (level == DiskReserve::Level::kFine || state_->alarms().has(self_id_) || now < next_nospace_report_) return;
+  if (level == DiskReserve::Level::kFine || now < next_nospace_report_) return;
   if (soft_.leader == raft::kNoNode) return;
   next_nospace_report_ = now + std::chrono::seconds(1);
   if (is_leader()) {
-    propose_nospace(self_id_);
+    if (!state_->alarms().has(self_id_)) propose_nospace(self_id_);
     return;
   }
+  // Whatever this follower's own table says: below its floor it takes no
+  // appends, so it may not have seen a disarm of its alarm. The leader
+  // proposes only when the alarm does not stand.
   (void)transport_->send(soft_.leader, std::string(kNoSpaceFrameTag));
 }
 
