@@ -140,7 +140,9 @@ void NodeLoop::receive_peers() {
       propose_attributes(pm, body.substr(kAttributesFrameTag.size()));
       continue;
     } else if (body == kNoSpaceFrameTag) {
-      if (is_leader() && !state_->alarms().has(pm.from)) propose_nospace(pm.from);
+      if (!is_leader()) continue;
+      if (state_->members().count(pm.from)) low_disk_reports_[pm.from] = Clock::now();
+      if (!state_->alarms().has(pm.from)) propose_nospace(pm.from);
       continue;
     }
     auto msg = storage::decode_message(body);

@@ -205,6 +205,10 @@ class NodeLoop {
   // A raft message (null: a snapshot chunk) that would grow a critically
   // full data dir (disk_reserve.h): true, it is dropped as if lost.
   bool refuse_for_disk(const raft::Message* msg);  // node_nospace.cc
+  // This member's disk is below its reserve, or (the leader) a member
+  // reported its own within the last kLowDiskReportTtl: writes and disarms
+  // are refused (alarms.h, nospace_refusal).
+  bool some_disk_low();  // node_nospace.cc
   void propose_nospace(uint64_t member_id);   // node_nospace.cc
   void propose_attributes(const net::PeerMessage& pm, std::string_view record);
   void reissue_reads();
@@ -308,6 +312,10 @@ class NodeLoop {
   DiskReserve disk_reserve_{options_.data_dir, options_.disk_reserve_bytes};
   Clock::time_point next_nospace_report_;
   uint64_t disk_refused_frames_ = 0;  // while critically low (refuse_for_disk)
+  // The leader: when each member last reported its disk low (a member
+  // below its reserve reports once a second). Entries older than
+  // kLowDiskReportTtl are dropped; at most one per member.
+  std::map<uint64_t, Clock::time_point> low_disk_reports_;
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;

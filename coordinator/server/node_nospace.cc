@@ -54,6 +54,18 @@ bool NodeLoop::refuse_for_disk(const raft::Message* msg) {
   return true;
 }
 
+namespace {
+// Two report intervals: a member still low is never missed between reports.
+constexpr auto kLowDiskReportTtl = std::chrono::seconds(2);
+}  // namespace
+
+bool NodeLoop::some_disk_low() {
+  if (disk_reserve_.was_low()) return true;
+  const auto now = Clock::now();
+  std::erase_if(low_disk_reports_, [&](const auto& r) { return now - r.second > kLowDiskReportTtl; });
+  return is_leader() && !low_disk_reports_.empty();
+}
+
 void NodeLoop::propose_nospace(uint64_t member_id) {
   log_event("raising the NOSPACE alarm for member %016llx", static_cast<unsigned long long>(member_id));
   CommandWriter w(0);
