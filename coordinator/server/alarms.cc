@@ -94,14 +94,14 @@ bool is_replicated_maintenance(wire::MaintenanceRequest::Reader request) {
 }
 
 std::optional<api::WireError> nospace_refusal(const AlarmTable& alarms, wire::Request::Reader request,
-                                              bool own_disk_low) {
-  if (own_disk_low && request.isMaintenance() && request.getMaintenance().isAlarm() &&
+                                              bool disk_low) {
+  if (disk_low && request.isMaintenance() && request.getMaintenance().isAlarm() &&
       request.getMaintenance().getAlarm().getAction() == wire::AlarmAction::DISARM) {
     return api::wire_error(wire::ErrorCode::NO_SPACE,
-                           "alarm disarm refused: this member's data dir is still below its free-space reserve "
+                           "alarm disarm refused: a member's data dir is still below its free-space reserve "
                            "(--disk-reserve-bytes); free space first");
   }
-  if (!alarms.any()) return std::nullopt;
+  if (!alarms.any() && !disk_low) return std::nullopt;
   bool grows = false;
   switch (request.which()) {
     case wire::Request::PUT:
@@ -111,6 +111,12 @@ std::optional<api::WireError> nospace_refusal(const AlarmTable& alarms, wire::Re
     default: break;
   }
   if (!grows) return std::nullopt;
+  if (!alarms.any()) {
+    // Before our own alarm commits: the proposal would grow our data dir first.
+    return api::wire_error(wire::ErrorCode::NO_SPACE,
+                           "a member's data dir is below its free-space reserve (--disk-reserve-bytes); writes "
+                           "are refused while its NOSPACE alarm is raised");
+  }
   char first[17];
   std::snprintf(first, sizeof(first), "%016llx", static_cast<unsigned long long>(alarms.all().begin()->first));
   return api::wire_error(wire::ErrorCode::NO_SPACE,

@@ -39,10 +39,12 @@ bool is_replicated_maintenance(corral::schema::api::MaintenanceRequest::Reader r
 
 // The typed noSpace refusal for a request that would grow the data dir
 // (put, delete, txn with a put or delete, lease grant) while an alarm
-// stands, and for a disarm while this member's own disk is still below its
-// reserve; nullopt for anything else.
+// stands or while disk_low: this member's own disk is below its reserve,
+// or (the leader) a member reported its own within two seconds (its alarm
+// may not have committed yet, or was just disarmed while still low); and
+// for a disarm while disk_low. nullopt for anything else.
 std::optional<api::WireError> nospace_refusal(const AlarmTable& alarms, corral::schema::api::Request::Reader request,
-                                              bool own_disk_low);
+                                              bool disk_low);
 
 // The flat Request that raises NOSPACE for `member_id` (proposed for a
 // member by the leader, nobody waits for its answer).

@@ -189,7 +189,9 @@ std::optional<api::WireError> authorize(const auth::AuthStore& store, const leas
     case wire::Request::COMPACTION: return check.root("compact");
     case wire::Request::SNAPSHOT: return check.root("take a snapshot");
     case wire::Request::DEFRAGMENT: return check.root("defragment");
-    case wire::Request::MAINTENANCE: return check.root("run maintenance (hashkv)");
+    case wire::Request::MAINTENANCE:
+      // Alarms too, as etcd: raising one stops every write of the cluster.
+      return check.root(r.getMaintenance().isAlarm() ? "raise, disarm or list alarms" : "run maintenance (hashkv)");
     case wire::Request::MEMBER_ADD:
     case wire::Request::MEMBER_REMOVE:
     case wire::Request::MEMBER_PROMOTE:

@@ -119,6 +119,7 @@ void NodeLoop::receive_peers() {
     std::string_view body(pm.bytes);
     if (!admit_peer_frame(pm)) continue;
     if (body.starts_with(kChunkFrameTag)) {
+      if (refuse_for_disk(nullptr)) continue;
       body.remove_prefix(kChunkFrameTag.size());
       auto chunk = net::decode_chunk(body);
       if (!chunk.ok()) continue;
@@ -141,11 +142,14 @@ void NodeLoop::receive_peers() {
       propose_attributes(pm, body.substr(kAttributesFrameTag.size()));
       continue;
     } else if (body == kNoSpaceFrameTag) {
-      if (is_leader() && !state_->alarms().has(pm.from)) propose_nospace(pm.from);
+      if (!is_leader()) continue;
+      if (state_->members().count(pm.from)) low_disk_reports_[pm.from] = Clock::now();
+      if (!state_->alarms().has(pm.from)) propose_nospace(pm.from);
       continue;
     }
     auto msg = storage::decode_message(body);
     if (!msg.ok() || msg->to != self_id_ || msg->from != pm.from) continue;
+    if (refuse_for_disk(&*msg)) continue;
     if (msg->type == raft::MessageType::kAppendResponse && !msg->reject) {
       snapshot_sender_.acknowledged(pm.from, msg->index, Clock::now());
     }

@@ -99,8 +99,16 @@ using Clock = std::chrono::steady_clock;
 inline constexpr std::string_view kChunkFrameTag = kSnapshotChunkFrameTag;
 inline constexpr std::string_view kAttributesFrameTag{"\xfe\xff\xff\xff", 4};
 // A follower's "my disk is below its reserve": the leader raises NOSPACE for it
-// (node_nospace.cc).
-inline constexpr std::string_view kNoSpaceFrameTag{"\xfd\xff\xff\xff", 4};
+// (node_nospace.cc). It once shared its tag with kJoinQueryTag: the leader
+// took it for a join query and no follower's alarm was ever raised. Every
+// tag is checked distinct below.
+inline constexpr std::string_view kNoSpaceFrameTag{"\xf9\xff\xff\xff", 4};
+static_assert(kNoSpaceFrameTag != kJoinQueryTag && kNoSpaceFrameTag != kJoinAnswerTag &&
+              kNoSpaceFrameTag != kRemovedTag && kNoSpaceFrameTag != kClusterMismatchTag &&
+              kNoSpaceFrameTag != kChunkFrameTag && kNoSpaceFrameTag != kAttributesFrameTag);
+static_assert(kAttributesFrameTag != kJoinQueryTag && kAttributesFrameTag != kJoinAnswerTag &&
+              kAttributesFrameTag != kRemovedTag && kAttributesFrameTag != kClusterMismatchTag &&
+              kAttributesFrameTag != kChunkFrameTag);
 
 // Everything the node-loop thread owns.
 class NodeLoop {
@@ -207,6 +215,13 @@ class NodeLoop {
   void force_overdue_releases();
   void publish_attributes();
   void report_low_disk();                     // node_nospace.cc
+  // A raft message (null: a snapshot chunk) that would grow a critically
+  // full data dir (disk_reserve.h): true, it is dropped as if lost.
+  bool refuse_for_disk(const raft::Message* msg);  // node_nospace.cc
+  // This member's disk is below its reserve, or (the leader) a member
+  // reported its own within the last kLowDiskReportTtl: writes and disarms
+  // are refused (alarms.h, nospace_refusal).
+  bool some_disk_low();  // node_nospace.cc
   void propose_nospace(uint64_t member_id);   // node_nospace.cc
   void propose_attributes(const net::PeerMessage& pm, std::string_view record);
   void reissue_reads();
@@ -309,6 +324,11 @@ class NodeLoop {
   Clock::time_point next_quota_check_;
   DiskReserve disk_reserve_{options_.data_dir, options_.disk_reserve_bytes};
   Clock::time_point next_nospace_report_;
+  uint64_t disk_refused_frames_ = 0;  // while critically low (refuse_for_disk)
+  // The leader: when each member last reported its disk low (a member
+  // below its reserve reports once a second). Entries older than
+  // kLowDiskReportTtl are dropped; at most one per member.
+  std::map<uint64_t, Clock::time_point> low_disk_reports_;
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;

@@ -27,6 +27,9 @@ bool NodeLoop::maybe_snapshot(bool force) {
   if (applied <= snapshot_index_) return true;
   if (!force && applied < snapshot_index_ + options_.snapshot_count) return true;
   if (snapshot_flush_) return false;
+  // A flush writes table files (and opens a new WAL) before it frees the
+  // old WAL: not below the disk's floor (disk_reserve.h).
+  if (disk_reserve_.was_critical()) return false;
   // Apply batches skip the WAL: make them durable up to `applied` before the
   // log drops entries a restart would replay, and before the snapshot
   // metadata and conf state (logged) name `applied`. Every apply write up to

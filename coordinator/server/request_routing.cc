@@ -186,7 +186,7 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
                                                  "database space exceeded (--quota-backend-bytes): delete, compact, then defragment (corralctl defrag)"));
     return;
   }
-  if (auto refused = nospace_refusal(state_->alarms(), req->get(), disk_reserve_.was_low())) {
+  if (auto refused = nospace_refusal(state_->alarms(), req->get(), some_disk_low())) {
     reply_error(conn, req->id(), *refused);
     return;
   }

@@ -9,8 +9,11 @@
 // writes that survive a crash are exactly those before the last flush.
 #include "coordinator/storage/engine.h"
 
+#include <algorithm>
 #include <array>
+#include <filesystem>
 #include <functional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -51,6 +55,40 @@ size_t space_slot(Space space) {
   auto slot = static_cast<size_t>(space);
   CORRAL_CHECK_MSG(slot < kSpaceCount, "unknown storage space");
   return slot;
+}
+
+// The table files of `path` that fail to open or to verify their
+// checksums, named, for an open that RocksDB refused as corrupt: its
+// message may name the MANIFEST that lists a damaged table rather than the
+// table. At most kMaxNamedDamagedFiles are named.
+std::string damaged_table_files(const std::string& path, const rocksdb::Options& options) {
+  constexpr int kMaxNamedDamagedFiles = 8;
+  std::string names;
+  int named = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.path().extension() != ".sst") continue;
+    rocksdb::SstFileReader reader(options);
+    rocksdb::Status s = reader.Open(entry.path().string());
+    if (s.ok()) s = reader.VerifyChecksum();
+    if (s.ok()) continue;
+    if (named++ == kMaxNamedDamagedFiles) return names + ", ...";
+    names += (names.empty() ? "" : ", ") + entry.path().filename().string() + " (" + s.ToString() + ")";
+  }
+  return names;
+}
+
+// The WAL files of `path` by name ("000012.log, 000015.log").
+std::string wal_files(const std::string& path) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.path().extension() == ".log") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none found" : out;
 }
 
 }  // namespace
@@ -226,6 +264,20 @@ class RocksEngine final : public Engine {
     // flushing them one family at a time could leave one family's table
     // files ahead of another's after a crash.
     db_options.atomic_flush = true;
+    // RocksDB preallocates every new WAL file at 1.1 x write_buffer_size
+    // (17.6 MiB here) and table files at 1.1 x target_file_size_base when
+    // it opens them: the free space of the data dir then falls by steps of
+    // that size with a few bytes written, faster than the disk reserve can
+    // see it coming (a member died of ENOSPC that way, tests/fault
+    // disk_fault_test.cc). Without it the data dir takes what is written.
+    db_options.allow_fallocate = false;
+    // The WAL holds the raft log: an entry this member synced (and so
+    // acknowledged) must never be dropped at recovery. RocksDB's default
+    // (point in time) stops replay silently at a damaged record and drops
+    // every later one; this mode accepts only an incomplete last record (a
+    // write cut by a crash, never acknowledged) and refuses to open on any
+    // other damage, as etcd refuses a WAL damaged before its tail.
+    db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -247,6 +299,19 @@ class RocksEngine final : public Engine {
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw_db = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw_db);
+    if (s.IsCorruption()) {
+      std::string where = damaged_table_files(path, rocksdb::Options(db_options, cf_options));
+      if (!where.empty()) {
+        where = "; damaged table files: " + where;
+      } else if (s.ToString().find(path) == std::string::npos) {
+        // RocksDB names the file it failed on, but for a WAL record.
+        where = "; no table file is damaged, so it is in the WAL (the raft log records): " + wal_files(path);
+      }
+      return make_error(ErrorCode::kStorage,
+                        "data dir " + path + " is corrupt: " + s.ToString() + where +
+                            ". Nothing in it was changed. Restore it from a snapshot (corralctl snapshot restore), or "
+                            "remove the member and add it again with an empty data dir");
+    }
     if (!s.ok()) {
       return make_error(ErrorCode::kStorage, "rocksdb open " + path + ": " + s.ToString());
     }
@@ -296,6 +361,15 @@ class RocksEngine final : public Engine {
       total += static_cast<int64_t>(v);
     }
     return total;
+  }
+
+  corral::Status set_auto_compactions(bool enabled) override {
+    const std::unordered_map<std::string, std::string> change{{"disable_auto_compactions", enabled ? "false" : "true"}};
+    for (auto* h : handles_) {
+      rocksdb::Status s = db_->SetOptions(h, change);
+      if (!s.ok()) return storage_error(s, "set disable_auto_compactions");
+    }
+    return {};
   }
 
   corral::Status compact_space(Space space) override {

@@ -113,6 +113,13 @@ class Engine {
   // and blocking; the database stays usable meanwhile, so callers run it off
   // the node loop.
   virtual corral::Status compact_space(Space space) = 0;
+  // Switches RocksDB's automatic compactions of every space on or off (a
+  // member on a nearly full disk: a compaction writes its output before it
+  // deletes its input). Running ones finish; flushes go on.
+  virtual corral::Status set_auto_compactions(bool enabled) {
+    (void)enabled;
+    return {};
+  }
   // A view of every space as written now; cheap (no copy).
   virtual std::unique_ptr<ReadView> read_view() const = 0;
   // A consistent copy of the whole database in `dir` (hard links where it can),
