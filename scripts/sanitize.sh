@@ -54,9 +54,13 @@ if [ "$mode" = asan ]; then
       { tail -30 "$build/sim-$nodes.log"; status=1; }
   done
 fi
+# An executable is named from tests/unit ("client/client_tests") or, when
+# not there, from tests ("sanitize/server_threads_tests").
 for exe in "${executables[@]}"; do
   echo "== $exe"
-  "$build/tests/unit/$exe" || status=1
+  path=$build/tests/unit/$exe
+  [ -x "$path" ] || path=$build/tests/$exe
+  "$path" || status=1
 done
 if [ -n "$integration" ]; then
   ctest --test-dir "$build" -j"$jobs" --output-on-failure -L integration -R "$integration" || status=1
