@@ -36,7 +36,7 @@ case "$mode" in
     export TSAN_OPTIONS="log_path=$reports/tsan:halt_on_error=0:second_deadlock_stack=1:suppressions=$root/tests/sanitize/tsan.supp"
     # Whole test executables (ctest names are the test cases' names).
     executables=(${TSAN_EXECUTABLES:-client/client_tests server/server_tests net/net_tests agent_fetch/agent_fetch_tests
-                 agent_source/agent_source_tests agent_sink/agent_sink_tests})
+                 agent_source/agent_source_tests agent_sink/agent_sink_tests sanitize/server_threads_tests})
     # corrald's node loop with its snapshot worker and defragmenter threads.
     integration="${TSAN_INTEGRATION-integration: (writes and reads go through any member|a member wiped and re-added catches up by snapshot|a member past its quota)}"
     ;;
