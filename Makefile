@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 60
 # -O1 and line tables only: a third of -O2 -g's compile time, stacks still name lines.
 ASAN_CMAKE = CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -DCORRAL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	"-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only"
-TSAN_TARGETS ?= client_tests server_tests net_tests agent_fetch_tests agent_source_tests agent_sink_tests \
+TSAN_TARGETS ?= client_tests server_tests net_tests agent_fetch_tests agent_source_tests agent_sink_tests server_threads_tests \
 	integration_tests corrald corralctl corral-agent
 
 # What `make sanitize` runs: every unit test, the simulator, the fuzz targets

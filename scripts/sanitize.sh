@@ -36,7 +36,7 @@ case "$mode" in
     export TSAN_OPTIONS="log_path=$reports/tsan:halt_on_error=0:second_deadlock_stack=1:suppressions=$root/tests/sanitize/tsan.supp"
     # Whole test executables (ctest names are the test cases' names).
     executables=(${TSAN_EXECUTABLES:-client/client_tests server/server_tests net/net_tests agent_fetch/agent_fetch_tests
-                 agent_source/agent_source_tests agent_sink/agent_sink_tests})
+                 agent_source/agent_source_tests agent_sink/agent_sink_tests sanitize/server_threads_tests})
     # corrald's node loop with its snapshot worker and defragmenter threads.
     integration="${TSAN_INTEGRATION-integration: (writes and reads go through any member|a member wiped and re-added catches up by snapshot|a member past its quota)}"
     ;;
@@ -54,9 +54,13 @@ if [ "$mode" = asan ]; then
       { tail -30 "$build/sim-$nodes.log"; status=1; }
   done
 fi
+# An executable is named from tests/unit ("client/client_tests") or, when
+# not there, from tests ("sanitize/server_threads_tests").
 for exe in "${executables[@]}"; do
   echo "== $exe"
-  "$build/tests/unit/$exe" || status=1
+  path=$build/tests/unit/$exe
+  [ -x "$path" ] || path=$build/tests/$exe
+  "$path" || status=1
 done
 if [ -n "$integration" ]; then
   ctest --test-dir "$build" -j"$jobs" --output-on-failure -L integration -R "$integration" || status=1
