@@ -21,6 +21,13 @@ bool LeaseKeepAlives::add(WaitingKeepAlive k) {
   return true;
 }
 
+bool LeaseKeepAlives::add_all(std::vector<WaitingKeepAlive> ks) {
+  if (ks.size() > kMaxWaitingKeepAlives - size_) return false;
+  size_ += ks.size();
+  move_all(ks, unsent_);
+  return true;
+}
+
 void LeaseKeepAlives::start_round(uint64_t ctx) {
   CORRAL_CHECK(!confirming_.contains(ctx));
   confirming_[ctx] = std::move(unsent_);

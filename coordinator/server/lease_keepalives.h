@@ -31,9 +31,11 @@
 
 namespace corral::server {
 
-// Keep-alives waiting in all stages together; past it a keep-alive gets
-// `unavailable` at once.
-inline constexpr size_t kMaxWaitingKeepAlives = 1 << 16;
+// Keep-alives waiting in all stages together (the ids of batches counted
+// one by one; ~80 bytes each, ~10 MB in all); past it a keep-alive, or a
+// whole batch, gets `unavailable` at once. Room for 100k leases kept alive
+// and all of them retried at once after a leader change.
+inline constexpr size_t kMaxWaitingKeepAlives = 1 << 17;
 
 struct WaitingKeepAlive {
   net::ConnectionId connection;
@@ -41,12 +43,16 @@ struct WaitingKeepAlive {
   lease::LeaseId lease = 0;
   std::chrono::steady_clock::time_point deadline;
   int64_t ttl_seconds = 0;  // set once renewed
+  uint64_t batch = 0;       // 0: a single keep-alive; else its KeepAliveBatches handle
+  uint32_t index = 0;       // its place in the batch
 };
 
 class LeaseKeepAlives {
  public:
   // False (nothing queued) past kMaxWaitingKeepAlives.
   bool add(WaitingKeepAlive k);
+  // All or nothing: false (nothing queued) if they do not all fit.
+  bool add_all(std::vector<WaitingKeepAlive> ks);
   bool has_unsent() const { return !unsent_.empty(); }
   // Moves every unsent keep-alive to the round named `ctx`.
   void start_round(uint64_t ctx);
