@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,13 +43,15 @@ int64_t count_keys(Client& c, const std::string& prefix) {
 }
 
 // Grants `n` leases, each with its key under `prefix`, kGrantsInFlight at a
-// time; returns their ids (a failed grant fails the test).
+// time; returns their ids. A grant caught in a leader change (the harness's
+// 100 ms election timeout on a loaded machine) is sent again, up to 3 times:
+// its key then names the new lease, so a lost first grant leaves no key.
 std::vector<int64_t> grant_many(Client& c, const std::string& prefix, int n) {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<int64_t> ids;
   int in_flight = 0;
-  int failed = 0;
+  std::vector<int> failed;
   for (int i = 0; i < n; ++i) {
     std::unique_lock lock(mu);
     REQUIRE(cv.wait_for(lock, 20s, [&] { return in_flight < kGrantsInFlight; }));
@@ -57,12 +60,12 @@ std::vector<int64_t> grant_many(Client& c, const std::string& prefix, int n) {
     LeaseGrantRequest g;
     g.ttl_seconds = kTtlSeconds;
     g.puts.push_back(LeaseKeyPut{prefix + std::to_string(i), "up"});
-    c.call_async(std::move(g), CallOptions{}, [&](Result<LeaseGrantResult> r) {
+    c.call_async(std::move(g), CallOptions{}, [&, i](Result<LeaseGrantResult> r) {
       std::lock_guard l(mu);
       if (r.ok()) {
         ids.push_back(r->id);
       } else {
-        ++failed;
+        failed.push_back(i);
       }
       --in_flight;
       cv.notify_all();
@@ -70,7 +73,13 @@ std::vector<int64_t> grant_many(Client& c, const std::string& prefix, int n) {
   }
   std::unique_lock lock(mu);
   REQUIRE(cv.wait_for(lock, 30s, [&] { return in_flight == 0; }));
-  CHECK(failed == 0);
+  for (int i : failed) {
+    std::optional<Result<LeaseGrantResult>> r;
+    for (int attempt = 0; attempt < 3 && !(r && r->ok()); ++attempt) {
+      r = c.lease_grant_with_keys(kTtlSeconds, {LeaseKeyPut{prefix + std::to_string(i), "up"}});
+    }
+    ids.push_back(require_ok(std::move(*r), "grant, sent again").id);
+  }
   return ids;
 }
 
@@ -124,7 +133,7 @@ TEST_CASE("lease batch: a keeper of 2000 leases keeps them all across TTLs and a
   CHECK(count_keys(*c, "/batch/") == kLeases);
 }
 
-TEST_CASE("lease batch: each id is answered on its own; past the id bound nothing is renewed",
+TEST_CASE("lease batch: each id is answered on its own, and past the id bound nothing is renewed",
           "[integration][lease]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
