@@ -89,6 +89,7 @@ void LeaseKeeper::run() {
     const auto horizon = now + std::chrono::milliseconds(kKeepAliveBatchWindowMs);
     std::vector<int64_t> due;
     std::vector<int64_t> expired;
+    auto shortest_left = std::chrono::milliseconds(2 * kMaxKeepAliveCallMs);
     while (!schedule_.empty() && schedule_.begin()->first <= horizon) {
       const int64_t id = schedule_.begin()->second;
       schedule_.erase(schedule_.begin());
@@ -100,6 +101,8 @@ void LeaseKeeper::run() {
       } else {
         k.in_flight = true;
         due.push_back(id);
+        shortest_left = std::min(shortest_left,
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(k.expires_at - now));
       }
     }
     if (!due.empty() || !expired.empty()) {
@@ -107,7 +110,8 @@ void LeaseKeeper::run() {
       for (int64_t id : expired) {
         on_lost_(id, make_error(ErrorCode::kTimeout, "no keepalive succeeded before the TTL ran out"));
       }
-      send(std::move(due));
+      send(std::move(due), std::clamp(shortest_left / 2, std::chrono::milliseconds(kMinKeepAliveCallMs),
+                                      std::chrono::milliseconds(kMaxKeepAliveCallMs)));
       lock.lock();
       continue;
     }
@@ -118,7 +122,9 @@ void LeaseKeeper::run() {
 
 // One frame per kMaxKeepAliveBatchIds leases due (one request per lease to
 // a member that knows no batches).
-void LeaseKeeper::send(std::vector<int64_t> due) {
+void LeaseKeeper::send(std::vector<int64_t> due, std::chrono::milliseconds timeout) {
+  CallOptions options;
+  options.timeout = timeout;
   bool singles = false;
   {
     std::lock_guard lock(mu_);
@@ -126,7 +132,7 @@ void LeaseKeeper::send(std::vector<int64_t> due) {
   }
   if (singles) {
     for (int64_t id : due) {
-      client_.call_async(LeaseKeepAliveRequest{id}, CallOptions{},
+      client_.call_async(LeaseKeepAliveRequest{id}, options,
                          [this, id](Result<LeaseKeepAliveResult> r) { on_answer(id, r); });
     }
     return;
@@ -136,7 +142,7 @@ void LeaseKeeper::send(std::vector<int64_t> due) {
     LeaseKeepAliveBatchRequest req;
     req.ids.assign(due.begin() + static_cast<std::ptrdiff_t>(at), due.begin() + static_cast<std::ptrdiff_t>(end));
     auto ids = req.ids;
-    client_.call_async(std::move(req), CallOptions{},
+    client_.call_async(std::move(req), options,
                        [this, ids = std::move(ids)](Result<LeaseKeepAliveBatchResult> r) { on_batch_answer(ids, r); });
   }
 }

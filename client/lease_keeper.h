@@ -33,6 +33,11 @@ inline constexpr size_t kMaxKeptLeases = 1'000'000;
 // A tick takes the leases due within this window too (each is refreshed at
 // most this early), so that leases granted one by one share frames.
 inline constexpr int64_t kKeepAliveBatchWindowMs = 50;
+// A tick's keep-alives give up after half the shortest time any of them has
+// left (within these bounds), so that a batch lost with a leader is sent
+// again before its leases run out, not after the client's request timeout.
+inline constexpr int64_t kMinKeepAliveCallMs = 300;
+inline constexpr int64_t kMaxKeepAliveCallMs = 5000;
 
 // The pause between keepalives of a lease with `ttl_seconds` left.
 std::chrono::milliseconds keepalive_interval(int64_t ttl_seconds);
@@ -62,7 +67,7 @@ class LeaseKeeper {
   };
 
   void run();
-  void send(std::vector<int64_t> due);
+  void send(std::vector<int64_t> due, std::chrono::milliseconds timeout);
   void on_answer(int64_t id, const Result<LeaseKeepAliveResult>& r);
   void on_batch_answer(const std::vector<int64_t>& ids, const Result<LeaseKeepAliveBatchResult>& r);
   // One lease's answer, under mu_: ttl_seconds > 0 renewed; else `error`

@@ -164,3 +164,28 @@ TEST_CASE("a keep-alive batch is answered once every id has an outcome, in the o
   CHECK_FALSE(batches.record(dropped, 0, 5, wire::ErrorCode::OK));
   CHECK(batches.size() == 0);
 }
+
+TEST_CASE("the expiry scan skips nothing that is due, whatever was added after a scan", "[server][lease]") {
+  LeaseKeepAlives q;
+  const auto now = Clock::now();
+  REQUIRE(q.add(keepalive(1, now + std::chrono::hours(1))));
+  q.start_round(1);
+  CHECK(q.take_expired(now).empty());  // the next deadline is an hour away
+  REQUIRE(q.add_all({keepalive(2, now - std::chrono::seconds(1))}));
+  q.start_round(2);
+  auto expired = q.take_expired(now);
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].lease == 2);
+  q.wait_for_reset(1, {keepalive(3, now - std::chrono::seconds(1))});
+  expired = q.take_expired(now);
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].lease == 3);
+  // 10k due at once leave in one pass; the one not due stays.
+  std::vector<WaitingKeepAlive> many(10'000, keepalive(4, now - std::chrono::seconds(1)));
+  REQUIRE(q.add_all(std::move(many)));
+  q.start_round(3);
+  CHECK(q.take_expired(now).size() == 10'000);
+  CHECK(q.size() == 1);
+  CHECK(q.take_expired(now + std::chrono::hours(2)).size() == 1);
+  CHECK(q.size() == 0);
+}
