@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "coordinator/lease/checkpoint_entry.h"
+#include "coordinator/server/keepalive_batches.h"
 #include "coordinator/server/lease_checkpointer.h"
 #include "coordinator/server/lease_keepalives.h"
 
@@ -119,4 +120,72 @@ TEST_CASE("periodic checkpoints are rate-limited and retried when raft refuses t
   auto entry = lease::decode_checkpoint_entry(data);
   REQUIRE(entry.ok());
   CHECK(entry->batch.checkpoints.size() == 3);  // the refused ones came back
+}
+
+TEST_CASE("a batch's keep-alives are queued all or none", "[server][lease]") {
+  LeaseKeepAlives q;
+  std::vector<WaitingKeepAlive> fill(kMaxWaitingKeepAlives - 2, keepalive(1));
+  REQUIRE(q.add_all(std::move(fill)));
+  CHECK_FALSE(q.add_all({keepalive(2), keepalive(3), keepalive(4)}));
+  CHECK(q.size() == kMaxWaitingKeepAlives - 2);
+  REQUIRE(q.add_all({keepalive(2), keepalive(3)}));
+  CHECK_FALSE(q.add(keepalive(5)));
+  q.start_round(1);
+  REQUIRE(q.confirm(1));
+  CHECK(q.take_confirmed().size() == kMaxWaitingKeepAlives);
+  CHECK(q.size() == 0);
+}
+
+TEST_CASE("a keep-alive batch is answered once every id has an outcome, in the order asked", "[server][lease]") {
+  KeepAliveBatches batches;
+  const uint64_t b = batches.open(net::ConnectionId{"c"}, 42, {7, 8, 9});
+  CHECK(b != 0);
+  CHECK(batches.size() == 1);
+  CHECK_FALSE(batches.record(b, 2, 5, wire::ErrorCode::OK));
+  CHECK_FALSE(batches.record(b, 2, 5, wire::ErrorCode::OK));  // a second outcome for one id counts once
+  CHECK_FALSE(batches.record(b, 9, 5, wire::ErrorCode::OK));  // past the batch: ignored
+  CHECK_FALSE(batches.record(b + 1, 0, 5, wire::ErrorCode::OK));
+  CHECK_FALSE(batches.record(b, 0, 5, wire::ErrorCode::LEASE_NOT_FOUND));
+  auto done = batches.record(b, 1, 3, wire::ErrorCode::OK);
+  REQUIRE(done);
+  CHECK(batches.size() == 0);
+  CHECK(done->request_id == 42);
+  CHECK(done->connection.routing_id == "c");
+  REQUIRE(done->outcomes.size() == 3);
+  CHECK(done->outcomes[0].lease == 7);
+  CHECK(done->outcomes[0].error == wire::ErrorCode::LEASE_NOT_FOUND);
+  CHECK(done->outcomes[0].ttl_seconds == 0);
+  CHECK(done->outcomes[1].lease == 8);
+  CHECK(done->outcomes[1].ttl_seconds == 3);
+  CHECK(done->outcomes[2].lease == 9);
+  CHECK(done->outcomes[2].ttl_seconds == 5);
+  const uint64_t dropped = batches.open(net::ConnectionId{"c"}, 43, {1});
+  batches.drop(dropped);
+  CHECK_FALSE(batches.record(dropped, 0, 5, wire::ErrorCode::OK));
+  CHECK(batches.size() == 0);
+}
+
+TEST_CASE("the expiry scan skips nothing that is due, whatever was added after a scan", "[server][lease]") {
+  LeaseKeepAlives q;
+  const auto now = Clock::now();
+  REQUIRE(q.add(keepalive(1, now + std::chrono::hours(1))));
+  q.start_round(1);
+  CHECK(q.take_expired(now).empty());  // the next deadline is an hour away
+  REQUIRE(q.add_all({keepalive(2, now - std::chrono::seconds(1))}));
+  q.start_round(2);
+  auto expired = q.take_expired(now);
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].lease == 2);
+  q.wait_for_reset(1, {keepalive(3, now - std::chrono::seconds(1))});
+  expired = q.take_expired(now);
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].lease == 3);
+  // 10k due at once leave in one pass; the one not due stays.
+  std::vector<WaitingKeepAlive> many(10'000, keepalive(4, now - std::chrono::seconds(1)));
+  REQUIRE(q.add_all(std::move(many)));
+  q.start_round(3);
+  CHECK(q.take_expired(now).size() == 10'000);
+  CHECK(q.size() == 1);
+  CHECK(q.take_expired(now + std::chrono::hours(2)).size() == 1);
+  CHECK(q.size() == 0);
 }
