@@ -17,14 +17,22 @@ uint64_t KeepAliveBatches::open(net::ConnectionId connection, uint64_t request_i
 }
 
 std::optional<FinishedKeepAliveBatch> KeepAliveBatches::record(uint64_t batch, uint32_t index,
-                                                                int64_t ttl_seconds, wire::ErrorCode error) {
+                                                                int64_t ttl_seconds, const api::WireError* error) {
   auto it = open_.find(batch);
   if (it == open_.end() || index >= it->second.done.size() || it->second.done[index]) return std::nullopt;
   Open& o = it->second;
   o.done[index] = true;
-  o.answer.outcomes[index].ttl_seconds = error == wire::ErrorCode::OK ? ttl_seconds : 0;
-  o.answer.outcomes[index].error = error;
+  o.answer.outcomes[index].ttl_seconds = error == nullptr ? ttl_seconds : 0;
+  o.answer.outcomes[index].error = error == nullptr ? wire::ErrorCode::OK : error->code;
+  const bool retryable =
+      error != nullptr && (error->code == wire::ErrorCode::NOT_LEADER || error->code == wire::ErrorCode::UNAVAILABLE);
+  if (!retryable) {
+    o.only_retryable_failures = false;
+  } else if (!o.answer.whole_error) {
+    o.answer.whole_error = *error;
+  }
   if (--o.remaining > 0) return std::nullopt;
+  if (!o.only_retryable_failures) o.answer.whole_error.reset();
   FinishedKeepAliveBatch out = std::move(o.answer);
   open_.erase(it);
   return out;

@@ -29,6 +29,13 @@ struct FinishedKeepAliveBatch {
   net::ConnectionId connection;
   uint64_t request_id = 0;
   std::vector<KeepAliveOutcome> outcomes;  // in the order asked
+  // Set when no id was renewed and every id failed only because this member
+  // could not serve the batch now (notLeader, unavailable): the batch is
+  // answered with this error, so the client library redirects and retries
+  // it at once, as a single keep-alive, instead of the keeper waiting out
+  // its retry pause on a batch of per-id failures (with leaders changing
+  // every few hundred ms, those pauses added up past the lease's TTL).
+  std::optional<api::WireError> whole_error;
 };
 
 class KeepAliveBatches {
@@ -39,8 +46,9 @@ class KeepAliveBatches {
   // The outcome of the id at `index`; the whole batch once it was the last
   // open one. Unknown handles, indexes past the batch and a second outcome
   // for one index are ignored (nullopt).
+  // `error` null: renewed.
   std::optional<FinishedKeepAliveBatch> record(uint64_t batch, uint32_t index, int64_t ttl_seconds,
-                                               wire::ErrorCode error);
+                                               const api::WireError* error);
   // Forgets a batch whose ids could not be queued.
   void drop(uint64_t batch) { open_.erase(batch); }
   size_t size() const { return open_.size(); }
@@ -50,6 +58,7 @@ class KeepAliveBatches {
     FinishedKeepAliveBatch answer;
     std::vector<bool> done;
     size_t remaining = 0;
+    bool only_retryable_failures = true;  // no renewal, no per-lease error so far
   };
   std::unordered_map<uint64_t, Open> open_;
   uint64_t next_ = 1;

@@ -48,9 +48,9 @@ void NodeLoop::finish_keepalive(const WaitingKeepAlive& k, const api::WireError*
     out.setTtl(k.ttl_seconds);
     return reply(k.connection, b.finish());
   }
-  auto done = keepalive_batches_.record(k.batch, k.index, k.ttl_seconds,
-                                        error != nullptr ? error->code : wire::ErrorCode::OK);
+  auto done = keepalive_batches_.record(k.batch, k.index, k.ttl_seconds, error);
   if (!done) return;
+  if (done->whole_error) return reply_error(done->connection, done->request_id, *done->whole_error);
   api::ResponseBuilder b(done->request_id, header());
   auto out = b.response().initLeaseKeepAliveBatch().initOutcomes(static_cast<unsigned>(done->outcomes.size()));
   for (unsigned i = 0; i < out.size(); ++i) {

@@ -138,16 +138,18 @@ TEST_CASE("a batch's keep-alives are queued all or none", "[server][lease]") {
 
 TEST_CASE("a keep-alive batch is answered once every id has an outcome, in the order asked", "[server][lease]") {
   KeepAliveBatches batches;
+  const api::WireError gone = api::wire_error(wire::ErrorCode::LEASE_NOT_FOUND, "gone");
   const uint64_t b = batches.open(net::ConnectionId{"c"}, 42, {7, 8, 9});
   CHECK(b != 0);
   CHECK(batches.size() == 1);
-  CHECK_FALSE(batches.record(b, 2, 5, wire::ErrorCode::OK));
-  CHECK_FALSE(batches.record(b, 2, 5, wire::ErrorCode::OK));  // a second outcome for one id counts once
-  CHECK_FALSE(batches.record(b, 9, 5, wire::ErrorCode::OK));  // past the batch: ignored
-  CHECK_FALSE(batches.record(b + 1, 0, 5, wire::ErrorCode::OK));
-  CHECK_FALSE(batches.record(b, 0, 5, wire::ErrorCode::LEASE_NOT_FOUND));
-  auto done = batches.record(b, 1, 3, wire::ErrorCode::OK);
+  CHECK_FALSE(batches.record(b, 2, 5, nullptr));
+  CHECK_FALSE(batches.record(b, 2, 5, nullptr));  // a second outcome for one id counts once
+  CHECK_FALSE(batches.record(b, 9, 5, nullptr));  // past the batch: ignored
+  CHECK_FALSE(batches.record(b + 1, 0, 5, nullptr));
+  CHECK_FALSE(batches.record(b, 0, 5, &gone));
+  auto done = batches.record(b, 1, 3, nullptr);
   REQUIRE(done);
+  CHECK_FALSE(done->whole_error);  // one renewed: answered id by id
   CHECK(batches.size() == 0);
   CHECK(done->request_id == 42);
   CHECK(done->connection.routing_id == "c");
@@ -161,8 +163,34 @@ TEST_CASE("a keep-alive batch is answered once every id has an outcome, in the o
   CHECK(done->outcomes[2].ttl_seconds == 5);
   const uint64_t dropped = batches.open(net::ConnectionId{"c"}, 43, {1});
   batches.drop(dropped);
-  CHECK_FALSE(batches.record(dropped, 0, 5, wire::ErrorCode::OK));
+  CHECK_FALSE(batches.record(dropped, 0, 5, nullptr));
   CHECK(batches.size() == 0);
+}
+
+TEST_CASE("a keep-alive batch that this member could not serve at all is answered with that error", "[server][lease]") {
+  KeepAliveBatches batches;
+  const api::WireError moved = api::not_leader_error("tcp://127.0.0.1:2");
+  const api::WireError starting = api::wire_error(wire::ErrorCode::UNAVAILABLE, "leader is starting");
+  const api::WireError gone = api::wire_error(wire::ErrorCode::LEASE_NOT_FOUND, "gone");
+
+  // Every id failed because of where or when it was asked: the whole batch
+  // gets the first such error, leader hint and all, for the client to retry.
+  const uint64_t b = batches.open(net::ConnectionId{"c"}, 1, {7, 8});
+  CHECK_FALSE(batches.record(b, 1, 0, &moved));
+  auto done = batches.record(b, 0, 0, &starting);
+  REQUIRE(done);
+  REQUIRE(done->whole_error);
+  CHECK(done->whole_error->code == wire::ErrorCode::NOT_LEADER);
+  CHECK(done->whole_error->leader_hint == "tcp://127.0.0.1:2");
+
+  // A lease that is gone is an answer about that lease: id by id.
+  const uint64_t c = batches.open(net::ConnectionId{"c"}, 2, {7, 8});
+  CHECK_FALSE(batches.record(c, 0, 0, &moved));
+  done = batches.record(c, 1, 0, &gone);
+  REQUIRE(done);
+  CHECK_FALSE(done->whole_error);
+  CHECK(done->outcomes[0].error == wire::ErrorCode::NOT_LEADER);
+  CHECK(done->outcomes[1].error == wire::ErrorCode::LEASE_NOT_FOUND);
 }
 
 TEST_CASE("the expiry scan skips nothing that is due, whatever was added after a scan", "[server][lease]") {
