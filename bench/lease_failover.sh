@@ -8,7 +8,10 @@
 # Prints the bench's JSON line, then one line of figures:
 #   leases=N alive_after=N false_expiries=N kill_after_s=S rss_mb_before=[..] rss_mb_after=[..]
 # Usage: lease_failover.sh BUILD_DIR [LEASES] [TTL_S] [DURATION]
-#   (defaults 100000, 10, 40s; CORRALD overrides the corrald binary)
+#   (defaults 100000, 10, 40s; CORRALD overrides the corrald binary;
+#   LEASE_INFLIGHT, default 64, registrations in flight per connection)
+# register_s is the bench's registration time (every grant answered);
+# keeper_losses: leases the bench's keepers gave up on (before or after the kill).
 set -u
 build=$1; leases=${2:-100000}; ttl=${3:-10}; duration=${4:-40s}
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -28,7 +31,7 @@ trap 'kill ${pid[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 rss() { local out=""; for p in "${pid[@]}"; do out="${out:+$out,}$(awk '/VmRSS/ {printf "%d", $2/1024}' /proc/$p/status 2>/dev/null || echo -)"; done; echo "[$out]"; }
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 start=$(date +%s.%N)
-"$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "$ttl" --conns 10 \
+"$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "$ttl" --conns 10 --lease-inflight "${LEASE_INFLIGHT:-64}" \
   --duration "$duration" >"$dir/bench.json" 2>"$dir/bench.err" &
 b=$!
 # Every key registered (bounded: 10 minutes).
@@ -57,4 +60,6 @@ unset "pid[$leader]"
 wait $b
 cat "$dir/bench.json"
 alive=$(sed -n 's/.*keys_alive_after=\([0-9-]*\).*/\1/p' "$dir/bench.json")
-echo "leases=$leases alive_after=${alive:-?} false_expiries=$((leases - ${alive:-0})) kill_after_s=$kill_after rss_mb_before=$before rss_mb_after=$(rss)"
+reg=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$dir/bench.json")
+losses=$(sed -n 's/.*keepalive_losses=\([0-9]*\).*/\1/p' "$dir/bench.json")
+echo "leases=$leases register_s=${reg:-?} alive_after=${alive:-?} false_expiries=$((leases - ${alive:-0})) keeper_losses=${losses:-0} kill_after_s=$kill_after rss_mb_before=$before rss_mb_after=$(rss)"

@@ -23,6 +23,9 @@
 //          (LeaseGrantRequest.puts), as a corral agent registers;
 //          serial: a grant, then a put, as etcd-bench does (etcd has no
 //          grant-with-keys), for a like-for-like comparison.
+//          --lease-inflight N (atomic only; default 1, as etcd-bench):
+//          registrations in flight per connection (many agents sharing a
+//          connection); keep-alives go out batched (LeaseKeeper).
 //
 // --hostile-conns N (put, get): N connections per endpoint send large reads
 // and never read the replies while the workload runs (hostile_readers.h);
@@ -140,6 +143,7 @@ struct Flags {
   int leases = 10000;
   int64_t ttl = 10;
   std::string lease_register = "atomic";
+  int lease_inflight = 1;
   std::string curve_key_file, curve_server_key;  // client/curve_options.h
   corral::bench::AssignFlags assign;
   corral::bench::HostileFlags hostile;
@@ -320,6 +324,39 @@ int watch_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs) {
   return 0;
 }
 
+// Registers leases `first`..`first + count - 1` of connection `ci` with up
+// to `inflight` grants (each with its key) in flight; latencies into `local`.
+void register_pipelined(Client& c, LeaseKeeper& keeper, int ci, int count, int inflight, int64_t ttl,
+                        std::atomic<int64_t>& lost, std::vector<double>& local) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
+  for (int j = 0; j < count; ++j) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return in_flight < inflight; });
+      ++in_flight;
+    }
+    LeaseGrantRequest g;
+    g.ttl_seconds = ttl;
+    g.puts.push_back(LeaseKeyPut{"/agents/" + std::to_string(ci) + "-" + std::to_string(j), "up"});
+    const auto t = Clock::now();
+    c.call_async(std::move(g), CallOptions{}, [&, t](Result<LeaseGrantResult> r) {
+      const bool ok = r.ok() && keeper.add(r->id, r->ttl_seconds).ok();
+      std::lock_guard lock(mu);
+      if (ok) {
+        local.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+      } else {
+        lost.fetch_add(1);
+      }
+      --in_flight;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return in_flight == 0; });  // every call ends by its deadline
+}
+
 int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
                    std::chrono::microseconds dur) {
   std::vector<std::unique_ptr<LeaseKeeper>> keepers;
@@ -340,7 +377,11 @@ int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
     threads.emplace_back([&, ci] {
       Client& c = *cs[static_cast<size_t>(ci)];
       std::vector<double> local;
-      for (int j = 0; j < per && ci * per + j < f.leases; ++j) {
+      if (atomic && f.lease_inflight > 1) {
+        const int count = std::max(0, std::min(per, f.leases - ci * per));
+        register_pipelined(c, *keepers[static_cast<size_t>(ci)], ci, count, f.lease_inflight, f.ttl, lost, local);
+      }
+      for (int j = 0; j < per && ci * per + j < f.leases && !(atomic && f.lease_inflight > 1); ++j) {
         const auto t = Clock::now();
         std::string key = "/agents/" + std::to_string(ci) + "-" + std::to_string(j);
         Result<LeaseGrantResult> g = atomic ? c.lease_grant_with_keys(f.ttl, {{key, "up"}})
@@ -377,6 +418,7 @@ int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
   if (expired.load() > 0) extra += " keepalive_losses=" + std::to_string(expired.load());
   finish("lease leases=" + std::to_string(f.leases) + " ttl=" + std::to_string(f.ttl) +
              "s conns=" + std::to_string(f.conns) + " register=" + f.lease_register +
+             (f.lease_inflight > 1 ? " inflight=" + std::to_string(f.lease_inflight) : std::string()) +
              " (latency = grant+put+keepalive start)",
          lat, lost.load(), granted, extra);
   return 0;
@@ -434,6 +476,10 @@ int main(int argc, char** argv) {
   app.add_option("--lease-register", f.lease_register,
                  "lease: atomic (grant with its key, one request) or serial (grant, then put)")
       ->check(CLI::IsMember({"atomic", "serial"}))
+      ->capture_default_str();
+  app.add_option("--lease-inflight", f.lease_inflight,
+                 "lease: registrations in flight per connection (atomic only; 1 as etcd-bench)")
+      ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
   app.add_option("--hostile-conns", f.hostile.conns_per_endpoint,
                  "put, get: connections per endpoint that send large reads and never read replies")

@@ -329,6 +329,17 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
       out.body = with_header(LeaseKeepAliveResult{{}, k.getId(), k.getTtl()}, h);
       break;
     }
+    case api::Response::LEASE_KEEP_ALIVE_BATCH: {
+      LeaseKeepAliveBatchResult l;
+      auto outcomes = r.getLeaseKeepAliveBatch().getOutcomes();
+      l.outcomes.reserve(outcomes.size());
+      for (auto o : outcomes) {
+        l.outcomes.push_back(LeaseKeepAliveOutcome{o.getId(), o.getTtl(),
+                                                   error_code_from_wire(static_cast<uint16_t>(o.getError()))});
+      }
+      out.body = with_header(std::move(l), h);
+      break;
+    }
     case api::Response::LEASE_TIME_TO_LIVE: {
       auto t = r.getLeaseTimeToLive();
       LeaseTtlResult l{{}, t.getId(), t.getTtl(), t.getGrantedTtl(), {}};
@@ -478,6 +489,15 @@ Result<std::string> encode_request(uint64_t id, const RequestBody& body, std::st
           req.initLeaseRevoke().setId(r.id);
         } else if constexpr (std::is_same_v<T, LeaseKeepAliveRequest>) {
           req.initLeaseKeepAlive().setId(r.id);
+        } else if constexpr (std::is_same_v<T, LeaseKeepAliveBatchRequest>) {
+          if (r.ids.size() > kMaxKeepAliveBatchIds) {
+            status = make_error(ErrorCode::kTooLarge, "keep-alive batch of " + std::to_string(r.ids.size()) +
+                                                          " ids is past the " + std::to_string(kMaxKeepAliveBatchIds) +
+                                                          "-id bound");
+            return;
+          }
+          auto ids = req.initLeaseKeepAliveBatch().initIds(static_cast<unsigned>(r.ids.size()));
+          for (unsigned i = 0; i < ids.size(); ++i) ids.set(i, r.ids[i]);
         } else if constexpr (std::is_same_v<T, LeaseTtlRequest>) {
           auto b = req.initLeaseTimeToLive();
           b.setId(r.id);

@@ -86,9 +86,11 @@ void LeaseKeeper::run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     const auto now = Clock::now();
+    const auto horizon = now + std::chrono::milliseconds(kKeepAliveBatchWindowMs);
     std::vector<int64_t> due;
     std::vector<int64_t> expired;
-    while (!schedule_.empty() && schedule_.begin()->first <= now) {
+    auto shortest_left = std::chrono::milliseconds(2 * kMaxKeepAliveCallMs);
+    while (!schedule_.empty() && schedule_.begin()->first <= horizon) {
       const int64_t id = schedule_.begin()->second;
       schedule_.erase(schedule_.begin());
       Kept& k = leases_.at(id);
@@ -99,6 +101,8 @@ void LeaseKeeper::run() {
       } else {
         k.in_flight = true;
         due.push_back(id);
+        shortest_left = std::min(shortest_left,
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(k.expires_at - now));
       }
     }
     if (!due.empty() || !expired.empty()) {
@@ -106,10 +110,8 @@ void LeaseKeeper::run() {
       for (int64_t id : expired) {
         on_lost_(id, make_error(ErrorCode::kTimeout, "no keepalive succeeded before the TTL ran out"));
       }
-      for (int64_t id : due) {
-        client_.call_async(LeaseKeepAliveRequest{id}, CallOptions{},
-                           [this, id](Result<LeaseKeepAliveResult> r) { on_answer(id, r); });
-      }
+      send(std::move(due), std::clamp(shortest_left / 2, std::chrono::milliseconds(kMinKeepAliveCallMs),
+                                      std::chrono::milliseconds(kMaxKeepAliveCallMs)));
       lock.lock();
       continue;
     }
@@ -118,36 +120,97 @@ void LeaseKeeper::run() {
   }
 }
 
+// One frame per kMaxKeepAliveBatchIds leases due (one request per lease to
+// a member that knows no batches).
+void LeaseKeeper::send(std::vector<int64_t> due, std::chrono::milliseconds timeout) {
+  CallOptions options;
+  options.timeout = timeout;
+  bool singles = false;
+  {
+    std::lock_guard lock(mu_);
+    singles = single_requests_;
+  }
+  if (singles) {
+    for (int64_t id : due) {
+      client_.call_async(LeaseKeepAliveRequest{id}, options,
+                         [this, id](Result<LeaseKeepAliveResult> r) { on_answer(id, r); });
+    }
+    return;
+  }
+  for (size_t at = 0; at < due.size(); at += kMaxKeepAliveBatchIds) {
+    const size_t end = std::min(due.size(), at + kMaxKeepAliveBatchIds);
+    LeaseKeepAliveBatchRequest req;
+    req.ids.assign(due.begin() + static_cast<std::ptrdiff_t>(at), due.begin() + static_cast<std::ptrdiff_t>(end));
+    auto ids = req.ids;
+    client_.call_async(std::move(req), options,
+                       [this, ids = std::move(ids)](Result<LeaseKeepAliveBatchResult> r) { on_batch_answer(ids, r); });
+  }
+}
+
+bool LeaseKeeper::settle(int64_t id, int64_t ttl_seconds, const Error* error,
+                         std::vector<std::pair<int64_t, Error>>& lost) {
+  auto it = leases_.find(id);
+  if (it == leases_.end() || !it->second.in_flight) return false;
+  Kept& k = it->second;
+  k.in_flight = false;
+  const auto now = Clock::now();
+  if (k.next_due == Clock::time_point::max()) {
+    leases_.erase(it);  // removed while in flight
+    return false;
+  }
+  if (error == nullptr && ttl_seconds > 0) {
+    k.expires_at = now + std::chrono::seconds(ttl_seconds);
+    k.next_due = now + keepalive_interval(ttl_seconds);
+    return schedule(id, k);
+  }
+  if (error == nullptr || error->code == ErrorCode::kLeaseNotFound || error->code == ErrorCode::kNotFound) {
+    lost.emplace_back(id, error == nullptr ? make_error(ErrorCode::kLeaseNotFound, "the lease has expired") : *error);
+    leases_.erase(it);
+    return false;
+  }
+  k.next_due = std::min(now + std::chrono::milliseconds(kKeepAliveRetryMs), k.expires_at);
+  return schedule(id, k);
+}
+
 void LeaseKeeper::on_answer(int64_t id, const Result<LeaseKeepAliveResult>& r) {
-  std::optional<Error> lost;
+  std::vector<std::pair<int64_t, Error>> lost;
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    auto it = leases_.find(id);
-    if (it == leases_.end()) return;
-    Kept& k = it->second;
-    k.in_flight = false;
-    const auto now = Clock::now();
-    if (k.next_due == Clock::time_point::max()) {
-      leases_.erase(it);  // removed while in flight
-    } else if (r.ok() && r->ttl_seconds > 0) {
-      k.expires_at = now + std::chrono::seconds(r->ttl_seconds);
-      k.next_due = now + keepalive_interval(r->ttl_seconds);
-      wake = schedule(id, k);
-    } else if (r.ok() || r.error().code == ErrorCode::kLeaseNotFound ||
-               r.error().code == ErrorCode::kNotFound) {
-      lost = r.ok() ? make_error(ErrorCode::kLeaseNotFound, "the lease has expired")
-                    : r.error();
-      leases_.erase(it);
-    } else {
-      k.next_due = std::min(now + std::chrono::milliseconds(kKeepAliveRetryMs), k.expires_at);
-      wake = schedule(id, k);
-    }
+    wake = r.ok() ? settle(id, r->ttl_seconds, nullptr, lost) : settle(id, 0, &r.error(), lost);
     // The destructor waits for the last answer in flight.
     if (stopping_) wake = true;
   }
   if (wake) cv_.notify_all();
-  if (lost) on_lost_(id, *lost);
+  for (auto& [lost_id, why] : lost) on_lost_(lost_id, why);
+}
+
+// Each id by its own outcome; an id the answer does not name (it should
+// name them all, in order) is retried as after a failure.
+void LeaseKeeper::on_batch_answer(const std::vector<int64_t>& ids, const Result<LeaseKeepAliveBatchResult>& r) {
+  std::vector<std::pair<int64_t, Error>> lost;
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!r.ok() && r.error().code == ErrorCode::kUnknownRequest) single_requests_ = true;
+    const Error unanswered = r.ok() ? make_error(ErrorCode::kBadResponse, "keep-alive batch answer without this id")
+                                    : r.error();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const LeaseKeepAliveOutcome* o = r.ok() && i < r->outcomes.size() && r->outcomes[i].id == ids[i] ? &r->outcomes[i] : nullptr;
+      if (o == nullptr) {
+        wake |= settle(ids[i], 0, &unanswered, lost);
+      } else if (o->error == ErrorCode::kOk) {
+        wake |= settle(ids[i], o->ttl_seconds, nullptr, lost);
+      } else {
+        const Error why = make_error(o->error, o->error == ErrorCode::kLeaseNotFound ? "the lease is gone"
+                                                                                    : "keep-alive not renewed; retrying");
+        wake |= settle(ids[i], 0, &why, lost);
+      }
+    }
+    if (stopping_) wake = true;
+  }
+  if (wake) cv_.notify_all();
+  for (auto& [lost_id, why] : lost) on_lost_(lost_id, why);
 }
 
 }  // namespace corral::client

@@ -2,7 +2,11 @@
 // every ttl/3 (so two may be lost before the lease is), and a report when a
 // lease is lost (the member says it is gone, or no keepalive succeeded before
 // it would have expired). Owns one timer thread; keepalives themselves are
-// async calls on the Client, which must outlive the keeper.
+// async calls on the Client, which must outlive the keeper. The keepalives
+// due in one tick go in one LeaseKeepAliveBatchRequest (up to
+// kMaxKeepAliveBatchIds ids each), so 100k leases cost a few frames a
+// second, not 30k; against a member that does not know batches (unknown
+// request) the keeper falls back to one request per lease.
 #pragma once
 
 #include <chrono>
@@ -26,6 +30,14 @@ inline constexpr int64_t kMinKeepAliveIntervalMs = 100;
 inline constexpr int64_t kKeepAliveRetryMs = 500;
 // At most this many leases per keeper.
 inline constexpr size_t kMaxKeptLeases = 1'000'000;
+// A tick takes the leases due within this window too (each is refreshed at
+// most this early), so that leases granted one by one share frames.
+inline constexpr int64_t kKeepAliveBatchWindowMs = 50;
+// A tick's keep-alives give up after half the shortest time any of them has
+// left (within these bounds), so that a batch lost with a leader is sent
+// again before its leases run out, not after the client's request timeout.
+inline constexpr int64_t kMinKeepAliveCallMs = 300;
+inline constexpr int64_t kMaxKeepAliveCallMs = 5000;
 
 // The pause between keepalives of a lease with `ttl_seconds` left.
 std::chrono::milliseconds keepalive_interval(int64_t ttl_seconds);
@@ -55,7 +67,14 @@ class LeaseKeeper {
   };
 
   void run();
+  void send(std::vector<int64_t> due, std::chrono::milliseconds timeout);
   void on_answer(int64_t id, const Result<LeaseKeepAliveResult>& r);
+  void on_batch_answer(const std::vector<int64_t>& ids, const Result<LeaseKeepAliveBatchResult>& r);
+  // One lease's answer, under mu_: ttl_seconds > 0 renewed; else `error`
+  // says why not (kLeaseNotFound/kNotFound/kOk: gone, reported in `lost`;
+  // anything else: retried soon). True if the keeper thread must wake.
+  bool settle(int64_t id, int64_t ttl_seconds, const Error* error,
+              std::vector<std::pair<int64_t, Error>>& lost);
   // Puts `id` in schedule_ at k.next_due; true if it is now the first due
   // (the keeper thread must wake earlier than it planned).
   bool schedule(int64_t id, const Kept& k);
@@ -70,6 +89,7 @@ class LeaseKeeper {
   // so the cost of a keepalive does not grow with the number of leases.
   std::set<std::pair<Clock::time_point, int64_t>> schedule_;
   bool stopping_ = false;
+  bool single_requests_ = false;  // a member said it knows no batches
   std::thread thread_;
 };
 

@@ -40,7 +40,7 @@ RequestClass classify(const RequestBody& body) {
                          r.kind == K::kRoleGet || r.kind == K::kRoleList || r.kind == K::kAuthStatus
                      ? RequestClass::kRead
                      : RequestClass::kWrite;
-        } else if constexpr (std::is_same_v<T, LeaseKeepAliveRequest> ||
+        } else if constexpr (std::is_same_v<T, LeaseKeepAliveRequest> || std::is_same_v<T, LeaseKeepAliveBatchRequest> ||
                              std::is_same_v<T, WatchCancelRequest>) {
           return RequestClass::kIdempotent;
         } else {

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "client/error.h"
+
 namespace corral::client {
 
 struct Header {
@@ -177,6 +179,24 @@ struct LeaseKeepAliveResult {
 struct LeaseKeepAliveRequest {
   using Response = LeaseKeepAliveResult;
   int64_t id = 0;
+};
+
+// Many keep-alives in one frame (what a LeaseKeeper sends each tick): one
+// outcome per id, in the order asked. At most kMaxKeepAliveBatchIds ids;
+// past it the member answers kTooLarge and renews nothing.
+inline constexpr size_t kMaxKeepAliveBatchIds = 10'000;  // corrald's api/limits.h
+struct LeaseKeepAliveOutcome {
+  int64_t id = 0;
+  int64_t ttl_seconds = 0;             // error kOk: remaining after the refresh
+  ErrorCode error = ErrorCode::kOk;    // kLeaseNotFound: gone; others: not renewed, retry
+};
+struct LeaseKeepAliveBatchResult {
+  Header header;
+  std::vector<LeaseKeepAliveOutcome> outcomes;
+};
+struct LeaseKeepAliveBatchRequest {
+  using Response = LeaseKeepAliveBatchResult;
+  std::vector<int64_t> ids;
 };
 
 struct LeaseTtlResult {
@@ -388,14 +408,16 @@ using RequestBody =
                  LeaseTtlRequest, LeaseListRequest, WatchCreateRequest, WatchCancelRequest,
                  WatchProgressRequest, MemberListRequest, MemberAddRequest, MemberRemoveRequest,
                  MemberPromoteRequest, MoveLeaderRequest, StatusRequest, SnapshotRequest,
-                 DefragmentRequest, AuthRequest, HashKvRequest, AlarmRequest>;
+                 DefragmentRequest, AuthRequest, HashKvRequest, AlarmRequest,
+                 LeaseKeepAliveBatchRequest>;
 
 using ResponseBody =
     std::variant<RangeResult, PutResult, DeleteResult, TxnResult, ListResult, CompactResult,
                  LeaseGrantResult, LeaseRevokeResult, LeaseKeepAliveResult, LeaseTtlResult,
                  LeaseListResult, WatchCreateResult, WatchCancelResult, WatchProgressResult,
                  MemberListResult, MoveLeaderResult, StatusResult, SnapshotChunk,
-                 DefragmentResult, AuthResult, HashKvResult, AlarmResult>;
+                 DefragmentResult, AuthResult, HashKvResult, AlarmResult,
+                 LeaseKeepAliveBatchResult>;
 
 struct WatchEvent {
   enum class Type : uint8_t { kPut, kDelete };

@@ -208,6 +208,19 @@ struct LeaseKeepAliveResponse {
   id @0 :Int64;
   ttl @1 :Int64;           # remaining seconds after the refresh
 }
+# Many keep-alives in one frame (a client's lease keeper sends one per tick
+# per connection): one leadership confirmation round for the whole batch, as
+# for single keep-alives above, and one answer naming each id's outcome in
+# the order asked. At most 10,000 ids (api/limits.h); past it the whole
+# request gets tooLarge and renews nothing. An id may be answered
+# leaseNotFound (gone: its owner must know) while the others are renewed.
+struct LeaseKeepAliveBatchRequest { ids @0 :List(Int64); }
+struct LeaseKeepAliveOutcome {
+  id @0 :Int64;
+  ttl @1 :Int64;           # remaining seconds after the refresh (error = ok)
+  error @2 :ErrorCode;     # ok, leaseNotFound, or why it was not renewed (retry)
+}
+struct LeaseKeepAliveBatchResponse { outcomes @0 :List(LeaseKeepAliveOutcome); }
 struct LeaseTimeToLiveRequest {
   id @0 :Int64;
   keys @1 :Bool;
@@ -503,6 +516,7 @@ struct Request {
     defragment @22 :DefragmentRequest;
     auth @23 :AuthRequest;
     maintenance @25 :MaintenanceRequest;
+    leaseKeepAliveBatch @26 :LeaseKeepAliveBatchRequest;
   }
   # A token from AuthRequest.authenticate: the request runs as its user.
   token @24 :Text;
@@ -537,6 +551,7 @@ struct Response {
     defragment @24 :DefragmentResponse;
     auth @25 :AuthResponse;
     maintenance @26 :MaintenanceResponse;
+    leaseKeepAliveBatch @27 :LeaseKeepAliveBatchResponse;
   }
 }
 

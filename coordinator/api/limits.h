@@ -16,6 +16,9 @@ inline constexpr size_t kMaxTxnOpsPerRequest = 1024;
 inline constexpr size_t kMaxTxnDepth = 4;
 // Write requests proposed and not yet applied, per member. Past it: unavailable.
 inline constexpr size_t kDefaultMaxPendingProposals = 100'000;
+// Lease ids in one LeaseKeepAliveBatchRequest (10k ids are ~80 KB on the
+// wire, ~240 KB answered). Past it: tooLarge, nothing renewed.
+inline constexpr size_t kMaxKeepAliveBatchIds = 10'000;
 // Watches one client connection may hold.
 inline constexpr size_t kDefaultMaxWatchersPerConnection = 10'000;
 // Bytes of one SnapshotResponse chunk.

@@ -65,6 +65,7 @@ RequestClass classify(wire::Request::Reader r) {
     case W::LEASE_REVOKE:
       return RequestClass::kWrite;
     case W::LEASE_KEEP_ALIVE:
+    case W::LEASE_KEEP_ALIVE_BATCH:
       return RequestClass::kLeaderLocal;
     case W::WATCH_CREATE:
     case W::WATCH_CANCEL:
@@ -130,7 +131,7 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
       return out;
     }
     auto which = static_cast<uint16_t>(req->root_.which());
-    if (which > static_cast<uint16_t>(wire::Request::MAINTENANCE)) {
+    if (which > static_cast<uint16_t>(wire::Request::LEASE_KEEP_ALIVE_BATCH)) {
       out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
                              "unknown request kind " + std::to_string(which));
       return out;
@@ -157,6 +158,14 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
                                    std::to_string(kMaxTxnDepth) + " levels");
         return out;
       }
+    }
+    if (req->root_.isLeaseKeepAliveBatch() &&
+        req->root_.getLeaseKeepAliveBatch().getIds().size() > kMaxKeepAliveBatchIds) {
+      out.error = wire_error(wire::ErrorCode::TOO_LARGE,
+                             "keep-alive batch of " +
+                                 std::to_string(req->root_.getLeaseKeepAliveBatch().getIds().size()) +
+                                 " ids is past the " + std::to_string(kMaxKeepAliveBatchIds) + "-id bound");
+      return out;
     }
     // The tree is now known to be well typed and within the traversal
     // bound; later reads (the member reads a request several times) get a

@@ -176,6 +176,7 @@ std::optional<api::WireError> authorize(const auth::AuthStore& store, const leas
       return std::nullopt;
     }
     case wire::Request::LEASE_KEEP_ALIVE:
+    case wire::Request::LEASE_KEEP_ALIVE_BATCH:
     case wire::Request::LEASE_TIME_TO_LIVE:
     case wire::Request::LEASE_LEASES:
       return check.known("use leases");

@@ -16,8 +16,17 @@ void move_all(std::vector<WaitingKeepAlive>& from, std::vector<WaitingKeepAlive>
 
 bool LeaseKeepAlives::add(WaitingKeepAlive k) {
   if (size_ >= kMaxWaitingKeepAlives) return false;
+  note_deadline(k.deadline);
   unsent_.push_back(std::move(k));
   ++size_;
+  return true;
+}
+
+bool LeaseKeepAlives::add_all(std::vector<WaitingKeepAlive> ks) {
+  if (ks.size() > kMaxWaitingKeepAlives - size_) return false;
+  for (const auto& k : ks) note_deadline(k.deadline);
+  size_ += ks.size();
+  move_all(ks, unsent_);
   return true;
 }
 
@@ -45,6 +54,7 @@ std::vector<WaitingKeepAlive> LeaseKeepAlives::take_confirmed() {
 
 void LeaseKeepAlives::wait_for_reset(uint64_t sequence, std::vector<WaitingKeepAlive> keepalives) {
   size_ += keepalives.size();
+  for (const auto& k : keepalives) note_deadline(k.deadline);
   move_all(keepalives, resetting_[sequence]);
 }
 
@@ -59,24 +69,33 @@ std::vector<WaitingKeepAlive> LeaseKeepAlives::take_reset(uint64_t applied_seque
   return out;
 }
 
+// One pass per list (erasing one by one was quadratic when a whole batch
+// of 10k timed out); notes the earliest deadline still waiting.
 void LeaseKeepAlives::take_expired_from(Batches& batches, std::chrono::steady_clock::time_point now,
                                         std::vector<WaitingKeepAlive>& out) {
   for (auto it = batches.begin(); it != batches.end();) {
     auto& list = it->second;
-    for (auto k = list.begin(); k != list.end();) {
-      if (k->deadline > now) {
-        ++k;
-        continue;
+    auto kept = list.begin();
+    for (auto& k : list) {
+      if (k.deadline > now) {
+        note_deadline(k.deadline);
+        if (&*kept != &k) *kept = std::move(k);
+        ++kept;
+      } else {
+        out.push_back(std::move(k));
       }
-      out.push_back(std::move(*k));
-      k = list.erase(k);
     }
+    list.erase(kept, list.end());
     it = list.empty() ? batches.erase(it) : std::next(it);
   }
 }
 
 std::vector<WaitingKeepAlive> LeaseKeepAlives::take_expired(std::chrono::steady_clock::time_point now) {
   std::vector<WaitingKeepAlive> out;
+  if (now < next_deadline_) return out;
+  next_deadline_ = std::chrono::steady_clock::time_point::max();
+  for (const auto& k : unsent_) note_deadline(k.deadline);
+  for (const auto& k : confirmed_) note_deadline(k.deadline);
   take_expired_from(confirming_, now, out);
   take_expired_from(resetting_, now, out);
   CORRAL_CHECK(size_ >= out.size());

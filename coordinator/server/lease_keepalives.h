@@ -20,6 +20,7 @@
 // Plain data and bounds; the node loop drives it.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -31,9 +32,11 @@
 
 namespace corral::server {
 
-// Keep-alives waiting in all stages together; past it a keep-alive gets
-// `unavailable` at once.
-inline constexpr size_t kMaxWaitingKeepAlives = 1 << 16;
+// Keep-alives waiting in all stages together (the ids of batches counted
+// one by one; ~80 bytes each, ~10 MB in all); past it a keep-alive, or a
+// whole batch, gets `unavailable` at once. Room for 100k leases kept alive
+// and all of them retried at once after a leader change.
+inline constexpr size_t kMaxWaitingKeepAlives = 1 << 17;
 
 struct WaitingKeepAlive {
   net::ConnectionId connection;
@@ -41,12 +44,16 @@ struct WaitingKeepAlive {
   lease::LeaseId lease = 0;
   std::chrono::steady_clock::time_point deadline;
   int64_t ttl_seconds = 0;  // set once renewed
+  uint64_t batch = 0;       // 0: a single keep-alive; else its KeepAliveBatches handle
+  uint32_t index = 0;       // its place in the batch
 };
 
 class LeaseKeepAlives {
  public:
   // False (nothing queued) past kMaxWaitingKeepAlives.
   bool add(WaitingKeepAlive k);
+  // All or nothing: false (nothing queued) if they do not all fit.
+  bool add_all(std::vector<WaitingKeepAlive> ks);
   bool has_unsent() const { return !unsent_.empty(); }
   // Moves every unsent keep-alive to the round named `ctx`.
   void start_round(uint64_t ctx);
@@ -66,13 +73,18 @@ class LeaseKeepAlives {
 
  private:
   using Batches = std::map<uint64_t, std::vector<WaitingKeepAlive>>;
-  static void take_expired_from(Batches& batches, std::chrono::steady_clock::time_point now,
+  void take_expired_from(Batches& batches, std::chrono::steady_clock::time_point now,
                                 std::vector<WaitingKeepAlive>& out);
+  void note_deadline(std::chrono::steady_clock::time_point d) { next_deadline_ = std::min(next_deadline_, d); }
   std::vector<WaitingKeepAlive> unsent_;
   Batches confirming_;  // by round ctx
   std::vector<WaitingKeepAlive> confirmed_;
   Batches resetting_;  // by reset batch sequence
   size_t size_ = 0;
+  // No keep-alive waits past a deadline earlier than this: take_expired
+  // scans nothing before it (it runs every turn; a scan of 100k waiting
+  // keep-alives each turn would be the loop's main cost).
+  std::chrono::steady_clock::time_point next_deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 }  // namespace corral::server

@@ -68,6 +68,7 @@
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
 #include "coordinator/server/lease_checkpointer.h"
+#include "coordinator/server/keepalive_batches.h"
 #include "coordinator/server/lease_keepalives.h"
 #include "coordinator/server/loop_turn_stats.h"
 #include "coordinator/server/members.h"
@@ -207,7 +208,9 @@ class NodeLoop {
   void expire_pending();
   void retry_forwarded_reads(Clock::time_point now);
   void leader_duties();
-  // Leases (lease_keepalives.h, lease_checkpointer.h).
+  // Leases (lease_keepalives.h, keepalive_batches.h, lease_checkpointer.h).
+  void queue_keepalives(const net::ConnectionId& conn, const api::ParsedRequest& r);
+  void finish_keepalive(const WaitingKeepAlive& k, const api::WireError* error);
   void flush_keepalives();
   void serve_keepalives();
   void fail_keepalives(const api::WireError& why);
@@ -336,6 +339,7 @@ class NodeLoop {
   PeerIdentityGate identity_gate_;
   bool ever_had_leader_ = false;  // since this start: a member of a working cluster
   LeaseKeepAlives keepalives_;
+  KeepAliveBatches keepalive_batches_;
   std::unique_ptr<LeaseCheckpointer> checkpointer_;
   raft::Term applied_term_ = 0;  // term of the last entry applied
 

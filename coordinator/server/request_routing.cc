@@ -137,14 +137,8 @@ void NodeLoop::handle_client(net::ClientRequest& req) {
       }
       return;
     case api::RequestClass::kLeaderLocal: {
-      // Keepalive: leader-local (lease_keepalives.h), answered once a
-      // heartbeat round confirms this member still leads.
-      if (!is_leader()) return reply_error(req.connection, r.id(), api::not_leader_error(leader_hint()));
-      WaitingKeepAlive k{req.connection, r.id(), r.get().getLeaseKeepAlive().getId(),
-                         Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
-      if (!keepalives_.add(std::move(k))) {
-        reply_error(req.connection, r.id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many keepalives waiting"));
-      }
+      // Keepalive, single or batched: leader-local (node_leases.cc).
+      queue_keepalives(req.connection, r);
       return;
     }
     case api::RequestClass::kWatch:

@@ -110,7 +110,13 @@ TEST_CASE("leases across repeated leader pauses: the unrefreshed one still expir
   require_ok(c->put("/churn/kept", "k", kept.id), "put kept");
   require_ok(c->put("/churn/loose", "l", loose.id), "put loose");
   std::atomic<int> lost{0};
-  LeaseKeeper keeper(*c, [&](int64_t, const Error&) { lost.fetch_add(1); });
+  std::mutex lost_mu;
+  std::string lost_why;
+  LeaseKeeper keeper(*c, [&](int64_t, const Error& e) {
+    lost.fetch_add(1);
+    std::lock_guard lock(lost_mu);
+    lost_why = e.message;
+  });
   REQUIRE(keeper.add(kept.id, kept.ttl_seconds).ok());
 
   // Elections here take one to two timeouts of 100 ms.
@@ -146,6 +152,10 @@ TEST_CASE("leases across repeated leader pauses: the unrefreshed one still expir
   CHECK(*loose_gone_at >= asked_at + std::chrono::seconds(kTtlSeconds));
   CHECK(*loose_gone_at <= due_by);
   CHECK_FALSE(kept_gone);
-  CHECK(lost.load() == 0);
+  {
+    std::lock_guard lock(lost_mu);
+    INFO("keeper lost the lease: " << lost_why);
+    CHECK(lost.load() == 0);
+  }
   keeper.remove(kept.id);
 }

@@ -85,6 +85,31 @@ TEST_CASE("an unknown union member is unknownRequest with the id", "[api]") {
   CHECK(out.id == 9);
 }
 
+namespace {
+std::string keepalive_batch(uint64_t id, size_t ids) {
+  capnp::MallocMessageBuilder m;
+  auto r = m.initRoot<wire::Request>();
+  r.setId(id);
+  auto list = r.initLeaseKeepAliveBatch().initIds(static_cast<unsigned>(ids));
+  for (unsigned i = 0; i < list.size(); ++i) list.set(i, 1000 + i);
+  return api::to_flat_bytes(m);
+}
+}  // namespace
+
+TEST_CASE("a keep-alive batch is leader-local up to the id bound, tooLarge past it", "[api][lease]") {
+  auto fits = api::parse_request(keepalive_batch(5, api::kMaxKeepAliveBatchIds), api::kDefaultMaxRequestBytes);
+  REQUIRE(fits.ok());
+  CHECK(fits.request->request_class() == api::RequestClass::kLeaderLocal);
+  CHECK(fits.request->get().getLeaseKeepAliveBatch().getIds().size() == api::kMaxKeepAliveBatchIds);
+  CHECK(fits.request->get().getLeaseKeepAliveBatch().getIds()[3] == 1003);
+  auto past = api::parse_request(keepalive_batch(6, api::kMaxKeepAliveBatchIds + 1), api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(past.ok());
+  CHECK(past.error.code == wire::ErrorCode::TOO_LARGE);
+  CHECK(past.id == 6);
+  auto empty = api::parse_request(keepalive_batch(7, 0), api::kDefaultMaxRequestBytes);
+  REQUIRE(empty.ok());
+}
+
 TEST_CASE("a txn past the op bound is tooLarge", "[api]") {
   capnp::MallocMessageBuilder m;
   auto r = m.initRoot<wire::Request>();

@@ -275,6 +275,12 @@ TEST_CASE("the lease keeper refreshes and reports a lease the member no longer k
   std::atomic<int> keepalives{0};
   std::atomic<bool> expire{false};
   FakeMember member([&](api::Request::Reader req, std::vector<std::string>& replies) {
+    // A member older than batched keep-alives: the keeper falls back to one
+    // request per lease.
+    if (req.which() == api::Request::LEASE_KEEP_ALIVE_BATCH) {
+      replies.push_back(error_reply(req.getId(), api::ErrorCode::UNKNOWN_REQUEST));
+      return;
+    }
     if (req.which() != api::Request::LEASE_KEEP_ALIVE) return;
     ++keepalives;
     if (expire.load()) {
@@ -310,6 +316,70 @@ TEST_CASE("the lease keeper refreshes and reports a lease the member no longer k
   CHECK(lost.front().first == 77);
   CHECK(lost.front().second == ErrorCode::kLeaseNotFound);
   CHECK(keeper.size() == 0);
+}
+
+TEST_CASE("the lease keeper sends its due leases in one batch and reports only the gone one") {
+  std::atomic<int> batches{0};
+  std::atomic<int> singles{0};
+  std::atomic<size_t> largest{0};
+  std::atomic<bool> refused_once{false};
+  FakeMember member([&](api::Request::Reader req, std::vector<std::string>& replies) {
+    if (req.which() == api::Request::LEASE_KEEP_ALIVE) ++singles;
+    if (req.which() != api::Request::LEASE_KEEP_ALIVE_BATCH) return;
+    ++batches;
+    auto ids = req.getLeaseKeepAliveBatch().getIds();
+    if (ids.size() > largest.load()) largest = ids.size();
+    capnp::MallocMessageBuilder m;
+    auto r = m.initRoot<api::ServerMessage>().initResponse();
+    r.setId(req.getId());
+    auto out = r.initLeaseKeepAliveBatch().initOutcomes(ids.size());
+    for (unsigned i = 0; i < ids.size(); ++i) {
+      out[i].setId(ids[i]);
+      if (ids[i] == 13) {
+        out[i].setError(api::ErrorCode::LEASE_NOT_FOUND);
+      } else if (ids[i] == 14 && !refused_once.exchange(true)) {
+        out[i].setError(api::ErrorCode::UNAVAILABLE);  // not renewed this time: retried
+      } else {
+        out[i].setTtl(1);
+      }
+    }
+    replies.push_back(flat_bytes(m));
+  });
+  auto client = Client::connect(fast_options({member.endpoint()}));
+  REQUIRE(client.ok());
+  std::mutex mu;
+  std::vector<std::pair<int64_t, ErrorCode>> lost;
+  LeaseKeeper keeper(*client.value(), [&](int64_t id, const Error& e) {
+    std::lock_guard lock(mu);
+    lost.emplace_back(id, e.code);
+  });
+  constexpr int kLeases = 500;
+  for (int64_t id = 1; id <= kLeases; ++id) REQUIRE(keeper.add(id, 1).ok());
+  // Every lease due in the same tick: far fewer frames than leases.
+  REQUIRE(wait_for([&] {
+    std::lock_guard lock(mu);
+    return !lost.empty();
+  }));
+  REQUIRE(wait_for([&] { return batches.load() >= 4; }));
+  CHECK(singles.load() == 0);
+  CHECK(largest.load() >= kLeases / 2);
+  std::lock_guard lock(mu);
+  REQUIRE(lost.size() == 1);
+  CHECK(lost.front().first == 13);
+  CHECK(lost.front().second == ErrorCode::kLeaseNotFound);
+  CHECK(keeper.size() == kLeases - 1);  // 14 is retried, not lost
+}
+
+TEST_CASE("a keep-alive batch past the id bound is refused by the client before it is sent") {
+  FakeMember member([](api::Request::Reader, std::vector<std::string>&) {});
+  auto client = Client::connect(fast_options({member.endpoint()}));
+  REQUIRE(client.ok());
+  LeaseKeepAliveBatchRequest big;
+  big.ids.assign(kMaxKeepAliveBatchIds + 1, 7);
+  auto r = client.value()->call(big);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kTooLarge);
+  CHECK(member.requests() == 0);
 }
 
 TEST_CASE("past max_in_flight a call waits for a slot, then fails with backpressure") {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "coordinator/lease/checkpoint_entry.h"
+#include "coordinator/server/keepalive_batches.h"
 #include "coordinator/server/lease_checkpointer.h"
 #include "coordinator/server/lease_keepalives.h"
 
@@ -119,4 +120,100 @@ TEST_CASE("periodic checkpoints are rate-limited and retried when raft refuses t
   auto entry = lease::decode_checkpoint_entry(data);
   REQUIRE(entry.ok());
   CHECK(entry->batch.checkpoints.size() == 3);  // the refused ones came back
+}
+
+TEST_CASE("a batch's keep-alives are queued all or none", "[server][lease]") {
+  LeaseKeepAlives q;
+  std::vector<WaitingKeepAlive> fill(kMaxWaitingKeepAlives - 2, keepalive(1));
+  REQUIRE(q.add_all(std::move(fill)));
+  CHECK_FALSE(q.add_all({keepalive(2), keepalive(3), keepalive(4)}));
+  CHECK(q.size() == kMaxWaitingKeepAlives - 2);
+  REQUIRE(q.add_all({keepalive(2), keepalive(3)}));
+  CHECK_FALSE(q.add(keepalive(5)));
+  q.start_round(1);
+  REQUIRE(q.confirm(1));
+  CHECK(q.take_confirmed().size() == kMaxWaitingKeepAlives);
+  CHECK(q.size() == 0);
+}
+
+TEST_CASE("a keep-alive batch is answered once every id has an outcome, in the order asked", "[server][lease]") {
+  KeepAliveBatches batches;
+  const api::WireError gone = api::wire_error(wire::ErrorCode::LEASE_NOT_FOUND, "gone");
+  const uint64_t b = batches.open(net::ConnectionId{"c"}, 42, {7, 8, 9});
+  CHECK(b != 0);
+  CHECK(batches.size() == 1);
+  CHECK_FALSE(batches.record(b, 2, 5, nullptr));
+  CHECK_FALSE(batches.record(b, 2, 5, nullptr));  // a second outcome for one id counts once
+  CHECK_FALSE(batches.record(b, 9, 5, nullptr));  // past the batch: ignored
+  CHECK_FALSE(batches.record(b + 1, 0, 5, nullptr));
+  CHECK_FALSE(batches.record(b, 0, 5, &gone));
+  auto done = batches.record(b, 1, 3, nullptr);
+  REQUIRE(done);
+  CHECK_FALSE(done->whole_error);  // one renewed: answered id by id
+  CHECK(batches.size() == 0);
+  CHECK(done->request_id == 42);
+  CHECK(done->connection.routing_id == "c");
+  REQUIRE(done->outcomes.size() == 3);
+  CHECK(done->outcomes[0].lease == 7);
+  CHECK(done->outcomes[0].error == wire::ErrorCode::LEASE_NOT_FOUND);
+  CHECK(done->outcomes[0].ttl_seconds == 0);
+  CHECK(done->outcomes[1].lease == 8);
+  CHECK(done->outcomes[1].ttl_seconds == 3);
+  CHECK(done->outcomes[2].lease == 9);
+  CHECK(done->outcomes[2].ttl_seconds == 5);
+  const uint64_t dropped = batches.open(net::ConnectionId{"c"}, 43, {1});
+  batches.drop(dropped);
+  CHECK_FALSE(batches.record(dropped, 0, 5, nullptr));
+  CHECK(batches.size() == 0);
+}
+
+TEST_CASE("a keep-alive batch that this member could not serve at all is answered with that error", "[server][lease]") {
+  KeepAliveBatches batches;
+  const api::WireError moved = api::not_leader_error("tcp://127.0.0.1:2");
+  const api::WireError starting = api::wire_error(wire::ErrorCode::UNAVAILABLE, "leader is starting");
+  const api::WireError gone = api::wire_error(wire::ErrorCode::LEASE_NOT_FOUND, "gone");
+
+  // Every id failed because of where or when it was asked: the whole batch
+  // gets the first such error, leader hint and all, for the client to retry.
+  const uint64_t b = batches.open(net::ConnectionId{"c"}, 1, {7, 8});
+  CHECK_FALSE(batches.record(b, 1, 0, &moved));
+  auto done = batches.record(b, 0, 0, &starting);
+  REQUIRE(done);
+  REQUIRE(done->whole_error);
+  CHECK(done->whole_error->code == wire::ErrorCode::NOT_LEADER);
+  CHECK(done->whole_error->leader_hint == "tcp://127.0.0.1:2");
+
+  // A lease that is gone is an answer about that lease: id by id.
+  const uint64_t c = batches.open(net::ConnectionId{"c"}, 2, {7, 8});
+  CHECK_FALSE(batches.record(c, 0, 0, &moved));
+  done = batches.record(c, 1, 0, &gone);
+  REQUIRE(done);
+  CHECK_FALSE(done->whole_error);
+  CHECK(done->outcomes[0].error == wire::ErrorCode::NOT_LEADER);
+  CHECK(done->outcomes[1].error == wire::ErrorCode::LEASE_NOT_FOUND);
+}
+
+TEST_CASE("the expiry scan skips nothing that is due, whatever was added after a scan", "[server][lease]") {
+  LeaseKeepAlives q;
+  const auto now = Clock::now();
+  REQUIRE(q.add(keepalive(1, now + std::chrono::hours(1))));
+  q.start_round(1);
+  CHECK(q.take_expired(now).empty());  // the next deadline is an hour away
+  REQUIRE(q.add_all({keepalive(2, now - std::chrono::seconds(1))}));
+  q.start_round(2);
+  auto expired = q.take_expired(now);
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].lease == 2);
+  q.wait_for_reset(1, {keepalive(3, now - std::chrono::seconds(1))});
+  expired = q.take_expired(now);
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].lease == 3);
+  // 10k due at once leave in one pass; the one not due stays.
+  std::vector<WaitingKeepAlive> many(10'000, keepalive(4, now - std::chrono::seconds(1)));
+  REQUIRE(q.add_all(std::move(many)));
+  q.start_round(3);
+  CHECK(q.take_expired(now).size() == 10'000);
+  CHECK(q.size() == 1);
+  CHECK(q.take_expired(now + std::chrono::hours(2)).size() == 1);
+  CHECK(q.size() == 0);
 }
