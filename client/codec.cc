@@ -284,12 +284,87 @@ AuthResult auth_result(api::AuthResponse::Reader r) {
   return out;
 }
 
+ListResult list_of(api::ListResponse::Reader r) {
+  ListResult l;
+  for (auto e : r.getEntries()) {
+    DirEntry d;
+    d.name = str_of(e.getName());
+    d.is_dir = e.getIsDir();
+    d.has_key = e.getHasKey();
+    if (d.has_key) d.kv = kv_of(e.getKv());
+    l.entries.push_back(std::move(d));
+  }
+  l.more = r.getMore();
+  return l;
+}
+
+LeaseKeepAliveBatchResult keepalive_batch_of(api::LeaseKeepAliveBatchResponse::Reader r) {
+  LeaseKeepAliveBatchResult l;
+  auto outcomes = r.getOutcomes();
+  l.outcomes.reserve(outcomes.size());
+  for (auto o : outcomes) {
+    l.outcomes.push_back(
+        LeaseKeepAliveOutcome{o.getId(), o.getTtl(), error_code_from_wire(static_cast<uint16_t>(o.getError()))});
+  }
+  return l;
+}
+
+LeaseTtlResult lease_ttl_of(api::LeaseTimeToLiveResponse::Reader t) {
+  LeaseTtlResult l{{}, t.getId(), t.getTtl(), t.getGrantedTtl(), {}};
+  for (auto k : t.getKeys()) l.keys.push_back(str_of(k));
+  return l;
+}
+
+LeaseListResult lease_list_of(api::LeaseLeasesResponse::Reader r) {
+  LeaseListResult l;
+  for (int64_t id : r.getIds()) l.ids.push_back(id);
+  return l;
+}
+
+StatusResult status_of(api::StatusResponse::Reader s) {
+  StatusResult st;
+  st.version = str_of(s.getVersion());
+  st.db_size_bytes = s.getDbSizeBytes();
+  st.leader = s.getLeader();
+  st.raft_index = s.getRaftIndex();
+  st.raft_term = s.getRaftTerm();
+  st.raft_applied_index = s.getRaftAppliedIndex();
+  st.is_learner = s.getIsLearner();
+  for (auto e : s.getErrors()) st.errors.push_back(str_of(e));
+  if (s.hasLoopTurns()) {
+    auto lt = s.getLoopTurns();
+    st.loop_turns = lt.getCount();
+    st.loop_turn_max_micros = lt.getMaxMicros();
+    auto bounds = lt.getBucketUpperMicros();
+    auto counts = lt.getBucketCounts();
+    for (unsigned i = 0; i < bounds.size() && i < counts.size(); ++i) {
+      st.loop_turn_buckets.emplace_back(bounds[i], counts[i]);
+    }
+  }
+  return st;
+}
+
 template <class R>
 ResponseBody with_header(R r, const Header& h) {
   r.header = h;
   return r;
 }
 
+Result<ResponseBody> maintenance_of(api::MaintenanceResponse::Reader m, const Header& h) {
+  if (m.isAlarm()) {
+    AlarmResult a;
+    for (auto member : m.getAlarm().getAlarms()) {
+      a.alarms.push_back(AlarmMember{member.getMemberId(),
+                                     member.getAlarm() == api::AlarmType::NO_SPACE ? "NOSPACE" : "UNKNOWN"});
+    }
+    return with_header(std::move(a), h);
+  }
+  if (!m.isHashKv()) return make_error(ErrorCode::kBadResponse, "maintenance response of a kind unknown to this client");
+  auto hk = m.getHashKv();
+  return with_header(HashKvResult{{}, hk.getHash(), hk.getHashRevision(), hk.getCompactRevision()}, h);
+}
+
+// One case per response kind; each kind's reader is a function above.
 Result<ResponseMessage> response_of(api::Response::Reader r) {
   ResponseMessage out;
   out.id = r.getId();
@@ -299,24 +374,9 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
     case api::Response::ERROR: out.error = error_of(r.getError()); break;
     case api::Response::RANGE: out.body = with_header(range_of(r.getRange()), h); break;
     case api::Response::PUT: out.body = with_header(put_of(r.getPut()), h); break;
-    case api::Response::DELETE_RANGE:
-      out.body = with_header(delete_of(r.getDeleteRange()), h);
-      break;
+    case api::Response::DELETE_RANGE: out.body = with_header(delete_of(r.getDeleteRange()), h); break;
     case api::Response::TXN: out.body = with_header(txn_of(r.getTxn()), h); break;
-    case api::Response::LIST: {
-      ListResult l;
-      for (auto e : r.getList().getEntries()) {
-        DirEntry d;
-        d.name = str_of(e.getName());
-        d.is_dir = e.getIsDir();
-        d.has_key = e.getHasKey();
-        if (d.has_key) d.kv = kv_of(e.getKv());
-        l.entries.push_back(std::move(d));
-      }
-      l.more = r.getList().getMore();
-      out.body = with_header(std::move(l), h);
-      break;
-    }
+    case api::Response::LIST: out.body = with_header(list_of(r.getList()), h); break;
     case api::Response::COMPACTION: out.body = with_header(CompactResult{}, h); break;
     case api::Response::LEASE_GRANT: {
       auto g = r.getLeaseGrant();
@@ -329,30 +389,11 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
       out.body = with_header(LeaseKeepAliveResult{{}, k.getId(), k.getTtl()}, h);
       break;
     }
-    case api::Response::LEASE_KEEP_ALIVE_BATCH: {
-      LeaseKeepAliveBatchResult l;
-      auto outcomes = r.getLeaseKeepAliveBatch().getOutcomes();
-      l.outcomes.reserve(outcomes.size());
-      for (auto o : outcomes) {
-        l.outcomes.push_back(LeaseKeepAliveOutcome{o.getId(), o.getTtl(),
-                                                   error_code_from_wire(static_cast<uint16_t>(o.getError()))});
-      }
-      out.body = with_header(std::move(l), h);
+    case api::Response::LEASE_KEEP_ALIVE_BATCH:
+      out.body = with_header(keepalive_batch_of(r.getLeaseKeepAliveBatch()), h);
       break;
-    }
-    case api::Response::LEASE_TIME_TO_LIVE: {
-      auto t = r.getLeaseTimeToLive();
-      LeaseTtlResult l{{}, t.getId(), t.getTtl(), t.getGrantedTtl(), {}};
-      for (auto k : t.getKeys()) l.keys.push_back(str_of(k));
-      out.body = with_header(std::move(l), h);
-      break;
-    }
-    case api::Response::LEASE_LEASES: {
-      LeaseListResult l;
-      for (int64_t id : r.getLeaseLeases().getIds()) l.ids.push_back(id);
-      out.body = with_header(std::move(l), h);
-      break;
-    }
+    case api::Response::LEASE_TIME_TO_LIVE: out.body = with_header(lease_ttl_of(r.getLeaseTimeToLive()), h); break;
+    case api::Response::LEASE_LEASES: out.body = with_header(lease_list_of(r.getLeaseLeases()), h); break;
     case api::Response::WATCH_CREATE:
       out.body = with_header(WatchCreateResult{{}, r.getWatchCreate().getWatchId()}, h);
       break;
@@ -363,43 +404,17 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
       break;
     case api::Response::MEMBER_ADD: {
       auto a = r.getMemberAdd();
-      out.body =
-          with_header(MemberListResult{{}, members_of(a.getMembers()), member_of(a.getMember())}, h);
+      out.body = with_header(MemberListResult{{}, members_of(a.getMembers()), member_of(a.getMember())}, h);
       break;
     }
     case api::Response::MEMBER_REMOVE:
-      out.body =
-          with_header(MemberListResult{{}, members_of(r.getMemberRemove().getMembers()), {}}, h);
+      out.body = with_header(MemberListResult{{}, members_of(r.getMemberRemove().getMembers()), {}}, h);
       break;
     case api::Response::MEMBER_PROMOTE:
-      out.body =
-          with_header(MemberListResult{{}, members_of(r.getMemberPromote().getMembers()), {}}, h);
+      out.body = with_header(MemberListResult{{}, members_of(r.getMemberPromote().getMembers()), {}}, h);
       break;
     case api::Response::MOVE_LEADER: out.body = with_header(MoveLeaderResult{}, h); break;
-    case api::Response::STATUS: {
-      auto s = r.getStatus();
-      StatusResult st;
-      st.version = str_of(s.getVersion());
-      st.db_size_bytes = s.getDbSizeBytes();
-      st.leader = s.getLeader();
-      st.raft_index = s.getRaftIndex();
-      st.raft_term = s.getRaftTerm();
-      st.raft_applied_index = s.getRaftAppliedIndex();
-      st.is_learner = s.getIsLearner();
-      for (auto e : s.getErrors()) st.errors.push_back(str_of(e));
-      if (s.hasLoopTurns()) {
-        auto lt = s.getLoopTurns();
-        st.loop_turns = lt.getCount();
-        st.loop_turn_max_micros = lt.getMaxMicros();
-        auto bounds = lt.getBucketUpperMicros();
-        auto counts = lt.getBucketCounts();
-        for (unsigned i = 0; i < bounds.size() && i < counts.size(); ++i) {
-          st.loop_turn_buckets.emplace_back(bounds[i], counts[i]);
-        }
-      }
-      out.body = with_header(std::move(st), h);
-      break;
-    }
+    case api::Response::STATUS: out.body = with_header(status_of(r.getStatus()), h); break;
     case api::Response::SNAPSHOT: {
       auto s = r.getSnapshot();
       out.body = with_header(SnapshotChunk{{}, str_of(s.getBlob()), s.getRemainingBytes()}, h);
@@ -410,29 +425,16 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
       out.body = with_header(DefragmentResult{{}, d.getDbSizeBytesBefore(), d.getDbSizeBytesAfter()}, h);
       break;
     }
-    case api::Response::AUTH:
-      out.body = with_header(auth_result(r.getAuth()), h);
-      break;
+    case api::Response::AUTH: out.body = with_header(auth_result(r.getAuth()), h); break;
     case api::Response::MAINTENANCE: {
-      auto m = r.getMaintenance();
-      if (m.isAlarm()) {
-        AlarmResult a;
-        for (auto member : m.getAlarm().getAlarms()) {
-          a.alarms.push_back(AlarmMember{member.getMemberId(),
-                                         member.getAlarm() == api::AlarmType::NO_SPACE ? "NOSPACE" : "UNKNOWN"});
-        }
-        out.body = with_header(std::move(a), h);
-        break;
-      }
-      if (!m.isHashKv()) return make_error(ErrorCode::kBadResponse, "maintenance response of a kind unknown to this client");
-      auto hk = m.getHashKv();
-      out.body = with_header(HashKvResult{{}, hk.getHash(), hk.getHashRevision(), hk.getCompactRevision()}, h);
+      auto body = maintenance_of(r.getMaintenance(), h);
+      if (!body.ok()) return body.error();
+      out.body = std::move(*body);
       break;
     }
     default:
       return make_error(ErrorCode::kBadResponse,
-                        "response kind " + std::to_string(static_cast<int>(r.which())) +
-                            " unknown to this client");
+                        "response kind " + std::to_string(static_cast<int>(r.which())) + " unknown to this client");
   }
   return out;
 }
