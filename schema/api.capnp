@@ -284,6 +284,9 @@ struct Member {
   peerUrls @2 :List(Text);
   clientUrls @3 :List(Text);
   isLearner @4 :Bool;
+  # The newest replicated-entry version the member's binary applies
+  # (coordinator/server/apply_version.h); 0: a binary from before versions (1).
+  applyVersion @5 :UInt32;
 }
 struct MemberListRequest {}
 struct MemberListResponse { members @0 :List(Member); }

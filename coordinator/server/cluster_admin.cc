@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "coordinator/net/endpoint.h"
+#include "coordinator/server/apply_version.h"
 
 namespace corral::server {
 
@@ -148,17 +149,22 @@ void NodeLoop::fill_members(capnp::List<wire::Member>::Builder out) const {
 
 // etcd's publish: each member puts its own client URL in the replicated
 // member table (so `member list` anywhere names every member's URLs, and a
-// notLeader hint names the leader), retrying until the table shows it.
+// notLeader hint names the leader), and the entry version its binary
+// applies (apply_version.h), retrying until the table shows both.
 void NodeLoop::publish_attributes() {
   if (soft_.leader == raft::kNoNode) return;
   auto now = Clock::now();
   if (now < next_publish_) return;
   auto it = state_->members().find(self_id_);
   if (it == state_->members().end()) return;  // joining: not in our table yet
-  if (it->second.client_urls == std::vector<std::string>{advertise_client_}) return;
+  if (it->second.client_urls == std::vector<std::string>{advertise_client_} &&
+      it->second.apply_version == kApplyVersion) {
+    return;
+  }
   next_publish_ = now + std::chrono::milliseconds(kPublishRetryMs);
   MemberInfo m = it->second;
   m.client_urls = {advertise_client_};
+  m.apply_version = kApplyVersion;
   std::string record = encode_member(m);
   if (is_leader()) {
     (void)raw_->propose(encode_attributes(record));
@@ -170,7 +176,8 @@ void NodeLoop::publish_attributes() {
 }
 
 // The leader proposes a member's attributes for it: only the sender's own
-// record, only if known and changed (apply takes only its client URLs).
+// record, only if known and changed (apply takes only its client URLs and
+// apply version).
 void NodeLoop::propose_attributes(const net::PeerMessage& pm, std::string_view record) {
   if (!is_leader()) return;
   auto m = decode_member(record);
@@ -179,7 +186,10 @@ void NodeLoop::propose_attributes(const net::PeerMessage& pm, std::string_view r
     return;
   }
   auto it = state_->members().find(m->id);
-  if (it == state_->members().end() || it->second.client_urls == m->client_urls) return;
+  if (it == state_->members().end() ||
+      (it->second.client_urls == m->client_urls && it->second.apply_version == m->apply_version)) {
+    return;
+  }
   (void)raw_->propose(encode_attributes(record));
 }
 

@@ -150,6 +150,7 @@ void fill_member(wire::Member::Builder out, const MemberInfo& member) {
   auto clients = out.initClientUrls(member.client_urls.size());
   for (size_t i = 0; i < member.client_urls.size(); ++i) clients.set(i, member.client_urls[i]);
   out.setIsLearner(member.is_learner);
+  out.setApplyVersion(member.apply_version);
 }
 
 std::string encode_member(const MemberInfo& member) {
@@ -172,6 +173,7 @@ Result<MemberInfo> decode_member(std::string_view bytes) {
     for (auto u : m.getPeerUrls()) out.peer_urls.emplace_back(u);
     for (auto u : m.getClientUrls()) out.client_urls.emplace_back(u);
     out.is_learner = m.getIsLearner();
+    out.apply_version = m.getApplyVersion();
     return out;
   } catch (const kj::Exception& e) {
     return make_error(ErrorCode::kBadRequest,

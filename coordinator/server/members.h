@@ -47,6 +47,7 @@ struct MemberInfo {
   std::vector<std::string> peer_urls;
   std::vector<std::string> client_urls;
   bool is_learner = false;
+  uint32_t apply_version = 0;  // as published by the member (apply_version.h); 0: none
   bool operator==(const MemberInfo&) const = default;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "coordinator/base/check.h"
+#include "coordinator/server/apply_version.h"
 #include "coordinator/server/auth_gate.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/storage_failure.h"
@@ -409,6 +410,7 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
                 conf_state_.learners.size());
     } else {
       state_->apply_entry(e, batch, out);
+      if (!out.unreadable.empty()) stop_on_unreadable_entry(out.unreadable_index, out.unreadable);
     }
   }
   // The conf state goes with the applied index in the same unlogged batch,

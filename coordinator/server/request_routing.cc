@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "coordinator/server/apply_version.h"
 #include "coordinator/server/auth_gate.h"
 #include "coordinator/server/lease_min_ttl.h"
 #include "coordinator/server/log.h"
@@ -182,6 +183,11 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
   }
   if (auto refused = nospace_refusal(state_->alarms(), req->get(), some_disk_low())) {
     reply_error(conn, req->id(), *refused);
+    return;
+  }
+  if (const uint32_t needed = apply_version_needed(req->get()); needed > cluster_apply_version(state_->members())) {
+    reply_error(conn, req->id(),
+                api::wire_error(wire::ErrorCode::UNKNOWN_REQUEST, apply_version_refusal(state_->members(), needed)));
     return;
   }
   if (pending_.size() >= options_.max_pending_proposals) {

@@ -201,12 +201,13 @@ void StateMachine::stage_initial_members(const std::vector<MemberInfo>& members,
 
 void StateMachine::apply_entry(const raft::Entry& entry, storage::WriteBatch& batch,
                                ApplyOutput& out) {
-  if (entry.index <= kv_->applied_index()) return;
+  if (entry.index <= kv_->applied_index() || !out.unreadable.empty()) return;
   if (is_attributes(entry.data)) {
     auto m = decode_member(attributes_record(entry.data));
     auto it = m.ok() ? members_.find(m->id) : members_.end();
     if (it != members_.end()) {
       it->second.client_urls = m->client_urls;
+      it->second.apply_version = m->apply_version;
       batch.put(Space::kKvMeta, member_key(it->first), encode_member(it->second));
       out.members_changed = true;
     }
@@ -214,17 +215,23 @@ void StateMachine::apply_entry(const raft::Entry& entry, storage::WriteBatch& ba
     apply_checkpoints(entry, batch);
   } else if (!entry.data.empty()) {
     auto cmd = decode_command(entry.data);
-    if (cmd.ok()) {
-      bool answer = options_.answer_all || cmd->proposer == options_.self_id;
-      for (const auto& item : cmd->items) {
-        std::string response = apply_request(item, entry, batch, answer);
-        if (answer && cmd->proposer != 0) {
-          out.answers.push_back(Applied{item.proposal_id, std::move(response), false, {}});
-        }
+    if (!cmd.ok()) {
+      // Not a format this binary knows (every proposer writes commands,
+      // attributes or checkpoints): a newer binary's, never skipped.
+      out.unreadable = "entry data of an unknown format (" + cmd.error().message + ")";
+      out.unreadable_index = entry.index;
+      return;
+    }
+    bool answer = options_.answer_all || cmd->proposer == options_.self_id;
+    for (const auto& item : cmd->items) {
+      std::string response = apply_request(item, entry, batch, answer, out.unreadable);
+      if (!out.unreadable.empty()) {
+        out.unreadable_index = entry.index;
+        return;
       }
-    } else {
-      log_warn("entry %llu is not a command (%s); skipped", static_cast<unsigned long long>(entry.index),
-               cmd.error().message.c_str());
+      if (answer && cmd->proposer != 0) {
+        out.answers.push_back(Applied{item.proposal_id, std::move(response), false, {}});
+      }
     }
   }
   kv_->record_applied_index(entry.index, batch);

@@ -51,6 +51,13 @@ struct Applied {
 
 struct ApplyOutput {
   std::vector<Applied> answers;
+  // Set when an entry holds something this binary cannot read (a newer
+  // proposer's request kind or format; apply_version.h): that entry and
+  // everything after it are not applied, and this batch must not be
+  // written (the state machine's memory may hold part of that entry): the
+  // caller stops the member before it answers anyone.
+  std::string unreadable;
+  uint64_t unreadable_index = 0;
   bool members_changed = false;
   std::vector<uint64_t> removed_members;
 };
@@ -144,8 +151,9 @@ class StateMachine {
     storage::WriteBatch& batch;
     bool answer = false;  // this member owes the proposer an answer
   };
+  // `unreadable` is set (and nothing applied) for a request kind this binary does not know.
   std::string apply_request(const CommandItem& item, const raft::Entry& entry,
-                            storage::WriteBatch& batch, bool answer);
+                            storage::WriteBatch& batch, bool answer, std::string& unreadable);
   std::string apply_put(const Applying& a, schema::api::PutRequest::Reader r);
   std::string apply_delete(const Applying& a, schema::api::DeleteRangeRequest::Reader r);
   std::string apply_txn(const Applying& a, schema::api::TxnRequest::Reader r);

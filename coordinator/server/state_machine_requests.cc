@@ -47,8 +47,14 @@ void StateMachine::feed(const kv::RevisionEvents& events) {
 }
 
 std::string StateMachine::apply_request(const CommandItem& item, const raft::Entry& entry,
-                                        storage::WriteBatch& batch, bool answer) {
+                                        storage::WriteBatch& batch, bool answer, std::string& unreadable) {
   auto parsed = api::parse_request(item.request, kMaxAppliedRequestBytes);
+  if (!parsed.ok() && parsed.error.code == wire::ErrorCode::UNKNOWN_REQUEST) {
+    // Its proposer knew this kind: refusing it here would leave this member
+    // different from its peers (apply_version.h).
+    unreadable = parsed.error.message;
+    return {};
+  }
   if (!parsed.ok()) {
     return answer ? api::encode_error(parsed.id, header(entry.term), parsed.error) : std::string();
   }
