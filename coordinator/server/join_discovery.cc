@@ -149,10 +149,21 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
 
   std::set<std::string> refusals;
   std::vector<net::PeerMessage> in;
-  const auto deadline = Clock::now() + request.timeout;
-  while (Clock::now() < deadline) {
+  const auto started = Clock::now();
+  const auto deadline = started + request.timeout;
+  const auto connected_deadline = started + std::max(request.timeout, request.timeout_while_connected);
+  auto any_connected = [&] {
+    for (size_t i = 0; i < request.contacts.size(); ++i) {
+      if ((*transport)->connected(i + 1)) return true;
+    }
+    return false;
+  };
+  // A refusal is an answer: no reason to wait longer for another.
+  while (Clock::now() < deadline ||
+         (Clock::now() < connected_deadline && refusals.empty() && any_connected())) {
     for (size_t i = 0; i < request.contacts.size(); ++i) (void)(*transport)->send(i + 1, query);
-    const auto round_end = std::min(deadline, Clock::now() + kJoinQueryRetryMs);
+    const auto round_end =
+        std::min(Clock::now() < deadline ? deadline : connected_deadline, Clock::now() + kJoinQueryRetryMs);
     while (Clock::now() < round_end) {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(round_end - Clock::now());
       if (!(*poller)->wait(wait).ok()) return make_error(ErrorCode::kUnavailable, "shutting down");
