@@ -7,10 +7,10 @@
 // writing anything it asks the other members of --initial-cluster, with the
 // join query of join_discovery.h, for one election timeout, within
 // [kBootstrapProbeMs, kMaxBootstrapProbeMs] (running peers answer in ms),
-// and up to kBootstrapProbeConnectedMs while a peer's connection is up: a
-// member runs there and will answer, if late on a loaded machine (at load
-// 15 a running peer's answer missed the 300 ms, and the wiped member
-// bootstrapped again). A member that answers with this member's
+// and up to kBootstrapProbeConnectedMs while a peer's connection is up and
+// that peer is not probing too: a member runs there and will answer, if
+// late on a loaded machine (at load 14 a running peer's answer missed the
+// 300 ms, and the wiped member bootstrapped again, 2 of 8 runs). A member that answers with this member's
 // record and client URLs in it (published only once the member has served)
 // proves that the member ran before: the start is refused. Nobody answering
 // (the normal first start of a cluster), or a record without client URLs

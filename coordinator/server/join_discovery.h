@@ -56,9 +56,10 @@ struct JoinRequest {
   std::optional<net::CurveKeyPair> curve;
   std::vector<std::string> contact_keys;
   std::chrono::milliseconds timeout{kMinJoinTimeoutMs};
-  // Past `timeout`, waiting goes on up to this long in all while a contact's
-  // connection is up (a member runs there and will answer; on a loaded
-  // machine it may take seconds). Zero: `timeout` only.
+  // Past `timeout`, waiting goes on up to this long in all while the
+  // connection to a contact that is not asking the same question (starting
+  // too) is up: a member runs there and will answer, on a loaded machine
+  // maybe seconds late. Zero: `timeout` only.
   std::chrono::milliseconds timeout_while_connected{0};
   bool log_joining = true;  // false: the caller says why it asks
 };
