@@ -25,9 +25,12 @@ Status refuse_bootstrapped_member(zmq::context_t& context, const NodeOptions& o,
   if (req.contacts.empty()) return Status();
   req.timeout = std::clamp(std::chrono::milliseconds(int64_t{o.tick_ms} * o.election_ticks), kBootstrapProbeMs,
                            kMaxBootstrapProbeMs);
+  req.timeout_while_connected = kBootstrapProbeConnectedMs;
   req.log_joining = false;
-  log_event("new member %s: asking %zu members for %lld ms whether the cluster already knows it as started",
-            o.name.c_str(), req.contacts.size(), static_cast<long long>(req.timeout.count()));
+  log_event("new member %s: asking %zu members for %lld ms (%lld ms if one is connected) whether the cluster "
+            "already knows it as started",
+            o.name.c_str(), req.contacts.size(), static_cast<long long>(req.timeout.count()),
+            static_cast<long long>(req.timeout_while_connected.count()));
   probed = true;
   auto known = discover_membership(context, req);
   if (!known.ok() || known->self.client_urls.empty()) return Status();

@@ -1,8 +1,11 @@
 #include "coordinator/server/join_discovery.h"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <set>
+#include <vector>
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
@@ -10,9 +13,11 @@
 
 #include "coordinator/api/errors.h"
 #include "coordinator/api/response.h"
+#include "coordinator/net/endpoint.h"
 #include "coordinator/net/peer_transport.h"
 #include "coordinator/net/poller.h"
 #include "coordinator/server/log.h"
+#include "coordinator/server/members.h"
 #include "schema/api.capnp.h"
 #include "schema/aligned_words.h"
 
@@ -149,10 +154,32 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
 
   std::set<std::string> refusals;
   std::vector<net::PeerMessage> in;
-  const auto deadline = Clock::now() + request.timeout;
-  while (Clock::now() < deadline) {
+  const auto started = Clock::now();
+  const auto deadline = started + request.timeout;
+  const auto connected_deadline = started + std::max(request.timeout, request.timeout_while_connected);
+  // Contacts that asked us the same question: they are starting too, not
+  // running (members started at once must not wait for each other).
+  std::vector<bool> probing(request.contacts.size(), false);
+  auto contact_of = [&](std::string_view url) -> std::optional<size_t> {
+    auto asked = net::parse_endpoint(url, net::EndpointUse::kConnect);
+    for (size_t i = 0; asked.ok() && i < request.contacts.size(); ++i) {
+      auto c = net::parse_endpoint(request.contacts[i], net::EndpointUse::kConnect);
+      if (c.ok() && c->to_zmq() == asked->to_zmq()) return i;
+    }
+    return std::nullopt;
+  };
+  auto running_contact_connected = [&] {
+    for (size_t i = 0; i < request.contacts.size(); ++i) {
+      if (!probing[i] && (*transport)->connected(i + 1)) return true;
+    }
+    return false;
+  };
+  // A refusal is an answer: no reason to wait longer for another.
+  while (Clock::now() < deadline ||
+         (Clock::now() < connected_deadline && refusals.empty() && running_contact_connected())) {
     for (size_t i = 0; i < request.contacts.size(); ++i) (void)(*transport)->send(i + 1, query);
-    const auto round_end = std::min(deadline, Clock::now() + kJoinQueryRetryMs);
+    const auto round_end =
+        std::min(Clock::now() < deadline ? deadline : connected_deadline, Clock::now() + kJoinQueryRetryMs);
     while (Clock::now() < round_end) {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(round_end - Clock::now());
       if (!(*poller)->wait(wait).ok()) return make_error(ErrorCode::kUnavailable, "shutting down");
@@ -161,7 +188,15 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
       for (const auto& pm : in) {
         // Raft traffic of the cluster to this member arrives too; only
         // answers count.
-        if (!std::string_view(pm.bytes).starts_with(kJoinAnswerTag)) continue;
+        const std::string_view bytes(pm.bytes);
+        if (bytes.starts_with(kJoinQueryTag)) {
+          auto asker = decode_member(bytes.substr(kJoinQueryTag.size()));
+          if (asker.ok() && asker->peer_urls.size() == 1) {
+            if (auto i = contact_of(asker->peer_urls[0])) probing[*i] = true;
+          }
+          continue;
+        }
+        if (!bytes.starts_with(kJoinAnswerTag)) continue;
         auto answer = decode_answer(std::string_view(pm.bytes).substr(kJoinAnswerTag.size()));
         if (answer.ok() && answer->self.id != 0 && answer->self.name == request.name) return answer;
         if (!answer.ok() && answer.error().code == ErrorCode::kBadRequest) refusals.insert(answer.error().message);

@@ -56,6 +56,11 @@ struct JoinRequest {
   std::optional<net::CurveKeyPair> curve;
   std::vector<std::string> contact_keys;
   std::chrono::milliseconds timeout{kMinJoinTimeoutMs};
+  // Past `timeout`, waiting goes on up to this long in all while the
+  // connection to a contact that is not asking the same question (starting
+  // too) is up: a member runs there and will answer, on a loaded machine
+  // maybe seconds late. Zero: `timeout` only.
+  std::chrono::milliseconds timeout_while_connected{0};
   bool log_joining = true;  // false: the caller says why it asks
 };
 
@@ -70,7 +75,7 @@ struct JoinResult {
 Status add_contacts(JoinRequest& request, const std::vector<MemberInfo>& members, std::string_view self_name,
                     const CurveSetup* curve);
 
-// Blocks up to request.timeout. kBadRequest for a definite refusal or no
+// Blocks up to request.timeout (or timeout_while_connected). kBadRequest for a definite refusal or no
 // contacts, kUnavailable when nobody answered; the messages say what to do.
 Result<JoinResult> discover_membership(zmq::context_t& context, const JoinRequest& request);
 

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "client/client.h"
 #include "tests/integration/harness/cluster.h"
@@ -87,18 +88,31 @@ TEST_CASE("a follower catches up by a large snapshot without stalling the leader
   {
     auto bulk = c.client();
     const std::string value(kValueBytes, 'v');
-    std::deque<std::future<client::Result<client::PutResult>>> in_flight;
+    // Filling only: a put that failed is put again (same key and value).
+    // With one follower down and 512 KiB fsynced puts, a loaded machine
+    // (load 20) starved the other follower past the 500 ms election
+    // timeout: the leader stepped down and its pending put came back
+    // "outcome unknown". The checks below start after this phase.
+    std::deque<std::pair<int, std::future<client::Result<client::PutResult>>>> in_flight;
+    std::deque<int> to_put;
+    for (int i = 0; i < kBulkKeys; ++i) to_put.push_back(i);
+    int failed_puts = 0;
     const auto deadline = std::chrono::steady_clock::now() + kBulkTimeout;
-    for (int i = 0; i < kBulkKeys || !in_flight.empty();) {
+    while (!to_put.empty() || !in_flight.empty()) {
       REQUIRE(std::chrono::steady_clock::now() < deadline);
-      if (i < kBulkKeys && in_flight.size() < kBulkInFlight) {
-        in_flight.push_back(bulk->call_future(client::PutRequest{"/bulk/" + std::to_string(i), value}));
-        ++i;
+      if (!to_put.empty() && in_flight.size() < kBulkInFlight) {
+        const int i = to_put.front();
+        to_put.pop_front();
+        in_flight.emplace_back(i, bulk->call_future(client::PutRequest{"/bulk/" + std::to_string(i), value}));
         continue;
       }
-      auto r = in_flight.front().get();
+      auto [i, f] = std::move(in_flight.front());
       in_flight.pop_front();
-      (void)require_ok(std::move(r), "bulk put");
+      auto r = f.get();
+      if (r.ok()) continue;
+      UNSCOPED_INFO("bulk put " << i << ": " << client::to_string(r.error()));
+      REQUIRE(++failed_puts <= kBulkKeys);
+      to_put.push_back(i);
     }
   }
   leader = c.wait_for_leader();

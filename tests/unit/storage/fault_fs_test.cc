@@ -91,41 +91,88 @@ TEST_CASE("fault fs: syncs fail after N with the injected error; unset, nothing 
   for (int i = 0; i < 1200; ++i) REQUIRE(put(**e, "k" + std::to_string(i), true).ok());
 }
 
-TEST_CASE("fault fs: a power cut keeps what was synced and drops what was not", "[storage][fault_fs]") {
-  testing::TempDir dir;
-  const std::string path = dir.sub("db");
+namespace {
+
+constexpr int kPowerCutKeys = 50;
+
+// What the child of one power-cut attempt acknowledged before the cut.
+struct CutOutcome {
+  int exit_code = -1;
+  int synced_acked = 0;  // synced puts that returned OK, in order
+  bool all_written = false;  // every put returned before the cut
+};
+
+// Forks a child that opens `path` with the cut armed `cut_ms` after the
+// open, puts kPowerCutKeys keys synced, then as many unsynced, reporting
+// each synced put and the end on a pipe, then waits for the cut.
+CutOutcome run_power_cut_child(const std::string& path, int cut_ms) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    ::setenv(kFaultFsEnv, "power-cut-after-ms:1500", 1);
+    ::close(fds[0]);
+    ::setenv(kFaultFsEnv, ("power-cut-after-ms:" + std::to_string(cut_ms)).c_str(), 1);
     auto e = Engine::open(EngineOptions{path});
     if (!e.ok()) std::_Exit(2);
-    for (int i = 0; i < 50; ++i) {
+    for (int i = 0; i < kPowerCutKeys; ++i) {
       if (!put(**e, "synced" + std::to_string(i), true).ok()) std::_Exit(3);
+      if (::write(fds[1], "s", 1) != 1) std::_Exit(6);
     }
-    for (int i = 0; i < 50; ++i) {
+    for (int i = 0; i < kPowerCutKeys; ++i) {
       if (!put(**e, "unsynced" + std::to_string(i), false).ok()) std::_Exit(4);
     }
-    // Bounded: the cut comes after 1.5 s.
-    std::this_thread::sleep_for(std::chrono::seconds(20));
+    if (::write(fds[1], "d", 1) != 1) std::_Exit(6);
+    // Bounded: the cut comes after cut_ms.
+    std::this_thread::sleep_for(std::chrono::milliseconds(cut_ms) + std::chrono::seconds(20));
     std::_Exit(5);
   }
+  ::close(fds[1]);
+  CutOutcome out;
+  char c = 0;
+  while (::read(fds[0], &c, 1) == 1) {  // EOF once the child is gone
+    if (c == 's') ++out.synced_acked;
+    if (c == 'd') out.all_written = true;
+  }
+  ::close(fds[0]);
   int status = 0;
   REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == kPowerCutExitCode);
-  auto e = Engine::open(EngineOptions{path});
-  REQUIRE(e.ok());
-  for (int i = 0; i < 50; ++i) {
-    auto v = (*e)->get(Space::kKv, "synced" + std::to_string(i));
-    REQUIRE(v.ok());
-    CHECK(v->has_value());
+  if (WIFEXITED(status)) out.exit_code = WEXITSTATUS(status);
+  return out;
+}
+
+}  // namespace
+
+// The cut is timed; on a loaded machine the open and 50 fsyncs once took
+// longer than the 1.5 s before it, and the cut then fell among the synced
+// puts. So the child says which puts returned, and an attempt whose cut came
+// before every put had returned is tried again with twice the time (up to
+// 12 s). Every attempt must keep each acknowledged synced put and no
+// unsynced one, and one attempt must have written everything before its cut.
+TEST_CASE("fault fs: a power cut keeps what was synced and drops what was not", "[storage][fault_fs]") {
+  testing::TempDir dir;
+  bool all_written = false;
+  for (int cut_ms = 1500, attempt = 0; cut_ms <= 12000 && !all_written; cut_ms *= 2, ++attempt) {
+    const std::string path = dir.sub("db" + std::to_string(attempt));
+    const CutOutcome got = run_power_cut_child(path, cut_ms);
+    INFO("cut after " << cut_ms << " ms: " << got.synced_acked << " synced puts acknowledged, all written: "
+                      << got.all_written);
+    REQUIRE(got.exit_code == kPowerCutExitCode);
+    all_written = got.all_written;
+    auto e = Engine::open(EngineOptions{path});
+    REQUIRE(e.ok());
+    for (int i = 0; i < got.synced_acked; ++i) {
+      auto v = (*e)->get(Space::kKv, "synced" + std::to_string(i));
+      REQUIRE(v.ok());
+      CHECK(v->has_value());
+    }
+    int unsynced_left = 0;
+    for (int i = 0; i < kPowerCutKeys; ++i) {
+      auto v = (*e)->get(Space::kKv, "unsynced" + std::to_string(i));
+      REQUIRE(v.ok());
+      if (v->has_value()) ++unsynced_left;
+    }
+    CHECK(unsynced_left == 0);
   }
-  int unsynced_left = 0;
-  for (int i = 0; i < 50; ++i) {
-    auto v = (*e)->get(Space::kKv, "unsynced" + std::to_string(i));
-    REQUIRE(v.ok());
-    if (v->has_value()) ++unsynced_left;
-  }
-  CHECK(unsynced_left == 0);
+  CHECK(all_written);
 }
