@@ -54,9 +54,13 @@ size_t ClientListener::receive(size_t max_requests, size_t max_bytes,
   size_t bytes = 0;
   zmq::message_t id_frame;
   zmq::message_t payload;
+  drained_ = false;
   for (size_t handled = 0; handled < max_requests && bytes < max_bytes; ++handled) {
     const RoutedReceive got = receive_routed(router_, id_frame, payload);
-    if (got == RoutedReceive::kNothing) break;
+    if (got == RoutedReceive::kNothing) {
+      drained_ = true;
+      break;
+    }
     if (got == RoutedReceive::kMalformed ||
         (got == RoutedReceive::kMultipart && !deliver_multipart_)) {
       ++stats_.dropped_malformed;
@@ -83,6 +87,7 @@ ClientSendResult ClientListener::send(const ConnectionId& connection, std::strin
   // an unknown connection and EAGAIN for a full one; once it is accepted the
   // payload frame is accepted too.
   const std::string& id = connection.routing_id;
+  drained_ = false;
   if (zmq_send(router_.handle(), id.data(), id.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0) {
     return errno == EAGAIN ? ClientSendResult::kBackpressure : ClientSendResult::kGone;
   }
@@ -117,6 +122,7 @@ void release_counted(void* /*data*/, void* hint) {
 ClientSendResult ClientListener::send_counted(const ConnectionId& connection, std::string& bytes,
                                               const QueuedBytes& queued) {
   const std::string& id = connection.routing_id;
+  drained_ = false;
   if (zmq_send(router_.handle(), id.data(), id.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0) {
     return errno == EAGAIN ? ClientSendResult::kBackpressure : ClientSendResult::kGone;
   }

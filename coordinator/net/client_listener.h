@@ -142,6 +142,11 @@ class ClientListener {
 
   zmq::socket_ref socket() { return router_; }
   const ClientListenerStats& stats() const { return stats_; }
+  // Whether the last call on the socket was a receive that found it empty:
+  // then, until its ZMQ_FD signals, it holds no request (a send may take
+  // the fd's signal of a request that came meanwhile). For a Poller's
+  // Tracking::kOwnerReportsUse.
+  bool drained() const { return drained_; }
 
  private:
   explicit ClientListener(zmq::context_t& context);
@@ -153,6 +158,7 @@ class ClientListener {
   // Lowered by ZeroMQ's I/O thread, possibly after this listener is gone.
   QueuedBytes queued_total_ = std::make_shared<std::atomic<int64_t>>(0);
   ClientListenerStats stats_;
+  bool drained_ = false;
 };
 
 }  // namespace corral::net

@@ -34,6 +34,9 @@ struct PeerTransport::Peer {
   Endpoint endpoint;
   bool connected = false;
   bool lost = false;  // a connection dropped, not yet taken
+  // The monitor may hold events its ZMQ_FD will not announce: it has not
+  // been read down to EAGAIN since it was made or since its fd signalled.
+  bool monitor_unread = true;
 };
 
 const char* peer_send_result_name(PeerSendResult result) {
@@ -186,6 +189,9 @@ bool PeerTransport::connected(PeerId id) {
 void PeerTransport::drain_events(Peer& peer) {
   zmq::message_t header;
   zmq::message_t address;
+  // Read down to EAGAIN: the monitor's mailbox is then empty and its fd
+  // announces the next event (the monitor socket is only ever read here).
+  peer.monitor_unread = false;
   while (receive_frame(peer.monitor.handle(), header)) {
     if (header.more()) receive_frame(peer.monitor.handle(), address);
     if (header.size() < kMonitorEventHeaderBytes) continue;
@@ -200,7 +206,10 @@ void PeerTransport::drain_events(Peer& peer) {
 }
 
 std::vector<PeerId> PeerTransport::take_lost_connections() {
-  drain_all_events();
+  // Right after a receive() (the node loop's turn) the events are as fresh
+  // as a second look would make them, one poll(2) earlier.
+  if (!events_just_drained_) drain_all_events();
+  events_just_drained_ = false;
   std::vector<PeerId> lost;
   for (auto& [id, peer] : peers_) {
     if (!peer->lost) continue;
@@ -210,8 +219,27 @@ std::vector<PeerId> PeerTransport::take_lost_connections() {
   return lost;
 }
 
+void PeerTransport::look_at_monitors() {
+  monitor_fds_.clear();
+  monitor_peers_.clear();
+  for (auto& [id, peer] : peers_) {
+    if (peer->monitor_unread) continue;
+    monitor_fds_.push_back(pollfd{peer->monitor.get(zmq::sockopt::fd), POLLIN, 0});
+    monitor_peers_.push_back(peer.get());
+  }
+  if (monitor_fds_.empty()) return;
+  // An error (EINTR, ENOMEM) reads every monitor, as before.
+  const int n = ::poll(monitor_fds_.data(), monitor_fds_.size(), 0);
+  for (size_t i = 0; i < monitor_fds_.size(); ++i) {
+    if (n < 0 || monitor_fds_[i].revents != 0) monitor_peers_[i]->monitor_unread = true;
+  }
+}
+
 void PeerTransport::drain_all_events() {
-  for (auto& [id, peer] : peers_) drain_events(*peer);
+  look_at_monitors();
+  for (auto& [id, peer] : peers_) {
+    if (peer->monitor_unread) drain_events(*peer);
+  }
 }
 
 PeerSendResult PeerTransport::send(PeerId to, std::string_view bytes) {
@@ -295,11 +323,16 @@ size_t PeerTransport::receive(size_t max_messages, std::vector<PeerMessage>& out
   size_t count = 0;
   zmq::message_t id_frame;
   zmq::message_t payload;
+  events_just_drained_ = true;
+  inbound_drained_ = false;
   // Malformed messages count against max_messages too, so a flood of them
   // cannot keep one call busy.
   for (size_t handled = 0; handled < max_messages; ++handled) {
     const RoutedReceive got = receive_routed(router_, id_frame, payload);
-    if (got == RoutedReceive::kNothing) break;
+    if (got == RoutedReceive::kNothing) {
+      inbound_drained_ = true;
+      break;
+    }
     const bool well_formed = got == RoutedReceive::kOk;
     uint64_t cluster_id = 0;
     const PeerId from = parse_peer_routing_id(id_frame.to_string_view(), &cluster_id);

@@ -38,10 +38,13 @@
 //    max_message_bytes in one message is disconnected by ZeroMQ. Snapshots
 //    therefore travel in chunks (chunker.h) well below that bound.
 // Connection state per peer comes from a socket monitor (handshake succeeded
-// / disconnected) drained on every receive() and on every failed send(), so
+// / disconnected) drained on every receive() (only the monitors whose
+// ZMQ_FD signalled) and on every failed send(), so
 // that a failed send can say kUnreachable (no connection) or kBackpressure
 // (connected, queue at its bound). The state is as fresh as the last drain.
 #pragma once
+
+#include <poll.h>
 
 #include <atomic>
 #include <chrono>
@@ -142,8 +145,9 @@ class PeerTransport {
   // received so far tell (drains them).
   bool connected(PeerId id);
   // Peers whose established connection dropped since the last call, each
-  // once (drains the events): a member that crashed closes its sockets at
-  // once, long before an election timeout would tell.
+  // once (drains the events, unless receive() did since the last call): a
+  // member that crashed closes its sockets at once, long before an
+  // election timeout would tell.
   std::vector<PeerId> take_lost_connections();
 
   PeerSendResult send(PeerId to, std::string_view bytes);
@@ -156,6 +160,10 @@ class PeerTransport {
   // Appends up to max_messages received messages to `out`; returns how many.
   // Never blocks. Also drains connection events.
   size_t receive(size_t max_messages, std::vector<PeerMessage>& out);
+  // Whether the last receive() ended on an empty inbound socket. Nothing
+  // else uses that socket here, so until its ZMQ_FD signals it holds no
+  // message (Poller's Tracking::kOwnerReportsUse).
+  bool inbound_drained() const { return inbound_drained_; }
 
   // The socket that becomes readable when messages arrive (for a Poller).
   zmq::socket_ref inbound_socket() { return router_; }
@@ -166,6 +174,9 @@ class PeerTransport {
   PeerTransport(zmq::context_t& context, const PeerTransportOptions& options);
   void drain_events(Peer& peer);
   void drain_all_events();
+  // Marks the peers whose monitor's ZMQ_FD signalled (one poll(2) for all,
+  // instead of a receive, a getpid(2) and a poll(2) inside libzmq, per peer).
+  void look_at_monitors();
 
   zmq::context_t& context_;
   PeerTransportOptions options_;
@@ -174,6 +185,10 @@ class PeerTransport {
   std::map<PeerId, std::unique_ptr<Peer>> peers_;
   PeerTransportStats stats_;
   uint64_t cluster_id_ = 0;
+  bool inbound_drained_ = false;
+  bool events_just_drained_ = false;  // by receive(), since take_lost_connections
+  std::vector<pollfd> monitor_fds_;  // look_at_monitors' scratch
+  std::vector<Peer*> monitor_peers_;  // whose fd each of monitor_fds_ is
 };
 
 // The routing id a member with this node id uses (format above); with a

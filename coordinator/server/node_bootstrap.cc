@@ -157,8 +157,8 @@ Status NodeLoop::init() {
   auto poller = net::Poller::create();
   if (!poller.ok()) return poller.error();
   poller_ = std::move(poller).value();
-  poller_->add(transport_->inbound_socket());
-  poller_->add(listener_->socket());
+  peer_slot_ = poller_->add(transport_->inbound_socket(), net::Tracking::kOwnerReportsUse);
+  client_slot_ = poller_->add(listener_->socket(), net::Tracking::kOwnerReportsUse);
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
   authenticator_ = std::make_unique<Authenticator>([this] { poller_->wake(); });
   if (o.storage_writer) {

@@ -57,21 +57,7 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
 }
 
 void NodeLoop::turn() {
-  auto now = Clock::now();
-  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
-  if (wait.count() < 0) wait = std::chrono::milliseconds(0);
-  if (watch_work_now_ || client_work_now_) {
-    wait = std::chrono::milliseconds(0);
-  } else if (next_output_retry_) {
-    auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_output_retry_ - now);
-    wait = std::clamp(until, std::chrono::milliseconds(0), wait);
-  }
-  // A snapshot on its way paces itself on bytes ZeroMQ has not written
-  // yet, which no socket event announces: look again soon.
-  const bool save_sending = !saves_.empty() && saves_.front().image != nullptr;
-  if (snapshot_sender_.sending() || save_sending) wait = std::min(wait, kSnapshotPumpIntervalMs);
-  auto polled = poller_->wait(wait);
-  if (!polled.ok()) {
+  if (!wait_for_work()) {
     removed_ = true;
     return;
   }
@@ -101,6 +87,35 @@ void NodeLoop::turn() {
   publish_metrics(Clock::now());
 }
 
+// Sleeps until a socket has messages, a thread wakes the loop, a tick or
+// a retry is due. False: the ZeroMQ context is shutting down.
+bool NodeLoop::wait_for_work() {
+  auto now = Clock::now();
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
+  if (wait.count() < 0) wait = std::chrono::milliseconds(0);
+  if (watch_work_now_ || client_work_now_) {
+    wait = std::chrono::milliseconds(0);
+  } else if (next_output_retry_) {
+    auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_output_retry_ - now);
+    wait = std::clamp(until, std::chrono::milliseconds(0), wait);
+  }
+  // A snapshot on its way paces itself on bytes ZeroMQ has not written
+  // yet, which no socket event announces: look again soon.
+  const bool save_sending = !saves_.empty() && saves_.front().image != nullptr;
+  if (snapshot_sender_.sending() || save_sending) wait = std::min(wait, kSnapshotPumpIntervalMs);
+  // A socket last read down to EAGAIN announces its next message on its
+  // fd; any other (read to a limit, or sent on since) is asked before sleeping.
+  const auto report = [this](size_t slot, bool drained) { drained ? poller_->drained(slot) : poller_->used(slot); };
+  report(peer_slot_, transport_->inbound_drained());
+  report(client_slot_, listener_->drained());
+  auto polled = poller_->wait(wait);
+  if (!polled.ok()) return false;
+  const auto& readable = polled->readable;
+  peers_readable_ = std::find(readable.begin(), readable.end(), peer_slot_) != readable.end();
+  clients_readable_ = std::find(readable.begin(), readable.end(), client_slot_) != readable.end();
+  return true;
+}
+
 void NodeLoop::tick_clock() {
   auto now = Clock::now();
   auto tick = std::chrono::milliseconds(options_.tick_ms);
@@ -114,7 +129,7 @@ void NodeLoop::tick_clock() {
 
 void NodeLoop::receive_peers() {
   peer_in_.clear();
-  transport_->receive(kMaxPeerMessagesPerTurn, peer_in_);
+  if (peers_readable_) transport_->receive(kMaxPeerMessagesPerTurn, peer_in_);
   for (auto& pm : peer_in_) {
     metrics_.peer_received_bytes.inc(pm.bytes.size());
     std::string_view body(pm.bytes);

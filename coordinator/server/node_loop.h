@@ -154,6 +154,7 @@ class NodeLoop {
   Status record_identity(const MemberIdentity& identity, const std::optional<JoinResult>& joined);
   Result<std::unique_ptr<net::PeerTransport>> create_transport(bool port_just_released);
   void turn();
+  bool wait_for_work();
   void tick_clock();
   void receive_peers();
   bool admit_peer_frame(const net::PeerMessage& pm);
@@ -284,6 +285,14 @@ class NodeLoop {
   std::unique_ptr<net::PeerTransport> transport_;
   std::unique_ptr<net::ClientListener> listener_;
   std::unique_ptr<net::Poller> poller_;
+  // The two polled sockets (Tracking::kOwnerReportsUse: the loop tells the
+  // poller which may hold messages), and whether the last wait found each
+  // readable: an empty socket is not received from (each receive that ends
+  // in EAGAIN costs libzmq a getpid(2) and a poll(2)).
+  size_t peer_slot_ = 0;
+  size_t client_slot_ = 0;
+  bool peers_readable_ = true;
+  bool clients_readable_ = true;
   net::ChunkAssembler assembler_;
   uint64_t next_chunk_stream_ = 1;
 

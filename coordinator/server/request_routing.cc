@@ -84,6 +84,7 @@ void NodeLoop::receive_clients() {
   client_work_now_ = false;
   reply_bytes_this_turn_ = 0;
   size_t request_bytes = 0;
+  if (!clients_readable_) return;
   for (size_t taken = 0; taken < kMaxClientRequestsPerTurn;) {
     if (reply_bytes_this_turn_ >= kMaxReplyBytesPerTurn || request_bytes >= kMaxClientRequestBytesPerTurn) {
       client_work_now_ = true;
