@@ -31,7 +31,9 @@ std::vector<CLI::ConfigItem> read(const main::StrictConfigReader& reader, const 
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(fuzz::as_view(data, size));
-  main::StrictConfigReader reader(known_keys());
+  // One reader for every input: from_config is const, and building one
+  // copies the key set (13% of this target's time when it was per input).
+  static const main::StrictConfigReader reader(known_keys());
   std::vector<CLI::ConfigItem> items;
   try {
     items = read(reader, text);
