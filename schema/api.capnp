@@ -221,6 +221,29 @@ struct LeaseKeepAliveOutcome {
   error @2 :ErrorCode;     # ok, leaseNotFound, or why it was not renewed (retry)
 }
 struct LeaseKeepAliveBatchResponse { outcomes @0 :List(LeaseKeepAliveOutcome); }
+# Many registrations in one request (issue 12): each grant is a
+# LeaseGrantRequest as above (its own ttl, id and keys) and the whole batch
+# is proposed as ONE raft entry. Apply runs the grants in the order given,
+# each in its own revision and all or nothing for itself, as a single grant:
+# a grant that fails (its id is taken, a key is refused, past 128 keys) gets
+# its own error in its outcome and changes nothing, while the others are
+# granted. Grants with id 0 get distinct cluster-chosen ids. At most 10,000
+# grants and 20,000 keys summed (api/limits.h), within the request byte
+# bound; past it, or with no grant, the whole request is refused (tooLarge,
+# badRequest) and changes nothing. A member that does not know it answers
+# unknownRequest: the client then sends single grants.
+# Versioning: the batch travels inside a command entry as this Request; a
+# member whose binary predates it cannot apply it (it would skip the entry
+# and diverge), so every member must run a binary that knows it before
+# clients send it. There is no cluster-version gate yet.
+struct LeaseGrantBatchRequest { grants @0 :List(LeaseGrantRequest); }
+struct LeaseGrantOutcome {
+  id @0 :Int64;            # granted id (error = ok), else the id asked for
+  ttl @1 :Int64;           # granted TTL (error = ok)
+  error @2 :ErrorCode;     # ok, or why this grant changed nothing
+  message @3 :Text;        # error != ok: the reason, as Error.message
+}
+struct LeaseGrantBatchResponse { outcomes @0 :List(LeaseGrantOutcome); }
 struct LeaseTimeToLiveRequest {
   id @0 :Int64;
   keys @1 :Bool;
@@ -517,6 +540,7 @@ struct Request {
     auth @23 :AuthRequest;
     maintenance @25 :MaintenanceRequest;
     leaseKeepAliveBatch @26 :LeaseKeepAliveBatchRequest;
+    leaseGrantBatch @27 :LeaseGrantBatchRequest;
   }
   # A token from AuthRequest.authenticate: the request runs as its user.
   token @24 :Text;
@@ -552,6 +576,7 @@ struct Response {
     auth @25 :AuthResponse;
     maintenance @26 :MaintenanceResponse;
     leaseKeepAliveBatch @27 :LeaseKeepAliveBatchResponse;
+    leaseGrantBatch @28 :LeaseGrantBatchResponse;
   }
 }
 
