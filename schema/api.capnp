@@ -230,7 +230,8 @@ struct LeaseKeepAliveBatchResponse { outcomes @0 :List(LeaseKeepAliveOutcome); }
 # granted. Grants with id 0 get distinct cluster-chosen ids. At most 10,000
 # grants and 20,000 keys summed (api/limits.h), within the request byte
 # bound; past it, or with no grant, the whole request is refused (tooLarge,
-# badRequest) and changes nothing. A member that does not know it answers
+# badRequest) and changes nothing; so is a batch with any key the user may
+# not write (permissionDenied). A member that does not know it answers
 # unknownRequest: the client then sends single grants.
 # Versioning: the batch travels inside a command entry as this Request; a
 # member whose binary predates it cannot apply it (it would skip the entry
