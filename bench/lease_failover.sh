@@ -9,7 +9,9 @@
 #   leases=N alive_after=N false_expiries=N kill_after_s=S rss_mb_before=[..] rss_mb_after=[..]
 # Usage: lease_failover.sh BUILD_DIR [LEASES] [TTL_S] [DURATION]
 #   (defaults 100000, 10, 40s; CORRALD overrides the corrald binary;
-#   LEASE_INFLIGHT, default 64, registrations in flight per connection)
+#   LEASE_INFLIGHT, default 64, registrations in flight per connection;
+#   LEASE_BATCH, default 1, grants per LeaseGrantBatchRequest: above 1,
+#   LEASE_INFLIGHT counts batches)
 # register_s is the bench's registration time (every grant answered);
 # keeper_losses: leases the bench's keepers gave up on (before or after the kill).
 set -u
@@ -32,6 +34,7 @@ rss() { local out=""; for p in "${pid[@]}"; do out="${out:+$out,}$(awk '/VmRSS/ 
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 start=$(date +%s.%N)
 "$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "$ttl" --conns 10 --lease-inflight "${LEASE_INFLIGHT:-64}" \
+  --lease-batch "${LEASE_BATCH:-1}" \
   --duration "$duration" >"$dir/bench.json" 2>"$dir/bench.err" &
 b=$!
 # Every key registered (bounded: 10 minutes).
@@ -47,6 +50,7 @@ if [ "${n:-0}" -lt "$leases" ]; then
   # gave up): no kill; the line says so.
   wait $b
   cat "$dir/bench.json"
+  tail -3 "$dir/bench.err" >&2
   echo "leases=$leases registered_at_most=${n:-0} no_kill=1 rss_mb=$before"
   exit 1
 fi
@@ -59,6 +63,7 @@ kill -9 "${pid[$leader]}"
 unset "pid[$leader]"
 wait $b
 cat "$dir/bench.json"
+tail -3 "$dir/bench.err" >&2
 alive=$(sed -n 's/.*keys_alive_after=\([0-9-]*\).*/\1/p' "$dir/bench.json")
 reg=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$dir/bench.json")
 losses=$(sed -n 's/.*keepalive_losses=\([0-9]*\).*/\1/p' "$dir/bench.json")

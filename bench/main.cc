@@ -26,6 +26,10 @@
 //          --lease-inflight N (atomic only; default 1, as etcd-bench):
 //          registrations in flight per connection (many agents sharing a
 //          connection); keep-alives go out batched (LeaseKeeper).
+//          --lease-batch N (atomic only; default 1): N grants (each with
+//          its key) per LeaseGrantBatchRequest, one raft entry; with it
+//          --lease-inflight counts batches in flight per connection, and a
+//          lease's latency is its batch's round trip.
 //
 // --hostile-conns N (put, get): N connections per endpoint send large reads
 // and never read the replies while the workload runs (hostile_readers.h);
@@ -144,6 +148,7 @@ struct Flags {
   int64_t ttl = 10;
   std::string lease_register = "atomic";
   int lease_inflight = 1;
+  int lease_batch = 1;
   std::string curve_key_file, curve_server_key;  // client/curve_options.h
   corral::bench::AssignFlags assign;
   corral::bench::HostileFlags hostile;
@@ -357,6 +362,60 @@ void register_pipelined(Client& c, LeaseKeeper& keeper, int ci, int count, int i
   cv.wait(lock, [&] { return in_flight == 0; });  // every call ends by its deadline
 }
 
+// Registers leases `0`..`count - 1` of connection `ci` in batches of
+// `batch` grants (LeaseGrantBatchRequest), up to `inflight` batches in
+// flight; each lease's latency is its batch's round trip.
+void register_batched(Client& c, LeaseKeeper& keeper, int ci, int count, int batch, int inflight, int64_t ttl,
+                      std::atomic<int64_t>& lost, std::vector<double>& local) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
+  for (int first = 0; first < count; first += batch) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return in_flight < inflight; });
+      ++in_flight;
+    }
+    LeaseGrantBatchRequest req;
+    for (int j = first; j < std::min(count, first + batch); ++j) {
+      LeaseGrantRequest g;
+      g.ttl_seconds = ttl;
+      g.puts.push_back(LeaseKeyPut{"/agents/" + std::to_string(ci) + "-" + std::to_string(j), "up"});
+      req.grants.push_back(std::move(g));
+    }
+    const auto asked = static_cast<int64_t>(req.grants.size());
+    const auto t = Clock::now();
+    c.call_async(std::move(req), CallOptions{}, [&, t, asked](Result<LeaseGrantBatchResult> r) {
+      int64_t failed = r.ok() ? 0 : asked;
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+      std::vector<double> done;
+      if (r.ok()) {
+        if (static_cast<int64_t>(r->outcomes.size()) != asked) {
+          std::fprintf(stderr, "batch of %lld answered with %zu outcomes\n", static_cast<long long>(asked),
+                       r->outcomes.size());
+        }
+        for (const auto& o : r->outcomes) {
+          if (o.error == ErrorCode::kOk && keeper.add(o.id, o.ttl_seconds).ok()) {
+            done.push_back(ms);
+          } else {
+            ++failed;
+          }
+        }
+        failed += asked - static_cast<int64_t>(r->outcomes.size());
+      } else {
+        std::fprintf(stderr, "grant batch: %s\n", to_string(r.error()).c_str());
+      }
+      std::lock_guard lock(mu);
+      lost.fetch_add(failed);
+      local.insert(local.end(), done.begin(), done.end());
+      --in_flight;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return in_flight == 0; });  // every call ends by its deadline
+}
+
 int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
                    std::chrono::microseconds dur) {
   std::vector<std::unique_ptr<LeaseKeeper>> keepers;
@@ -377,11 +436,15 @@ int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
     threads.emplace_back([&, ci] {
       Client& c = *cs[static_cast<size_t>(ci)];
       std::vector<double> local;
-      if (atomic && f.lease_inflight > 1) {
-        const int count = std::max(0, std::min(per, f.leases - ci * per));
+      const bool many = atomic && (f.lease_inflight > 1 || f.lease_batch > 1);
+      const int count = std::max(0, std::min(per, f.leases - ci * per));
+      if (atomic && f.lease_batch > 1) {
+        register_batched(c, *keepers[static_cast<size_t>(ci)], ci, count, f.lease_batch, f.lease_inflight, f.ttl,
+                         lost, local);
+      } else if (many) {
         register_pipelined(c, *keepers[static_cast<size_t>(ci)], ci, count, f.lease_inflight, f.ttl, lost, local);
       }
-      for (int j = 0; j < per && ci * per + j < f.leases && !(atomic && f.lease_inflight > 1); ++j) {
+      for (int j = 0; j < per && ci * per + j < f.leases && !many; ++j) {
         const auto t = Clock::now();
         std::string key = "/agents/" + std::to_string(ci) + "-" + std::to_string(j);
         Result<LeaseGrantResult> g = atomic ? c.lease_grant_with_keys(f.ttl, {{key, "up"}})
@@ -419,7 +482,9 @@ int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
   finish("lease leases=" + std::to_string(f.leases) + " ttl=" + std::to_string(f.ttl) +
              "s conns=" + std::to_string(f.conns) + " register=" + f.lease_register +
              (f.lease_inflight > 1 ? " inflight=" + std::to_string(f.lease_inflight) : std::string()) +
-             " (latency = grant+put+keepalive start)",
+             (f.lease_batch > 1 ? " batch=" + std::to_string(f.lease_batch) +
+                                      " (latency = the lease's batch round trip + keepalive start)"
+                                : std::string(" (latency = grant+put+keepalive start)")),
          lat, lost.load(), granted, extra);
   return 0;
 }
@@ -480,6 +545,10 @@ int main(int argc, char** argv) {
   app.add_option("--lease-inflight", f.lease_inflight,
                  "lease: registrations in flight per connection (atomic only; 1 as etcd-bench)")
       ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  app.add_option("--lease-batch", f.lease_batch,
+                 "lease: grants per LeaseGrantBatchRequest (atomic only; 1: one grant per request)")
+      ->check(CLI::Range(1, static_cast<int>(corral::client::kMaxGrantBatchGrants)))
       ->capture_default_str();
   app.add_option("--hostile-conns", f.hostile.conns_per_endpoint,
                  "put, get: connections per endpoint that send large reads and never read replies")

@@ -4,6 +4,10 @@
 # (ratios corral/etcd) and the raw JSON lines below it.
 # Usage: bench/round.sh BUILD_DIR [workload...]
 #   workloads: put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
+#   lease-batch (not in the default set): corral registers in
+#   LeaseGrantBatchRequests (LEASE_BATCH grants each, default 500, 2 in flight
+#   per connection); etcd's side is its lease row unchanged (etcd has no
+#   batched grant: one grant, then one put, per lease).
 #   (default: all), and assign (corral only, etcd has no counterpart: 100k
 #   streams over 1k collectors; ASSIGN_STREAMS / ASSIGN_COLLECTORS override).
 #   etcd's side runs bench/etcd/ (etcd 3.4 from Debian, driven by etcd-bench,
@@ -25,7 +29,7 @@ flags() {
     get100lin) echo "-workload get -clients 100 -conns 10 -duration ${DURATION:-10s}" ;;
     get100ser) echo "-workload get -clients 100 -conns 10 -serializable -duration ${DURATION:-10s}" ;;
     watch) echo "-workload watch -watchers 10000 -conns 10 -events 50" ;;
-    lease|lease-serial) echo "-workload lease -leases 10000 -conns 10 -ttl 10 -duration 20s" ;;
+    lease|lease-serial|lease-batch) echo "-workload lease -leases 10000 -conns 10 -ttl 10 -duration 20s" ;;
     assign) echo "--workload assign --streams ${ASSIGN_STREAMS:-100000} --collectors ${ASSIGN_COLLECTORS:-1000} --conns 4" ;;
     *) echo "unknown workload $1" >&2; exit 2 ;;
   esac
@@ -56,6 +60,7 @@ for w in "$@"; do
     le=$(load); e=$("$here/etcd/failover.sh" "$etcd" 2>/dev/null | tail -1)
   else
     extra=""; [ "$w" = lease-serial ] && extra="--lease-register serial"
+    [ "$w" = lease-batch ] && extra="--lease-batch ${LEASE_BATCH:-500} --lease-inflight 2"
     # shellcheck disable=SC2046
     lc=$(load); c=$("$here/cluster.sh" 3 "$build" $(flags "$w") $extra 2>&1 | tr '\n' ' ')
     # shellcheck disable=SC2046

@@ -214,6 +214,11 @@ class Client {
   // Grants a lease and puts `puts` with it in the same revision, all or
   // nothing (an agent's registration in one round trip).
   Result<LeaseGrantResult> lease_grant_with_keys(int64_t ttl_seconds, std::vector<LeaseKeyPut> puts);
+  // Many grants, each with its keys, in one request and one raft entry: one
+  // outcome per grant, in order (types.h). Against a member that does not
+  // know batches (kUnknownRequest) it sends one grant per lease instead,
+  // with the same outcomes. From a user thread only (lease_grant_batch.cc).
+  Result<LeaseGrantBatchResult> lease_grant_batch(std::vector<LeaseGrantRequest> grants, CallOptions options = {});
   Result<LeaseRevokeResult> lease_revoke(int64_t id);
   Result<LeaseKeepAliveResult> lease_keepalive_once(int64_t id);
   Result<LeaseTtlResult> lease_ttl(int64_t id, bool keys = false);

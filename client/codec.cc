@@ -47,6 +47,35 @@ void fill(api::DeleteRangeRequest::Builder b, const DeleteRequest& r) {
   b.setRangeEnd(data_of(r.range_end));
   b.setPrevKv(r.prev_kv);
 }
+void fill(api::LeaseGrantRequest::Builder b, const LeaseGrantRequest& r) {
+  b.setTtl(r.ttl_seconds);
+  b.setId(r.id);
+  if (r.puts.empty()) return;
+  auto puts = b.initPuts(static_cast<unsigned>(r.puts.size()));
+  for (unsigned i = 0; i < puts.size(); ++i) {
+    puts[i].setKey(data_of(r.puts[i].key));
+    puts[i].setValue(data_of(r.puts[i].value));
+  }
+}
+// The bounds are checked here too, so that a batch past them is refused
+// before it is encoded and sent.
+Status encode_grant_batch(const LeaseGrantBatchRequest& r, api::LeaseGrantBatchRequest::Builder b) {
+  if (r.grants.size() > kMaxGrantBatchGrants) {
+    return make_error(ErrorCode::kTooLarge, "lease grant batch of " + std::to_string(r.grants.size()) +
+                                                " grants is past the " + std::to_string(kMaxGrantBatchGrants) +
+                                                "-grant bound");
+  }
+  size_t keys = 0;
+  for (const auto& g : r.grants) keys += g.puts.size();
+  if (keys > kMaxGrantBatchKeys) {
+    return make_error(ErrorCode::kTooLarge, "lease grant batch with " + std::to_string(keys) +
+                                                " keys is past the " + std::to_string(kMaxGrantBatchKeys) +
+                                                "-key bound");
+  }
+  auto grants = b.initGrants(static_cast<unsigned>(r.grants.size()));
+  for (unsigned i = 0; i < grants.size(); ++i) fill(grants[i], r.grants[i]);
+  return Status();
+}
 void fill(api::Compare::Builder b, const Compare& c) {
   b.setKey(data_of(c.key));
   b.setRangeEnd(data_of(c.range_end));
@@ -309,6 +338,17 @@ LeaseKeepAliveBatchResult keepalive_batch_of(api::LeaseKeepAliveBatchResponse::R
   return l;
 }
 
+LeaseGrantBatchResult grant_batch_of(api::LeaseGrantBatchResponse::Reader r) {
+  LeaseGrantBatchResult l;
+  auto outcomes = r.getOutcomes();
+  l.outcomes.reserve(outcomes.size());
+  for (auto o : outcomes) {
+    l.outcomes.push_back(LeaseGrantOutcome{o.getId(), o.getTtl(), error_code_from_wire(static_cast<uint16_t>(o.getError())),
+                                           std::string(o.getMessage().cStr(), o.getMessage().size())});
+  }
+  return l;
+}
+
 LeaseTtlResult lease_ttl_of(api::LeaseTimeToLiveResponse::Reader t) {
   LeaseTtlResult l{{}, t.getId(), t.getTtl(), t.getGrantedTtl(), {}};
   for (auto k : t.getKeys()) l.keys.push_back(str_of(k));
@@ -392,6 +432,7 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
     case api::Response::LEASE_KEEP_ALIVE_BATCH:
       out.body = with_header(keepalive_batch_of(r.getLeaseKeepAliveBatch()), h);
       break;
+    case api::Response::LEASE_GRANT_BATCH: out.body = with_header(grant_batch_of(r.getLeaseGrantBatch()), h); break;
     case api::Response::LEASE_TIME_TO_LIVE: out.body = with_header(lease_ttl_of(r.getLeaseTimeToLive()), h); break;
     case api::Response::LEASE_LEASES: out.body = with_header(lease_list_of(r.getLeaseLeases()), h); break;
     case api::Response::WATCH_CREATE:
@@ -477,16 +518,10 @@ Result<std::string> encode_request(uint64_t id, const RequestBody& body, std::st
         } else if constexpr (std::is_same_v<T, CompactRequest>) {
           req.initCompaction().setRevision(r.revision);
         } else if constexpr (std::is_same_v<T, LeaseGrantRequest>) {
-          auto b = req.initLeaseGrant();
-          b.setTtl(r.ttl_seconds);
-          b.setId(r.id);
-          if (!r.puts.empty()) {
-            auto puts = b.initPuts(static_cast<unsigned>(r.puts.size()));
-            for (unsigned i = 0; i < puts.size(); ++i) {
-              puts[i].setKey(data_of(r.puts[i].key));
-              puts[i].setValue(data_of(r.puts[i].value));
-            }
-          }
+          fill(req.initLeaseGrant(), r);
+        } else if constexpr (std::is_same_v<T, LeaseGrantBatchRequest>) {
+          status = encode_grant_batch(r, req.initLeaseGrantBatch());
+          if (!status.ok()) return;
         } else if constexpr (std::is_same_v<T, LeaseRevokeRequest>) {
           req.initLeaseRevoke().setId(r.id);
         } else if constexpr (std::is_same_v<T, LeaseKeepAliveRequest>) {

@@ -163,6 +163,28 @@ struct LeaseGrantRequest {
   std::vector<LeaseKeyPut> puts;
 };
 
+// Many registrations in one request and one raft entry (see
+// LeaseGrantBatchRequest in schema/api.capnp): one outcome per grant, in the
+// order asked; a grant that fails changes nothing and the others stand. At
+// most kMaxGrantBatchGrants grants and kMaxGrantBatchKeys keys summed; past
+// either the call fails kTooLarge and nothing is granted.
+inline constexpr size_t kMaxGrantBatchGrants = 10'000;  // corrald's api/limits.h
+inline constexpr size_t kMaxGrantBatchKeys = 20'000;
+struct LeaseGrantOutcome {
+  int64_t id = 0;                    // granted (kOk), else the id asked for
+  int64_t ttl_seconds = 0;           // granted TTL (kOk)
+  ErrorCode error = ErrorCode::kOk;  // why this grant changed nothing
+  std::string message;
+};
+struct LeaseGrantBatchResult {
+  Header header;
+  std::vector<LeaseGrantOutcome> outcomes;
+};
+struct LeaseGrantBatchRequest {
+  using Response = LeaseGrantBatchResult;
+  std::vector<LeaseGrantRequest> grants;
+};
+
 struct LeaseRevokeResult {
   Header header;
 };
@@ -409,7 +431,7 @@ using RequestBody =
                  WatchProgressRequest, MemberListRequest, MemberAddRequest, MemberRemoveRequest,
                  MemberPromoteRequest, MoveLeaderRequest, StatusRequest, SnapshotRequest,
                  DefragmentRequest, AuthRequest, HashKvRequest, AlarmRequest,
-                 LeaseKeepAliveBatchRequest>;
+                 LeaseKeepAliveBatchRequest, LeaseGrantBatchRequest>;
 
 using ResponseBody =
     std::variant<RangeResult, PutResult, DeleteResult, TxnResult, ListResult, CompactResult,
@@ -417,7 +439,7 @@ using ResponseBody =
                  LeaseListResult, WatchCreateResult, WatchCancelResult, WatchProgressResult,
                  MemberListResult, MoveLeaderResult, StatusResult, SnapshotChunk,
                  DefragmentResult, AuthResult, HashKvResult, AlarmResult,
-                 LeaseKeepAliveBatchResult>;
+                 LeaseKeepAliveBatchResult, LeaseGrantBatchResult>;
 
 struct WatchEvent {
   enum class Type : uint8_t { kPut, kDelete };

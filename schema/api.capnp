@@ -221,6 +221,31 @@ struct LeaseKeepAliveOutcome {
   error @2 :ErrorCode;     # ok, leaseNotFound, or why it was not renewed (retry)
 }
 struct LeaseKeepAliveBatchResponse { outcomes @0 :List(LeaseKeepAliveOutcome); }
+# Many registrations in one request (issue 12): each grant is a
+# LeaseGrantRequest as above (its own ttl, id and keys) and the whole batch
+# is proposed as ONE raft entry. Apply runs the grants in the order given,
+# each in its own revision and all or nothing for itself, as a single grant:
+# a grant that fails (its id is taken, a key is refused, past 128 keys) gets
+# its own error in its outcome and changes nothing, while the others are
+# granted. Grants with id 0 get distinct cluster-chosen ids. At most 10,000
+# grants and 20,000 keys summed (api/limits.h), within the request byte
+# bound; past it, or with no grant, the whole request is refused (tooLarge,
+# badRequest) and changes nothing; so is a batch with any key the user may
+# not write (permissionDenied). A member that does not know it answers
+# unknownRequest: the client then sends single grants.
+# Versioning: the batch travels inside a command entry as this Request and
+# needs apply version 2 (coordinator/server/apply_version.h): the leader
+# answers unknownRequest while any member has not published version 2, and
+# a member whose binary predates it stops at such an entry instead of
+# skipping it.
+struct LeaseGrantBatchRequest { grants @0 :List(LeaseGrantRequest); }
+struct LeaseGrantOutcome {
+  id @0 :Int64;            # granted id (error = ok), else the id asked for
+  ttl @1 :Int64;           # granted TTL (error = ok)
+  error @2 :ErrorCode;     # ok, or why this grant changed nothing
+  message @3 :Text;        # error != ok: the reason, as Error.message
+}
+struct LeaseGrantBatchResponse { outcomes @0 :List(LeaseGrantOutcome); }
 struct LeaseTimeToLiveRequest {
   id @0 :Int64;
   keys @1 :Bool;
@@ -520,6 +545,7 @@ struct Request {
     auth @23 :AuthRequest;
     maintenance @25 :MaintenanceRequest;
     leaseKeepAliveBatch @26 :LeaseKeepAliveBatchRequest;
+    leaseGrantBatch @27 :LeaseGrantBatchRequest;
   }
   # A token from AuthRequest.authenticate: the request runs as its user.
   token @24 :Text;
@@ -555,6 +581,7 @@ struct Response {
     auth @25 :AuthResponse;
     maintenance @26 :MaintenanceResponse;
     leaseKeepAliveBatch @27 :LeaseKeepAliveBatchResponse;
+    leaseGrantBatch @28 :LeaseGrantBatchResponse;
   }
 }
 

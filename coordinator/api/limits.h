@@ -19,6 +19,12 @@ inline constexpr size_t kDefaultMaxPendingProposals = 100'000;
 // Lease ids in one LeaseKeepAliveBatchRequest (10k ids are ~80 KB on the
 // wire, ~240 KB answered). Past it: tooLarge, nothing renewed.
 inline constexpr size_t kMaxKeepAliveBatchIds = 10'000;
+// Grants in one LeaseGrantBatchRequest, and keys summed over its grants
+// (each grant still at most kv's 128): one raft entry applies them all, so
+// this bounds the time one apply holds the loop. Past either: tooLarge,
+// nothing granted.
+inline constexpr size_t kMaxGrantBatchGrants = 10'000;
+inline constexpr size_t kMaxGrantBatchKeys = 20'000;
 // Watches one client connection may hold.
 inline constexpr size_t kDefaultMaxWatchersPerConnection = 10'000;
 // Bytes of one SnapshotResponse chunk.

@@ -32,6 +32,26 @@ bool txn_within_bounds(wire::TxnRequest::Reader r, size_t depth, size_t& ops) {
   return true;
 }
 
+// A grant batch past its bounds, or an empty one (api/limits.h): refused
+// whole, before anything is proposed.
+std::optional<WireError> grant_batch_refusal(wire::LeaseGrantBatchRequest::Reader batch) {
+  auto grants = batch.getGrants();
+  if (grants.size() == 0) return wire_error(wire::ErrorCode::BAD_REQUEST, "lease grant batch with no grant");
+  if (grants.size() > kMaxGrantBatchGrants) {
+    return wire_error(wire::ErrorCode::TOO_LARGE, "lease grant batch of " + std::to_string(grants.size()) +
+                                                      " grants is past the " + std::to_string(kMaxGrantBatchGrants) +
+                                                      "-grant bound");
+  }
+  size_t keys = 0;
+  for (auto g : grants) keys += g.getPuts().size();
+  if (keys > kMaxGrantBatchKeys) {
+    return wire_error(wire::ErrorCode::TOO_LARGE, "lease grant batch with " + std::to_string(keys) +
+                                                      " keys is past the " + std::to_string(kMaxGrantBatchKeys) +
+                                                      "-key bound");
+  }
+  return std::nullopt;
+}
+
 // Auth requests that read the auth store (through ReadIndex, so that a user
 // just added can authenticate on any member); the others change it.
 bool auth_reads(wire::AuthRequest::Reader r) {
@@ -62,6 +82,7 @@ RequestClass classify(wire::Request::Reader r) {
     case W::DELETE_RANGE:
     case W::COMPACTION:
     case W::LEASE_GRANT:
+    case W::LEASE_GRANT_BATCH:
     case W::LEASE_REVOKE:
       return RequestClass::kWrite;
     case W::LEASE_KEEP_ALIVE:
@@ -131,7 +152,7 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
       return out;
     }
     auto which = static_cast<uint16_t>(req->root_.which());
-    if (which > static_cast<uint16_t>(wire::Request::LEASE_KEEP_ALIVE_BATCH)) {
+    if (which > static_cast<uint16_t>(wire::Request::LEASE_GRANT_BATCH)) {
       out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
                              "unknown request kind " + std::to_string(which));
       return out;
@@ -166,6 +187,12 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
                                  std::to_string(req->root_.getLeaseKeepAliveBatch().getIds().size()) +
                                  " ids is past the " + std::to_string(kMaxKeepAliveBatchIds) + "-id bound");
       return out;
+    }
+    if (req->root_.isLeaseGrantBatch()) {
+      if (auto refused = grant_batch_refusal(req->root_.getLeaseGrantBatch())) {
+        out.error = std::move(*refused);
+        return out;
+      }
     }
     // The tree is now known to be well typed and within the traversal
     // bound; later reads (the member reads a request several times) get a

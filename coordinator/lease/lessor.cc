@@ -28,9 +28,10 @@ Lessor::Lessor(LessorOptions options) : options_(options) {
   CORRAL_CHECK(options_.min_ttl_seconds > 0 && options_.min_ttl_seconds <= kMaxTtlSeconds);
 }
 
-LeaseId Lessor::derive_id(uint64_t raft_index) const {
+LeaseId Lessor::derive_id(uint64_t raft_index, uint64_t slot) const {
   constexpr uint64_t kPositive = static_cast<uint64_t>(std::numeric_limits<LeaseId>::max());
-  auto id = static_cast<LeaseId>(mix(raft_index) & kPositive);
+  const uint64_t seed = slot == 0 ? mix(raft_index) : mix(mix(raft_index) + slot);
+  auto id = static_cast<LeaseId>(seed & kPositive);
   if (id == 0) id = 1;
   // Linear probing over the table's ids: the table is the same on every
   // member, so the probe is deterministic too.
@@ -39,7 +40,7 @@ LeaseId Lessor::derive_id(uint64_t raft_index) const {
 }
 
 Result<LeaseId> Lessor::grant(LeaseId id, int64_t ttl_seconds, uint64_t raft_index,
-                              storage::WriteBatch* batch) {
+                              storage::WriteBatch* batch, uint64_t slot) {
   if (id < 0) return make_error(ErrorCode::kBadRequest, "lease id is negative");
   if (id != 0 && leases_.contains(id)) {
     return make_error(ErrorCode::kBadRequest, "lease " + std::to_string(id) + " already exists");
@@ -52,7 +53,7 @@ Result<LeaseId> Lessor::grant(LeaseId id, int64_t ttl_seconds, uint64_t raft_ind
     return make_error(ErrorCode::kTooLarge,
                       "too many leases (max " + std::to_string(kMaxLeases) + ")");
   }
-  if (id == 0) id = derive_id(raft_index);
+  if (id == 0) id = derive_id(raft_index, slot);
   int64_t ttl = std::max(ttl_seconds, options_.min_ttl_seconds);
   Lease& lease = leases_.emplace(id, Lease{id, ttl, 0, {}}).first->second;
   // The grant is the lease's first checkpoint: the whole TTL.

@@ -62,8 +62,11 @@ class Lessor {
   // (the index of the grant's entry), so every member picks the same one.
   // TTLs below the minimum are raised to it. Errors: kBadRequest (negative
   // id, id already exists), kTooLarge (ttl over kMaxTtlSeconds, table full).
+  // `slot`: the grant's place (1..) in a grant batch, so that the grants of
+  // one entry derive ids far apart instead of probing past each other; 0
+  // for a single grant (the derivation older members use).
   Result<LeaseId> grant(LeaseId id, int64_t ttl_seconds, uint64_t raft_index,
-                        storage::WriteBatch* batch);
+                        storage::WriteBatch* batch, uint64_t slot = 0);
   // Removes the lease; returns its keys, sorted, for the caller to delete in
   // the same revision. kLeaseNotFound if unknown.
   Result<std::vector<std::string>> revoke(LeaseId id, storage::WriteBatch* batch);
@@ -125,7 +128,7 @@ class Lessor {
   Result<TimeToLive> time_to_live(LeaseId id, Millis now, bool with_keys);
 
  private:
-  LeaseId derive_id(uint64_t raft_index) const;
+  LeaseId derive_id(uint64_t raft_index, uint64_t slot) const;
   void start_pending(Millis now);
 
   bool checkpoint_on_its_way(LeaseId id);

@@ -106,7 +106,8 @@ std::optional<api::WireError> nospace_refusal(const AlarmTable& alarms, wire::Re
   switch (request.which()) {
     case wire::Request::PUT:
     case wire::Request::DELETE_RANGE:
-    case wire::Request::LEASE_GRANT: grows = true; break;
+    case wire::Request::LEASE_GRANT:
+    case wire::Request::LEASE_GRANT_BATCH: grows = true; break;
     case wire::Request::TXN: grows = txn_writes(request.getTxn(), 0); break;
     default: break;
   }

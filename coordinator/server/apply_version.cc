@@ -11,6 +11,7 @@ namespace wire = corral::schema::api;
 
 uint32_t apply_version_needed(wire::Request::Reader request) {
   switch (request.which()) {
+    case wire::Request::LEASE_GRANT_BATCH: return 2;
     default: return 1;
   }
 }

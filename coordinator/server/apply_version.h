@@ -27,10 +27,10 @@
 namespace corral::server {
 
 // The newest entry version this binary applies. Version 1: everything up to
-// the batched keep-alives (which are not replicated). Bump it with each new
-// replicated request kind or entry format, and name that kind in
-// apply_version_needed.
-inline constexpr uint32_t kApplyVersion = 1;
+// the batched keep-alives (which are not replicated); 2: batched lease
+// grants. Bump it with each new replicated request kind or entry format,
+// and name that kind in apply_version_needed.
+inline constexpr uint32_t kApplyVersion = 2;
 
 // Exit code of a member that met an entry it cannot apply: EX_DATAERR of
 // sysexits.h ("the input data was incorrect in some way").

@@ -165,6 +165,15 @@ std::optional<api::WireError> authorize(const auth::AuthStore& store, const leas
         if (auto e = check.range(p.getKey(), {}, Access::kWrite)) return e;
       }
       return std::nullopt;
+    case wire::Request::LEASE_GRANT_BATCH:
+      // Refused whole if any key is not the user's to write.
+      if (auto e = check.known("use leases")) return e;
+      for (auto g : r.getLeaseGrantBatch().getGrants()) {
+        for (auto p : g.getPuts()) {
+          if (auto e = check.range(p.getKey(), {}, Access::kWrite)) return e;
+        }
+      }
+      return std::nullopt;
     case wire::Request::LEASE_REVOKE: {
       if (auto e = check.known("use leases")) return e;
       // As etcd: revoking deletes the lease's keys, so it needs write on each.

@@ -12,8 +12,9 @@
 
 namespace corral::server {
 
-// The request to propose instead of `req`, when `req` is a lease grant with
-// a TTL below min_ttl_seconds; nullopt to propose it as it came.
+// The request to propose instead of `req`, when `req` is a lease grant (or
+// a grant batch) with a TTL below min_ttl_seconds; nullopt to propose it as
+// it came.
 std::optional<std::string> raise_grant_ttl(const api::ParsedRequest& req, int64_t min_ttl_seconds);
 
 }  // namespace corral::server

@@ -177,7 +177,8 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
     return;
   }
   if (over_quota_ && (req->which() == wire::Request::PUT || req->which() == wire::Request::TXN ||
-                      req->which() == wire::Request::LEASE_GRANT)) {
+                      req->which() == wire::Request::LEASE_GRANT ||
+                      req->which() == wire::Request::LEASE_GRANT_BATCH)) {
     reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::TOO_LARGE,
                                                  "database space exceeded (--quota-backend-bytes): delete, compact, then defragment (corralctl defrag)"));
     return;

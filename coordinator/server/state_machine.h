@@ -158,6 +158,11 @@ class StateMachine {
   std::string apply_delete(const Applying& a, schema::api::DeleteRangeRequest::Reader r);
   std::string apply_txn(const Applying& a, schema::api::TxnRequest::Reader r);
   std::string apply_lease_grant(const Applying& a, schema::api::LeaseGrantRequest::Reader r);
+  std::string apply_lease_grant_batch(const Applying& a, schema::api::LeaseGrantBatchRequest::Reader r);
+  // One grant with its keys, in its own revision, all or nothing; `slot` as
+  // in Lessor::grant (0 for a single grant).
+  Result<lease::LeaseId> grant_with_keys(const Applying& a, schema::api::LeaseGrantRequest::Reader g,
+                                         uint64_t slot);
   std::string apply_lease_revoke(const Applying& a, int64_t lease_id);
   // The answer: an error, or the response `fill` writes; empty when none is owed.
   std::string refuse(const Applying& a, const Error& e) const;

@@ -4,6 +4,7 @@
 // answers only when this member owes the answer (the proposer, or all
 // members in tests).
 #include <string>
+#include <vector>
 
 #include "coordinator/server/state_machine.h"
 
@@ -73,6 +74,7 @@ std::string StateMachine::apply_request(const CommandItem& item, const raft::Ent
       return reply(a, [](auto out) { out.initCompaction(); });
     }
     case wire::Request::LEASE_GRANT: return apply_lease_grant(a, r.getLeaseGrant());
+    case wire::Request::LEASE_GRANT_BATCH: return apply_lease_grant_batch(a, r.getLeaseGrantBatch());
     case wire::Request::LEASE_REVOKE: return apply_lease_revoke(a, r.getLeaseRevoke().getId());
     case wire::Request::AUTH: {
       // The proposer checked who may; the store checks what may change.
@@ -128,23 +130,24 @@ std::string StateMachine::apply_txn(const Applying& a, wire::TxnRequest::Reader 
   return reply(a, [&](auto out) { api::fill_txn(out.initTxn(), *res); });
 }
 
-std::string StateMachine::apply_lease_grant(const Applying& a, wire::LeaseGrantRequest::Reader g) {
+Result<lease::LeaseId> StateMachine::grant_with_keys(const Applying& a, wire::LeaseGrantRequest::Reader g,
+                                                     uint64_t slot) {
   // The keys are checked before the grant, so that once the lease exists
   // no put can fail and the registration is all or nothing.
   auto puts = g.getPuts();
   if (puts.size() > kv::kMaxTxnOps) {
-    return refuse(a, make_error(ErrorCode::kTooLarge, "lease grant with " + std::to_string(puts.size()) +
-                                                          " keys; the limit is " + std::to_string(kv::kMaxTxnOps)));
+    return make_error(ErrorCode::kTooLarge, "lease grant with " + std::to_string(puts.size()) +
+                                                " keys; the limit is " + std::to_string(kv::kMaxTxnOps));
   }
   for (auto p : puts) {
     const auto key = schema::as_view(p.getKey());
     const auto value = schema::as_view(p.getValue());
-    if (auto s = kv::check_put(key, value, 0, {}); !s.ok()) return refuse(a, s.error());
+    if (auto s = kv::check_put(key, value, 0, {}); !s.ok()) return s.error();
     auto problem = schema::records::check_client_put(key, value);
-    if (!problem.empty()) return refuse(a, make_error(ErrorCode::kBadRequest, problem));
+    if (!problem.empty()) return make_error(ErrorCode::kBadRequest, problem);
   }
-  auto granted = lessor_->grant(g.getId(), g.getTtl(), a.entry.index, &a.batch);
-  if (!granted.ok()) return refuse(a, granted.error());
+  auto granted = lessor_->grant(g.getId(), g.getTtl(), a.entry.index, &a.batch, slot);
+  if (!granted.ok()) return granted.error();
   if (puts.size() > 0) {
     auto txn = kv_->begin_write(a.entry.index);
     for (auto p : puts) {
@@ -153,10 +156,39 @@ std::string StateMachine::apply_lease_grant(const Applying& a, wire::LeaseGrantR
     }
     feed(commit(txn, a.batch));
   }
+  return granted;
+}
+
+std::string StateMachine::apply_lease_grant(const Applying& a, wire::LeaseGrantRequest::Reader g) {
+  auto granted = grant_with_keys(a, g, 0);
+  if (!granted.ok()) return refuse(a, granted.error());
   return reply(a, [&](auto out) {
     auto grant = out.initLeaseGrant();
     grant.setId(*granted);
     grant.setTtl(lessor_->lookup(*granted)->ttl_seconds);
+  });
+}
+
+std::string StateMachine::apply_lease_grant_batch(const Applying& a, wire::LeaseGrantBatchRequest::Reader r) {
+  // Bounds and emptiness were checked when the request was parsed (here too).
+  auto grants = r.getGrants();
+  std::vector<Result<lease::LeaseId>> granted;
+  granted.reserve(grants.size());
+  for (unsigned i = 0; i < grants.size(); ++i) granted.push_back(grant_with_keys(a, grants[i], i + 1));
+  return reply(a, [&](auto out) {
+    auto outcomes = out.initLeaseGrantBatch().initOutcomes(grants.size());
+    for (unsigned i = 0; i < grants.size(); ++i) {
+      auto o = outcomes[i];
+      if (granted[i].ok()) {
+        o.setId(*granted[i]);
+        o.setTtl(lessor_->lookup(*granted[i])->ttl_seconds);
+        continue;
+      }
+      auto e = api::to_wire_error(granted[i].error());
+      o.setId(grants[i].getId());
+      o.setError(e.code);
+      o.setMessage(e.message);
+    }
   });
 }
 

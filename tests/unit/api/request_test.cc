@@ -110,6 +110,41 @@ TEST_CASE("a keep-alive batch is leader-local up to the id bound, tooLarge past 
   REQUIRE(empty.ok());
 }
 
+namespace {
+// A grant batch of `grants` grants with `keys_each` keys each.
+std::string grant_batch(uint64_t id, size_t grants, size_t keys_each) {
+  capnp::MallocMessageBuilder m;
+  auto r = m.initRoot<wire::Request>();
+  r.setId(id);
+  auto list = r.initLeaseGrantBatch().initGrants(static_cast<unsigned>(grants));
+  for (auto g : list) {
+    g.setTtl(10);
+    auto puts = g.initPuts(static_cast<unsigned>(keys_each));
+    for (auto p : puts) p.setKey(data("/agents/k"));
+  }
+  return api::to_flat_bytes(m);
+}
+}  // namespace
+
+TEST_CASE("a grant batch is a write up to its bounds, tooLarge past them, badRequest empty", "[api][lease]") {
+  auto fits = api::parse_request(grant_batch(5, api::kMaxGrantBatchGrants, 2), api::kDefaultMaxRequestBytes);
+  REQUIRE(fits.ok());
+  CHECK(fits.request->request_class() == api::RequestClass::kWrite);
+  CHECK(fits.request->get().getLeaseGrantBatch().getGrants().size() == api::kMaxGrantBatchGrants);
+  auto past = api::parse_request(grant_batch(6, api::kMaxGrantBatchGrants + 1, 0), api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(past.ok());
+  CHECK(past.error.code == wire::ErrorCode::TOO_LARGE);
+  CHECK(past.id == 6);
+  auto keys = api::parse_request(grant_batch(7, 1000, api::kMaxGrantBatchKeys / 1000 + 1), api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(keys.ok());
+  CHECK(keys.error.code == wire::ErrorCode::TOO_LARGE);
+  CHECK(keys.error.message.find("key") != std::string::npos);
+  auto empty = api::parse_request(grant_batch(8, 0, 0), api::kDefaultMaxRequestBytes);
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.error.code == wire::ErrorCode::BAD_REQUEST);
+  CHECK(empty.id == 8);
+}
+
 TEST_CASE("a txn past the op bound is tooLarge", "[api]") {
   capnp::MallocMessageBuilder m;
   auto r = m.initRoot<wire::Request>();

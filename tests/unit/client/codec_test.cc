@@ -232,3 +232,44 @@ TEST_CASE("garbage from a member is a bad response, never a crash") {
   std::string shifted = "x" + whole;
   CHECK(decode_server_message(std::string_view(shifted).substr(1)).ok());
 }
+
+TEST_CASE("a lease grant batch encodes each grant, decodes each outcome, and is refused past its bounds") {
+  LeaseGrantBatchRequest b;
+  b.grants.push_back(LeaseGrantRequest{10, 0, {{"/agents/a", "up"}}});
+  b.grants.push_back(LeaseGrantRequest{20, 99, {}});
+  Decoded d(encode_request(4, b).value());
+  REQUIRE(d.root().which() == api::Request::LEASE_GRANT_BATCH);
+  auto grants = d.root().getLeaseGrantBatch().getGrants();
+  REQUIRE(grants.size() == 2);
+  CHECK(grants[0].getTtl() == 10);
+  CHECK(str(grants[0].getPuts()[0].getKey()) == "/agents/a");
+  CHECK(grants[1].getId() == 99);
+
+  LeaseGrantBatchRequest past;
+  past.grants.resize(kMaxGrantBatchGrants + 1);
+  auto refused = encode_request(5, past);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kTooLarge);
+
+  capnp::MallocMessageBuilder m;
+  auto resp = m.initRoot<api::ServerMessage>().initResponse();
+  resp.setId(4);
+  auto outcomes = resp.initLeaseGrantBatch().initOutcomes(2);
+  outcomes[0].setId(7);
+  outcomes[0].setTtl(10);
+  outcomes[1].setId(99);
+  outcomes[1].setError(api::ErrorCode::BAD_REQUEST);
+  outcomes[1].setMessage("lease 99 already exists");
+  auto msg = decode_server_message(bytes_of(m));
+  REQUIRE(msg.ok());
+  auto* r = std::get_if<ResponseMessage>(&msg.value());
+  REQUIRE(r != nullptr);
+  auto* got = std::get_if<LeaseGrantBatchResult>(&r->body);
+  REQUIRE(got != nullptr);
+  REQUIRE(got->outcomes.size() == 2);
+  CHECK(got->outcomes[0].id == 7);
+  CHECK(got->outcomes[0].error == ErrorCode::kOk);
+  CHECK(got->outcomes[1].error == ErrorCode::kBadRequest);
+  CHECK(got->outcomes[1].message == "lease 99 already exists");
+  CHECK(response_matches(b, r->body));
+}

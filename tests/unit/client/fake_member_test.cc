@@ -382,6 +382,50 @@ TEST_CASE("a keep-alive batch past the id bound is refused by the client before 
   CHECK(member.requests() == 0);
 }
 
+TEST_CASE("a grant batch to a member that predates batches falls back to single grants") {
+  std::atomic<int> batches{0};
+  std::atomic<int> singles{0};
+  FakeMember member([&](api::Request::Reader req, std::vector<std::string>& replies) {
+    if (req.which() == api::Request::LEASE_GRANT_BATCH) {
+      ++batches;
+      replies.push_back(error_reply(req.getId(), api::ErrorCode::UNKNOWN_REQUEST));
+      return;
+    }
+    if (req.which() != api::Request::LEASE_GRANT) return;
+    ++singles;
+    const int64_t asked = req.getLeaseGrant().getId();
+    if (asked == 13) {  // taken: this grant fails on its own
+      replies.push_back(error_reply(req.getId(), api::ErrorCode::BAD_REQUEST));
+      return;
+    }
+    capnp::MallocMessageBuilder m;
+    auto r = m.initRoot<api::ServerMessage>().initResponse();
+    r.setId(req.getId());
+    auto g = r.initLeaseGrant();
+    g.setId(asked != 0 ? asked : 1000 + req.getLeaseGrant().getPuts().size());
+    g.setTtl(req.getLeaseGrant().getTtl());
+    replies.push_back(flat_bytes(m));
+  });
+  auto client = Client::connect(fast_options({member.endpoint()}));
+  REQUIRE(client.ok());
+  std::vector<LeaseGrantRequest> grants;
+  grants.push_back(LeaseGrantRequest{5, 11, {{"/agents/a", "up"}}});
+  grants.push_back(LeaseGrantRequest{6, 13, {}});
+  grants.push_back(LeaseGrantRequest{7, 0, {{"/agents/c", "up"}, {"/agents/c2", "up"}}});
+  auto r = client.value()->lease_grant_batch(grants);
+  REQUIRE(r.ok());
+  CHECK(batches.load() == 1);
+  CHECK(singles.load() == 3);
+  REQUIRE(r->outcomes.size() == 3);
+  CHECK(r->outcomes[0].error == ErrorCode::kOk);
+  CHECK(r->outcomes[0].id == 11);
+  CHECK(r->outcomes[0].ttl_seconds == 5);
+  CHECK(r->outcomes[1].error == ErrorCode::kBadRequest);
+  CHECK(r->outcomes[1].id == 13);
+  CHECK(r->outcomes[2].error == ErrorCode::kOk);
+  CHECK(r->outcomes[2].id == 1002);
+}
+
 TEST_CASE("past max_in_flight a call waits for a slot, then fails with backpressure") {
   FakeMember silent([](api::Request::Reader, std::vector<std::string>&) {});  // never answers
   Options o = fast_options({silent.endpoint()});

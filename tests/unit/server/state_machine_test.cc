@@ -263,5 +263,8 @@ TEST_CASE("apply version: the cluster's is its lowest member's, unpublished coun
   capnp::MallocMessageBuilder m;
   auto r = m.initRoot<wire::Request>();
   r.initPut();
+  CHECK(apply_version_needed(r) == 1);
+  r.initLeaseGrantBatch();
+  CHECK(apply_version_needed(r) == 2);
   CHECK(apply_version_needed(r) <= kApplyVersion);
 }
