@@ -21,6 +21,7 @@
 #include "schema/api.capnp.h"
 #include "tests/integration/harness/cluster.h"
 #include "tests/integration/harness/raw_connection.h"
+#include "tests/integration/harness/key_count.h"
 #include "tests/integration/harness/require_ok.h"
 
 using namespace corral::integration;
@@ -32,15 +33,6 @@ namespace {
 constexpr int kLeases = 2000;
 constexpr int64_t kTtlSeconds = 3;
 constexpr int kGrantsInFlight = 64;
-
-int64_t count_keys(Client& c, const std::string& prefix) {
-  RangeRequest count;
-  count.key = prefix;
-  count.range_end = prefix_range_end(prefix);
-  count.count_only = true;
-  auto r = c.call(count);
-  return r.ok() ? r->count : -1;
-}
 
 // Grants `n` leases, each with its key under `prefix`, kGrantsInFlight at a
 // time; returns their ids. A grant caught in a leader change (the harness's

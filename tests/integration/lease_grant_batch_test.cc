@@ -26,6 +26,7 @@
 #include "schema/api.capnp.h"
 #include "tests/integration/harness/cluster.h"
 #include "tests/integration/harness/raw_connection.h"
+#include "tests/integration/harness/key_count.h"
 #include "tests/integration/harness/require_ok.h"
 
 using namespace corral::integration;
@@ -35,15 +36,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int64_t kTtlSeconds = 3;
-
-int64_t count_keys(Client& c, const std::string& prefix) {
-  RangeRequest count;
-  count.key = prefix;
-  count.range_end = prefix_range_end(prefix);
-  count.count_only = true;
-  auto r = c.call(count);
-  return r.ok() ? r->count : -1;
-}
 
 std::vector<LeaseGrantRequest> grants_under(const std::string& prefix, int first, int n, int64_t ttl) {
   std::vector<LeaseGrantRequest> out;
