@@ -26,12 +26,13 @@ LeaseKeeper::~LeaseKeeper() {
   }
   cv_.notify_all();
   thread_.join();
-  // Keepalives still in flight call on_answer; wait for them so that they
-  // never touch a destroyed keeper.
+  // Keepalives still in flight call on_answer, and an answer uses cv_ and
+  // on_lost_ after it settled its leases; wait for both so that nothing
+  // touches a destroyed keeper (TSan saw cv_ destroyed under a notify).
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] {
-    return std::none_of(leases_.begin(), leases_.end(),
-                        [](const auto& kv) { return kv.second.in_flight; });
+    return answering_ == 0 && std::none_of(leases_.begin(), leases_.end(),
+                                           [](const auto& kv) { return kv.second.in_flight; });
   });
 }
 
@@ -177,12 +178,14 @@ void LeaseKeeper::on_answer(int64_t id, const Result<LeaseKeepAliveResult>& r) {
   bool wake = false;
   {
     std::lock_guard lock(mu_);
+    ++answering_;
     wake = r.ok() ? settle(id, r->ttl_seconds, nullptr, lost) : settle(id, 0, &r.error(), lost);
     // The destructor waits for the last answer in flight.
     if (stopping_) wake = true;
   }
   if (wake) cv_.notify_all();
   for (auto& [lost_id, why] : lost) on_lost_(lost_id, why);
+  done_answering();
 }
 
 // Each id by its own outcome; an id the answer does not name (it should
@@ -192,6 +195,7 @@ void LeaseKeeper::on_batch_answer(const std::vector<int64_t>& ids, const Result<
   bool wake = false;
   {
     std::lock_guard lock(mu_);
+    ++answering_;
     if (!r.ok() && r.error().code == ErrorCode::kUnknownRequest) single_requests_ = true;
     const Error unanswered = r.ok() ? make_error(ErrorCode::kBadResponse, "keep-alive batch answer without this id")
                                     : r.error();
@@ -211,6 +215,14 @@ void LeaseKeeper::on_batch_answer(const std::vector<int64_t>& ids, const Result<
   }
   if (wake) cv_.notify_all();
   for (auto& [lost_id, why] : lost) on_lost_(lost_id, why);
+  done_answering();
+}
+
+// The destructor may go once the last answer has left; it is told under the
+// lock, so it cannot free cv_ between the notify and its return.
+void LeaseKeeper::done_answering() {
+  std::lock_guard lock(mu_);
+  if (--answering_ == 0 && stopping_) cv_.notify_all();
 }
 
 }  // namespace corral::client

@@ -70,6 +70,7 @@ class LeaseKeeper {
   void send(std::vector<int64_t> due, std::chrono::milliseconds timeout);
   void on_answer(int64_t id, const Result<LeaseKeepAliveResult>& r);
   void on_batch_answer(const std::vector<int64_t>& ids, const Result<LeaseKeepAliveBatchResult>& r);
+  void done_answering();
   // One lease's answer, under mu_: ttl_seconds > 0 renewed; else `error`
   // says why not (kLeaseNotFound/kNotFound/kOk: gone, reported in `lost`;
   // anything else: retried soon). True if the keeper thread must wake.
@@ -84,6 +85,7 @@ class LeaseKeeper {
   LostCallback on_lost_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  int answering_ = 0;  // answers between their first lock and their last use of this keeper
   std::map<int64_t, Kept> leases_;
   // Leases not in flight, by next_due: each wake touches only what is due,
   // so the cost of a keepalive does not grow with the number of leases.
