@@ -24,6 +24,10 @@ void add_sized(EVP_MD_CTX* ctx, std::string_view bytes) {
 }  // namespace
 
 Result<KvHash> hash_kv(const storage::Engine& engine, Revision revision, Revision current, Revision compact) {
+  return hash_kv(*engine.read_view(), revision, current, compact);
+}
+
+Result<KvHash> hash_kv(const storage::ReadView& view, Revision revision, Revision current, Revision compact) {
   if (revision == 0) revision = current;
   if (revision > current) {
     Error e = make_error(ErrorCode::kFutureRevision, "revision " + std::to_string(revision) +
@@ -43,7 +47,7 @@ Result<KvHash> hash_kv(const storage::Engine& engine, Revision revision, Revisio
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     return make_error(ErrorCode::kInternal, "cannot start a SHA-256");
   }
-  auto it = engine.scan(storage::Space::kKv, "", revision_key_lower(revision + 1));
+  auto it = view.scan(storage::Space::kKv, "", revision_key_lower(revision + 1));
   for (; it->valid(); it->next()) {
     add_sized(ctx.get(), it->key());
     add_sized(ctx.get(), it->value());

@@ -25,5 +25,8 @@ struct KvHash {
 // (past `current`), or a storage error of the scan. The caller passes the
 // revisions of a store whose every write is on the engine.
 Result<KvHash> hash_kv(const storage::Engine& engine, Revision revision, Revision current, Revision compact);
+// The same over a point-in-time view (e.g. on another thread than the
+// writer's): `current` and `compact` are the store's as of the view.
+Result<KvHash> hash_kv(const storage::ReadView& view, Revision revision, Revision current, Revision compact);
 
 }  // namespace corral::kv

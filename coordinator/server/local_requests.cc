@@ -43,7 +43,9 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     return reply(conn, b.finish());
   }
   if (r.isMaintenance()) {
-    return reply(conn, answer_maintenance(r.getId(), header(), r.getMaintenance(), *engine_, state_->kv(), state_->alarms()));
+    auto m = r.getMaintenance();
+    if (m.isHashKv()) return start_hash_kv(conn, r.getId(), m.getHashKv().getRevision());
+    return reply(conn, answer_maintenance(r.getId(), header(), m, state_->alarms()));
   }
   if (r.isDefragment()) {
     defragment_waiters_.emplace_back(conn, r.getId());
@@ -56,6 +58,28 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
     return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many snapshot saves in progress"));
   }
   saves_.push_back(SnapshotSave{conn, r.getId(), state_->applied_index(), nullptr, 0});
+}
+
+// The view and the revisions are taken together, on the loop: the hash is
+// of the history as of this turn, whatever is applied while it runs.
+void NodeLoop::start_hash_kv(const net::ConnectionId& conn, uint64_t request_id, kv::Revision revision) {
+  HashJob job;
+  job.connection = conn;
+  job.request_id = request_id;
+  job.revision = revision;
+  job.current = state_->kv().current_revision();
+  job.compact = state_->kv().compact_revision();
+  job.view = engine_->read_view();
+  if (!hasher_->submit(std::move(job))) {
+    reply_error(conn, request_id,
+                api::wire_error(wire::ErrorCode::UNAVAILABLE,
+                                "too many hashkv requests in progress on this member (at most " +
+                                    std::to_string(kMaxHashJobs) + "): retry later"));
+  }
+}
+
+void NodeLoop::answer_hashes() {
+  for (const HashJob& job : hasher_->take_done()) reply(job.connection, answer_hash_kv(job.request_id, header(), job.hash));
 }
 
 void NodeLoop::answer_defragments() {

@@ -161,6 +161,7 @@ Status NodeLoop::init() {
   client_slot_ = poller_->add(listener_->socket(), net::Tracking::kOwnerReportsUse);
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
   authenticator_ = std::make_unique<Authenticator>([this] { poller_->wake(); });
+  hasher_ = std::make_unique<KvHasher>([this] { poller_->wake(); });
   if (o.storage_writer) {
     async_persist_ = std::make_unique<AsyncPersist>(
         *engine_, *store_, *raw_, [this] { poller_->wake(); }, StorageWriterLimits{},

@@ -79,6 +79,7 @@ void NodeLoop::turn() {
   serve_keepalives();
   expire_pending();
   answer_defragments();
+  answer_hashes();
   deliver_watches();
   snapshot_duties();
   if (minter_->published_revision() != state_->auth().revision()) minter_->publish(state_->auth());

@@ -6,7 +6,8 @@
 //    function below, except reload_curve_allow_lists (main thread; it only
 //    touches the ZAP handler, which locks) and wake (any thread);
 //  - the ZAP handler thread (zap_handler.h), the snapshot worker
-//    (snapshot_worker.h) and the defragmenter (defragmenter.h) are started
+//    (snapshot_worker.h), the defragmenter (defragmenter.h) and the HashKV
+//    worker (kv_hasher.h) are started
 //    here and report back through their own locks; nothing else of the loop
 //    is shared.
 //
@@ -17,7 +18,8 @@
 //                       peer links (sync_peers), CURVE allow-list reload
 //   request_routing.cc  client requests in, writes, reads, read batches,
 //                       deadlines
-//   local_requests.cc   status, maintenance, defragment, snapshot save
+//   local_requests.cc   status, maintenance (HashKV off the loop), defragment,
+//                       snapshot save
 //   client_replies.cc   replies out (through ConnectionOutputs,
 //                       connection_output.h: held frames, backoff), refusal
 //                       of backlogged connections
@@ -64,6 +66,7 @@
 #include "coordinator/server/command.h"
 #include "coordinator/server/connection_output.h"
 #include "coordinator/server/defragmenter.h"
+#include "coordinator/server/kv_hasher.h"
 #include "coordinator/server/disk_reserve.h"
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
@@ -171,6 +174,8 @@ class NodeLoop {
   std::optional<std::string> member_add_clash(const MemberInfo& m) const;
   void handle_local(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void answer_defragments();
+  void start_hash_kv(const net::ConnectionId& conn, uint64_t request_id, kv::Revision revision);
+  void answer_hashes();
   void serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req);
   // permissionDenied or unauthenticated sent: the request goes no further.
   bool refuse_unauthorized(const net::ConnectionId& conn, const api::ParsedRequest& req, std::string_view user);
@@ -380,6 +385,9 @@ class NodeLoop {
   std::unique_ptr<SnapshotWorker> snapshot_worker_;
   std::shared_ptr<AuthTokenMinter> minter_;
   std::unique_ptr<Authenticator> authenticator_;  // password checks off the loop
+  // HashKV off the loop; declared after engine_ and poller_, so destroyed
+  // (joined, its views released) before them.
+  std::unique_ptr<KvHasher> hasher_;
   // The leader's log writes off the loop (--storage-writer; null when off).
   // Last: joined first, before the store, node and poller it uses.
   std::unique_ptr<AsyncPersist> async_persist_;
