@@ -9,18 +9,15 @@
 // answers unavailable.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "coordinator/base/result.h"
 #include "coordinator/kv/kv_hash.h"
 #include "coordinator/net/client_listener.h"
+#include "coordinator/server/job_worker.h"
 #include "coordinator/storage/engine.h"
 
 namespace corral::server {
@@ -41,25 +38,13 @@ class KvHasher {
  public:
   // `wake` is called from the worker thread when a hash is ready.
   explicit KvHasher(std::function<void()> wake);
-  ~KvHasher();  // finishes the hash in hand, drops the rest, joins
-  KvHasher(const KvHasher&) = delete;
-  KvHasher& operator=(const KvHasher&) = delete;
 
   // False: kMaxHashJobs are in hand; nothing was taken.
-  bool submit(HashJob job);
-  std::vector<HashJob> take_done();
+  bool submit(HashJob job) { return jobs_.submit(std::move(job)); }
+  std::vector<HashJob> take_done() { return jobs_.take_done(); }
 
  private:
-  void run();
-
-  std::function<void()> wake_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<HashJob> queue_;  // guarded by mu_
-  size_t running_ = 0;         // guarded by mu_
-  std::vector<HashJob> done_;  // guarded by mu_
-  bool stop_ = false;          // guarded by mu_
-  std::thread thread_;
+  JobWorker<HashJob> jobs_;  // finishes the hash in hand, drops the rest
 };
 
 }  // namespace corral::server

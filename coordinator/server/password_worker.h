@@ -8,16 +8,13 @@
 // answers unavailable (authenticator.h).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "coordinator/net/client_listener.h"
+#include "coordinator/server/job_worker.h"
 
 namespace corral::server {
 
@@ -38,27 +35,14 @@ class PasswordWorker {
  public:
   // `wake` is called from the worker thread when a result is ready.
   explicit PasswordWorker(std::function<void()> wake);
-  ~PasswordWorker();  // finishes the check in hand, drops the rest, joins
-  PasswordWorker(const PasswordWorker&) = delete;
-  PasswordWorker& operator=(const PasswordWorker&) = delete;
 
   // False: the queue is at its bound; nothing was taken.
-  bool submit(PasswordCheck check);
-  std::vector<PasswordCheck> take_done();
-  size_t waiting() const;
+  bool submit(PasswordCheck check) { return jobs_.submit(std::move(check)); }
+  std::vector<PasswordCheck> take_done() { return jobs_.take_done(); }
+  size_t waiting() const { return jobs_.waiting(); }
 
  private:
-  void run();
-  static size_t bytes_of(const PasswordCheck& c) { return c.password.size() + c.stored_hash.size() + c.user.size(); }
-
-  std::function<void()> wake_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<PasswordCheck> queue_;  // guarded by mu_
-  size_t queued_bytes_ = 0;          // guarded by mu_
-  std::vector<PasswordCheck> done_;  // guarded by mu_
-  bool stop_ = false;                // guarded by mu_
-  std::thread thread_;
+  JobWorker<PasswordCheck> jobs_;  // finishes the check in hand, drops the rest
 };
 
 }  // namespace corral::server
