@@ -2,6 +2,8 @@
 // figure reads RocksDB properties).
 #include "coordinator/server/node_loop.h"
 
+#include <algorithm>
+
 #include "coordinator/server/backend_quota.h"
 
 namespace corral::server {
@@ -23,6 +25,11 @@ void NodeLoop::publish_metrics(Clock::time_point now) {
   metrics_.watch_streams.set(static_cast<double>(stream_by_conn_.size()));
   metrics_.leases.set(static_cast<double>(state_->lessor().size()));
   metrics_.client_connections.set(static_cast<double>(outputs_.size()));
+  if (async_persist_) {
+    metrics_.storage_writes_in_flight.set(static_cast<double>(async_persist_->in_flight()));
+    const uint64_t full = async_persist_->queue_full_count();
+    metrics_.storage_writer_queue_full.inc(full - std::min(full, metrics_.storage_writer_queue_full.value()));
+  }
 }
 
 }  // namespace corral::server

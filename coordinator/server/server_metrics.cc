@@ -31,6 +31,13 @@ ServerMetrics::ServerMetrics()
       wal_fsync_seconds(registry.histogram("corral_disk_wal_fsync_duration_seconds",
                                            "Time of a synced write of raft log entries and hard state.",
                                            metrics::latency_buckets())),
+      storage_writes_in_flight(registry.gauge("corral_disk_storage_writes_in_flight",
+                                              "The leader's raft log writes handed to its storage writer thread "
+                                              "and not yet done.")),
+      storage_writer_queue_full(registry.counter(
+          "corral_disk_storage_writer_queue_full_total",
+          "Times the storage writer's queue was full (1024 writes or 64 MiB) and the node loop waited for it, "
+          "then wrote itself: the disk is slower than the writes.")),
       loop_turn_seconds(registry.histogram("corral_server_loop_turn_duration_seconds",
                                            "Work time of one node-loop turn (a turn near the election timeout "
                                            "costs a leader its leadership).",

@@ -28,6 +28,8 @@ struct ServerMetrics {
   metrics::Gauge& applied_index;
   metrics::Histogram& apply_seconds;
   metrics::Histogram& wal_fsync_seconds;
+  metrics::Gauge& storage_writes_in_flight;
+  metrics::Counter& storage_writer_queue_full;
   metrics::Histogram& loop_turn_seconds;
   // The key space and what hangs on it.
   metrics::Gauge& db_size_bytes;

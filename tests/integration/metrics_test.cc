@@ -71,6 +71,12 @@ TEST_CASE("metrics: a cluster's counters move after puts, a watch and a leader k
   CHECK(sample(leader_text, "corral_server_request_duration_seconds_count{type=\"put\"}") >= kPuts);
   CHECK(sample(leader_text, "corral_network_peer_sent_bytes_total") > 0);
   CHECK(sample(leader_text, "corral_disk_wal_fsync_duration_seconds_count") > 0);
+  // Published once a second: the storage writer's gauges (a quiet disk never fills its queue).
+  CHECK(wait_until([&] { return scrape(cluster, *leader).find("# TYPE corral_disk_storage_writes_in_flight gauge") != std::string::npos; },
+                   kMetricsTimeout, 50ms));
+  const std::string writer_text = scrape(cluster, *leader);
+  CHECK(writer_text.find("# TYPE corral_disk_storage_writer_queue_full_total counter") != std::string::npos);
+  CHECK(sample(writer_text, "corral_disk_storage_writer_queue_full_total") == 0);
   for (size_t i = 0; i < cluster.size(); ++i) {
     INFO("member " << i);
     CHECK(wait_until([&] { return sample(scrape(cluster, i), "corral_server_proposals_applied_total") >= kPuts; },
