@@ -13,7 +13,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <mutex>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +33,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr size_t kMembers = 3;
+constexpr int kSlowElectionTicks = 100;  // of the harness's 10 ms ticks
+constexpr int kFastElectionTicks = 10;
 using SteadyClock = std::chrono::steady_clock;
 
 // One read at the old leader: when it was sent and answered, and what it saw.
@@ -104,11 +108,31 @@ TEST_CASE("lease reads: a leader cut off from both followers never serves a valu
     o.member_hosts.push_back(lab.host(i));
     o.member_launchers.push_back(lab.launcher(i));
   }
+  // The danger is a new leader that commits while the old one still thinks
+  // it leads: the old leader keeps a 10x longer election timeout (so its
+  // check-quorum step-down comes 1-2 s after the cut), the followers
+  // campaign after 100-200 ms. Everyone starts slow; once the leader is
+  // known, the others restart fast.
+  auto fast = std::make_shared<std::set<std::string>>();
+  o.election_ticks = kSlowElectionTicks;
+  o.member_args = [fast](const std::string& name) {
+    return fast->count(name) ? std::vector<std::string>{"--election-ticks", std::to_string(kFastElectionTicks)}
+                             : std::vector<std::string>{};
+  };
   Cluster cluster(o);
   cluster.start();
-  auto leader = cluster.wait_for_leader();
+  auto leader = cluster.wait_for_leader(kProgressTimeout);
   REQUIRE(leader);
   const uint64_t old_id = cluster.member_id(*leader);
+  for (size_t i = 0; i < kMembers; ++i) {
+    if (i == *leader) continue;
+    fast->insert(cluster.member(i).name);
+    cluster.signal_member(i, SIGTERM);
+    cluster.start_member(i);
+    auto still = cluster.wait_for_leader(kProgressTimeout);
+    REQUIRE(still);
+    REQUIRE(*still == *leader);
+  }
   auto writer = cluster.client();
   require_ok(writer->put("/lease/k", "old"), "put old");
 
