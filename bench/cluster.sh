@@ -8,6 +8,8 @@
 #   (or set CORRALD to another corrald binary).
 #   CURVE=1: every member and the bench client get a key pair (corralctl
 #   curve keygen) and the allow files: the cost of CURVE + ZAP.
+#   READ_LEASE=1: every member runs with --read-lease true (lease-based
+#   linearizable reads; round.sh passes it through).
 set -eu
 n=$1; build=$2; shift 2
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -39,10 +41,12 @@ curve_member() {
   [ "${CURVE:-0}" = 1 ] && echo "--curve-key-file $dir/n$1.key --client-curve-allow-file $dir/clients.allow --peer-curve-allow-file $dir/peers.allow"
   return 0
 }
+read_lease=""
+[ "${READ_LEASE:-0}" = 1 ] && read_lease="--read-lease true"
 pids=""
 i=1; while [ $i -le "$n" ]; do
   # shellcheck disable=SC2046 # the CURVE flags are words
-  "$corrald" $(curve_member $i) --name n$i --data-dir "$dir/n$i" \
+  "$corrald" $(curve_member $i) $read_lease --name n$i --data-dir "$dir/n$i" \
     --listen-peer tcp://127.0.0.1:$((base + 2*i)) --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) \
     --initial-cluster "$cl" --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
   pids="$pids $!"

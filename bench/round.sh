@@ -13,6 +13,8 @@
 #   etcd's side runs bench/etcd/ (etcd 3.4 from Debian, driven by etcd-bench,
 #   built into BUILD_DIR/etcd-bench by bench/etcd/build.sh when missing).
 #   Exits 1 if any run of either side gave no result (no ratio is invented).
+#   READ_LEASE=1: corral's members run with --read-lease true (cluster.sh,
+#   failover.sh); etcd's side is unchanged (its default, ReadIndex).
 set -eu
 build=$1; shift
 here=$(cd "$(dirname "$0")" && pwd)

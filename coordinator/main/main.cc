@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
   auto* election_ticks = app.add_option("--election-ticks", o.election_ticks, "election timeout in ticks: at least " + std::to_string(kMinElectionToHeartbeatTicks) + " x heartbeat-ticks (" + election + ")")->check(CLI::Range(2, 100'000))->capture_default_str();
   auto* heartbeat_ticks = app.add_option("--heartbeat-ticks", o.heartbeat_ticks, "heartbeat interval in ticks (election-ticks / " + std::to_string(kMinElectionToHeartbeatTicks) + " at most)")->check(CLI::Range(1, 100'000))->capture_default_str();
   app.add_option("--storage-writer", o.storage_writer, "the leader's raft log append and fsync on a writer thread (true) or on the loop thread (false)")->capture_default_str();
+  app.add_option("--read-lease", o.read_lease, "linearizable reads served by the leader from a read lease (no heartbeat round per read; safe while members' clocks run within 10% of each other's rate); false: ReadIndex, as etcd's default")->capture_default_str();
   app.add_option("--snapshot-count", o.snapshot_count, "applied entries between snapshots")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))->capture_default_str();
   app.add_option("--snapshot-catchup-entries", o.snapshot_catchup_entries, "entries kept in the log after a snapshot, for lagging followers to catch up from (>= 1)")
       ->check(CLI::Range(uint64_t{kMinSnapshotCatchupEntries}, uint64_t{1} << 40))->capture_default_str();

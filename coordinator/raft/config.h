@@ -37,6 +37,14 @@ struct Config {
   // entries only up to the persisted index. Either way a leader counts its
   // own entries toward commit only once they are reported persisted.
   bool async_storage_writes = false;
+  // Lease-based linearizable reads (the server's --read-lease); 0: off, and
+  // raft behaves exactly as without it. A node promises not to vote or
+  // pre-vote for anyone, nor to campaign (except on a leader's TimeoutNow),
+  // until this many of its ticks have passed since it last heard from a
+  // leader, even after forget_leader() or a restart. A leader starts a read
+  // round with every heartbeat, so that each one can renew its lease
+  // (LeaseBasis). Must not exceed election_ticks.
+  int lease_promise_ticks = 0;
 
   // TEST-ONLY. Break safety on purpose so that the simulator can prove its
   // checkers catch it. Never set them outside tests.

@@ -170,6 +170,8 @@ ConfState Raft::apply_conf_change(const ConfChange& cc) {
       }
       break;
   }
+  // A lease proved under the old membership is not carried over.
+  lease_round_floor_ = read_only_.last_round();
   if (role_ == Role::kLeader && voter_count() > 0) {
     // The quorum may have changed size.
     if (maybe_commit()) on_commit_advanced();
@@ -205,11 +207,13 @@ void Raft::reset(Term term) {
   append_pending_ = false;
   read_only_.reset();
   held_reads_.clear();
+  timeout_now_sent_ = false;
 }
 
 void Raft::become_follower(Term term, NodeId lead) {
   reset(term);
   lead_ = lead;
+  if (lead != kNoNode) heard_from_leader();
   role_ = Role::kFollower;
 }
 
@@ -233,6 +237,7 @@ void Raft::become_leader() {
   reset(term_);
   lead_ = id_;
   role_ = Role::kLeader;
+  lease_round_floor_ = read_only_.last_round();
   prs_.at(id_).recent_active = true;
   prs_.at(id_).become_replicate();
   // Conservatively, anything not yet applied may be a conf change.
@@ -265,6 +270,8 @@ void Raft::campaign(bool transfer) {
 void Raft::campaign_as(CampaignType kind) {
   if (role_ == Role::kLeader || !promotable()) return;
   if (has_unapplied_conf_change()) return;
+  // Our own vote breaks the promise too; a lone voter has nobody to wait for.
+  if (kind != CampaignType::kTransfer && lease_promise_held() && voter_count() > 1) return;
   const bool pre = kind == CampaignType::kPreElection;
   const bool transfer = kind == CampaignType::kTransfer;
   MessageType type;
@@ -312,7 +319,8 @@ void Raft::tick() {
 
 void Raft::tick_election() {
   ++election_elapsed_;
-  if (promotable() && past_election_timeout()) {
+  if (ticks_since_leader_ < config_.lease_promise_ticks) ++ticks_since_leader_;
+  if (promotable() && past_election_timeout() && !lease_promise_held()) {
     election_elapsed_ = 0;
     campaign(false);
   }
@@ -339,6 +347,13 @@ void Raft::tick_heartbeat() {
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
+    if (config_.lease_promise_ticks > 0) {
+      // A new round with every heartbeat renews the read lease; it also
+      // confirms every read waiting, as the carried round below would.
+      bcast_heartbeat(ReadOnly::encode_round(read_only_.start_round()));
+      release_confirmed_reads();  // a lone voter confirms its own round
+      return;
+    }
     // Carry the latest round that still has reads waiting (etcd's
     // lastPendingRequestCtx): if that round's own heartbeats were lost, this
     // one confirms it, instead of the reads waiting for another read.
@@ -429,6 +444,7 @@ void Raft::bcast_heartbeat(const std::string& ctx) {
 }
 
 void Raft::send_timeout_now(NodeId to) {
+  timeout_now_sent_ = true;
   Message m;
   m.type = MessageType::kTimeoutNow;
   m.to = to;
@@ -520,7 +536,9 @@ void Raft::on_commit_advanced() {
 void Raft::forget_leader() {
   if (role_ != Role::kFollower || lead_ == kNoNode) return;
   lead_ = kNoNode;
-  const int soon = 1 + static_cast<int>(rng_.below(static_cast<uint64_t>(config_.heartbeat_ticks) + 1));
+  int soon = 1 + static_cast<int>(rng_.below(static_cast<uint64_t>(config_.heartbeat_ticks) + 1));
+  // Lease reads: the promise still holds; campaign only after it ends.
+  if (lease_promise_held()) soon += config_.lease_promise_ticks - ticks_since_leader_;
   election_elapsed_ = std::max(election_elapsed_, randomized_election_timeout_ - soon);
 }
 
@@ -535,7 +553,8 @@ Status Raft::step(const Message& m) {
       const bool in_lease =
           config_.check_quorum && lead_ != kNoNode && election_elapsed_ < config_.election_ticks;
       // Leader lease: while we hear from a leader, nobody disrupts it.
-      if (!force && in_lease) return Status::kOk;
+      // Lease reads: nor within the promise, leader forgotten or not.
+      if (!force && (in_lease || lease_promise_held())) return Status::kOk;
     }
     if (m.type == MessageType::kRequestPreVote) {
       // A pre-vote never changes our term.
@@ -655,16 +674,19 @@ void Raft::step_follower(const Message& m) {
     case MessageType::kAppend:
       election_elapsed_ = 0;
       lead_ = m.from;
+      heard_from_leader();
       handle_append(m);
       break;
     case MessageType::kHeartbeat:
       election_elapsed_ = 0;
       lead_ = m.from;
+      heard_from_leader();
       handle_heartbeat(m);
       break;
     case MessageType::kSnapshot:
       election_elapsed_ = 0;
       lead_ = m.from;
+      heard_from_leader();
       handle_snapshot(m);
       break;
     case MessageType::kTimeoutNow:
@@ -864,16 +886,34 @@ void Raft::release_held_reads() {
   for (PendingRead& r : held) read_only_.add(log_.committed(), r.from, std::move(r.ctx));
 }
 
-void Raft::release_confirmed_reads() {
-  // The highest round that a quorum of voters (this node included) answered.
+uint64_t Raft::quorum_acked_round() const {
   std::vector<uint64_t> rounds;
   for (const auto& [id, pr] : prs_) {
     if (pr.learner) continue;
     rounds.push_back(id == id_ ? read_only_.last_round() : pr.read_round_acked);
   }
-  if (rounds.empty()) return;
+  if (rounds.empty()) return 0;
   std::sort(rounds.begin(), rounds.end(), std::greater<uint64_t>());
-  for (const PendingRead& r : read_only_.release_up_to(rounds[quorum() - 1])) answer_read(r);
+  return rounds[quorum() - 1];
+}
+
+void Raft::release_confirmed_reads() {
+  if (voter_count() == 0) return;
+  for (const PendingRead& r : read_only_.release_up_to(quorum_acked_round())) answer_read(r);
+}
+
+LeaseBasis Raft::lease_basis() const {
+  LeaseBasis b;
+  b.term = term_;
+  b.round_floor = lease_round_floor_;
+  b.commit = log_.committed();
+  b.last_round = read_only_.last_round();
+  b.eligible = config_.lease_promise_ticks > 0 && role_ == Role::kLeader && lead_transferee_ == kNoNode &&
+               !timeout_now_sent_ && is_voter(id_) && committed_entry_in_current_term();
+  if (!b.eligible) return b;
+  const uint64_t acked = quorum_acked_round();
+  if (acked > lease_round_floor_) b.confirmed_round = acked;
+  return b;
 }
 
 void Raft::answer_read(const PendingRead& read) {

@@ -64,6 +64,8 @@ class Raft {
   // changes, never safety. No-op on a leader, candidate or leaderless node.
   void forget_leader();
   void report_unreachable(NodeId id);
+  // What a read lease may rest on now (Config::lease_promise_ticks).
+  LeaseBasis lease_basis() const;
   void report_snapshot(NodeId id, bool ok);
 
   // Sends what was batched during this turn: one kAppend per follower for all
@@ -117,6 +119,11 @@ class Raft {
   void tick_election();
   void tick_heartbeat();
   bool past_election_timeout() const { return election_elapsed_ >= randomized_election_timeout_; }
+  // Config::lease_promise_ticks: not yet that many ticks since a leader was heard.
+  bool lease_promise_held() const {
+    return config_.lease_promise_ticks > 0 && ticks_since_leader_ < config_.lease_promise_ticks;
+  }
+  void heard_from_leader() { ticks_since_leader_ = 0; }
   void check_quorum_active();
 
   void send(Message m);
@@ -145,6 +152,8 @@ class Raft {
   void leader_read_index(NodeId from, std::string ctx);
   void answer_read(const PendingRead& read);
   void release_confirmed_reads();
+  // The highest read round a quorum of voters (this node included) answered.
+  uint64_t quorum_acked_round() const;
   void release_held_reads();
   void abort_leader_transfer() { lead_transferee_ = kNoNode; }
   void add_progress(NodeId id, bool learner);
@@ -167,6 +176,11 @@ class Raft {
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
   int randomized_election_timeout_ = 0;
+  // Lease reads (Config::lease_promise_ticks). Zero at start: a restarted
+  // node keeps the promise it may have made before it stopped.
+  int ticks_since_leader_ = 0;
+  uint64_t lease_round_floor_ = 0;
+  bool timeout_now_sent_ = false;  // in this term
   SplitMix64 rng_;
 };
 

@@ -130,4 +130,6 @@ NodeStatus RawNode::status() const {
 
 NodeId RawNode::id() const { return raft_->id(); }
 
+LeaseBasis RawNode::lease_basis() const { return raft_->lease_basis(); }
+
 }  // namespace corral::raft

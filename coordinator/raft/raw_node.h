@@ -8,6 +8,7 @@
 #include <string>
 
 #include "coordinator/raft/config.h"
+#include "coordinator/raft/read_only.h"
 #include "coordinator/raft/ready.h"
 #include "coordinator/raft/status.h"
 #include "coordinator/raft/types.h"
@@ -94,6 +95,9 @@ class RawNode {
 
   NodeStatus status() const;
   NodeId id() const;
+  // What a lease-based read may rest on now (Config::lease_promise_ticks;
+  // the server keeps the clock: server/read_lease.h). Cheap: no copies.
+  LeaseBasis lease_basis() const;
 
  private:
   // What the last Ready handed out, for advance().

@@ -32,6 +32,24 @@ struct PendingRead {
   std::string ctx;
 };
 
+// What a leader's read lease rests on (the clock side is the server's
+// ReadLease). A round acknowledged by a quorum proves that none of those
+// voters will vote for another candidate for lease_promise_ticks of its
+// ticks after it received that round's heartbeat.
+struct LeaseBasis {
+  // Lease reads on, the leader, an entry of its term committed, and no
+  // leadership transfer started in this term (its TimeoutNow makes the
+  // transferee campaign past every promise).
+  bool eligible = false;
+  Term term = 0;
+  // Rounds up to this one never prove a lease: started before this node
+  // became leader or before the last membership change.
+  uint64_t round_floor = 0;
+  Index commit = 0;
+  uint64_t last_round = 0;       // the latest round started
+  uint64_t confirmed_round = 0;  // the latest round a quorum answered, above round_floor; 0: none
+};
+
 class ReadOnly {
  public:
   // Queues a read at `index` for the next round; false when full (dropped).

@@ -105,6 +105,9 @@ struct NodeOptions {
   // The leader's raft log append and fsync on a writer thread
   // (async_persist.h); false: on the loop thread.
   bool storage_writer = true;
+  // Linearizable reads served by a leader from its read lease, without a
+  // heartbeat round each (read_lease.h); false: ReadIndex only, as etcd.
+  bool read_lease = false;
   // Log collection: a revoking assignment not released within this is
   // released by the leader; the assignment bound's slack in thousandths.
   int assign_release_timeout_ms = static_cast<int>(kDefaultReleaseTimeoutMs);

@@ -138,6 +138,13 @@ Status NodeLoop::init() {
   rc.heartbeat_ticks = o.heartbeat_ticks;
   rc.storage = store_.get();
   rc.async_storage_writes = o.storage_writer;
+  if (o.read_lease) {
+    rc.lease_promise_ticks = kReadLeasePromiseHeartbeats * o.heartbeat_ticks;
+    read_lease_.emplace(ReadLease::length_for(rc.lease_promise_ticks, o.tick_ms, kReadLeaseDriftMarginPermille));
+    log_event("read lease on: followers promise %d ticks, a confirmed round gives a %lld ms lease",
+              rc.lease_promise_ticks,
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(read_lease_->length()).count()));
+  }
   // The image of an installed snapshot may be newer than the commit index
   // raft knows; apply skips what it already holds.
   rc.applied = std::min<raft::Index>(state_->applied_index(),

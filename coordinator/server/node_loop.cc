@@ -120,8 +120,16 @@ bool NodeLoop::wait_for_work() {
 void NodeLoop::tick_clock() {
   auto now = Clock::now();
   auto tick = std::chrono::milliseconds(options_.tick_ms);
+  if (read_lease_) {
+    // The followers' lease promise counts ticks: never two ticks closer
+    // than a tick apart (read_lease.h). Late ticks only make it longer.
+    if (now >= next_tick_) {
+      raw_->tick();
+      next_tick_ = now + tick;
+    }
+  }
   if (now - next_tick_ > tick * kMaxTickBacklogTicks) next_tick_ = now;  // a long stall: do not burst
-  while (now >= next_tick_) {
+  while (!read_lease_ && now >= next_tick_) {
     raw_->tick();
     next_tick_ += tick;
   }
@@ -273,6 +281,8 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
 
 void NodeLoop::handle_ready() {
   raft::Ready rd = raw_->ready();
+  // Before any of this Ready's heartbeats leave: stamps their read rounds.
+  if (read_lease_) read_lease_->observe(raw_->lease_basis(), Clock::now());
   metrics_.proposals_committed.inc(rd.committed_entries.size());
   if (rd.hard_state) term_ = rd.hard_state->term;
   if (rd.soft_state) on_soft_state(*rd.soft_state);

@@ -76,6 +76,7 @@
 #include "coordinator/server/loop_turn_stats.h"
 #include "coordinator/server/members.h"
 #include "coordinator/server/node.h"
+#include "coordinator/server/read_lease.h"
 #include "coordinator/server/release_timer.h"
 #include "coordinator/server/removed_notifier.h"
 #include "coordinator/server/request_meter.h"
@@ -181,6 +182,10 @@ class NodeLoop {
   bool refuse_unauthorized(const net::ConnectionId& conn, const api::ParsedRequest& req, std::string_view user);
   void flush_proposals();
   void flush_reads();
+  // --read-lease: the leader's lease is valid now; the waiting reads become
+  // a batch at the commit index, served once it is applied. False: use
+  // ReadIndex.
+  bool serve_reads_from_lease();
   void handle_ready();
   // A leader's Ready whose writes go to the storage writer (async_persist.h):
   // handed over, messages sent, committed entries applied; true. Otherwise
@@ -318,6 +323,7 @@ class NodeLoop {
   uint64_t next_read_ctx_ = 1;
   std::vector<PendingRead> reads_waiting_;
   std::map<uint64_t, ReadBatch> read_batches_;  // by ctx
+  std::optional<ReadLease> read_lease_;  // --read-lease
 
   std::map<net::ConnectionId, watch::StreamId> stream_by_conn_;
   std::map<watch::StreamId, net::ConnectionId> conn_by_stream_;

@@ -58,6 +58,10 @@ ServerMetrics::ServerMetrics()
       requests(registry.counter_family("corral_server_requests_total",
                                        "Client requests answered, by request type and result code.",
                                        {"type", "code"})),
+      linearizable_reads(registry.counter_family("corral_server_linearizable_reads_total",
+                                                 "Linearizable reads by how this member confirmed them: from its "
+                                                 "leader's read lease (--read-lease) or by a ReadIndex round.",
+                                                 {"path"})),
       request_seconds(registry.histogram_family("corral_server_request_duration_seconds",
                                                 "Time from a client request's arrival to its answer.", {"type"},
                                                 metrics::latency_buckets())),

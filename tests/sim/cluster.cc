@@ -246,6 +246,7 @@ void Simulation::start_node(SimNode& n) {
   cfg.applied = n.applied;
   cfg.rng_seed = node_rng_.next();
   cfg.async_storage_writes = opt_.async_leader_writes;
+  cfg.lease_promise_ticks = opt_.lease_promise_ticks;
   n.writes.clear();
   n.written_hs = n.storage.initial_state().hard_state;
   cfg.testing_unsafe_commit_without_quorum = opt_.break_mode == BreakMode::kCommitWithoutQuorum;

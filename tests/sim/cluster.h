@@ -36,6 +36,8 @@ struct SimOptions {
   // thread (raft::Config::async_storage_writes): it sends and applies
   // meanwhile; everyone else writes before sending, as in the server.
   bool async_leader_writes = false;
+  // raft::Config::lease_promise_ticks of every node (0: off).
+  int lease_promise_ticks = 0;
 };
 
 struct SimStats {

@@ -5,7 +5,7 @@
 //   corral-sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--seed X]
 //              [--trace] [--trace-file F] [--stop-at-first]
 //              [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync|resend-puts]
-//              [--no-duplicate-check] [--async-writes]
+//              [--no-duplicate-check] [--async-writes] [--lease-promise TICKS]
 //   SIM_SEED=X corral-sim [--nodes 3|5]   replays seed X with a readable trace
 #include <chrono>
 #include <cstdio>
@@ -22,6 +22,8 @@ namespace {
 using corral::sim::BreakMode;
 
 constexpr uint64_t kMaxTicks = 10'000'000;
+// Below the simulated election timeout (10 ticks).
+constexpr uint64_t kMaxLeasePromiseTicks = 9;
 constexpr uint64_t kMaxSeeds = 100'000'000;
 
 struct Args {
@@ -37,6 +39,7 @@ struct Args {
   std::string break_name;
   bool check_duplicate_apply = true;
   bool async_writes = false;
+  int lease_promise_ticks = 0;  // raft's read-lease promise (--read-lease)
 };
 
 void usage() {
@@ -44,7 +47,7 @@ void usage() {
                "usage: corral-sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--seed X]\n"
                "                  [--trace] [--trace-file F] [--stop-at-first]\n"
                "                  [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync|resend-puts]\n"
-               "                  [--no-duplicate-check] [--async-writes]\n"
+               "                  [--no-duplicate-check] [--async-writes] [--lease-promise TICKS]\n"
                "       SIM_SEED=X corral-sim [--nodes 3|5]   (replay one seed with a trace)\n");
 }
 
@@ -103,6 +106,10 @@ std::optional<Args> parse(int argc, char** argv) {
       ++i;
     } else if (flag == "--async-writes") {
       a.async_writes = true;
+    } else if (flag == "--lease-promise") {
+      auto v = number(kMaxLeasePromiseTicks);
+      if (!v) return std::nullopt;
+      a.lease_promise_ticks = static_cast<int>(*v);
     } else if (flag == "--no-duplicate-check") {
       a.check_duplicate_apply = false;
     } else if (flag == "--stop-at-first") {
@@ -170,6 +177,7 @@ int main(int argc, char** argv) {
     opt.break_mode = args->break_mode;
     opt.check_duplicate_apply = args->check_duplicate_apply;
     opt.async_leader_writes = args->async_writes;
+    opt.lease_promise_ticks = args->lease_promise_ticks;
     corral::sim::SimResult r = corral::sim::run_simulation(opt);
     ++run;
     total.add(r.stats);
@@ -181,6 +189,7 @@ int main(int argc, char** argv) {
       std::string brk = args->break_name.empty() ? "" : " --break " + args->break_name;
       if (!args->check_duplicate_apply) brk += " --no-duplicate-check";
       if (args->async_writes) brk += " --async-writes";
+      if (args->lease_promise_ticks > 0) brk += " --lease-promise " + std::to_string(args->lease_promise_ticks);
       std::printf("VIOLATION seed=%llu nodes=%d tick=%llu property=\"%s\": %s\n"
                   "  replay: SIM_SEED=%llu corral-sim --nodes %d --ticks %llu%s\n",
                   static_cast<unsigned long long>(opt.seed), opt.nodes,

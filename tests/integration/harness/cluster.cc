@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -159,8 +160,12 @@ bool Cluster::try_start_member(size_t i, bool existing, std::string& why) {
       "--listen-client", s.client_url(), "--initial-cluster", initial_cluster(),
       "--initial-cluster-state", existing ? "existing" : "new",
       "--tick-ms", std::to_string(options_.tick_ms),
-      "--election-ticks", std::to_string(options_.election_ticks),
       "--heartbeat-ticks", std::to_string(options_.heartbeat_ticks)};
+  std::vector<std::string> more = options_.member_args ? options_.member_args(s.name) : std::vector<std::string>{};
+  // A member may be given an election timeout of its own.
+  if (std::find(more.begin(), more.end(), "--election-ticks") == more.end()) {
+    args.insert(args.end(), {"--election-ticks", std::to_string(options_.election_ticks)});
+  }
   if (options_.snapshot_count) {
     args.insert(args.end(), {"--snapshot-count", std::to_string(options_.snapshot_count)});
   }
@@ -171,10 +176,7 @@ bool Cluster::try_start_member(size_t i, bool existing, std::string& why) {
   if (options_.http) args.insert(args.end(), {"--listen-http", s.http_url()});
   if (options_.peer_proxies) args.insert(args.end(), {"--advertise-peer", s.advertised_peer_url()});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  if (options_.member_args) {
-    std::vector<std::string> more = options_.member_args(s.name);
-    args.insert(args.end(), more.begin(), more.end());
-  }
+  args.insert(args.end(), more.begin(), more.end());
   const size_t log_start = read_file(s.log_path).size();
   if (s.launcher.empty()) {
     s.process = Process::spawn(corrald_path(), args, s.log_path);

@@ -58,7 +58,8 @@ struct ClusterOptions {
   // (MemberSlot::advertised_peer_port) that the test serves, for example
   // with a proxy that delays the member's inbound peer traffic.
   bool peer_proxies = false;
-  // Set: more arguments for one member (by name), at each start of it.
+  // Set: more arguments for one member (by name), at each start of it
+  // (--election-ticks among them replaces election_ticks for that member).
   std::function<std::vector<std::string>(const std::string& name)> member_args = nullptr;
   // Set: adjusts the options of every client the cluster makes (status and
   // client()), after the endpoints are filled in (e.g. CURVE keys).

@@ -1,0 +1,71 @@
+// A leader's read lease (--read-lease; docs/design.md "Lease reads"): the
+// clock side of raft's LeaseBasis. Pure: the caller passes the time.
+//
+// Every read round raft starts is stamped with the steady time the loop
+// first sees it, which is before any of its heartbeats leave. When a quorum
+// has answered a round, each of those voters received it after that stamp
+// t0 and promised not to vote for anyone for `promise_ticks` of its ticks;
+// its ticks are at least one tick length apart (the loop does not catch up
+// on missed ticks with the lease on), and the first may come at once, so
+// nobody else can lead before t0 + (promise_ticks - 1) ticks by its clock.
+// The lease ends earlier than that by a drift margin for clocks that run
+// at different rates. The lease is checked with the clock at the moment a
+// read is served, never by counting ticks: a starved loop ticks late.
+//
+// Nothing carries over a term, a role change, a transfer or a membership
+// change (LeaseBasis::eligible, round_floor): the stamps are forgotten.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <utility>
+
+#include "coordinator/raft/read_only.h"
+
+namespace corral::server {
+
+// The clock-rate difference between members the lease allows for, in
+// thousandths of its length.
+inline constexpr int kReadLeaseDriftMarginPermille = 100;
+// The followers' promise, in heartbeat intervals: long enough for the lease
+// to outlive the interval between two heartbeat rounds, short enough that
+// a failover still takes well under a second.
+inline constexpr int kReadLeasePromiseHeartbeats = 3;
+// Round stamps kept; an older round's stamp is dropped (it then proves
+// nothing, which is only conservative).
+inline constexpr size_t kMaxReadLeaseStamps = 256;
+
+class ReadLease {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // (promise_ticks - 1) ticks of tick_ms, less the drift margin.
+  static Clock::duration length_for(int promise_ticks, int tick_ms, int drift_margin_permille);
+
+  explicit ReadLease(Clock::duration length) : length_(length) {}
+
+  // Called with raft's basis before the loop sends what raft produced
+  // (each Ready), and before a read is served: stamps new rounds with `now`
+  // and extends the lease by the newest confirmed one.
+  void observe(const raft::LeaseBasis& basis, Clock::time_point now);
+  // Whether a read may be served from the leader's own state at `now`.
+  bool valid(const raft::LeaseBasis& basis, Clock::time_point now) const;
+  Clock::time_point expiry() const { return expiry_; }
+  Clock::duration length() const { return length_; }
+
+ private:
+  bool same_epoch(const raft::LeaseBasis& basis) const {
+    return basis.term == term_ && basis.round_floor == round_floor_;
+  }
+  void reset(const raft::LeaseBasis& basis);
+
+  Clock::duration length_;
+  raft::Term term_ = 0;
+  uint64_t round_floor_ = 0;
+  uint64_t last_stamped_ = 0;
+  std::deque<std::pair<uint64_t, Clock::time_point>> stamps_;  // round, first seen; ascending
+  Clock::time_point expiry_{};  // the epoch's lease ends here (min: none)
+};
+
+}  // namespace corral::server
