@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "coordinator/net/endpoint.h"
+#include "coordinator/server/apply_pacing.h"
 #include "coordinator/server/curve_setup.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/startup_checks.h"
@@ -138,6 +139,7 @@ Status NodeLoop::init() {
   rc.heartbeat_ticks = o.heartbeat_ticks;
   rc.storage = store_.get();
   rc.async_storage_writes = o.storage_writer;
+  rc.max_committed_bytes_per_ready = kMaxCommittedBytesPerReady;  // apply_pacing.h
   // The image of an installed snapshot may be newer than the commit index
   // raft knows; apply skips what it already holds.
   rc.applied = std::min<raft::Index>(state_->applied_index(),
