@@ -7,7 +7,8 @@
 # cpu_us_per_lease sums the three members (start-up not counted).
 # Usage: lease_cpu.sh BUILD_DIR LEASES [corral-bench flags...]
 #   e.g. lease_cpu.sh build 20000 --lease-batch 500 --lease-inflight 2
-#   CORRALD overrides the corrald binary; PERF=FILE records the leader
+#   TTL (30) and DURATION (1s, the keep-alive time after the last grant)
+#   set the bench's flags; CORRALD overrides the corrald binary; PERF=FILE records the leader
 #   (perf record -g) for the whole bench run into FILE.
 set -u
 build=$1; leases=$2; shift 2
@@ -38,8 +39,8 @@ if [ -n "${PERF:-}" ]; then
   perf record ${PERF_CALLGRAPH:--g} -o "$PERF" -p "${pid[$leader]}" >/dev/null 2>&1 &
   perf_pid=$!
 fi
-"$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl 30 --conns 10 \
-  --duration 1s "$@" 2>"$dir/bench.err"
+"$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "${TTL:-30}" --conns 10 \
+  --duration "${DURATION:-1s}" "$@" 2>"$dir/bench.err"
 [ -n "$perf_pid" ] && kill -INT "$perf_pid" && wait "$perf_pid" 2>/dev/null
 hz=$(getconf CLK_TCK)
 cpu=""; total=0
