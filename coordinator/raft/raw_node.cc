@@ -65,8 +65,8 @@ Ready RawNode::ready() {
   prev_hard_ = hs;
   rd.snapshot = r.log().unstable_snapshot();
   rd.entries = r.log().entries_to_persist();
-  // Committed entries per Ready are bounded like one append message. With
-  // asynchronous writes only persisted ones: this Ready's entries may not be
+  // Committed entries per Ready are bounded by Config::max_committed_bytes_per_ready
+  // (the application's apply per Ready). With asynchronous writes only persisted ones: this Ready's entries may not be
   // durable when the application applies.
   rd.committed_entries = r.log().next_committed_entries(max_committed_bytes_per_ready_, !async_storage_writes_);
   if (async_storage_writes_) r.log().accept_in_progress();
