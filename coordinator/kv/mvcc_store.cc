@@ -66,13 +66,19 @@ Status MvccStore::check_read_revision(Revision revision) const {
   return {};
 }
 
+const MvccStore::StagedRecord* MvccStore::find_unwritten(Rev rev) const {
+  auto it = std::lower_bound(unwritten_.begin(), unwritten_.end(), rev,
+                             [](const StagedRecord& r, Rev wanted) { return r.rev < wanted; });
+  return it != unwritten_.end() && it->rev == rev ? &*it : nullptr;
+}
+
 Result<KeyValue> MvccStore::read_record(Rev rev, const WriteTxn* txn) const {
   if (txn) {
     if (auto it = txn->change_at_.find(rev); it != txn->change_at_.end()) {
       return txn->changes_[it->second].event.kv;
     }
   }
-  if (auto it = unwritten_.find(rev); it != unwritten_.end()) return it->second.second;
+  if (const auto* staged = find_unwritten(rev)) return staged->kv;
   auto raw = engine_.get(Space::kKv, revision_key(rev));
   if (!raw.ok()) return raw.error();
   if (!raw->has_value()) {
@@ -84,7 +90,7 @@ Result<KeyValue> MvccStore::read_record(Rev rev, const WriteTxn* txn) const {
 
 Result<KeyValue> MvccStore::read_change(Rev rev, bool tombstone) const {
   if (!tombstone) return read_record(rev, nullptr);
-  if (auto it = unwritten_.find(rev); it != unwritten_.end()) return it->second.second;
+  if (const auto* staged = find_unwritten(rev)) return staged->kv;
   auto raw = engine_.get(Space::kKv, revision_key(rev, true));
   if (!raw.ok()) return raw.error();
   if (!raw->has_value()) {
@@ -170,7 +176,7 @@ Result<std::vector<RevisionEvents>> MvccStore::events(Revision from, std::string
 
 Status MvccStore::events_by_scan(Revision from, EventCollector& collect) const {
   // Staged records are newer than every written one: scan the engine below them.
-  std::string upper = unwritten_.empty() ? std::string() : revision_key(unwritten_.begin()->first);
+  std::string upper = unwritten_.empty() ? std::string() : revision_key(unwritten_.front().rev);
   auto it = engine_.scan(Space::kKv, revision_key_lower(from), upper);
   for (; it->valid(); it->next()) {
     auto rk = decode_revision_key(it->key());
@@ -182,8 +188,10 @@ Status MvccStore::events_by_scan(Revision from, EventCollector& collect) const {
     if (!*more) return Status();
   }
   if (auto st = it->status(); !st.ok()) return st.error();
-  for (auto u = unwritten_.lower_bound(Rev{from, 0}); u != unwritten_.end(); ++u) {
-    auto more = collect.add(u->first, u->second.first, u->second.second);
+  auto u = std::lower_bound(unwritten_.begin(), unwritten_.end(), Rev{from, 0},
+                            [](const StagedRecord& r, Rev wanted) { return r.rev < wanted; });
+  for (; u != unwritten_.end(); ++u) {
+    auto more = collect.add(u->rev, u->tombstone, u->kv);
     if (!more.ok()) return more.error();
     if (!*more) return Status();
   }
@@ -269,10 +277,16 @@ Status MvccStore::compact(Revision revision, storage::WriteBatch& batch) {
     e.revision = state_.current_revision;
     return e;
   }
+  std::vector<Rev> dropped_staged;
   for (const RemovedRevision& r : index_.compact(revision)) {
     batch.del(Space::kKv, revision_key(r.rev, r.tombstone));
-    unwritten_.erase(r.rev);
+    if (find_unwritten(r.rev) != nullptr) dropped_staged.push_back(r.rev);
   }
+  // One pass over the staged records, however many compaction dropped.
+  std::sort(dropped_staged.begin(), dropped_staged.end());
+  std::erase_if(unwritten_, [&](const StagedRecord& r) {
+    return std::binary_search(dropped_staged.begin(), dropped_staged.end(), r.rev);
+  });
   state_.compact_revision = revision;
   stage_state(batch);
   return {};
@@ -497,6 +511,12 @@ Result<TxnResult> WriteTxn::do_txn(const TxnRequest& request) {
 }
 
 RevisionEvents WriteTxn::commit(storage::WriteBatch& batch) {
+  RevisionEvents out = commit_changes(batch);
+  store_->stage_state(batch);
+  return out;
+}
+
+RevisionEvents WriteTxn::commit_changes(storage::WriteBatch& batch) {
   CORRAL_CHECK(open_);
   open_ = false;
   MvccStore& s = *store_;
@@ -506,14 +526,14 @@ RevisionEvents WriteTxn::commit(storage::WriteBatch& batch) {
     for (Change& c : changes_) {
       bool tombstone = c.event.type == Event::Type::kDelete;
       batch.put(Space::kKv, revision_key(c.rev, tombstone), encode_key_value(c.event.kv));
-      s.unwritten_.emplace(c.rev, std::make_pair(tombstone, c.event.kv));
+      CORRAL_CHECK(s.unwritten_.empty() || s.unwritten_.back().rev < c.rev);
+      s.unwritten_.push_back(MvccStore::StagedRecord{c.rev, tombstone, c.event.kv});
       out.events.push_back(std::move(c.event));
     }
     s.state_.current_revision = main_;
   }
   out.revision = s.state_.current_revision;
   s.state_.applied_index = raft_index_;
-  s.stage_state(batch);
   s.write_open_ = false;
   changes_.clear();
   change_at_.clear();

@@ -65,6 +65,10 @@ class WriteTxn {
   // `batch`. A txn that changed nothing keeps the revision and returns no
   // events, but still records the applied index.
   RevisionEvents commit(storage::WriteBatch& batch);
+  // The same, but the state record is left for the caller to stage once, in
+  // the same batch, with MvccStore::record_applied_index: a batch of many
+  // small txns (a lease grant batch) then stages it once, not per txn.
+  RevisionEvents commit_changes(storage::WriteBatch& batch);
 
  private:
   friend class MvccStore;
@@ -175,8 +179,16 @@ class MvccStore {
   storage::Engine& engine_;
   KeyIndex index_;
   KvState state_;
-  // Records staged into batches that the caller has not written yet.
-  std::map<Rev, std::pair<bool, KeyValue>> unwritten_;  // rev -> (tombstone, record)
+  // Records staged into batches that the caller has not written yet, in
+  // ascending revision (commits append newer revisions): a vector, not a
+  // tree, as a lease grant batch stages thousands per apply.
+  struct StagedRecord {
+    Rev rev;
+    bool tombstone = false;
+    KeyValue kv;
+  };
+  std::vector<StagedRecord> unwritten_;
+  const StagedRecord* find_unwritten(Rev rev) const;
   bool write_open_ = false;
 };
 

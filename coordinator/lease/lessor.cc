@@ -154,7 +154,7 @@ std::optional<Millis> Lessor::checkpoint_deadline(LeaseId id) const {
 
 Status Lessor::recover(const storage::Engine& engine) {
   CORRAL_CHECK(leases_.empty());
-  std::map<LeaseId, Lease> loaded;
+  std::unordered_map<LeaseId, Lease> loaded;
   auto it = engine.scan(storage::Space::kLease, "", "");
   for (; it->valid(); it->next()) {
     auto record = decode_lease_record(it->key(), it->value());
@@ -185,6 +185,7 @@ std::vector<LeaseId> Lessor::list() const {
   std::vector<LeaseId> out;
   out.reserve(leases_.size());
   for (const auto& [id, lease] : leases_) out.push_back(id);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

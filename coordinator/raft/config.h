@@ -23,6 +23,9 @@ struct Config {
   uint64_t max_bytes_per_append = 1 << 20;  // entry data per kAppend message
   uint32_t max_inflight_appends = 256;      // unacknowledged kAppend per follower in replicate state
   uint64_t max_uncommitted_bytes = 64 << 20;  // proposals past this are refused (kTooLarge)
+  // Committed entries handed out in one Ready, in bytes of entry data (at
+  // least one entry is always handed out): etcd raft's MaxCommittedSizePerReady.
+  uint64_t max_committed_bytes_per_ready = 4 << 20;
   bool pre_vote = true;
   bool check_quorum = true;
   // Seed of the node's own PRNG for randomised election timeouts. raft never

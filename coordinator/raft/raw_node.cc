@@ -8,7 +8,9 @@
 namespace corral::raft {
 
 RawNode::RawNode(const Config& config)
-    : raft_(std::make_unique<Raft>(config)), async_storage_writes_(config.async_storage_writes) {
+    : raft_(std::make_unique<Raft>(config)),
+      async_storage_writes_(config.async_storage_writes),
+      max_committed_bytes_per_ready_(config.max_committed_bytes_per_ready) {
   CORRAL_CHECK_MSG(config.storage != nullptr, "raft config: storage is required");
   prev_soft_ = raft_->soft_state();
   prev_hard_ = raft_->hard_state();
@@ -63,10 +65,10 @@ Ready RawNode::ready() {
   prev_hard_ = hs;
   rd.snapshot = r.log().unstable_snapshot();
   rd.entries = r.log().entries_to_persist();
-  // Committed entries per Ready are bounded like one append message. With
-  // asynchronous writes only persisted ones: this Ready's entries may not be
+  // Committed entries per Ready are bounded by Config::max_committed_bytes_per_ready
+  // (the application's apply per Ready). With asynchronous writes only persisted ones: this Ready's entries may not be
   // durable when the application applies.
-  rd.committed_entries = r.log().next_committed_entries(kMaxCommittedBytesPerReady, !async_storage_writes_);
+  rd.committed_entries = r.log().next_committed_entries(max_committed_bytes_per_ready_, !async_storage_writes_);
   if (async_storage_writes_) r.log().accept_in_progress();
   rd.messages = std::move(r.msgs);
   r.msgs.clear();

@@ -17,9 +17,6 @@ namespace corral::raft {
 
 class Raft;
 
-// Committed entries handed out in one Ready, in bytes of entry data (at least
-// one entry is always handed out).
-inline constexpr uint64_t kMaxCommittedBytesPerReady = 4 << 20;
 
 // Per-peer replication state, for status and tests.
 struct PeerProgress {
@@ -114,6 +111,7 @@ class RawNode {
   HardState prev_hard_;
   PendingAdvance pending_;
   bool async_storage_writes_ = false;
+  uint64_t max_committed_bytes_per_ready_ = 0;
 };
 
 }  // namespace corral::raft

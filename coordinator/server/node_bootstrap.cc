@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "coordinator/net/endpoint.h"
+#include "coordinator/server/apply_pacing.h"
 #include "coordinator/server/curve_setup.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/startup_checks.h"
@@ -145,6 +146,7 @@ Status NodeLoop::init() {
               rc.lease_promise_ticks,
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(read_lease_->length()).count()));
   }
+  rc.max_committed_bytes_per_ready = kMaxCommittedBytesPerReady;  // apply_pacing.h
   // The image of an installed snapshot may be newer than the commit index
   // raft knows; apply skips what it already holds.
   rc.applied = std::min<raft::Index>(state_->applied_index(),

@@ -6,6 +6,7 @@
 
 #include "coordinator/base/check.h"
 #include "coordinator/server/apply_version.h"
+#include "coordinator/server/apply_pacing.h"
 #include "coordinator/server/auth_gate.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/storage_failure.h"
@@ -72,7 +73,10 @@ void NodeLoop::turn() {
   publish_attributes();
   report_low_disk();
   if (async_persist_) async_persist_->collect();
-  for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) handle_ready();
+  for (int i = 0; i < kMaxReadiesPerTurn && raw_->has_ready() && !removed_; ++i) {
+    if (i > 0 && Clock::now() - work_start >= kApplyTimePerTurn) break;  // apply_pacing.h
+    handle_ready();
+  }
   serve_ready_reads();
   authenticator_->answer_done(state_->auth(), wall_clock_ms(), options_.auth_token_ttl_ms, header(), Clock::now(),
                               [this](const net::ConnectionId& c, const std::string& bytes) { reply(c, bytes); });
@@ -94,7 +98,7 @@ bool NodeLoop::wait_for_work() {
   auto now = Clock::now();
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
   if (wait.count() < 0) wait = std::chrono::milliseconds(0);
-  if (watch_work_now_ || client_work_now_) {
+  if (watch_work_now_ || client_work_now_ || raw_->has_ready()) {
     wait = std::chrono::milliseconds(0);
   } else if (next_output_retry_) {
     auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_output_retry_ - now);

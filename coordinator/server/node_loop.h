@@ -318,6 +318,7 @@ class NodeLoop {
   uint64_t next_proposal_id_ = 1;
   std::map<uint64_t, PendingProposal> pending_;
   std::unique_ptr<CommandWriter> batch_;
+  size_t batch_grants_ = 0;  // lease grants in batch_ (apply_pacing.h)
   std::vector<uint64_t> batch_ids_;
 
   uint64_t next_read_ctx_ = 1;

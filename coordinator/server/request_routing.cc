@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "coordinator/server/apply_version.h"
+#include "coordinator/server/apply_pacing.h"
 #include "coordinator/server/auth_gate.h"
 #include "coordinator/server/lease_min_ttl.h"
 #include "coordinator/server/log.h"
@@ -196,6 +197,9 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
     reply_error(conn, req->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many pending proposals"));
     return;
   }
+  // An entry holds at most kMaxGrantsPerEntry grants (apply_pacing.h).
+  const size_t grants = grants_in(req->get());
+  if (grants > 0 && batch_grants_ > 0 && batch_grants_ + grants > kMaxGrantsPerEntry) flush_proposals();
   uint64_t pid = next_proposal_id_++;
   pending_[pid] = PendingProposal{conn, req->id(), req->which(),
                                   Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms)};
@@ -204,11 +208,16 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
   // Stamped with who it was admitted as: apply checks again (auth_recheck.h).
   batch_->add(pid, raised ? std::string_view(*raised) : payload, AuthStamp{user, state_->auth().revision()});
   batch_ids_.push_back(pid);
-  if (batch_->size_bytes() >= kMaxEntryBytes || batch_->count() >= kMaxRequestsPerEntry) flush_proposals();
+  batch_grants_ += grants;
+  if (batch_->size_bytes() >= kMaxEntryBytes || batch_->count() >= kMaxRequestsPerEntry ||
+      batch_grants_ >= kMaxGrantsPerEntry) {
+    flush_proposals();
+  }
 }
 
 void NodeLoop::flush_proposals() {
   if (batch_->count() == 0) return;
+  batch_grants_ = 0;
   auto s = raw_->propose(batch_->take());
   if (s != raft::Status::kOk) {
     for (auto pid : batch_ids_) {

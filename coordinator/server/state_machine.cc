@@ -132,7 +132,8 @@ Status StateMachine::check_records(const kv::TxnRequest& txn) {
 
 kv::RevisionEvents StateMachine::commit(kv::WriteTxn& txn, storage::WriteBatch& batch) {
   driver_->on_changes(txn, 0);
-  return txn.commit(batch);
+  // Every apply path ends with record_applied_index, which stages the state.
+  return txn.commit_changes(batch);
 }
 
 Status StateMachine::load_members() {

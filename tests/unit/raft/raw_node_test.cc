@@ -94,3 +94,27 @@ TEST_CASE("raw node: soft state reports role and leader changes once", "[raw_nod
   CHECK(net.node(3).status().soft_state.leader == 2);
   CHECK_FALSE(net.node(2).has_ready());
 }
+
+TEST_CASE("raw node: committed entries per Ready stop at max_committed_bytes_per_ready, at least one", "[raw_node]") {
+  // The bound lets the application apply a burst over several turns; every
+  // entry is still handed out whole and in order.
+  TestNetwork net(1, [](Config& c) { c.max_committed_bytes_per_ready = 250; });
+  REQUIRE(net.elect(1));
+  const std::string hundred(100, 'e');
+  for (int i = 0; i < 5; ++i) REQUIRE(net.node(1).propose(hundred) == Status::kOk);
+  REQUIRE(net.node(1).propose(std::string(1000, 'b')) == Status::kOk);  // alone past the bound
+  Ready rd = net.node(1).ready();
+  REQUIRE(rd.entries.size() == 6);
+  net.storage(1).append(rd.entries);
+  net.node(1).advance();
+  std::vector<size_t> per_ready;
+  Index next = rd.entries.front().index;
+  for (int turn = 0; turn < 10 && net.node(1).has_ready(); ++turn) {
+    Ready r = net.node(1).ready();
+    for (const Entry& e : r.committed_entries) CHECK(e.index == next++);
+    per_ready.push_back(r.committed_entries.size());
+    net.node(1).advance();
+  }
+  CHECK(per_ready == std::vector<size_t>{2, 2, 1, 1});
+  CHECK(next == rd.entries.back().index + 1);
+}

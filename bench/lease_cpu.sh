@@ -1,0 +1,55 @@
+#!/bin/bash
+# Members' CPU per lease registration: a fresh 3-member corrald cluster on
+# loopback, corral-bench's lease workload (LEASES leases with one key each,
+# kept alive 1 s after the last grant), and each member's user+system CPU
+# (/proc/PID/stat) read before and after. Prints the bench's JSON line, then:
+#   leases=N members_cpu_s=[a,b,c] cpu_us_per_lease=X longest_turn_ms=[..] load=L
+# cpu_us_per_lease sums the three members (start-up not counted).
+# Usage: lease_cpu.sh BUILD_DIR LEASES [corral-bench flags...]
+#   e.g. lease_cpu.sh build 20000 --lease-batch 500 --lease-inflight 2
+#   TTL (30) and DURATION (1s, the keep-alive time after the last grant)
+#   set the bench's flags; CORRALD overrides the corrald binary; PERF=FILE records the leader
+#   (perf record -g) for the whole bench run into FILE.
+set -u
+build=$1; leases=$2; shift 2
+corrald=${CORRALD:-$build/coordinator/main/corrald}
+ctl=$build/cli/corralctl
+dir=$(mktemp -d)
+base=$((26000 + $$ % 3000 * 2))  # servers below the ephemeral range (32768-60999)
+cl=""; eps=""
+for i in 1 2 3; do cl="${cl:+$cl,}n$i=tcp://127.0.0.1:$((base + 2*i))"; eps="${eps:+$eps,}127.0.0.1:$((base + 2*i + 1))"; done
+declare -A pid
+for i in 1 2 3; do
+  "$corrald" --name n$i --data-dir "$dir/n$i" --listen-peer tcp://127.0.0.1:$((base + 2*i)) \
+    --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) --initial-cluster "$cl" \
+    --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
+  pid[127.0.0.1:$((base + 2*i + 1))]=$!
+done
+trap 'kill ${pid[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+declare -A before
+for e in "${!pid[@]}"; do before[$e]=$(ticks "${pid[$e]}"); done
+load=$(cut -d' ' -f1 /proc/loadavg)
+perf_pid=""
+if [ -n "${PERF:-}" ]; then
+  leader=$("$ctl" --endpoints "$eps" -w json endpoint status 2>/dev/null |
+    sed -n 's/.*"endpoint":"\([^"]*\)".*"member_id":\([0-9]*\).*"leader":\([0-9]*\).*/\1 \2 \3/p' |
+    awk '$2==$3 {print $1}' | head -1)
+  perf record ${PERF_CALLGRAPH:--g} -o "$PERF" -p "${pid[$leader]}" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
+"$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "${TTL:-30}" --conns 10 \
+  --duration "${DURATION:-1s}" "$@" 2>"$dir/bench.err"
+[ -n "$perf_pid" ] && kill -INT "$perf_pid" && wait "$perf_pid" 2>/dev/null
+hz=$(getconf CLK_TCK)
+cpu=""; total=0
+for e in $(echo "${!pid[@]}" | tr ' ' '\n' | sort); do
+  d=$(( $(ticks "${pid[$e]}") - ${before[$e]} ))
+  total=$((total + d))
+  cpu="${cpu:+$cpu,}$(awk -v d="$d" -v hz="$hz" 'BEGIN {printf "%.2f", d / hz}')"
+done
+turns=$("$ctl" --endpoints "$eps" -w json endpoint status 2>/dev/null |
+  sed -n 's/.*"loop_turn_max_us":\([0-9]*\).*/\1/p' | awk '{printf "%s%.1f", (NR>1?",":""), $1/1000}')
+tail -2 "$dir/bench.err" >&2
+echo "leases=$leases members_cpu_s=[$cpu] cpu_us_per_lease=$(awk -v t="$total" -v hz="$hz" -v n="$leases" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') longest_turn_ms=[$turns] load=$load"
