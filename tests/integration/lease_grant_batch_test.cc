@@ -86,7 +86,7 @@ TEST_CASE("grant batch: 5000 grants with keys in one batch all land and are kept
   CHECK(require_ok(c->lease_list(), "lease list").ids.size() == 5000);
 }
 
-TEST_CASE("grant batch: past the grant bound it is refused whole and changes nothing; bad grants fail alone",
+TEST_CASE("grant batch: past the grant bound it is refused whole and changes nothing, bad grants fail alone",
           "[integration][lease]") {
   Cluster cluster(ClusterOptions{});
   const size_t leader = cluster.start_with_leader();

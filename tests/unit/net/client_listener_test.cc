@@ -295,7 +295,7 @@ TEST_CASE("client listener: one receive takes at most max_bytes of payloads, and
   CHECK(got.size() == kRequests);
 }
 
-TEST_CASE("client connection: receive times out; bad options", "[net][client]") {
+TEST_CASE("client connection: receive times out, bad options", "[net][client]") {
   zmq::context_t ctx(1);
   auto listener = make_listener(ctx);
   auto client = make_client(ctx, *listener);
