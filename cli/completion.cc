@@ -35,6 +35,13 @@ std::string joined(const std::vector<std::string>& words) {
 
 }  // namespace
 
+CLI::App* add_completion_command(CLI::App& app, std::string& shell) {
+  auto* completion = app.add_subcommand(
+      "completion", "completion bash: print a bash completion script of corralctl's commands and flags");
+  completion->add_option("shell", shell, "the shell: bash")->required()->check(CLI::IsMember({"bash"}));
+  return completion;
+}
+
 std::string bash_completion(const CLI::App& app) {
   std::vector<Level> levels;
   collect(app, "", levels);

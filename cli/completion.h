@@ -8,6 +8,9 @@
 
 namespace corral::cli {
 
+// `completion bash` under `app`; returns it.
+CLI::App* add_completion_command(CLI::App& app, std::string& shell);
+
 std::string bash_completion(const CLI::App& app);
 
 }  // namespace corral::cli

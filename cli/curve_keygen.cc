@@ -2,14 +2,18 @@
 
 #include <cstdio>
 
+#include "cli/command_support.h"
 #include "coordinator/net/curve_key_file.h"
 
 namespace corral::cli {
 
-namespace {
-constexpr int kExitOk = 0;
-constexpr int kExitLocal = 5;
-}  // namespace
+CLI::App* add_curve_commands(CLI::App& app, std::string& out_base) {
+  auto* curve = app.add_subcommand("curve", "curve keygen --out NAME");
+  curve->require_subcommand(1);
+  auto* keygen = curve->add_subcommand("keygen", "keygen --out NAME: write a key pair to NAME.key (0600) and NAME.pub");
+  keygen->add_option("--out", out_base, "file name without .key/.pub")->required();
+  return keygen;
+}
 
 int run_curve_keygen(const std::string& out_base) {
   auto keys = net::generate_curve_keypair();

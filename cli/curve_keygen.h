@@ -3,9 +3,13 @@
 // the format). Never overwrites. Returns corralctl's exit code.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 
 namespace corral::cli {
+
+// `curve keygen --out NAME` under `app`; returns keygen.
+CLI::App* add_curve_commands(CLI::App& app, std::string& out_base);
 
 int run_curve_keygen(const std::string& out_base);
 

@@ -1,6 +1,10 @@
 #include "cli/help_texts.h"
 
+#include <cstdio>
+#include <iostream>
 #include <map>
+
+#include "cli/command_support.h"
 
 namespace corral::cli {
 
@@ -69,6 +73,24 @@ void add_footers(CLI::App& app, const std::string& path) {
 void add_help_texts(CLI::App& app) {
   app.footer(std::string("Run 'corralctl help COMMAND' for a command's arguments and an example.\n") + kExitCodesText);
   add_footers(app, "");
+}
+
+CLI::App* add_help_command(CLI::App& app, std::vector<std::string>& words) {
+  auto* help = app.add_subcommand(
+      "help", "help [COMMAND...]: a command's usage, its arguments and flags, an example and the exit codes");
+  help->add_option("command", words, "the command, e.g. snapshot restore");
+  return help;
+}
+
+int run_help(CLI::App& app, const std::vector<std::string>& words) {
+  CLI::App* target = find_command(app, words);
+  if (target == nullptr) {
+    std::fprintf(stderr, "Error: no command \"%s\"; run 'corralctl --help' for the commands\n",
+                 CLI::detail::join(words, " ").c_str());
+    return kExitUsage;
+  }
+  std::cout << target->help();
+  return kExitOk;
 }
 
 CLI::App* find_command(CLI::App& app, const std::vector<std::string>& words) {

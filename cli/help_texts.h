@@ -17,6 +17,11 @@ inline constexpr const char* kExitCodesText =
 // Adds the example and exit codes of every command of `app` as its footer.
 void add_help_texts(CLI::App& app);
 
+// `help [COMMAND...]` under `app`; returns it.
+CLI::App* add_help_command(CLI::App& app, std::vector<std::string>& words);
+// Prints the help of the command `words` names; exit 2 when none.
+int run_help(CLI::App& app, const std::vector<std::string>& words);
+
 // The command `words` names ("lease grant"), or nullptr.
 CLI::App* find_command(CLI::App& app, const std::vector<std::string>& words);
 

@@ -15,9 +15,6 @@ namespace api = corral::schema::api;
 
 namespace {
 
-template <class>
-inline constexpr bool kAlwaysFalse = false;
-
 capnp::Data::Reader data_of(const std::string& s) { return schema::as_data(s); }
 capnp::Text::Reader text_of(const std::string& s) { return capnp::Text::Reader(s.c_str(), s.size()); }
 std::string str_of(capnp::Data::Reader d) { return schema::as_string(d); }
@@ -480,6 +477,141 @@ Result<ResponseMessage> response_of(api::Response::Reader r) {
   return out;
 }
 
+// --- one request body per kind: encode_body(req, r) sets req's union to r ------------
+// (a RequestBody kind without an overload here does not compile)
+
+using RequestBuilder = api::Request::Builder;
+
+Status encode_body(RequestBuilder req, const RangeRequest& r) {
+  fill(req.initRange(), r);
+  return {};
+}
+Status encode_body(RequestBuilder req, const PutRequest& r) {
+  fill(req.initPut(), r);
+  return {};
+}
+Status encode_body(RequestBuilder req, const DeleteRequest& r) {
+  fill(req.initDeleteRange(), r);
+  return {};
+}
+Status encode_body(RequestBuilder req, const TxnRequest& r) { return fill(req.initTxn(), r, 1); }
+Status encode_body(RequestBuilder req, const ListRequest& r) {
+  auto b = req.initList();
+  b.setDir(data_of(r.dir));
+  b.setRevision(r.revision);
+  b.setSerializable(r.serializable);
+  b.setLimit(r.limit);
+  return {};
+}
+Status encode_body(RequestBuilder req, const CompactRequest& r) {
+  req.initCompaction().setRevision(r.revision);
+  return {};
+}
+Status encode_body(RequestBuilder req, const LeaseGrantRequest& r) {
+  fill(req.initLeaseGrant(), r);
+  return {};
+}
+Status encode_body(RequestBuilder req, const LeaseGrantBatchRequest& r) {
+  return encode_grant_batch(r, req.initLeaseGrantBatch());
+}
+Status encode_body(RequestBuilder req, const LeaseRevokeRequest& r) {
+  req.initLeaseRevoke().setId(r.id);
+  return {};
+}
+Status encode_body(RequestBuilder req, const LeaseKeepAliveRequest& r) {
+  req.initLeaseKeepAlive().setId(r.id);
+  return {};
+}
+Status encode_body(RequestBuilder req, const LeaseKeepAliveBatchRequest& r) {
+  if (r.ids.size() > kMaxKeepAliveBatchIds) {
+    return make_error(ErrorCode::kTooLarge, "keep-alive batch of " + std::to_string(r.ids.size()) +
+                                                " ids is past the " + std::to_string(kMaxKeepAliveBatchIds) +
+                                                "-id bound");
+  }
+  auto ids = req.initLeaseKeepAliveBatch().initIds(static_cast<unsigned>(r.ids.size()));
+  for (unsigned i = 0; i < ids.size(); ++i) ids.set(i, r.ids[i]);
+  return {};
+}
+Status encode_body(RequestBuilder req, const LeaseTtlRequest& r) {
+  auto b = req.initLeaseTimeToLive();
+  b.setId(r.id);
+  b.setKeys(r.keys);
+  return {};
+}
+Status encode_body(RequestBuilder req, const LeaseListRequest&) {
+  req.initLeaseLeases();
+  return {};
+}
+Status encode_body(RequestBuilder req, const WatchCreateRequest& r) {
+  auto b = req.initWatchCreate();
+  b.setKey(data_of(r.key));
+  b.setRangeEnd(data_of(r.range_end));
+  b.setStartRevision(r.start_revision);
+  b.setPrevKv(r.prev_kv);
+  b.setProgressNotify(r.progress_notify);
+  b.setNoPut(r.no_put);
+  b.setNoDelete(r.no_delete);
+  return {};
+}
+Status encode_body(RequestBuilder req, const WatchCancelRequest& r) {
+  req.initWatchCancel().setWatchId(r.watch_id);
+  return {};
+}
+Status encode_body(RequestBuilder req, const WatchProgressRequest&) {
+  req.initWatchProgress();
+  return {};
+}
+Status encode_body(RequestBuilder req, const MemberListRequest&) {
+  req.initMemberList();
+  return {};
+}
+Status encode_body(RequestBuilder req, const MemberAddRequest& r) {
+  auto b = req.initMemberAdd();
+  b.setName(text_of(r.name));
+  fill_urls(b.initPeerUrls(static_cast<unsigned>(r.peer_urls.size())), r.peer_urls);
+  fill_urls(b.initClientUrls(static_cast<unsigned>(r.client_urls.size())), r.client_urls);
+  b.setIsLearner(r.is_learner);
+  return {};
+}
+Status encode_body(RequestBuilder req, const MemberRemoveRequest& r) {
+  req.initMemberRemove().setId(r.id);
+  return {};
+}
+Status encode_body(RequestBuilder req, const MemberPromoteRequest& r) {
+  req.initMemberPromote().setId(r.id);
+  return {};
+}
+Status encode_body(RequestBuilder req, const MoveLeaderRequest& r) {
+  req.initMoveLeader().setTargetId(r.target_id);
+  return {};
+}
+Status encode_body(RequestBuilder req, const StatusRequest&) {
+  req.initStatus();
+  return {};
+}
+Status encode_body(RequestBuilder req, const SnapshotRequest&) {
+  req.initSnapshot();
+  return {};
+}
+Status encode_body(RequestBuilder req, const DefragmentRequest&) {
+  req.initDefragment();
+  return {};
+}
+Status encode_body(RequestBuilder req, const AuthRequest& r) {
+  fill_auth(req.initAuth(), r);
+  return {};
+}
+Status encode_body(RequestBuilder req, const HashKvRequest& r) {
+  req.initMaintenance().initHashKv().setRevision(r.revision);
+  return {};
+}
+Status encode_body(RequestBuilder req, const AlarmRequest& r) {
+  auto a = req.initMaintenance().initAlarm();
+  a.setAction(r.action == AlarmRequest::Action::kDisarm ? api::AlarmAction::DISARM : api::AlarmAction::LIST);
+  a.setMemberId(r.member_id);
+  return {};
+}
+
 }  // namespace
 
 ErrorCode error_code_from_wire(uint16_t wire) {
@@ -497,96 +629,7 @@ Result<std::string> encode_request(uint64_t id, const RequestBody& body, std::st
   auto req = message.initRoot<api::Request>();
   req.setId(id);
   if (!token.empty()) req.setToken(capnp::Text::Reader(token.data(), token.size()));
-  Status status;
-  std::visit(
-      [&](const auto& r) {
-        using T = std::decay_t<decltype(r)>;
-        if constexpr (std::is_same_v<T, RangeRequest>) {
-          fill(req.initRange(), r);
-        } else if constexpr (std::is_same_v<T, PutRequest>) {
-          fill(req.initPut(), r);
-        } else if constexpr (std::is_same_v<T, DeleteRequest>) {
-          fill(req.initDeleteRange(), r);
-        } else if constexpr (std::is_same_v<T, TxnRequest>) {
-          status = fill(req.initTxn(), r, 1);
-        } else if constexpr (std::is_same_v<T, ListRequest>) {
-          auto b = req.initList();
-          b.setDir(data_of(r.dir));
-          b.setRevision(r.revision);
-          b.setSerializable(r.serializable);
-          b.setLimit(r.limit);
-        } else if constexpr (std::is_same_v<T, CompactRequest>) {
-          req.initCompaction().setRevision(r.revision);
-        } else if constexpr (std::is_same_v<T, LeaseGrantRequest>) {
-          fill(req.initLeaseGrant(), r);
-        } else if constexpr (std::is_same_v<T, LeaseGrantBatchRequest>) {
-          status = encode_grant_batch(r, req.initLeaseGrantBatch());
-          if (!status.ok()) return;
-        } else if constexpr (std::is_same_v<T, LeaseRevokeRequest>) {
-          req.initLeaseRevoke().setId(r.id);
-        } else if constexpr (std::is_same_v<T, LeaseKeepAliveRequest>) {
-          req.initLeaseKeepAlive().setId(r.id);
-        } else if constexpr (std::is_same_v<T, LeaseKeepAliveBatchRequest>) {
-          if (r.ids.size() > kMaxKeepAliveBatchIds) {
-            status = make_error(ErrorCode::kTooLarge, "keep-alive batch of " + std::to_string(r.ids.size()) +
-                                                          " ids is past the " + std::to_string(kMaxKeepAliveBatchIds) +
-                                                          "-id bound");
-            return;
-          }
-          auto ids = req.initLeaseKeepAliveBatch().initIds(static_cast<unsigned>(r.ids.size()));
-          for (unsigned i = 0; i < ids.size(); ++i) ids.set(i, r.ids[i]);
-        } else if constexpr (std::is_same_v<T, LeaseTtlRequest>) {
-          auto b = req.initLeaseTimeToLive();
-          b.setId(r.id);
-          b.setKeys(r.keys);
-        } else if constexpr (std::is_same_v<T, LeaseListRequest>) {
-          req.initLeaseLeases();
-        } else if constexpr (std::is_same_v<T, WatchCreateRequest>) {
-          auto b = req.initWatchCreate();
-          b.setKey(data_of(r.key));
-          b.setRangeEnd(data_of(r.range_end));
-          b.setStartRevision(r.start_revision);
-          b.setPrevKv(r.prev_kv);
-          b.setProgressNotify(r.progress_notify);
-          b.setNoPut(r.no_put);
-          b.setNoDelete(r.no_delete);
-        } else if constexpr (std::is_same_v<T, WatchCancelRequest>) {
-          req.initWatchCancel().setWatchId(r.watch_id);
-        } else if constexpr (std::is_same_v<T, WatchProgressRequest>) {
-          req.initWatchProgress();
-        } else if constexpr (std::is_same_v<T, MemberListRequest>) {
-          req.initMemberList();
-        } else if constexpr (std::is_same_v<T, MemberAddRequest>) {
-          auto b = req.initMemberAdd();
-          b.setName(text_of(r.name));
-          fill_urls(b.initPeerUrls(static_cast<unsigned>(r.peer_urls.size())), r.peer_urls);
-          fill_urls(b.initClientUrls(static_cast<unsigned>(r.client_urls.size())), r.client_urls);
-          b.setIsLearner(r.is_learner);
-        } else if constexpr (std::is_same_v<T, MemberRemoveRequest>) {
-          req.initMemberRemove().setId(r.id);
-        } else if constexpr (std::is_same_v<T, MemberPromoteRequest>) {
-          req.initMemberPromote().setId(r.id);
-        } else if constexpr (std::is_same_v<T, MoveLeaderRequest>) {
-          req.initMoveLeader().setTargetId(r.target_id);
-        } else if constexpr (std::is_same_v<T, StatusRequest>) {
-          req.initStatus();
-        } else if constexpr (std::is_same_v<T, SnapshotRequest>) {
-          req.initSnapshot();
-        } else if constexpr (std::is_same_v<T, DefragmentRequest>) {
-          req.initDefragment();
-        } else if constexpr (std::is_same_v<T, AuthRequest>) {
-          fill_auth(req.initAuth(), r);
-        } else if constexpr (std::is_same_v<T, HashKvRequest>) {
-          req.initMaintenance().initHashKv().setRevision(r.revision);
-        } else if constexpr (std::is_same_v<T, AlarmRequest>) {
-          auto a = req.initMaintenance().initAlarm();
-          a.setAction(r.action == AlarmRequest::Action::kDisarm ? api::AlarmAction::DISARM : api::AlarmAction::LIST);
-          a.setMemberId(r.member_id);
-        } else {
-          static_assert(kAlwaysFalse<T>, "request kind without an encoder");
-        }
-      },
-      body);
+  Status status = std::visit([&](const auto& r) { return encode_body(req, r); }, body);
   if (!status.ok()) return status.error();
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();

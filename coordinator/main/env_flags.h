@@ -18,12 +18,15 @@ namespace corral::main {
 inline constexpr const char* kEnvPrefix = "CORRAL_";
 inline constexpr const char* kAgentEnvPrefix = "CORRAL_AGENT_";
 // CORRAL_FAULT_FS: the storage engine's test-only fault injection
-// (coordinator/storage/fault_fs.h). The fault tests' knobs (tests/README.md)
-// reach the corrald processes they start.
+// (coordinator/storage/fault_fs.h); CORRAL_TEST_PUBLISH_APPLY_VERSION: a
+// test-only published apply version (coordinator/server/apply_version.h).
+// The fault tests' knobs (tests/README.md) reach the corrald processes they
+// start.
 inline constexpr const char* kIgnoredEnv[] = {"CORRAL_BUILD",           "CORRAL_FAULT_FS",
                                               "CORRAL_POWER_ROUNDS",    "CORRAL_POWER_SEED",
                                               "CORRAL_PARTITION_ROUNDS", "CORRAL_PARTITION_SEED",
-                                              "CORRAL_DELAY_ROUNDS",    "CORRAL_DELAY_SEED"};
+                                              "CORRAL_DELAY_ROUNDS",    "CORRAL_DELAY_SEED",
+                                              "CORRAL_TEST_PUBLISH_APPLY_VERSION"};
 
 // "CORRAL_" + the flag's long name, upper-case, '-' as '_'.
 std::string env_name_of(const std::string& long_name);

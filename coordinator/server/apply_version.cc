@@ -17,6 +17,29 @@ uint32_t apply_version_needed(wire::Request::Reader request) {
 }
 
 namespace {
+
+uint32_t read_test_publish_apply_version() {
+  const char* text = std::getenv(kTestPublishApplyVersionEnv);
+  if (text == nullptr) return kApplyVersion;
+  char* end = nullptr;
+  const unsigned long asked = std::strtoul(text, &end, 10);
+  if (end == text || *end != '\0' || asked < 1 || asked > kApplyVersion) {
+    log_warn("%s=%s ignored: not a version from 1 to %u", kTestPublishApplyVersionEnv, text, kApplyVersion);
+    return kApplyVersion;
+  }
+  log_warn("%s: this member publishes apply version %lu instead of %u (a test hook, never set it otherwise)",
+           kTestPublishApplyVersionEnv, asked, kApplyVersion);
+  return static_cast<uint32_t>(asked);
+}
+
+}  // namespace
+
+uint32_t published_apply_version() {
+  static const uint32_t version = read_test_publish_apply_version();
+  return version;
+}
+
+namespace {
 uint32_t published(const MemberInfo& m) { return std::max<uint32_t>(m.apply_version, 1); }
 }  // namespace
 

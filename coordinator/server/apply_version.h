@@ -32,6 +32,16 @@ namespace corral::server {
 // and name that kind in apply_version_needed.
 inline constexpr uint32_t kApplyVersion = 2;
 
+// Test-only: set to a version from 1 to kApplyVersion, the member publishes
+// that version instead of kApplyVersion (as a member with an older binary
+// would), so that a test can put the leader's gate in front of a request.
+// Read once, at the first publish; any other value is ignored (logged).
+inline constexpr char kTestPublishApplyVersionEnv[] = "CORRAL_TEST_PUBLISH_APPLY_VERSION";
+
+// The version this member publishes in its member record: kApplyVersion
+// unless kTestPublishApplyVersionEnv says otherwise.
+uint32_t published_apply_version();
+
 // Exit code of a member that met an entry it cannot apply: EX_DATAERR of
 // sysexits.h ("the input data was incorrect in some way").
 inline constexpr int kUnreadableEntryExitCode = 65;

@@ -158,13 +158,13 @@ void NodeLoop::publish_attributes() {
   auto it = state_->members().find(self_id_);
   if (it == state_->members().end()) return;  // joining: not in our table yet
   if (it->second.client_urls == std::vector<std::string>{advertise_client_} &&
-      it->second.apply_version == kApplyVersion) {
+      it->second.apply_version == published_apply_version()) {
     return;
   }
   next_publish_ = now + std::chrono::milliseconds(kPublishRetryMs);
   MemberInfo m = it->second;
   m.client_urls = {advertise_client_};
-  m.apply_version = kApplyVersion;
+  m.apply_version = published_apply_version();
   std::string record = encode_member(m);
   if (is_leader()) {
     (void)raw_->propose(encode_attributes(record));

@@ -26,19 +26,47 @@ constexpr int kRebindRetryMs = 50;
 
 }  // namespace
 
+// The start-up steps, in order. The threads beside the loop's own start in
+// two of them: the ZAP handler (with CURVE) in listen_for_clients, every
+// other one in start_workers.
 Status NodeLoop::init() {
-  const auto& o = options_;
-  // Everything that can be refused without a socket or a write first.
-  if (auto s = check_options(o); !s.ok()) return s;
-  if (!o.initial_cluster.empty()) {
-    auto members = parse_initial_cluster(o.initial_cluster);
-    if (!members.ok()) return members.error();
-    auto listen = net::parse_endpoint(o.listen_peer, net::EndpointUse::kBind);
-    if (listen->port != 0 || !o.advertise_peer.empty()) {
-      if (auto s = check_own_peer_url(*members, o.name, o.advertise_peer, *listen); !s.ok()) return s;
-    }
-  }
+  if (auto s = refuse_bad_options(); !s.ok()) return s;
   // Sockets first: the advertised peer URL defaults to the bound one.
+  if (auto s = listen_for_clients(); !s.ok()) return s;
+  auto identity = decide_identity(context_, options_);
+  if (!identity.ok()) return identity.error();
+  if (auto s = open_peer_transport(*identity); !s.ok()) return s;
+  if (auto s = open_storage(*identity); !s.ok()) return s;
+  auto recovered = recover_log(*identity);
+  if (!recovered.ok()) return recovered.error();
+  open_watch_hub();
+  create_raft(*recovered);
+  if (auto s = start_workers(); !s.ok()) return s;
+  sync_peers();
+  log_event("member %s (id %016llx) starting: applied %llu, term %llu, %zu members", options_.name.c_str(),
+            static_cast<unsigned long long>(self_id_),
+            static_cast<unsigned long long>(state_->applied_index()),
+            static_cast<unsigned long long>(term_), state_->members().size());
+  return Status();
+}
+
+// Everything that can be refused without a socket or a write.
+Status NodeLoop::refuse_bad_options() const {
+  const auto& o = options_;
+  if (auto s = check_options(o); !s.ok()) return s;
+  if (o.initial_cluster.empty()) return Status();
+  auto members = parse_initial_cluster(o.initial_cluster);
+  if (!members.ok()) return members.error();
+  auto listen = net::parse_endpoint(o.listen_peer, net::EndpointUse::kBind);
+  if (listen->port != 0 || !o.advertise_peer.empty()) {
+    return check_own_peer_url(*members, o.name, o.advertise_peer, *listen);
+  }
+  return Status();
+}
+
+// The client listener, and with CURVE the ZAP handler thread before it.
+Status NodeLoop::listen_for_clients() {
+  const auto& o = options_;
   net::ClientListenerOptions lo;
   lo.bind_endpoint = o.listen_client;
   // ZeroMQ drops the connection past its own bound, so keep it far above
@@ -58,12 +86,17 @@ Status NodeLoop::init() {
   auto listener = net::ClientListener::create(context_, lo);
   if (!listener.ok()) return make_error(ErrorCode::kUnavailable, "client listener " + o.listen_client + ": " + listener.error().message);
   listener_ = std::move(listener).value();
-  auto identity = decide_identity(context_, o);
-  if (!identity.ok()) return identity.error();
-  self_id_ = identity->identity.id;
+  return Status();
+}
+
+// The member's id, its peer transport (routed by that id), the advertised
+// URLs, the initial member table and the cluster id it implies.
+Status NodeLoop::open_peer_transport(StartupIdentity& identity) {
+  const auto& o = options_;
+  self_id_ = identity.identity.id;
   set_log_member(o.name, self_id_);
-  engine_ = std::move(identity->engine);
-  auto transport = create_transport(identity->joined.has_value() || identity->peer_port_released);
+  engine_ = std::move(identity.engine);
+  auto transport = create_transport(identity.joined.has_value() || identity.peer_port_released);
   if (!transport.ok()) return transport.error();
   transport_ = std::move(transport).value();
   advertise_client_ = o.advertise_client.empty() ? client_endpoint() : o.advertise_client;
@@ -79,8 +112,14 @@ Status NodeLoop::init() {
   if (auto s = check_own_peer_url(initial_members_, o.name, o.advertise_peer, transport_->bound_endpoint()); !s.ok()) {
     return s;
   }
-  cluster_id_ = identity->joined ? identity->joined->cluster_id : cluster_id_for(initial_members_);
+  cluster_id_ = identity.joined ? identity.joined->cluster_id : cluster_id_for(initial_members_);
+  return Status();
+}
 
+// The storage engine (unless decide_identity opened it), the raft log store
+// and the state machine on it; a removed member stops here.
+Status NodeLoop::open_storage(const StartupIdentity& identity) {
+  const auto& o = options_;
   if (!engine_) {
     storage::EngineOptions eo;
     eo.path = o.data_dir;
@@ -106,33 +145,44 @@ Status NodeLoop::init() {
   auto state = StateMachine::open(*engine_, so);
   if (!state.ok()) return state.error();
   state_ = std::move(state).value();
-  if (identity->identity.removed || state_->removed_members().count(self_id_)) {
+  if (identity.identity.removed || state_->removed_members().count(self_id_)) {
     return make_error(ErrorCode::kPermissionDenied, "this member (" + o.name + ") was removed from the cluster; "
                                                     "its id is never let back in: add it again under a new id "
                                                     "(member add) with an empty data dir");
   }
+  return Status();
+}
 
+// What raft starts from: a new cluster's first batch written, or the data
+// dir's identity recorded, then the stored conf state and snapshot.
+Result<raft::InitialState> NodeLoop::recover_log(const StartupIdentity& identity) {
   auto init = store_->initial_state();
   bool fresh = store_->last_index() == 0 && init.hard_state.empty() && init.conf_state.voters.empty() &&
                init.conf_state.learners.empty();
-  if (fresh && o.initial_cluster_new && !identity->stored) {
-    auto s = bootstrap(initial_members_, identity->identity);
-    if (!s.ok()) return s;
+  if (fresh && options_.initial_cluster_new && !identity.stored) {
+    auto s = bootstrap(initial_members_, identity.identity);
+    if (!s.ok()) return s.error();
     init = store_->initial_state();
-  } else if (!identity->stored) {
-    auto s = record_identity(identity->identity, identity->joined);
-    if (!s.ok()) return s;
+  } else if (!identity.stored) {
+    auto s = record_identity(identity.identity, identity.joined);
+    if (!s.ok()) return s.error();
   }
   conf_state_ = init.conf_state;
   auto snap = store_->snapshot();
   if (snap.ok()) snapshot_index_ = snap.value().metadata.index;
   store_->set_snapshot_source([this](const raft::SnapshotMetadata& latest) { return snapshot_for(latest); });
+  return init;
+}
 
+void NodeLoop::open_watch_hub() {
   watch::HubOptions ho;
-  ho.max_watchers_per_stream = o.max_watchers_per_connection;
+  ho.max_watchers_per_stream = options_.max_watchers_per_connection;
   hub_ = std::make_unique<watch::WatchHub>(state_->history(), ho);
   state_->set_watch_hub(hub_.get());
+}
 
+void NodeLoop::create_raft(const raft::InitialState& init) {
+  const auto& o = options_;
   raft::Config rc;
   rc.id = self_id_;
   rc.election_ticks = o.election_ticks;
@@ -162,7 +212,15 @@ Status NodeLoop::init() {
   term_ = init.hard_state.term;
   // A member that is the only voter need not wait an election timeout.
   if (conf_state_.voters.size() == 1 && conf_state_.voters[0] == self_id_) raw_->campaign();
+}
 
+// The poller over the loop's two sockets, and the threads beside the loop
+// that wake it when they have a result: the snapshot worker, the password
+// worker (authenticator), the HashKV worker and, with --storage-writer, the
+// storage writer.
+// (The ZAP handler started in listen_for_clients, the defragmenter's thread
+// starts on demand.)
+Status NodeLoop::start_workers() {
   auto poller = net::Poller::create();
   if (!poller.ok()) return poller.error();
   poller_ = std::move(poller).value();
@@ -171,17 +229,12 @@ Status NodeLoop::init() {
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
   authenticator_ = std::make_unique<Authenticator>([this] { poller_->wake(); });
   hasher_ = std::make_unique<KvHasher>([this] { poller_->wake(); });
-  if (o.storage_writer) {
+  if (options_.storage_writer) {
     async_persist_ = std::make_unique<AsyncPersist>(
         *engine_, *store_, *raw_, [this] { poller_->wake(); }, StorageWriterLimits{},
         [this](Clock::duration took) { metrics_.wal_fsync_seconds.observe(took); });
   }
   batch_ = std::make_unique<CommandWriter>(self_id_);
-  sync_peers();
-  log_event("member %s (id %016llx) starting: applied %llu, term %llu, %zu members", o.name.c_str(),
-            static_cast<unsigned long long>(self_id_),
-            static_cast<unsigned long long>(state_->applied_index()),
-            static_cast<unsigned long long>(term_), state_->members().size());
   return Status();
 }
 

@@ -157,6 +157,15 @@ class NodeLoop {
   Status bootstrap(const std::vector<MemberInfo>& initial, const MemberIdentity& identity);
   Status record_identity(const MemberIdentity& identity, const std::optional<JoinResult>& joined);
   Result<std::unique_ptr<net::PeerTransport>> create_transport(bool port_just_released);
+  // init's steps, in order (node_bootstrap.cc).
+  Status refuse_bad_options() const;
+  Status listen_for_clients();
+  Status open_peer_transport(StartupIdentity& identity);
+  Status open_storage(const StartupIdentity& identity);
+  Result<raft::InitialState> recover_log(const StartupIdentity& identity);
+  void open_watch_hub();
+  void create_raft(const raft::InitialState& init);
+  Status start_workers();
   void turn();
   bool wait_for_work();
   void tick_clock();

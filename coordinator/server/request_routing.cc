@@ -188,7 +188,9 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
     reply_error(conn, req->id(), *refused);
     return;
   }
-  if (const uint32_t needed = apply_version_needed(req->get()); needed > cluster_apply_version(state_->members())) {
+  // Version 1 needs no look at the member table: every member applies it.
+  if (const uint32_t needed = apply_version_needed(req->get());
+      needed > 1 && needed > cluster_apply_version(state_->members())) {
     reply_error(conn, req->id(),
                 api::wire_error(wire::ErrorCode::UNKNOWN_REQUEST, apply_version_refusal(state_->members(), needed)));
     return;

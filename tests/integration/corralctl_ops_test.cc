@@ -72,7 +72,7 @@ TEST_CASE("corralctl: lost quorum and foreign ports are named in the error", "[i
   CHECK(get.out.find(foreign_ep + ": accepts connections but did not answer as a corral member") != std::string::npos);
 }
 
-TEST_CASE("corralctl member add prints the start flags; member list shows it unstarted", "[integration][corralctl][member]") {
+TEST_CASE("corralctl member add prints the start flags, member list shows it unstarted", "[integration][corralctl][member]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
   const std::string scratch = cluster.root() + "/ctl.out";
@@ -93,7 +93,7 @@ TEST_CASE("corralctl member add prints the start flags; member list shows it uns
   CHECK(list.out.find(", started, n1, ") != std::string::npos);
 }
 
-TEST_CASE("corralctl completion bash parses and lists every command; help shows examples", "[integration][corralctl][completion]") {
+TEST_CASE("corralctl completion bash parses and lists every command, help shows examples", "[integration][corralctl][completion]") {
   char tmpl[] = "/tmp/corral-completion-XXXXXX";
   REQUIRE(::mkdtemp(tmpl) != nullptr);
   const std::string dir = tmpl;

@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 
 #include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <csignal>
 
 #include <atomic>
@@ -81,9 +80,7 @@ std::string oversized_batch(uint64_t request_id, int64_t lease) {
   r.setId(request_id);
   auto ids = r.initLeaseKeepAliveBatch().initIds(static_cast<unsigned>(kMaxKeepAliveBatchIds + 1));
   for (unsigned i = 0; i < ids.size(); ++i) ids.set(i, lease);
-  auto words = capnp::messageToFlatArray(m);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return frame_bytes(m);
 }
 
 }  // namespace
@@ -91,9 +88,7 @@ std::string oversized_batch(uint64_t request_id, int64_t lease) {
 TEST_CASE("lease batch: a keeper of 2000 leases keeps them all across TTLs and a leader kill",
           "[integration][lease]") {
   Cluster cluster(ClusterOptions{});
-  cluster.start();
-  auto leader = cluster.wait_for_leader();
-  REQUIRE(leader);
+  const size_t leader = cluster.start_with_leader();
   auto c = cluster.client({}, 5000ms);
   std::atomic<int> lost{0};
   LeaseKeeper keeper(*c, [&](int64_t, const Error&) { lost.fetch_add(1); });
@@ -113,10 +108,10 @@ TEST_CASE("lease batch: a keeper of 2000 leases keeps them all across TTLs and a
   CHECK(lost.load() == 0);
   CHECK(count_keys(*c, "/batch/") == kLeases);
 
-  REQUIRE(cluster.signal_member(*leader, SIGKILL) != -1);
+  REQUIRE(cluster.signal_member(leader, SIGKILL) != -1);
   auto next = cluster.wait_for_leader();
   REQUIRE(next);
-  CHECK(*next != *leader);
+  CHECK(*next != leader);
   // Three more TTLs after the kill: the keeper moved to the new leader in
   // time for every lease.
   std::this_thread::sleep_for(std::chrono::seconds(3 * kTtlSeconds));
@@ -128,9 +123,7 @@ TEST_CASE("lease batch: a keeper of 2000 leases keeps them all across TTLs and a
 TEST_CASE("lease batch: each id is answered on its own, and past the id bound nothing is renewed",
           "[integration][lease]") {
   Cluster cluster(ClusterOptions{});
-  cluster.start();
-  auto leader = cluster.wait_for_leader();
-  REQUIRE(leader);
+  const size_t leader = cluster.start_with_leader();
   auto c = cluster.client({}, 5000ms);
   auto a = require_ok(c->lease_grant(kTtlSeconds), "grant a");
   auto b = require_ok(c->lease_grant(kTtlSeconds), "grant b");
@@ -155,7 +148,7 @@ TEST_CASE("lease batch: each id is answered on its own, and past the id bound no
     return t.ok() && t->ttl_seconds >= 0 && t->ttl_seconds <= 1;
   }, 10s, 50ms));
   zmq::context_t ctx;
-  RawConnection raw(ctx, cluster.member(*leader).client_url());
+  RawConnection raw(ctx, cluster.member(leader).client_url());
   raw.send(oversized_batch(77, a.id));
   auto refused = raw.receive();
   REQUIRE(refused);

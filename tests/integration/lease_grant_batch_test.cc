@@ -10,7 +10,6 @@
 #include <catch2/catch.hpp>
 
 #include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <csignal>
 
 #include <atomic>
@@ -27,6 +26,7 @@
 #include "tests/integration/harness/cluster.h"
 #include "tests/integration/harness/raw_connection.h"
 #include "tests/integration/harness/key_count.h"
+#include "tests/integration/harness/lease_grants.h"
 #include "tests/integration/harness/require_ok.h"
 
 using namespace corral::integration;
@@ -36,12 +36,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int64_t kTtlSeconds = 3;
-
-std::vector<LeaseGrantRequest> grants_under(const std::string& prefix, int first, int n, int64_t ttl) {
-  std::vector<LeaseGrantRequest> out;
-  for (int i = first; i < first + n; ++i) out.push_back(LeaseGrantRequest{ttl, 0, {{prefix + std::to_string(i), "up"}}});
-  return out;
-}
 
 // A batch one grant past the bound, each grant with a key under /oversized/.
 std::string oversized_batch(uint64_t request_id) {
@@ -55,9 +49,7 @@ std::string oversized_batch(uint64_t request_id) {
     const std::string key = "/oversized/" + std::to_string(i);
     put.setKey(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(key.data()), key.size()));
   }
-  auto words = capnp::messageToFlatArray(m);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return frame_bytes(m);
 }
 
 }  // namespace
@@ -94,12 +86,10 @@ TEST_CASE("grant batch: 5000 grants with keys in one batch all land and are kept
   CHECK(require_ok(c->lease_list(), "lease list").ids.size() == 5000);
 }
 
-TEST_CASE("grant batch: past the grant bound it is refused whole and changes nothing; bad grants fail alone",
+TEST_CASE("grant batch: past the grant bound it is refused whole and changes nothing, bad grants fail alone",
           "[integration][lease]") {
   Cluster cluster(ClusterOptions{});
-  cluster.start();
-  auto leader = cluster.wait_for_leader();
-  REQUIRE(leader);
+  const size_t leader = cluster.start_with_leader();
   auto c = cluster.client({}, 5000ms);
   // The client refuses it before sending...
   auto local = c->lease_grant_batch(grants_under("/oversized/", 0, static_cast<int>(kMaxGrantBatchGrants) + 1, 30));
@@ -107,7 +97,7 @@ TEST_CASE("grant batch: past the grant bound it is refused whole and changes not
   CHECK(local.error().code == ErrorCode::kTooLarge);
   // ...and the member refuses it when sent anyway.
   zmq::context_t ctx;
-  RawConnection raw(ctx, cluster.member(*leader).client_url());
+  RawConnection raw(ctx, cluster.member(leader).client_url());
   raw.send(oversized_batch(77));
   auto refused = raw.receive();
   REQUIRE(refused);
@@ -143,9 +133,7 @@ TEST_CASE("grant batch: past the grant bound it is refused whole and changes not
 TEST_CASE("grant batch: a leader kill during batched registration loses no acknowledged grant",
           "[integration][lease]") {
   Cluster cluster(ClusterOptions{});
-  cluster.start();
-  auto leader = cluster.wait_for_leader();
-  REQUIRE(leader);
+  const size_t leader = cluster.start_with_leader();
   auto c = cluster.client({}, 5000ms);
   constexpr int kBatches = 40;
   constexpr int kPerBatch = 250;
@@ -171,7 +159,7 @@ TEST_CASE("grant batch: a leader kill during batched registration loses no ackno
     }
   });
   REQUIRE(wait_until([&] { return sent.load() >= kBatches / 4; }, 60s));
-  REQUIRE(cluster.signal_member(*leader, SIGKILL) != -1);
+  REQUIRE(cluster.signal_member(leader, SIGKILL) != -1);
   registrar.join();
   REQUIRE(cluster.wait_for_leader());
   {

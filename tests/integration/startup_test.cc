@@ -261,7 +261,7 @@ TEST_CASE("CORRAL_* variables set flags, a flag wins, an unknown one is refused 
   CHECK(s.data_dir_untouched());
 }
 
-TEST_CASE("timing flags in ms as etcd's; both forms at once are refused", "[integration][startup]") {
+TEST_CASE("timing flags in ms as etcd's, both forms at once are refused", "[integration][startup]") {
   Scratch s;
   auto ms = [&](std::vector<std::string> flags) {
     auto a = s.args({});

@@ -227,6 +227,13 @@ void Cluster::start() {
   throw std::runtime_error("cluster did not start: " + why);
 }
 
+size_t Cluster::start_with_leader() {
+  start();
+  std::optional<size_t> leader = wait_for_leader();
+  if (!leader) throw std::runtime_error("cluster started, then had no leader for " + std::to_string(kLeaderTimeoutMs.count()) + " ms");
+  return *leader;
+}
+
 void Cluster::start_member(size_t i, bool existing) {
   std::string why;
   if (!try_start_member(i, existing, why)) throw std::runtime_error("restart failed: " + why);

@@ -95,6 +95,9 @@ class Cluster {
   // Starts every member as a new cluster and waits for their ready lines
   // and for a leader. Throws std::runtime_error on failure.
   void start();
+  // start(), then the index of the member that leads: what most tests begin
+  // with. Throws as start() does, or when no leader is agreed on after it.
+  size_t start_with_leader();
 
   size_t size() const { return slots_.size(); }
   MemberSlot& member(size_t i) { return slots_.at(i); }

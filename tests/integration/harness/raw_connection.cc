@@ -1,8 +1,16 @@
 #include "tests/integration/harness/raw_connection.h"
 
+#include <capnp/serialize.h>
+
 #include <stdexcept>
 
 namespace corral::integration {
+
+std::string frame_bytes(capnp::MessageBuilder& message) {
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
 
 RawConnection::RawConnection(zmq::context_t& ctx, const std::string& endpoint, RawConnectionOptions options)
     : socket(ctx, zmq::socket_type::dealer) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <capnp/message.h>
 #include <zmq.hpp>
 
 #include "client/codec.h"
@@ -21,6 +22,10 @@ struct RawConnectionOptions {
   int receive_hwm = 0;
   int receive_buffer_bytes = 0;
 };
+
+// A message built by hand (with fields the library would never set) as the
+// bytes of one frame: flat, unpacked, as the client library sends.
+std::string frame_bytes(capnp::MessageBuilder& message);
 
 class RawConnection {
  public:

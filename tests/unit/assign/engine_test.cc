@@ -496,7 +496,7 @@ TEST_CASE("rebalance: moves from the most to the least loaded until shares hold"
   REQUIRE(finish(engine).empty());
 }
 
-TEST_CASE("restore: rebuilds without changes; the next finish repairs broken rules") {
+TEST_CASE("restore: rebuilds without changes, the next finish repairs broken rules") {
   Engine engine;
   engine.restore_collector("c1", {});
   engine.restore_collector("c2", {});

@@ -32,7 +32,7 @@ Status change(storage::Engine& engine, F f) {
   return s;
 }
 
-TEST_CASE("auth store: enable needs root; root may do anything, others what their roles grant") {
+TEST_CASE("auth store: enable needs root, root may do anything, others what their roles grant") {
   auto engine = memory_engine();
   AuthStore store;
   REQUIRE(store.load(*engine).ok());

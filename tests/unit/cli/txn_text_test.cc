@@ -52,7 +52,7 @@ TEST_CASE("every compare target and operator, with short and long names") {
   CHECK(t->failure.empty());
 }
 
-TEST_CASE("ops take etcdctl's flags; quoted words keep spaces and escapes") {
+TEST_CASE("ops take etcdctl's flags, quoted words keep spaces and escapes") {
   auto t = parse_txn_text(
       "\n"
       "put \"/k 1\" \"line\\nnext\\x21\" --lease=0x1f\n"
@@ -113,7 +113,7 @@ TEST_CASE("malformed lines are bad requests naming the line") {
   }
 }
 
-TEST_CASE("hex ids parse with or without 0x; anything else is refused") {
+TEST_CASE("hex ids parse with or without 0x, anything else is refused") {
   CHECK(parse_hex_id("0x10") == 16u);
   CHECK(parse_hex_id("ff") == 255u);
   CHECK_FALSE(parse_hex_id("").has_value());

@@ -206,7 +206,7 @@ TEST_CASE("a write on a connection whose CONNECTED event came unseen is not sent
   CHECK(a.puts.load() + b.puts.load() == 1);
 }
 
-TEST_CASE("a hung first endpoint costs a write one probe; the write goes to one member only") {
+TEST_CASE("a hung first endpoint costs a write one probe, the write goes to one member only") {
   constexpr int kPuts = 20;
   std::atomic<int> hung_requests{0};
   FakeMember hung([&](api::Request::Reader, std::vector<std::string>&) { ++hung_requests; },
@@ -252,7 +252,7 @@ TEST_CASE("a read on a hung endpoint moves on after the probe, not after read_at
   CHECK(Clock::now() - start < milliseconds(2000));
 }
 
-TEST_CASE("a write sent to a member that then goes silent is outcome unknown, never resent; the next goes elsewhere") {
+TEST_CASE("a write sent to a member that then goes silent is outcome unknown, never resent, the next goes elsewhere") {
   CountingMember a;
   CountingMember b;
   Options o;

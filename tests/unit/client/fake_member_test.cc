@@ -116,7 +116,7 @@ TEST_CASE("a non-retryable server error reaches the caller typed") {
   CHECK(member.requests() == 1);
 }
 
-TEST_CASE("a write lost with its connection is not resent; a read is") {
+TEST_CASE("a write lost with its connection is not resent, a read is") {
   std::atomic<int> b_puts{0};
   FakeMember b([&](api::Request::Reader req, std::vector<std::string>& replies) {
     if (req.which() == api::Request::PUT) ++b_puts;

@@ -40,7 +40,7 @@ TEST_CASE("notLeader is followed for every request kind, since nothing was appli
   }
 }
 
-TEST_CASE("unavailable is retried for every request; timeout only for repeatable ones") {
+TEST_CASE("unavailable is retried for every request, timeout only for repeatable ones") {
   for (RequestClass cls : {RequestClass::kRead, RequestClass::kIdempotent, RequestClass::kWrite}) {
     Decision d = decide(cls, Failure::kServerError, err(ErrorCode::kUnavailable));
     CHECK(d.action == Action::kNextEndpoint);

@@ -27,7 +27,7 @@ TEST_CASE("a watch from now resumes after the creation revision") {
   CHECK(c.resume_revision() == 11);
 }
 
-TEST_CASE("events already seen are dropped after a resume; the rest advance the cursor") {
+TEST_CASE("events already seen are dropped after a resume, the rest advance the cursor") {
   WatchCursor c(5);
   c.on_created(3);
   CHECK(c.resume_revision() == 5);

@@ -43,7 +43,7 @@ TEST_CASE("client errors map to statuses and codes") {
   CHECK(j["error"]["compactRevision"] == 9);
 }
 
-TEST_CASE("txn documents parse; bad ones are refused with the place") {
+TEST_CASE("txn documents parse, bad ones are refused with the place") {
   auto txn = parse_txn(R"({"compare":[{"key":"/a","target":"version","result":">","value":0},
                                        {"key":"/a","target":"value","result":"=","value":"x"}],
                           "success":[{"put":{"key":"/b","value":"1"}},{"get":{"key":"/c","prefix":true}}],

@@ -22,7 +22,7 @@ RouteError refused(std::string_view method, std::string_view path) {
 
 }  // namespace
 
-TEST_CASE("keys paths decode into keys; the bare prefix is the root") {
+TEST_CASE("keys paths decode into keys, the bare prefix is the root") {
   CHECK(routed("GET", "/v1/keys/a/b").key == "/a/b");
   CHECK(routed("GET", "/v1/keys/a%20b/%2Fc").key == "/a b//c");
   CHECK(routed("GET", "/v1/keys").key == "/");

@@ -18,7 +18,7 @@ std::vector<std::string> keys_of(const RangeResult& r) {
 
 }  // namespace
 
-TEST_CASE("put sets create/mod revision and version; delete then recreate starts over", "[mvcc]") {
+TEST_CASE("put sets create/mod revision and version, delete then recreate starts over", "[mvcc]") {
   StoreFixture f;
   CHECK(f.store().current_revision() == 0);
   CHECK(f.put("k", "v1", 7) == 1);

@@ -93,7 +93,7 @@ TEST_CASE("txn compare matrix over value, version, create, mod and lease", "[txn
   CHECK(f.store().current_revision() == 3);  // compares alone never write
 }
 
-TEST_CASE("txn runs then or else; its ops share one revision and see earlier writes", "[txn]") {
+TEST_CASE("txn runs then or else, its ops share one revision and see earlier writes", "[txn]") {
   StoreFixture f;
   f.put("lock", "free");  // 1
 

@@ -322,7 +322,7 @@ TEST_CASE("lessor: repeated leader changes never extend a lease nobody keeps ali
   CHECK(last.expired(4 * kSecond, 10) == std::vector<LeaseId>{1});
 }
 
-TEST_CASE("lessor: a keep-alive resets the checkpoint; the next leader then gives a whole TTL") {
+TEST_CASE("lessor: a keep-alive resets the checkpoint, the next leader then gives a whole TTL") {
   Lessor leader, follower;
   for (Lessor* m : {&leader, &follower}) {
     must_grant(*m, 1, 10);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coordinator/net/client_connection.h"
+#include "tests/unit/net/test_sockets.h"
 #include "tests/unit/net/test_wait.h"
 
 using corral::ErrorCode;
@@ -20,28 +21,14 @@ using corral::net::ClientRequest;
 using corral::net::ClientSendResult;
 using corral::net::ConnectionId;
 using corral::net::testing::kTestDeadline;
+using corral::net::testing::make_client;
+using corral::net::testing::make_listener;
 using corral::net::testing::wait_readable;
 using corral::net::testing::wait_until;
 
 namespace {
 
 constexpr size_t kMaxBatch = 512;
-
-std::unique_ptr<ClientListener> make_listener(zmq::context_t& ctx,
-                                              ClientListenerOptions options = {}) {
-  options.bind_endpoint = "tcp://127.0.0.1:0";
-  auto l = ClientListener::create(ctx, options);
-  REQUIRE(l.ok());
-  return std::move(l).value();
-}
-
-std::unique_ptr<ClientConnection> make_client(zmq::context_t& ctx, const ClientListener& l,
-                                              ClientConnectionOptions options = {}) {
-  options.endpoint = l.bound_endpoint().to_zmq();
-  auto c = ClientConnection::create(ctx, options);
-  REQUIRE(c.ok());
-  return std::move(c).value();
-}
 
 // Receives until `want` requests arrived or the deadline passed.
 std::vector<ClientRequest> receive_n(ClientListener& l, size_t want) {
@@ -308,7 +295,7 @@ TEST_CASE("client listener: one receive takes at most max_bytes of payloads, and
   CHECK(got.size() == kRequests);
 }
 
-TEST_CASE("client connection: receive times out; bad options", "[net][client]") {
+TEST_CASE("client connection: receive times out, bad options", "[net][client]") {
   zmq::context_t ctx(1);
   auto listener = make_listener(ctx);
   auto client = make_client(ctx, *listener);

@@ -10,6 +10,7 @@
 #include "coordinator/net/client_connection.h"
 #include "coordinator/net/client_listener.h"
 #include "coordinator/net/peer_transport.h"
+#include "tests/unit/net/test_sockets.h"
 #include "tests/unit/net/test_wait.h"
 
 using corral::net::ClientConnection;
@@ -23,35 +24,19 @@ using corral::net::PeerMessage;
 using corral::net::PeerSendResult;
 using corral::net::PeerTransport;
 using corral::net::PeerTransportOptions;
+using corral::net::testing::make_client;
+using corral::net::testing::make_listener;
+using corral::net::testing::make_transport;
 using corral::net::testing::wait_readable;
 using corral::net::testing::wait_until;
 
-namespace {
-
-std::unique_ptr<PeerTransport> make_transport(zmq::context_t& ctx, PeerId id, PeerTransportOptions options = {}) {
-  options.self_id = id;
-  options.bind_endpoint = "tcp://127.0.0.1:0";
-  auto t = PeerTransport::create(ctx, options);
-  REQUIRE(t.ok());
-  return std::move(t).value();
-}
-
-}  // namespace
-
 TEST_CASE("client listener: drained only after a receive that found the socket empty", "[net][client]") {
   zmq::context_t ctx(1);
-  ClientListenerOptions lo;
-  lo.bind_endpoint = "tcp://127.0.0.1:0";
-  auto made = ClientListener::create(ctx, lo);
-  REQUIRE(made.ok());
-  auto listener = std::move(made).value();
+  auto listener = make_listener(ctx);
   CHECK_FALSE(listener->drained());  // never read: may hold anything
 
-  ClientConnectionOptions co;
-  co.endpoint = listener->bound_endpoint().to_zmq();
-  auto client = ClientConnection::create(ctx, co);
-  REQUIRE(client.ok());
-  for (int i = 0; i < 3; ++i) REQUIRE((*client)->send("r" + std::to_string(i)) == ClientSendResult::kSent);
+  auto client = make_client(ctx, *listener);
+  for (int i = 0; i < 3; ++i) REQUIRE(client->send("r" + std::to_string(i)) == ClientSendResult::kSent);
 
   std::vector<ClientRequest> got;
   REQUIRE(wait_until([&] {

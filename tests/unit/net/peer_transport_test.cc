@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/net/test_sockets.h"
 #include "tests/unit/net/test_wait.h"
 
 using corral::ErrorCode;
@@ -15,21 +16,13 @@ using corral::net::PeerSendResult;
 using corral::net::PeerTransport;
 using corral::net::PeerTransportOptions;
 using corral::net::testing::kTestDeadline;
+using corral::net::testing::make_transport;
 using corral::net::testing::wait_readable;
 using corral::net::testing::wait_until;
 
 namespace {
 
 constexpr size_t kMaxBatch = 256;
-
-std::unique_ptr<PeerTransport> make_transport(zmq::context_t& ctx, PeerId id,
-                                              PeerTransportOptions options = {}) {
-  options.self_id = id;
-  if (options.bind_endpoint.empty()) options.bind_endpoint = "tcp://127.0.0.1:0";
-  auto t = PeerTransport::create(ctx, options);
-  REQUIRE(t.ok());
-  return std::move(t).value();
-}
 
 std::string endpoint_of(const PeerTransport& t) { return t.bound_endpoint().to_zmq(); }
 

@@ -13,7 +13,7 @@ ConfChange cc(ConfChangeType type, NodeId id) { return ConfChange{type, id, "pee
 
 }  // namespace
 
-TEST_CASE("membership: add a voter; it catches up and counts for quorum", "[membership]") {
+TEST_CASE("membership: add a voter, it catches up and counts for quorum", "[membership]") {
   TestNetwork net(3);
   REQUIRE(net.elect(1));
   REQUIRE(net.propose(1, "before") == Status::kOk);
@@ -85,7 +85,7 @@ TEST_CASE("membership: add a learner, then promote it", "[membership][learner]")
   CHECK(net.applied_data(1).size() == applied + 1);
 }
 
-TEST_CASE("membership: remove a follower; the quorum shrinks", "[membership]") {
+TEST_CASE("membership: remove a follower, the quorum shrinks", "[membership]") {
   TestNetwork net(3);
   REQUIRE(net.elect(1));
   REQUIRE(net.node(1).propose_conf_change(cc(ConfChangeType::kRemoveNode, 3)) == Status::kOk);

@@ -74,7 +74,7 @@ TEST_CASE("memory storage: compact and snapshots", "[memory_storage]") {
   CHECK(s.term(7).value() == 4);
 }
 
-TEST_CASE("memory storage: apply_snapshot replaces the log; older ones are refused", "[memory_storage]") {
+TEST_CASE("memory storage: apply_snapshot replaces the log, older ones are refused", "[memory_storage]") {
   MemoryStorage s;
   REQUIRE(s.append(ents(1, 3, 1)) == Status::kOk);
   Snapshot snap;

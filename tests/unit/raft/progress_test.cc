@@ -22,7 +22,7 @@ TEST_CASE("inflights: a bounded window freed by acknowledgements", "[progress]")
   CHECK(in.count() == 0);
 }
 
-TEST_CASE("progress: probe sends one at a time; an ack moves to replicate", "[progress]") {
+TEST_CASE("progress: probe sends one at a time, an ack moves to replicate", "[progress]") {
   Progress pr(11, 4, false);
   CHECK(pr.state == Progress::State::kProbe);
   CHECK_FALSE(pr.is_paused());
@@ -63,7 +63,7 @@ TEST_CASE("progress: rejections in replicate state fall back to match+1", "[prog
   CHECK(pr.next == 21);
 }
 
-TEST_CASE("progress: replicate pauses when the window is full; snapshot pauses", "[progress]") {
+TEST_CASE("progress: replicate pauses when the window is full, snapshot pauses", "[progress]") {
   Progress pr(1, 2, false);
   pr.become_replicate();
   pr.inflights.add(1);

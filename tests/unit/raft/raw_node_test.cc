@@ -39,7 +39,7 @@ TEST_CASE("raw node: a vote is in the same Ready as its response, with must_sync
   net.node(2).advance();
 }
 
-TEST_CASE("raw node: quiet after advance; hard state only when changed", "[raw_node]") {
+TEST_CASE("raw node: quiet after advance, hard state only when changed", "[raw_node]") {
   TestNetwork net(3);
   REQUIRE(net.elect(1));
   for (NodeId id : net.ids()) CHECK_FALSE(net.node(id).has_ready());

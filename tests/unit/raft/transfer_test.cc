@@ -38,7 +38,7 @@ TEST_CASE("transfer: forwarded from a follower", "[transfer]") {
   CHECK(net.leader() == 3);
 }
 
-TEST_CASE("transfer: proposals are dropped while transferring; an unreachable transferee aborts",
+TEST_CASE("transfer: proposals are dropped while transferring, an unreachable transferee aborts",
           "[transfer]") {
   TestNetwork net(3);
   REQUIRE(net.elect(1));

@@ -154,7 +154,7 @@ TEST_CASE("auth enabled after an anonymous write was admitted refuses it at appl
   CHECK(code_of(s.apply(testing::put("/k", "v"), std::nullopt)) == wire::ErrorCode::OK);
 }
 
-TEST_CASE("a command's auth stamp round-trips; a version 1 command reads as unstamped", "[server][command]") {
+TEST_CASE("a command's auth stamp round-trips, a version 1 command reads as unstamped", "[server][command]") {
   CommandWriter w(3);
   w.add(1, "a", AuthStamp{"alice", 42});
   w.add(2, "b");

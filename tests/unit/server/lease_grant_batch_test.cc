@@ -80,7 +80,7 @@ TEST_CASE("a grant batch grants each lease with its keys, each in its own revisi
   CHECK(b->kvs[0].mod_revision == 2);
 }
 
-TEST_CASE("a failing grant of a batch changes nothing; the others stand", "[server][lease][grant-batch]") {
+TEST_CASE("a failing grant of a batch changes nothing, the others stand", "[server][lease][grant-batch]") {
   testing::Applier reg;
   reg.apply([](wire::Request::Builder r) {
     auto g = r.initLeaseGrant();

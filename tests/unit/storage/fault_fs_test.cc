@@ -62,7 +62,7 @@ TEST_CASE("fault fs: the knob's values, and a typed error for anything else", "[
 // In a forked child: after the failed sync the child exits without
 // closing the engine (as corrald stops; RocksDB's own assertions may fire
 // on a writer used again after an error).
-TEST_CASE("fault fs: syncs fail after N with the injected error; unset, nothing is injected", "[storage][fault_fs]") {
+TEST_CASE("fault fs: syncs fail after N with the injected error, unset, nothing is injected", "[storage][fault_fs]") {
   testing::TempDir dir;
   const pid_t child = ::fork();
   REQUIRE(child >= 0);

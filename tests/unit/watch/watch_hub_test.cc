@@ -281,7 +281,7 @@ TEST_CASE("watch: bad requests and bounds change nothing") {
   CHECK(f.hub->stats().synced == 2);
 }
 
-TEST_CASE("watch: cancel stops delivery after what was queued; close_stream frees all") {
+TEST_CASE("watch: cancel stops delivery after what was queued, close_stream frees all") {
   Fixture f;
   StreamId s = f.stream();
   WatchId a = f.watch(s, key_watch("a"));
@@ -446,7 +446,7 @@ TEST_CASE("watch: a slow stream is cancelled with an explicit error, other strea
   CHECK(f.hub->stats().synced == 1);
 }
 
-TEST_CASE("watch: pop hands out one item at a time; a stream never popped stays bounded") {
+TEST_CASE("watch: pop hands out one item at a time, a stream never popped stays bounded") {
   HubOptions options;
   options.max_queued_bytes_per_stream = 64 * 1024;
   Fixture f(options);

@@ -1,0 +1,40 @@
+// The sockets net tests start with: a client listener, a client connected
+// to it, and a peer transport, each on an ephemeral loopback port.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <utility>
+
+#include "coordinator/net/client_connection.h"
+#include "coordinator/net/client_listener.h"
+#include "coordinator/net/peer_transport.h"
+
+namespace corral::net::testing {
+
+inline std::unique_ptr<ClientListener> make_listener(zmq::context_t& ctx, ClientListenerOptions options = {}) {
+  options.bind_endpoint = "tcp://127.0.0.1:0";
+  auto l = ClientListener::create(ctx, options);
+  REQUIRE(l.ok());
+  return std::move(l).value();
+}
+
+inline std::unique_ptr<ClientConnection> make_client(zmq::context_t& ctx, const ClientListener& l,
+                                                     ClientConnectionOptions options = {}) {
+  options.endpoint = l.bound_endpoint().to_zmq();
+  auto c = ClientConnection::create(ctx, options);
+  REQUIRE(c.ok());
+  return std::move(c).value();
+}
+
+// On options.bind_endpoint when set, else on an ephemeral port.
+inline std::unique_ptr<PeerTransport> make_transport(zmq::context_t& ctx, PeerId id,
+                                                     PeerTransportOptions options = {}) {
+  options.self_id = id;
+  if (options.bind_endpoint.empty()) options.bind_endpoint = "tcp://127.0.0.1:0";
+  auto t = PeerTransport::create(ctx, options);
+  REQUIRE(t.ok());
+  return std::move(t).value();
+}
+
+}  // namespace corral::net::testing
