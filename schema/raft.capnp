@@ -110,4 +110,7 @@ struct Message {
     some @11 :Snapshot;   # only for type = snapshot
   }
   context @12 :Data;
+  # An append with no entries to a follower known to hold them all (it only
+  # raises the commit index): a follower that accepts it does not answer.
+  ackNotNeeded @13 :Bool;
 }

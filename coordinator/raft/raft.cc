@@ -407,6 +407,9 @@ bool Raft::maybe_send_append(NodeId to, bool send_if_empty) {
     m.log_term = prev_term.value();
     m.entries = std::move(ents).value();
     m.commit = log_.committed();
+    // An answer would report the match the leader already has (a commit
+    // index update costs each follower a reply and the leader a turn).
+    m.ack_not_needed = m.entries.empty() && pr.match + 1 == pr.next;
     if (!m.entries.empty()) {
       const Index last = m.entries.back().index;
       if (pr.state == Progress::State::kReplicate) {
@@ -714,6 +717,7 @@ void Raft::handle_append(const Message& m) {
     return;
   }
   if (auto last_new = log_.maybe_append(m.index, m.log_term, m.commit, m.entries)) {
+    if (m.ack_not_needed && m.entries.empty()) return;
     r.index = *last_new;
     send(std::move(r));
     return;

@@ -124,6 +124,10 @@ struct Message {
   Index commit = 0;     // leader's commit (kAppend, kHeartbeat)
   bool reject = false;  // responses
   Index reject_hint = 0;  // kAppendResponse on reject: follower's hint for fast backtracking
+  // kAppend with no entries to a follower known to hold every entry up to
+  // `index`: it only carries the commit index, and accepting it changes
+  // nothing the leader tracks, so the follower does not answer it.
+  bool ack_not_needed = false;
   std::vector<Entry> entries;
   std::optional<Snapshot> snapshot;  // kSnapshot
   std::string context;  // read-index request id, campaign-transfer marker

@@ -266,6 +266,7 @@ std::string encode_message(const raft::Message& m) {
     b.setCommit(m.commit);
     b.setReject(m.reject);
     b.setRejectHint(m.reject_hint);
+    b.setAckNotNeeded(m.ack_not_needed);
     auto entries = b.initEntries(static_cast<unsigned>(m.entries.size()));
     for (size_t i = 0; i < m.entries.size(); ++i) {
       fill_entry(entries[static_cast<unsigned>(i)], m.entries[i]);
@@ -296,6 +297,7 @@ Result<raft::Message> decode_message(std::string_view bytes) {
         m.commit = r.getCommit();
         m.reject = r.getReject();
         m.reject_hint = r.getRejectHint();
+        m.ack_not_needed = r.getAckNotNeeded();
         auto entries = r.getEntries();
         m.entries.reserve(entries.size());
         for (auto e : entries) {

@@ -52,6 +52,7 @@ raft::Message sample_message(std::mt19937_64& rng, bool with_snapshot) {
   m.commit = 998;
   m.reject = true;
   m.reject_hint = 77;
+  m.ack_not_needed = true;
   for (raft::Index i = 1001; i < 1011; ++i) m.entries.push_back(random_entry(rng, i));
   if (with_snapshot) m.snapshot = sample_snapshot(rng);
   m.context = random_bytes(rng, 13);
