@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
 
   std::vector<char*> arg_words(argv, argv + argc);
   const std::vector<std::string> lock_command =
-      split_lock_command(arg_words, {"--endpoints", "-w", "--write-out", "--command-timeout"});
+      split_lock_command(arg_words, kValuedGlobalFlags);
   argc = static_cast<int>(arg_words.size());
   argv = arg_words.data();
   if (report_unknown_command(app, argc, argv)) return kExitUsage;
