@@ -13,41 +13,9 @@
 set -u
 build=$1; clients=$2; conns=$3; secs=${4:-4}
 corrald=${CORRALD:-$build/coordinator/main/corrald}
-dir=$(mktemp -d)
-base=$((24000 + $$ % 3000 * 2))  # below the ephemeral range, as cluster.sh
-cl=""; eps=""
-for i in 1 2 3; do
-  cl="${cl:+$cl,}n$i=tcp://127.0.0.1:$((base + 2*i))"
-  eps="${eps:+$eps,}127.0.0.1:$((base + 2*i + 1))"
-done
-pids=()
-for i in 1 2 3; do
-  "$corrald" --name n$i --data-dir "$dir/n$i" \
-    --listen-peer tcp://127.0.0.1:$((base + 2*i)) --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) \
-    --initial-cluster "$cl" --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
-  pids+=($!)
-done
-bench_pid=""
-cleanup() {
-  [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null
-  kill "${pids[@]}" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/three_members.sh"
 ctl=$build/cli/corralctl
-for _ in $(seq 50); do
-  "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
-  sleep 0.2
-done
-leader=""; followers=()
-for i in 0 1 2; do
-  s=$("$ctl" --endpoints 127.0.0.1:$((base + 2*(i+1) + 1)) -w json endpoint status 2>/dev/null)
-  id=$(echo "$s" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
-  lead=$(echo "$s" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
-  if [ -n "$id" ] && [ "$id" = "$lead" ]; then leader=${pids[$i]}; else followers+=("${pids[$i]}"); fi
-done
-[ -n "$leader" ] && [ ${#followers[@]} = 2 ] || { echo "put_cost.sh: no leader found" >&2; exit 1; }
+start_three_members "$corrald" "$ctl" put_cost.sh
 load=$(cut -d' ' -f1 /proc/loadavg)
 "$build/bench/corral-bench" --endpoints "$eps" -workload put -clients "$clients" -conns "$conns" \
   -key-size 256 -val-size 1024 -duration $((secs + 4))s >"$dir/bench.json" 2>/dev/null &

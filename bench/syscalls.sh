@@ -12,42 +12,10 @@ set -u
 build=$1; workload=$2; out=$3; secs=${4:-5}; tool=${5:-perf}
 case $workload in put|get) ;; *) echo "workload: put or get" >&2; exit 2 ;; esac
 mkdir -p "$out"
-dir=$(mktemp -d)
-base=$((24000 + $$ % 3000 * 2))  # below the ephemeral range, as cluster.sh
-cl=""; eps=""
-for i in 1 2 3; do
-  cl="${cl:+$cl,}n$i=tcp://127.0.0.1:$((base + 2*i))"
-  eps="${eps:+$eps,}127.0.0.1:$((base + 2*i + 1))"
-done
-pids=()
-for i in 1 2 3; do
-  "$build/coordinator/main/corrald" --name n$i --data-dir "$dir/n$i" \
-    --listen-peer tcp://127.0.0.1:$((base + 2*i)) --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) \
-    --initial-cluster "$cl" --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
-  pids+=($!)
-done
-bench_pid=""
-cleanup() {
-  [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null
-  kill "${pids[@]}" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/three_members.sh"
 ctl=$build/cli/corralctl
-for _ in $(seq 50); do
-  "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
-  sleep 0.2
-done
-leader=""; follower=""; leader_ep=""
-for i in 0 1 2; do
-  ep=127.0.0.1:$((base + 2*(i+1) + 1))
-  s=$("$ctl" --endpoints "$ep" -w json endpoint status 2>/dev/null)
-  id=$(echo "$s" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
-  lead=$(echo "$s" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
-  if [ -n "$id" ] && [ "$id" = "$lead" ]; then leader=${pids[$i]}; leader_ep=$ep; else follower=${pids[$i]}; fi
-done
-[ -n "$leader" ] || { echo "syscalls.sh: no leader found" >&2; exit 1; }
+start_three_members "$build/coordinator/main/corrald" "$ctl" syscalls.sh
+follower=${followers[0]}
 sizes=""; [ "$workload" = put ] && sizes="-key-size 256 -val-size 1024"
 # shellcheck disable=SC2086 # sizes are words
 "$build/bench/corral-bench" --endpoints "$leader_ep" -workload "$workload" -clients 1 -conns 1 $sizes \
