@@ -12,7 +12,7 @@ using namespace corral;
 using namespace corral::kv;
 using corral::kv::test::StoreFixture;
 
-TEST_CASE("commit_changes stages only the changes; record_applied_index stages the state once", "[mvcc][apply]") {
+TEST_CASE("commit_changes stages only the changes, record_applied_index stages the state once", "[mvcc][apply]") {
   const auto dir = std::filesystem::temp_directory_path() / ("corral-kv-commit-changes-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   {

@@ -52,7 +52,7 @@ TEST_CASE("read lease: runs from the confirmed round's start, not from its confi
   CHECK_FALSE(lease.valid(basis(11, 11), kT0 + 10s));
 }
 
-TEST_CASE("read lease: a newer confirmed round extends it; an older one never shortens it", "[server][read_lease]") {
+TEST_CASE("read lease: a newer confirmed round extends it, an older one never shortens it", "[server][read_lease]") {
   ReadLease lease = fresh();
   lease.observe(basis(11, 0), kT0);
   lease.observe(basis(12, 11), kT0 + 100ms);  // round 12 starts, 11 confirmed
