@@ -36,12 +36,6 @@ struct ConcurrencyCommands {
 
 ConcurrencyCommands add_concurrency_commands(CLI::App& app, ConcurrencyArgs& args);
 
-// CLI11 would take COMMAND's own flags (sh -c ...) for corralctl's: the
-// words after `lock [--ttl N] NAME` are taken out of `args` (argv) before
-// parsing and returned (a leading "--" dropped). `valued_globals`: the
-// global options that take a value.
-std::vector<std::string> split_lock_command(std::vector<char*>& args, const std::vector<std::string>& valued_globals);
-
 // `interrupted_within(ms)`: waits up to ms for SIGINT/SIGTERM (blocked by
 // the caller), true if one came. `exit_code_for`: of a client error.
 int run_lock(client::Client& client, const ConcurrencyArgs& args, const std::vector<std::string>& command,

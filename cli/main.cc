@@ -26,6 +26,7 @@
 #include "cli/curve_keygen.h"
 #include "cli/endpoint_commands.h"
 #include "cli/global_flags.h"
+#include "cli/lock_command_split.h"
 #include "cli/help_texts.h"
 #include "cli/kv_commands.h"
 #include "cli/lease_commands.h"
