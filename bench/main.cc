@@ -40,6 +40,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -491,17 +492,9 @@ int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Go's flag package spells long flags with one dash: accept both.
-  std::vector<std::string> args(argv, argv + argc);
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i].size() > 2 && args[i][0] == '-' && args[i][1] != '-') args[i] = "-" + args[i];
-  }
-  std::vector<char*> argp;
-  for (auto& a : args) argp.push_back(a.data());
-
-  Flags f;
-  CLI::App app{"corral-bench: etcd-bench's workloads against corrald"};
+// Every flag of corral-bench, with its check and help text (etcd-bench's
+// names where it has them).
+void add_bench_flags(CLI::App& app, Flags& f) {
   app.add_option("--endpoints", f.endpoints, "comma-separated endpoints")->capture_default_str();
   app.add_option("--curve-key-file", f.curve_key_file, "this client's CURVE key pair file (members with CURVE on)");
   app.add_option("--curve-server-key", f.curve_server_key, "the members' CURVE public keys (.pub files or Z85; one or one per endpoint)");
@@ -560,6 +553,61 @@ int main(int argc, char** argv) {
   app.add_option("--hostile-rate", f.hostile.reads_per_sec, "hostile: reads per second per connection afterwards")
       ->check(CLI::Range(0, 1'000'000))->capture_default_str();
   app.add_option("--ttl", f.ttl, "lease: TTL in seconds")->check(CLI::Range(int64_t{1}, int64_t{1} << 31))->capture_default_str();
+}
+
+int put_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs, std::chrono::microseconds dur,
+                 const std::function<std::string()>& extra) {
+  const std::string val(static_cast<size_t>(f.val_size), 'v');
+  const int ksize = f.key_size;
+  RunResult r = run(cs, f.clients, dur, [&](Client& c, std::mt19937_64& rng, Done done) {
+    std::string k(static_cast<size_t>(ksize), '\0');
+    const uint64_t r = rng() >> 1;
+    put_varint(k, static_cast<int64_t>(f.key_space > 0 ? r % static_cast<uint64_t>(f.key_space) : r));
+    PutRequest p;
+    p.key = "/bench/" + k;
+    p.value = val;
+    c.call_async(std::move(p), CallOptions{},
+                 [done = std::move(done)](Result<PutResult> res) { done(res.ok()); });
+  });
+  finish("put clients=" + std::to_string(f.clients) + " conns=" + std::to_string(f.conns) +
+             " key=" + std::to_string(f.key_size) + " val=" + std::to_string(f.val_size),
+         std::move(r.lat_ms), r.errors, r.secs, extra());
+  return 0;
+}
+
+int get_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs, std::chrono::microseconds dur,
+                 const std::function<std::string()>& extra) {
+  auto seeded = cs[0]->put("/bench/read", std::string(static_cast<size_t>(f.val_size), 'v'));
+  if (!seeded.ok()) {
+    std::fprintf(stderr, "%s\n", to_string(seeded.error()).c_str());
+    return kExitFailed;
+  }
+  const bool serializable = f.serializable;
+  RunResult r = run(cs, f.clients, dur, [&](Client& c, std::mt19937_64&, Done done) {
+    RangeRequest g;
+    g.key = "/bench/read";
+    g.serializable = serializable;
+    c.call_async(std::move(g), CallOptions{},
+                 [done = std::move(done)](Result<RangeResult> res) { done(res.ok()); });
+  });
+  finish("get clients=" + std::to_string(f.clients) + " conns=" + std::to_string(f.conns) +
+             " serializable=" + (serializable ? "true" : "false"),
+         std::move(r.lat_ms), r.errors, r.secs, extra());
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  // Go's flag package spells long flags with one dash: accept both.
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i].size() > 2 && args[i][0] == '-' && args[i][1] != '-') args[i] = "-" + args[i];
+  }
+  std::vector<char*> argp;
+  for (auto& a : args) argp.push_back(a.data());
+
+  Flags f;
+  CLI::App app{"corral-bench: etcd-bench's workloads against corrald"};
+  add_bench_flags(app, f);
   try {
     app.parse(static_cast<int>(argp.size()), argp.data());
   } catch (const CLI::ParseError& e) {
@@ -579,47 +627,12 @@ int main(int argc, char** argv) {
     hostile = corral::bench::HostileReaders::start(f.hostile, CLI::detail::split(f.endpoints, ','), *cs[0], *ctx);
     if (!hostile) return kExitFailed;
   }
-  const auto hostile_extra = [&] { return hostile ? hostile->summary() : std::string(); };
+  // Read after the run: the hostile readers' figures of the whole run.
+  const std::function<std::string()> hostile_extra = [&] { return hostile ? hostile->summary() : std::string(); };
 
-  if (f.workload == "put") {
-    const std::string val(static_cast<size_t>(f.val_size), 'v');
-    const int ksize = f.key_size;
-    RunResult r = run(cs, f.clients, dur.value(), [&](Client& c, std::mt19937_64& rng, Done done) {
-      std::string k(static_cast<size_t>(ksize), '\0');
-      const uint64_t r = rng() >> 1;
-      put_varint(k, static_cast<int64_t>(f.key_space > 0 ? r % static_cast<uint64_t>(f.key_space) : r));
-      PutRequest p;
-      p.key = "/bench/" + k;
-      p.value = val;
-      c.call_async(std::move(p), CallOptions{},
-                   [done = std::move(done)](Result<PutResult> res) { done(res.ok()); });
-    });
-    finish("put clients=" + std::to_string(f.clients) + " conns=" + std::to_string(f.conns) +
-               " key=" + std::to_string(f.key_size) + " val=" + std::to_string(f.val_size),
-           std::move(r.lat_ms), r.errors, r.secs, hostile_extra());
-  } else if (f.workload == "get") {
-    auto seeded = cs[0]->put("/bench/read", std::string(static_cast<size_t>(f.val_size), 'v'));
-    if (!seeded.ok()) {
-      std::fprintf(stderr, "%s\n", to_string(seeded.error()).c_str());
-      return kExitFailed;
-    }
-    const bool serializable = f.serializable;
-    RunResult r = run(cs, f.clients, dur.value(), [&](Client& c, std::mt19937_64&, Done done) {
-      RangeRequest g;
-      g.key = "/bench/read";
-      g.serializable = serializable;
-      c.call_async(std::move(g), CallOptions{},
-                   [done = std::move(done)](Result<RangeResult> res) { done(res.ok()); });
-    });
-    finish("get clients=" + std::to_string(f.clients) + " conns=" + std::to_string(f.conns) +
-               " serializable=" + (serializable ? "true" : "false"),
-           std::move(r.lat_ms), r.errors, r.secs, hostile_extra());
-  } else if (f.workload == "watch") {
-    return watch_workload(f, cs);
-  } else if (f.workload == "assign") {
-    return corral::bench::assign_workload(f.assign, cs);
-  } else {
-    return lease_workload(f, cs, dur.value());
-  }
-  return 0;
+  if (f.workload == "put") return put_workload(f, cs, dur.value(), hostile_extra);
+  if (f.workload == "get") return get_workload(f, cs, dur.value(), hostile_extra);
+  if (f.workload == "watch") return watch_workload(f, cs);
+  if (f.workload == "assign") return corral::bench::assign_workload(f.assign, cs);
+  return lease_workload(f, cs, dur.value());
 }
