@@ -15,6 +15,9 @@
 #   Exits 1 if any run of either side gave no result (no ratio is invented).
 #   READ_LEASE=1: corral's members run with --read-lease true (cluster.sh,
 #   failover.sh); etcd's side is unchanged (its default, ReadIndex).
+#   corral's extra column ends with elections=N: raft elections during the
+#   run (its highest term after minus before); anything but 0 outside
+#   failover is a spurious leader change.
 set -eu
 build=$1; shift
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,7 +67,7 @@ for w in "$@"; do
     extra=""; [ "$w" = lease-serial ] && extra="--lease-register serial"
     [ "$w" = lease-batch ] && extra="--lease-batch ${LEASE_BATCH:-500} --lease-inflight 2"
     # shellcheck disable=SC2046
-    lc=$(load); c=$("$here/cluster.sh" 3 "$build" $(flags "$w") $extra 2>&1 | tr '\n' ' ')
+    lc=$(load); c=$(CLUSTER_TERMS=1 "$here/cluster.sh" 3 "$build" $(flags "$w") $extra 2>&1 | tr '\n' ' ')
     # shellcheck disable=SC2046
     le=$(load); e=$("$here/etcd/cluster.sh" 3 "$etcd" $(flags "$w") 2>&1 | tr '\n' ' ')
   fi
@@ -75,6 +78,10 @@ for w in "$@"; do
   c99=$(echo "$c" | field p99_ms); e99=$(echo "$e" | field p99_ms)
   cx=$(echo "$c" | sed -n 's/.*"extra":"\([^"]*\)".*/\1/p; s/.*"max_gap_ms":\([0-9.]*\)}.*/max_gap_ms=\1/p' | tail -1)
   ex=$(echo "$e" | sed -n 's/.*"extra":"\([^"]*\)".*/\1/p; s/.*"max_gap_ms":\([0-9.]*\)}.*/max_gap_ms=\1/p' | tail -1)
+  # Elections during corral's run (raft term after - before, cluster.sh's
+  # CLUSTER_TERMS): issue 12 wants none in any run but failover.
+  tb=$(echo "$c" | field raft_term_before); ta=$(echo "$c" | field raft_term_after)
+  if [ -n "$tb" ] && [ -n "$ta" ]; then cx="$cx elections=$((ta - tb))"; elif [ "$w" != failover ]; then cx="$cx elections=?"; fi
   cr=$(echo "$c" | sed -n 's/.*member_peak_rss_mb":\[\([0-9,]*\)\].*/\1/p')
   er=$(echo "$e" | sed -n 's/.*member_peak_rss_mb":\[\([0-9,]*\)\].*/\1/p')
   printf '| %s | %.0f | %s / %s | %.0f | %s / %s | %s | %s | %s | %s / %s | %s / %s | %s / %s |\n' \
