@@ -1,0 +1,77 @@
+// What this machine charges for the operations a put is made of, measured
+// directly (no tracer in the way: `perf trace` and strace inflate each
+// syscall several-fold). Built and run by bench/machine_costs.sh.
+//   getpid, poll(0): a cheap syscall each (libzmq makes tens per request)
+//   eventfd ping-pong: a wake-up of another thread and back (libzmq's
+//     mailbox, the storage writer, the client's I/O thread)
+//   append + fdatasync: a small log append made durable, alone on the disk
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int ping_fd, pong_fd;
+enum { kRoundTrips = 20000 };
+
+static void* ponger(void* unused) {
+  (void)unused;
+  uint64_t v;
+  for (int i = 0; i < kRoundTrips; ++i) {
+    if (read(ping_fd, &v, 8) != 8) return NULL;
+    v = 1;
+    if (write(pong_fd, &v, 8) != 8) return NULL;
+  }
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  const char* file = argc > 1 ? argv[1] : "machine_costs.tmp";
+  const int n = 200000;
+  double t = now_us();
+  for (int i = 0; i < n; ++i) syscall(SYS_getpid);
+  printf("getpid_us=%.2f", (now_us() - t) / n);
+  struct pollfd p = {0, POLLIN, 0};
+  t = now_us();
+  for (int i = 0; i < n; ++i) poll(&p, 1, 0);
+  printf(" poll0_us=%.2f", (now_us() - t) / n);
+
+  ping_fd = eventfd(0, 0);
+  pong_fd = eventfd(0, 0);
+  pthread_t th;
+  pthread_create(&th, NULL, ponger, NULL);
+  uint64_t v = 1;
+  t = now_us();
+  for (int i = 0; i < kRoundTrips; ++i) {
+    v = 1;
+    if (write(ping_fd, &v, 8) != 8 || read(pong_fd, &v, 8) != 8) return 1;
+  }
+  printf(" wakeup_round_trip_us=%.1f", (now_us() - t) / kRoundTrips);
+  pthread_join(th, NULL);
+
+  int fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+  if (fd < 0) return 1;
+  char buf[1400];
+  memset(buf, 'x', sizeof buf);
+  const int syncs = 500;
+  t = now_us();
+  for (int i = 0; i < syncs; ++i) {
+    if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf || fdatasync(fd) != 0) return 1;
+  }
+  printf(" append_fdatasync_us=%.0f\n", (now_us() - t) / syncs);
+  close(fd);
+  unlink(file);
+  return 0;
+}
