@@ -10,6 +10,11 @@
 #   TTL (30) and DURATION (1s, the keep-alive time after the last grant)
 #   set the bench's flags; CORRALD overrides the corrald binary; PERF=FILE records the leader
 #   (perf record -g) for the whole bench run into FILE.
+# Each member also serves /metrics (--listen-http); every 2 s the lease
+# checkpoint records applied (corral_lease_checkpoints_applied_total and
+# corral_lease_checkpoint_resets_applied_total, summed over the members) are
+# sampled, and the line ends with their rates over the run's last 10 s:
+#   ckpt_per_s_last10s=X resets_per_s_last10s=Y ("-" for a build without them)
 set -u
 build=$1; leases=$2; shift 2
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -22,6 +27,7 @@ declare -A pid
 for i in 1 2 3; do
   "$corrald" --name n$i --data-dir "$dir/n$i" --listen-peer tcp://127.0.0.1:$((base + 2*i)) \
     --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) --initial-cluster "$cl" \
+    --listen-http http://127.0.0.1:$((base + 7 + i)) \
     --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
   pid[127.0.0.1:$((base + 2*i + 1))]=$!
 done
@@ -39,8 +45,22 @@ if [ -n "${PERF:-}" ]; then
   perf record ${PERF_CALLGRAPH:--g} -o "$PERF" -p "${pid[$leader]}" >/dev/null 2>&1 &
   perf_pid=$!
 fi
+# Checkpoint records applied, summed over the members: "SECONDS CKPT RESETS".
+checkpoint_sample() {
+  local c=0 r=0 m i
+  for i in 1 2 3; do
+    m=$(curl -s --max-time 1 "http://127.0.0.1:$((base + 7 + i))/metrics") || continue
+    c=$((c + $(echo "$m" | awk '$1=="corral_lease_checkpoints_applied_total" {print int($2); f=1} END {if (!f) print 0}')))
+    r=$((r + $(echo "$m" | awk '$1=="corral_lease_checkpoint_resets_applied_total" {print int($2); f=1} END {if (!f) print 0}')))
+    echo "$m" | grep -q '^corral_lease_checkpoints_applied_total' || { echo "$(date +%s.%N) - -"; return; }
+  done
+  echo "$(date +%s.%N) $c $r"
+}
 "$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "${TTL:-30}" --conns 10 \
-  --duration "${DURATION:-1s}" "$@" 2>"$dir/bench.err"
+  --duration "${DURATION:-1s}" "$@" 2>"$dir/bench.err" &
+bench_pid=$!
+while kill -0 "$bench_pid" 2>/dev/null; do checkpoint_sample >>"$dir/ckpt.txt"; sleep 2; done
+wait "$bench_pid"
 [ -n "$perf_pid" ] && kill -INT "$perf_pid" && wait "$perf_pid" 2>/dev/null
 hz=$(getconf CLK_TCK)
 cpu=""; total=0
@@ -52,4 +72,8 @@ done
 turns=$("$ctl" --endpoints "$eps" -w json endpoint status 2>/dev/null |
   sed -n 's/.*"loop_turn_max_us":\([0-9]*\).*/\1/p' | awk '{printf "%s%.1f", (NR>1?",":""), $1/1000}')
 tail -2 "$dir/bench.err" >&2
-echo "leases=$leases members_cpu_s=[$cpu] cpu_us_per_lease=$(awk -v t="$total" -v hz="$hz" -v n="$leases" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') longest_turn_ms=[$turns] load=$load"
+rates=$(awk '$2=="-" {none=1} {t[NR]=$1; c[NR]=$2; r[NR]=$3}
+  END {if (none || NR < 2) {print "- -"; exit} j=NR; for (i=NR; i>=1; i--) {j=i; if (t[NR]-t[i] >= 10) break}
+       d=t[NR]-t[j]; if (d <= 0) {print "- -"; exit} printf "%.0f %.0f", (c[NR]-c[j])/d, (r[NR]-r[j])/d}' "$dir/ckpt.txt" 2>/dev/null)
+[ -n "$rates" ] || rates="- -"
+echo "leases=$leases members_cpu_s=[$cpu] cpu_us_per_lease=$(awk -v t="$total" -v hz="$hz" -v n="$leases" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') longest_turn_ms=[$turns] ckpt_per_s_last10s=${rates% *} resets_per_s_last10s=${rates#* } load=$load"

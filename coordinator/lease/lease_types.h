@@ -34,11 +34,11 @@ constexpr int64_t min_ttl_seconds_for(Millis election_timeout_ms) {
   return seconds < kDefaultMinTtlSeconds ? kDefaultMinTtlSeconds : seconds;
 }
 
-// Checkpoints (lessor.h). A lease kept alive is checkpointed at most this
-// long after its first keep-alive since its last checkpoint, so under any
-// leader churn it expires within TTL + checkpoint interval + one election
-// of its last keep-alive (the grant is a checkpoint of the whole TTL, so a
-// lease never kept alive expires within TTL + one election of its grant).
+// Checkpoints (lessor.h). A lease is checkpointed max(this, TTL/2) after
+// its last keep-alive (each keep-alive moves it), so under any leader churn
+// it expires within TTL + that + one election of its last keep-alive (the
+// grant is a checkpoint of the whole TTL, so a lease never kept alive
+// expires within TTL + one election of its grant).
 inline constexpr Millis kDefaultCheckpointIntervalMs = 5'000;
 // Bounds of one checkpoint entry and of the rate of periodic ones
 // (etcd: 1000 checkpoints a batch, 1000 a second).

@@ -26,6 +26,11 @@ constexpr Millis kMillisPerSecond = 1000;
 
 Lessor::Lessor(LessorOptions options) : options_(options) {
   CORRAL_CHECK(options_.min_ttl_seconds > 0 && options_.min_ttl_seconds <= kMaxTtlSeconds);
+  CORRAL_CHECK(options_.checkpoint_interval_ms > 0);
+}
+
+Millis Lessor::checkpoint_interval_ms(int64_t ttl_seconds) const {
+  return std::max(options_.checkpoint_interval_ms, ttl_seconds * kMillisPerSecond / 2);
 }
 
 LeaseId Lessor::derive_id(uint64_t raft_index, uint64_t slot) const {
@@ -128,6 +133,7 @@ Status Lessor::checkpoint(const Checkpoint& cp, storage::WriteBatch* batch) {
   }
   set_remaining(it->second, cp.remaining_ms);
   stage_record(it->second, batch);
+  ++(cp.remaining_ms > 0 ? counts_.countdowns_applied : counts_.resets_applied);
   return Status::ok_status();
 }
 
@@ -205,9 +211,10 @@ void Lessor::promote(Millis now, uint64_t term) {
       tracker_.set(id, *counted);
     } else {
       tracker_.set(id, now + lease.ttl_seconds * kMillisPerSecond);
-      // Checkpointed at once: a chain of leaders each dying before its
-      // first checkpoint would otherwise give the lease a TTL each.
-      schedule_.add(id, now);
+      // Checkpointed at once (unless its holder keeps it alive first, which
+      // moves it): a chain of leaders each dying before its first
+      // checkpoint would otherwise give the lease a TTL each.
+      schedule_.set(id, now);
     }
   }
 }
@@ -252,7 +259,9 @@ Result<KeepAliveGrant> Lessor::keepalive(LeaseId id, Millis now) {
                       "lease " + std::to_string(id) + " expired; its revoke is pending");
   }
   tracker_.set(id, now + it->second.ttl_seconds * kMillisPerSecond);
-  schedule_.add(id, now + options_.checkpoint_interval_ms);
+  // Due an interval after this, its last keep-alive so far: a lease kept
+  // alive more often never comes due (lessor.h).
+  schedule_.set(id, now + checkpoint_interval_ms(it->second.ttl_seconds));
   return KeepAliveGrant{it->second.ttl_seconds, it->second.remaining_ms > 0 || checkpoint_on_its_way(id)};
 }
 
@@ -273,7 +282,7 @@ CheckpointBatch Lessor::take_due_checkpoints(Millis now, size_t max_count) {
 
 void Lessor::retry_checkpoints(const CheckpointBatch& batch, Millis due) {
   for (const auto& cp : batch.checkpoints) {
-    if (leases_.contains(cp.id)) schedule_.add(cp.id, due);
+    if (leases_.contains(cp.id) && !schedule_.contains(cp.id)) schedule_.set(cp.id, due);
   }
 }
 

@@ -18,11 +18,42 @@
 // a new leader expires each lease at that point. The grant is a checkpoint of
 // the whole TTL. A keep-alive on a lease with a checkpoint must reset it
 // (a checkpoint of 0) before it is answered; a lease without one gets a whole
-// TTL from the next leader's promotion, and is checkpointed within
-// checkpoint_interval_ms of its first keep-alive, so no chain of leader
-// changes can keep extending it. Result: a lease expires within TTL + one
-// election (+ the checkpoint interval if it was kept alive) of its grant or
-// last answered keep-alive, and never before TTL after it, whatever the churn.
+// TTL from the next leader's promotion.
+//
+// When a lease is checkpointed: I = checkpoint_interval_ms(ttl) =
+// max(checkpoint_interval_ms, TTL/2) after its last keep-alive (each
+// keep-alive moves it, checkpoint_schedule.h), and at once after a promotion
+// that had to give it a whole TTL (unless a keep-alive moves it first). A
+// holder that keeps its lease alive more often than I (the client does every
+// TTL/3) is never checkpointed after its first reset: no replicated write.
+// Why the bounds hold, with K the leader's renewal of the last answered
+// keep-alive (or the grant) and E one election (leader lost to successor
+// promoted):
+//  - Never before K + TTL: the keep-alive was answered after any older
+//    checkpoint was reset, so a new leader sees none (a whole TTL from its
+//    promotion, which comes after the keep-alive arrived, lease_keepalives.h)
+//    or one taken after K (deadline - now, counted from its apply, which is
+//    later), ending no earlier than K + TTL.
+//  - No later than K + TTL + I + E: the holder sends nothing more, so nothing
+//    moves the lease's due time. The leader L1 that renewed it expires it at
+//    K + TTL if it stays; if I < TTL it checkpoints it at K + I (TTL - I
+//    left), and once that applied a new leader expires it at the countdown's
+//    end, about K + TTL. If L1 is lost at D < K + I first, its successor L2
+//    finds only the reset: a whole TTL from its promotion, before
+//    K + I + E, and it checkpoints the lease at once, so a change after that
+//    checkpoint applied extends nothing.
+//  - What a chain can add: a leader lost before its promotion checkpoint of
+//    the lease applied hands on the same "no checkpoint" state, and its
+//    successor gives another TTL from its own promotion. Each such leader
+//    adds its time in office, which is short by construction: the promotion
+//    checkpoints go out at once, bounded only by the checkpoint rate (10,000
+//    a second, lease_checkpointer.h: up to 10 s for 100k leases). The same
+//    holds without a moving schedule (the old rule checkpointed at most
+//    interval after the last keep-alive too).
+// With the default 5 s: K + TTL + 5 s + E for TTLs up to 10 s, K + 1.5 TTL + E
+// above (I = TTL/2, so a lease kept alive every TTL/3 is never checkpointed
+// between keep-alives whatever its TTL). If I >= TTL the leader expires the
+// lease before it comes due; the bound still holds (D < K + TTL <= K + I).
 // One limit, as in etcd: a restart loses the member's clock, so its
 // checkpoints count down again from the restart. A member that restarts and
 // then leads before a newer checkpoint reaches it gives a lease up to its
@@ -80,6 +111,15 @@ class Lessor {
   // Records the lease's remaining TTL (0: reset, it was kept alive).
   // kLeaseNotFound if unknown (revoked since), kBadRequest if out of range.
   Status checkpoint(const Checkpoint& cp, storage::WriteBatch* batch);
+  // Checkpoints this member applied since it started (metrics: a healthy
+  // lease kept alive costs none in steady state).
+  struct CheckpointCounts {
+    uint64_t countdowns_applied = 0;  // remaining TTL > 0
+    uint64_t resets_applied = 0;      // remaining 0, for a keep-alive
+  };
+  const CheckpointCounts& checkpoint_counts() const { return counts_; }
+  // A lessor that replaces this one (snapshot install) counts on from these.
+  void carry_counts(const CheckpointCounts& counts) { counts_ = counts; }
   // A checkpoint entry this member proposed, of `term`, applied. If this is
   // the primary of that term, its batches up to `sequence` have applied
   // (one leader's entries apply in the order it proposed them).
@@ -107,6 +147,9 @@ class Lessor {
   void promote(Millis now, uint64_t term);
   void demote();
   bool is_primary() const { return primary_; }
+  // I of the comment above: how long after its last keep-alive a lease of
+  // this TTL is checkpointed.
+  Millis checkpoint_interval_ms(int64_t ttl_seconds) const;
   // Restarts the lease's TTL. kNotLeader when not primary; kLeaseNotFound if
   // unknown or already expired (its revoke is on the way, as etcd). Call it
   // only once this member's leadership is confirmed after the request came.
@@ -150,6 +193,7 @@ class Lessor {
   ExpiryTracker tracker_;
   std::vector<LeaseId> pending_start_;  // granted while primary, no deadline yet
   CheckpointSchedule schedule_;
+  CheckpointCounts counts_;
   uint64_t next_sequence_ = 1;
   uint64_t applied_sequence_ = 0;
   // Sequence of the last periodic batch that carried each lease.

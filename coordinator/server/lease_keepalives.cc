@@ -1,5 +1,6 @@
 #include "coordinator/server/lease_keepalives.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include "coordinator/base/check.h"
@@ -7,7 +8,8 @@
 namespace corral::server {
 namespace {
 
-void move_all(std::vector<WaitingKeepAlive>& from, std::vector<WaitingKeepAlive>& to) {
+template <typename From, typename To>
+void move_all(From& from, To& to) {
   to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
   from.clear();
 }
@@ -44,9 +46,11 @@ bool LeaseKeepAlives::confirm(uint64_t ctx) {
   return true;
 }
 
-std::vector<WaitingKeepAlive> LeaseKeepAlives::take_confirmed() {
-  std::vector<WaitingKeepAlive> out;
-  out.swap(confirmed_);
+std::vector<WaitingKeepAlive> LeaseKeepAlives::take_confirmed(size_t max_count) {
+  const auto n = static_cast<std::ptrdiff_t>(std::min(max_count, confirmed_.size()));
+  std::vector<WaitingKeepAlive> out(std::make_move_iterator(confirmed_.begin()),
+                                    std::make_move_iterator(confirmed_.begin() + n));
+  confirmed_.erase(confirmed_.begin(), confirmed_.begin() + n);
   CORRAL_CHECK(size_ >= out.size());
   size_ -= out.size();
   return out;

@@ -73,11 +73,12 @@ void NodeLoop::flush_keepalives() {
   raw_->read_index(u64_bytes(ctx));
 }
 
-// Confirmed keep-alives renew their lease; those whose lease holds a
-// checkpoint are answered once its reset applied (lease/lessor.h).
+// Confirmed keep-alives renew their lease, a bounded number a turn
+// (lease_keepalives.h); those whose lease holds a checkpoint are answered
+// once its reset applied (lease/lessor.h).
 void NodeLoop::serve_keepalives() {
   std::vector<WaitingKeepAlive> need_reset;
-  for (auto& k : keepalives_.take_confirmed()) {
+  for (auto& k : keepalives_.take_confirmed(kMaxKeepAlivesServedPerTurn)) {
     if (!state_->lessor().is_primary()) {
       // Leading, but the new term's first entry has not applied yet.
       const auto why = is_leader() ? api::wire_error(wire::ErrorCode::UNAVAILABLE, "leader is starting; retry")

@@ -98,7 +98,8 @@ bool NodeLoop::wait_for_work() {
   auto now = Clock::now();
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
   if (wait.count() < 0) wait = std::chrono::milliseconds(0);
-  if (watch_work_now_ || client_work_now_ || raw_->has_ready()) {
+  // Confirmed keep-alives left over by the last turn's bound: serve on.
+  if (watch_work_now_ || client_work_now_ || raw_->has_ready() || keepalives_.has_confirmed()) {
     wait = std::chrono::milliseconds(0);
   } else if (next_output_retry_) {
     auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_output_retry_ - now);

@@ -24,6 +24,10 @@ void NodeLoop::publish_metrics(Clock::time_point now) {
   metrics_.watchers.set(static_cast<double>(hub.synced + hub.unsynced + hub.future));
   metrics_.watch_streams.set(static_cast<double>(stream_by_conn_.size()));
   metrics_.leases.set(static_cast<double>(state_->lessor().size()));
+  const auto& checkpoints = state_->lessor().checkpoint_counts();
+  const auto catch_up = [](metrics::Counter& c, uint64_t total) { c.inc(total - std::min(total, c.value())); };
+  catch_up(metrics_.lease_checkpoints_applied, checkpoints.countdowns_applied);
+  catch_up(metrics_.lease_resets_applied, checkpoints.resets_applied);
   metrics_.client_connections.set(static_cast<double>(outputs_.size()));
   if (async_persist_) {
     metrics_.storage_writes_in_flight.set(static_cast<double>(async_persist_->in_flight()));

@@ -52,6 +52,14 @@ ServerMetrics::ServerMetrics()
       slow_watcher_cancels(registry.counter("corral_mvcc_slow_watcher_cancels_total",
                                             "Watches cancelled because their client read too slowly.")),
       leases(registry.gauge("corral_lease_active", "Leases granted and not yet expired or revoked.")),
+      lease_checkpoints_applied(registry.counter(
+          "corral_lease_checkpoints_applied_total",
+          "Lease checkpoints (a remaining TTL) this member applied: leases not kept alive for the checkpoint "
+          "interval, or a new leader's first checkpoints. One lease record written each.")),
+      lease_resets_applied(registry.counter(
+          "corral_lease_checkpoint_resets_applied_total",
+          "Lease checkpoint resets this member applied: a keep-alive on a lease holding a checkpoint. 0 a "
+          "second when every lease is kept alive more often than its checkpoint interval.")),
       client_connections(registry.gauge("corral_network_client_connections",
                                         "Client connections with a watch stream or replies in flight (ZeroMQ does "
                                         "not report idle ones).")),

@@ -40,6 +40,8 @@ struct ServerMetrics {
   metrics::Gauge& watch_streams;
   metrics::Counter& slow_watcher_cancels;
   metrics::Gauge& leases;
+  metrics::Counter& lease_checkpoints_applied;
+  metrics::Counter& lease_resets_applied;
   // Network.
   metrics::Gauge& client_connections;
   metrics::Family<metrics::Counter>& requests;           // type, code

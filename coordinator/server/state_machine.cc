@@ -75,7 +75,9 @@ Status StateMachine::reload() {
 
 Status StateMachine::load_leases() {
   bool was_primary = lessor_ && lessor_->is_primary();
+  const auto counts = lessor_ ? lessor_->checkpoint_counts() : lease::Lessor::CheckpointCounts{};
   lessor_ = std::make_unique<lease::Lessor>(options_.lease);
+  lessor_->carry_counts(counts);
   auto s = lessor_->recover(engine_);
   if (!s.ok()) return s;
   // Attachments are not stored: rebuild them from the keys' lease fields.

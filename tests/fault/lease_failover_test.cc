@@ -159,3 +159,91 @@ TEST_CASE("leases across repeated leader pauses: the unrefreshed one still expir
   }
   keeper.remove(kept.id);
 }
+
+// The upper bound for a lease that was kept alive, then abandoned (its
+// holder died), through a leader kill (lease/lessor.h): it goes no earlier
+// than TTL after its last keep-alive and no later than TTL + I + an election
+// after it (I, the checkpoint interval: 5 s at a 10 s TTL). Two leases, the
+// leader killed once:
+//  - "early" stopped 9 s before the kill: the leader checkpointed it I after
+//    its last keep-alive, so the new leader ends it where that countdown
+//    ends, about TTL after the keep-alive (without the checkpoint it would
+//    get a whole TTL from the new leader's promotion, 9 s later);
+//  - "late" stopped 1 s before the kill, before its checkpoint was due: the
+//    new leader gives it a whole TTL from its promotion, within the bound.
+TEST_CASE("an abandoned lease goes within TTL + checkpoint interval + election of its last keep-alive through a leader kill",
+          "[fault][lease]") {
+  constexpr int64_t kTtl = 10;
+  constexpr auto kInterval = 5000ms;  // max(5 s, TTL/2)
+  constexpr auto kElection = 200ms;   // one to two timeouts of 100 ms
+  constexpr auto kSlack = 2000ms;     // expiry pass, revoke commit, this test's polling, a loaded machine
+  Cluster cluster(ClusterOptions{});
+  cluster.start();
+  REQUIRE(cluster.wait_for_leader());
+  auto c = cluster.client({}, 3000ms);
+  auto early = require_ok(c->lease_grant(kTtl), "grant early");
+  auto late = require_ok(c->lease_grant(kTtl), "grant late");
+  REQUIRE(early.ttl_seconds == kTtl);
+  require_ok(c->put("/bound/early", "e", early.id), "put early");
+  require_ok(c->put("/bound/late", "l", late.id), "put late");
+
+  struct LastKeepAlive {
+    Clock::time_point sent, answered;
+  };
+  auto keep_alive = [&](int64_t id) {
+    LastKeepAlive k{Clock::now(), {}};
+    auto r = c->lease_keepalive_once(id);
+    INFO((r.ok() ? std::string() : r.error().message));
+    REQUIRE(r.ok());
+    REQUIRE(r->ttl_seconds == kTtl);
+    k.answered = Clock::now();
+    return k;
+  };
+  // Both kept alive every second (their first keep-alive resets the
+  // grant's checkpoint), then early stops; late goes on 8 s more.
+  LastKeepAlive early_last{}, late_last{};
+  for (int i = 0; i < 3; ++i) {
+    early_last = keep_alive(early.id);
+    late_last = keep_alive(late.id);
+    std::this_thread::sleep_for(1000ms);
+  }
+  const auto late_until = early_last.answered + 8000ms;
+  while (Clock::now() < late_until) {
+    late_last = keep_alive(late.id);
+    std::this_thread::sleep_until(std::min(late_until, Clock::now() + 1000ms));
+  }
+  std::this_thread::sleep_until(late_last.answered + 1000ms);
+  auto leader = cluster.wait_for_leader();
+  REQUIRE(leader);
+  const uint64_t old_leader_id = cluster.member_id(*leader);
+  const auto killed_at = Clock::now();
+  cluster.signal_member(*leader, SIGKILL);
+  REQUIRE(cluster.wait_for_leader(kLeaderTimeoutMs, old_leader_id));
+
+  std::optional<Clock::time_point> early_gone, late_gone;
+  const auto give_up = late_last.answered + std::chrono::seconds(kTtl) + kInterval + kElection + 3 * kSlack;
+  while ((!early_gone || !late_gone) && Clock::now() < give_up) {
+    for (auto [key, gone] : {std::pair{"/bound/early", &early_gone}, std::pair{"/bound/late", &late_gone}}) {
+      if (*gone) continue;
+      auto r = c->get(key);
+      if (r.ok() && r->kvs.empty()) *gone = Clock::now();
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  auto ms = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+  };
+  REQUIRE(early_gone.has_value());
+  REQUIRE(late_gone.has_value());
+  INFO("early: gone " << ms(early_last.sent, *early_gone) << " ms after its last keep-alive was sent; late: "
+                      << ms(late_last.sent, *late_gone) << " ms; leader killed "
+                      << ms(early_last.sent, killed_at) << " ms after early's and " << ms(late_last.sent, killed_at)
+                      << " ms after late's last keep-alive");
+  const auto ttl = std::chrono::seconds(kTtl);
+  CHECK(*early_gone >= early_last.sent + ttl);
+  CHECK(*late_gone >= late_last.sent + ttl);
+  CHECK(*late_gone <= late_last.answered + ttl + kInterval + kElection + kSlack);
+  // Early's checkpoint counted: TTL after its last keep-alive, not a whole
+  // TTL from the new leader's promotion.
+  CHECK(*early_gone <= early_last.answered + ttl + kElection + kSlack);
+}

@@ -353,7 +353,7 @@ TEST_CASE("lessor: a keep-alive resets the checkpoint, the next leader then give
   CHECK(follower.expired(17 * kSecond, 10) == std::vector<LeaseId>{1});
 }
 
-TEST_CASE("lessor: a kept-alive lease is checkpointed within the interval and followers count it down") {
+TEST_CASE("lessor: a lease no longer kept alive is checkpointed an interval after its last keep-alive") {
   LessorOptions options;
   options.checkpoint_interval_ms = 2 * kSecond;
   Lessor leader(options), follower(options);
@@ -362,27 +362,158 @@ TEST_CASE("lessor: a kept-alive lease is checkpointed within the interval and fo
     m->stamp(0);
   }
   leader.promote(0, 1);
-  REQUIRE(leader.keepalive(1, 1 * kSecond).ok());  // schedules a checkpoint at 3 s
+  REQUIRE(leader.keepalive(1, 1 * kSecond).ok());  // due at 6 s (TTL/2 > 2 s)
+  CHECK(leader.checkpoint_interval_ms(10) == 5 * kSecond);
   apply_batch(leader.reset_batch({1}), {&leader, &follower}, 1, &leader, 1 * kSecond);
   REQUIRE(leader.keepalive(1, 2 * kSecond).ok());
-  REQUIRE(leader.keepalive(1, 2'500).ok());  // does not push the checkpoint out
-  CHECK(leader.take_due_checkpoints(2'999, 100).checkpoints.empty());
-  auto due = leader.take_due_checkpoints(3 * kSecond, 100);
+  REQUIRE(leader.keepalive(1, 2'500).ok());  // the last one: due at 7.5 s
+  CHECK(leader.take_due_checkpoints(6 * kSecond, 100).checkpoints.empty());
+  CHECK(leader.take_due_checkpoints(7'499, 100).checkpoints.empty());
+  auto due = leader.take_due_checkpoints(7'500, 100);
   CHECK(due.sequence == 2);
-  CHECK(due.checkpoints == std::vector<Checkpoint>{{1, 9'500}});  // 2.5 s + 10 s - 3 s
+  CHECK(due.checkpoints == std::vector<Checkpoint>{{1, 5 * kSecond}});  // 2.5 s + 10 s - 7.5 s
   // In flight: a keep-alive now must reset it, though nothing applied yet.
-  auto during = leader.keepalive(1, 3'050);
+  auto during = leader.keepalive(1, 7'550);
   REQUIRE(during.ok());
   CHECK(during->reset_needed);
-  apply_batch(due, {&leader, &follower}, 1, &leader, 3'100);
-  CHECK(follower.lookup(1)->remaining_ms == 9'500);
+  apply_batch(due, {&leader, &follower}, 1, &leader, 7'600);
+  CHECK(follower.lookup(1)->remaining_ms == 5 * kSecond);
   CHECK(follower.checkpoint_deadline(1) == 12'600);
   // Had the leader died before answering that keep-alive: the follower
-  // takes over at 5 s and expires the lease at the countdown's end, not at
-  // 5 s + 10 s.
-  follower.promote(5 * kSecond, 2);
+  // takes over at 9 s and expires the lease at the countdown's end, not at
+  // 9 s + 10 s.
+  follower.promote(9 * kSecond, 2);
   CHECK(follower.expired(12'599, 10).empty());
   CHECK(follower.expired(12'600, 10) == std::vector<LeaseId>{1});
+}
+
+TEST_CASE("lessor: a lease kept alive every half interval is never checkpointed, its keep-alives need no reset") {
+  LessorOptions options;
+  options.checkpoint_interval_ms = 2 * kSecond;
+  Lessor leader(options), follower(options);
+  for (Lessor* m : {&leader, &follower}) {
+    must_grant(*m, 1, 3);  // interval max(2 s, 1.5 s) = 2 s
+    m->stamp(0);
+  }
+  leader.promote(0, 1);
+  CHECK(leader.checkpoint_interval_ms(3) == 2 * kSecond);
+  auto first = leader.keepalive(1, 100);
+  REQUIRE(first.ok());
+  CHECK(first->reset_needed);  // the grant's checkpoint, once
+  apply_batch(leader.reset_batch({1}), {&leader, &follower}, 1, &leader, 100);
+  int keepalives = 0;
+  for (Millis now = 1 * kSecond; now <= 60 * kSecond; now += 100) {
+    if (now % kSecond == 0) {
+      auto renewed = leader.keepalive(1, now);
+      REQUIRE(renewed.ok());
+      CHECK_FALSE(renewed->reset_needed);
+      ++keepalives;
+    }
+    auto batch = leader.take_due_checkpoints(now, 100);
+    INFO("at " << now << " ms");
+    CHECK(batch.checkpoints.empty());
+  }
+  CHECK(keepalives == 60);
+  CHECK(leader.checkpoint_counts().countdowns_applied == 0);
+  CHECK(leader.checkpoint_counts().resets_applied == 1);
+  CHECK(follower.lookup(1)->remaining_ms == 0);
+  // Its holder stops: checkpointed 2 s after the last keep-alive, 1 s left.
+  CHECK(leader.take_due_checkpoints(61'999, 100).checkpoints.empty());
+  CHECK(leader.take_due_checkpoints(62 * kSecond, 100).checkpoints == std::vector<Checkpoint>{{1, 1 * kSecond}});
+}
+
+TEST_CASE("lessor: the checkpoint interval grows to half a long TTL") {
+  Lessor lessor;  // 5 s
+  CHECK(lessor.checkpoint_interval_ms(1) == 5 * kSecond);
+  CHECK(lessor.checkpoint_interval_ms(10) == 5 * kSecond);
+  CHECK(lessor.checkpoint_interval_ms(60) == 30 * kSecond);
+  CHECK(lessor.checkpoint_interval_ms(kMaxTtlSeconds) == kMaxRemainingMs / 2);
+  // A 60 s lease kept alive every 20 s (TTL/3): never due.
+  must_grant(lessor, 1, 60);
+  REQUIRE(lessor.checkpoint({1, 0}, nullptr).ok());
+  lessor.stamp(0);
+  lessor.promote(0, 1);
+  REQUIRE(lessor.keepalive(1, 0).ok());
+  for (Millis now = 20 * kSecond; now <= 200 * kSecond; now += 20 * kSecond) {
+    CHECK(lessor.take_due_checkpoints(now - 1, 100).checkpoints.empty());
+    auto renewed = lessor.keepalive(1, now);
+    REQUIRE(renewed.ok());
+    CHECK_FALSE(renewed->reset_needed);
+  }
+  CHECK(lessor.take_due_checkpoints(229'999, 100).checkpoints.empty());
+  CHECK(lessor.take_due_checkpoints(230 * kSecond, 100).checkpoints == std::vector<Checkpoint>{{1, 30 * kSecond}});
+}
+
+TEST_CASE("lessor: a keep-alive after a promotion moves the promotion's checkpoint") {
+  Lessor lessor;
+  must_grant(lessor, 1, 10);
+  must_grant(lessor, 2, 10);
+  for (LeaseId id : {1, 2}) REQUIRE(lessor.checkpoint({id, 0}, nullptr).ok());
+  lessor.stamp(0);
+  lessor.promote(1 * kSecond, 2);  // both got a whole TTL: due at once
+  auto renewed = lessor.keepalive(1, 1'050);  // its holder is alive
+  REQUIRE(renewed.ok());
+  CHECK_FALSE(renewed->reset_needed);
+  CHECK(lessor.take_due_checkpoints(1'100, 100).checkpoints == std::vector<Checkpoint>{{2, 9'900}});
+  CHECK(lessor.take_due_checkpoints(6'049, 100).checkpoints.empty());
+  CHECK(lessor.take_due_checkpoints(6'050, 100).checkpoints == std::vector<Checkpoint>{{1, 5 * kSecond}});
+}
+
+TEST_CASE("lessor: a lease whose holder stopped expires within TTL + interval + election of its last keep-alive") {
+  // Three members; the holder's last keep-alive is at K = 10 s. The leader
+  // is lost at D (every 100 ms from K to K + TTL), its successor is
+  // promoted E later and checkpoints at once; a third leader takes over
+  // 300 ms after that. The lease must go in [K + TTL, K + TTL + I + E].
+  constexpr Millis kTtl = 8 * kSecond;
+  constexpr Millis kK = 10 * kSecond;
+  constexpr Millis kE = 1'500;
+  constexpr Millis kStep = 100;  // the leader's checkpoint pass, as the loop's gap
+  for (Millis lost_after = 0; lost_after <= kTtl; lost_after += 100) {
+    LessorOptions options;
+    options.checkpoint_interval_ms = 3 * kSecond;  // < TTL/2 = 4 s: I = 4 s
+    Lessor a(options), b(options), c(options);
+    const Millis interval = a.checkpoint_interval_ms(8);
+    REQUIRE(interval == 4 * kSecond);
+    for (Lessor* m : {&a, &b, &c}) {
+      must_grant(*m, 1, 8);
+      m->stamp(0);
+    }
+    a.promote(0, 1);
+    // The holder keeps the lease alive every 2 s up to K, then stops.
+    std::optional<Millis> expired_at;
+    uint64_t term = 1;
+    const Millis d = kK + lost_after;
+    Millis now = 0;
+    auto leader_pass = [&](Lessor& l) {
+      auto batch = l.take_due_checkpoints(now, 1000);
+      if (!batch.checkpoints.empty()) apply_batch(batch, {&a, &b, &c}, term, &l, now);
+      auto gone = l.expired(now, 10);
+      if (!gone.empty() && !expired_at) expired_at = now;
+    };
+    for (; now <= d; now += kStep) {
+      if (now % (2 * kSecond) == 0 && now <= kK) {
+        auto renewed = a.keepalive(1, now);
+        REQUIRE(renewed.ok());
+        if (renewed->reset_needed) apply_batch(a.reset_batch({1}), {&a, &b, &c}, term, &a, now);
+      }
+      leader_pass(a);
+    }
+    a.demote();
+    if (!expired_at) {
+      now = d + kE;
+      b.promote(now, ++term);
+      for (; now <= d + kE + 300; now += kStep) leader_pass(b);
+      b.demote();
+      if (!expired_at) {
+        c.promote(now, ++term);
+        for (; !expired_at && now <= kK + 3 * kTtl; now += kStep) leader_pass(c);
+      }
+    }
+    INFO("leader lost " << lost_after << " ms after the last keep-alive");
+    REQUIRE(expired_at.has_value());
+    CHECK(*expired_at >= kK + kTtl);
+    CHECK(*expired_at <= kK + kTtl + interval + kE + kStep);
+  }
 }
 
 TEST_CASE("lessor: a new leader checkpoints at once the leases it had to give a whole TTL") {
@@ -451,19 +582,6 @@ TEST_CASE("lessor: a restart keeps the checkpoint and counts it down from the st
   REQUIRE(recovered.revoke(1, nullptr).ok());
   CHECK(recovered.expired(130 * kSecond, 10).empty());  // a whole TTL from 101 s
   CHECK(recovered.expired(131 * kSecond, 10) == std::vector<LeaseId>{2});
-}
-
-TEST_CASE("checkpoint schedule: a lease keeps its first due time") {
-  CheckpointSchedule schedule;
-  schedule.add(1, 300);
-  schedule.add(2, 100);
-  schedule.add(1, 500);  // kept alive again: stays at 300
-  CHECK(schedule.pop_due(99, 10).empty());
-  CHECK(schedule.pop_due(300, 10) == std::vector<LeaseId>{2, 1});
-  CHECK(schedule.size() == 0);
-  schedule.add(3, 10);
-  schedule.remove(3);
-  CHECK(schedule.pop_due(1000, 10).empty());
 }
 
 TEST_CASE("checkpoint entry: round trip and malformed input") {
