@@ -5,6 +5,7 @@
 #include <kj/exception.h>
 
 #include "coordinator/api/schema_walk.h"
+#include "coordinator/api/typed_walk.h"
 #include "coordinator/kv/txn_check.h"
 #include "schema/data_bytes.h"
 namespace corral::api {
@@ -170,7 +171,8 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
     // ...and every field once by its declared type: a pointer of the wrong
     // kind throws here, not at a later read (a txn whose compare list was a
     // struct once threw out of txn_within_bounds and ended the member).
-    read_every_field(capnp::toDynamic(req->root_));
+    // Range and put through their getters, the rest through the schema.
+    if (!read_fields_typed(req->root_)) read_every_field(capnp::toDynamic(req->root_));
     if (req->root_.isTxn()) {
       size_t ops = 0;
       if (!txn_within_bounds(req->root_.getTxn(), 1, ops)) {
