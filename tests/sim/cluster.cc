@@ -247,6 +247,8 @@ void Simulation::start_node(SimNode& n) {
   cfg.rng_seed = node_rng_.next();
   cfg.async_storage_writes = opt_.async_leader_writes;
   cfg.lease_promise_ticks = opt_.lease_promise_ticks;
+  // The sim's ticks are its time unit: (W - 1) ticks guaranteed.
+  if (cfg.lease_promise_ticks > 0) cfg.lease_promise_ms = static_cast<uint16_t>(std::max(1, cfg.lease_promise_ticks - 1));
   n.writes.clear();
   n.written_hs = n.storage.initial_state().hard_state;
   cfg.testing_unsafe_commit_without_quorum = opt_.break_mode == BreakMode::kCommitWithoutQuorum;
@@ -542,6 +544,8 @@ void Simulation::deliver() {
   for (raft::Message& m : net_.deliver_due(now_)) {
     trace_.mix((static_cast<uint64_t>(m.type) << 56) ^ (m.from << 48) ^ (m.to << 40) ^ m.index);
     trace_.mix(m.term ^ (m.log_term << 20) ^ (m.commit << 40) ^ m.entries.size());
+    // Only when set: runs without lease reads keep their trace hashes.
+    if (m.lease_promise_ms != 0) trace_.mix(0x1EA5E000 ^ m.lease_promise_ms);
     if (m.to == 0 || m.to > nodes_.size()) continue;
     SimNode& n = node(m.to);
     if (!n.up) continue;
