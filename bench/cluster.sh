@@ -10,6 +10,7 @@
 #   curve keygen) and the allow files: the cost of CURVE + ZAP.
 #   READ_LEASE=1: every member runs with --read-lease true (lease-based
 #   linearizable reads; round.sh passes it through).
+#   BENCH_AT=follower: corral-bench is given one follower's endpoint only.
 set -eu
 n=$1; build=$2; shift 2
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -70,8 +71,15 @@ max_term() {
 # STATUS_JSON=path: every member's status (term, longest loop turn) before
 # and after the run, in path.before and path.after (bench/loop_turns.sh).
 [ -n "${STATUS_JSON:-}" ] && ctlc --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.before" 2>/dev/null
+# BENCH_AT=follower: the bench talks to one follower only (its
+# linearizable reads are forwarded to the leader: bench/RESULTS.md).
+bench_eps=$eps
+if [ "${BENCH_AT:-}" = follower ]; then
+  bench_eps=$(ctlc --endpoints "$eps" endpoint status 2>/dev/null | awk -F', ' '$5 == "false" {print $1; exit}')
+  [ -n "$bench_eps" ] || { echo "cluster.sh: no follower found" >&2; exit 1; }
+fi
 # shellcheck disable=SC2086 # the CURVE flags are words
-"$bench" --endpoints "$eps" $curve_client "$@" 2>/dev/null
+"$bench" --endpoints "$bench_eps" $curve_client "$@" 2>/dev/null
 [ -n "${STATUS_JSON:-}" ] && ctlc --endpoints "$eps" -w json endpoint status >"$STATUS_JSON.after" 2>/dev/null
 [ "${CLUSTER_TERMS:-0}" = 1 ] && echo "{\"raft_term_before\":${term_before:-null},\"raft_term_after\":$(max_term || echo null)}" >&2
 # peak resident memory of each member, on stderr so stdout stays one JSON line

@@ -113,4 +113,10 @@ struct Message {
   # An append with no entries to a follower known to hold them all (it only
   # raises the commit index): a follower that accepts it does not answer.
   ackNotNeeded @13 :Bool;
+  # heartbeatResponse: the sender will neither vote for anyone nor campaign
+  # for at least this many ms of its own clock after it got the heartbeat
+  # (the read-lease promise, raft::Config::lease_promise_ms); 0: no promise.
+  # A member that predates the field never sets it: no promise. A UInt16
+  # fills a free slot of the data section: no message grows.
+  leasePromiseMs @14 :UInt16;
 }

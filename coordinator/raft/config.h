@@ -48,6 +48,16 @@ struct Config {
   // round with every heartbeat, so that each one can renew its lease
   // (LeaseBasis). Must not exceed election_ticks.
   int lease_promise_ticks = 0;
+  // What that promise is worth in time: the least time, in ms of this
+  // node's own clock, between its receiving a heartbeat and its voting or
+  // campaigning (corrald: (lease_promise_ticks - 1) ticks, its ticks being
+  // at least a tick length apart). A follower advertises it in every
+  // heartbeat acknowledgement (Message::lease_promise_ms); a leader counts
+  // an acknowledgement toward its read lease only if it promises at least
+  // as much as the leader's own, which is what the leader's lease length
+  // is computed from. raft only compares the numbers. Required (> 0) with
+  // lease_promise_ticks.
+  uint16_t lease_promise_ms = 0;
 
   // TEST-ONLY. Break safety on purpose so that the simulator can prove its
   // checkers catch it. Never set them outside tests.

@@ -40,6 +40,9 @@ class Progress {
   bool recent_active = false;    // heard from it during this election timeout
   bool learner = false;
   uint64_t read_round_acked = 0;  // highest ReadIndex heartbeat round it answered
+  // Highest round it answered with a lease promise at least the leader's
+  // own (Config::lease_promise_ms): only these rounds prove a read lease.
+  uint64_t lease_round_acked = 0;
   Inflights inflights;
 
  private:

@@ -42,6 +42,8 @@ Raft::Raft(const Config& config)
   CORRAL_CHECK_MSG(config_.election_ticks > config_.heartbeat_ticks,
                    "raft config: election_ticks must exceed heartbeat_ticks");
   CORRAL_CHECK_MSG(config_.max_inflight_appends > 0, "raft config: max_inflight_appends must be > 0");
+  CORRAL_CHECK_MSG(config_.lease_promise_ticks == 0 || config_.lease_promise_ms > 0,
+                   "raft config: lease_promise_ticks needs lease_promise_ms");
   const InitialState init = config_.storage->initial_state();
   restore_conf_state(init.conf_state);
   if (!init.hard_state.empty()) {
@@ -741,6 +743,8 @@ void Raft::handle_heartbeat(const Message& m) {
   r.type = MessageType::kHeartbeatResponse;
   r.to = m.from;
   r.context = m.context;
+  // Just heard from the leader: the promise holds from now on, if we make it.
+  if (lease_promise_held()) r.lease_promise_ms = config_.lease_promise_ms;
   send(std::move(r));
 }
 
@@ -821,6 +825,7 @@ void Raft::handle_heartbeat_response(const Message& m) {
   if (auto round = ReadOnly::decode_round(m.context)) {
     if (*round <= read_only_.last_round()) {
       pr.read_round_acked = std::max(pr.read_round_acked, *round);
+      if (promise_backs_lease(m)) pr.lease_round_acked = std::max(pr.lease_round_acked, *round);
       release_confirmed_reads();
     }
   }
@@ -890,11 +895,17 @@ void Raft::release_held_reads() {
   for (PendingRead& r : held) read_only_.add(log_.committed(), r.from, std::move(r.ctx));
 }
 
-uint64_t Raft::quorum_acked_round() const {
+uint64_t Raft::quorum_acked_round(bool with_promise) const {
   std::vector<uint64_t> rounds;
   for (const auto& [id, pr] : prs_) {
     if (pr.learner) continue;
-    rounds.push_back(id == id_ ? read_only_.last_round() : pr.read_round_acked);
+    // The leader itself votes for nobody else while it leads, and stops
+    // serving from its lease the moment it steps down.
+    if (id == id_) {
+      rounds.push_back(read_only_.last_round());
+    } else {
+      rounds.push_back(with_promise ? pr.lease_round_acked : pr.read_round_acked);
+    }
   }
   if (rounds.empty()) return 0;
   std::sort(rounds.begin(), rounds.end(), std::greater<uint64_t>());
@@ -903,7 +914,11 @@ uint64_t Raft::quorum_acked_round() const {
 
 void Raft::release_confirmed_reads() {
   if (voter_count() == 0) return;
-  for (const PendingRead& r : read_only_.release_up_to(quorum_acked_round())) answer_read(r);
+  for (const PendingRead& r : read_only_.release_up_to(quorum_acked_round(false))) answer_read(r);
+}
+
+bool Raft::promise_backs_lease(const Message& m) const {
+  return config_.lease_promise_ticks > 0 && m.lease_promise_ms >= config_.lease_promise_ms;
 }
 
 LeaseBasis Raft::lease_basis() const {
@@ -915,9 +930,19 @@ LeaseBasis Raft::lease_basis() const {
   b.eligible = config_.lease_promise_ticks > 0 && role_ == Role::kLeader && lead_transferee_ == kNoNode &&
                !timeout_now_sent_ && is_voter(id_) && committed_entry_in_current_term();
   if (!b.eligible) return b;
-  const uint64_t acked = quorum_acked_round();
+  // Only promising acknowledgements prove a lease: a member without the
+  // promise may vote for another candidate right after it answered.
+  const uint64_t acked = quorum_acked_round(true);
   if (acked > lease_round_floor_) b.confirmed_round = acked;
   return b;
+}
+
+bool Raft::answer_read_on_lease(const Message& m) {
+  if (m.type != MessageType::kReadIndex || m.term != term_ || !prs_.count(m.from) || m.from == id_) return false;
+  const LeaseBasis b = lease_basis();
+  if (!b.eligible || b.confirmed_round == 0) return false;
+  answer_read(PendingRead{0, log_.committed(), m.from, m.context});
+  return true;
 }
 
 void Raft::answer_read(const PendingRead& read) {

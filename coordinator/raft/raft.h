@@ -66,6 +66,8 @@ class Raft {
   void report_unreachable(NodeId id);
   // What a read lease may rest on now (Config::lease_promise_ticks).
   LeaseBasis lease_basis() const;
+  // See RawNode::answer_read_on_lease.
+  bool answer_read_on_lease(const Message& m);
   void report_snapshot(NodeId id, bool ok);
 
   // Sends what was batched during this turn: one kAppend per follower for all
@@ -152,8 +154,11 @@ class Raft {
   void leader_read_index(NodeId from, std::string ctx);
   void answer_read(const PendingRead& read);
   void release_confirmed_reads();
-  // The highest read round a quorum of voters (this node included) answered.
-  uint64_t quorum_acked_round() const;
+  // The highest read round a quorum of voters (this node included)
+  // answered; with_promise: counting only answers that promise at least
+  // Config::lease_promise_ms (promise_backs_lease).
+  uint64_t quorum_acked_round(bool with_promise) const;
+  bool promise_backs_lease(const Message& heartbeat_response) const;
   void release_held_reads();
   void abort_leader_transfer() { lead_transferee_ = kNoNode; }
   void add_progress(NodeId id, bool learner);

@@ -134,4 +134,6 @@ NodeId RawNode::id() const { return raft_->id(); }
 
 LeaseBasis RawNode::lease_basis() const { return raft_->lease_basis(); }
 
+bool RawNode::answer_read_on_lease(const Message& msg) { return raft_->answer_read_on_lease(msg); }
+
 }  // namespace corral::raft

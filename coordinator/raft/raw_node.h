@@ -95,6 +95,13 @@ class RawNode {
   // What a lease-based read may rest on now (Config::lease_promise_ticks;
   // the server keeps the clock: server/read_lease.h). Cheap: no copies.
   LeaseBasis lease_basis() const;
+  // A follower's forwarded read (a kReadIndex message), answered at once at
+  // the leader's commit index instead of joining a heartbeat round. Only
+  // for a caller that has just checked its read lease valid against
+  // lease_basis() (server/read_lease.h). false, and nothing done, when raft
+  // holds no lease basis now (not the leader, no confirmed round, another
+  // term, a transfer started, ...): step() the message instead.
+  bool answer_read_on_lease(const Message& msg);
 
  private:
   // What the last Ready handed out, for advance().

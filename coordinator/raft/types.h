@@ -131,6 +131,11 @@ struct Message {
   std::vector<Entry> entries;
   std::optional<Snapshot> snapshot;  // kSnapshot
   std::string context;  // read-index request id, campaign-transfer marker
+  // kHeartbeatResponse: the sender will not vote for anyone or campaign
+  // for at least this many ms of its clock after it got the heartbeat
+  // (Config::lease_promise_ms); 0: no such promise (lease reads off, or a
+  // member that predates the field).
+  uint16_t lease_promise_ms = 0;
 
   bool operator==(const Message&) const = default;
 };

@@ -191,9 +191,14 @@ void NodeLoop::create_raft(const raft::InitialState& init) {
   rc.async_storage_writes = o.storage_writer;
   if (o.read_lease) {
     rc.lease_promise_ticks = kReadLeasePromiseHeartbeats * o.heartbeat_ticks;
-    read_lease_.emplace(ReadLease::length_for(rc.lease_promise_ticks, o.tick_ms, kReadLeaseDriftMarginPermille));
-    log_event("read lease on: followers promise %d ticks, a confirmed round gives a %lld ms lease",
-              rc.lease_promise_ticks,
+    // Advertised in heartbeat acknowledgements; the lease is computed from
+    // the same number, so an acknowledgement from a member promising less
+    // (another tick length, or none) never backs it.
+    rc.lease_promise_ms = ReadLease::promise_ms_for(rc.lease_promise_ticks, o.tick_ms);
+    read_lease_.emplace(ReadLease::length_for(rc.lease_promise_ms, kReadLeaseDriftMarginPermille));
+    log_event("read lease on: this member promises %d ticks (%u ms), a round confirmed by a quorum of such "
+              "promises gives a %lld ms lease",
+              rc.lease_promise_ticks, static_cast<unsigned>(rc.lease_promise_ms),
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(read_lease_->length()).count()));
   }
   rc.max_committed_bytes_per_ready = kMaxCommittedBytesPerReady;  // apply_pacing.h

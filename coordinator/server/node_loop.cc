@@ -183,6 +183,7 @@ void NodeLoop::receive_peers() {
     if (msg->type == raft::MessageType::kAppendResponse && !msg->reject) {
       snapshot_sender_.acknowledged(pm.from, msg->index, Clock::now());
     }
+    if (answer_forwarded_read_on_lease(*msg)) continue;
     (void)raw_->step(*msg);
   }
   // The leader's connection dropped: it crashed or stopped (a partition or

@@ -1,13 +1,19 @@
 #include "coordinator/server/read_lease.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 namespace corral::server {
 
-ReadLease::Clock::duration ReadLease::length_for(int promise_ticks, int tick_ms, int drift_margin_permille) {
-  if (promise_ticks <= 1 || tick_ms <= 0) return Clock::duration::zero();
-  const auto promise = std::chrono::milliseconds(int64_t{promise_ticks - 1} * tick_ms);
+uint16_t ReadLease::promise_ms_for(int promise_ticks, int tick_ms) {
+  if (promise_ticks <= 1 || tick_ms <= 0) return 0;
+  const int64_t ms = int64_t{promise_ticks - 1} * tick_ms;
+  return static_cast<uint16_t>(std::min<int64_t>(ms, std::numeric_limits<uint16_t>::max()));
+}
+
+ReadLease::Clock::duration ReadLease::length_for(uint16_t promise_ms, int drift_margin_permille) {
+  const auto promise = std::chrono::milliseconds(promise_ms);
   const int keep = std::clamp(1000 - drift_margin_permille, 0, 1000);
   return std::chrono::duration_cast<Clock::duration>(promise) * keep / 1000;
 }

@@ -40,8 +40,17 @@ class ReadLease {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // (promise_ticks - 1) ticks of tick_ms, less the drift margin.
-  static Clock::duration length_for(int promise_ticks, int tick_ms, int drift_margin_permille);
+  // What a follower's promise of promise_ticks ticks of tick_ms guarantees,
+  // in ms of its clock: (promise_ticks - 1) ticks (the first may come at
+  // once), capped at what the wire carries (raft::Config::lease_promise_ms;
+  // promising less than one keeps is only conservative).
+  static uint16_t promise_ms_for(int promise_ticks, int tick_ms);
+  // The lease a promise of promise_ms backs: less the drift margin.
+  static Clock::duration length_for(uint16_t promise_ms, int drift_margin_permille);
+  // length_for(promise_ms_for(promise_ticks, tick_ms), margin).
+  static Clock::duration length_for(int promise_ticks, int tick_ms, int drift_margin_permille) {
+    return length_for(promise_ms_for(promise_ticks, tick_ms), drift_margin_permille);
+  }
 
   explicit ReadLease(Clock::duration length) : length_(length) {}
 

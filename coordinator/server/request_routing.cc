@@ -248,7 +248,8 @@ void NodeLoop::flush_reads() {
     return;
   }
   if (serve_reads_from_lease()) return;
-  metrics_.linearizable_reads.with({"read_index"}).inc(reads_waiting_.size());
+  // A follower's reads are confirmed by the leader, by the lease or a round.
+  metrics_.linearizable_reads.with({is_leader() ? "read_index" : "forwarded"}).inc(reads_waiting_.size());
   uint64_t ctx = next_read_ctx_++;
   auto& batch = read_batches_[ctx];
   batch.reads = std::move(reads_waiting_);
@@ -257,12 +258,17 @@ void NodeLoop::flush_reads() {
   raw_->read_index(u64_bytes(ctx));
 }
 
+bool NodeLoop::lease_valid_now(const raft::LeaseBasis& basis, Clock::time_point now) {
+  if (!read_lease_) return false;
+  read_lease_->observe(basis, now);
+  return read_lease_->valid(basis, now);
+}
+
 bool NodeLoop::serve_reads_from_lease() {
   if (!read_lease_) return false;
   const raft::LeaseBasis basis = raw_->lease_basis();
   const auto now = Clock::now();
-  read_lease_->observe(basis, now);
-  if (!read_lease_->valid(basis, now)) return false;
+  if (!lease_valid_now(basis, now)) return false;
   // As a confirmed ReadIndex: the commit index now, which no other leader
   // can have passed while the lease holds.
   metrics_.linearizable_reads.with({"lease"}).inc(reads_waiting_.size());
@@ -273,6 +279,14 @@ bool NodeLoop::serve_reads_from_lease() {
   batch.index = std::max<raft::Index>(basis.commit, 1);
   reads_waiting_.clear();
   return true;
+}
+
+bool NodeLoop::answer_forwarded_read_on_lease(const raft::Message& m) {
+  if (m.type != raft::MessageType::kReadIndex || !read_lease_ || !is_leader()) return false;
+  // raft answers in this turn's Ready, from the same basis checked here.
+  const bool answered = lease_valid_now(raw_->lease_basis(), Clock::now()) && raw_->answer_read_on_lease(m);
+  metrics_.forwarded_reads.with({answered ? "lease" : "read_index"}).inc();
+  return answered;
 }
 
 bool NodeLoop::refuse_unauthorized(const net::ConnectionId& conn, const api::ParsedRequest& req,

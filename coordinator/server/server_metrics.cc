@@ -68,8 +68,14 @@ ServerMetrics::ServerMetrics()
                                        {"type", "code"})),
       linearizable_reads(registry.counter_family("corral_server_linearizable_reads_total",
                                                  "Linearizable reads by how this member confirmed them: from its "
-                                                 "leader's read lease (--read-lease) or by a ReadIndex round.",
+                                                 "leader's read lease (--read-lease), by a ReadIndex round, or "
+                                                 "forwarded to the leader (a follower).",
                                                  {"path"})),
+      forwarded_reads(registry.counter_family("corral_server_forwarded_read_requests_total",
+                                              "Read requests followers forwarded to this leader (each one batch of "
+                                              "a follower's linearizable reads), by how it confirmed them: at once "
+                                              "from its read lease (--read-lease) or by a ReadIndex round.",
+                                              {"path"})),
       request_seconds(registry.histogram_family("corral_server_request_duration_seconds",
                                                 "Time from a client request's arrival to its answer.", {"type"},
                                                 metrics::latency_buckets())),

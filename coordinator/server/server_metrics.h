@@ -45,7 +45,8 @@ struct ServerMetrics {
   // Network.
   metrics::Gauge& client_connections;
   metrics::Family<metrics::Counter>& requests;           // type, code
-  metrics::Family<metrics::Counter>& linearizable_reads;  // path: lease or read_index
+  metrics::Family<metrics::Counter>& linearizable_reads;  // path: lease, read_index or forwarded
+  metrics::Family<metrics::Counter>& forwarded_reads;     // path: lease or read_index
   metrics::Family<metrics::Histogram>& request_seconds;  // type
   metrics::Counter& peer_sent_bytes;
   metrics::Counter& peer_received_bytes;

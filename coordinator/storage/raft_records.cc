@@ -267,6 +267,7 @@ std::string encode_message(const raft::Message& m) {
     b.setReject(m.reject);
     b.setRejectHint(m.reject_hint);
     b.setAckNotNeeded(m.ack_not_needed);
+    b.setLeasePromiseMs(m.lease_promise_ms);
     auto entries = b.initEntries(static_cast<unsigned>(m.entries.size()));
     for (size_t i = 0; i < m.entries.size(); ++i) {
       fill_entry(entries[static_cast<unsigned>(i)], m.entries[i]);
@@ -298,6 +299,7 @@ Result<raft::Message> decode_message(std::string_view bytes) {
         m.reject = r.getReject();
         m.reject_hint = r.getRejectHint();
         m.ack_not_needed = r.getAckNotNeeded();
+        m.lease_promise_ms = r.getLeasePromiseMs();
         auto entries = r.getEntries();
         m.entries.reserve(entries.size());
         for (auto e : entries) {

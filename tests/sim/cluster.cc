@@ -1,6 +1,7 @@
 #include "tests/sim/cluster.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "coordinator/base/check.h"
 #include "coordinator/raft/memory_storage.h"
 #include "coordinator/raft/raw_node.h"
+#include "coordinator/server/read_lease.h"
 #include "tests/sim/history.h"
 #include "tests/sim/kv_state_machine.h"
 #include "tests/sim/linearizability.h"
@@ -121,6 +123,7 @@ struct SimNode {
   };
   std::deque<Write> writes;
   raft::HardState written_hs;  // term and vote as last written
+  std::optional<server::ReadLease> lease;  // SimOptions::lease_reads, with the promise
 };
 
 struct Client {
@@ -189,6 +192,11 @@ class Simulation {
   void clients();
   void client_start(Client& c);
   void client_finish(Client& c, const std::string& observed, uint64_t version, Index index);
+  bool lease_read(SimNode& n, Client& c);
+  // The simulated time as a read lease sees it: one tick = 1 ms.
+  server::ReadLease::Clock::time_point lease_clock() const {
+    return server::ReadLease::Clock::time_point{} + std::chrono::hours(1) + std::chrono::milliseconds(now_);
+  }
   void client_timeout(Client& c);
   void client_abandon(Client& c);
   void drop_pending(SimNode& n);
@@ -246,7 +254,14 @@ void Simulation::start_node(SimNode& n) {
   cfg.applied = n.applied;
   cfg.rng_seed = node_rng_.next();
   cfg.async_storage_writes = opt_.async_leader_writes;
-  cfg.lease_promise_ticks = opt_.lease_promise_ticks;
+  const bool promises = opt_.lease_promise_nodes == 0 || n.id <= static_cast<NodeId>(opt_.lease_promise_nodes);
+  cfg.lease_promise_ticks = promises ? opt_.lease_promise_ticks : 0;
+  // The sim's ticks are its time unit: (W - 1) ticks guaranteed.
+  if (cfg.lease_promise_ticks > 0) cfg.lease_promise_ms = static_cast<uint16_t>(std::max(1, cfg.lease_promise_ticks - 1));
+  n.lease.reset();  // a restart forgets every stamp
+  if (opt_.lease_reads && cfg.lease_promise_ticks > 0) {
+    n.lease.emplace(server::ReadLease::length_for(cfg.lease_promise_ms, server::kReadLeaseDriftMarginPermille));
+  }
   n.writes.clear();
   n.written_hs = n.storage.initial_state().hard_state;
   cfg.testing_unsafe_commit_without_quorum = opt_.break_mode == BreakMode::kCommitWithoutQuorum;
@@ -486,6 +501,8 @@ void Simulation::maybe_snapshot(SimNode& n) {
 // and after applying but before advance().
 void Simulation::handle_ready(SimNode& n) {
   raft::Ready rd = n.raw->ready();
+  // Before this Ready's heartbeats leave: stamps their read rounds.
+  if (n.lease) n.lease->observe(n.raw->lease_basis(), lease_clock());
   trace_.mix(n.id);
   trace_.mix(rd.entries.size() * 1000003 + rd.committed_entries.size() * 1009 + rd.messages.size());
   if (rd.hard_state) {
@@ -542,6 +559,8 @@ void Simulation::deliver() {
   for (raft::Message& m : net_.deliver_due(now_)) {
     trace_.mix((static_cast<uint64_t>(m.type) << 56) ^ (m.from << 48) ^ (m.to << 40) ^ m.index);
     trace_.mix(m.term ^ (m.log_term << 20) ^ (m.commit << 40) ^ m.entries.size());
+    // Only when set: runs without lease reads keep their trace hashes.
+    if (m.lease_promise_ms != 0) trace_.mix(0x1EA5E000 ^ m.lease_promise_ms);
     if (m.to == 0 || m.to > nodes_.size()) continue;
     SimNode& n = node(m.to);
     if (!n.up) continue;
@@ -706,6 +725,10 @@ void Simulation::client_start(Client& c) {
   if (put) value = "c" + std::to_string(c.id) + "." + std::to_string(++c.seq);
   c.op = history_.invoke(static_cast<uint64_t>(c.id), put ? OpKind::kPut : OpKind::kGet, key, value, now_);
   c.is_put = put;
+  // Lease reads: gets go to any node, so that some reach a deposed leader
+  // that still believes it leads while others' puts commit at the new one
+  // (the hazard a lease must rule out). Off: the runs stay as they were.
+  if (opt_.lease_reads && !put && !c.probe) c.target = 1 + client_rng_.below(nodes_.size());
   c.node = c.target;
   SimNode& n = node(c.target);
   std::string what = "client " + std::to_string(c.id) + " " +
@@ -739,6 +762,8 @@ void Simulation::client_start(Client& c) {
     trace_.line(now_, what);
     client_finish(c, n.sm.get(key), n.sm.version(key), n.applied);
     return;
+  } else if (lease_read(n, c)) {
+    what += " (lease)";
   } else {
     c.token = "r" + std::to_string(c.op);
     c.asked_leader_term = n.leader_term;
@@ -748,6 +773,23 @@ void Simulation::client_start(Client& c) {
   c.busy = true;
   c.deadline = now_ + kOpTimeoutTicks;
   trace_.line(now_, what);
+}
+
+// A get at a leader that holds a read lease, as corrald's
+// serve_reads_from_lease: at the commit index of now, served once applied.
+bool Simulation::lease_read(SimNode& n, Client& c) {
+  if (!n.lease) return false;
+  const raft::LeaseBasis basis = n.raw->lease_basis();
+  n.lease->observe(basis, lease_clock());
+  const bool valid = opt_.break_mode == BreakMode::kLeaseIgnoresClock
+                         ? basis.eligible && basis.confirmed_round > 0
+                         : n.lease->valid(basis, lease_clock());
+  if (!valid) return false;
+  c.token = "l" + std::to_string(c.op);
+  c.asked_leader_term = n.leader_term;
+  n.ready_reads.push_back({std::max<Index>(basis.commit, 1), c.id});
+  ++stats_.lease_reads;
+  return true;
 }
 
 void Simulation::client_finish(Client& c, const std::string& observed, uint64_t version, Index index) {
@@ -951,6 +993,7 @@ void SimStats::add(const SimStats& o) {
   transfers += o.transfers;
   partitions += o.partitions;
   reads_timed_out += o.reads_timed_out;
+  lease_reads += o.lease_reads;
   ticks += o.ticks;
 }
 

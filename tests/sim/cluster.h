@@ -20,8 +20,17 @@ namespace corral::sim {
 // reads served from local state without ReadIndex, and Ready writes never
 // synced (a crash forgets votes and entries); the last breaks the client: it
 // proposes every put twice (a resend without deduplication), so a write is
-// applied twice.
-enum class BreakMode : uint8_t { kNone, kCommitWithoutQuorum, kVoteIgnoresLog, kStaleReads, kSkipSync, kResendPuts };
+// applied twice. kLeaseIgnoresClock (with lease_reads): a leader serves
+// gets from a lease confirmed once in its term, however long ago.
+enum class BreakMode : uint8_t {
+  kNone,
+  kCommitWithoutQuorum,
+  kVoteIgnoresLog,
+  kStaleReads,
+  kSkipSync,
+  kResendPuts,
+  kLeaseIgnoresClock,
+};
 
 struct SimOptions {
   uint64_t seed = 1;
@@ -38,6 +47,13 @@ struct SimOptions {
   bool async_leader_writes = false;
   // raft::Config::lease_promise_ticks of every node (0: off).
   int lease_promise_ticks = 0;
+  // Only nodes 1..lease_promise_nodes make the promise (and serve lease
+  // reads); 0: every node. A mixed cluster, as members without --read-lease.
+  int lease_promise_nodes = 0;
+  // A leader with the promise serves gets from its read lease while it holds
+  // one (server/read_lease.h, the sim's tick as 1 ms of its clock), at its
+  // commit index, once applied: corrald's --read-lease.
+  bool lease_reads = false;
 };
 
 struct SimStats {
@@ -54,6 +70,7 @@ struct SimStats {
   uint64_t transfers = 0;          // leadership transfers requested
   uint64_t partitions = 0;
   uint64_t reads_timed_out = 0;    // gets abandoned at their deadline
+  uint64_t lease_reads = 0;        // gets a leader took from its read lease
   uint64_t ticks = 0;
 
   void add(const SimStats& o);

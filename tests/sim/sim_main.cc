@@ -40,6 +40,8 @@ struct Args {
   bool check_duplicate_apply = true;
   bool async_writes = false;
   int lease_promise_ticks = 0;  // raft's read-lease promise (--read-lease)
+  int lease_promise_nodes = 0;  // only nodes 1..N promise (0: all)
+  bool lease_reads = false;     // leaders serve gets from their read lease
 };
 
 void usage() {
@@ -48,6 +50,7 @@ void usage() {
                "                  [--trace] [--trace-file F] [--stop-at-first]\n"
                "                  [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync|resend-puts]\n"
                "                  [--no-duplicate-check] [--async-writes] [--lease-promise TICKS]\n"
+               "                  [--lease-reads] [--lease-nodes N]   (with --lease-promise)\n"
                "       SIM_SEED=X corral-sim [--nodes 3|5]   (replay one seed with a trace)\n");
 }
 
@@ -110,6 +113,12 @@ std::optional<Args> parse(int argc, char** argv) {
       auto v = number(kMaxLeasePromiseTicks);
       if (!v) return std::nullopt;
       a.lease_promise_ticks = static_cast<int>(*v);
+    } else if (flag == "--lease-reads") {
+      a.lease_reads = true;
+    } else if (flag == "--lease-nodes") {
+      auto v = number(5);
+      if (!v) return std::nullopt;
+      a.lease_promise_nodes = static_cast<int>(*v);
     } else if (flag == "--no-duplicate-check") {
       a.check_duplicate_apply = false;
     } else if (flag == "--stop-at-first") {
@@ -122,6 +131,7 @@ std::optional<Args> parse(int argc, char** argv) {
       else if (mode == "stale-reads") a.break_mode = BreakMode::kStaleReads;
       else if (mode == "skip-sync") a.break_mode = BreakMode::kSkipSync;
       else if (mode == "resend-puts") a.break_mode = BreakMode::kResendPuts;
+      else if (mode == "lease-ignores-clock") a.break_mode = BreakMode::kLeaseIgnoresClock;
       else {
         std::fprintf(stderr, "corral-sim: unknown --break mode '%s'\n", mode.c_str());
         return std::nullopt;
@@ -178,6 +188,8 @@ int main(int argc, char** argv) {
     opt.check_duplicate_apply = args->check_duplicate_apply;
     opt.async_leader_writes = args->async_writes;
     opt.lease_promise_ticks = args->lease_promise_ticks;
+    opt.lease_promise_nodes = args->lease_promise_nodes;
+    opt.lease_reads = args->lease_reads;
     corral::sim::SimResult r = corral::sim::run_simulation(opt);
     ++run;
     total.add(r.stats);
@@ -190,6 +202,8 @@ int main(int argc, char** argv) {
       if (!args->check_duplicate_apply) brk += " --no-duplicate-check";
       if (args->async_writes) brk += " --async-writes";
       if (args->lease_promise_ticks > 0) brk += " --lease-promise " + std::to_string(args->lease_promise_ticks);
+      if (args->lease_promise_nodes > 0) brk += " --lease-nodes " + std::to_string(args->lease_promise_nodes);
+      if (args->lease_reads) brk += " --lease-reads";
       std::printf("VIOLATION seed=%llu nodes=%d tick=%llu property=\"%s\": %s\n"
                   "  replay: SIM_SEED=%llu corral-sim --nodes %d --ticks %llu%s\n",
                   static_cast<unsigned long long>(opt.seed), opt.nodes,
@@ -206,7 +220,7 @@ int main(int argc, char** argv) {
       "corral-sim: nodes=%d seeds=%llu violations=%llu ops_checked=%llu (%.1f/seed, %.1f acked) "
       "commits=%llu elections=%llu (%.1f/seed) leader_changes=%llu crashes=%llu (%.1f/seed, %llu in "
       "ready) partitions=%llu snapshots_sent=%llu snapshots_installed=%llu (%.1f/seed) "
-      "membership_changes=%llu (%.1f/seed) transfers=%llu reads_timed_out=%llu seeds/s=%.2f "
+      "membership_changes=%llu (%.1f/seed) transfers=%llu reads_timed_out=%llu lease_reads=%llu seeds/s=%.2f "
       "trace_hash=%016llx\n",
       args->nodes, static_cast<unsigned long long>(run), static_cast<unsigned long long>(violations),
       static_cast<unsigned long long>(total.ops_checked), total.ops_checked / n,
@@ -220,7 +234,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.snapshots_installed), total.snapshots_installed / n,
       static_cast<unsigned long long>(total.membership_changes), total.membership_changes / n,
       static_cast<unsigned long long>(total.transfers),
-      static_cast<unsigned long long>(total.reads_timed_out), secs > 0 ? run / secs : 0.0,
+      static_cast<unsigned long long>(total.reads_timed_out),
+      static_cast<unsigned long long>(total.lease_reads), secs > 0 ? run / secs : 0.0,
       static_cast<unsigned long long>(combined_hash));
   return violations == 0 ? 0 : 1;
 }

@@ -2,6 +2,10 @@
 // lease rests on, and the LeaseBasis a leader reports.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "coordinator/raft/raft.h"
 #include "tests/unit/raft/test_network.h"
 
@@ -16,6 +20,7 @@ TestNetwork::Tweak with_promise(uint64_t seed = 1) {
   return [seed](Config& c) {
     c.rng_seed = seed;
     c.lease_promise_ticks = kPromiseTicks;
+    c.lease_promise_ms = 200;
   };
 }
 
@@ -198,4 +203,189 @@ TEST_CASE("lease basis: a membership change sets the floor: earlier rounds prove
   CHECK(after.confirmed_round == 0);
   net.tick(1);
   CHECK(net.node(1).lease_basis().confirmed_round > after.round_floor);
+}
+
+// ---------------------------------------------------------------------------
+// The promise travels with the acknowledgement (Message::lease_promise_ms):
+// a leader's lease rests only on acknowledgements that carry one at least
+// as long as its own, from a quorum of the current configuration.
+
+namespace {
+
+constexpr uint16_t kPromiseMs = 200;
+
+// Lease reads on only at the nodes in `with`; each promising kPromiseMs,
+// or `short_ms` at the nodes in `short_promise`.
+TestNetwork::Tweak promise_at(std::set<NodeId> with, std::set<NodeId> short_promise = {}, uint16_t short_ms = 100) {
+  return [with, short_promise, short_ms](Config& c) {
+    if (!with.count(c.id)) return;
+    c.lease_promise_ticks = kPromiseTicks;
+    c.lease_promise_ms = short_promise.count(c.id) ? short_ms : kPromiseMs;
+  };
+}
+
+// The promise each heartbeat response delivered since `net.delivered` was
+// cleared carried, by sender.
+std::map<NodeId, uint16_t> promises_heard(const TestNetwork& net) {
+  std::map<NodeId, uint16_t> out;
+  for (const Message& m : net.delivered) {
+    if (m.type == MessageType::kHeartbeatResponse) out[m.from] = m.lease_promise_ms;
+  }
+  return out;
+}
+
+Message forwarded_read(TestNetwork& net, NodeId from, const std::string& ctx) {
+  Message m;
+  m.type = MessageType::kReadIndex;
+  m.from = from;
+  m.to = 1;
+  m.term = net.node(1).status().hard_state.term;
+  m.context = ctx;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("lease promise: a heartbeat acknowledgement carries the follower's promise, or none without one",
+          "[raft][lease]") {
+  TestNetwork net(3, promise_at({1, 2}));
+  start_with_leader(net);
+  net.delivered.clear();
+  net.tick(1);
+  const auto heard = promises_heard(net);
+  REQUIRE(heard.size() == 2);
+  CHECK(heard.at(2) == kPromiseMs);
+  CHECK(heard.at(3) == 0);
+}
+
+TEST_CASE("lease basis: followers without the promise confirm ReadIndex rounds but never a lease",
+          "[raft][lease]") {
+  // Only the leader runs with lease reads: a mixed cluster.
+  TestNetwork net(3, promise_at({1}));
+  start_with_leader(net);
+  net.tick(1);
+  const LeaseBasis b = net.node(1).lease_basis();
+  REQUIRE(b.eligible);
+  CHECK(b.last_round > b.round_floor);
+  CHECK(b.confirmed_round == 0);
+  // ReadIndex still works: the read is confirmed by the same round.
+  net.node(1).read_index("r1");
+  net.stabilize();
+  REQUIRE(net.test_node(1).reads.size() == 1);
+  CHECK(net.test_node(1).reads[0].request_ctx == "r1");
+  // And a forwarded read is not answered from a lease it does not hold.
+  CHECK_FALSE(net.node(1).answer_read_on_lease(forwarded_read(net, 2, "f1")));
+}
+
+TEST_CASE("lease basis: one promising follower and the leader are a quorum of 3, the other alone is not",
+          "[raft][lease]") {
+  TestNetwork net(3, promise_at({1, 2}));
+  start_with_leader(net);
+  net.tick(1);
+  LeaseBasis b = net.node(1).lease_basis();
+  CHECK(b.confirmed_round == b.last_round);
+  // Node 2 cut off: node 3 answers every round, without a promise.
+  net.isolate(2);
+  net.tick(1);
+  b = net.node(1).lease_basis();
+  CHECK(b.confirmed_round == b.last_round - 1);
+  net.tick(1);
+  const LeaseBasis b2 = net.node(1).lease_basis();
+  CHECK(b2.confirmed_round == b.confirmed_round);
+  CHECK(b2.last_round == b.last_round + 1);
+}
+
+TEST_CASE("lease basis: a promise shorter than the leader's own backs no lease", "[raft][lease]") {
+  TestNetwork net(3, promise_at({1, 2, 3}, {2, 3}, kPromiseMs - 1));
+  start_with_leader(net);
+  net.tick(1);
+  const LeaseBasis b = net.node(1).lease_basis();
+  REQUIRE(b.eligible);
+  CHECK(b.confirmed_round == 0);
+  // A longer one does (node 2 promises kPromiseMs, the leader kPromiseMs - 1).
+  TestNetwork net2(3, promise_at({1, 2, 3}, {1, 3}, kPromiseMs - 1));
+  start_with_leader(net2);
+  net2.tick(1);
+  const LeaseBasis b2 = net2.node(1).lease_basis();
+  CHECK(b2.confirmed_round == b2.last_round);
+}
+
+TEST_CASE("lease basis: 5 members need the leader and two promising followers", "[raft][lease]") {
+  TestNetwork one(5, promise_at({1, 2}));
+  start_with_leader(one);
+  one.tick(1);
+  CHECK(one.node(1).lease_basis().confirmed_round == 0);
+  TestNetwork two(5, promise_at({1, 2, 3}));
+  start_with_leader(two);
+  two.tick(1);
+  const LeaseBasis b = two.node(1).lease_basis();
+  CHECK(b.confirmed_round == b.last_round);
+}
+
+TEST_CASE("lease basis: the quorum is that of the current configuration", "[raft][lease]") {
+  // Voters 1, 2, 3 promise; 4 and 5 join as voters without the flag.
+  TestNetwork net(3, promise_at({1, 2, 3}));
+  start_with_leader(net);
+  for (NodeId id : {NodeId{4}, NodeId{5}}) {
+    net.add_node(id, net.node(1).status().conf_state);
+    REQUIRE(net.node(1).propose_conf_change(ConfChange{ConfChangeType::kAddNode, id}) == Status::kOk);
+    net.stabilize();
+    net.tick(1);
+  }
+  REQUIRE(net.node(1).status().conf_state.voters.size() == 5);
+  // Leader + 2 promising of 5: a quorum.
+  LeaseBasis b = net.node(1).lease_basis();
+  CHECK(b.confirmed_round == b.last_round);
+  // Without node 3: voters 1, 2, 4, 5; a quorum is 3, and only 1 and 2 promise.
+  REQUIRE(net.node(1).propose_conf_change(ConfChange{ConfChangeType::kRemoveNode, 3}) == Status::kOk);
+  net.stabilize();
+  net.tick(1);
+  REQUIRE(net.node(1).status().conf_state.voters.size() == 4);
+  b = net.node(1).lease_basis();
+  CHECK(b.eligible);
+  CHECK(b.confirmed_round == 0);
+  // ReadIndex is not affected.
+  net.node(1).read_index("r");
+  net.stabilize();
+  CHECK(net.test_node(1).reads.size() == 1);
+}
+
+TEST_CASE("lease reads: a forwarded read is answered at once, at the commit index, while a lease is held",
+          "[raft][lease]") {
+  TestNetwork net(3, promise_at({1, 2, 3}));
+  start_with_leader(net);
+  REQUIRE(net.propose(1, "x") == Status::kOk);
+  net.stabilize();
+  net.tick(1);
+  REQUIRE(net.node(1).lease_basis().confirmed_round > 0);
+  const Index commit = net.node(1).status().hard_state.commit;
+  net.delivered.clear();
+  REQUIRE(net.node(1).answer_read_on_lease(forwarded_read(net, 2, "f1")));
+  net.stabilize();
+  size_t answers = 0, heartbeats = 0;
+  for (const Message& m : net.delivered) {
+    if (m.type == MessageType::kReadIndexResponse) {
+      ++answers;
+      CHECK(m.to == 2);
+      CHECK(m.index == commit);
+      CHECK(m.context == "f1");
+    }
+    heartbeats += m.type == MessageType::kHeartbeat ? 1 : 0;
+  }
+  CHECK(answers == 1);
+  CHECK(heartbeats == 0);  // no round for it
+  REQUIRE(net.test_node(2).reads.size() == 1);
+  CHECK(net.test_node(2).reads[0].index == commit);
+  // Not from a stale term, not at a follower.
+  Message stale = forwarded_read(net, 2, "f2");
+  stale.term -= 1;
+  CHECK_FALSE(net.node(1).answer_read_on_lease(stale));
+  Message at_follower = forwarded_read(net, 3, "f3");
+  at_follower.to = 2;
+  CHECK_FALSE(net.node(2).answer_read_on_lease(at_follower));
+  // Not once a transfer has started.
+  net.drop_if = [](const Message& m) { return m.type == MessageType::kTimeoutNow; };
+  net.node(1).transfer_leader(3);
+  net.stabilize();
+  CHECK_FALSE(net.node(1).answer_read_on_lease(forwarded_read(net, 2, "f4")));
 }

@@ -40,6 +40,17 @@ TEST_CASE("read lease: length is (promise - 1) ticks less the drift margin", "[s
   CHECK(ReadLease::length_for(0, 100, 100) == Clock::duration::zero());
 }
 
+TEST_CASE("read lease: the promise advertised is (promise - 1) ticks in ms, capped at the wire's 16 bits",
+          "[server][read_lease]") {
+  CHECK(ReadLease::promise_ms_for(3, 100) == 200);
+  CHECK(ReadLease::promise_ms_for(6, 50) == 250);
+  CHECK(ReadLease::promise_ms_for(1, 100) == 0);
+  // A promise past what the field holds is advertised as less (safe), and
+  // the lease is computed from what is advertised.
+  CHECK(ReadLease::promise_ms_for(3, 60'000) == 65'535);
+  CHECK(ReadLease::length_for(3, 60'000, 0) == 65'535ms);
+}
+
 TEST_CASE("read lease: runs from the confirmed round's start, not from its confirmation", "[server][read_lease]") {
   ReadLease lease = fresh();
   lease.observe(basis(11, 0), kT0);  // round 11 starts

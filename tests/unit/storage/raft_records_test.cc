@@ -53,6 +53,7 @@ raft::Message sample_message(std::mt19937_64& rng, bool with_snapshot) {
   m.reject = true;
   m.reject_hint = 77;
   m.ack_not_needed = true;
+  m.lease_promise_ms = 180;
   for (raft::Index i = 1001; i < 1011; ++i) m.entries.push_back(random_entry(rng, i));
   if (with_snapshot) m.snapshot = sample_snapshot(rng);
   m.context = random_bytes(rng, 13);
@@ -243,6 +244,23 @@ TEST_CASE("raft records: out-of-range values are typed errors", "[raft_records]"
     voters.set(1, 4);
   });
   CHECK_FALSE(decode_message(bad_snapshot).ok());
+}
+
+TEST_CASE("raft records: the lease promise fits the message's existing data section", "[raft_records]") {
+  // Same size with and without it: the field takes a slot older members
+  // left zero, so their messages read as "no promise", and no message grows.
+  raft::Message m;
+  m.type = raft::MessageType::kHeartbeatResponse;
+  m.from = 2;
+  m.to = 1;
+  m.term = 7;
+  m.context = std::string(8, '\x01');
+  const std::string without = encode_message(m);
+  m.lease_promise_ms = 65535;
+  const std::string with = encode_message(m);
+  CHECK(with.size() == without.size());
+  CHECK(decode_message(with).value().lease_promise_ms == 65535);
+  CHECK(decode_message(without).value().lease_promise_ms == 0);
 }
 
 }  // namespace corral::storage
