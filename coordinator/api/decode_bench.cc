@@ -3,7 +3,7 @@
 // key and a 1 KiB value; and of the two field checks inside it, the schema
 // walk (read_every_field) and the typed read (read_fields_typed), on the
 // same range request; and of encoding the answer to the get (a
-// ResponseBuilder with one 1 KiB value, to flat bytes). Thread CPU time, so that a loaded machine slows it
+// ResponseBuilder with one 1 KiB value, to flat bytes), and of a put's. Thread CPU time, so that a loaded machine slows it
 // little. Usage: decode_bench [rounds]; one line per figure, ns per call.
 #include <time.h>
 
@@ -81,6 +81,13 @@ int main(int argc, char** argv) {
   report("encode range response, 1 KiB value", rounds, [&] {
     api::ResponseBuilder b(1, api::Header{});
     api::fill_range(b.response().initRange(), result);
+    if (b.finish().empty()) std::abort();
+  });
+  corral::kv::PutResult put_result;
+  put_result.revision = 2;
+  report("encode put response", rounds, [&] {
+    api::ResponseBuilder b(1, api::Header{});
+    api::fill_put(b.response().initPut(), put_result);
     if (b.finish().empty()) std::abort();
   });
   return 0;

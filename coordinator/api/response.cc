@@ -39,8 +39,12 @@ std::string to_flat_bytes(capnp::MessageBuilder& message) {
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
+namespace {
+constexpr unsigned kResponseFirstSegmentWords = 32;
+}  // namespace
+
 ResponseBuilder::ResponseBuilder(uint64_t request_id, const Header& header)
-    : response_(message_.initRoot<wire::ServerMessage>().initResponse()) {
+    : message_(kResponseFirstSegmentWords), response_(message_.initRoot<wire::ServerMessage>().initResponse()) {
   response_.setId(request_id);
   fill_header(response_.initHeader(), header);
 }

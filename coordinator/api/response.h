@@ -23,7 +23,10 @@ struct Header {
   uint64_t raft_term = 0;
 };
 
-// One ServerMessage.response under construction.
+// One ServerMessage.response under construction. Its first segment is
+// small: Cap'n Proto's default (8 KiB, zeroed) cost more than the encoding
+// of most answers (a put's is ~100 bytes); a larger answer grows into more
+// segments.
 class ResponseBuilder {
  public:
   ResponseBuilder(uint64_t request_id, const Header& header);

@@ -1,6 +1,7 @@
 #include "coordinator/kv/key_index.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "coordinator/base/check.h"
 
@@ -31,7 +32,17 @@ std::optional<IndexHit> find_at(const KeyHistory& h, Revision at) {
 }  // namespace
 
 void KeyIndex::put(const std::string& key, Rev rev) {
-  auto [it, inserted] = keys_.try_emplace(key);
+  Keys::iterator it;
+  bool inserted = false;
+  if (hint_.valid && hint_.key == key) {
+    // Nothing changed the index since get_for_put: `at` is the key itself
+    // or the node the new key goes right before.
+    inserted = hint_.at == keys_.end() || hint_.at->first != key;
+    it = inserted ? keys_.try_emplace(hint_.at, key) : hint_.at;
+  } else {
+    std::tie(it, inserted) = keys_.try_emplace(key);
+  }
+  hint_.valid = false;
   KeyHistory& h = it->second;
   if (!inserted) CORRAL_CHECK(last_rev(h) < rev);
   if (inserted || h.generations.back().tombstone) {
@@ -44,6 +55,7 @@ void KeyIndex::put(const std::string& key, Rev rev) {
 }
 
 void KeyIndex::tombstone(const std::string& key, Rev rev) {
+  hint_.valid = false;
   auto it = keys_.find(key);
   CORRAL_CHECK(it != keys_.end());
   Generation& g = it->second.generations.back();
@@ -52,6 +64,7 @@ void KeyIndex::tombstone(const std::string& key, Rev rev) {
 }
 
 void KeyIndex::undo_put(const std::string& key, Rev rev) {
+  hint_.valid = false;
   auto it = keys_.find(key);
   CORRAL_CHECK(it != keys_.end());
   auto& gens = it->second.generations;
@@ -64,6 +77,7 @@ void KeyIndex::undo_put(const std::string& key, Rev rev) {
 }
 
 void KeyIndex::undo_tombstone(const std::string& key, Rev rev) {
+  hint_.valid = false;
   auto it = keys_.find(key);
   CORRAL_CHECK(it != keys_.end());
   Generation& g = it->second.generations.back();
@@ -73,6 +87,7 @@ void KeyIndex::undo_tombstone(const std::string& key, Rev rev) {
 
 void KeyIndex::restore(const std::string& key, Rev rev, bool tombstone, Revision create_revision,
                        int64_t version) {
+  hint_.valid = false;
   auto it = keys_.find(key);
   bool open = it != keys_.end() && !it->second.generations.back().tombstone;
   if (tombstone) {
@@ -89,6 +104,15 @@ void KeyIndex::restore(const std::string& key, Rev rev, bool tombstone, Revision
   Generation& g = it->second.generations.back();
   g.puts.push_back(rev);
   g.version = version;
+}
+
+std::optional<IndexHit> KeyIndex::get_for_put(const std::string& key, Revision at) {
+  auto it = keys_.lower_bound(key);
+  hint_.key = key;
+  hint_.at = it;
+  hint_.valid = true;
+  if (it == keys_.end() || it->first != key) return std::nullopt;
+  return find_at(it->second, at);
 }
 
 std::optional<IndexHit> KeyIndex::get(std::string_view key, Revision at) const {
@@ -184,6 +208,7 @@ std::vector<DirEntry> KeyIndex::list(std::string_view prefix, Revision at) const
 }
 
 std::vector<RemovedRevision> KeyIndex::compact(Revision at) {
+  hint_.valid = false;
   std::vector<RemovedRevision> removed;
   for (auto it = keys_.begin(); it != keys_.end();) {
     auto& gens = it->second.generations;

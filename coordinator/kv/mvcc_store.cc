@@ -371,7 +371,7 @@ Result<PutResult> WriteTxn::do_put(std::string_view key, std::string_view value,
                                    const PutOptions& options) {
   if (auto st = check_put(key, value, lease, options); !st.ok()) return st.error();
   std::string k(key);
-  auto cur = store_->index_.get(k, main_);
+  auto cur = store_->index_.get_for_put(k, main_);
   std::optional<KeyValue> prev;
   if (cur) {
     auto kv = store_->read_record(cur->rev, this);
