@@ -24,6 +24,7 @@ for i in 1 2 3; do
 done
 keep() { [ -n "${FAILOVER_KEEP:-}" ] && mkdir -p "$FAILOVER_KEEP" && cp "$dir"/n*.log "$FAILOVER_KEEP"/; }
 trap 'kill ${pid[@]} 2>/dev/null; wait 2>/dev/null; keep; rm -rf "$dir"' EXIT
+trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 "$build/bench/corral-bench" -endpoints "$eps" -workload put -clients 10 -conns 10 -key-size 16 -val-size 256 -duration 15s 2>/dev/null &
 b=$!

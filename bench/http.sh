@@ -27,6 +27,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
 
 # corrald: peer base+1..3, client base+4..6, http base+7..9; etcd: peer base+10..12, client base+13..15.
 cl=""; ecl=""

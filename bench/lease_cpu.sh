@@ -32,6 +32,7 @@ for i in 1 2 3; do
   pid[127.0.0.1:$((base + 2*i + 1))]=$!
 done
 trap 'kill ${pid[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 declare -A before

@@ -30,6 +30,7 @@ for i in 1 2 3; do
   pid[127.0.0.1:$((base + 2*i + 1))]=$!
 done
 trap 'kill ${pid[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
 rss() { local out=""; for p in "${pid[@]}"; do out="${out:+$out,}$(awk '/VmRSS/ {printf "%d", $2/1024}' /proc/$p/status 2>/dev/null || echo -)"; done; echo "[$out]"; }
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 start=$(date +%s.%N)

@@ -29,6 +29,7 @@ for i in 1 2 3; do
 done
 # SOAK_KEEP=1 keeps the members' logs and the benches' output in the printed dir.
 trap 'kill "${children[@]}" "${pids[@]}" 2>/dev/null; wait 2>/dev/null; [ "${SOAK_KEEP:-0}" = 1 ] && echo "kept $dir" || rm -rf "$dir"' EXIT
+trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 secs=$((minutes * 60))
 "$bench" --endpoints "$eps" --workload put --clients "${SOAK_PUT_CLIENTS:-4}" --conns 2 --key-size 32 --val-size 256 --key-space 10000 \

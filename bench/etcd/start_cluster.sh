@@ -22,6 +22,7 @@ start_etcd_cluster() {
     i=$((i+1))
   done
   trap 'kill $pids 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+  trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
   t=0; while [ $t -lt 100 ]; do
     ETCDCTL_API=3 etcdctl --endpoints="$eps" endpoint health >/dev/null 2>&1 && return 0
     sleep 0.2; t=$((t+1))

@@ -24,6 +24,7 @@ start_three_members() {
   done
   bench_pid=""
   trap stop_three_members EXIT
+  trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
   for _ in $(seq 50); do
     "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
     sleep 0.2
