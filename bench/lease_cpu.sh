@@ -15,6 +15,10 @@
 # corral_lease_checkpoint_resets_applied_total, summed over the members) are
 # sampled, and the line ends with their rates over the run's last 10 s:
 #   ckpt_per_s_last10s=X resets_per_s_last10s=Y ("-" for a build without them)
+# turns_over_100ms=[..]: each member's loop turns longer than 100 ms in the
+# whole run (its corral_server_loop_turn_duration_seconds histogram), and
+# turns_over_{100,250}ms_last10s: the same summed over the members, in the
+# run's last 10 s.
 set -u
 build=$1; leases=$2; shift 2
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -46,16 +50,23 @@ if [ -n "${PERF:-}" ]; then
   perf record ${PERF_CALLGRAPH:--g} -o "$PERF" -p "${pid[$leader]}" >/dev/null 2>&1 &
   perf_pid=$!
 fi
-# Checkpoint records applied, summed over the members: "SECONDS CKPT RESETS".
+# Summed over the members: "SECONDS CKPT RESETS TURNS>100MS TURNS>250MS"
+# (checkpoint records applied, loop turns from the turn histogram).
 checkpoint_sample() {
-  local c=0 r=0 m i
+  local c=0 r=0 t1=0 t2=0 m i have=1
   for i in 1 2 3; do
     m=$(curl -s --max-time 1 "http://127.0.0.1:$((base + 7 + i))/metrics") || continue
-    c=$((c + $(echo "$m" | awk '$1=="corral_lease_checkpoints_applied_total" {print int($2); f=1} END {if (!f) print 0}')))
-    r=$((r + $(echo "$m" | awk '$1=="corral_lease_checkpoint_resets_applied_total" {print int($2); f=1} END {if (!f) print 0}')))
-    echo "$m" | grep -q '^corral_lease_checkpoints_applied_total' || { echo "$(date +%s.%N) - -"; return; }
+    echo "$m" | grep -q '^corral_lease_checkpoints_applied_total' || have=0
+    read -r dc dr d1 d2 <<<"$(echo "$m" | awk '
+      $1=="corral_lease_checkpoints_applied_total" {c=$2} $1=="corral_lease_checkpoint_resets_applied_total" {r=$2}
+      $1=="corral_server_loop_turn_duration_seconds_bucket{le=\"0.1\"}" {b1=$2}
+      $1=="corral_server_loop_turn_duration_seconds_bucket{le=\"0.25\"}" {b2=$2}
+      $1=="corral_server_loop_turn_duration_seconds_count" {n=$2}
+      END {printf "%d %d %d %d", c, r, n-b1, n-b2}')"
+    c=$((c + dc)); r=$((r + dr)); t1=$((t1 + d1)); t2=$((t2 + d2))
   done
-  echo "$(date +%s.%N) $c $r"
+  [ $have = 1 ] || { c=-; r=-; }
+  echo "$(date +%s.%N) $c $r $t1 $t2"
 }
 "$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "${TTL:-30}" --conns 10 \
   --duration "${DURATION:-1s}" "$@" 2>"$dir/bench.err" &
@@ -73,8 +84,20 @@ done
 turns=$("$ctl" --endpoints "$eps" -w json endpoint status 2>/dev/null |
   sed -n 's/.*"loop_turn_max_us":\([0-9]*\).*/\1/p' | awk '{printf "%s%.1f", (NR>1?",":""), $1/1000}')
 tail -2 "$dir/bench.err" >&2
-rates=$(awk '$2=="-" {none=1} {t[NR]=$1; c[NR]=$2; r[NR]=$3}
-  END {if (none || NR < 2) {print "- -"; exit} j=NR; for (i=NR; i>=1; i--) {j=i; if (t[NR]-t[i] >= 10) break}
-       d=t[NR]-t[j]; if (d <= 0) {print "- -"; exit} printf "%.0f %.0f", (c[NR]-c[j])/d, (r[NR]-r[j])/d}' "$dir/ckpt.txt" 2>/dev/null)
-[ -n "$rates" ] || rates="- -"
-echo "leases=$leases members_cpu_s=[$cpu] cpu_us_per_lease=$(awk -v t="$total" -v hz="$hz" -v n="$leases" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') longest_turn_ms=[$turns] ckpt_per_s_last10s=${rates% *} resets_per_s_last10s=${rates#* } load=$load"
+# Rates over the run's last 10 s (the keep-alive phase when DURATION >= 15s).
+rates=$(awk '{t[NR]=$1; c[NR]=$2; r[NR]=$3; a[NR]=$4; b[NR]=$5}
+  END {if (NR < 2) {print "- - - -"; exit} j=NR; for (i=NR; i>=1; i--) {j=i; if (t[NR]-t[i] >= 10) break}
+       d=t[NR]-t[j]; if (d <= 0) {print "- - - -"; exit}
+       if (c[NR]=="-") printf "- - "; else printf "%.0f %.0f ", (c[NR]-c[j])/d, (r[NR]-r[j])/d
+       printf "%d %d", a[NR]-a[j], b[NR]-b[j]}' "$dir/ckpt.txt" 2>/dev/null)
+[ -n "$rates" ] || rates="- - - -"
+read -r ckpt_rate reset_rate slow100 slow250 <<<"$rates"
+# Loop turns over 100 ms on each member, from its turn histogram.
+slow=""
+for i in 1 2 3; do
+  n=$(curl -s --max-time 2 "http://127.0.0.1:$((base + 7 + i))/metrics" | awk -F'[ ]' '
+    /^corral_server_loop_turn_duration_seconds_bucket\{le="0.1"\}/ {b=$2} /^corral_server_loop_turn_duration_seconds_count/ {c=$2}
+    END {if (c == "") print "-"; else print c - b}')
+  slow="${slow:+$slow,}$n"
+done
+echo "leases=$leases members_cpu_s=[$cpu] cpu_us_per_lease=$(awk -v t="$total" -v hz="$hz" -v n="$leases" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') longest_turn_ms=[$turns] turns_over_100ms=[$slow] ckpt_per_s_last10s=$ckpt_rate resets_per_s_last10s=$reset_rate turns_over_100ms_last10s=$slow100 turns_over_250ms_last10s=$slow250 load=$load"
