@@ -10,7 +10,9 @@
 #   curve keygen) and the allow files: the cost of CURVE + ZAP.
 #   READ_LEASE=1: every member runs with --read-lease true (lease-based
 #   linearizable reads; round.sh passes it through).
-#   BENCH_AT=follower: corral-bench is given one follower's endpoint only.
+#   BENCH_AT=follower: corral-bench is given one follower's endpoint only
+#   (add --seed-apart to a get workload, or its reads follow its first
+#   write to the leader).
 set -eu
 n=$1; build=$2; shift 2
 corrald=${CORRALD:-$build/coordinator/main/corrald}

@@ -11,7 +11,11 @@
 //          key-size bytes (drawn from --key-space keys when set), value
 //          val-size bytes of 'v'.
 //   get    one key "/bench/read" (val-size bytes) read by every worker,
-//          linearizable unless --serializable.
+//          linearizable unless --serializable. --seed-apart: the key is
+//          written through a connection of its own, so that the readers'
+//          connections stay on the first endpoint (a follower's endpoint
+//          first: its linearizable reads are forwarded to the leader);
+//          otherwise the first reader follows the write to the leader.
 //   watch  `watchers` watches on prefix "/watch/" over `conns` connections;
 //          `events` puts one after another, each timed until every watcher
 //          has it. extra: deliveries, deliveries_per_sec.
@@ -143,6 +147,7 @@ struct Flags {
   int val_size = 1024;
   std::string duration = "10s";
   bool serializable = false;
+  bool seed_apart = false;
   int watchers = 10000;
   int events = 100;
   int leases = 10000;
@@ -522,6 +527,8 @@ void add_bench_flags(CLI::App& app, Flags& f) {
                  "last grant")
       ->capture_default_str();
   app.add_flag("--serializable", f.serializable, "get: serializable instead of linearizable reads");
+  app.add_flag("--seed-apart", f.seed_apart,
+               "get: write the key through a connection of its own (the readers stay on the first endpoint)");
   app.add_option("--watchers", f.watchers, "watch: number of watchers on one prefix")
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
@@ -575,9 +582,16 @@ int put_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs, std::
   return 0;
 }
 
-int get_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs, std::chrono::microseconds dur,
-                 const std::function<std::string()>& extra) {
-  auto seeded = cs[0]->put("/bench/read", std::string(static_cast<size_t>(f.val_size), 'v'));
+int get_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs, const std::shared_ptr<zmq::context_t>& ctx,
+                 std::chrono::microseconds dur, const std::function<std::string()>& extra) {
+  std::vector<std::unique_ptr<Client>> seeder;
+  if (f.seed_apart) {
+    Flags one = f;
+    one.conns = 1;
+    seeder = connect_all(one, ctx);
+  }
+  Client& seed_client = f.seed_apart ? *seeder[0] : *cs[0];
+  auto seeded = seed_client.put("/bench/read", std::string(static_cast<size_t>(f.val_size), 'v'));
   if (!seeded.ok()) {
     std::fprintf(stderr, "%s\n", to_string(seeded.error()).c_str());
     return kExitFailed;
@@ -631,7 +645,7 @@ int main(int argc, char** argv) {
   const std::function<std::string()> hostile_extra = [&] { return hostile ? hostile->summary() : std::string(); };
 
   if (f.workload == "put") return put_workload(f, cs, dur.value(), hostile_extra);
-  if (f.workload == "get") return get_workload(f, cs, dur.value(), hostile_extra);
+  if (f.workload == "get") return get_workload(f, cs, ctx, dur.value(), hostile_extra);
   if (f.workload == "watch") return watch_workload(f, cs);
   if (f.workload == "assign") return corral::bench::assign_workload(f.assign, cs);
   return lease_workload(f, cs, dur.value());

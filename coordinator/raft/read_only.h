@@ -33,9 +33,11 @@ struct PendingRead {
 };
 
 // What a leader's read lease rests on (the clock side is the server's
-// ReadLease). A round acknowledged by a quorum proves that none of those
-// voters will vote for another candidate for lease_promise_ticks of its
-// ticks after it received that round's heartbeat.
+// ReadLease). A round acknowledged by a quorum of voters that each said
+// they hold the promise (Message::lease_promise_ms, at least the leader's
+// own) proves that none of them will vote for another candidate for
+// lease_promise_ticks of its ticks after it received that round's
+// heartbeat. Acknowledgements without it confirm ReadIndex rounds only.
 struct LeaseBasis {
   // Lease reads on, the leader, an entry of its term committed, and no
   // leadership transfer started in this term (its TimeoutNow makes the
@@ -47,7 +49,7 @@ struct LeaseBasis {
   uint64_t round_floor = 0;
   Index commit = 0;
   uint64_t last_round = 0;       // the latest round started
-  uint64_t confirmed_round = 0;  // the latest round a quorum answered, above round_floor; 0: none
+  uint64_t confirmed_round = 0;  // the latest round a promising quorum answered, above round_floor; 0: none
 };
 
 class ReadOnly {

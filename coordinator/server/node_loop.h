@@ -195,9 +195,9 @@ class NodeLoop {
   // a batch at the commit index, served once it is applied. False: use
   // ReadIndex.
   bool serve_reads_from_lease();
-  // --read-lease: a read batch a follower forwarded (kReadIndex) is
-  // answered at once at the commit index while the lease is valid; true:
-  // answered. False: step it into raft (a ReadIndex round).
+  // A read batch a follower forwarded (kReadIndex), counted by path: with
+  // --read-lease answered at once at the commit index while the lease is
+  // valid; true: answered. False: step it into raft (a ReadIndex round).
   bool answer_forwarded_read_on_lease(const raft::Message& m);
   // The lease's view now: raft's basis, the stamps of new rounds observed.
   bool lease_valid_now(const raft::LeaseBasis& basis, Clock::time_point now);

@@ -282,9 +282,10 @@ bool NodeLoop::serve_reads_from_lease() {
 }
 
 bool NodeLoop::answer_forwarded_read_on_lease(const raft::Message& m) {
-  if (m.type != raft::MessageType::kReadIndex || !read_lease_ || !is_leader()) return false;
+  if (m.type != raft::MessageType::kReadIndex || !is_leader()) return false;
   // raft answers in this turn's Ready, from the same basis checked here.
-  const bool answered = lease_valid_now(raw_->lease_basis(), Clock::now()) && raw_->answer_read_on_lease(m);
+  const bool answered =
+      read_lease_ && lease_valid_now(raw_->lease_basis(), Clock::now()) && raw_->answer_read_on_lease(m);
   metrics_.forwarded_reads.with({answered ? "lease" : "read_index"}).inc();
   return answered;
 }

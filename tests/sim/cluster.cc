@@ -27,6 +27,8 @@ using raft::Index;
 using raft::NodeId;
 
 constexpr int kElectionTicks = 10;
+// Lease reads only: a pause (SimNode::paused_until) starts with this chance per tick.
+constexpr uint64_t kPausePerMillePerTick = 5;
 constexpr int kHeartbeatTicks = 1;
 constexpr int kClients = 4;
 constexpr int kKeys = 3;
@@ -124,6 +126,12 @@ struct SimNode {
   std::deque<Write> writes;
   raft::HardState written_hs;  // term and vote as last written
   std::optional<server::ReadLease> lease;  // SimOptions::lease_reads, with the promise
+  // A pause (SIGSTOP; only with SimOptions::lease_reads): until paused_until
+  // the node neither ticks nor handles anything; until deaf_until (later)
+  // every message to it is lost, so that once it runs again it believes it
+  // still leads. Reset by a restart.
+  Tick paused_until = 0;
+  Tick deaf_until = 0;
 };
 
 struct Client {
@@ -202,6 +210,8 @@ class Simulation {
   void drop_pending(SimNode& n);
   NodeId leader_hint(NodeId asked);
   SimNode* current_leader();
+  void maybe_pause();
+  bool paused(const SimNode& n) const { return now_ < n.paused_until; }
   void check_logs();
   void final_checks();
 
@@ -229,6 +239,8 @@ class Simulation {
 };
 
 void Simulation::start_node(SimNode& n) {
+  n.paused_until = 0;
+  n.deaf_until = 0;
   n.storage = n.durable;
   raft::Snapshot snap;
   auto s = n.storage.snapshot();
@@ -563,7 +575,7 @@ void Simulation::deliver() {
     if (m.lease_promise_ms != 0) trace_.mix(0x1EA5E000 ^ m.lease_promise_ms);
     if (m.to == 0 || m.to > nodes_.size()) continue;
     SimNode& n = node(m.to);
-    if (!n.up) continue;
+    if (!n.up || now_ < n.deaf_until) continue;
     raft::Status st = n.raw->step(m);
     trace_.mix(static_cast<uint64_t>(st));
     if (m.type == raft::MessageType::kSnapshot) {
@@ -581,7 +593,7 @@ void Simulation::deliver() {
 SimNode* Simulation::current_leader() {
   SimNode* best = nullptr;
   for (SimNode& n : nodes_) {
-    if (n.up && n.soft.role == raft::Role::kLeader && (!best || n.leader_term > best->leader_term))
+    if (n.up && !paused(n) && n.soft.role == raft::Role::kLeader && (!best || n.leader_term > best->leader_term))
       best = &n;
   }
   return best;
@@ -675,6 +687,25 @@ void Simulation::faults() {
     }
   }
   if (fault_rng_.chance_per_mille(plan_.membership_per_mille_per_tick)) membership();
+  if (opt_.lease_reads) maybe_pause();
+}
+
+// The hazard a read lease's clock guards against: the leader stops for 2-4
+// election timeouts (the others elect and commit meanwhile), then runs again
+// hearing nothing for up to one more, with its CheckQuorum count where it
+// stopped. Drawn only with lease reads, so other runs keep their traces.
+void Simulation::maybe_pause() {
+  for (const SimNode& n : nodes_) {
+    if (n.deaf_until > now_) return;  // one at a time
+  }
+  if (!fault_rng_.chance_per_mille(kPausePerMillePerTick)) return;
+  SimNode* l = current_leader();
+  SimNode& n = l ? *l : nodes_[fault_rng_.below(nodes_.size())];
+  if (!n.up) return;
+  n.paused_until = now_ + fault_rng_.between(2 * kElectionTicks, 4 * kElectionTicks);
+  n.deaf_until = n.paused_until + fault_rng_.between(0, kElectionTicks);
+  trace_.line(now_, node_name(n.id) + " paused until " + std::to_string(n.paused_until) + ", deaf until " +
+                        std::to_string(n.deaf_until));
 }
 
 // Removes a member, adds it back as a learner, then promotes it: one change
@@ -734,7 +765,7 @@ void Simulation::client_start(Client& c) {
   std::string what = "client " + std::to_string(c.id) + " " +
                      (put ? "put(" + key + ", " + value + ")" : "get(" + key + ")") + " at " +
                      node_name(n.id);
-  if (!n.up) {
+  if (!n.up || paused(n)) {  // a paused node takes no request either
     history_.discard(c.op);
     c.target = leader_hint(raft::kNoNode);
     c.next_start = now_ + 1;
@@ -839,7 +870,9 @@ void Simulation::client_timeout(Client& c) {
   if (!c.is_put) {
     ++stats_.reads_timed_out;
     const SimNode& n = node(c.node);
-    if (c.asked_leader_term != 0 && n.up && n.leader_term == c.asked_leader_term) {
+    // A pause or its deaf time since the read was asked stalls any read.
+    const bool paused_since = n.deaf_until > c.deadline - kOpTimeoutTicks;
+    if (c.asked_leader_term != 0 && n.up && n.leader_term == c.asked_leader_term && !paused_since) {
       return fail({"read stalled", describe(history_.op(c.op)) + " waited " + std::to_string(kOpTimeoutTicks) +
                                        " ticks at " + node_name(n.id) + ", leader of term " +
                                        std::to_string(n.leader_term) + " throughout"});
@@ -926,6 +959,8 @@ SimResult Simulation::run() {
       partitioned_ = false;
       net_.set_config({0, 0, 0, 2, kMaxInFlightMessages});
       for (SimNode& n : nodes_) {
+        n.paused_until = 0;
+        n.deaf_until = 0;
         if (!n.up) start_node(n);
       }
       trace_.line(now_, "liveness phase: healed, all nodes up, until " + std::to_string(liveness_deadline));
@@ -933,7 +968,7 @@ SimResult Simulation::run() {
     if (!liveness_phase_) faults();
     deliver();
     for (SimNode& n : nodes_) {
-      if (n.up) n.raw->tick();
+      if (n.up && !paused(n)) n.raw->tick();
     }
     clients();
     for (int round = 0; round < kMaxReadyRoundsPerTick && !failed(); ++round) {
@@ -942,6 +977,7 @@ SimResult Simulation::run() {
       bool any = false;
       for (size_t i : order) {
         SimNode& n = nodes_[i];
+        if (paused(n)) continue;
         if (n.up && !n.writes.empty() && n.writes.front().due <= now_) {
           finish_writes(n, false);
           if (failed()) break;

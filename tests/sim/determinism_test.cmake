@@ -3,12 +3,16 @@
 # compared by the combined trace hash of the summary line.
 # Usage: cmake -DSIM=<corral-sim> -DWORK=<dir> -P determinism_test.cmake
 file(MAKE_DIRECTORY ${WORK})
-# "3a": 3 nodes with the leader's writes asynchronous (--async-writes).
-foreach(nodes 3 5 3a)
+# "3a": 3 nodes with the leader's writes asynchronous (--async-writes);
+# "3l": 3 nodes with lease reads (and their pauses).
+foreach(nodes 3 5 3a 3l)
   set(flags "")
   set(n ${nodes})
   if(nodes STREQUAL "3a")
     set(flags --async-writes)
+    set(n 3)
+  elseif(nodes STREQUAL "3l")
+    set(flags --lease-promise 6 --lease-reads)
     set(n 3)
   endif()
   foreach(run a b)
