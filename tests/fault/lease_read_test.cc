@@ -85,6 +85,32 @@ class ReadLoop {
   std::thread thread_;  // last: starts once the rest exists
 };
 
+// What the readers saw around the moment `acked` when the new value was
+// acknowledged: reads of "old" at the old leader (`before`), reads answered
+// after that moment (by it or by `after`, readers started then), and how
+// many of those still saw "old" (each a stale read).
+struct ReadTally {
+  size_t old_before = 0;
+  size_t answered_after = 0;
+  size_t stale = 0;
+};
+
+ReadTally tally_reads(ReadLoop& before, std::vector<std::unique_ptr<ReadLoop>>& after, SteadyClock::time_point acked) {
+  ReadTally t;
+  for (const ReadRecord& r : before.records()) {
+    if (r.value == std::string("old")) ++t.old_before;
+    if (r.sent > acked && r.value) ++t.answered_after;
+    if (r.sent > acked && r.value == std::string("old")) ++t.stale;
+  }
+  for (auto& a : after) {
+    for (const ReadRecord& r : a->records()) {
+      if (r.value) ++t.answered_after;
+      if (r.value == std::string("old")) ++t.stale;
+    }
+  }
+  return t;
+}
+
 #define REQUIRE_NETNS()                                     \
   do {                                                      \
     const std::string why = NetnsLab::unavailable_reason(); \
@@ -168,23 +194,12 @@ TEST_CASE("lease reads: a leader cut off from both followers never serves a valu
   for (auto& a : after) a->stop();
   before.stop();
 
-  size_t old_served = 0, stale = 0, served_after = 0;
-  for (const ReadRecord& r : before.records()) {
-    if (r.value == std::string("old")) ++old_served;
-    // Sent after the new value was acknowledged: never the old one.
-    if (r.sent > acked && r.value == std::string("old")) ++stale;
-  }
-  for (auto& a : after) {
-    for (const ReadRecord& r : a->records()) {
-      if (r.value) ++served_after;
-      if (r.value == std::string("old")) ++stale;
-    }
-  }
+  const ReadTally t = tally_reads(before, after, acked);
   std::printf("lease reads, leader cut off: %zu reads of the old value at the old leader, %zu answered after the new "
               "write was acknowledged, %zu of them stale\n",
-              old_served, served_after, stale);
-  CHECK(old_served >= 20);
-  CHECK(stale == 0);
+              t.old_before, t.answered_after, t.stale);
+  CHECK(t.old_before >= 20);
+  CHECK(t.stale == 0);
   lab.heal_all();
 }
 
@@ -389,21 +404,10 @@ TEST_CASE("lease reads: a leader paused past its lease serves nothing stale when
   for (auto& a : after) a->stop();
   before.stop();
 
-  size_t old_served = 0, stale = 0, answered_after = 0;
-  for (const ReadRecord& r : before.records()) {
-    if (r.value == std::string("old")) ++old_served;
-    if (r.sent > acked && r.value) ++answered_after;
-    if (r.sent > acked && r.value == std::string("old")) ++stale;
-  }
-  for (auto& a : after) {
-    for (const ReadRecord& r : a->records()) {
-      if (r.value) ++answered_after;
-      if (r.value == std::string("old")) ++stale;
-    }
-  }
+  const ReadTally t = tally_reads(before, after, acked);
   std::printf("lease reads, leader paused: %zu reads of the old value before, %zu answered after the new write, "
               "%zu of them stale\n",
-              old_served, answered_after, stale);
-  CHECK(old_served >= 20);
-  CHECK(stale == 0);
+              t.old_before, t.answered_after, t.stale);
+  CHECK(t.old_before >= 20);
+  CHECK(t.stale == 0);
 }
