@@ -6,6 +6,7 @@
 //     mailbox, the storage writer, the client's I/O thread)
 //   append + fdatasync: a small log append made durable, alone on the disk
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -62,13 +63,19 @@ int main(int argc, char** argv) {
   pthread_join(th, NULL);
 
   int fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-  if (fd < 0) return 1;
+  if (fd < 0) {
+    fprintf(stderr, "\nmachine_costs: cannot create %s: %s\n", file, strerror(errno));
+    return 1;
+  }
   char buf[1400];
   memset(buf, 'x', sizeof buf);
   const int syncs = 500;
   t = now_us();
   for (int i = 0; i < syncs; ++i) {
-    if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf || fdatasync(fd) != 0) return 1;
+    if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf || fdatasync(fd) != 0) {
+      fprintf(stderr, "\nmachine_costs: writing %s: %s\n", file, strerror(errno));
+      return 1;
+    }
   }
   printf(" append_fdatasync_us=%.0f\n", (now_us() - t) / syncs);
   close(fd);

@@ -5,6 +5,7 @@
 #   default the current directory: use the disk the data dirs are on)
 set -eu
 dir=${1:-.}
+[ -d "$dir" ] || { echo "machine_costs.sh: $dir is not a directory" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -pthread -o "$tmp/machine_costs" "$(dirname "$0")/machine_costs.c"
