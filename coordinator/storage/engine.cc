@@ -29,6 +29,7 @@
 
 #include "coordinator/base/check.h"
 #include "coordinator/storage/fault_fs.h"
+#include "coordinator/storage/wal_tail_check.h"
 
 namespace corral::storage {
 
@@ -43,6 +44,9 @@ constexpr uint64_t kMaxInfoLogFileBytes = 4ull << 20;
 constexpr size_t kKeepInfoLogFileCount = 2;
 constexpr uint64_t kMaxTotalWalBytes = 128ull << 20;
 constexpr char kInMemoryDefaultPath[] = "/corral-in-memory";
+constexpr char kCorruptDataDirRemedy[] =
+    ". Nothing in it was changed. Restore it from a snapshot (corralctl snapshot restore), or remove the member "
+    "and add it again with an empty data dir";
 
 Error storage_error(const rocksdb::Status& s, const char* what) {
   return make_error(ErrorCode::kStorage, std::string("rocksdb ") + what + ": " + s.ToString());
@@ -275,9 +279,23 @@ class RocksEngine final : public Engine {
     // acknowledged) must never be dropped at recovery. RocksDB's default
     // (point in time) stops replay silently at a damaged record and drops
     // every later one; this mode accepts only an incomplete last record (a
-    // write cut by a crash, never acknowledged) and refuses to open on any
-    // other damage, as etcd refuses a WAL damaged before its tail.
+    // write cut by a crash, never acknowledged) and refuses to open on most
+    // other damage, as etcd refuses a WAL damaged before its tail. The damage
+    // it would still take for a cut write (wal_tail_check.h) is looked for
+    // first.
     db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    CORRAL_CHECK_MSG(db_options.recycle_log_file_num == 0, "wal_tail_check.h assumes WAL files are never recycled");
+
+    if (!options.in_memory) {
+      auto damage = describe_silent_wal_damage(path);
+      if (!damage.ok()) return damage.error();
+      if (!damage->empty()) {
+        return make_error(ErrorCode::kStorage, "data dir " + path +
+                                                   " is corrupt: the WAL (the raft log records) is damaged in " +
+                                                   *damage + "; RocksDB would drop the records behind it" +
+                                                   kCorruptDataDirRemedy);
+      }
+    }
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -308,9 +326,7 @@ class RocksEngine final : public Engine {
         where = "; no table file is damaged, so it is in the WAL (the raft log records): " + wal_files(path);
       }
       return make_error(ErrorCode::kStorage,
-                        "data dir " + path + " is corrupt: " + s.ToString() + where +
-                            ". Nothing in it was changed. Restore it from a snapshot (corralctl snapshot restore), or "
-                            "remove the member and add it again with an empty data dir");
+                        "data dir " + path + " is corrupt: " + s.ToString() + where + kCorruptDataDirRemedy);
     }
     if (!s.ok()) {
       return make_error(ErrorCode::kStorage, "rocksdb open " + path + ": " + s.ToString());

@@ -1,0 +1,142 @@
+// RocksDB's WAL format (db/log_format.h, stable since LevelDB): the file is
+// cut in 32 KiB blocks; a record is a 7-byte header (masked CRC32C of the
+// type and payload: 4 bytes, payload length: 2 bytes, little-endian, type:
+// 1 byte) and its payload, and never crosses a block; fewer than 7 bytes
+// left in a block are padding. This file reads only as much of it as it
+// takes to find where RocksDB's reader (db/log_reader.cc) would stop or
+// skip without reporting.
+#include "coordinator/storage/wal_tail_check.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include <boost/crc.hpp>
+
+namespace corral::storage {
+
+namespace {
+
+constexpr uint64_t kBlockSize = 32768;
+constexpr uint64_t kHeaderSize = 7;
+constexpr unsigned kZeroType = 0;
+constexpr unsigned kFullType = 1;
+constexpr unsigned kLastType = 4;
+constexpr unsigned kFirstRecyclableType = 5;
+constexpr unsigned kLastRecyclableType = 8;
+constexpr uint32_t kCrcMaskDelta = 0xa282ead8u;
+
+uint32_t masked_crc32c(unsigned char type, const char* payload, size_t length) {
+  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
+  crc.process_byte(type);
+  crc.process_bytes(payload, length);
+  const uint32_t c = crc.checksum();
+  return ((c >> 15) | (c << 17)) + kCrcMaskDelta;
+}
+
+struct Header {
+  uint32_t crc;
+  uint64_t length;
+  unsigned type;
+};
+
+Header header_at(std::string_view bytes, uint64_t at) {
+  auto byte = [&](uint64_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + i])); };
+  return Header{byte(0) | byte(1) << 8 | byte(2) << 16 | byte(3) << 24, byte(4) | byte(5) << 8, byte(6)};
+}
+
+uint64_t block_end(uint64_t at) { return (at / kBlockSize + 1) * kBlockSize; }
+
+// An intact record starts at `at`: a data type, a payload inside its block
+// and the file, and a CRC that matches (a random one does 1 time in 2^32).
+bool intact_record_at(std::string_view bytes, uint64_t at) {
+  const uint64_t end = std::min<uint64_t>(block_end(at), bytes.size());
+  if (at + kHeaderSize > end) return false;
+  const Header h = header_at(bytes, at);
+  if (h.type < kFullType || h.type > kLastType) return false;
+  if (at + kHeaderSize + h.length > end) return false;
+  return h.crc == masked_crc32c(static_cast<unsigned char>(h.type), bytes.data() + at + kHeaderSize, h.length);
+}
+
+std::optional<uint64_t> first_intact_record(std::string_view bytes, uint64_t from, uint64_t to) {
+  for (uint64_t at = from; at < to; ++at) {
+    if (intact_record_at(bytes, at)) return at;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::filesystem::path> wal_files(const std::string& dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".log" && entry.is_regular_file(ec)) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+std::optional<WalDamage> find_silent_wal_damage(std::string_view bytes) {
+  const uint64_t size = bytes.size();
+  uint64_t at = 0;
+  // Each turn moves `at` forward by a record or to the next block.
+  while (at < size) {
+    const uint64_t end = block_end(at);
+    const uint64_t available = std::min(end, size) - at;
+    if (available < kHeaderSize) {
+      if (end >= size) return std::nullopt;  // a header cut by a crash, or padding at the end
+      at = end;                              // block padding
+      continue;
+    }
+    const Header h = header_at(bytes, at);
+    if (h.type >= kFirstRecyclableType && h.type <= kLastRecyclableType) {
+      return WalDamage{at, "a recycled-log record type (" + std::to_string(h.type) +
+                               "), which corral never writes: RocksDB would take it for the end of the log"};
+    }
+    if (kHeaderSize + h.length > available) {
+      if (end <= size) return std::nullopt;  // not the last block: RocksDB reports a bad record length
+      if (kHeaderSize + h.length > end - at) {
+        return WalDamage{at, "a record length (" + std::to_string(h.length) +
+                                 ") that runs past its block, so not a write cut by a crash"};
+      }
+      if (auto intact = first_intact_record(bytes, at + 1, size)) {
+        return WalDamage{at, "a record cut short with an intact record behind it (offset " + std::to_string(*intact) +
+                                 "), so not a write cut by a crash"};
+      }
+      return std::nullopt;  // the last write, cut by a crash: never acknowledged
+    }
+    if (h.type == kZeroType && h.length == 0) {
+      if (auto intact = first_intact_record(bytes, at + 1, std::min(end, size))) {
+        return WalDamage{at, "a header of zeros with an intact record behind it in its block (offset " +
+                                 std::to_string(*intact) + ")"};
+      }
+      at = end;
+      continue;
+    }
+    if (h.crc != masked_crc32c(static_cast<unsigned char>(h.type), bytes.data() + at + kHeaderSize, h.length)) {
+      return std::nullopt;  // RocksDB reports a checksum mismatch itself
+    }
+    at += kHeaderSize + h.length;
+  }
+  return std::nullopt;
+}
+
+Result<std::string> describe_silent_wal_damage(const std::string& dir) {
+  for (const auto& path : wal_files(dir)) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes(ec ? 0 : size, '\0');
+    if (ec || !in || !in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+      return make_error(ErrorCode::kStorage, "cannot read the WAL file " + path.string());
+    }
+    if (auto damage = find_silent_wal_damage(bytes)) {
+      return path.filename().string() + " at offset " + std::to_string(damage->offset) + ": " + damage->what;
+    }
+  }
+  return std::string();
+}
+
+}  // namespace corral::storage

@@ -1,0 +1,201 @@
+// The WAL damage RocksDB would drop silently (wal_tail_check.h), on real WAL
+// files written by the engine: each case damages one record header the way
+// a bad disk or a stray write would, and checks that the check finds it and
+// that the engine then refuses to open, and that a write cut by a crash is
+// still accepted.
+#include "coordinator/storage/wal_tail_check.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "coordinator/storage/engine.h"
+#include "tests/unit/storage/temp_dir.h"
+
+namespace corral::storage {
+namespace {
+
+using testing::TempDir;
+
+constexpr uint64_t kBlockSize = 32768;
+constexpr uint64_t kHeaderSize = 7;
+
+// Writes `count` synced batches, one key each, and closes the engine
+// (RocksDB keeps them in the WAL: nothing is flushed).
+void write_keys(const std::string& path, int count, size_t value_bytes) {
+  EngineOptions options;
+  options.path = path;
+  auto engine = Engine::open(options);
+  REQUIRE(engine.ok());
+  for (int i = 0; i < count; ++i) {
+    WriteBatch batch;
+    batch.put(Space::kRaftLog, "k" + std::to_string(1000 + i), std::string(value_bytes, 'v'));
+    REQUIRE((*engine)->write(std::move(batch), true).ok());
+  }
+}
+
+std::string the_wal_file(const std::string& path) {
+  std::vector<std::string> logs;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() == ".log" && entry.file_size() > 0) logs.push_back(entry.path().string());
+  }
+  REQUIRE(logs.size() == 1);
+  return logs.front();
+}
+
+std::string read_all(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_all(const std::string& file, const std::string& bytes) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(out.good());
+}
+
+// Offsets of the physical record headers, read the way RocksDB writes them.
+std::vector<uint64_t> record_offsets(const std::string& bytes) {
+  std::vector<uint64_t> offsets;
+  uint64_t at = 0;
+  while (at + kHeaderSize <= bytes.size()) {
+    const uint64_t left_in_block = kBlockSize - at % kBlockSize;
+    if (left_in_block < kHeaderSize) {
+      at += left_in_block;
+      continue;
+    }
+    const uint64_t length = static_cast<unsigned char>(bytes[at + 4]) | static_cast<unsigned char>(bytes[at + 5]) << 8;
+    offsets.push_back(at);
+    at += kHeaderSize + length;
+  }
+  return offsets;
+}
+
+void set_length(std::string& bytes, uint64_t at, uint64_t length) {
+  bytes[at + 4] = static_cast<char>(length & 0xff);
+  bytes[at + 5] = static_cast<char>(length >> 8);
+}
+
+// A record in the file's last (partial) block with at least two records
+// after it.
+uint64_t a_record_in_the_last_block(const std::string& bytes) {
+  const auto offsets = record_offsets(bytes);
+  const uint64_t last_block = bytes.size() / kBlockSize;
+  for (size_t i = 0; i + 2 < offsets.size(); ++i) {
+    if (offsets[i] / kBlockSize == last_block) return offsets[i];
+  }
+  FAIL("no record with two after it in the last block");
+  return 0;
+}
+
+Result<std::unique_ptr<Engine>> reopen(const std::string& path) {
+  EngineOptions options;
+  options.path = path;
+  return Engine::open(options);
+}
+
+void require_refused(const std::string& path, const std::string& wal) {
+  auto engine = reopen(path);
+  REQUIRE_FALSE(engine.ok());
+  CHECK(engine.error().code == ErrorCode::kStorage);
+  CHECK_THAT(engine.error().message, Catch::Contains(std::filesystem::path(wal).filename().string()));
+  CHECK_THAT(engine.error().message, Catch::Contains("Nothing in it was changed"));
+}
+
+}  // namespace
+
+TEST_CASE("wal tail check: an intact WAL, small or over several blocks, has no damage", "[engine][wal]") {
+  const size_t value_bytes = GENERATE(100, 5000);
+  TempDir dir;
+  write_keys(dir.sub("db"), 40, value_bytes);
+  const std::string bytes = read_all(the_wal_file(dir.sub("db")));
+  CHECK(find_silent_wal_damage(bytes) == std::nullopt);
+  auto engine = reopen(dir.sub("db"));
+  REQUIRE(engine.ok());
+  CHECK((*engine)->get(Space::kRaftLog, "k1039").value() == std::optional<std::string>(std::string(value_bytes, 'v')));
+}
+
+TEST_CASE("wal tail check: a last write cut by a crash is accepted and only it is lost", "[engine][wal]") {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  write_keys(path, 40, 3000);  // 4 blocks; the last record is whole in the last one
+  const std::string wal = the_wal_file(path);
+  std::string bytes = read_all(wal);
+  const uint64_t last = record_offsets(bytes).back();
+  const uint64_t cut = GENERATE(3, 7, 500);  // in the header, just after it, in the payload
+  bytes.resize(last + cut);
+  write_all(wal, bytes);
+  CHECK(find_silent_wal_damage(bytes) == std::nullopt);
+  auto engine = reopen(path);
+  INFO((engine.ok() ? std::string() : engine.error().message));
+  REQUIRE(engine.ok());
+  CHECK((*engine)->get(Space::kRaftLog, "k1038").value().has_value());
+  CHECK((*engine)->get(Space::kRaftLog, "k1039").value() == std::nullopt);
+}
+
+TEST_CASE("wal tail check: a garbled length in the last block is damage, not a cut write", "[engine][wal]") {
+  const size_t value_bytes = GENERATE(100, 3000);
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  write_keys(path, 40, value_bytes);
+  const std::string wal = the_wal_file(path);
+  std::string bytes = read_all(wal);
+  const uint64_t at = a_record_in_the_last_block(bytes);
+  SECTION("a length that runs past the end of the file and of its block") {
+    set_length(bytes, at, 0xffff);
+  }
+  SECTION("a length that runs past the end of the file but fits its block: only the intact records behind tell") {
+    set_length(bytes, at, kBlockSize - at % kBlockSize - kHeaderSize);
+  }
+  write_all(wal, bytes);
+  auto damage = find_silent_wal_damage(bytes);
+  REQUIRE(damage);
+  CHECK(damage->offset == at);
+  require_refused(path, wal);
+  CHECK(read_all(wal) == bytes);
+}
+
+TEST_CASE("wal tail check: a header of zeros with records behind it in its block is damage", "[engine][wal]") {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  write_keys(path, 40, 100);
+  const std::string wal = the_wal_file(path);
+  std::string bytes = read_all(wal);
+  const uint64_t at = record_offsets(bytes)[5];
+  for (uint64_t i = 0; i < kHeaderSize; ++i) bytes[at + i] = 0;
+  write_all(wal, bytes);
+  auto damage = find_silent_wal_damage(bytes);
+  REQUIRE(damage);
+  CHECK(damage->offset == at);
+  require_refused(path, wal);
+}
+
+TEST_CASE("wal tail check: zeros to the end of the last block are a cut write", "[engine][wal]") {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  write_keys(path, 40, 100);
+  const std::string wal = the_wal_file(path);
+  std::string bytes = read_all(wal);
+  bytes.append(300, '\0');
+  CHECK(find_silent_wal_damage(bytes) == std::nullopt);
+}
+
+TEST_CASE("wal tail check: a recycled-log record type is damage anywhere", "[engine][wal]") {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  write_keys(path, 40, 3000);
+  const std::string wal = the_wal_file(path);
+  std::string bytes = read_all(wal);
+  const uint64_t at = record_offsets(bytes)[2];  // in the first block, far from the tail
+  bytes[at + 6] = 5;
+  write_all(wal, bytes);
+  auto damage = find_silent_wal_damage(bytes);
+  REQUIRE(damage);
+  CHECK(damage->offset == at);
+  require_refused(path, wal);
+}
+
+}  // namespace corral::storage
