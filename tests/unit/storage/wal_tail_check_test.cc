@@ -199,3 +199,24 @@ TEST_CASE("wal tail check: a recycled-log record type is damage anywhere", "[eng
 }
 
 }  // namespace corral::storage
+
+namespace corral::storage {
+
+TEST_CASE("wal tail check: a garbled payload is left to RocksDB, which refuses it", "[engine][wal]") {
+  const size_t record = GENERATE(2, 30);  // in the first block, in the last block
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  write_keys(path, 40, 3000);
+  const std::string wal = the_wal_file(path);
+  std::string bytes = read_all(wal);
+  const uint64_t at = record_offsets(bytes)[record];
+  bytes[at + kHeaderSize + 100] ^= 0x5a;
+  write_all(wal, bytes);
+  CHECK(find_silent_wal_damage(bytes) == std::nullopt);
+  auto engine = reopen(path);
+  REQUIRE_FALSE(engine.ok());
+  CHECK(engine.error().code == ErrorCode::kStorage);
+  CHECK_THAT(engine.error().message, Catch::Contains("Nothing in it was changed"));
+}
+
+}  // namespace corral::storage
