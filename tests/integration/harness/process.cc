@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -86,6 +88,41 @@ Process::~Process() {
 
 void Process::signal(int sig) const {
   if (pid_ > 0) ::kill(-pid_, sig);
+}
+
+namespace {
+
+// Whether every thread of `pid` is stopped: nullopt if the process is gone.
+std::optional<bool> all_threads_stopped(pid_t pid) {
+  std::error_code ec;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // "pid (comm) S ...": the state follows the last ')' (comm may hold one).
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) continue;  // the thread ended meanwhile
+    const char state = stat[close + 2];
+    if (state == 'Z' || state == 'X') continue;
+    any = true;
+    if (state != 'T' && state != 't') return false;
+  }
+  if (ec || !any) return std::nullopt;
+  return true;
+}
+
+}  // namespace
+
+bool Process::wait_stopped(std::chrono::milliseconds timeout) const {
+  if (pid_ <= 0) return true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto stopped = all_threads_stopped(pid_);
+    if (!stopped || *stopped) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 std::optional<int> Process::poll() {

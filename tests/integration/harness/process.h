@@ -35,6 +35,10 @@ class Process {
   bool valid() const { return pid_ > 0; }
   // Sends `sig` to the whole process group.
   void signal(int sig) const;
+  // Waits up to `timeout` until every thread of the process is stopped
+  // (after SIGSTOP: kill() returns before the signal took effect, and a
+  // thread still running may send a message). True if stopped, or gone.
+  bool wait_stopped(std::chrono::milliseconds timeout) const;
   // The exit status once the child has ended (128 + signal number if killed
   // by a signal), reaping it; nullopt while it runs.
   std::optional<int> poll();
