@@ -22,7 +22,11 @@ void RawNode::tick() { raft_->tick(); }
 
 void RawNode::campaign() { raft_->campaign(false); }
 
-Status RawNode::propose(std::string data) { return raft_->propose(std::move(data), EntryType::kNormal); }
+Status RawNode::propose(std::string data, EntryPosition* appended_at) {
+  const Status s = raft_->propose(std::move(data), EntryType::kNormal);
+  if (s == Status::kOk && appended_at != nullptr) *appended_at = EntryPosition{raft_->log().last_index(), raft_->term()};
+  return s;
+}
 
 Status RawNode::propose_conf_change(const ConfChange& cc) { return raft_->propose_conf_change(cc); }
 

@@ -28,6 +28,11 @@ struct PeerProgress {
   uint32_t inflight = 0;
 };
 
+struct EntryPosition {
+  Index index = 0;
+  Term term = 0;
+};
+
 struct NodeStatus {
   NodeId id = kNoNode;
   HardState hard_state;
@@ -57,7 +62,9 @@ class RawNode {
   void campaign();
   // Proposes a command. kProposalDropped when this node is not the leader or
   // a leadership transfer is in progress; kTooLarge past max_uncommitted_bytes.
-  Status propose(std::string data);
+  // On kOk, `appended_at` (if given) is where the entry went: it commits
+  // there or nowhere.
+  Status propose(std::string data, EntryPosition* appended_at = nullptr);
   // Proposes a membership change; one at a time (kConfChangePending).
   Status propose_conf_change(const ConfChange& cc);
   // Applies a committed conf-change entry; the application calls it when it

@@ -39,6 +39,7 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
                 api::wire_error(wire::ErrorCode::TIMEOUT, "member stopping; outcome unknown"));
   }
   pending_.clear();
+  proposed_at_.clear();
   for (auto& r : reads_waiting_) {
     reply_error(r.connection, r.request->id(), api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
   }
@@ -444,6 +445,7 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
       state_->apply_entry(e, batch, out);
       if (!out.unreadable.empty()) stop_on_unreadable_entry(out.unreadable_index, out.unreadable);
     }
+    for (uint64_t pid : proposed_at_.on_applied(e.index, e.term)) answer_lost_proposal(pid);
   }
   // The conf state goes with the applied index in the same unlogged batch,
   // so on disk it is never ahead of nor behind the applied state (see

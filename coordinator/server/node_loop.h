@@ -75,6 +75,7 @@
 #include "coordinator/server/lease_keepalives.h"
 #include "coordinator/server/loop_turn_stats.h"
 #include "coordinator/server/members.h"
+#include "coordinator/server/proposal_positions.h"
 #include "coordinator/server/node.h"
 #include "coordinator/server/read_lease.h"
 #include "coordinator/server/release_timer.h"
@@ -232,6 +233,9 @@ class NodeLoop {
   void send_saves(Clock::time_point now);
   void serve_ready_reads();
   void expire_pending();
+  // A proposal whose log index now holds another entry (proposal_positions.h):
+  // answered "not leader" (nothing applied; safe to send again).
+  void answer_lost_proposal(uint64_t proposal_id);
   void retry_forwarded_reads(Clock::time_point now);
   void leader_duties();
   // Leases (lease_keepalives.h, keepalive_batches.h, lease_checkpointer.h).
@@ -335,6 +339,7 @@ class NodeLoop {
   std::unique_ptr<CommandWriter> batch_;
   size_t batch_grants_ = 0;  // lease grants in batch_ (apply_pacing.h)
   std::vector<uint64_t> batch_ids_;
+  ProposalPositions proposed_at_;  // lost proposals answered at once
 
   uint64_t next_read_ctx_ = 1;
   std::vector<PendingRead> reads_waiting_;

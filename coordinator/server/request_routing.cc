@@ -220,8 +220,11 @@ void NodeLoop::handle_write(const net::ConnectionId& conn, std::unique_ptr<api::
 void NodeLoop::flush_proposals() {
   if (batch_->count() == 0) return;
   batch_grants_ = 0;
-  auto s = raw_->propose(batch_->take());
-  if (s != raft::Status::kOk) {
+  raft::EntryPosition at;
+  auto s = raw_->propose(batch_->take(), &at);
+  if (s == raft::Status::kOk) {
+    proposed_at_.add(at.index, at.term, std::move(batch_ids_));
+  } else {
     for (auto pid : batch_ids_) {
       auto it = pending_.find(pid);
       if (it == pending_.end()) continue;
@@ -402,6 +405,14 @@ void NodeLoop::retry_forwarded_reads(Clock::time_point now) {
     raw_->read_index(u64_bytes(ctx));
     batch.asked = now;
   }
+}
+
+void NodeLoop::answer_lost_proposal(uint64_t proposal_id) {
+  auto it = pending_.find(proposal_id);
+  if (it == pending_.end()) return;
+  metrics_.proposals_failed.inc();
+  reply_error(it->second.connection, it->second.request_id, api::not_leader_error(leader_hint()));
+  pending_.erase(it);
 }
 
 void NodeLoop::expire_pending() {
