@@ -132,6 +132,9 @@ struct SimNode {
   // still leads. Reset by a restart.
   Tick paused_until = 0;
   Tick deaf_until = 0;
+  // Its clock's rate, in thousandths of the simulated time
+  // (SimOptions::clock_drift_permille); kept across restarts (same machine).
+  uint64_t clock_rate_permille = 1000;
 };
 
 struct Client {
@@ -201,9 +204,18 @@ class Simulation {
   void client_start(Client& c);
   void client_finish(Client& c, const std::string& observed, uint64_t version, Index index);
   bool lease_read(SimNode& n, Client& c);
-  // The simulated time as a read lease sees it: one tick = 1 ms.
-  server::ReadLease::Clock::time_point lease_clock() const {
-    return server::ReadLease::Clock::time_point{} + std::chrono::hours(1) + std::chrono::milliseconds(now_);
+  // Node n's clock at `tick`, in microseconds: one tick = 1 ms at rate 1000.
+  static uint64_t clock_us(const SimNode& n, Tick tick) { return tick * n.clock_rate_permille; }
+  // The simulated time as n's read lease sees it.
+  server::ReadLease::Clock::time_point lease_clock(const SimNode& n) const {
+    return server::ReadLease::Clock::time_point{} + std::chrono::hours(1) + std::chrono::microseconds(clock_us(n, now_));
+  }
+  // The ticks n's clock passed during the current step (1 at rate 1000;
+  // 0 to 2 with drift). A node paused or down skips them, as corrald's
+  // loop does not catch up on missed ticks.
+  uint64_t ticks_due(const SimNode& n) const {
+    constexpr uint64_t kTickUs = 1000;
+    return clock_us(n, now_) / kTickUs - clock_us(n, now_ - 1) / kTickUs;  // now_ >= 1
   }
   void client_timeout(Client& c);
   void client_abandon(Client& c);
@@ -514,7 +526,7 @@ void Simulation::maybe_snapshot(SimNode& n) {
 void Simulation::handle_ready(SimNode& n) {
   raft::Ready rd = n.raw->ready();
   // Before this Ready's heartbeats leave: stamps their read rounds.
-  if (n.lease) n.lease->observe(n.raw->lease_basis(), lease_clock());
+  if (n.lease) n.lease->observe(n.raw->lease_basis(), lease_clock(n));
   trace_.mix(n.id);
   trace_.mix(rd.entries.size() * 1000003 + rd.committed_entries.size() * 1009 + rd.messages.size());
   if (rd.hard_state) {
@@ -811,10 +823,10 @@ void Simulation::client_start(Client& c) {
 bool Simulation::lease_read(SimNode& n, Client& c) {
   if (!n.lease) return false;
   const raft::LeaseBasis basis = n.raw->lease_basis();
-  n.lease->observe(basis, lease_clock());
+  n.lease->observe(basis, lease_clock(n));
   const bool valid = opt_.break_mode == BreakMode::kLeaseIgnoresClock
                          ? basis.eligible && basis.confirmed_round > 0
-                         : n.lease->valid(basis, lease_clock());
+                         : n.lease->valid(basis, lease_clock(n));
   if (!valid) return false;
   c.token = "l" + std::to_string(c.op);
   c.asked_leader_term = n.leader_term;
@@ -935,10 +947,18 @@ SimResult Simulation::run() {
   raft::ConfState initial;
   for (int i = 1; i <= opt_.nodes; ++i) initial.voters.push_back(static_cast<NodeId>(i));
   nodes_.resize(static_cast<size_t>(opt_.nodes));
+  // Clock rates from a stream of their own: without drift nothing is drawn
+  // and every other stream, so the trace, stays as it was.
+  const uint64_t drift = static_cast<uint64_t>(std::max(0, std::min(opt_.clock_drift_permille, 900)));
+  Rng clock_rng = drift > 0 ? rng_.fork(5) : Rng(0);
   for (int i = 0; i < opt_.nodes; ++i) {
     SimNode& n = nodes_[static_cast<size_t>(i)];
     n.id = static_cast<NodeId>(i + 1);
     n.durable.set_conf_state(initial);
+    if (drift > 0) {
+      n.clock_rate_permille = 1000 - drift + clock_rng.below(2 * drift + 1);
+      trace_.line(0, node_name(n.id) + " clock rate " + std::to_string(n.clock_rate_permille) + "/1000");
+    }
     start_node(n);
   }
   for (int i = 0; i <= kClients; ++i) {
@@ -968,7 +988,8 @@ SimResult Simulation::run() {
     if (!liveness_phase_) faults();
     deliver();
     for (SimNode& n : nodes_) {
-      if (n.up && !paused(n)) n.raw->tick();
+      if (!n.up || paused(n)) continue;
+      for (uint64_t t = ticks_due(n); t > 0; --t) n.raw->tick();
     }
     clients();
     for (int round = 0; round < kMaxReadyRoundsPerTick && !failed(); ++round) {

@@ -54,6 +54,13 @@ struct SimOptions {
   // one (server/read_lease.h, the sim's tick as 1 ms of its clock), at its
   // commit index, once applied: corrald's --read-lease.
   bool lease_reads = false;
+  // Each node's clock runs at its own rate, drawn once per run in
+  // [1000 - d, 1000 + d] thousandths of the simulated time: its ticks (so
+  // its election timer and its lease promise) and its read lease's clock.
+  // 0: every clock exact (the traces of earlier runs stay the same). The
+  // lease allows a leader's clock 10% slower than a voter's
+  // (server::kReadLeaseDriftMarginPermille): safe up to d = 52.
+  int clock_drift_permille = 0;
 };
 
 struct SimStats {

@@ -41,6 +41,7 @@ struct Args {
   bool async_writes = false;
   int lease_promise_ticks = 0;  // raft's read-lease promise (--read-lease)
   int lease_promise_nodes = 0;  // only nodes 1..N promise (0: all)
+  int clock_drift_permille = 0;  // SimOptions::clock_drift_permille
   bool lease_reads = false;     // leaders serve gets from their read lease
 };
 
@@ -51,6 +52,7 @@ void usage() {
                "                  [--break commit-without-quorum|vote-ignores-log|stale-reads|skip-sync|resend-puts]\n"
                "                  [--no-duplicate-check] [--async-writes] [--lease-promise TICKS]\n"
                "                  [--lease-reads] [--lease-nodes N]   (with --lease-promise)\n"
+               "                  [--clock-drift PERMILLE]            (each node's clock rate within 1000 +- PERMILLE)\n"
                "       SIM_SEED=X corral-sim [--nodes 3|5]   (replay one seed with a trace)\n");
 }
 
@@ -119,6 +121,10 @@ std::optional<Args> parse(int argc, char** argv) {
       auto v = number(5);
       if (!v) return std::nullopt;
       a.lease_promise_nodes = static_cast<int>(*v);
+    } else if (flag == "--clock-drift") {
+      auto v = number(900);
+      if (!v) return std::nullopt;
+      a.clock_drift_permille = static_cast<int>(*v);
     } else if (flag == "--no-duplicate-check") {
       a.check_duplicate_apply = false;
     } else if (flag == "--stop-at-first") {
@@ -190,6 +196,7 @@ int main(int argc, char** argv) {
     opt.lease_promise_ticks = args->lease_promise_ticks;
     opt.lease_promise_nodes = args->lease_promise_nodes;
     opt.lease_reads = args->lease_reads;
+    opt.clock_drift_permille = args->clock_drift_permille;
     corral::sim::SimResult r = corral::sim::run_simulation(opt);
     ++run;
     total.add(r.stats);
@@ -204,6 +211,7 @@ int main(int argc, char** argv) {
       if (args->lease_promise_ticks > 0) brk += " --lease-promise " + std::to_string(args->lease_promise_ticks);
       if (args->lease_promise_nodes > 0) brk += " --lease-nodes " + std::to_string(args->lease_promise_nodes);
       if (args->lease_reads) brk += " --lease-reads";
+      if (args->clock_drift_permille > 0) brk += " --clock-drift " + std::to_string(args->clock_drift_permille);
       std::printf("VIOLATION seed=%llu nodes=%d tick=%llu property=\"%s\": %s\n"
                   "  replay: SIM_SEED=%llu corral-sim --nodes %d --ticks %llu%s\n",
                   static_cast<unsigned long long>(opt.seed), opt.nodes,
