@@ -29,6 +29,9 @@ using raft::NodeId;
 constexpr int kElectionTicks = 10;
 // Lease reads only: a pause (SimNode::paused_until) starts with this chance per tick.
 constexpr uint64_t kPausePerMillePerTick = 5;
+// SimOptions::lease_edge_faults only: a leader cut off with its connections
+// dropped starts with this chance per tick.
+constexpr uint64_t kLeaseEdgePerMillePerTick = 8;
 constexpr int kHeartbeatTicks = 1;
 constexpr int kClients = 4;
 constexpr int kKeys = 3;
@@ -223,6 +226,7 @@ class Simulation {
   NodeId leader_hint(NodeId asked);
   SimNode* current_leader();
   void maybe_pause();
+  void cut_off_leader_with_notice();
   bool paused(const SimNode& n) const { return now_ < n.paused_until; }
   void check_logs();
   void final_checks();
@@ -700,6 +704,28 @@ void Simulation::faults() {
   }
   if (fault_rng_.chance_per_mille(plan_.membership_per_mille_per_tick)) membership();
   if (opt_.lease_reads) maybe_pause();
+  if (opt_.lease_edge_faults && !partitioned_ && fault_rng_.chance_per_mille(kLeaseEdgePerMillePerTick)) {
+    cut_off_leader_with_notice();
+  }
+}
+
+// The case where a read lease has the least room: the leader is cut off
+// and the others learn at once that its connection dropped (corrald then
+// calls forget_leader), so CheckQuorum's own lease does not hold them back:
+// the first campaigns as soon as its promise ends. The cut-off leader runs
+// on, believing it leads, serving gets from its lease until its clock ends
+// it. Drawn only with SimOptions::lease_edge_faults.
+void Simulation::cut_off_leader_with_notice() {
+  SimNode* l = current_leader();
+  if (!l) return;
+  net_.partition({l->id}, all_ids());
+  for (SimNode& n : nodes_) {
+    if (n.id != l->id && n.up && !paused(n)) n.raw->forget_leader();
+  }
+  ++stats_.partitions;
+  partitioned_ = true;
+  partition_until_ = now_ + fault_rng_.between(2 * kElectionTicks, 4 * kElectionTicks);
+  trace_.line(now_, "partition: cut off " + node_name(l->id) + " with notice until " + std::to_string(partition_until_));
 }
 
 // The hazard a read lease's clock guards against: the leader stops for 2-4

@@ -61,6 +61,10 @@ struct SimOptions {
   // lease allows a leader's clock 10% slower than a voter's
   // (server::kReadLeaseDriftMarginPermille): safe up to d = 52.
   int clock_drift_permille = 0;
+  // Adds a fault aimed at the read lease's margin (with lease_reads): the
+  // leader cut off while the others are told its connection dropped, so
+  // they elect as soon as their promise ends.
+  bool lease_edge_faults = false;
 };
 
 struct SimStats {

@@ -46,6 +46,7 @@ std::optional<Violation> SafetyChecker::check_leader_has(raft::NodeId id, raft::
                                                          raft::Index index) const {
   auto c = committed_.find(index);
   if (c == committed_.end() || c->second.term >= term) return std::nullopt;
+  if (committed_by_term_at_most_.at(index) >= term) return std::nullopt;  // maybe committed after `term`
   if (index < log.first_index()) return std::nullopt;  // inside its snapshot
   std::optional<raft::Entry> e = entry_at(log, index);
   if (!e || !(digest_of(*e) == c->second)) {
@@ -62,6 +63,7 @@ std::optional<Violation> SafetyChecker::check_leader_has(raft::NodeId id, raft::
 std::optional<Violation> SafetyChecker::on_committed(raft::NodeId id, const raft::Entry& e) {
   const EntryDigest d = digest_of(e);
   auto [it, inserted] = committed_.emplace(e.index, d);
+  if (inserted) committed_by_term_at_most_[e.index] = leaders_.empty() ? e.term : leaders_.rbegin()->first;
   if (!inserted && !(it->second == d)) {
     return Violation{"log matching", node_name(id) + " committed entry " + std::to_string(e.index) +
                                          " of term " + std::to_string(e.term) +

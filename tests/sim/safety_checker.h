@@ -63,6 +63,11 @@ class SafetyChecker {
  private:
   std::map<raft::Term, raft::NodeId> leaders_;
   std::map<raft::Index, EntryDigest> committed_;
+  // For each committed entry, the highest term led when it was first known
+  // committed: the term of the leader that committed it is no higher.
+  // Leader Completeness holds for leaders of later terms only; a leader
+  // overtaken meanwhile (a stale one, Raft's figure 8) may lack the entry.
+  std::map<raft::Index, raft::Term> committed_by_term_at_most_;
   std::map<raft::Index, EntryDigest> applied_;
 };
 

@@ -42,6 +42,7 @@ struct Args {
   int lease_promise_ticks = 0;  // raft's read-lease promise (--read-lease)
   int lease_promise_nodes = 0;  // only nodes 1..N promise (0: all)
   int clock_drift_permille = 0;  // SimOptions::clock_drift_permille
+  bool lease_edge = false;       // SimOptions::lease_edge_faults
   bool lease_reads = false;     // leaders serve gets from their read lease
 };
 
@@ -53,6 +54,7 @@ void usage() {
                "                  [--no-duplicate-check] [--async-writes] [--lease-promise TICKS]\n"
                "                  [--lease-reads] [--lease-nodes N]   (with --lease-promise)\n"
                "                  [--clock-drift PERMILLE]            (each node's clock rate within 1000 +- PERMILLE)\n"
+               "                  [--lease-edge]                      (leaders cut off with notice, with --lease-reads)\n"
                "       SIM_SEED=X corral-sim [--nodes 3|5]   (replay one seed with a trace)\n");
 }
 
@@ -121,6 +123,8 @@ std::optional<Args> parse(int argc, char** argv) {
       auto v = number(5);
       if (!v) return std::nullopt;
       a.lease_promise_nodes = static_cast<int>(*v);
+    } else if (flag == "--lease-edge") {
+      a.lease_edge = true;
     } else if (flag == "--clock-drift") {
       auto v = number(900);
       if (!v) return std::nullopt;
@@ -197,6 +201,7 @@ int main(int argc, char** argv) {
     opt.lease_promise_nodes = args->lease_promise_nodes;
     opt.lease_reads = args->lease_reads;
     opt.clock_drift_permille = args->clock_drift_permille;
+    opt.lease_edge_faults = args->lease_edge;
     corral::sim::SimResult r = corral::sim::run_simulation(opt);
     ++run;
     total.add(r.stats);
@@ -212,6 +217,7 @@ int main(int argc, char** argv) {
       if (args->lease_promise_nodes > 0) brk += " --lease-nodes " + std::to_string(args->lease_promise_nodes);
       if (args->lease_reads) brk += " --lease-reads";
       if (args->clock_drift_permille > 0) brk += " --clock-drift " + std::to_string(args->clock_drift_permille);
+      if (args->lease_edge) brk += " --lease-edge";
       std::printf("VIOLATION seed=%llu nodes=%d tick=%llu property=\"%s\": %s\n"
                   "  replay: SIM_SEED=%llu corral-sim --nodes %d --ticks %llu%s\n",
                   static_cast<unsigned long long>(opt.seed), opt.nodes,
