@@ -60,6 +60,24 @@ TEST_CASE("leader completeness: a later leader holds every committed entry", "[s
   CHECK_FALSE(c.check_leader_has(1, 7, log_with_terms({1, 1}), 2));
 }
 
+// Raft's figure 8: an entry of term 2 is committed by the leader of term 4;
+// the leader of term 3, elected before that (and still leading, say
+// paused), never had it, and need not: Leader Completeness binds the
+// leaders of terms after the commit. A leader of term 5 must hold it.
+TEST_CASE("leader completeness: a leader overtaken before the commit need not hold the entry", "[safety]") {
+  SafetyChecker c;
+  CHECK_FALSE(c.on_leader(1, 2, log_with_terms({1})));
+  CHECK_FALSE(c.on_leader(5, 3, log_with_terms({1, 3})));
+  CHECK_FALSE(c.on_leader(1, 4, log_with_terms({1, 2})));
+  CHECK_FALSE(c.on_committed(1, entry(2, 2, "e2")));  // known committed once term 4 leads
+  CHECK_FALSE(c.check_leader_has(5, 3, log_with_terms({1, 3}), 2));
+  CHECK_FALSE(c.on_leader(2, 5, log_with_terms({1, 2})));
+  auto missing = c.on_leader(5, 6, log_with_terms({1, 3}));
+  REQUIRE(missing);
+  CHECK(missing->property == "leader completeness");
+  CHECK(c.check_leader_has(5, 7, log_with_terms({1, 3}), 2));
+}
+
 TEST_CASE("committed and applied entries agree across nodes", "[safety]") {
   SafetyChecker c;
   CHECK_FALSE(c.on_committed(1, entry(1, 1, "a")));
