@@ -9,8 +9,13 @@
 // writes that survive a crash are exactly those before the last flush.
 #include "coordinator/storage/engine.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <unordered_map>
@@ -89,6 +94,28 @@ std::string wal_files(const std::string& path) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? "none found" : out;
+}
+
+// Whether `dir`'s file system takes an O_DIRECT write of one aligned
+// block (tmpfs before Linux 6.6 and some FUSE file systems refuse it). The
+// probe file is removed; `dir` is created if missing, as RocksDB would.
+bool direct_io_works(const std::string& dir) {
+  constexpr size_t kProbeBytes = 4096;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string probe = dir + "/.direct_io_probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  void* block = nullptr;
+  bool ok = posix_memalign(&block, kProbeBytes, kProbeBytes) == 0;
+  if (ok) {
+    std::memset(block, 0, kProbeBytes);
+    ok = ::pwrite(fd, block, kProbeBytes, 0) == static_cast<ssize_t>(kProbeBytes);
+  }
+  std::free(block);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return ok;
 }
 
 }  // namespace
@@ -278,6 +305,12 @@ class RocksEngine final : public Engine {
     // write cut by a crash, never acknowledged) and refuses to open on any
     // other damage, as etcd refuses a WAL damaged before its tail.
     db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    // Flushes and compactions write their table files with O_DIRECT: through
+    // the page cache, the kernel's copy of every flushed byte was 14-22% of
+    // a member's CPU at 1000 clients on this VM (perf: copy_folio_from_iter_atomic
+    // under BuildTable). Only where the data dir's file system takes
+    // O_DIRECT (a flush that cannot open its file would stop the member).
+    db_options.use_direct_io_for_flush_and_compaction = !options.in_memory && direct_io_works(path);
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
