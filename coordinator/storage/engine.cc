@@ -9,13 +9,8 @@
 // writes that survive a crash are exactly those before the last flush.
 #include "coordinator/storage/engine.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <unordered_map>
@@ -33,6 +28,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "coordinator/base/check.h"
+#include "coordinator/storage/direct_io.h"
 #include "coordinator/storage/fault_fs.h"
 
 namespace corral::storage {
@@ -94,28 +90,6 @@ std::string wal_files(const std::string& path) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? "none found" : out;
-}
-
-// Whether `dir`'s file system takes an O_DIRECT write of one aligned
-// block (tmpfs before Linux 6.6 and some FUSE file systems refuse it). The
-// probe file is removed; `dir` is created if missing, as RocksDB would.
-bool direct_io_works(const std::string& dir) {
-  constexpr size_t kProbeBytes = 4096;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  const std::string probe = dir + "/.direct_io_probe";
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  void* block = nullptr;
-  bool ok = posix_memalign(&block, kProbeBytes, kProbeBytes) == 0;
-  if (ok) {
-    std::memset(block, 0, kProbeBytes);
-    ok = ::pwrite(fd, block, kProbeBytes, 0) == static_cast<ssize_t>(kProbeBytes);
-  }
-  std::free(block);
-  ::close(fd);
-  ::unlink(probe.c_str());
-  return ok;
 }
 
 }  // namespace
@@ -446,6 +420,8 @@ class RocksEngine final : public Engine {
     if (key < lower || (!upper.empty() && key >= upper)) return std::optional<std::string>();
     return std::optional<std::string>(std::string(key));
   }
+
+  bool direct_table_writes() const override { return db_->GetDBOptions().use_direct_io_for_flush_and_compaction; }
 
   std::unique_ptr<ReadView> read_view() const override {
     return std::make_unique<RocksReadView>(db_.get(), [this](Space space) { return handle(space); });
