@@ -11,6 +11,7 @@ packages=(
   libzmq3-dev cppzmq-dev
   capnproto libcapnp-dev
   librocksdb-dev
+  libgoogle-perftools-dev   # tcmalloc, corrald's allocator
   nlohmann-json3-dev
   libspdlog-dev
   iproute2

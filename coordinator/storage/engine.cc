@@ -28,6 +28,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "coordinator/base/check.h"
+#include "coordinator/storage/direct_io.h"
 #include "coordinator/storage/fault_fs.h"
 #include "coordinator/storage/wal_tail_check.h"
 
@@ -284,6 +285,12 @@ class RocksEngine final : public Engine {
     // it would still take for a cut write (wal_tail_check.h) is looked for
     // first.
     db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    // Flushes and compactions write their table files with O_DIRECT: through
+    // the page cache, the kernel's copy of every flushed byte was 14-22% of
+    // a member's CPU at 1000 clients on this VM (perf: copy_folio_from_iter_atomic
+    // under BuildTable). Only where the data dir's file system takes
+    // O_DIRECT (a flush that cannot open its file would stop the member).
+    db_options.use_direct_io_for_flush_and_compaction = !options.in_memory && direct_io_works(path);
     CORRAL_CHECK_MSG(db_options.recycle_log_file_num == 0, "wal_tail_check.h assumes WAL files are never recycled");
 
     if (!options.in_memory) {
@@ -429,6 +436,8 @@ class RocksEngine final : public Engine {
     if (key < lower || (!upper.empty() && key >= upper)) return std::optional<std::string>();
     return std::optional<std::string>(std::string(key));
   }
+
+  bool direct_table_writes() const override { return db_->GetDBOptions().use_direct_io_for_flush_and_compaction; }
 
   std::unique_ptr<ReadView> read_view() const override {
     return std::make_unique<RocksReadView>(db_.get(), [this](Space space) { return handle(space); });

@@ -120,6 +120,9 @@ class Engine {
     (void)enabled;
     return {};
   }
+  // Whether flushes and compactions write table files with O_DIRECT
+  // (direct_io.h): where the data dir's file system takes it.
+  virtual bool direct_table_writes() const { return false; }
   // A view of every space as written now; cheap (no copy).
   virtual std::unique_ptr<ReadView> read_view() const = 0;
   // A consistent copy of the whole database in `dir` (hard links where it can),
