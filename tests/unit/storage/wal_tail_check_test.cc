@@ -105,31 +105,48 @@ void require_refused(const std::string& path, const std::string& wal) {
   CHECK_THAT(engine.error().message, Catch::Contains("Nothing in it was changed"));
 }
 
+// A data dir whose WAL holds `count` synced keys, and that WAL's bytes.
+struct WrittenWal {
+  WrittenWal(int count, size_t value_bytes) {
+    write_keys(path, count, value_bytes);
+    wal = the_wal_file(path);
+    bytes = read_all(wal);
+  }
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  std::string wal;
+  std::string bytes;
+};
+
+// Writes the damaged bytes back: the check must find the damage at `at`
+// and the engine refuse to open, changing nothing.
+void require_damage_found(const WrittenWal& w, uint64_t at) {
+  write_all(w.wal, w.bytes);
+  auto damage = find_silent_wal_damage(w.bytes);
+  REQUIRE(damage);
+  CHECK(damage->offset == at);
+  require_refused(w.path, w.wal);
+  CHECK(read_all(w.wal) == w.bytes);
+}
+
 }  // namespace
 
 TEST_CASE("wal tail check: an intact WAL, small or over several blocks, has no damage", "[engine][wal]") {
   const size_t value_bytes = GENERATE(100, 5000);
-  TempDir dir;
-  write_keys(dir.sub("db"), 40, value_bytes);
-  const std::string bytes = read_all(the_wal_file(dir.sub("db")));
-  CHECK(find_silent_wal_damage(bytes) == std::nullopt);
-  auto engine = reopen(dir.sub("db"));
+  WrittenWal w(40, value_bytes);
+  CHECK(find_silent_wal_damage(w.bytes) == std::nullopt);
+  auto engine = reopen(w.path);
   REQUIRE(engine.ok());
   CHECK((*engine)->get(Space::kRaftLog, "k1039").value() == std::optional<std::string>(std::string(value_bytes, 'v')));
 }
 
 TEST_CASE("wal tail check: a last write cut by a crash is accepted and only it is lost", "[engine][wal]") {
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  write_keys(path, 40, 3000);  // 4 blocks; the last record is whole in the last one
-  const std::string wal = the_wal_file(path);
-  std::string bytes = read_all(wal);
-  const uint64_t last = record_offsets(bytes).back();
   const uint64_t cut = GENERATE(3, 7, 500);  // in the header, just after it, in the payload
-  bytes.resize(last + cut);
-  write_all(wal, bytes);
-  CHECK(find_silent_wal_damage(bytes) == std::nullopt);
-  auto engine = reopen(path);
+  WrittenWal w(40, 3000);                    // 4 blocks; the last record is whole in the last one
+  w.bytes.resize(record_offsets(w.bytes).back() + cut);
+  write_all(w.wal, w.bytes);
+  CHECK(find_silent_wal_damage(w.bytes) == std::nullopt);
+  auto engine = reopen(w.path);
   INFO((engine.ok() ? std::string() : engine.error().message));
   REQUIRE(engine.ok());
   CHECK((*engine)->get(Space::kRaftLog, "k1038").value().has_value());
@@ -138,82 +155,45 @@ TEST_CASE("wal tail check: a last write cut by a crash is accepted and only it i
 
 TEST_CASE("wal tail check: a garbled length in the last block is damage, not a cut write", "[engine][wal]") {
   const size_t value_bytes = GENERATE(100, 3000);
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  write_keys(path, 40, value_bytes);
-  const std::string wal = the_wal_file(path);
-  std::string bytes = read_all(wal);
-  const uint64_t at = a_record_in_the_last_block(bytes);
+  WrittenWal w(40, value_bytes);
+  const uint64_t at = a_record_in_the_last_block(w.bytes);
   SECTION("a length that runs past the end of the file and of its block") {
-    set_length(bytes, at, 0xffff);
+    set_length(w.bytes, at, 0xffff);
   }
   SECTION("a length that runs past the end of the file but fits its block: only the intact records behind tell") {
-    set_length(bytes, at, kBlockSize - at % kBlockSize - kHeaderSize);
+    set_length(w.bytes, at, kBlockSize - at % kBlockSize - kHeaderSize);
   }
-  write_all(wal, bytes);
-  auto damage = find_silent_wal_damage(bytes);
-  REQUIRE(damage);
-  CHECK(damage->offset == at);
-  require_refused(path, wal);
-  CHECK(read_all(wal) == bytes);
+  require_damage_found(w, at);
 }
 
 TEST_CASE("wal tail check: a header of zeros with records behind it in its block is damage", "[engine][wal]") {
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  write_keys(path, 40, 100);
-  const std::string wal = the_wal_file(path);
-  std::string bytes = read_all(wal);
-  const uint64_t at = record_offsets(bytes)[5];
-  for (uint64_t i = 0; i < kHeaderSize; ++i) bytes[at + i] = 0;
-  write_all(wal, bytes);
-  auto damage = find_silent_wal_damage(bytes);
-  REQUIRE(damage);
-  CHECK(damage->offset == at);
-  require_refused(path, wal);
+  WrittenWal w(40, 100);
+  const uint64_t at = record_offsets(w.bytes)[5];
+  for (uint64_t i = 0; i < kHeaderSize; ++i) w.bytes[at + i] = 0;
+  require_damage_found(w, at);
 }
 
 TEST_CASE("wal tail check: zeros to the end of the last block are a cut write", "[engine][wal]") {
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  write_keys(path, 40, 100);
-  const std::string wal = the_wal_file(path);
-  std::string bytes = read_all(wal);
-  bytes.append(300, '\0');
-  CHECK(find_silent_wal_damage(bytes) == std::nullopt);
+  WrittenWal w(40, 100);
+  w.bytes.append(300, '\0');
+  CHECK(find_silent_wal_damage(w.bytes) == std::nullopt);
 }
 
 TEST_CASE("wal tail check: a recycled-log record type is damage anywhere", "[engine][wal]") {
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  write_keys(path, 40, 3000);
-  const std::string wal = the_wal_file(path);
-  std::string bytes = read_all(wal);
-  const uint64_t at = record_offsets(bytes)[2];  // in the first block, far from the tail
-  bytes[at + 6] = 5;
-  write_all(wal, bytes);
-  auto damage = find_silent_wal_damage(bytes);
-  REQUIRE(damage);
-  CHECK(damage->offset == at);
-  require_refused(path, wal);
+  WrittenWal w(40, 3000);
+  const uint64_t at = record_offsets(w.bytes)[2];  // in the first block, far from the tail
+  w.bytes[at + 6] = 5;
+  require_damage_found(w, at);
 }
-
-}  // namespace corral::storage
-
-namespace corral::storage {
 
 TEST_CASE("wal tail check: a garbled payload is left to RocksDB, which refuses it", "[engine][wal]") {
   const size_t record = GENERATE(2, 30);  // in the first block, in the last block
-  TempDir dir;
-  const std::string path = dir.sub("db");
-  write_keys(path, 40, 3000);
-  const std::string wal = the_wal_file(path);
-  std::string bytes = read_all(wal);
-  const uint64_t at = record_offsets(bytes)[record];
-  bytes[at + kHeaderSize + 100] ^= 0x5a;
-  write_all(wal, bytes);
-  CHECK(find_silent_wal_damage(bytes) == std::nullopt);
-  auto engine = reopen(path);
+  WrittenWal w(40, 3000);
+  const uint64_t at = record_offsets(w.bytes)[record];
+  w.bytes[at + kHeaderSize + 100] ^= 0x5a;
+  write_all(w.wal, w.bytes);
+  CHECK(find_silent_wal_damage(w.bytes) == std::nullopt);
+  auto engine = reopen(w.path);
   REQUIRE_FALSE(engine.ok());
   CHECK(engine.error().code == ErrorCode::kStorage);
   CHECK_THAT(engine.error().message, Catch::Contains("Nothing in it was changed"));
