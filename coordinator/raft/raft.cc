@@ -605,6 +605,12 @@ Status Raft::step(const Message& m) {
 }
 
 void Raft::step_vote_request(const Message& m) {
+  // Lease reads: a term learned without hearing a leader (a late answer from
+  // a node already in it) clears lead_ and vote_ but not the promise, so the
+  // promise is checked for a same-term request too. Repeating a vote already
+  // given, or a transfer's campaign, elects nobody the promise excludes.
+  const bool force = m.context == kCampaignTransferContext;
+  if (!force && vote_ != m.from && lease_promise_held()) return;
   const bool can_vote = vote_ == m.from || (vote_ == kNoNode && lead_ == kNoNode) ||
                         (m.type == MessageType::kRequestPreVote && m.term > term_);
   const bool log_ok = config_.testing_unsafe_vote_ignores_log || log_.is_up_to_date(m.index, m.log_term);

@@ -82,6 +82,41 @@ TEST_CASE("lease promise: a follower that forgot its leader votes for nobody unt
   }
 }
 
+TEST_CASE("lease promise: a term learned from a stale answer, not from a leader, does not free the vote",
+          "[raft][lease]") {
+  // The vote check for a higher term ran only when the request's term was
+  // above the follower's: a follower moved to that term by something else
+  // (here a late pre-vote rejection from a node already in it) then granted
+  // a same-term vote inside its promise, and a leader's lease resting on
+  // that promise could overlap a new leader.
+  for (MessageType type : {MessageType::kRequestVote, MessageType::kRequestPreVote}) {
+    TestNetwork net(3, with_promise());
+    start_with_leader(net);
+    net.isolate(1);
+    const Term term = net.node(2).status().hard_state.term;
+    Message stale;
+    stale.type = MessageType::kRequestPreVoteResponse;
+    stale.from = 3;
+    stale.to = 2;
+    stale.term = term + 1;
+    stale.reject = true;
+    net.node(2).step(stale);
+    REQUIRE(net.node(2).status().hard_state.term == term + 1);
+    vote_answers(net, 2);
+    Message req = vote_request(net, 3, 2, type);
+    req.term = term + 1;  // the follower's term now: no term bump on the way
+    net.node(2).step(req);
+    CHECK(vote_answers(net, 2) == 0);
+    // Once the promise has ended, the vote is free again.
+    for (int t = 0; t < kPromiseTicks; ++t) {
+      net.node(2).tick();
+      vote_answers(net, 2);
+    }
+    net.node(2).step(req);
+    CHECK(vote_answers(net, 2) == 1);
+  }
+}
+
 TEST_CASE("lease promise: without it, a follower that forgot its leader votes at once", "[raft][lease]") {
   TestNetwork net(3);
   REQUIRE(net.elect(1));
