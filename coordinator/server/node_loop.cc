@@ -288,7 +288,7 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
 void NodeLoop::handle_ready() {
   raft::Ready rd = raw_->ready();
   // Before any of this Ready's heartbeats leave: stamps their read rounds.
-  if (read_lease_) read_lease_->observe(raw_->lease_basis(), Clock::now());
+  if (read_lease_) read_lease_->observe(raw_->lease_basis(), ReadLease::Clock::now());
   metrics_.proposals_committed.inc(rd.committed_entries.size());
   if (rd.hard_state) term_ = rd.hard_state->term;
   if (rd.soft_state) on_soft_state(*rd.soft_state);

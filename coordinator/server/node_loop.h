@@ -200,7 +200,7 @@ class NodeLoop {
   // valid; true: answered. False: step it into raft (a ReadIndex round).
   bool answer_forwarded_read_on_lease(const raft::Message& m);
   // The lease's view now: raft's basis, the stamps of new rounds observed.
-  bool lease_valid_now(const raft::LeaseBasis& basis, Clock::time_point now);
+  bool lease_valid_now(const raft::LeaseBasis& basis, ReadLease::Clock::time_point now);
   void handle_ready();
   // A leader's Ready whose writes go to the storage writer (async_persist.h):
   // handed over, messages sent, committed entries applied; true. Otherwise
