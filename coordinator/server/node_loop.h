@@ -327,6 +327,7 @@ class NodeLoop {
   raft::Index snapshot_index_ = 0;
 
   Clock::time_point next_tick_;
+  int ticks_since_start_ = 0;  // spaced, up to raft's restart promise (tick_clock)
   std::vector<net::PeerMessage> peer_in_;
   std::vector<net::ClientRequest> client_in_;
 
