@@ -258,6 +258,10 @@ int Cluster::signal_member(size_t i, int sig) {
 void Cluster::pause_member(size_t i) {
   slots_.at(i).process.signal(SIGSTOP);
   slots_.at(i).paused = true;
+  // Paused means paused: no thread of it answers a peer after this returns.
+  if (!slots_.at(i).process.wait_stopped(std::chrono::seconds(5))) {
+    throw std::runtime_error("member " + std::to_string(i) + " not stopped 5 s after SIGSTOP");
+  }
 }
 
 void Cluster::resume_member(size_t i) {

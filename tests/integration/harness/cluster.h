@@ -117,6 +117,7 @@ class Cluster {
   void start_member(size_t i, bool existing = false);
   // Sends `sig`; SIGKILL and SIGTERM wait for the exit and return its status.
   int signal_member(size_t i, int sig);
+  // SIGSTOP, and waits until every thread of it is stopped (throws after 5 s).
   void pause_member(size_t i);
   void resume_member(size_t i);
   // Removes member i's data dir (it must not run).

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -86,6 +88,51 @@ Process::~Process() {
 
 void Process::signal(int sig) const {
   if (pid_ > 0) ::kill(-pid_, sig);
+}
+
+namespace {
+
+// The state letter and process group of /proc/<pid>[/task/<tid>]/stat.
+std::optional<std::pair<char, pid_t>> stat_state(const std::string& stat_path) {
+  std::ifstream in(stat_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(text.substr(close + 1));
+  char state = 0;
+  pid_t ppid = 0, pgrp = 0;
+  if (!(rest >> state >> ppid >> pgrp)) return std::nullopt;
+  return std::make_pair(state, pgrp);
+}
+
+// Whether every thread of every process in group `pgrp` is stopped.
+bool group_stopped(pid_t pgrp) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& proc : fs::directory_iterator("/proc", ec)) {
+    const std::string name = proc.path().filename();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto st = stat_state(proc.path() / "stat");
+    if (!st || st->second != pgrp) continue;
+    std::error_code tec;
+    for (const auto& task : fs::directory_iterator(proc.path() / "task", tec)) {
+      auto ts = stat_state(task.path() / "stat");
+      if (ts && ts->first != 'T' && ts->first != 't' && ts->first != 'Z' && ts->first != 'X') return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Process::wait_stopped(std::chrono::milliseconds timeout) const {
+  if (pid_ <= 0) return true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (group_stopped(pid_)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 std::optional<int> Process::poll() {
