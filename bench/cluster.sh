@@ -9,7 +9,9 @@
 #   CURVE=1: every member and the bench client get a key pair (corralctl
 #   curve keygen) and the allow files: the cost of CURVE + ZAP.
 #   READ_LEASE=1: every member runs with --read-lease true (lease-based
-#   linearizable reads; round.sh passes it through).
+#   linearizable reads, corrald's default since session 22); READ_LEASE=0:
+#   --read-lease false (ReadIndex, as etcd); unset: corrald's own default
+#   (round.sh passes it through).
 #   BENCH_AT=follower: corral-bench is given one follower's endpoint only
 #   (add --seed-apart to a get workload, or its reads follow its first
 #   write to the leader).
@@ -45,7 +47,8 @@ curve_member() {
   return 0
 }
 read_lease=""
-[ "${READ_LEASE:-0}" = 1 ] && read_lease="--read-lease true"
+[ "${READ_LEASE:-}" = 1 ] && read_lease="--read-lease true"
+[ "${READ_LEASE:-}" = 0 ] && read_lease="--read-lease false"
 pids=""
 i=1; while [ $i -le "$n" ]; do
   # shellcheck disable=SC2046 # the CURVE flags are words

@@ -6,10 +6,14 @@
 # Usage: failover.sh BUILD_DIR   (CORRALD overrides the corrald binary;
 # CORRALD_FLAGS adds flags to every member, e.g. "--tick-ms 50";
 # FAILOVER_KEEP=DIR copies the members' logs there, with the bench's output;
-# READ_LEASE=1 adds --read-lease true, as bench/cluster.sh)
+# READ_LEASE=1 adds --read-lease true, READ_LEASE=0 --read-lease false
+# (ReadIndex), as bench/cluster.sh; unset: corrald's default, lease reads)
 set -u
 build=$1
-[ "${READ_LEASE:-0}" = 1 ] && CORRALD_FLAGS="${CORRALD_FLAGS:-} --read-lease true"
+case "${READ_LEASE:-}" in
+  1) CORRALD_FLAGS="${CORRALD_FLAGS:-} --read-lease true" ;;
+  0) CORRALD_FLAGS="${CORRALD_FLAGS:-} --read-lease false" ;;
+esac
 corrald=${CORRALD:-$build/coordinator/main/corrald}
 ctl=$build/cli/corralctl
 dir=$(mktemp -d); base=$((22000 + $$ % 1000 * 2))  # below the ephemeral range (32768-60999)

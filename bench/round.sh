@@ -13,8 +13,10 @@
 #   etcd's side runs bench/etcd/ (etcd 3.4 from Debian, driven by etcd-bench,
 #   built into BUILD_DIR/etcd-bench by bench/etcd/build.sh when missing).
 #   Exits 1 if any run of either side gave no result (no ratio is invented).
-#   READ_LEASE=1: corral's members run with --read-lease true (cluster.sh,
-#   failover.sh); etcd's side is unchanged (its default, ReadIndex).
+#   READ_LEASE=1: corral's members run with --read-lease true, READ_LEASE=0
+#   with --read-lease false (cluster.sh, failover.sh; unset: corrald's
+#   default, lease reads since session 22); etcd's side is unchanged (its
+#   default, ReadIndex).
 #   corral's extra column ends with elections=N: raft elections during the
 #   run (its highest term after minus before); anything but 0 outside
 #   failover is a spurious leader change.

@@ -58,6 +58,12 @@ struct Config {
   // is computed from. raft only compares the numbers. Required (> 0) with
   // lease_promise_ticks.
   uint16_t lease_promise_ms = 0;
+  // The first this many ticks after start: vote for nobody and do not
+  // campaign, even with lease_promise_ticks 0. A member restarted with lease
+  // reads turned off (or before a rolling change of the setting is done)
+  // keeps the promise its previous run may have made, on which a leader may
+  // still be serving reads. 0: raft unchanged (corrald sets it always).
+  int restart_promise_ticks = 0;
 
   // TEST-ONLY. Break safety on purpose so that the simulator can prove its
   // checkers catch it. Never set them outside tests.

@@ -322,6 +322,7 @@ void Raft::tick() {
 void Raft::tick_election() {
   ++election_elapsed_;
   if (ticks_since_leader_ < config_.lease_promise_ticks) ++ticks_since_leader_;
+  if (ticks_since_start_ < config_.restart_promise_ticks) ++ticks_since_start_;
   if (promotable() && past_election_timeout() && !lease_promise_held()) {
     election_elapsed_ = 0;
     campaign(false);
@@ -605,8 +606,15 @@ Status Raft::step(const Message& m) {
 }
 
 void Raft::step_vote_request(const Message& m) {
-  const bool can_vote = vote_ == m.from || (vote_ == kNoNode && lead_ == kNoNode) ||
-                        (m.type == MessageType::kRequestPreVote && m.term > term_);
+  // Lease reads: a term learned without hearing a leader (a late answer from
+  // a node already in it) clears lead_ and vote_ but not the promise, so the
+  // promise is checked for a same-term request too (refused, as with a
+  // known leader). Repeating a vote already given, or a transfer's
+  // campaign, elects nobody the promise excludes.
+  const bool force = m.context == kCampaignTransferContext;
+  const bool promised = !force && vote_ != m.from && lease_promise_held();
+  const bool can_vote = !promised && (vote_ == m.from || (vote_ == kNoNode && lead_ == kNoNode) ||
+                                      (m.type == MessageType::kRequestPreVote && m.term > term_));
   const bool log_ok = config_.testing_unsafe_vote_ignores_log || log_.is_up_to_date(m.index, m.log_term);
   Message r;
   r.type = vote_response_type(m.type);

@@ -121,9 +121,11 @@ class Raft {
   void tick_election();
   void tick_heartbeat();
   bool past_election_timeout() const { return election_elapsed_ >= randomized_election_timeout_; }
-  // Config::lease_promise_ticks: not yet that many ticks since a leader was heard.
+  // Config::lease_promise_ticks: not yet that many ticks since a leader was
+  // heard; or Config::restart_promise_ticks: not yet that many since start.
   bool lease_promise_held() const {
-    return config_.lease_promise_ticks > 0 && ticks_since_leader_ < config_.lease_promise_ticks;
+    return (config_.lease_promise_ticks > 0 && ticks_since_leader_ < config_.lease_promise_ticks) ||
+           ticks_since_start_ < config_.restart_promise_ticks;
   }
   void heard_from_leader() { ticks_since_leader_ = 0; }
   void check_quorum_active();
@@ -184,6 +186,7 @@ class Raft {
   // Lease reads (Config::lease_promise_ticks). Zero at start: a restarted
   // node keeps the promise it may have made before it stopped.
   int ticks_since_leader_ = 0;
+  int ticks_since_start_ = 0;  // up to Config::restart_promise_ticks
   uint64_t lease_round_floor_ = 0;
   bool timeout_now_sent_ = false;  // in this term
   SplitMix64 rng_;

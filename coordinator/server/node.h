@@ -106,8 +106,9 @@ struct NodeOptions {
   // (async_persist.h); false: on the loop thread.
   bool storage_writer = true;
   // Linearizable reads served by a leader from its read lease, without a
-  // heartbeat round each (read_lease.h); false: ReadIndex only, as etcd.
-  bool read_lease = false;
+  // heartbeat round each (read_lease.h), as TiKV and CockroachDB do by
+  // default; false: ReadIndex only, as etcd's default.
+  bool read_lease = true;
   // Log collection: a revoking assignment not released within this is
   // released by the leader; the assignment bound's slack in thousandths.
   int assign_release_timeout_ms = static_cast<int>(kDefaultReleaseTimeoutMs);

@@ -126,16 +126,17 @@ bool NodeLoop::wait_for_work() {
 void NodeLoop::tick_clock() {
   auto now = Clock::now();
   auto tick = std::chrono::milliseconds(options_.tick_ms);
-  if (read_lease_) {
-    // The followers' lease promise counts ticks: never two ticks closer
-    // than a tick apart (read_lease.h). Late ticks only make it longer.
-    if (now >= next_tick_) {
-      raw_->tick();
-      next_tick_ = now + tick;
-    }
+  // The followers' lease promise, and after a restart the one an earlier
+  // run may have made, counts ticks: never two ticks closer than a tick
+  // apart then (read_lease.h). Late ticks only make it longer.
+  const bool spaced = read_lease_ || ticks_since_start_ < kReadLeasePromiseHeartbeats * options_.heartbeat_ticks;
+  if (spaced && now >= next_tick_) {
+    raw_->tick();
+    if (ticks_since_start_ < kReadLeasePromiseHeartbeats * options_.heartbeat_ticks) ++ticks_since_start_;
+    next_tick_ = now + tick;
   }
   if (now - next_tick_ > tick * kMaxTickBacklogTicks) next_tick_ = now;  // a long stall: do not burst
-  while (!read_lease_ && now >= next_tick_) {
+  while (!spaced && now >= next_tick_) {
     raw_->tick();
     next_tick_ += tick;
   }
@@ -289,7 +290,7 @@ void NodeLoop::on_soft_state(const raft::SoftState& ss) {
 void NodeLoop::handle_ready() {
   raft::Ready rd = raw_->ready();
   // Before any of this Ready's heartbeats leave: stamps their read rounds.
-  if (read_lease_) read_lease_->observe(raw_->lease_basis(), Clock::now());
+  if (read_lease_) read_lease_->observe(raw_->lease_basis(), ReadLease::Clock::now());
   metrics_.proposals_committed.inc(rd.committed_entries.size());
   if (rd.hard_state) term_ = rd.hard_state->term;
   if (rd.soft_state) on_soft_state(*rd.soft_state);

@@ -201,7 +201,7 @@ class NodeLoop {
   // valid; true: answered. False: step it into raft (a ReadIndex round).
   bool answer_forwarded_read_on_lease(const raft::Message& m);
   // The lease's view now: raft's basis, the stamps of new rounds observed.
-  bool lease_valid_now(const raft::LeaseBasis& basis, Clock::time_point now);
+  bool lease_valid_now(const raft::LeaseBasis& basis, ReadLease::Clock::time_point now);
   void handle_ready();
   // A leader's Ready whose writes go to the storage writer (async_persist.h):
   // handed over, messages sent, committed entries applied; true. Otherwise
@@ -331,6 +331,7 @@ class NodeLoop {
   raft::Index snapshot_index_ = 0;
 
   Clock::time_point next_tick_;
+  int ticks_since_start_ = 0;  // spaced, up to raft's restart promise (tick_clock)
   std::vector<net::PeerMessage> peer_in_;
   std::vector<net::ClientRequest> client_in_;
 

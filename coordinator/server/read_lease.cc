@@ -4,7 +4,15 @@
 #include <limits>
 #include <optional>
 
+#include <time.h>
+
 namespace corral::server {
+
+LeaseClock::time_point LeaseClock::now() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+}
 
 uint16_t ReadLease::promise_ms_for(int promise_ticks, int tick_ms) {
   if (promise_ticks <= 1 || tick_ms <= 0) return 0;

@@ -36,9 +36,22 @@ inline constexpr int kReadLeasePromiseHeartbeats = 3;
 // nothing, which is only conservative).
 inline constexpr size_t kMaxReadLeaseStamps = 256;
 
+// The lease's clock: CLOCK_BOOTTIME, which, unlike steady_clock
+// (CLOCK_MONOTONIC), keeps counting while the machine is suspended: a
+// leader whose host slept must find its lease over when it wakes, while its
+// followers' promises ran out in real time. It is never stepped either.
+struct LeaseClock {
+  using rep = int64_t;
+  using period = std::nano;
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<LeaseClock>;
+  static constexpr bool is_steady = true;
+  static time_point now() noexcept;
+};
+
 class ReadLease {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = LeaseClock;
 
   // What a follower's promise of promise_ticks ticks of tick_ms guarantees,
   // in ms of its clock: (promise_ticks - 1) ticks (the first may come at

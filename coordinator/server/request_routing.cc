@@ -261,7 +261,7 @@ void NodeLoop::flush_reads() {
   raw_->read_index(u64_bytes(ctx));
 }
 
-bool NodeLoop::lease_valid_now(const raft::LeaseBasis& basis, Clock::time_point now) {
+bool NodeLoop::lease_valid_now(const raft::LeaseBasis& basis, ReadLease::Clock::time_point now) {
   if (!read_lease_) return false;
   read_lease_->observe(basis, now);
   return read_lease_->valid(basis, now);
@@ -270,15 +270,14 @@ bool NodeLoop::lease_valid_now(const raft::LeaseBasis& basis, Clock::time_point 
 bool NodeLoop::serve_reads_from_lease() {
   if (!read_lease_) return false;
   const raft::LeaseBasis basis = raw_->lease_basis();
-  const auto now = Clock::now();
-  if (!lease_valid_now(basis, now)) return false;
+  if (!lease_valid_now(basis, ReadLease::Clock::now())) return false;
   // As a confirmed ReadIndex: the commit index now, which no other leader
   // can have passed while the lease holds.
   metrics_.linearizable_reads.with({"lease"}).inc(reads_waiting_.size());
   uint64_t ctx = next_read_ctx_++;
   auto& batch = read_batches_[ctx];
   batch.reads = std::move(reads_waiting_);
-  batch.asked = now;
+  batch.asked = Clock::now();
   batch.index = std::max<raft::Index>(basis.commit, 1);
   reads_waiting_.clear();
   return true;
@@ -288,7 +287,7 @@ bool NodeLoop::answer_forwarded_read_on_lease(const raft::Message& m) {
   if (m.type != raft::MessageType::kReadIndex || !is_leader()) return false;
   // raft answers in this turn's Ready, from the same basis checked here.
   const bool answered =
-      read_lease_ && lease_valid_now(raw_->lease_basis(), Clock::now()) && raw_->answer_read_on_lease(m);
+      read_lease_ && lease_valid_now(raw_->lease_basis(), ReadLease::Clock::now()) && raw_->answer_read_on_lease(m);
   metrics_.forwarded_reads.with({answered ? "lease" : "read_index"}).inc();
   return answered;
 }

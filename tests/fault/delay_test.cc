@@ -144,7 +144,7 @@ TEST_CASE("delay proxy: holds each chunk for its delay and keeps a connection's 
 }
 
 TEST_CASE("delay: jittered delays on every member's inbound links reorder messages between members",
-          "[fault][delay][rerun_read_lease]") {
+          "[fault][delay][rerun_read_index]") {
   Setup setup;
   setup.delay_all(2ms, 30ms);
   CHECK(setup.run().progressed(kAcksDuringFault * 3));
@@ -154,7 +154,7 @@ TEST_CASE("delay: jittered delays on every member's inbound links reorder messag
 }
 
 TEST_CASE("delay: the leader hears its followers late, then the followers hear everyone too late",
-          "[fault][delay][rerun_read_lease]") {
+          "[fault][delay][rerun_read_index]") {
   Setup setup;
   auto leader = setup.cluster().wait_for_leader();
   REQUIRE(leader);
@@ -172,7 +172,7 @@ TEST_CASE("delay: the leader hears its followers late, then the followers hear e
   setup.run().finish("late acks, then late heartbeats");
 }
 
-TEST_CASE("delay: seeded rounds of random per-member delays", "[fault][delay][rerun_read_lease]") {
+TEST_CASE("delay: seeded rounds of random per-member delays", "[fault][delay][rerun_read_index]") {
   const char* rounds_env = std::getenv("CORRAL_DELAY_ROUNDS");
   const char* seed_env = std::getenv("CORRAL_DELAY_SEED");
   const int rounds = rounds_env ? std::max(1, std::atoi(rounds_env)) : 4;

@@ -57,7 +57,7 @@ bool wait_events(EventLog& log, size_t count) {
 
 }  // namespace
 
-TEST_CASE("kill -9 of the leader under write load", "[fault][rerun_read_lease]") {
+TEST_CASE("kill -9 of the leader under write load", "[fault][rerun_read_index]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
   auto leader = cluster.wait_for_leader();
@@ -108,7 +108,7 @@ TEST_CASE("kill -9 of the leader under write load", "[fault][rerun_read_lease]")
   CHECK(cluster.wait_applied(*leader, final_status->raft_applied_index, kCatchUpTimeout));
 }
 
-TEST_CASE("SIGSTOP of the leader past the election timeout, then SIGCONT", "[fault][rerun_read_lease]") {
+TEST_CASE("SIGSTOP of the leader past the election timeout, then SIGCONT", "[fault][rerun_read_index]") {
   Cluster cluster(ClusterOptions{});
   cluster.start();
   auto leader = cluster.wait_for_leader();
@@ -146,7 +146,7 @@ TEST_CASE("SIGSTOP of the leader past the election timeout, then SIGCONT", "[fau
   (void)new_leader_id;
 }
 
-TEST_CASE("seeded kill/restart rounds of random members under load", "[fault][rerun_read_lease]") {
+TEST_CASE("seeded kill/restart rounds of random members under load", "[fault][rerun_read_index]") {
   uint64_t seed = std::random_device{}();
   if (const char* env = std::getenv("FAULT_SEED")) seed = std::strtoull(env, nullptr, 10);
   std::printf("fault seed: FAULT_SEED=%llu\n", static_cast<unsigned long long>(seed));

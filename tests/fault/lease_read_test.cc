@@ -273,7 +273,7 @@ TEST_CASE("lease reads: only the leader with --read-lease: reads fall back to Re
   o.members = static_cast<int>(kMembers);
   o.http = true;
   o.member_args = [](const std::string& name) {
-    return name == "n1" ? std::vector<std::string>{"--read-lease", "true"} : std::vector<std::string>{};
+    return std::vector<std::string>{"--read-lease", name == "n1" ? "true" : "false"};
   };
   Cluster cluster(o);
   cluster.start();

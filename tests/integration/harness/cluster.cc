@@ -258,9 +258,9 @@ int Cluster::signal_member(size_t i, int sig) {
 void Cluster::pause_member(size_t i) {
   slots_.at(i).process.signal(SIGSTOP);
   slots_.at(i).paused = true;
-  // Paused means paused: no thread of it sends anything after this returns.
-  if (!slots_.at(i).process.wait_stopped(std::chrono::milliseconds(5000))) {
-    throw std::runtime_error("member " + std::to_string(i) + " did not stop within 5 s of SIGSTOP");
+  // Paused means paused: no thread of it answers a peer after this returns.
+  if (!slots_.at(i).process.wait_stopped(std::chrono::seconds(5))) {
+    throw std::runtime_error("member " + std::to_string(i) + " not stopped 5 s after SIGSTOP");
   }
 }
 

@@ -8,8 +8,8 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -92,23 +92,34 @@ void Process::signal(int sig) const {
 
 namespace {
 
-// Whether every thread of `pid` is stopped: nullopt if the process is gone.
-std::optional<bool> all_threads_stopped(pid_t pid) {
+// The state letter and process group of /proc/<pid>[/task/<tid>]/stat.
+std::optional<std::pair<char, pid_t>> stat_state(const std::string& stat_path) {
+  std::ifstream in(stat_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(text.substr(close + 1));
+  char state = 0;
+  pid_t ppid = 0, pgrp = 0;
+  if (!(rest >> state >> ppid >> pgrp)) return std::nullopt;
+  return std::make_pair(state, pgrp);
+}
+
+// Whether every thread of every process in group `pgrp` is stopped.
+bool group_stopped(pid_t pgrp) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
-  bool any = false;
-  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
-    std::ifstream in(task.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    // "pid (comm) S ...": the state follows the last ')' (comm may hold one).
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size()) continue;  // the thread ended meanwhile
-    const char state = stat[close + 2];
-    if (state == 'Z' || state == 'X') continue;
-    any = true;
-    if (state != 'T' && state != 't') return false;
+  for (const auto& proc : fs::directory_iterator("/proc", ec)) {
+    const std::string name = proc.path().filename();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto st = stat_state(proc.path() / "stat");
+    if (!st || st->second != pgrp) continue;
+    std::error_code tec;
+    for (const auto& task : fs::directory_iterator(proc.path() / "task", tec)) {
+      auto ts = stat_state(task.path() / "stat");
+      if (ts && ts->first != 'T' && ts->first != 't' && ts->first != 'Z' && ts->first != 'X') return false;
+    }
   }
-  if (ec || !any) return std::nullopt;
   return true;
 }
 
@@ -118,8 +129,7 @@ bool Process::wait_stopped(std::chrono::milliseconds timeout) const {
   if (pid_ <= 0) return true;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto stopped = all_threads_stopped(pid_);
-    if (!stopped || *stopped) return true;
+    if (group_stopped(pid_)) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

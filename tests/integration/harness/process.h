@@ -35,9 +35,10 @@ class Process {
   bool valid() const { return pid_ > 0; }
   // Sends `sig` to the whole process group.
   void signal(int sig) const;
-  // Waits up to `timeout` until every thread of the process is stopped
-  // (after SIGSTOP: kill() returns before the signal took effect, and a
-  // thread still running may send a message). True if stopped, or gone.
+  // Waits up to `timeout` until every thread of every process in the group
+  // is stopped (after SIGSTOP). kill() returns once one thread is told; the
+  // others (a member's node loop, ZeroMQ's I/O thread) run on until that
+  // thread is scheduled, tens of ms on a loaded machine. False on timeout.
   bool wait_stopped(std::chrono::milliseconds timeout) const;
   // The exit status once the child has ended (128 + signal number if killed
   // by a signal), reaping it; nullopt while it runs.

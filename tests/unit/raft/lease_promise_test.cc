@@ -57,6 +57,19 @@ size_t vote_answers(TestNetwork& net, NodeId id) {
   return n;
 }
 
+// The votes `id` grants now (its Ready's messages).
+size_t vote_grants(TestNetwork& net, NodeId id) {
+  size_t n = 0;
+  if (!net.node(id).has_ready()) return 0;
+  Ready rd = net.node(id).ready();
+  for (const Message& m : rd.messages) {
+    const bool vote = m.type == MessageType::kRequestVoteResponse || m.type == MessageType::kRequestPreVoteResponse;
+    n += vote && !m.reject ? 1 : 0;
+  }
+  net.node(id).advance();
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("lease promise: a follower that forgot its leader votes for nobody until the promise ends",
@@ -79,6 +92,41 @@ TEST_CASE("lease promise: a follower that forgot its leader votes for nobody unt
     // W ticks: the promise has ended; the vote is granted.
     net.node(2).step(vote_request(net, 3, 2, type));
     CHECK(vote_answers(net, 2) == 1);
+  }
+}
+
+TEST_CASE("lease promise: a term learned from a stale answer, not from a leader, does not free the vote",
+          "[raft][lease]") {
+  // The vote check for a higher term ran only when the request's term was
+  // above the follower's: a follower moved to that term by something else
+  // (here a late pre-vote rejection from a node already in it) then granted
+  // a same-term vote inside its promise, and a leader's lease resting on
+  // that promise could overlap a new leader.
+  for (MessageType type : {MessageType::kRequestVote, MessageType::kRequestPreVote}) {
+    TestNetwork net(3, with_promise());
+    start_with_leader(net);
+    net.isolate(1);
+    const Term term = net.node(2).status().hard_state.term;
+    Message stale;
+    stale.type = MessageType::kRequestPreVoteResponse;
+    stale.from = 3;
+    stale.to = 2;
+    stale.term = term + 1;
+    stale.reject = true;
+    net.node(2).step(stale);
+    REQUIRE(net.node(2).status().hard_state.term == term + 1);
+    vote_answers(net, 2);
+    Message req = vote_request(net, 3, 2, type);
+    req.term = term + 1;  // the follower's term now: no term bump on the way
+    net.node(2).step(req);
+    CHECK(vote_grants(net, 2) == 0);
+    // Once the promise has ended, the vote is free again.
+    for (int t = 0; t < kPromiseTicks; ++t) {
+      net.node(2).tick();
+      vote_answers(net, 2);
+    }
+    net.node(2).step(req);
+    CHECK(vote_grants(net, 2) == 1);
   }
 }
 
@@ -125,6 +173,38 @@ TEST_CASE("lease promise: a restarted node keeps it (it cannot know when it last
   // Nor does it campaign on its own before the promise ends.
   net.node(2).campaign();
   CHECK(net.node(2).status().soft_state.role == Role::kFollower);
+}
+
+TEST_CASE("lease promise: a node restarted without lease reads keeps the promise an earlier run may have made",
+          "[raft][lease]") {
+  // restart_promise_ticks without lease_promise_ticks: corrald restarted
+  // with --read-lease=false after a run with it on.
+  TestNetwork net(3, [](Config& c) { c.restart_promise_ticks = kPromiseTicks; });
+  net.tick_all(kPromiseTicks);
+  REQUIRE(net.elect(1));
+  net.restart(2);
+  net.isolate(1);
+  for (int t = 0; t < kPromiseTicks; ++t) {
+    INFO("tick " << t);
+    net.node(2).step(vote_request(net, 3, 2, MessageType::kRequestVote));
+    CHECK(vote_answers(net, 2) == 0);
+    net.node(2).campaign();
+    CHECK(net.node(2).status().soft_state.role == Role::kFollower);
+    net.node(2).tick();
+    vote_answers(net, 2);
+  }
+  net.node(2).step(vote_request(net, 3, 2, MessageType::kRequestVote));
+  CHECK(vote_grants(net, 2) == 1);
+  // After that window, nothing of the promise is left: a follower that
+  // forgets its leader votes at once, as without lease reads.
+  net.heal();
+  TestNetwork plain(3, [](Config& c) { c.restart_promise_ticks = kPromiseTicks; });
+  plain.tick_all(kPromiseTicks);
+  REQUIRE(plain.elect(1));
+  plain.isolate(1);
+  plain.node(2).forget_leader();
+  plain.node(2).step(vote_request(plain, 3, 2, MessageType::kRequestPreVote));
+  CHECK(vote_grants(plain, 2) == 1);
 }
 
 TEST_CASE("lease promise: a single voter campaigns at once", "[raft][lease]") {

@@ -3,6 +3,8 @@
 
 #include "coordinator/server/read_lease.h"
 
+#include <time.h>
+
 using corral::raft::LeaseBasis;
 using corral::server::ReadLease;
 using namespace std::chrono_literals;
@@ -143,4 +145,25 @@ TEST_CASE("read lease: stamps are bounded", "[server][read_lease]") {
   const uint64_t last = 10 + 3 * corral::server::kMaxReadLeaseStamps;
   lease.observe(basis(last, last), kT0 + 1ms);
   CHECK(lease.valid(basis(last, last), kT0 + 2ms));
+}
+
+TEST_CASE("read lease: its clock is the boot-time clock, which runs with the steady clock while awake",
+          "[server][read_lease]") {
+  // CLOCK_BOOTTIME also counts a suspend, which steady_clock (CLOCK_MONOTONIC)
+  // leaves out; awake, the two advance together.
+  timespec boot{};
+  REQUIRE(clock_gettime(CLOCK_BOOTTIME, &boot) == 0);
+  const auto before = Clock::now();
+  const auto boot_now = std::chrono::seconds(boot.tv_sec) + std::chrono::nanoseconds(boot.tv_nsec);
+  CHECK(before.time_since_epoch() >= boot_now);
+  CHECK(before.time_since_epoch() - boot_now < 1s);
+  const auto steady0 = std::chrono::steady_clock::now();
+  const auto deadline = steady0 + 20ms;
+  while (std::chrono::steady_clock::now() < deadline) {
+  }
+  const auto lease_elapsed = Clock::now() - before;
+  const auto steady_elapsed = std::chrono::steady_clock::now() - steady0;
+  CHECK(lease_elapsed >= 20ms);
+  CHECK(lease_elapsed - steady_elapsed < 5ms);
+  CHECK(steady_elapsed - lease_elapsed < 5ms);
 }
