@@ -191,7 +191,7 @@ void NodeLoop::create_raft(const raft::InitialState& init) {
   rc.async_storage_writes = o.storage_writer;
   // Whatever this run's setting, the promise an earlier run with lease reads
   // may have made is kept after a restart.
-  rc.restart_promise_ticks = kReadLeasePromiseHeartbeats * o.heartbeat_ticks;
+  rc.restart_promise_ticks = restart_promise_ticks(o.heartbeat_ticks);
   if (o.read_lease) {
     rc.lease_promise_ticks = kReadLeasePromiseHeartbeats * o.heartbeat_ticks;
     // Advertised in heartbeat acknowledgements; the lease is computed from

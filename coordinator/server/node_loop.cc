@@ -129,10 +129,11 @@ void NodeLoop::tick_clock() {
   // The followers' lease promise, and after a restart the one an earlier
   // run may have made, counts ticks: never two ticks closer than a tick
   // apart then (read_lease.h). Late ticks only make it longer.
-  const bool spaced = read_lease_ || ticks_since_start_ < kReadLeasePromiseHeartbeats * options_.heartbeat_ticks;
+  const bool in_restart_promise = ticks_since_start_ < restart_promise_ticks(options_.heartbeat_ticks);
+  const bool spaced = read_lease_ || in_restart_promise;
   if (spaced && now >= next_tick_) {
     raw_->tick();
-    if (ticks_since_start_ < kReadLeasePromiseHeartbeats * options_.heartbeat_ticks) ++ticks_since_start_;
+    if (in_restart_promise) ++ticks_since_start_;
     next_tick_ = now + tick;
   }
   if (now - next_tick_ > tick * kMaxTickBacklogTicks) next_tick_ = now;  // a long stall: do not burst

@@ -32,6 +32,12 @@ inline constexpr int kReadLeaseDriftMarginPermille = 100;
 // to outlive the interval between two heartbeat rounds, short enough that
 // a failover still takes well under a second.
 inline constexpr int kReadLeasePromiseHeartbeats = 3;
+// The ticks after a start in which a member keeps the promise an earlier run
+// may have made, whatever its --read-lease (raft::Config::
+// restart_promise_ticks); the loop spaces its ticks meanwhile.
+inline constexpr int restart_promise_ticks(int heartbeat_ticks) {
+  return kReadLeasePromiseHeartbeats * heartbeat_ticks;
+}
 // Round stamps kept; an older round's stamp is dropped (it then proves
 // nothing, which is only conservative).
 inline constexpr size_t kMaxReadLeaseStamps = 256;

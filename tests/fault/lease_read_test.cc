@@ -111,6 +111,21 @@ ReadTally tally_reads(ReadLoop& before, std::vector<std::unique_ptr<ReadLoop>>& 
   return t;
 }
 
+// Stops the readers, then demands that none read "old" after `acked` and
+// that the old leader served enough reads of it before (so the case tested
+// something). `what` names the fault in the printed tally.
+void stop_and_check_no_stale_read(ReadLoop& before, std::vector<std::unique_ptr<ReadLoop>>& after,
+                                  SteadyClock::time_point acked, const char* what) {
+  for (auto& a : after) a->stop();
+  before.stop();
+  const ReadTally t = tally_reads(before, after, acked);
+  std::printf("lease reads, %s: %zu reads of the old value at the old leader, %zu answered after the new write was "
+              "acknowledged, %zu of them stale\n",
+              what, t.old_before, t.answered_after, t.stale);
+  CHECK(t.old_before >= 20);
+  CHECK(t.stale == 0);
+}
+
 #define REQUIRE_NETNS()                                     \
   do {                                                      \
     const std::string why = NetnsLab::unavailable_reason(); \
@@ -191,15 +206,7 @@ TEST_CASE("lease reads: a leader cut off from both followers never serves a valu
         return st && st->leader != old_id;
       },
       kProgressTimeout, 20ms));
-  for (auto& a : after) a->stop();
-  before.stop();
-
-  const ReadTally t = tally_reads(before, after, acked);
-  std::printf("lease reads, leader cut off: %zu reads of the old value at the old leader, %zu answered after the new "
-              "write was acknowledged, %zu of them stale\n",
-              t.old_before, t.answered_after, t.stale);
-  CHECK(t.old_before >= 20);
-  CHECK(t.stale == 0);
+  stop_and_check_no_stale_read(before, after, acked, "leader cut off");
   lab.heal_all();
 }
 
@@ -401,13 +408,5 @@ TEST_CASE("lease reads: a leader paused past its lease serves nothing stale when
         return st && st->leader != old_id && st->leader != 0;
       },
       kProgressTimeout, 20ms));
-  for (auto& a : after) a->stop();
-  before.stop();
-
-  const ReadTally t = tally_reads(before, after, acked);
-  std::printf("lease reads, leader paused: %zu reads of the old value before, %zu answered after the new write, "
-              "%zu of them stale\n",
-              t.old_before, t.answered_after, t.stale);
-  CHECK(t.old_before >= 20);
-  CHECK(t.stale == 0);
+  stop_and_check_no_stale_read(before, after, acked, "leader paused");
 }
