@@ -30,6 +30,7 @@
 #include "coordinator/base/check.h"
 #include "coordinator/storage/direct_io.h"
 #include "coordinator/storage/fault_fs.h"
+#include "coordinator/storage/preallocated_wal.h"
 #include "coordinator/storage/wal_tail_check.h"
 
 namespace corral::storage {
@@ -254,10 +255,9 @@ class RocksEngine final : public Engine {
     } else {
       auto plan = fault_plan_from_env();
       if (!plan.ok()) return plan.error();
-      if (plan->kind != FaultPlan::Kind::kNone) {
-        engine->env_ = make_fault_env(*plan);
-        db_options.env = engine->env_.get();
-      }
+      auto fs = make_preallocated_wal_fs(rocksdb::FileSystem::Default());
+      engine->env_ = plan->kind != FaultPlan::Kind::kNone ? make_fault_env(*plan, fs) : rocksdb::NewCompositeEnv(fs);
+      db_options.env = engine->env_.get();
     }
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;

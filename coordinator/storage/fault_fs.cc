@@ -264,12 +264,12 @@ Result<FaultPlan> fault_plan_from_env() {
   return parse_fault_plan(value);
 }
 
-std::unique_ptr<rocksdb::Env> make_fault_env(const FaultPlan& plan) {
+std::unique_ptr<rocksdb::Env> make_fault_env(const FaultPlan& plan, std::shared_ptr<rocksdb::FileSystem> base) {
   auto state = std::make_shared<FaultState>(plan);
   std::fprintf(stderr, "%s is set: storage faults are injected (%s %llu)\n", kFaultFsEnv,
                plan.kind == FaultPlan::Kind::kFsyncFailAfter ? "syncs before failing:" : "ms before the power cut:",
                static_cast<unsigned long long>(plan.count));
-  auto fs = std::make_shared<FaultFileSystem>(rocksdb::FileSystem::Default(), state);
+  auto fs = std::make_shared<FaultFileSystem>(base, state);
   if (plan.kind == FaultPlan::Kind::kPowerCutAfterMs) {
     start_power_timer(state, std::chrono::milliseconds(plan.count));
   }

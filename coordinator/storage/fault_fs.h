@@ -46,8 +46,8 @@ Result<FaultPlan> parse_fault_plan(std::string_view text);
 // The plan from CORRAL_FAULT_FS: kNone when unset or empty.
 Result<FaultPlan> fault_plan_from_env();
 
-// An Env over the default one whose file system carries out `plan`
-// (kind != kNone). The power cut's timer starts now.
-std::unique_ptr<rocksdb::Env> make_fault_env(const FaultPlan& plan);
+// An Env whose file system, over `base`, carries out `plan` (kind !=
+// kNone). The power cut's timer starts now.
+std::unique_ptr<rocksdb::Env> make_fault_env(const FaultPlan& plan, std::shared_ptr<rocksdb::FileSystem> base);
 
 }  // namespace corral::storage
