@@ -10,6 +10,7 @@
 #include "coordinator/storage/engine.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <array>
 #include <filesystem>
 #include <functional>
@@ -32,6 +33,7 @@
 #include "coordinator/storage/fault_fs.h"
 #include "coordinator/storage/preallocated_wal.h"
 #include "coordinator/storage/wal_tail_check.h"
+#include "coordinator/storage/wal_torn_tail.h"
 
 namespace corral::storage {
 
@@ -302,6 +304,9 @@ class RocksEngine final : public Engine {
                                                    *damage + "; RocksDB would drop the records behind it" +
                                                    kCorruptDataDirRemedy);
       }
+      auto cuts = cut_torn_wal_tails(path);
+      if (!cuts.ok()) return cuts.error();
+      for (const auto& cut : *cuts) std::fprintf(stderr, "storage: WAL file %s\n", cut.c_str());
     }
 
     rocksdb::BlockBasedTableOptions table;

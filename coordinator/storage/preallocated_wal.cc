@@ -63,6 +63,8 @@ class PreallocatedWalFile final : public rocksdb::FSWritableFile {
     if (::fsync(fd_) != 0) return io_error("fsync", path_, errno);
     return rocksdb::IOStatus::OK();
   }
+  // fdatasync may run beside a pwrite (RocksDB's SyncWAL needs it to).
+  bool IsSyncThreadSafe() const override { return true; }
   uint64_t GetFileSize(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override { return length_; }
 
  private:

@@ -1,10 +1,5 @@
-// RocksDB's WAL format (db/log_format.h, stable since LevelDB): the file is
-// cut in 32 KiB blocks; a record is a 7-byte header (masked CRC32C of the
-// type and payload: 4 bytes, payload length: 2 bytes, little-endian, type:
-// 1 byte) and its payload, and never crosses a block; fewer than 7 bytes
-// left in a block are padding. This file reads only as much of it as it
-// takes to find where RocksDB's reader (db/log_reader.cc) would stop or
-// skip without reporting.
+// Reads only as much of a WAL (wal_format.h) as it takes to find where
+// RocksDB's reader (db/log_reader.cc) would stop or skip without reporting.
 #include "coordinator/storage/wal_tail_check.h"
 
 #include <algorithm>
@@ -12,41 +7,13 @@
 #include <fstream>
 #include <vector>
 
-#include <boost/crc.hpp>
+#include "coordinator/storage/wal_format.h"
 
 namespace corral::storage {
 
 namespace {
 
-constexpr uint64_t kBlockSize = 32768;
-constexpr uint64_t kHeaderSize = 7;
-constexpr unsigned kZeroType = 0;
-constexpr unsigned kFullType = 1;
-constexpr unsigned kLastType = 4;
-constexpr unsigned kFirstRecyclableType = 5;
-constexpr unsigned kLastRecyclableType = 8;
-constexpr uint32_t kCrcMaskDelta = 0xa282ead8u;
-
-uint32_t masked_crc32c(unsigned char type, const char* payload, size_t length) {
-  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
-  crc.process_byte(type);
-  crc.process_bytes(payload, length);
-  const uint32_t c = crc.checksum();
-  return ((c >> 15) | (c << 17)) + kCrcMaskDelta;
-}
-
-struct Header {
-  uint32_t crc;
-  uint64_t length;
-  unsigned type;
-};
-
-Header header_at(std::string_view bytes, uint64_t at) {
-  auto byte = [&](uint64_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + i])); };
-  return Header{byte(0) | byte(1) << 8 | byte(2) << 16 | byte(3) << 24, byte(4) | byte(5) << 8, byte(6)};
-}
-
-uint64_t block_end(uint64_t at) { return (at / kBlockSize + 1) * kBlockSize; }
+using namespace wal_format;
 
 // An intact record starts at `at`: a data type, a payload inside its block
 // and the file, and a CRC that matches (a random one does 1 time in 2^32).
@@ -64,16 +31,6 @@ std::optional<uint64_t> first_intact_record(std::string_view bytes, uint64_t fro
     if (intact_record_at(bytes, at)) return at;
   }
   return std::nullopt;
-}
-
-std::vector<std::filesystem::path> wal_files(const std::string& dir) {
-  std::vector<std::filesystem::path> files;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".log" && entry.is_regular_file(ec)) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 }  // namespace
@@ -142,7 +99,7 @@ std::optional<WalDamage> find_silent_wal_damage(std::string_view bytes) {
 // Reads each WAL file a block at a time (a WAL file can hold up to 128 MiB).
 Result<std::string> describe_silent_wal_damage(const std::string& dir) {
   std::string block(kBlockSize, '\0');
-  for (const auto& path : wal_files(dir)) {
+  for (const auto& path : wal_file_paths(dir)) {
     std::error_code ec;
     const uint64_t size = std::filesystem::file_size(path, ec);
     std::ifstream in(path, std::ios::binary);
