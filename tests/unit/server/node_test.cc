@@ -168,6 +168,7 @@ TEST_CASE("single member: watch sees puts and deletes in order", "[server][node]
   CHECK(seen[1] == std::make_pair(int64_t{2}, std::string("/w/1")));
   CHECK(seen[2] == std::make_pair(int64_t{3}, std::string("/w/0")));
   (*node)->stop();
+  (*node).reset();  // closes the engine before its dir goes
   std::filesystem::remove_all(dir);
 }
 
@@ -179,6 +180,18 @@ struct ThreeMembers {
   std::vector<std::unique_ptr<Node>> nodes;
   std::vector<std::unique_ptr<testing::TestClient>> clients;
   int leader = -1;
+
+  // Stops the members and closes their engines before their data dirs go:
+  // removing a dir under an open RocksDB raced its background deletes
+  // ("cannot remove all: No such file or directory ... .sst").
+  ~ThreeMembers() {
+    for (auto& n : nodes) {
+      if (n) n->stop();
+    }
+    nodes.clear();
+    std::error_code ec;
+    for (auto& d : dirs) std::filesystem::remove_all(d, ec);
+  }
 
   ThreeMembers(zmq::context_t& ctx, const std::string& dir_tag, const std::function<void(NodeOptions&)>& tune) {
     const std::vector<std::string> names = {"m1", "m2", "m3"};
@@ -274,8 +287,6 @@ TEST_CASE("three members: replicate, follower redirects, survive a member stop",
     if (!moved) std::this_thread::sleep_for(20ms);
   }
   CHECK(moved);
-  for (auto& n : nodes) if (n) n->stop();
-  for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
 }
 
 TEST_CASE("single member: leases grant, keepalive, revoke and expire with their keys", "[server][node][lease]") {
@@ -353,6 +364,7 @@ TEST_CASE("single member: leases grant, keepalive, revoke and expire with their 
   REQUIRE(leases->get().getResponse().isLeaseLeases());
   CHECK(leases->get().getResponse().getLeaseLeases().getIds().size() == 0);
   (*node)->stop();
+  (*node).reset();  // closes the engine before its dir goes
   std::filesystem::remove_all(dir);
 }
 
@@ -430,6 +442,8 @@ TEST_CASE("membership: add a learner that catches up by snapshot, promote it, re
   REQUIRE(put_until_ok(c1, "/after-remove", "alone"));
   (*n2)->stop();
   (*n1)->stop();
+  (*n2).reset();
+  (*n1).reset();
   std::filesystem::remove_all(d1);
   std::filesystem::remove_all(d2);
 }
@@ -478,6 +492,7 @@ TEST_CASE("single member: auto compaction, compacted reads, snapshot save", "[se
   CHECK(std::string(reinterpret_cast<const char*>(blob.begin()), 8) == "CRLIMG01");
   CHECK(snap->get().getResponse().getSnapshot().getRemainingBytes() == 0);
   (*node)->stop();
+  (*node).reset();  // closes the engine before its dir goes
   std::filesystem::remove_all(dir);
 }
 
@@ -509,8 +524,6 @@ TEST_CASE("three members: a follower that fell behind a compacted log catches up
     if (!caught_up) std::this_thread::sleep_for(20ms);
   }
   CHECK(caught_up);
-  for (auto& n : nodes) if (n) n->stop();
-  for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
 }
 
 TEST_CASE("in-memory member (NodeOptions.in_memory): starts, serves writes, leaves nothing on disk",
@@ -569,7 +582,6 @@ TEST_CASE("a stopping leader answers its proposed writes with timeout (outcome u
   REQUIRE(answer);
   REQUIRE(answer->get().getResponse().isError());
   CHECK(answer->get().getResponse().getError().getCode() == wire::ErrorCode::TIMEOUT);
-  for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
 }
 
 // A follower forwards a linearizable read to the leader as a ReadIndex
@@ -595,6 +607,4 @@ TEST_CASE("three members: a follower's lost read-index request is asked again", 
   REQUIRE(r->get().getResponse().isRange());
   CHECK(r->get().getResponse().getRange().getKvs().size() == 1);
   CHECK(dropped->load() == 1);
-  for (auto& n : cluster.nodes) n->stop();
-  for (auto& d : cluster.dirs) std::filesystem::remove_all(d);
 }
