@@ -159,6 +159,12 @@ TEST_CASE("preallocated wal: a crash image, zeros and all, opens with every sync
   CHECK(c.bytes.back() == '\0');
   CHECK(find_torn_wal_tail(c.bytes) == std::nullopt);
   require_opens_with(c, 300, 300, value_bytes);
+  // Written on after the crash, through a new WAL, and opened again.
+  {
+    auto engine = open_engine(c.image);
+    put_synced(*engine, 300, value_bytes);
+  }
+  require_opens_with(c, 301, 301, value_bytes);
 }
 
 TEST_CASE("wal torn tail: a last write partly on disk is cut off, and only it is lost", "[engine][wal]") {
