@@ -241,3 +241,18 @@ TEST_CASE("wal torn tail: an unknown record type stops the walk: nothing is cut"
 }
 
 }  // namespace corral::storage
+
+namespace corral::storage {
+
+TEST_CASE("preallocated wal: only RocksDB's WAL files are written ahead", "[engine][wal]") {
+  CHECK(is_wal_file_name("/data/m1/000123.log"));
+  CHECK(is_wal_file_name("000004.log"));
+  CHECK_FALSE(is_wal_file_name("/data/m1/LOG"));
+  CHECK_FALSE(is_wal_file_name("/data/m1/LOG.old.1700000000"));
+  CHECK_FALSE(is_wal_file_name("/data/m1/000123.sst"));
+  CHECK_FALSE(is_wal_file_name("/data/m1/MANIFEST-000005"));
+  CHECK_FALSE(is_wal_file_name("/data/m1/.log"));
+  CHECK_FALSE(is_wal_file_name("/data/m1/agent.log"));
+}
+
+}  // namespace corral::storage
