@@ -15,14 +15,12 @@
 #include "coordinator/storage/engine.h"
 #include "coordinator/storage/wal_torn_tail.h"
 #include "tests/unit/storage/temp_dir.h"
+#include "tests/unit/storage/wal_files.h"
 
 namespace corral::storage {
 namespace {
 
-using testing::TempDir;
-
-constexpr uint64_t kBlockSize = 32768;
-constexpr uint64_t kHeaderSize = 7;
+using namespace testing;
 
 std::string key(int i) { return "k" + std::to_string(100000 + i); }
 std::string value(int i, size_t bytes) { return std::string(bytes, static_cast<char>('a' + i % 26)); }
@@ -40,26 +38,6 @@ void put_synced(Engine& engine, int i, size_t value_bytes) {
   WriteBatch batch;
   batch.put(Space::kRaftLog, key(i), value(i, value_bytes));
   REQUIRE(engine.write(std::move(batch), true).ok());
-}
-
-std::string the_wal_file(const std::string& path) {
-  std::vector<std::string> logs;
-  for (const auto& entry : std::filesystem::directory_iterator(path)) {
-    if (is_wal_file_name(entry.path().string()) && entry.file_size() > 0) logs.push_back(entry.path().string());
-  }
-  REQUIRE(logs.size() == 1);
-  return logs.front();
-}
-
-std::string read_all(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_all(const std::string& file, const std::string& bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
 }
 
 struct Record {

@@ -14,14 +14,12 @@
 
 #include "coordinator/storage/engine.h"
 #include "tests/unit/storage/temp_dir.h"
+#include "tests/unit/storage/wal_files.h"
 
 namespace corral::storage {
 namespace {
 
-using testing::TempDir;
-
-constexpr uint64_t kBlockSize = 32768;
-constexpr uint64_t kHeaderSize = 7;
+using namespace testing;
 
 // Writes `count` synced batches, one key each, and closes the engine
 // (RocksDB keeps them in the WAL: nothing is flushed).
@@ -35,26 +33,6 @@ void write_keys(const std::string& path, int count, size_t value_bytes) {
     batch.put(Space::kRaftLog, "k" + std::to_string(1000 + i), std::string(value_bytes, 'v'));
     REQUIRE((*engine)->write(std::move(batch), true).ok());
   }
-}
-
-std::string the_wal_file(const std::string& path) {
-  std::vector<std::string> logs;
-  for (const auto& entry : std::filesystem::directory_iterator(path)) {
-    if (entry.path().extension() == ".log" && entry.file_size() > 0) logs.push_back(entry.path().string());
-  }
-  REQUIRE(logs.size() == 1);
-  return logs.front();
-}
-
-std::string read_all(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_all(const std::string& file, const std::string& bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
 }
 
 // Offsets of the physical record headers, read the way RocksDB writes them.
