@@ -40,36 +40,6 @@ void put_synced(Engine& engine, int i, size_t value_bytes) {
   REQUIRE(engine.write(std::move(batch), true).ok());
 }
 
-struct Record {
-  uint64_t at;
-  uint64_t length;
-  unsigned type;
-};
-
-// The physical records of a WAL, up to the first header of zeros that
-// is followed by nothing but zeros.
-std::vector<Record> records(const std::string& bytes) {
-  std::vector<Record> out;
-  uint64_t at = 0;
-  while (at + kHeaderSize <= bytes.size()) {
-    const uint64_t left_in_block = kBlockSize - at % kBlockSize;
-    if (left_in_block < kHeaderSize) {
-      at += left_in_block;
-      continue;
-    }
-    const uint64_t length = static_cast<unsigned char>(bytes[at + 4]) | static_cast<unsigned char>(bytes[at + 5]) << 8;
-    const unsigned type = static_cast<unsigned char>(bytes[at + 6]);
-    if (type == 0 && length == 0) {
-      if (bytes.find_first_not_of('\0', at) == std::string::npos) break;
-      at += left_in_block;
-      continue;
-    }
-    out.push_back(Record{at, length, type});
-    at += kHeaderSize + length;
-  }
-  return out;
-}
-
 // `count` keys (value_bytes each, the last one last_bytes) written synced;
 // then a copy of the data dir taken with the engine still open.
 struct CrashImage {
@@ -147,7 +117,7 @@ TEST_CASE("preallocated wal: a crash image, zeros and all, opens with every sync
 
 TEST_CASE("wal torn tail: a last write partly on disk is cut off, and only it is lost", "[engine][wal]") {
   CrashImage c(60, 1000, 3000);
-  const Record last = records(c.bytes).back();
+  const Record last = wal_records(c.bytes).back();
   REQUIRE(last.type == 1);  // one FULL record
   SECTION("its payload's end is still zeros (a power loss kept its first sectors)") {
     zero(c.bytes, last.at + kHeaderSize + 2048, last.at + kHeaderSize + last.length);
@@ -163,7 +133,7 @@ TEST_CASE("wal torn tail: a last write partly on disk is cut off, and only it is
 
 TEST_CASE("wal torn tail: a last write cut into fragments is cut off whole", "[engine][wal]") {
   CrashImage c(20, 1000, 100000);  // the last write crosses four blocks: FIRST, MIDDLE, MIDDLE, LAST
-  auto all = records(c.bytes);
+  auto all = wal_records(c.bytes);
   std::vector<Record> fragments;
   for (const auto& r : all) {
     if (r.type >= 2 && r.type <= 4) fragments.push_back(r);
@@ -185,7 +155,7 @@ TEST_CASE("wal torn tail: a last write cut into fragments is cut off whole", "[e
 
 TEST_CASE("wal torn tail: damage before the last write is not cut, and RocksDB refuses it", "[engine][wal]") {
   CrashImage c(60, 1000, 1000);
-  const auto all = records(c.bytes);
+  const auto all = wal_records(c.bytes);
   const Record middle = all[all.size() / 2];
   c.bytes[middle.at + kHeaderSize + 10] ^= 0x5a;
   write_all(c.wal, c.bytes);
@@ -212,7 +182,7 @@ TEST_CASE("wal torn tail: a whole WAL, growing or closed, is not cut", "[engine]
 
 TEST_CASE("wal torn tail: an unknown record type stops the walk: nothing is cut", "[engine][wal]") {
   CrashImage c(60, 1000, 1000);
-  const auto all = records(c.bytes);
+  const auto all = wal_records(c.bytes);
   c.bytes[all[3].at + 6] = 9;
   zero(c.bytes, all.back().at + kHeaderSize, all.back().at + kHeaderSize + all.back().length);
   CHECK(find_torn_wal_tail(c.bytes) == std::nullopt);

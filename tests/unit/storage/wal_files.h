@@ -37,4 +37,34 @@ inline void write_all(const std::string& file, const std::string& bytes) {
   REQUIRE(out.good());
 }
 
+struct Record {
+  uint64_t at;
+  uint64_t length;
+  unsigned type;
+};
+
+// The physical records of a WAL, read the way RocksDB writes them, up to
+// the first header of zeros that is followed by nothing but zeros.
+inline std::vector<Record> wal_records(const std::string& bytes) {
+  std::vector<Record> out;
+  uint64_t at = 0;
+  while (at + kHeaderSize <= bytes.size()) {
+    const uint64_t left_in_block = kBlockSize - at % kBlockSize;
+    if (left_in_block < kHeaderSize) {
+      at += left_in_block;
+      continue;
+    }
+    const uint64_t length = static_cast<unsigned char>(bytes[at + 4]) | static_cast<unsigned char>(bytes[at + 5]) << 8;
+    const unsigned type = static_cast<unsigned char>(bytes[at + 6]);
+    if (type == 0 && length == 0) {
+      if (bytes.find_first_not_of('\0', at) == std::string::npos) break;
+      at += left_in_block;
+      continue;
+    }
+    out.push_back(Record{at, length, type});
+    at += kHeaderSize + length;
+  }
+  return out;
+}
+
 }  // namespace corral::storage::testing

@@ -35,20 +35,10 @@ void write_keys(const std::string& path, int count, size_t value_bytes) {
   }
 }
 
-// Offsets of the physical record headers, read the way RocksDB writes them.
+// Offsets of the physical record headers.
 std::vector<uint64_t> record_offsets(const std::string& bytes) {
   std::vector<uint64_t> offsets;
-  uint64_t at = 0;
-  while (at + kHeaderSize <= bytes.size()) {
-    const uint64_t left_in_block = kBlockSize - at % kBlockSize;
-    if (left_in_block < kHeaderSize) {
-      at += left_in_block;
-      continue;
-    }
-    const uint64_t length = static_cast<unsigned char>(bytes[at + 4]) | static_cast<unsigned char>(bytes[at + 5]) << 8;
-    offsets.push_back(at);
-    at += kHeaderSize + length;
-  }
+  for (const Record& r : wal_records(bytes)) offsets.push_back(r.at);
   return offsets;
 }
 
