@@ -44,6 +44,10 @@ void RawNode::report_unreachable(NodeId id) { raft_->report_unreachable(id); }
 
 void RawNode::report_snapshot(NodeId id, bool ok) { raft_->report_snapshot(id, ok); }
 
+bool RawNode::wants_snapshot(const SnapshotMetadata& md) const { return raft_->wants_snapshot(md); }
+
+bool RawNode::snapshot_installed(const SnapshotMetadata& md) { return raft_->snapshot_installed(md); }
+
 bool RawNode::has_ready() const {
   const Raft& r = *raft_;
   if (r.soft_state() != prev_soft_) return true;

@@ -85,6 +85,19 @@ class RawNode {
   void report_unreachable(NodeId id);
   void report_snapshot(NodeId id, bool ok);
 
+  // Installing a snapshot off the caller's thread (server/snapshot_installer.h):
+  // wants_snapshot says whether one with this metadata would replace the log
+  // now (a kSnapshot message would restore it); once the caller holds it
+  // durably, with its state machine loaded from it, snapshot_installed
+  // restores raft to it as if a Ready had carried it and been advanced (no
+  // Ready hands it out), and queues the acknowledgement to the leader. Ask
+  // wants_snapshot before the storage holds it (after, the storage's term at
+  // md.index matches); snapshot_installed is false (and does nothing) for a
+  // snapshot not newer than the commit index or not naming this node. Call
+  // outside a Ready (between advance() and the next ready()).
+  bool wants_snapshot(const SnapshotMetadata& md) const;
+  bool snapshot_installed(const SnapshotMetadata& md);
+
   bool has_ready() const;
   Ready ready();
   // The last Ready has been handled (persisted, sent, applied). Call it

@@ -6,7 +6,8 @@
 //    function below, except reload_curve_allow_lists (main thread; it only
 //    touches the ZAP handler, which locks) and wake (any thread);
 //  - the ZAP handler thread (zap_handler.h), the snapshot worker
-//    (snapshot_worker.h), the defragmenter (defragmenter.h) and the HashKV
+//    (snapshot_worker.h), the snapshot installer (snapshot_installer.h:
+//    a follower's received snapshot), the defragmenter (defragmenter.h) and the HashKV
 //    worker (kv_hasher.h) are started
 //    here and report back through their own locks; nothing else of the loop
 //    is shared.
@@ -82,6 +83,7 @@
 #include "coordinator/server/removed_notifier.h"
 #include "coordinator/server/request_meter.h"
 #include "coordinator/server/server_metrics.h"
+#include "coordinator/server/snapshot_installer.h"
 #include "coordinator/server/snapshot_sender.h"
 #include "coordinator/server/snapshot_worker.h"
 #include "coordinator/server/state_machine.h"
@@ -231,6 +233,15 @@ class NodeLoop {
   // for, send the next chunks of snapshot streams and `snapshot save`s.
   void snapshot_duties();
   void send_saves(Clock::time_point now);
+  // A received snapshot raft wants: handed to the installer (the loop goes
+  // on; raft hears of it once installed). False: not wanted, step it.
+  bool start_install(raft::Message& m);
+  // Each turn: an install the installer finished is committed, the state
+  // machine reloaded and raft told (node_snapshots.cc).
+  void install_duties();
+  // While an install runs: what the loop must not do (serve reads from a
+  // half-replaced state, apply, append the leader's entries).
+  bool installing() const { return installing_.has_value(); }
   void serve_ready_reads();
   void expire_pending();
   // A proposal whose log index now holds another entry (proposal_positions.h):
@@ -411,6 +422,10 @@ class NodeLoop {
   };
   std::deque<SnapshotSave> saves_;
   std::unique_ptr<SnapshotWorker> snapshot_worker_;
+  // A follower's snapshot install off the loop, and the snapshot it installs.
+  std::unique_ptr<SnapshotInstaller> installer_;
+  std::optional<raft::SnapshotMetadata> installing_;
+  Clock::time_point install_started_{};
   std::shared_ptr<AuthTokenMinter> minter_;
   std::unique_ptr<Authenticator> authenticator_;  // password checks off the loop
   // HashKV off the loop; declared after engine_ and poller_, so destroyed

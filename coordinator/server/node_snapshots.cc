@@ -1,12 +1,15 @@
 // Snapshots: recording one every snapshot_count entries (the flush on the
-// worker), images for lagging followers and their streams, `snapshot save`.
+// worker), images for lagging followers and their streams, `snapshot save`,
+// and a follower's install of a received one (on the installer).
 #include "coordinator/server/node_loop.h"
 
 #include <algorithm>
 #include <limits>
 
 #include "coordinator/base/check.h"
+#include "coordinator/server/install_intent.h"
 #include "coordinator/server/log.h"
+#include "coordinator/server/storage_failure.h"
 #include "schema/data_bytes.h"
 
 namespace corral::server {
@@ -24,6 +27,7 @@ constexpr int kMaxSaveChunksPerTurn = 8;
 
 bool NodeLoop::maybe_snapshot(bool force) {
   raft::Index applied = state_->applied_index();
+  if (installing()) return false;  // the state is being replaced
   if (applied <= snapshot_index_) return true;
   if (!force && applied < snapshot_index_ + options_.snapshot_count) return true;
   if (snapshot_flush_) return false;
@@ -115,6 +119,7 @@ void NodeLoop::start_snapshot_stream(const raft::Message& m) {
 }
 
 void NodeLoop::snapshot_duties() {
+  install_duties();
   const auto now = Clock::now();
   auto done = snapshot_worker_->take_done();
   if (done.flush) finish_snapshot(*done.flush);
@@ -141,7 +146,8 @@ void NodeLoop::snapshot_duties() {
     save_waits = save_waits || !save.image;
   }
   // Here no apply batch is half staged: the view is the state at applied_index().
-  if ((image_wanted_ || save_waits) && now >= next_image_try_ && !snapshot_worker_->image_busy()) {
+  // Not from a state half replaced by an install.
+  if ((image_wanted_ || save_waits) && now >= next_image_try_ && !snapshot_worker_->image_busy() && !installing()) {
     const raft::SnapshotMetadata& meta = store_->snapshot_metadata();
     if (snapshot_worker_->build_image(engine_->read_view(), state_->applied_index(), meta) && image_wanted_) {
       image_building_for_ = meta.index;
@@ -162,6 +168,58 @@ void NodeLoop::snapshot_duties() {
   }
   send_saves(now);
   if (image_ && now - image_used_ > kSnapshotImageKeepSeconds) image_.reset();
+}
+
+bool NodeLoop::start_install(raft::Message& m) {
+  if (!m.snapshot || !raw_->wants_snapshot(m.snapshot->metadata)) return false;
+  const raft::SnapshotMetadata meta = m.snapshot->metadata;
+  CORRAL_CHECK_MSG(!installing() && installer_->start(meta, std::move(m.snapshot->data)),
+                   "a second snapshot install");
+  installing_ = meta;
+  install_started_ = Clock::now();
+  log_event("installing snapshot at index %llu (term %llu) off the loop",
+            static_cast<unsigned long long>(meta.index), static_cast<unsigned long long>(meta.term));
+  return true;
+}
+
+void NodeLoop::install_duties() {
+  auto done = installer_->take_done();
+  if (!done) return;
+  const raft::SnapshotMetadata meta = *installing_;
+  installing_.reset();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - install_started_).count();
+  if (!done->status.ok()) {
+    const Error& e = done->status.error();
+    // A broken image changed nothing: the leader sends one again.
+    if (e.code == ErrorCode::kBadRequest) {
+      log_warn("snapshot at %llu refused: %s", static_cast<unsigned long long>(meta.index), e.message.c_str());
+      return;
+    }
+    stop_on_storage_failure("snapshot install", e);
+  }
+  // Raft only moves within its old log while the install runs (appends are
+  // dropped), so it still wants the snapshot. If not, a restart finishes
+  // the install from its intent, consistently.
+  CORRAL_CHECK_MSG(raw_->wants_snapshot(meta), "an installed snapshot no longer wanted by raft");
+  if (async_persist_) async_persist_->drain();
+  if (auto c = commit_install(*engine_, *store_, meta); !c.ok()) stop_on_storage_failure("snapshot install commit", c.error());
+  if (!options_.in_memory) {
+    if (auto r = remove_install_intent(install_intent_path(options_.data_dir)); !r.ok()) {
+      stop_on_storage_failure("snapshot install intent removal", r.error());
+    }
+  }
+  auto r = state_->reload();
+  CORRAL_CHECK_MSG(r.ok(), r.error().message.c_str());
+  conf_state_ = meta.conf_state;
+  snapshot_index_ = meta.index;
+  hub_->on_restore();
+  applied_term_ = meta.term;
+  CORRAL_CHECK(raw_->snapshot_installed(meta));
+  after_apply_leases();
+  sync_peers();
+  log_event("installed snapshot at index %llu (state applied %llu), %lld ms after it arrived",
+            static_cast<unsigned long long>(snapshot_index_),
+            static_cast<unsigned long long>(state_->applied_index()), static_cast<long long>(ms));
 }
 
 void NodeLoop::send_saves(Clock::time_point now) {

@@ -90,6 +90,10 @@ void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequ
   api::ResponseBuilder b(r.getId(), header());
   switch (r.which()) {
     case wire::Request::WATCH_CREATE: {
+      if (installing()) {  // its history is half replaced
+        return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::UNAVAILABLE,
+                                                            "member installing a snapshot: retry, or watch another member"));
+      }
       auto wc = r.getWatchCreate();
       watch::WatchRequest w;
       w.key = schema::as_string(wc.getKey());

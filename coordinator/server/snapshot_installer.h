@@ -1,0 +1,100 @@
+// A follower's snapshot install off the node loop. Installing a large image
+// on the loop (parse, replace the state in one synced batch, flush) took
+// 15.7 s for 129 MB at load 20: no heartbeat, vote or read was answered
+// meanwhile and the leader counted the follower as gone. Here the loop
+// hands the received snapshot over and goes on ticking and answering
+// heartbeats; this thread
+//   1. checks the whole image (a broken one changes nothing),
+//   2. writes it as the install intent (install_intent.h), synced,
+//   3. replaces the state spaces in small unlogged writes (so a loop write,
+//      a vote's hard state, never queues behind a 100 MB batch),
+//   4. flushes RocksDB: the new state is durable,
+// and wakes the loop, which commits the install (commit_install: the raft
+// log store's snapshot record, one small synced write), removes the intent,
+// reloads the state machine and tells raft (RawNode::snapshot_installed).
+// Until then raft never hears of the snapshot: the member acknowledges
+// nothing past its old log, drops the leader's appends, serves no read and
+// applies nothing (node_snapshots.cc).
+//
+// One install at a time (a second is refused: the caller drops that
+// snapshot and the leader sends one again). Stopping the member cancels a
+// running install between two writes; the intent file finishes it at the
+// next start (finish_interrupted_install).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coordinator/base/error.h"
+#include "coordinator/raft/types.h"
+#include "coordinator/server/state_image.h"
+#include "coordinator/storage/engine.h"
+#include "coordinator/storage/raft_log_store.h"
+
+namespace corral::server {
+
+// Writes of one install step are bounded by these (a loop write waits at
+// most for one of them).
+inline constexpr size_t kInstallChunkBytes = size_t{1} << 20;
+inline constexpr size_t kInstallChunkRecords = 4096;
+
+// Replaces the state spaces (kImageSpaces) with `records`, in unlogged
+// writes of at most a chunk each; not durable until a flush. kUnavailable
+// when `cancel` (if given) turns true between two writes.
+Status load_state_image(storage::Engine& engine, const std::vector<ImageRecord>& records,
+                        const std::atomic<bool>* cancel);
+// The install's commit point, on the thread that owns the store: the
+// snapshot's metadata, log start and conf state in one synced write. Call
+// once the state it names is durable (load_state_image, then a flush).
+Status commit_install(storage::Engine& engine, storage::RaftLogStore& store, const raft::SnapshotMetadata& meta);
+// At start, before the state machine opens: an install that the intent at
+// `path` says was under way is finished (or, committed already, its intent
+// removed). kStorage when the intent is unreadable or the install fails.
+Status finish_interrupted_install(storage::Engine& engine, storage::RaftLogStore& store, const std::string& path);
+
+class SnapshotInstaller {
+ public:
+  struct Done {
+    raft::SnapshotMetadata meta;
+    // kBadRequest: a broken image, nothing changed. kUnavailable: stopped.
+    // kStorage: the data dir is in an unknown state (stop the member).
+    Status status;
+  };
+
+  // `intent_path` empty: no intent file (an in-memory engine). `wake` is
+  // called from the installer thread when an install is done.
+  SnapshotInstaller(storage::Engine& engine, std::string intent_path, std::function<void()> wake);
+  ~SnapshotInstaller();  // cancels a running install, joins
+  SnapshotInstaller(const SnapshotInstaller&) = delete;
+  SnapshotInstaller& operator=(const SnapshotInstaller&) = delete;
+
+  // False (nothing taken) while another install runs or waits to be taken.
+  bool start(const raft::SnapshotMetadata& meta, std::string image);
+  bool busy() const;
+  std::optional<Done> take_done();
+
+ private:
+  void run();
+  Status install(const raft::SnapshotMetadata& meta, const std::string& image);
+
+  storage::Engine& engine_;
+  const std::string intent_path_;
+  std::function<void()> wake_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<bool> cancel_{false};
+  std::optional<raft::SnapshotMetadata> job_meta_;
+  std::string job_image_;
+  bool running_ = false;
+  std::optional<Done> done_;
+  std::thread thread_;
+};
+
+}  // namespace corral::server
