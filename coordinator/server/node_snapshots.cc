@@ -7,7 +7,6 @@
 #include <limits>
 
 #include "coordinator/base/check.h"
-#include "coordinator/server/install_intent.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/storage_failure.h"
 #include "schema/data_bytes.h"
@@ -201,14 +200,11 @@ void NodeLoop::install_duties() {
   // dropped), so it still wants the snapshot. If not, a restart finishes
   // the install from its intent, consistently.
   CORRAL_CHECK_MSG(raw_->wants_snapshot(meta), "an installed snapshot no longer wanted by raft");
+  const auto finish_start = Clock::now();
   if (async_persist_) async_persist_->drain();
   if (auto c = commit_install(*engine_, *store_, meta); !c.ok()) stop_on_storage_failure("snapshot install commit", c.error());
-  if (!options_.in_memory) {
-    if (auto r = remove_install_intent(install_intent_path(options_.data_dir)); !r.ok()) {
-      stop_on_storage_failure("snapshot install intent removal", r.error());
-    }
-  }
-  auto r = state_->reload();
+  installer_->forget_intent();
+  auto r = state_->reload(std::move(*done->prepared));
   CORRAL_CHECK_MSG(r.ok(), r.error().message.c_str());
   conf_state_ = meta.conf_state;
   snapshot_index_ = meta.index;
@@ -217,9 +213,12 @@ void NodeLoop::install_duties() {
   CORRAL_CHECK(raw_->snapshot_installed(meta));
   after_apply_leases();
   sync_peers();
-  log_event("installed snapshot at index %llu (state applied %llu), %lld ms after it arrived",
+  const auto finish_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - finish_start).count();
+  log_event("installed snapshot at index %llu (state applied %llu): %lld ms off the loop, %lld ms on it",
             static_cast<unsigned long long>(snapshot_index_),
-            static_cast<unsigned long long>(state_->applied_index()), static_cast<long long>(ms));
+            static_cast<unsigned long long>(state_->applied_index()), static_cast<long long>(ms),
+            static_cast<long long>(finish_ms));
 }
 
 void NodeLoop::send_saves(Clock::time_point now) {

@@ -124,11 +124,31 @@ std::optional<SnapshotInstaller::Done> SnapshotInstaller::take_done() {
   return out;
 }
 
+void SnapshotInstaller::forget_intent() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    remove_intent_ = true;
+  }
+  cv_.notify_all();
+}
+
 void SnapshotInstaller::run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stop_ || job_meta_; });
+    cv_.wait(lock, [&] { return stop_ || job_meta_ || remove_intent_; });
     if (stop_) return;
+    if (remove_intent_) {
+      remove_intent_ = false;
+      lock.unlock();
+      // Left behind, the next start removes it (the store holds the snapshot).
+      if (!intent_path_.empty()) {
+        if (auto s = remove_install_intent(intent_path_); !s.ok()) {
+          log_warn("snapshot install intent: %s", s.error().message.c_str());
+        }
+      }
+      lock.lock();
+      continue;
+    }
     const raft::SnapshotMetadata meta = *job_meta_;
     std::string image = std::move(job_image_);
     job_meta_.reset();
@@ -138,9 +158,18 @@ void SnapshotInstaller::run() {
     Status s = install(meta, image);
     image.clear();
     image.shrink_to_fit();  // up to 1 GiB: not kept until the next install
+    std::optional<StateMachine::Prepared> prepared;
+    if (s.ok()) {
+      auto p = StateMachine::prepare_reload(engine_);
+      if (p.ok()) {
+        prepared = std::move(p).value();
+      } else {
+        s = make_error(ErrorCode::kStorage, "reading the installed state: " + p.error().message);
+      }
+    }
     lock.lock();
     running_ = false;
-    done_ = Done{meta, std::move(s)};
+    done_ = Done{meta, std::move(s), std::move(prepared)};
     lock.unlock();
     wake_();
     lock.lock();

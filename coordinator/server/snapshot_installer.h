@@ -9,9 +9,12 @@
 //   3. replaces the state spaces in small unlogged writes (so a loop write,
 //      a vote's hard state, never queues behind a 100 MB batch),
 //   4. flushes RocksDB: the new state is durable,
+//   5. rebuilds the key index and lease attachments from it
+//      (StateMachine::prepare_reload),
 // and wakes the loop, which commits the install (commit_install: the raft
-// log store's snapshot record, one small synced write), removes the intent,
-// reloads the state machine and tells raft (RawNode::snapshot_installed).
+// log store's snapshot record, one small synced write), takes the prepared
+// state machine parts over and tells raft (RawNode::snapshot_installed);
+// then this thread removes the intent (forget_intent).
 // Until then raft never hears of the snapshot: the member acknowledges
 // nothing past its old log, drops the leader's appends, serves no read and
 // applies nothing (node_snapshots.cc).
@@ -34,6 +37,7 @@
 #include "coordinator/base/error.h"
 #include "coordinator/raft/types.h"
 #include "coordinator/server/state_image.h"
+#include "coordinator/server/state_machine.h"
 #include "coordinator/storage/engine.h"
 #include "coordinator/storage/raft_log_store.h"
 
@@ -65,6 +69,7 @@ class SnapshotInstaller {
     // kBadRequest: a broken image, nothing changed. kUnavailable: stopped.
     // kStorage: the data dir is in an unknown state (stop the member).
     Status status;
+    std::optional<StateMachine::Prepared> prepared;  // when ok
   };
 
   // `intent_path` empty: no intent file (an in-memory engine). `wake` is
@@ -78,6 +83,9 @@ class SnapshotInstaller {
   bool start(const raft::SnapshotMetadata& meta, std::string image);
   bool busy() const;
   std::optional<Done> take_done();
+  // The install is committed: its intent file goes (on this thread; a
+  // crash before that leaves an intent the next start finds committed).
+  void forget_intent();
 
  private:
   void run();
@@ -93,6 +101,7 @@ class SnapshotInstaller {
   std::optional<raft::SnapshotMetadata> job_meta_;
   std::string job_image_;
   bool running_ = false;
+  bool remove_intent_ = false;
   std::optional<Done> done_;
   std::thread thread_;
 };
