@@ -181,7 +181,18 @@ TEST_CASE("a follower killed during a snapshot install comes back consistent and
   REQUIRE(c.signal_member(lagging, SIGKILL) >= 0);
   REQUIRE(std::filesystem::exists(intent));
 
+  // The snapshot's index, from "installing snapshot at index N".
+  const std::string log = c.log_of(lagging);
+  const auto at = log.find("installing snapshot at index ");
+  REQUIRE(at != std::string::npos);
+  const uint64_t snapshot_index = std::stoull(log.substr(at + 29));
+
   c.start_member(lagging);
+  // Before it hears from anyone, the restarted member holds the whole
+  // snapshot (finished from the intent), not its old state nor a mix.
+  auto restarted = c.status(lagging, 5000ms);
+  REQUIRE(restarted);
+  CHECK(restarted->raft_applied_index >= snapshot_index);
   auto now = c.status(*leader, 5000ms);
   REQUIRE(now);
   REQUIRE(c.wait_applied(lagging, now->raft_applied_index, kCatchupTimeout));
