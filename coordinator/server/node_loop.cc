@@ -90,6 +90,7 @@ void NodeLoop::turn() {
   snapshot_duties();
   if (minter_->published_revision() != state_->auth().revision()) minter_->publish(state_->auth());
   turn_stats_.record(Clock::now() - work_start);
+  if (installing()) install_longest_turn_ = std::max(install_longest_turn_, Clock::now() - work_start);
   metrics_.loop_turn_seconds.observe(Clock::now() - work_start);
   publish_metrics(Clock::now());
 }

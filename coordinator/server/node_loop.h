@@ -426,6 +426,7 @@ class NodeLoop {
   std::unique_ptr<SnapshotInstaller> installer_;
   std::optional<raft::SnapshotMetadata> installing_;
   Clock::time_point install_started_{};
+  Clock::duration install_longest_turn_{};  // of the loop while the install runs (logged)
   std::shared_ptr<AuthTokenMinter> minter_;
   std::unique_ptr<Authenticator> authenticator_;  // password checks off the loop
   // HashKV off the loop; declared after engine_ and poller_, so destroyed

@@ -176,6 +176,7 @@ bool NodeLoop::start_install(raft::Message& m) {
                    "a second snapshot install");
   installing_ = meta;
   install_started_ = Clock::now();
+  install_longest_turn_ = {};
   log_event("installing snapshot at index %llu (term %llu) off the loop",
             static_cast<unsigned long long>(meta.index), static_cast<unsigned long long>(meta.term));
   return true;
@@ -215,10 +216,12 @@ void NodeLoop::install_duties() {
   sync_peers();
   const auto finish_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - finish_start).count();
-  log_event("installed snapshot at index %llu (state applied %llu): %lld ms off the loop, %lld ms on it",
+  const auto longest_us = std::chrono::duration_cast<std::chrono::microseconds>(install_longest_turn_).count();
+  log_event("installed snapshot at index %llu (state applied %llu): %lld ms off the loop (longest loop turn "
+            "meanwhile %.1f ms), %lld ms on it",
             static_cast<unsigned long long>(snapshot_index_),
             static_cast<unsigned long long>(state_->applied_index()), static_cast<long long>(ms),
-            static_cast<long long>(finish_ms));
+            static_cast<double>(longest_us) / 1000.0, static_cast<long long>(finish_ms));
 }
 
 void NodeLoop::send_saves(Clock::time_point now) {
