@@ -97,6 +97,11 @@ class RawNode {
   // outside a Ready (between advance() and the next ready()).
   bool wants_snapshot(const SnapshotMetadata& md) const;
   bool snapshot_installed(const SnapshotMetadata& md);
+  // While paused, no Ready hands out committed entries (the application's
+  // state machine is not there yet: a snapshot's state still loading);
+  // they stay in the log, and come in order once resumed. Everything else
+  // (appends, acknowledgements, votes) goes on.
+  void pause_apply(bool paused) { apply_paused_ = paused; }
 
   bool has_ready() const;
   Ready ready();
@@ -138,6 +143,7 @@ class RawNode {
   HardState prev_hard_;
   PendingAdvance pending_;
   bool async_storage_writes_ = false;
+  bool apply_paused_ = false;
   uint64_t max_committed_bytes_per_ready_ = 0;
 };
 

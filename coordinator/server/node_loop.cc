@@ -189,9 +189,10 @@ void NodeLoop::receive_peers() {
     auto msg = storage::decode_message(body);
     if (!msg.ok() || msg->to != self_id_ || msg->from != pm.from) continue;
     if (refuse_for_disk(&*msg)) continue;
-    // Entries after a snapshot being installed wait for it: dropped as if
-    // lost (the leader probes again; heartbeats and votes still go).
-    if (installing() && msg->type == raft::MessageType::kAppend) continue;
+    // Entries after a snapshot being installed wait until it is committed
+    // (its intent on disk): dropped as if lost (the leader probes again;
+    // heartbeats and votes still go).
+    if (installing() && !install_committed_ && msg->type == raft::MessageType::kAppend) continue;
     if (msg->type == raft::MessageType::kAppendResponse && !msg->reject) {
       snapshot_sender_.acknowledged(pm.from, msg->index, Clock::now());
     }
@@ -394,8 +395,9 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
 void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   if (committed.empty()) return;
   if (installing()) {
-    // The snapshot being installed holds them: with the leader's appends
-    // dropped the commit index stays within the old log, behind it.
+    // Before the install is committed the snapshot holds them: with the
+    // leader's appends dropped the commit index stays within the old log,
+    // behind it. After, raft hands out none (apply paused).
     CORRAL_CHECK_MSG(committed.back().index <= installing_->index, "applying past a snapshot being installed");
     return;
   }

@@ -239,8 +239,14 @@ class NodeLoop {
   // Each turn: an install the installer finished is committed, the state
   // machine reloaded and raft told (node_snapshots.cc).
   void install_duties();
-  // While an install runs: what the loop must not do (serve reads from a
-  // half-replaced state, apply, append the leader's entries).
+  // The intent is on disk: the snapshot's raft record written, raft told,
+  // apply paused (the leader's entries are appended meanwhile).
+  void commit_install_now(const raft::SnapshotMetadata& meta);
+  // The state is loaded: the state machine takes it over, apply resumes.
+  void finish_install(SnapshotInstaller::Done& done);
+  // While an install runs the loop serves no read from the half-replaced
+  // state and applies nothing; until it is committed, it also drops the
+  // leader's appends.
   bool installing() const { return installing_.has_value(); }
   void serve_ready_reads();
   void expire_pending();
@@ -425,6 +431,7 @@ class NodeLoop {
   // A follower's snapshot install off the loop, and the snapshot it installs.
   std::unique_ptr<SnapshotInstaller> installer_;
   std::optional<raft::SnapshotMetadata> installing_;
+  bool install_committed_ = false;  // raft knows it; the state is still loading
   Clock::time_point install_started_{};
   Clock::duration install_longest_turn_{};  // of the loop while the install runs (logged)
   std::shared_ptr<AuthTokenMinter> minter_;

@@ -183,35 +183,58 @@ bool NodeLoop::start_install(raft::Message& m) {
 }
 
 void NodeLoop::install_duties() {
-  auto done = installer_->take_done();
-  if (!done) return;
-  const raft::SnapshotMetadata meta = *installing_;
-  installing_.reset();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - install_started_).count();
-  if (!done->status.ok()) {
-    const Error& e = done->status.error();
-    // A broken image changed nothing: the leader sends one again.
-    if (e.code == ErrorCode::kBadRequest) {
-      log_warn("snapshot at %llu refused: %s", static_cast<unsigned long long>(meta.index), e.message.c_str());
-      return;
+  for (auto& done : installer_->take_done()) {
+    if (!done.status.ok()) {
+      const Error& e = done.status.error();
+      // A broken image changed nothing (it is checked before the intent):
+      // the leader sends one again.
+      if (e.code == ErrorCode::kBadRequest && !install_committed_) {
+        log_warn("snapshot at %llu refused: %s", static_cast<unsigned long long>(done.meta.index), e.message.c_str());
+        installing_.reset();
+        continue;
+      }
+      stop_on_storage_failure("snapshot install", e);
     }
-    stop_on_storage_failure("snapshot install", e);
+    if (done.stage == SnapshotInstaller::Done::Stage::kIntentWritten) {
+      commit_install_now(done.meta);
+    } else {
+      finish_install(done);
+    }
   }
-  // Raft only moves within its old log while the install runs (appends are
-  // dropped), so it still wants the snapshot. If not, a restart finishes
-  // the install from its intent, consistently.
-  CORRAL_CHECK_MSG(raw_->wants_snapshot(meta), "an installed snapshot no longer wanted by raft");
-  const auto finish_start = Clock::now();
+}
+
+void NodeLoop::commit_install_now(const raft::SnapshotMetadata& meta) {
+  // Raft only moves within its old log until now (appends are dropped), so
+  // it still wants the snapshot. If not, a restart finishes the install
+  // from its intent, consistently.
+  CORRAL_CHECK_MSG(raw_->wants_snapshot(meta), "a snapshot being installed no longer wanted by raft");
   if (async_persist_) async_persist_->drain();
   if (auto c = commit_install(*engine_, *store_, meta); !c.ok()) stop_on_storage_failure("snapshot install commit", c.error());
-  installer_->forget_intent();
-  auto r = state_->reload(std::move(*done->prepared));
-  CORRAL_CHECK_MSG(r.ok(), r.error().message.c_str());
+  CORRAL_CHECK(raw_->snapshot_installed(meta));
+  // The leader's entries after it are appended (and acknowledged) from
+  // now on; applied once the state is loaded.
+  raw_->pause_apply(true);
+  install_committed_ = true;
   conf_state_ = meta.conf_state;
   snapshot_index_ = meta.index;
+  log_event("snapshot install at index %llu committed, %lld ms after it arrived; loading the state",
+            static_cast<unsigned long long>(meta.index),
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - install_started_).count()));
+}
+
+void NodeLoop::finish_install(SnapshotInstaller::Done& done) {
+  CORRAL_CHECK(install_committed_ && done.prepared);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - install_started_).count();
+  const auto finish_start = Clock::now();
+  auto r = state_->reload(std::move(*done.prepared));
+  CORRAL_CHECK_MSG(r.ok(), r.error().message.c_str());
   hub_->on_restore();
-  applied_term_ = meta.term;
-  CORRAL_CHECK(raw_->snapshot_installed(meta));
+  applied_term_ = done.meta.term;
+  installing_.reset();
+  install_committed_ = false;
+  raw_->pause_apply(false);
+  installer_->forget_intent();
   after_apply_leases();
   sync_peers();
   const auto finish_ms =
@@ -219,7 +242,7 @@ void NodeLoop::install_duties() {
   const auto longest_us = std::chrono::duration_cast<std::chrono::microseconds>(install_longest_turn_).count();
   log_event("installed snapshot at index %llu (state applied %llu): %lld ms off the loop (longest loop turn "
             "meanwhile %.1f ms), %lld ms on it",
-            static_cast<unsigned long long>(snapshot_index_),
+            static_cast<unsigned long long>(done.meta.index),
             static_cast<unsigned long long>(state_->applied_index()), static_cast<long long>(ms),
             static_cast<double>(longest_us) / 1000.0, static_cast<long long>(finish_ms));
 }

@@ -70,14 +70,14 @@ Status finish_interrupted_install(storage::Engine& engine, storage::RaftLogStore
                                                intent.error().message);
   }
   const raft::Index index = intent->meta.index;
-  if (store.snapshot_metadata().index < index) {
+  if (store.snapshot_metadata().index <= index) {
     auto records = parse_state_image(intent->image);
     if (!records.ok()) {
       return make_error(ErrorCode::kStorage, "install intent " + path + ": " + records.error().message);
     }
     auto s = load_state_image(engine, *records, nullptr);
     if (s.ok()) s = engine.flush();
-    if (s.ok()) s = commit_install(engine, store, intent->meta);
+    if (s.ok() && store.snapshot_metadata().index < index) s = commit_install(engine, store, intent->meta);
     if (!s.ok()) return make_error(ErrorCode::kStorage, "finishing the snapshot install at " +
                                                             std::to_string(index) + ": " + s.error().message);
     log_event("finished the snapshot install at index %llu that a stop interrupted",
@@ -104,7 +104,7 @@ SnapshotInstaller::~SnapshotInstaller() {
 bool SnapshotInstaller::start(const raft::SnapshotMetadata& meta, std::string image) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (running_ || job_meta_ || done_) return false;
+    if (running_ || job_meta_ || reported_loaded_) return false;
     job_meta_ = meta;
     job_image_ = std::move(image);
   }
@@ -114,13 +114,14 @@ bool SnapshotInstaller::start(const raft::SnapshotMetadata& meta, std::string im
 
 bool SnapshotInstaller::busy() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return running_ || job_meta_.has_value() || done_.has_value();
+  return running_ || job_meta_.has_value() || reported_loaded_;
 }
 
-std::optional<SnapshotInstaller::Done> SnapshotInstaller::take_done() {
+std::vector<SnapshotInstaller::Done> SnapshotInstaller::take_done() {
   std::lock_guard<std::mutex> lock(mu_);
-  std::optional<Done> out = std::move(done_);
-  done_.reset();
+  std::vector<Done> out = std::move(done_);
+  done_.clear();
+  reported_loaded_ = false;
   return out;
 }
 
@@ -169,7 +170,8 @@ void SnapshotInstaller::run() {
     }
     lock.lock();
     running_ = false;
-    done_ = Done{meta, std::move(s), std::move(prepared)};
+    done_.push_back(Done{Done::Stage::kLoaded, meta, std::move(s), std::move(prepared)});
+    reported_loaded_ = true;
     lock.unlock();
     wake_();
     lock.lock();
@@ -183,6 +185,11 @@ Status SnapshotInstaller::install(const raft::SnapshotMetadata& meta, const std:
   if (!intent_path_.empty()) {
     if (auto s = write_install_intent(intent_path_, meta, image); !s.ok()) return s;
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_.push_back(Done{Done::Stage::kIntentWritten, meta, Status(), std::nullopt});
+  }
+  wake_();
   if (auto s = load_state_image(engine_, *records, &cancel_); !s.ok()) return s;
   return engine_.flush();
 }

@@ -5,19 +5,22 @@
 // hands the received snapshot over and goes on ticking and answering
 // heartbeats; this thread
 //   1. checks the whole image (a broken one changes nothing),
-//   2. writes it as the install intent (install_intent.h), synced,
-//   3. replaces the state spaces in small unlogged writes (so a loop write,
-//      a vote's hard state, never queues behind a 100 MB batch),
+//   2. writes it as the install intent (install_intent.h), synced, and
+//      reports kIntentWritten: the loop commits the install (commit_install:
+//      the raft log store's snapshot record, one small synced write), tells
+//      raft (RawNode::snapshot_installed) and pauses apply; from then on
+//      the member appends and acknowledges the leader's entries (writes
+//      commit) while
+//   3. this thread replaces the state spaces in small unlogged writes (so a
+//      loop write never queues behind a 100 MB batch),
 //   4. flushes RocksDB: the new state is durable,
 //   5. rebuilds the key index and lease attachments from it
-//      (StateMachine::prepare_reload),
-// and wakes the loop, which commits the install (commit_install: the raft
-// log store's snapshot record, one small synced write), takes the prepared
-// state machine parts over and tells raft (RawNode::snapshot_installed);
-// then this thread removes the intent (forget_intent).
-// Until then raft never hears of the snapshot: the member acknowledges
-// nothing past its old log, drops the leader's appends, serves no read and
-// applies nothing (node_snapshots.cc).
+//      (StateMachine::prepare_reload), and reports kLoaded: the loop takes
+//      the prepared parts over and resumes apply; then this thread removes
+//      the intent (forget_intent).
+// Until kIntentWritten raft never hears of the snapshot: the member
+// acknowledges nothing past its old log and drops the leader's appends.
+// Until kLoaded it serves no read and applies nothing (node_snapshots.cc).
 //
 // One install at a time (a second is refused: the caller drops that
 // snapshot and the leader sends one again). Stopping the member cancels a
@@ -58,18 +61,25 @@ Status load_state_image(storage::Engine& engine, const std::vector<ImageRecord>&
 // once the state it names is durable (load_state_image, then a flush).
 Status commit_install(storage::Engine& engine, storage::RaftLogStore& store, const raft::SnapshotMetadata& meta);
 // At start, before the state machine opens: an install that the intent at
-// `path` says was under way is finished (or, committed already, its intent
-// removed). kStorage when the intent is unreadable or the install fails.
+// `path` says was under way is finished: the state loaded from it again
+// (it may be half loaded; anything applied after it is replayed from the
+// log, which is kept from the snapshot on until its state is loaded) and,
+// unless done already, committed; the intent then removed. An intent older
+// than the store's snapshot (the install finished, a local snapshot
+// followed, the removal did not) is only removed. kStorage when the intent
+// is unreadable or the install fails.
 Status finish_interrupted_install(storage::Engine& engine, storage::RaftLogStore& store, const std::string& path);
 
 class SnapshotInstaller {
  public:
   struct Done {
+    enum class Stage { kIntentWritten, kLoaded } stage = Stage::kIntentWritten;
     raft::SnapshotMetadata meta;
-    // kBadRequest: a broken image, nothing changed. kUnavailable: stopped.
-    // kStorage: the data dir is in an unknown state (stop the member).
+    // kBadRequest: a broken image, nothing changed (before kIntentWritten).
+    // kUnavailable: stopped. kStorage: the data dir is in an unknown state
+    // (stop the member).
     Status status;
-    std::optional<StateMachine::Prepared> prepared;  // when ok
+    std::optional<StateMachine::Prepared> prepared;  // kLoaded, when ok
   };
 
   // `intent_path` empty: no intent file (an in-memory engine). `wake` is
@@ -82,7 +92,8 @@ class SnapshotInstaller {
   // False (nothing taken) while another install runs or waits to be taken.
   bool start(const raft::SnapshotMetadata& meta, std::string image);
   bool busy() const;
-  std::optional<Done> take_done();
+  // What happened since the last call, in order (at most one of each stage).
+  std::vector<Done> take_done();
   // The install is committed: its intent file goes (on this thread; a
   // crash before that leaves an intent the next start finds committed).
   void forget_intent();
@@ -102,7 +113,8 @@ class SnapshotInstaller {
   std::string job_image_;
   bool running_ = false;
   bool remove_intent_ = false;
-  std::optional<Done> done_;
+  std::vector<Done> done_;
+  bool reported_loaded_ = false;  // a kLoaded (or failure) not taken yet
   std::thread thread_;
 };
 

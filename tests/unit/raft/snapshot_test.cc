@@ -232,6 +232,26 @@ TEST_CASE("snapshot: a snapshot installed by the application off the Ready path"
   CHECK(net.node(3).status().applied == net.node(1).status().applied);
 }
 
+// The server commits an install (raft told) before the state is loaded,
+// and pauses apply until it is: entries are appended and acknowledged
+// meanwhile (writes commit), applied once resumed, in order.
+TEST_CASE("snapshot: with apply paused appends and commits go on", "[snapshot]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  REQUIRE(net.propose(1, "a") == Status::kOk);
+  net.isolate(2);  // commits now need node 3
+  net.node(3).pause_apply(true);
+  REQUIRE(net.propose(1, "b") == Status::kOk);
+  REQUIRE(net.propose(1, "c") == Status::kOk);
+  CHECK(net.node(1).status().hard_state.commit == net.node(1).status().last_index);  // 3 acknowledged
+  CHECK(net.node(3).status().last_index == net.node(1).status().last_index);
+  CHECK(net.applied_data(3) == std::vector<std::string>{"a"});
+  CHECK(net.applied_data(1) == std::vector<std::string>{"a", "b", "c"});
+  net.node(3).pause_apply(false);
+  net.stabilize();
+  CHECK(net.applied_data(3) == std::vector<std::string>{"a", "b", "c"});
+}
+
 TEST_CASE("snapshot: wants_snapshot refuses old, foreign and already held snapshots", "[snapshot]") {
   TestNetwork net(3);
   REQUIRE(net.elect(1));
