@@ -146,7 +146,8 @@ void NodeLoop::snapshot_duties() {
   }
   // Here no apply batch is half staged: the view is the state at applied_index().
   // Not from a state half replaced by an install.
-  if ((image_wanted_ || save_waits) && now >= next_image_try_ && !snapshot_worker_->image_busy() && !installing()) {
+  if ((image_wanted_ || save_waits) && now >= next_image_try_ && !snapshot_worker_->image_busy() &&
+      !installing()) {
     const raft::SnapshotMetadata& meta = store_->snapshot_metadata();
     if (snapshot_worker_->build_image(engine_->read_view(), state_->applied_index(), meta) && image_wanted_) {
       image_building_for_ = meta.index;
@@ -209,7 +210,9 @@ void NodeLoop::commit_install_now(const raft::SnapshotMetadata& meta) {
   // from its intent, consistently.
   CORRAL_CHECK_MSG(raw_->wants_snapshot(meta), "a snapshot being installed no longer wanted by raft");
   if (async_persist_) async_persist_->drain();
-  if (auto c = commit_install(*engine_, *store_, meta); !c.ok()) stop_on_storage_failure("snapshot install commit", c.error());
+  if (auto c = commit_install(*engine_, *store_, meta); !c.ok()) {
+    stop_on_storage_failure("snapshot install commit", c.error());
+  }
   CORRAL_CHECK(raw_->snapshot_installed(meta));
   // The leader's entries after it are appended (and acknowledged) from
   // now on; applied once the state is loaded.

@@ -210,7 +210,9 @@ TEST_CASE("snapshot: a snapshot installed by the application off the Ready path"
   net.delivered.clear();
   for (int i = 0; i < 3; ++i) net.tick(1, 1);
   size_t heartbeat_answers = 0;
-  for (const Message& m : net.delivered) heartbeat_answers += (m.type == MessageType::kHeartbeatResponse && m.from == 3);
+  for (const Message& m : net.delivered) {
+    heartbeat_answers += (m.type == MessageType::kHeartbeatResponse && m.from == 3);
+  }
   CHECK(heartbeat_answers > 0);
   CHECK(net.node(3).status().hard_state.commit == commit_before);
   REQUIRE(net.propose(1, "after") == Status::kOk);  // committed by 1 and 2
