@@ -9,12 +9,18 @@ namespace corral::server {
 
 namespace {
 
-// Writes `batch` once it reaches a chunk's bound (or `now`).
-Status write_chunk(storage::Engine& engine, storage::WriteBatch& batch, bool now) {
+// Writes `batch` once it reaches a chunk's bound (or `now`); flushes once
+// `unflushed` bytes pass kInstallFlushBytes.
+Status write_chunk(storage::Engine& engine, storage::WriteBatch& batch, bool now, size_t& unflushed) {
   if (batch.empty()) return Status();
   if (!now && batch.size_bytes() < kInstallChunkBytes && batch.count() < kInstallChunkRecords) return Status();
+  unflushed += batch.size_bytes();
   auto s = engine.write_unlogged(std::move(batch));
   batch = storage::WriteBatch();
+  if (s.ok() && unflushed >= kInstallFlushBytes) {
+    unflushed = 0;
+    s = engine.flush();
+  }
   return s;
 }
 
@@ -26,23 +32,24 @@ Status load_state_image(storage::Engine& engine, const std::vector<ImageRecord>&
                         const std::atomic<bool>* cancel) {
   const auto cancelled = [cancel] { return cancel && cancel->load(); };
   storage::WriteBatch batch;
+  size_t unflushed = 0;
   for (storage::Space space : kImageSpaces) {
     auto it = engine.scan(space, "", "");
     for (; it->valid(); it->next()) {
       batch.del(space, it->key());
-      if (auto s = write_chunk(engine, batch, false); !s.ok()) return s;
+      if (auto s = write_chunk(engine, batch, false, unflushed); !s.ok()) return s;
       if (cancelled()) return stopped();
     }
     if (!it->status().ok()) return it->status();
   }
   // Every delete lands before the puts (a key may be in both).
-  if (auto s = write_chunk(engine, batch, true); !s.ok()) return s;
+  if (auto s = write_chunk(engine, batch, true, unflushed); !s.ok()) return s;
   for (const ImageRecord& rec : records) {
     batch.put(rec.space, rec.key, rec.value);
-    if (auto s = write_chunk(engine, batch, false); !s.ok()) return s;
+    if (auto s = write_chunk(engine, batch, false, unflushed); !s.ok()) return s;
     if (cancelled()) return stopped();
   }
-  return write_chunk(engine, batch, true);
+  return write_chunk(engine, batch, true, unflushed);
 }
 
 Status commit_install(storage::Engine& engine, storage::RaftLogStore& store, const raft::SnapshotMetadata& meta) {

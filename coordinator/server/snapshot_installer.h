@@ -50,9 +50,16 @@ namespace corral::server {
 // most for one of them).
 inline constexpr size_t kInstallChunkBytes = size_t{1} << 20;
 inline constexpr size_t kInstallChunkRecords = 4096;
+// The load flushes after this many bytes, so that it never has RocksDB's
+// memtables (16 MiB, 3 of them) filling faster than they are written out,
+// when RocksDB stalls every writer, the loop's raft log appends too (our
+// reading of follower loop turns of 290-918 ms during 120-300 MB installs
+// without it; 26-95 ms with it: bench/RESULTS.md, s23-snapinstall).
+inline constexpr size_t kInstallFlushBytes = size_t{8} << 20;
 
 // Replaces the state spaces (kImageSpaces) with `records`, in unlogged
-// writes of at most a chunk each; not durable until a flush. kUnavailable
+// writes of at most a chunk each, flushing every kInstallFlushBytes; not
+// durable until a last flush. kUnavailable
 // when `cancel` (if given) turns true between two writes.
 Status load_state_image(storage::Engine& engine, const std::vector<ImageRecord>& records,
                         const std::atomic<bool>* cancel);
