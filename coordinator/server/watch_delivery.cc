@@ -126,7 +126,9 @@ void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequ
 
 void NodeLoop::deliver_watches() {
   const auto now = Clock::now();
-  const bool catchup_moved = catch_up_step(*hub_);
+  // Catching watchers up reads history: not from a state half replaced by
+  // a snapshot install (they go on from where they were once it is in).
+  const bool catchup_moved = !installing() && catch_up_step(*hub_);
   next_output_retry_.reset();
   flush_held_output(now);
   for (auto s : hub_->take_ready()) draining_.insert(s);
