@@ -25,7 +25,7 @@ start() {
   eval "pid$1=$!"
 }
 start 1; start 2; start 3
-trap 'kill $pid1 $pid2 $pid3 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pid1 $pid2 $pid3 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
 for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 kill "$pid3"; wait "$pid3" 2>/dev/null || true

@@ -768,20 +768,45 @@ void Raft::handle_snapshot(const Message& m) {
   send(std::move(r));
 }
 
+namespace {
+
+bool names(const ConfState& cs, NodeId id) {
+  return std::find(cs.voters.begin(), cs.voters.end(), id) != cs.voters.end() ||
+         std::find(cs.learners.begin(), cs.learners.end(), id) != cs.learners.end();
+}
+
+}  // namespace
+
+bool Raft::wants_snapshot(const SnapshotMetadata& md) const {
+  // Not newer, or not meant for us (a configuration we are not in), or
+  // entries we already have.
+  return md.index > log_.committed() && names(md.conf_state, id_) && !log_.match_term(md.index, md.term);
+}
+
 bool Raft::restore(const Snapshot& snap) {
   const SnapshotMetadata& md = snap.metadata;
-  if (md.index <= log_.committed()) return false;
-  const auto& cs = md.conf_state;
-  const bool in_conf = std::find(cs.voters.begin(), cs.voters.end(), id_) != cs.voters.end() ||
-                       std::find(cs.learners.begin(), cs.learners.end(), id_) != cs.learners.end();
-  if (!in_conf) return false;  // not meant for us: a configuration we are not in
-  if (log_.match_term(md.index, md.term)) {
-    // We already have the entries: just fast-forward the commit.
-    log_.commit_to(md.index);
-    return false;
+  if (wants_snapshot(md)) {
+    log_.restore(snap);
+    restore_conf_state(md.conf_state);
+    return true;
   }
-  log_.restore(snap);
-  restore_conf_state(cs);
+  // We already have the entries: just fast-forward the commit.
+  if (md.index > log_.committed() && names(md.conf_state, id_)) log_.commit_to(md.index);
+  return false;
+}
+
+bool Raft::snapshot_installed(const SnapshotMetadata& md) {
+  // Not match_term: the storage holds the snapshot now, so it matches.
+  if (md.index <= log_.committed() || !names(md.conf_state, id_)) return false;
+  log_.restore_persisted(Snapshot{md, {}});
+  restore_conf_state(md.conf_state);
+  if (lead_ != kNoNode && lead_ != id_) {
+    Message r;
+    r.type = MessageType::kAppendResponse;
+    r.to = lead_;
+    r.index = log_.last_index();
+    send(std::move(r));
+  }
   return true;
 }
 

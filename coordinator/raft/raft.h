@@ -66,6 +66,12 @@ class Raft {
   void report_unreachable(NodeId id);
   // What a read lease may rest on now (Config::lease_promise_ticks).
   LeaseBasis lease_basis() const;
+  // Whether a snapshot with this metadata would replace the log (restore).
+  bool wants_snapshot(const SnapshotMetadata& md) const;
+  // The application installed (durably) a snapshot it checked with
+  // wants_snapshot: restore to it, nothing left to persist or apply, and
+  // tell the leader (if known) the log now reaches md.index.
+  bool snapshot_installed(const SnapshotMetadata& md);
   // See RawNode::answer_read_on_lease.
   bool answer_read_on_lease(const Message& m);
   void report_snapshot(NodeId id, bool ok);

@@ -169,4 +169,10 @@ void RaftLog::restore(const Snapshot& snap) {
   unstable_.restore(snap);
 }
 
+void RaftLog::restore_persisted(const Snapshot& snap) {
+  restore(snap);
+  unstable_.stable_snap_to(snap.metadata.index);
+  applied_ = std::max(applied_, snap.metadata.index);
+}
+
 }  // namespace corral::raft

@@ -68,6 +68,9 @@ class RaftLog {
   void stable_to(Index i, Term t) { unstable_.stable_to(i, t); }
   void stable_snap_to(Index i) { unstable_.stable_snap_to(i); }
   void restore(const Snapshot& snap);
+  // The application already holds `snap` durably (and applied): restore
+  // to it with nothing left to persist or apply.
+  void restore_persisted(const Snapshot& snap);
 
   Index committed() const { return committed_; }
   Index applied() const { return applied_; }

@@ -44,6 +44,10 @@ void RawNode::report_unreachable(NodeId id) { raft_->report_unreachable(id); }
 
 void RawNode::report_snapshot(NodeId id, bool ok) { raft_->report_snapshot(id, ok); }
 
+bool RawNode::wants_snapshot(const SnapshotMetadata& md) const { return raft_->wants_snapshot(md); }
+
+bool RawNode::snapshot_installed(const SnapshotMetadata& md) { return raft_->snapshot_installed(md); }
+
 bool RawNode::has_ready() const {
   const Raft& r = *raft_;
   if (r.soft_state() != prev_soft_) return true;
@@ -51,7 +55,7 @@ bool RawNode::has_ready() const {
   if (!hs.empty() && hs != prev_hard_) return true;
   return r.log().unstable_snapshot().has_value() || r.log().has_entries_to_persist() ||
          !r.msgs.empty() || !r.read_states.empty() ||
-         r.log().has_next_committed_entries(!async_storage_writes_) || r.flush_needed();
+         (!apply_paused_ && r.log().has_next_committed_entries(!async_storage_writes_)) || r.flush_needed();
 }
 
 Ready RawNode::ready() {
@@ -72,7 +76,9 @@ Ready RawNode::ready() {
   // Committed entries per Ready are bounded by Config::max_committed_bytes_per_ready
   // (the application's apply per Ready). With asynchronous writes only persisted ones: this Ready's entries may not be
   // durable when the application applies.
-  rd.committed_entries = r.log().next_committed_entries(max_committed_bytes_per_ready_, !async_storage_writes_);
+  if (!apply_paused_) {
+    rd.committed_entries = r.log().next_committed_entries(max_committed_bytes_per_ready_, !async_storage_writes_);
+  }
   if (async_storage_writes_) r.log().accept_in_progress();
   rd.messages = std::move(r.msgs);
   r.msgs.clear();

@@ -85,6 +85,24 @@ class RawNode {
   void report_unreachable(NodeId id);
   void report_snapshot(NodeId id, bool ok);
 
+  // Installing a snapshot off the caller's thread (server/snapshot_installer.h):
+  // wants_snapshot says whether one with this metadata would replace the log
+  // now (a kSnapshot message would restore it); once the caller holds it
+  // durably, with its state machine loaded from it, snapshot_installed
+  // restores raft to it as if a Ready had carried it and been advanced (no
+  // Ready hands it out), and queues the acknowledgement to the leader. Ask
+  // wants_snapshot before the storage holds it (after, the storage's term at
+  // md.index matches); snapshot_installed is false (and does nothing) for a
+  // snapshot not newer than the commit index or not naming this node. Call
+  // outside a Ready (between advance() and the next ready()).
+  bool wants_snapshot(const SnapshotMetadata& md) const;
+  bool snapshot_installed(const SnapshotMetadata& md);
+  // While paused, no Ready hands out committed entries (the application's
+  // state machine is not there yet: a snapshot's state still loading);
+  // they stay in the log, and come in order once resumed. Everything else
+  // (appends, acknowledgements, votes) goes on.
+  void pause_apply(bool paused) { apply_paused_ = paused; }
+
   bool has_ready() const;
   Ready ready();
   // The last Ready has been handled (persisted, sent, applied). Call it
@@ -125,6 +143,7 @@ class RawNode {
   HardState prev_hard_;
   PendingAdvance pending_;
   bool async_storage_writes_ = false;
+  bool apply_paused_ = false;
   uint64_t max_committed_bytes_per_ready_ = 0;
 };
 

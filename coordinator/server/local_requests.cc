@@ -63,6 +63,10 @@ void NodeLoop::handle_local(const net::ConnectionId& conn, const api::ParsedRequ
 // The view and the revisions are taken together, on the loop: the hash is
 // of the history as of this turn, whatever is applied while it runs.
 void NodeLoop::start_hash_kv(const net::ConnectionId& conn, uint64_t request_id, kv::Revision revision) {
+  if (installing()) {
+    return reply_error(conn, request_id, api::wire_error(wire::ErrorCode::UNAVAILABLE,
+                                                         "member installing a snapshot: retry later"));
+  }
   HashJob job;
   job.connection = conn;
   job.request_id = request_id;

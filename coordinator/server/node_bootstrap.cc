@@ -3,6 +3,8 @@
 // member table; the CURVE allow-lists reloaded from the main thread.
 #include "coordinator/server/node_loop.h"
 
+#include "coordinator/server/install_intent.h"
+
 #include <algorithm>
 #include <random>
 #include <thread>
@@ -10,6 +12,7 @@
 #include "coordinator/net/endpoint.h"
 #include "coordinator/server/apply_pacing.h"
 #include "coordinator/server/curve_setup.h"
+#include "coordinator/server/install_intent.h"
 #include "coordinator/server/log.h"
 #include "coordinator/server/startup_checks.h"
 #include "coordinator/server/u64_bytes.h"
@@ -132,6 +135,10 @@ Status NodeLoop::open_storage(const StartupIdentity& identity) {
   auto store = storage::RaftLogStore::open(engine_.get());
   if (!store.ok()) return store.error();
   store_ = std::move(store).value();
+  // Before anything reads the state: it may be half installed.
+  if (!o.in_memory) {
+    if (auto s = finish_interrupted_install(*engine_, *store_, install_intent_path(o.data_dir)); !s.ok()) return s;
+  }
   auto stored_cluster = engine_->get(storage::Space::kKvMeta, kClusterIdKey);
   if (stored_cluster.ok() && stored_cluster->has_value()) cluster_id_ = bytes_u64(**stored_cluster);
   // Before any peer is added: every link then says which cluster it is of.
@@ -223,7 +230,7 @@ void NodeLoop::create_raft(const raft::InitialState& init) {
 }
 
 // The poller over the loop's two sockets, and the threads beside the loop
-// that wake it when they have a result: the snapshot worker, the password
+// that wake it when they have a result: the snapshot worker and installer, the password
 // worker (authenticator), the HashKV worker and, with --storage-writer, the
 // storage writer.
 // (The ZAP handler started in listen_for_clients, the defragmenter's thread
@@ -235,6 +242,9 @@ Status NodeLoop::start_workers() {
   peer_slot_ = poller_->add(transport_->inbound_socket(), net::Tracking::kOwnerReportsUse);
   client_slot_ = poller_->add(listener_->socket(), net::Tracking::kOwnerReportsUse);
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
+  installer_ = std::make_unique<SnapshotInstaller>(
+      *engine_, options_.in_memory ? std::string() : install_intent_path(options_.data_dir),
+      [this] { poller_->wake(); });
   authenticator_ = std::make_unique<Authenticator>([this] { poller_->wake(); });
   hasher_ = std::make_unique<KvHasher>([this] { poller_->wake(); });
   if (options_.storage_writer) {

@@ -53,6 +53,7 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
   fail_keepalives(api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
   // No write, flush or image build may outlive stop() (a caller may remove the data dir).
   async_persist_.reset();
+  installer_.reset();  // a running install is cancelled: its intent finishes it at the next start
   snapshot_worker_.reset();
   authenticator_.reset();
   log_event("member %s stopped", options_.name.c_str());
@@ -89,6 +90,7 @@ void NodeLoop::turn() {
   snapshot_duties();
   if (minter_->published_revision() != state_->auth().revision()) minter_->publish(state_->auth());
   turn_stats_.record(Clock::now() - work_start);
+  if (installing()) install_longest_turn_ = std::max(install_longest_turn_, Clock::now() - work_start);
   metrics_.loop_turn_seconds.observe(Clock::now() - work_start);
   publish_metrics(Clock::now());
 }
@@ -153,6 +155,9 @@ void NodeLoop::receive_peers() {
     if (!admit_peer_frame(pm)) continue;
     if (body.starts_with(kChunkFrameTag)) {
       if (refuse_for_disk(nullptr)) continue;
+      // One install at a time, and one image in memory: the leader sends
+      // another snapshot again later if this one is still needed.
+      if (installing()) continue;
       body.remove_prefix(kChunkFrameTag.size());
       auto chunk = net::decode_chunk(body);
       if (!chunk.ok()) continue;
@@ -169,6 +174,7 @@ void NodeLoop::receive_peers() {
                 static_cast<unsigned long long>(snap->snapshot->metadata.index),
                 static_cast<unsigned long long>(pm.from), snap->snapshot->data.size());
       metrics_.snapshots_received.inc();
+      if (start_install(*snap)) continue;
       (void)raw_->step(*snap);
       continue;
     } else if (body.starts_with(kAttributesFrameTag)) {
@@ -183,6 +189,10 @@ void NodeLoop::receive_peers() {
     auto msg = storage::decode_message(body);
     if (!msg.ok() || msg->to != self_id_ || msg->from != pm.from) continue;
     if (refuse_for_disk(&*msg)) continue;
+    // Entries after a snapshot being installed wait until it is committed
+    // (its intent on disk): dropped as if lost (the leader probes again;
+    // heartbeats and votes still go).
+    if (installing() && !install_committed_ && msg->type == raft::MessageType::kAppend) continue;
     if (msg->type == raft::MessageType::kAppendResponse && !msg->reject) {
       snapshot_sender_.acknowledged(pm.from, msg->index, Clock::now());
     }
@@ -359,23 +369,10 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
     }
   }
   before_write();
+  // A received snapshot is installed off the loop and raft told once it
+  // is (start_install): no Ready carries one.
+  CORRAL_CHECK_MSG(!rd.snapshot, "a snapshot in a Ready: installs go through the installer");
   storage::WriteBatch batch;
-  bool restored = false;
-  if (rd.snapshot && !rd.snapshot->empty()) {
-    // The restore deletes the keys it sees and is logged: flush unlogged
-    // apply batches first, or a key they deleted (not seen now, so not
-    // deleted again) could come back from an older table file after a crash.
-    auto flushed = engine_->flush();
-    if (!flushed.ok()) stop_on_storage_failure("flush before installing a snapshot", flushed.error());
-    auto s = store_->stage_apply_snapshot(batch, rd.snapshot->metadata);
-    auto r = s.ok() ? state_->stage_restore(rd.snapshot->data, batch) : s;
-    if (!r.ok()) {
-      log_error("cannot install snapshot at %llu: %s",
-                static_cast<unsigned long long>(rd.snapshot->metadata.index), r.error().message.c_str());
-      std::abort();
-    }
-    restored = true;
-  }
   auto s = store_->stage_append(batch, rd.entries);
   CORRAL_CHECK_MSG(s.ok(), s.error().message.c_str());
   if (rd.hard_state) store_->stage_hard_state(batch, *rd.hard_state);
@@ -390,19 +387,6 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
   }
   // With the storage writer raft waits for every write to be reported.
   if (async_persist_ && !rd.entries.empty()) raw_->advance_append(rd.entries.back().index, rd.entries.back().term);
-  if (restored) {
-    auto r = state_->reload();
-    CORRAL_CHECK_MSG(r.ok(), r.error().message.c_str());
-    conf_state_ = rd.snapshot->metadata.conf_state;
-    snapshot_index_ = rd.snapshot->metadata.index;
-    hub_->on_restore();
-    applied_term_ = rd.snapshot->metadata.term;
-    after_apply_leases();
-    sync_peers();
-    log_event("installed snapshot at index %llu (state applied %llu)",
-              static_cast<unsigned long long>(snapshot_index_),
-              static_cast<unsigned long long>(state_->applied_index()));
-  }
   for (size_t i = 0; i < rd.messages.size(); ++i) {
     if (!sent[i]) send_raft(rd.messages[i]);
   }
@@ -410,6 +394,13 @@ void NodeLoop::persist(raft::Ready& rd, const std::function<void()>& before_writ
 
 void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   if (committed.empty()) return;
+  if (installing()) {
+    // Before the install is committed the snapshot holds them: with the
+    // leader's appends dropped the commit index stays within the old log,
+    // behind it. After, raft hands out none (apply paused).
+    CORRAL_CHECK_MSG(committed.back().index <= installing_->index, "applying past a snapshot being installed");
+    return;
+  }
   metrics::ScopedTimer apply_timer(metrics_.apply_seconds);
   metrics_.proposals_applied.inc(committed.size());
   storage::WriteBatch batch;

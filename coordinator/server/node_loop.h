@@ -6,7 +6,8 @@
 //    function below, except reload_curve_allow_lists (main thread; it only
 //    touches the ZAP handler, which locks) and wake (any thread);
 //  - the ZAP handler thread (zap_handler.h), the snapshot worker
-//    (snapshot_worker.h), the defragmenter (defragmenter.h) and the HashKV
+//    (snapshot_worker.h), the snapshot installer (snapshot_installer.h:
+//    a follower's received snapshot), the defragmenter (defragmenter.h) and the HashKV
 //    worker (kv_hasher.h) are started
 //    here and report back through their own locks; nothing else of the loop
 //    is shared.
@@ -82,6 +83,7 @@
 #include "coordinator/server/removed_notifier.h"
 #include "coordinator/server/request_meter.h"
 #include "coordinator/server/server_metrics.h"
+#include "coordinator/server/snapshot_installer.h"
 #include "coordinator/server/snapshot_sender.h"
 #include "coordinator/server/snapshot_worker.h"
 #include "coordinator/server/state_machine.h"
@@ -231,6 +233,21 @@ class NodeLoop {
   // for, send the next chunks of snapshot streams and `snapshot save`s.
   void snapshot_duties();
   void send_saves(Clock::time_point now);
+  // A received snapshot raft wants: handed to the installer (the loop goes
+  // on; raft hears of it once installed). False: not wanted, step it.
+  bool start_install(raft::Message& m);
+  // Each turn: an install the installer finished is committed, the state
+  // machine reloaded and raft told (node_snapshots.cc).
+  void install_duties();
+  // The intent is on disk: the snapshot's raft record written, raft told,
+  // apply paused (the leader's entries are appended meanwhile).
+  void commit_install_now(const raft::SnapshotMetadata& meta);
+  // The state is loaded: the state machine takes it over, apply resumes.
+  void finish_install(SnapshotInstaller::Done& done);
+  // While an install runs the loop serves no read from the half-replaced
+  // state and applies nothing; until it is committed, it also drops the
+  // leader's appends.
+  bool installing() const { return installing_.has_value(); }
   void serve_ready_reads();
   void expire_pending();
   // A proposal whose log index now holds another entry (proposal_positions.h):
@@ -411,6 +428,12 @@ class NodeLoop {
   };
   std::deque<SnapshotSave> saves_;
   std::unique_ptr<SnapshotWorker> snapshot_worker_;
+  // A follower's snapshot install off the loop, and the snapshot it installs.
+  std::unique_ptr<SnapshotInstaller> installer_;
+  std::optional<raft::SnapshotMetadata> installing_;
+  bool install_committed_ = false;  // raft knows it; the state is still loading
+  Clock::time_point install_started_{};
+  Clock::duration install_longest_turn_{};  // of the loop while the install runs (logged)
   std::shared_ptr<AuthTokenMinter> minter_;
   std::unique_ptr<Authenticator> authenticator_;  // password checks off the loop
   // HashKV off the loop; declared after engine_ and poller_, so destroyed

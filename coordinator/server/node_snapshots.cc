@@ -1,5 +1,6 @@
 // Snapshots: recording one every snapshot_count entries (the flush on the
-// worker), images for lagging followers and their streams, `snapshot save`.
+// worker), images for lagging followers and their streams, `snapshot save`,
+// and a follower's install of a received one (on the installer).
 #include "coordinator/server/node_loop.h"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "coordinator/base/check.h"
 #include "coordinator/server/log.h"
+#include "coordinator/server/storage_failure.h"
 #include "schema/data_bytes.h"
 
 namespace corral::server {
@@ -24,6 +26,7 @@ constexpr int kMaxSaveChunksPerTurn = 8;
 
 bool NodeLoop::maybe_snapshot(bool force) {
   raft::Index applied = state_->applied_index();
+  if (installing()) return false;  // the state is being replaced
   if (applied <= snapshot_index_) return true;
   if (!force && applied < snapshot_index_ + options_.snapshot_count) return true;
   if (snapshot_flush_) return false;
@@ -115,6 +118,7 @@ void NodeLoop::start_snapshot_stream(const raft::Message& m) {
 }
 
 void NodeLoop::snapshot_duties() {
+  install_duties();
   const auto now = Clock::now();
   auto done = snapshot_worker_->take_done();
   if (done.flush) finish_snapshot(*done.flush);
@@ -141,7 +145,9 @@ void NodeLoop::snapshot_duties() {
     save_waits = save_waits || !save.image;
   }
   // Here no apply batch is half staged: the view is the state at applied_index().
-  if ((image_wanted_ || save_waits) && now >= next_image_try_ && !snapshot_worker_->image_busy()) {
+  // Not from a state half replaced by an install.
+  if ((image_wanted_ || save_waits) && now >= next_image_try_ && !snapshot_worker_->image_busy() &&
+      !installing()) {
     const raft::SnapshotMetadata& meta = store_->snapshot_metadata();
     if (snapshot_worker_->build_image(engine_->read_view(), state_->applied_index(), meta) && image_wanted_) {
       image_building_for_ = meta.index;
@@ -162,6 +168,86 @@ void NodeLoop::snapshot_duties() {
   }
   send_saves(now);
   if (image_ && now - image_used_ > kSnapshotImageKeepSeconds) image_.reset();
+}
+
+bool NodeLoop::start_install(raft::Message& m) {
+  if (!m.snapshot || !raw_->wants_snapshot(m.snapshot->metadata)) return false;
+  const raft::SnapshotMetadata meta = m.snapshot->metadata;
+  CORRAL_CHECK_MSG(!installing() && installer_->start(meta, std::move(m.snapshot->data)),
+                   "a second snapshot install");
+  installing_ = meta;
+  install_started_ = Clock::now();
+  install_longest_turn_ = {};
+  log_event("installing snapshot at index %llu (term %llu) off the loop",
+            static_cast<unsigned long long>(meta.index), static_cast<unsigned long long>(meta.term));
+  return true;
+}
+
+void NodeLoop::install_duties() {
+  for (auto& done : installer_->take_done()) {
+    if (!done.status.ok()) {
+      const Error& e = done.status.error();
+      // A broken image changed nothing (it is checked before the intent):
+      // the leader sends one again.
+      if (e.code == ErrorCode::kBadRequest && !install_committed_) {
+        log_warn("snapshot at %llu refused: %s", static_cast<unsigned long long>(done.meta.index), e.message.c_str());
+        installing_.reset();
+        continue;
+      }
+      stop_on_storage_failure("snapshot install", e);
+    }
+    if (done.stage == SnapshotInstaller::Done::Stage::kIntentWritten) {
+      commit_install_now(done.meta);
+    } else {
+      finish_install(done);
+    }
+  }
+}
+
+void NodeLoop::commit_install_now(const raft::SnapshotMetadata& meta) {
+  // Raft only moves within its old log until now (appends are dropped), so
+  // it still wants the snapshot. If not, a restart finishes the install
+  // from its intent, consistently.
+  CORRAL_CHECK_MSG(raw_->wants_snapshot(meta), "a snapshot being installed no longer wanted by raft");
+  if (async_persist_) async_persist_->drain();
+  if (auto c = commit_install(*engine_, *store_, meta); !c.ok()) {
+    stop_on_storage_failure("snapshot install commit", c.error());
+  }
+  CORRAL_CHECK(raw_->snapshot_installed(meta));
+  // The leader's entries after it are appended (and acknowledged) from
+  // now on; applied once the state is loaded.
+  raw_->pause_apply(true);
+  install_committed_ = true;
+  conf_state_ = meta.conf_state;
+  snapshot_index_ = meta.index;
+  log_event("snapshot install at index %llu committed, %lld ms after it arrived; loading the state",
+            static_cast<unsigned long long>(meta.index),
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - install_started_).count()));
+}
+
+void NodeLoop::finish_install(SnapshotInstaller::Done& done) {
+  CORRAL_CHECK(install_committed_ && done.prepared);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - install_started_).count();
+  const auto finish_start = Clock::now();
+  auto r = state_->reload(std::move(*done.prepared));
+  CORRAL_CHECK_MSG(r.ok(), r.error().message.c_str());
+  hub_->on_restore();
+  applied_term_ = done.meta.term;
+  installing_.reset();
+  install_committed_ = false;
+  raw_->pause_apply(false);
+  installer_->forget_intent();
+  after_apply_leases();
+  sync_peers();
+  const auto finish_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - finish_start).count();
+  const auto longest_us = std::chrono::duration_cast<std::chrono::microseconds>(install_longest_turn_).count();
+  log_event("installed snapshot at index %llu (state applied %llu): %lld ms off the loop (longest loop turn "
+            "meanwhile %.1f ms), %lld ms on it",
+            static_cast<unsigned long long>(done.meta.index),
+            static_cast<unsigned long long>(state_->applied_index()), static_cast<long long>(ms),
+            static_cast<double>(longest_us) / 1000.0, static_cast<long long>(finish_ms));
 }
 
 void NodeLoop::send_saves(Clock::time_point now) {

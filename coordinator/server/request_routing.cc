@@ -302,6 +302,11 @@ bool NodeLoop::refuse_unauthorized(const net::ConnectionId& conn, const api::Par
 
 void NodeLoop::serve_read(const net::ConnectionId& conn, const api::ParsedRequest& req) {
   auto r = req.get();
+  // The state on disk is half replaced until the install is committed.
+  if (installing()) {
+    return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::UNAVAILABLE,
+                                                        "member installing a snapshot: retry, or ask another member"));
+  }
   api::ResponseBuilder b(r.getId(), header());
   switch (r.which()) {
     case wire::Request::AUTH: {

@@ -58,13 +58,31 @@ Result<std::unique_ptr<StateMachine>> StateMachine::open(storage::Engine& engine
   return sm;
 }
 
-Status StateMachine::reload() {
-  auto kv = kv::MvccStore::open(engine_);
+Result<StateMachine::Prepared> StateMachine::prepare_reload(storage::Engine& engine) {
+  Prepared out;
+  auto kv = kv::MvccStore::open(engine);
   if (!kv.ok()) return kv.error();
-  kv_ = std::move(kv).value();
+  out.kv = std::move(kv).value();
+  // Attachments are not stored: rebuilt from the keys' lease fields.
+  auto all = out.kv->range(std::string_view("\0", 1), kv::kRangeEndAll);
+  if (!all.ok()) return all.error();
+  for (auto& kv : all->kvs) {
+    if (kv.lease != 0) out.lease_keys.emplace_back(kv.lease, std::move(kv.key));
+  }
+  return out;
+}
+
+Status StateMachine::reload() {
+  auto prepared = prepare_reload(engine_);
+  if (!prepared.ok()) return prepared.error();
+  return reload(std::move(prepared).value());
+}
+
+Status StateMachine::reload(Prepared prepared) {
+  kv_ = std::move(prepared.kv);
   auto s = load_members();
   if (!s.ok()) return s;
-  s = load_leases();
+  s = load_leases(prepared.lease_keys);
   if (!s.ok()) return s;
   s = auth_.load(engine_);
   if (!s.ok()) return s;
@@ -73,20 +91,13 @@ Status StateMachine::reload() {
   return driver_->reload(*kv_);
 }
 
-Status StateMachine::load_leases() {
-  bool was_primary = lessor_ && lessor_->is_primary();
+Status StateMachine::load_leases(const std::vector<std::pair<lease::LeaseId, std::string>>& lease_keys) {
   const auto counts = lessor_ ? lessor_->checkpoint_counts() : lease::Lessor::CheckpointCounts{};
   lessor_ = std::make_unique<lease::Lessor>(options_.lease);
   lessor_->carry_counts(counts);
   auto s = lessor_->recover(engine_);
   if (!s.ok()) return s;
-  // Attachments are not stored: rebuild them from the keys' lease fields.
-  auto all = kv_->range(std::string_view("\0", 1), kv::kRangeEndAll);
-  if (!all.ok()) return all.error();
-  for (const auto& kv : all->kvs) {
-    if (kv.lease != 0) (void)lessor_->attach(kv.lease, kv.key);
-  }
-  (void)was_primary;
+  for (const auto& [lease, key] : lease_keys) (void)lessor_->attach(lease, key);
   return Status();
 }
 

@@ -125,12 +125,22 @@ class StateMachine {
   // (nothing staged then). After writing the batch, call reload().
   Status stage_restore(std::string_view image, storage::WriteBatch& batch) const;
   Status reload();
+  // The long part of reload (the key index and the lease attachments, read
+  // from every key), done by another thread from the engine alone: call it
+  // only while nothing writes the state spaces (a follower's snapshot
+  // install, snapshot_installer.h). reload(prepared) then takes it over.
+  struct Prepared {
+    std::unique_ptr<kv::MvccStore> kv;
+    std::vector<std::pair<lease::LeaseId, std::string>> lease_keys;  // attachments
+  };
+  static Result<Prepared> prepare_reload(storage::Engine& engine);
+  Status reload(Prepared prepared);
 
  private:
   class History;
   StateMachine(storage::Engine& engine, StateMachineOptions options);
   Status load_members();
-  Status load_leases();
+  Status load_leases(const std::vector<std::pair<lease::LeaseId, std::string>>& lease_keys);
   void apply_checkpoints(const raft::Entry& entry, storage::WriteBatch& batch);
   // Keeps lease attachments in step with the key space after a commit.
   void track_leases(const kv::RevisionEvents& events);

@@ -90,6 +90,10 @@ void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequ
   api::ResponseBuilder b(r.getId(), header());
   switch (r.which()) {
     case wire::Request::WATCH_CREATE: {
+      if (installing()) {  // its history is half replaced
+        return reply_error(conn, r.getId(), api::wire_error(wire::ErrorCode::UNAVAILABLE,
+                                                            "member installing a snapshot: retry, or watch another member"));
+      }
       auto wc = r.getWatchCreate();
       watch::WatchRequest w;
       w.key = schema::as_string(wc.getKey());
@@ -122,7 +126,9 @@ void NodeLoop::handle_watch(const net::ConnectionId& conn, const api::ParsedRequ
 
 void NodeLoop::deliver_watches() {
   const auto now = Clock::now();
-  const bool catchup_moved = catch_up_step(*hub_);
+  // Catching watchers up reads history: not from a state half replaced by
+  // a snapshot install (they go on from where they were once it is in).
+  const bool catchup_moved = !installing() && catch_up_step(*hub_);
   next_output_retry_.reset();
   flush_held_output(now);
   for (auto s : hub_->take_ready()) draining_.insert(s);

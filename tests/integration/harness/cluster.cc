@@ -69,7 +69,12 @@ int next_free_port() {
   throw std::runtime_error("no free port found");
 }
 
-std::string corrald_path() { return CORRAL_CORRALD_PATH; }
+// IT_CORRALD: another corrald binary, to run a test against main's behaviour
+// and see it fail there (not CORRAL_*: corrald reads those as flags).
+std::string corrald_path() {
+  const char* other = std::getenv("IT_CORRALD");
+  return other && *other ? other : CORRAL_CORRALD_PATH;
+}
 std::string corralctl_path() { return CORRAL_CORRALCTL_PATH; }
 
 std::string MemberSlot::peer_url() const { return "tcp://" + host + ":" + std::to_string(peer_port); }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "tests/unit/raft/test_network.h"
 
 using namespace corral::raft;
@@ -175,4 +177,97 @@ TEST_CASE("snapshot: a snapshot not newer than the commit index is ignored", "[s
   CHECK_FALSE(rd.snapshot.has_value());
   CHECK(net.node(2).status().last_index == before.last_index);
   net.node(2).advance();
+}
+
+// The server installs a large snapshot on a worker thread (server/
+// snapshot_installer.h): it asks wants_snapshot, keeps stepping heartbeats
+// (dropping appends) while the install runs, then reports it with
+// snapshot_installed. Raft must take it without a Ready carrying it, and
+// catch the follower up from there.
+TEST_CASE("snapshot: a snapshot installed by the application off the Ready path", "[snapshot]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  net.isolate(3);
+  for (int i = 0; i < 10; ++i) REQUIRE(net.propose(1, "s" + std::to_string(i)) == Status::kOk);
+  snapshot_and_compact(net, 1, "state@11");
+  net.heal();
+  std::optional<Snapshot> held;
+  bool installing = false;
+  net.drop_if = [&](const Message& m) {
+    if (m.to != 3) return false;
+    if (m.type == MessageType::kSnapshot) {
+      if (!held && m.snapshot && net.node(3).wants_snapshot(m.snapshot->metadata)) held = *m.snapshot;
+      installing = held.has_value();
+      return true;
+    }
+    return installing && m.type == MessageType::kAppend;
+  };
+  net.tick(1, 2);
+  REQUIRE(held);
+  CHECK(held->metadata.index == 11);
+  const Index commit_before = net.node(3).status().hard_state.commit;
+  // While "installing", the follower answers heartbeats: the leader keeps it.
+  net.delivered.clear();
+  for (int i = 0; i < 3; ++i) net.tick(1, 1);
+  size_t heartbeat_answers = 0;
+  for (const Message& m : net.delivered) {
+    heartbeat_answers += (m.type == MessageType::kHeartbeatResponse && m.from == 3);
+  }
+  CHECK(heartbeat_answers > 0);
+  CHECK(net.node(3).status().hard_state.commit == commit_before);
+  REQUIRE(net.propose(1, "after") == Status::kOk);  // committed by 1 and 2
+
+  // The install is durable: storage holds it, then raft hears of it.
+  REQUIRE(net.node(3).wants_snapshot(held->metadata));
+  REQUIRE(net.storage(3).apply_snapshot(*held) == Status::kOk);
+  net.test_node(3).applied_index = held->metadata.index;  // the state machine loaded it
+  net.test_node(3).conf_state = held->metadata.conf_state;
+  REQUIRE(net.node(3).snapshot_installed(held->metadata));
+  CHECK_FALSE(net.node(3).wants_snapshot(held->metadata));
+  CHECK_FALSE(net.node(3).snapshot_installed(held->metadata));  // once
+  installing = false;
+  net.stabilize();
+  net.tick(1, 2);
+  CHECK(net.test_node(3).snapshot_index == 0);  // no Ready carried it
+  CHECK(net.applied_data(3) == std::vector<std::string>{"after"});
+  CHECK(net.node(3).status().last_index == net.node(1).status().last_index);
+  CHECK(net.node(3).status().applied == net.node(1).status().applied);
+}
+
+// The server commits an install (raft told) before the state is loaded,
+// and pauses apply until it is: entries are appended and acknowledged
+// meanwhile (writes commit), applied once resumed, in order.
+TEST_CASE("snapshot: with apply paused appends and commits go on", "[snapshot]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  REQUIRE(net.propose(1, "a") == Status::kOk);
+  net.isolate(2);  // commits now need node 3
+  net.node(3).pause_apply(true);
+  REQUIRE(net.propose(1, "b") == Status::kOk);
+  REQUIRE(net.propose(1, "c") == Status::kOk);
+  CHECK(net.node(1).status().hard_state.commit == net.node(1).status().last_index);  // 3 acknowledged
+  CHECK(net.node(3).status().last_index == net.node(1).status().last_index);
+  CHECK(net.applied_data(3) == std::vector<std::string>{"a"});
+  CHECK(net.applied_data(1) == std::vector<std::string>{"a", "b", "c"});
+  net.node(3).pause_apply(false);
+  net.stabilize();
+  CHECK(net.applied_data(3) == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("snapshot: wants_snapshot refuses old, foreign and already held snapshots", "[snapshot]") {
+  TestNetwork net(3);
+  REQUIRE(net.elect(1));
+  REQUIRE(net.propose(1, "a") == Status::kOk);
+  const NodeStatus st = net.node(2).status();
+  SnapshotMetadata md;
+  md.term = st.hard_state.term;
+  md.conf_state = ConfState{{1, 2, 3}, {}};
+  md.index = st.hard_state.commit;  // not newer than the commit index
+  CHECK_FALSE(net.node(2).wants_snapshot(md));
+  md.index = st.last_index + 5;
+  CHECK(net.node(2).wants_snapshot(md));
+  md.conf_state = ConfState{{1, 3}, {}};  // not for node 2
+  CHECK_FALSE(net.node(2).wants_snapshot(md));
+  CHECK_FALSE(net.node(2).snapshot_installed(md));
+  CHECK(net.node(2).status().last_index == st.last_index);
 }
