@@ -149,7 +149,7 @@ void LeaseKeeper::send(std::vector<int64_t> due, std::chrono::milliseconds timeo
 }
 
 bool LeaseKeeper::settle(int64_t id, int64_t ttl_seconds, const Error* error,
-                         std::vector<std::pair<int64_t, Error>>& lost) {
+                         std::vector<std::pair<int64_t, Error>>& lost, std::chrono::milliseconds retry_after) {
   auto it = leases_.find(id);
   if (it == leases_.end() || !it->second.in_flight) return false;
   Kept& k = it->second;
@@ -169,7 +169,7 @@ bool LeaseKeeper::settle(int64_t id, int64_t ttl_seconds, const Error* error,
     leases_.erase(it);
     return false;
   }
-  k.next_due = std::min(now + std::chrono::milliseconds(kKeepAliveRetryMs), k.expires_at);
+  k.next_due = std::min(now + retry_after, k.expires_at);
   return schedule(id, k);
 }
 
@@ -196,13 +196,18 @@ void LeaseKeeper::on_batch_answer(const std::vector<int64_t>& ids, const Result<
   {
     std::lock_guard lock(mu_);
     ++answering_;
-    if (!r.ok() && r.error().code == ErrorCode::kUnknownRequest) single_requests_ = true;
+    // A member that knows no batches: the leases go again at once, one
+    // request each, instead of after a failure's retry pause (half of a
+    // 1 s TTL gone before the first keep-alive it understands).
+    const bool refused_as_unknown = !r.ok() && r.error().code == ErrorCode::kUnknownRequest;
+    if (refused_as_unknown) single_requests_ = true;
     const Error unanswered = r.ok() ? make_error(ErrorCode::kBadResponse, "keep-alive batch answer without this id")
                                     : r.error();
     for (size_t i = 0; i < ids.size(); ++i) {
       const LeaseKeepAliveOutcome* o = r.ok() && i < r->outcomes.size() && r->outcomes[i].id == ids[i] ? &r->outcomes[i] : nullptr;
       if (o == nullptr) {
-        wake |= settle(ids[i], 0, &unanswered, lost);
+        wake |= settle(ids[i], 0, &unanswered, lost,
+                       refused_as_unknown ? std::chrono::milliseconds(0) : kKeepAliveRetry);
       } else if (o->error == ErrorCode::kOk) {
         wake |= settle(ids[i], o->ttl_seconds, nullptr, lost);
       } else {

@@ -28,6 +28,7 @@ namespace corral::client {
 inline constexpr int64_t kMinKeepAliveIntervalMs = 100;
 // After a failed keepalive, try again this soon (still bounded by ttl/3).
 inline constexpr int64_t kKeepAliveRetryMs = 500;
+inline constexpr std::chrono::milliseconds kKeepAliveRetry{kKeepAliveRetryMs};
 // At most this many leases per keeper.
 inline constexpr size_t kMaxKeptLeases = 1'000'000;
 // A tick takes the leases due within this window too (each is refreshed at
@@ -73,9 +74,11 @@ class LeaseKeeper {
   void done_answering();
   // One lease's answer, under mu_: ttl_seconds > 0 renewed; else `error`
   // says why not (kLeaseNotFound/kNotFound/kOk: gone, reported in `lost`;
-  // anything else: retried soon). True if the keeper thread must wake.
+  // anything else: retried after `retry_after`). True if the keeper thread
+  // must wake.
   bool settle(int64_t id, int64_t ttl_seconds, const Error* error,
-              std::vector<std::pair<int64_t, Error>>& lost);
+              std::vector<std::pair<int64_t, Error>>& lost,
+              std::chrono::milliseconds retry_after = kKeepAliveRetry);
   // Puts `id` in schedule_ at k.next_due; true if it is now the first due
   // (the keeper thread must wake earlier than it planned).
   bool schedule(int64_t id, const Kept& k);

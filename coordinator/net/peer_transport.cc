@@ -14,7 +14,9 @@ namespace {
 // A monitor event is two frames: 6 bytes (uint16 event, uint32 value, host
 // order) and the endpoint text.
 constexpr size_t kMonitorEventHeaderBytes = 6;
-constexpr int kMonitoredEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED;
+// CONNECT_RETRIED: the queue of a dropped connection is detached (peer_link.h).
+constexpr int kMonitoredEvents =
+    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED;
 std::atomic<uint64_t> next_monitor_serial{0};
 
 Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
@@ -32,8 +34,7 @@ struct PeerTransport::Peer {
   zmq::socket_t dealer;
   zmq::socket_t monitor;
   Endpoint endpoint;
-  bool connected = false;
-  bool lost = false;  // a connection dropped, not yet taken
+  PeerLink link;
   // The monitor may hold events its ZMQ_FD will not announce: it has not
   // been read down to EAGAIN since it was made or since its fd signalled.
   bool monitor_unread = true;
@@ -183,7 +184,7 @@ bool PeerTransport::connected(PeerId id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return false;
   drain_events(*it->second);
-  return it->second->connected;
+  return it->second->link.connected();
 }
 
 void PeerTransport::drain_events(Peer& peer) {
@@ -192,17 +193,23 @@ void PeerTransport::drain_events(Peer& peer) {
   // Read down to EAGAIN: the monitor's mailbox is then empty and its fd
   // announces the next event (the monitor socket is only ever read here).
   peer.monitor_unread = false;
+  bool retried = false;
   while (receive_frame(peer.monitor.handle(), header)) {
     if (header.more()) receive_frame(peer.monitor.handle(), address);
     if (header.size() < kMonitorEventHeaderBytes) continue;
     uint16_t event = 0;
     std::memcpy(&event, header.data(), sizeof(event));
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) peer.connected = true;
-    if (event == ZMQ_EVENT_DISCONNECTED) {
-      if (peer.connected) peer.lost = true;
-      peer.connected = false;
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) peer.link.handshake_succeeded();
+    if (event == ZMQ_EVENT_DISCONNECTED) peer.link.disconnected();
+    if (event == ZMQ_EVENT_CONNECT_RETRIED) {
+      peer.link.connect_retried();
+      retried = true;
     }
   }
+  // The dropped connection's queue was detached before CONNECT_RETRIED was
+  // emitted; reading ZMQ_EVENTS makes the socket act on that now, so no
+  // later message lands in it (peer_link.h).
+  if (retried) (void)peer.dealer.get(zmq::sockopt::events);
 }
 
 std::vector<PeerId> PeerTransport::take_lost_connections() {
@@ -212,9 +219,7 @@ std::vector<PeerId> PeerTransport::take_lost_connections() {
   events_just_drained_ = false;
   std::vector<PeerId> lost;
   for (auto& [id, peer] : peers_) {
-    if (!peer->lost) continue;
-    peer->lost = false;
-    lost.push_back(id);
+    if (peer->link.take_lost()) lost.push_back(id);
   }
   return lost;
 }
@@ -247,18 +252,20 @@ PeerSendResult PeerTransport::send(PeerId to, std::string_view bytes) {
   if (it == peers_.end()) return PeerSendResult::kUnknownPeer;
   Peer& peer = *it->second;
   if (zmq_send(peer.dealer.handle(), bytes.data(), bytes.size(), ZMQ_DONTWAIT) >= 0) {
+    peer.link.message_taken();
     ++stats_.sent;
     return PeerSendResult::kSent;
   }
   // EAGAIN: with ZMQ_IMMEDIATE, either no completed connection or the queue
   // is at its bound. The monitor says which.
   drain_events(peer);
-  if (!peer.connected) return PeerSendResult::kUnreachable;
+  if (!peer.link.connected()) return PeerSendResult::kUnreachable;
   // The monitor can learn of a new connection before the socket has taken
   // its pipe (socket commands are processed lazily); reading ZMQ_EVENTS
   // makes the socket process them, so try once more.
   (void)peer.dealer.get(zmq::sockopt::events);
   if (zmq_send(peer.dealer.handle(), bytes.data(), bytes.size(), ZMQ_DONTWAIT) >= 0) {
+    peer.link.message_taken();
     ++stats_.sent;
     return PeerSendResult::kSent;
   }
@@ -305,13 +312,15 @@ PeerSendResult PeerTransport::send_counted(PeerId to, std::string& bytes, const 
   if (it == peers_.end()) return PeerSendResult::kUnknownPeer;
   Peer& peer = *it->second;
   if (send_counted_once(peer.dealer, bytes, queued)) {
+    peer.link.message_taken();
     ++stats_.sent;
     return PeerSendResult::kSent;
   }
   drain_events(peer);
-  if (!peer.connected) return PeerSendResult::kUnreachable;
+  if (!peer.link.connected()) return PeerSendResult::kUnreachable;
   (void)peer.dealer.get(zmq::sockopt::events);
   if (send_counted_once(peer.dealer, bytes, queued)) {
+    peer.link.message_taken();
     ++stats_.sent;
     return PeerSendResult::kSent;
   }

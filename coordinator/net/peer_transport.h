@@ -38,8 +38,9 @@
 //    max_message_bytes in one message is disconnected by ZeroMQ. Snapshots
 //    therefore travel in chunks (chunker.h) well below that bound.
 // Connection state per peer comes from a socket monitor (handshake succeeded
-// / disconnected) drained on every receive() (only the monitors whose
-// ZMQ_FD signalled) and on every failed send(), so
+// / disconnected / connect retried) drained on every receive() (only the
+// monitors whose ZMQ_FD signalled) and on every failed send(), and from the
+// socket taking a message (the monitor can lag it: peer_link.h), so
 // that a failed send can say kUnreachable (no connection) or kBackpressure
 // (connected, queue at its bound). The state is as fresh as the last drain.
 #pragma once
@@ -59,6 +60,7 @@
 
 #include "coordinator/base/error.h"
 #include "coordinator/net/endpoint.h"
+#include "coordinator/net/peer_link.h"
 #include "coordinator/net/socket_options.h"
 
 namespace corral::net {
