@@ -1,0 +1,26 @@
+// What the key index keeps of one key: its generations of revisions (etcd's
+// keyIndex). A generation is one life of a key: the puts from its creation
+// up to the delete (tombstone) that ended it. A key deleted and put again
+// has two.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "coordinator/kv/key_value.h"
+#include "coordinator/kv/revision_key.h"
+
+namespace corral::kv {
+
+struct Generation {
+  Revision created = 0;          // create_revision of every put in it
+  int64_t version = 0;           // version of puts.back()
+  std::vector<Rev> puts;         // ascending, never empty; compaction trims the front
+  std::optional<Rev> tombstone;  // the delete that ended it; only the last generation is open
+};
+
+struct KeyHistory {
+  std::vector<Generation> generations;  // ascending, never empty
+};
+
+}  // namespace corral::kv
