@@ -38,7 +38,7 @@ void KeyIndex::put(const std::string& key, Rev rev) {
   if (hint_.valid && hint_.key == key) {
     // Nothing changed the index since get_for_put: `at` is the key itself
     // or the node the new key goes right before.
-    inserted = hint_.at == keys_.end() || hint_.at->key != key;
+    inserted = hint_.at == keys_.end() || hint_.at->key() != key;
     it = inserted ? keys_.insert(hint_.at, key) : hint_.at;
   } else {
     std::tie(it, inserted) = keys_.try_emplace(key);
@@ -112,7 +112,7 @@ std::optional<IndexHit> KeyIndex::get_for_put(const std::string& key, Revision a
   hint_.key = key;
   hint_.at = it;
   hint_.valid = true;
-  if (it == keys_.end() || it->key != key) return std::nullopt;
+  if (it == keys_.end() || it->key() != key) return std::nullopt;
   return find_at(it->history, at);
 }
 
@@ -126,13 +126,13 @@ void KeyIndex::range(const KeyRange& range, Revision at, const Visitor& visit) c
   if (range.single()) {
     auto it = keys_.find(range.begin());
     if (it == keys_.end()) return;
-    if (auto hit = find_at(it->history, at)) visit(it->key, *hit);
+    if (auto hit = find_at(it->history, at)) visit(it->key(), *hit);
     return;
   }
   for (auto it = keys_.lower_bound(range.begin()); it != keys_.end(); ++it) {
-    if (range.past_end(it->key)) return;
+    if (range.past_end(it->key())) return;
     if (auto hit = find_at(it->history, at)) {
-      if (!visit(it->key, *hit)) return;
+      if (!visit(it->key(), *hit)) return;
     }
   }
 }
@@ -151,7 +151,7 @@ void KeyIndex::changes_since(const KeyRange& range, Revision from, std::vector<I
     if (it != keys_.end()) add_key(it->history);
     return;
   }
-  for (auto it = keys_.lower_bound(range.begin()); it != keys_.end() && !range.past_end(it->key); ++it) {
+  for (auto it = keys_.lower_bound(range.begin()); it != keys_.end() && !range.past_end(it->key()); ++it) {
     add_key(it->history);
   }
 }
@@ -173,8 +173,8 @@ std::optional<IndexHit> KeyIndex::previous(std::string_view key, Rev rev) const 
 std::vector<DirEntry> KeyIndex::list(std::string_view prefix, Revision at) const {
   std::map<std::string, DirEntry, std::less<>> names;
   auto it = keys_.lower_bound(prefix);
-  while (it != keys_.end() && it->key.starts_with(prefix)) {
-    std::string_view rest = std::string_view(it->key).substr(prefix.size());
+  while (it != keys_.end() && it->key().starts_with(prefix)) {
+    std::string_view rest = it->key().substr(prefix.size());
     size_t slash = rest.find('/');
     if (slash == std::string_view::npos) {
       if (!rest.empty() && find_at(it->history, at)) {

@@ -52,7 +52,7 @@ struct IndexChange {
 
 class KeyIndex {
  public:
-  using Visitor = std::function<bool(const std::string& key, const IndexHit& hit)>;
+  using Visitor = std::function<bool(std::string_view key, const IndexHit& hit)>;
 
   // A put of `key` at `rev`, newer than every revision the key has.
   void put(const std::string& key, Rev rev);

@@ -1,8 +1,25 @@
 #include "coordinator/kv/key_tree.h"
 
+#include <cstring>
+#include <new>
+
 #include "coordinator/base/check.h"
 
 namespace corral::kv {
+
+KeyEntry::Owner KeyEntry::make(std::string_view key) {
+  void* block = ::operator new(sizeof(KeyEntry) + key.size());
+  auto* entry = new (block) KeyEntry();
+  entry->size_ = key.size();
+  if (!key.empty()) std::memcpy(entry + 1, key.data(), key.size());
+  return Owner(entry);
+}
+
+void KeyEntry::Free::operator()(KeyEntry* e) const {
+  const size_t bytes = sizeof(KeyEntry) + e->size_;
+  e->~KeyEntry();
+  ::operator delete(static_cast<void*>(e), bytes);
+}
 
 KeyTree::Head KeyTree::Head::of(std::string_view key) {
   uint64_t word[2] = {0, 0};
@@ -22,8 +39,7 @@ KeyTree::iterator KeyTree::lower_bound(std::string_view key) const {
 }
 
 KeyTree::iterator KeyTree::insert(iterator hint, std::string_view key) {
-  auto entry = std::make_unique<KeyEntry>();
-  entry->key = std::string(key);
+  KeyEntry::Owner entry = KeyEntry::make(key);
   const KeyEntry* added = entry.get();
   auto it = set_.insert(hint.it_, Slot{Head::of(key), std::move(entry)});
   CORRAL_CHECK(it->entry.get() == added);  // the key was absent
@@ -32,7 +48,7 @@ KeyTree::iterator KeyTree::insert(iterator hint, std::string_view key) {
 
 std::pair<KeyTree::iterator, bool> KeyTree::try_emplace(std::string_view key) {
   auto at = lower_bound(key);
-  if (at != end() && at->key == key) return {at, false};
+  if (at != end() && at->key() == key) return {at, false};
   return {insert(at, key), true};
 }
 

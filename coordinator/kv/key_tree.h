@@ -24,9 +24,23 @@
 
 namespace corral::kv {
 
-struct KeyEntry {
-  std::string key;
+// A key and its history in one allocation: the key's bytes follow the
+// struct, so a compare that reads the entry finds the key on the same
+// cache lines.
+class KeyEntry {
+ public:
+  struct Free {
+    void operator()(KeyEntry* e) const;
+  };
+  using Owner = std::unique_ptr<KeyEntry, Free>;
+  static Owner make(std::string_view key);
+
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), size_}; }
   KeyHistory history;
+
+ private:
+  KeyEntry() = default;
+  size_t size_ = 0;
 };
 
 class KeyTree {
@@ -38,7 +52,7 @@ class KeyTree {
   };
   struct Slot {
     Head head;
-    std::unique_ptr<KeyEntry> entry;
+    KeyEntry::Owner entry;
   };
   // A key looked up, with its head computed once per walk.
   struct Probe {
@@ -47,7 +61,7 @@ class KeyTree {
   };
   struct SlotOrder {
     using is_transparent = void;
-    static std::string_view key_of(const Slot& s) { return s.entry->key; }
+    static std::string_view key_of(const Slot& s) { return s.entry->key(); }
     static std::string_view key_of(const Probe& p) { return p.key; }
     // Heads in order imply keys in the same order; equal heads say nothing
     // (a shorter key is padded with zeros), so the whole keys decide.

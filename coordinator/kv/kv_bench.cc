@@ -77,7 +77,7 @@ void bench_index(const char* shape, int n, std::string (*key_at)(int)) {
   double t2 = thread_cpu_ns();
   size_t seen = 0;
   auto all = KeyRange::make("/", prefix_end("/"));
-  index.range(*all, rev, [&](const std::string&, const IndexHit&) { return ++seen > 0; });
+  index.range(*all, rev, [&](std::string_view, const IndexHit&) { return ++seen > 0; });
   double t3 = thread_cpu_ns();
   const double keys_n = static_cast<double>(index.key_count());
   std::printf("index alone, %s keys: %.0f new, put %.0f ns, get %.0f ns, range %.1f ns per key (%zu %zu)\n",

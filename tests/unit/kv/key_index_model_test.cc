@@ -78,7 +78,7 @@ void check_reads(const KeyIndex& idx, const Model& model, Revision at, std::mt19
   std::vector<std::pair<std::string, IndexHit>> got, want;
   auto all = KeyRange::make("/", prefix_end("/"));
   REQUIRE(all.ok());
-  idx.range(*all, at, [&](const std::string& k, const IndexHit& hit) {
+  idx.range(*all, at, [&](std::string_view k, const IndexHit& hit) {
     got.emplace_back(k, hit);
     return true;
   });
@@ -97,8 +97,8 @@ void check_reads(const KeyIndex& idx, const Model& model, Revision at, std::mt19
   auto bounded = KeyRange::make(from, "/apps/web/accessY");
   if (bounded.ok()) {
     std::vector<std::string> in_range, want_in_range;
-    idx.range(*bounded, at, [&](const std::string& k, const IndexHit&) {
-      in_range.push_back(k);
+    idx.range(*bounded, at, [&](std::string_view k, const IndexHit&) {
+      in_range.emplace_back(k);
       return true;
     });
     for (auto& [k, hit] : want) {

@@ -18,7 +18,7 @@ namespace {
 
 std::vector<std::string> keys_in_order(const KeyTree& tree) {
   std::vector<std::string> out;
-  for (auto it = tree.begin(); it != tree.end(); ++it) out.push_back(it->key);
+  for (auto it = tree.begin(); it != tree.end(); ++it) out.emplace_back(it->key());
   return out;
 }
 
@@ -61,19 +61,19 @@ TEST_CASE("key tree: keys whose heads tie are ordered by their whole bytes", "[k
   for (const std::string& k : shuffled) {
     auto [it, added] = tree.try_emplace(k);
     CHECK(added);
-    CHECK(it->key == k);
+    CHECK(it->key() == k);
   }
   std::sort(keys.begin(), keys.end());
   CHECK(keys_in_order(tree) == keys);
   for (const std::string& k : keys) {
     auto it = tree.find(k);
     REQUIRE(it != tree.end());
-    CHECK(it->key == k);
+    CHECK(it->key() == k);
     CHECK_FALSE(tree.try_emplace(k).second);
   }
   CHECK(tree.find("a" + z + z + z) == tree.end());
-  CHECK(tree.lower_bound("a" + z + z + z)->key == "a" + z + "b");
-  CHECK(tree.lower_bound("0123456789abcdef" + z + z)->key == "0123456789abcdefg");
+  CHECK(tree.lower_bound("a" + z + z + z)->key() == "a" + z + "b");
+  CHECK(tree.lower_bound("0123456789abcdef" + z + z)->key() == "0123456789abcdefg");
   CHECK(tree.size() == keys.size());
 }
 
@@ -91,8 +91,8 @@ TEST_CASE("key tree against a std::map model: seeded random inserts, hinted inse
         auto at = tree.lower_bound(key);
         auto want = model.lower_bound(key);
         REQUIRE((at == tree.end()) == (want == model.end()));
-        if (at != tree.end()) REQUIRE(at->key == want->first);
-        if (at == tree.end() || at->key != key) {
+        if (at != tree.end()) REQUIRE(at->key() == want->first);
+        if (at == tree.end() || at->key() != key) {
           auto it = tree.insert(at, key);
           it->history.generations.resize(1);
           model[key] = 1;
@@ -113,7 +113,7 @@ TEST_CASE("key tree against a std::map model: seeded random inserts, hinted inse
         auto next = tree.erase(it);
         auto want = model.erase(model.find(key));
         REQUIRE((next == tree.end()) == (want == model.end()));
-        if (next != tree.end()) REQUIRE(next->key == want->first);
+        if (next != tree.end()) REQUIRE(next->key() == want->first);
         break;
       }
       default: {
