@@ -1,7 +1,7 @@
 // The key index's ordered container: key -> KeyHistory, in byte order of
 // the keys. A B-tree (absl::btree_set) of 24-byte slots; each slot holds
 // the key's first 16 bytes inline (big-endian, zero-padded) and a pointer
-// to its entry (the whole key and its history).
+// to its entry (its history, then the whole key, in one allocation).
 //
 // Why: in a std::map every level of a walk is a node and a key on the heap,
 // both cache misses once the index outgrows the caches (put with 1000
@@ -9,7 +9,7 @@
 // few nodes of ~10 slots, compares the inline bytes, and reads a key's
 // entry only when its first 16 bytes tie (or to confirm a hit). Keys that
 // share a longer prefix (`/apps/<app>/<topic>/...`) tie and pay a read of
-// the entry per compare, as the std::map did.
+// the entry per compare, one miss, about what the std::map paid per level.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,8 @@ class KeyEntry {
   };
   using Owner = std::unique_ptr<KeyEntry, Free>;
   static Owner make(std::string_view key);
+  KeyEntry(const KeyEntry&) = delete;  // the key's bytes would stay behind
+  KeyEntry& operator=(const KeyEntry&) = delete;
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), size_}; }
   KeyHistory history;
