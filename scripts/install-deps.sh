@@ -11,6 +11,7 @@ packages=(
   libzmq3-dev cppzmq-dev
   capnproto libcapnp-dev
   librocksdb-dev
+  libabsl-dev               # abseil's B-tree: the key index (coordinator/kv/key_tree.h)
   libgoogle-perftools-dev   # tcmalloc, corrald's allocator
   nlohmann-json3-dev
   libspdlog-dev

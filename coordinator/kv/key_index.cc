@@ -1,6 +1,7 @@
 #include "coordinator/kv/key_index.h"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "coordinator/base/check.h"
@@ -37,13 +38,13 @@ void KeyIndex::put(const std::string& key, Rev rev) {
   if (hint_.valid && hint_.key == key) {
     // Nothing changed the index since get_for_put: `at` is the key itself
     // or the node the new key goes right before.
-    inserted = hint_.at == keys_.end() || hint_.at->first != key;
-    it = inserted ? keys_.try_emplace(hint_.at, key) : hint_.at;
+    inserted = hint_.at == keys_.end() || hint_.at->key() != key;
+    it = inserted ? keys_.insert(hint_.at, key) : hint_.at;
   } else {
     std::tie(it, inserted) = keys_.try_emplace(key);
   }
   hint_.valid = false;
-  KeyHistory& h = it->second;
+  KeyHistory& h = it->history;
   if (!inserted) CORRAL_CHECK(last_rev(h) < rev);
   if (inserted || h.generations.back().tombstone) {
     h.generations.push_back(Generation{rev.main, 1, {rev}, std::nullopt});
@@ -58,7 +59,7 @@ void KeyIndex::tombstone(const std::string& key, Rev rev) {
   hint_.valid = false;
   auto it = keys_.find(key);
   CORRAL_CHECK(it != keys_.end());
-  Generation& g = it->second.generations.back();
+  Generation& g = it->history.generations.back();
   CORRAL_CHECK(!g.tombstone && g.puts.back() < rev);
   g.tombstone = rev;
 }
@@ -67,7 +68,7 @@ void KeyIndex::undo_put(const std::string& key, Rev rev) {
   hint_.valid = false;
   auto it = keys_.find(key);
   CORRAL_CHECK(it != keys_.end());
-  auto& gens = it->second.generations;
+  auto& gens = it->history.generations;
   Generation& g = gens.back();
   CORRAL_CHECK(!g.tombstone && g.puts.back() == rev);
   g.puts.pop_back();
@@ -80,7 +81,7 @@ void KeyIndex::undo_tombstone(const std::string& key, Rev rev) {
   hint_.valid = false;
   auto it = keys_.find(key);
   CORRAL_CHECK(it != keys_.end());
-  Generation& g = it->second.generations.back();
+  Generation& g = it->history.generations.back();
   CORRAL_CHECK(g.tombstone && *g.tombstone == rev);
   g.tombstone.reset();
 }
@@ -89,19 +90,19 @@ void KeyIndex::restore(const std::string& key, Rev rev, bool tombstone, Revision
                        int64_t version) {
   hint_.valid = false;
   auto it = keys_.find(key);
-  bool open = it != keys_.end() && !it->second.generations.back().tombstone;
+  bool open = it != keys_.end() && !it->history.generations.back().tombstone;
   if (tombstone) {
     // Compaction never keeps a delete without the put before it; a lone one
     // ends nothing.
-    if (open) it->second.generations.back().tombstone = rev;
+    if (open) it->history.generations.back().tombstone = rev;
     return;
   }
   if (it == keys_.end()) it = keys_.try_emplace(key).first;
   if (!open) {
-    it->second.generations.push_back(Generation{create_revision, version, {rev}, std::nullopt});
+    it->history.generations.push_back(Generation{create_revision, version, {rev}, std::nullopt});
     return;
   }
-  Generation& g = it->second.generations.back();
+  Generation& g = it->history.generations.back();
   g.puts.push_back(rev);
   g.version = version;
 }
@@ -111,27 +112,27 @@ std::optional<IndexHit> KeyIndex::get_for_put(const std::string& key, Revision a
   hint_.key = key;
   hint_.at = it;
   hint_.valid = true;
-  if (it == keys_.end() || it->first != key) return std::nullopt;
-  return find_at(it->second, at);
+  if (it == keys_.end() || it->key() != key) return std::nullopt;
+  return find_at(it->history, at);
 }
 
 std::optional<IndexHit> KeyIndex::get(std::string_view key, Revision at) const {
   auto it = keys_.find(key);
   if (it == keys_.end()) return std::nullopt;
-  return find_at(it->second, at);
+  return find_at(it->history, at);
 }
 
 void KeyIndex::range(const KeyRange& range, Revision at, const Visitor& visit) const {
   if (range.single()) {
     auto it = keys_.find(range.begin());
     if (it == keys_.end()) return;
-    if (auto hit = find_at(it->second, at)) visit(it->first, *hit);
+    if (auto hit = find_at(it->history, at)) visit(it->key(), *hit);
     return;
   }
   for (auto it = keys_.lower_bound(range.begin()); it != keys_.end(); ++it) {
-    if (range.past_end(it->first)) return;
-    if (auto hit = find_at(it->second, at)) {
-      if (!visit(it->first, *hit)) return;
+    if (range.past_end(it->key())) return;
+    if (auto hit = find_at(it->history, at)) {
+      if (!visit(it->key(), *hit)) return;
     }
   }
 }
@@ -147,18 +148,18 @@ void KeyIndex::changes_since(const KeyRange& range, Revision from, std::vector<I
   };
   if (range.single()) {
     auto it = keys_.find(range.begin());
-    if (it != keys_.end()) add_key(it->second);
+    if (it != keys_.end()) add_key(it->history);
     return;
   }
-  for (auto it = keys_.lower_bound(range.begin()); it != keys_.end() && !range.past_end(it->first); ++it) {
-    add_key(it->second);
+  for (auto it = keys_.lower_bound(range.begin()); it != keys_.end() && !range.past_end(it->key()); ++it) {
+    add_key(it->history);
   }
 }
 
 std::optional<IndexHit> KeyIndex::previous(std::string_view key, Rev rev) const {
   auto it = keys_.find(key);
   if (it == keys_.end()) return std::nullopt;
-  for (const Generation& g : it->second.generations) {
+  for (const Generation& g : it->history.generations) {
     if (g.tombstone && *g.tombstone == rev) return hit_at(g, g.puts.size() - 1);
     auto pos = std::lower_bound(g.puts.begin(), g.puts.end(), rev);
     if (pos != g.puts.end() && *pos == rev) {
@@ -172,11 +173,11 @@ std::optional<IndexHit> KeyIndex::previous(std::string_view key, Rev rev) const 
 std::vector<DirEntry> KeyIndex::list(std::string_view prefix, Revision at) const {
   std::map<std::string, DirEntry, std::less<>> names;
   auto it = keys_.lower_bound(prefix);
-  while (it != keys_.end() && it->first.starts_with(prefix)) {
-    std::string_view rest = std::string_view(it->first).substr(prefix.size());
+  while (it != keys_.end() && it->key().starts_with(prefix)) {
+    std::string_view rest = it->key().substr(prefix.size());
     size_t slash = rest.find('/');
     if (slash == std::string_view::npos) {
-      if (!rest.empty() && find_at(it->second, at)) {
+      if (!rest.empty() && find_at(it->history, at)) {
         DirEntry& e = names[std::string(rest)];
         e.name = std::string(rest);
         e.is_key = true;
@@ -189,7 +190,7 @@ std::vector<DirEntry> KeyIndex::list(std::string_view prefix, Revision at) const
     auto subtree_end = keys_.lower_bound(prefix_end(sub));
     bool live = false;
     for (; it != subtree_end; ++it) {
-      if (find_at(it->second, at)) {
+      if (find_at(it->history, at)) {
         live = true;
         break;
       }
@@ -211,7 +212,7 @@ std::vector<RemovedRevision> KeyIndex::compact(Revision at) {
   hint_.valid = false;
   std::vector<RemovedRevision> removed;
   for (auto it = keys_.begin(); it != keys_.end();) {
-    auto& gens = it->second.generations;
+    auto& gens = it->history.generations;
     // A generation that ended below `at` is invisible at `at` and has no
     // change at `at`: all of it goes. One that ended at `at` stays, so a watch
     // from `at` still sees that delete (etcd keeps such a tombstone too).

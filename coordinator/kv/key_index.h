@@ -3,33 +3,24 @@
 // the index says which revision of a key is visible at a given revision, so
 // a read is one lookup here plus one point read per returned key.
 //
-// A generation is one life of a key: the puts from its creation up to the
-// delete (tombstone) that ended it. A key deleted and put again has two.
+// The keys are kept in a KeyTree (key_tree.h), a B-tree whose slots hold
+// each key's first bytes inline; each key's history is a KeyHistory
+// (key_history.h).
 #pragma once
 
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "coordinator/kv/key_history.h"
 #include "coordinator/kv/key_range.h"
+#include "coordinator/kv/key_tree.h"
 #include "coordinator/kv/key_value.h"
 #include "coordinator/kv/revision_key.h"
 
 namespace corral::kv {
-
-struct Generation {
-  Revision created = 0;          // create_revision of every put in it
-  int64_t version = 0;           // version of puts.back()
-  std::vector<Rev> puts;         // ascending, never empty; compaction trims the front
-  std::optional<Rev> tombstone;  // the delete that ended it; only the last generation is open
-};
-
-struct KeyHistory {
-  std::vector<Generation> generations;  // ascending, never empty
-};
 
 // What the index knows of one key at one revision.
 struct IndexHit {
@@ -61,7 +52,7 @@ struct IndexChange {
 
 class KeyIndex {
  public:
-  using Visitor = std::function<bool(const std::string& key, const IndexHit& hit)>;
+  using Visitor = std::function<bool(std::string_view key, const IndexHit& hit)>;
 
   // A put of `key` at `rev`, newer than every revision the key has.
   void put(const std::string& key, Rev rev);
@@ -104,11 +95,11 @@ class KeyIndex {
   size_t key_count() const { return keys_.size(); }  // keys with any retained history
 
  private:
-  using Keys = std::map<std::string, KeyHistory, std::less<>>;
+  using Keys = KeyTree;
   // Where get_for_put left `key`: `at` is its lower bound then. The one
   // lookup per put it saves was ~half of the index's share of a follower's
-  // CPU at 1000 clients (256-byte keys, 10^5-10^6 of them: each walk is ~20
-  // cache-missing compares). A copied or moved index starts without one.
+  // CPU at 1000 clients (256-byte keys, 10^5-10^6 of them). A moved index
+  // starts without one.
   struct PutHint {
     std::string key;
     Keys::iterator at;

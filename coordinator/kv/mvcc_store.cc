@@ -107,7 +107,7 @@ Result<RangeResult> MvccStore::range_in(const KeyRange& range, const RangeOption
   out.revision = answered;
   std::vector<Rev> revs;
   auto limit = static_cast<uint64_t>(options.limit);
-  index_.range(range, at, [&](const std::string&, const IndexHit& hit) {
+  index_.range(range, at, [&](std::string_view, const IndexHit& hit) {
     ++out.count;
     if (!options.count_only && (limit == 0 || revs.size() < limit)) revs.push_back(hit.rev);
     return true;
@@ -406,7 +406,7 @@ Result<DeleteResult> WriteTxn::do_delete(std::string_view key, std::string_view 
   auto range = KeyRange::make(key, range_end);
   if (!range.ok()) return range.error();
   std::vector<std::pair<std::string, Rev>> victims;
-  store_->index_.range(*range, main_, [&](const std::string& k, const IndexHit& hit) {
+  store_->index_.range(*range, main_, [&](std::string_view k, const IndexHit& hit) {
     victims.emplace_back(k, hit.rev);
     return true;
   });

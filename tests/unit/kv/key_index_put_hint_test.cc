@@ -19,7 +19,7 @@ std::vector<std::pair<std::string, Rev>> live(const KeyIndex& idx, Revision at) 
   std::vector<std::pair<std::string, Rev>> out;
   auto all = KeyRange::make("/", prefix_end("/"));
   REQUIRE(all.ok());
-  idx.range(*all, at, [&](const std::string& k, const IndexHit& hit) {
+  idx.range(*all, at, [&](std::string_view k, const IndexHit& hit) {
     out.emplace_back(k, hit.rev);
     return true;
   });
