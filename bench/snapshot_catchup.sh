@@ -10,32 +10,10 @@ set -eu
 build=$1; mb=${2:-800}
 corrald=${CORRALD:-$build/coordinator/main/corrald}
 ctl=$build/cli/corralctl; bench=$build/bench/corral-bench
-dir=$(mktemp -d)
-base=$((26000 + $$ % 2000 * 2))
-cl=""; eps=""
-for i in 1 2 3; do
-  cl="${cl:+$cl,}n$i=tcp://127.0.0.1:$((base + 2*i))"
-  eps="${eps:+$eps,}127.0.0.1:$((base + 2*i + 1))"
-done
-ep() { echo "127.0.0.1:$((base + 2*$1 + 1))"; }
-start() {
-  "$corrald" --name n$1 --data-dir "$dir/n$1" --snapshot-count 100 --snapshot-catchup-entries 50 \
-    --listen-peer tcp://127.0.0.1:$((base + 2*$1)) --listen-client tcp://127.0.0.1:$((base + 2*$1 + 1)) \
-    --initial-cluster "$cl" --initial-cluster-state new >>"$dir/n$1.log" 2>&1 &
-  eval "pid$1=$!"
-}
-start 1; start 2; start 3
-trap 'kill $pid1 $pid2 $pid3 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
-trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
-for t in $(seq 50); do "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-kill "$pid3"; wait "$pid3" 2>/dev/null || true
+BASE=$((26000 + $$ % 2000 * 2))
+. "$(dirname "$0")/lib/snapshot_cluster.sh"
 # ~1 MiB values under random keys until about DATA_MB are written.
-written=0
-while [ "$written" -lt "$mb" ]; do
-  r=$("$bench" --endpoints "$(ep 1),$(ep 2)" -workload put -clients 4 -conns 4 -key-size 64 -val-size 1048576 -duration 5s 2>/dev/null)
-  ops=$(echo "$r" | sed -n 's/.*"ops_per_sec":\([0-9.]*\).*/\1/p' | head -1)
-  written=$((written + ${ops%.*} * 5))
-done
+fill_state "$mb" 5
 field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 before=$("$ctl" --endpoints "$(ep 1),$(ep 2)" -w json endpoint status 2>/dev/null || true)
 term_before=$(echo "$before" | field raft_term | sort -n | tail -1)

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "client/client.h"
+#include "tests/integration/harness/bulk_fill.h"
 #include "tests/integration/harness/cluster.h"
 #include "tests/integration/harness/require_ok.h"
 
@@ -85,36 +86,7 @@ TEST_CASE("a follower catches up by a large snapshot without stalling the leader
 
   // Enough data that the image is large, and enough entries that the
   // lagging follower's next entry is compacted away.
-  {
-    auto bulk = c.client();
-    const std::string value(kValueBytes, 'v');
-    // Filling only: a put that failed is put again (same key and value).
-    // With one follower down and 512 KiB fsynced puts, a loaded machine
-    // (load 20) starved the other follower past the 500 ms election
-    // timeout: the leader stepped down and its pending put came back
-    // "outcome unknown". The checks below start after this phase.
-    std::deque<std::pair<int, std::future<client::Result<client::PutResult>>>> in_flight;
-    std::deque<int> to_put;
-    for (int i = 0; i < kBulkKeys; ++i) to_put.push_back(i);
-    int failed_puts = 0;
-    const auto deadline = std::chrono::steady_clock::now() + kBulkTimeout;
-    while (!to_put.empty() || !in_flight.empty()) {
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-      if (!to_put.empty() && in_flight.size() < kBulkInFlight) {
-        const int i = to_put.front();
-        to_put.pop_front();
-        in_flight.emplace_back(i, bulk->call_future(client::PutRequest{"/bulk/" + std::to_string(i), value}));
-        continue;
-      }
-      auto [i, f] = std::move(in_flight.front());
-      in_flight.pop_front();
-      auto r = f.get();
-      if (r.ok()) continue;
-      UNSCOPED_INFO("bulk put " << i << ": " << client::to_string(r.error()));
-      REQUIRE(++failed_puts <= kBulkKeys);
-      to_put.push_back(i);
-    }
-  }
+  fill_bulk(c, kBulkKeys, kValueBytes, kBulkInFlight, kBulkTimeout);
   leader = c.wait_for_leader();
   REQUIRE(leader);
   auto before = c.status(*leader, 5000ms);

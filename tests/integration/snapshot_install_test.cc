@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "client/client.h"
+#include "tests/integration/harness/bulk_fill.h"
 #include "tests/integration/harness/cluster.h"
 #include "tests/integration/harness/require_ok.h"
 
@@ -53,31 +54,8 @@ ClusterOptions options() {
   return o;
 }
 
-// Puts `keys` values of kValueBytes; a failed put is put again (same key and
-// value, bounded): filling only, the checks come after.
-void fill(Cluster& c, int keys) {
-  auto bulk = c.client();
-  const std::string value(kValueBytes, 'v');
-  std::deque<std::pair<int, std::future<client::Result<client::PutResult>>>> in_flight;
-  std::deque<int> to_put;
-  for (int i = 0; i < keys; ++i) to_put.push_back(i);
-  int failed_puts = 0;
-  const auto deadline = std::chrono::steady_clock::now() + kBulkTimeout;
-  while (!to_put.empty() || !in_flight.empty()) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    if (!to_put.empty() && in_flight.size() < kBulkInFlight) {
-      const int i = to_put.front();
-      to_put.pop_front();
-      in_flight.emplace_back(i, bulk->call_future(client::PutRequest{"/bulk/" + std::to_string(i), value}));
-      continue;
-    }
-    auto [i, f] = std::move(in_flight.front());
-    in_flight.pop_front();
-    if (f.get().ok()) continue;
-    REQUIRE(++failed_puts <= keys);
-    to_put.push_back(i);
-  }
-}
+// Puts `keys` values of kValueBytes (harness/bulk_fill.h).
+void fill(Cluster& c, int keys) { fill_bulk(c, keys, kValueBytes, kBulkInFlight, kBulkTimeout); }
 
 // Turns longer than `micros` (a bucket bound) so far.
 uint64_t turns_over(const client::StatusResult& s, uint64_t micros) {
