@@ -11,7 +11,8 @@ KeyEntry::Owner KeyEntry::make(std::string_view key) {
   void* block = ::operator new(sizeof(KeyEntry) + key.size());
   auto* entry = new (block) KeyEntry();
   entry->size_ = key.size();
-  if (!key.empty()) std::memcpy(entry + 1, key.data(), key.size());
+  // The key's bytes follow the entry in its block (key() reads them there).
+  if (!key.empty()) std::memcpy(reinterpret_cast<char*>(entry + 1), key.data(), key.size());
   return Owner(entry);
 }
 
