@@ -17,9 +17,9 @@ KeyEntry::Owner KeyEntry::make(std::string_view key) {
 }
 
 void KeyEntry::Free::operator()(KeyEntry* e) const {
-  const size_t bytes = sizeof(KeyEntry) + e->size_;
   e->~KeyEntry();
-  ::operator delete(static_cast<void*>(e), bytes);
+  // Unsized: clang has no sized delete without -fsized-deallocation.
+  ::operator delete(static_cast<void*>(e));
 }
 
 KeyTree::Head KeyTree::Head::of(std::string_view key) {
