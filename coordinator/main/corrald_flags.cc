@@ -42,6 +42,10 @@ void add_corrald_flags(CLI::App& app, CorraldFlags& f) {
   f.election_ticks = app.add_option("--election-ticks", f.node.election_ticks, "election timeout in ticks: at least " + std::to_string(kMinElectionToHeartbeatTicks) + " x heartbeat-ticks (" + election + ")")->check(CLI::Range(2, 100'000))->capture_default_str();
   f.heartbeat_ticks = app.add_option("--heartbeat-ticks", f.node.heartbeat_ticks, "heartbeat interval in ticks (election-ticks / " + std::to_string(kMinElectionToHeartbeatTicks) + " at most)")->check(CLI::Range(1, 100'000))->capture_default_str();
   app.add_option("--storage-writer", f.node.storage_writer, "the leader's raft log append and fsync on a writer thread (true) or on the loop thread (false)")->capture_default_str();
+  app.add_option("--peer-wire", f.peer_wire,
+                 "how members talk to each other: tcp (plain TCP, the fastest), zmq (ZeroMQ, the only one with CURVE), or auto (zmq with --curve-key-file, else tcp); every member must use the same")
+      ->check(CLI::IsMember({"auto", "tcp", "zmq"}))
+      ->capture_default_str();
   app.add_option("--read-lease", f.node.read_lease, "linearizable reads served by the leader from a read lease (no heartbeat round per read; safe while members' clocks run within 10% of each other's rate); false: a ReadIndex heartbeat round per batch of reads, as etcd's default (every member should agree)")->capture_default_str();
   app.add_option("--snapshot-count", f.node.snapshot_count, "applied entries between snapshots")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))->capture_default_str();
   app.add_option("--snapshot-catchup-entries", f.node.snapshot_catchup_entries, "entries kept in the log after a snapshot, for lagging followers to catch up from (>= 1)")
@@ -87,6 +91,9 @@ void add_corrald_flags(CLI::App& app, CorraldFlags& f) {
 
 std::string finish_corrald_flags(CorraldFlags& f) {
   f.node.initial_cluster_new = f.cluster_state == "new";
+  auto wire = net::parse_peer_wire(f.peer_wire);
+  if (!wire.ok()) return wire.error().message;
+  f.node.peer_wire = *wire;
   TimingFlags timing;
   if (f.heartbeat_interval->count()) timing.heartbeat_interval_ms = f.heartbeat_interval_ms;
   if (f.election_timeout->count()) timing.election_timeout_ms = f.election_timeout_ms;
@@ -96,6 +103,9 @@ std::string finish_corrald_flags(CorraldFlags& f) {
   auto curve = server::load_curve_setup(f.curve_files);
   if (!curve.ok()) return curve.error().message;
   f.node.curve = std::move(curve).value();
+  if (f.node.peer_wire == net::PeerWire::kTcp && f.node.curve) {
+    return "--peer-wire tcp has no CURVE: with --curve-key-file use --peer-wire zmq or auto";
+  }
   return {};
 }
 

@@ -18,6 +18,7 @@ struct CorraldFlags {
   server::HttpServerOptions http;
   server::CurveFiles curve_files;
   std::string cluster_state = "new";
+  std::string peer_wire = "auto";
   std::string log_level = "info";
   // etcd's millisecond timing flags; whether they were given is read from
   // their options after parsing (timing_flags.h).

@@ -28,8 +28,21 @@ size_t Poller::add(zmq::socket_ref socket, Tracking tracking) {
   w.socket = socket.handle();
   w.fd = socket.get(zmq::sockopt::fd);
   w.tracking = tracking;
+  return place(w);
+}
+
+size_t Poller::add_fd(int fd) {
+  Watched w;
+  w.fd = fd;
+  w.plain = true;
+  w.tracking = Tracking::kOwnerReportsUse;
+  w.may_hold_unannounced = false;
+  return place(w);
+}
+
+size_t Poller::place(const Watched& w) {
   for (size_t slot = 0; slot < watched_.size(); ++slot) {
-    if (watched_[slot].socket == nullptr) {
+    if (!watched_[slot].in_use()) {
       watched_[slot] = w;
       return slot;
     }
@@ -39,7 +52,7 @@ size_t Poller::add(zmq::socket_ref socket, Tracking tracking) {
 }
 
 Status Poller::remove(size_t slot) {
-  if (slot >= watched_.size() || watched_[slot].socket == nullptr) {
+  if (slot >= watched_.size() || !watched_[slot].in_use()) {
     return make_error(ErrorCode::kNotFound, "poller: slot " + std::to_string(slot) + " not in use");
   }
   watched_[slot] = Watched{};
@@ -66,6 +79,12 @@ void Poller::wake() {
 
 bool Poller::check(size_t slot, PollResult& out) {
   Watched& w = watched_[slot];
+  if (w.plain) {
+    // Asked before sleeping: only when its owner holds input; after a
+    // poll(2), only when that said readable.
+    out.readable.push_back(slot);
+    return true;
+  }
   int events = 0;
   size_t size = sizeof(events);
   if (zmq_getsockopt(w.socket, ZMQ_EVENTS, &events, &size) != 0) return errno != ETERM;
@@ -87,7 +106,7 @@ Result<PollResult> Poller::wait(std::chrono::milliseconds timeout) {
   fds_.push_back(pollfd{event_fd_, POLLIN, 0});
   for (size_t slot = 0; slot < watched_.size(); ++slot) {
     const Watched& w = watched_[slot];
-    if (w.socket == nullptr) continue;
+    if (!w.in_use()) continue;
     if (w.tracking == Tracking::kCheckEveryWait || w.may_hold_unannounced) {
       if (!check(slot, result)) return terminated();
     }
@@ -112,6 +131,8 @@ Result<PollResult> Poller::wait(std::chrono::milliseconds timeout) {
       // A signalled ZMQ_FD says "look", not "readable": a command may
       // have been about sending or connecting.
       if (fds_[i].revents != 0 && !check(fd_slots_[i - 1], result)) return terminated();
+      // (A plain fd's revents is POLLIN, or POLLERR/POLLHUP, which its
+      // owner learns of by reading.)
     }
     if (result.woken || !result.readable.empty() || left_ms == 0) return result;
   }

@@ -50,6 +50,10 @@ class Poller {
   // Returns the socket's slot. The socket must outlive the Poller or be
   // removed first.
   size_t add(zmq::socket_ref socket, Tracking tracking = Tracking::kCheckEveryWait);
+  // A plain file descriptor, readable when poll(2) says POLLIN. Its owner
+  // calls used(slot) when it holds input already read from it (the slot is
+  // then reported readable without sleeping) and drained(slot) when not.
+  size_t add_fd(int fd);
   // kNotFound if the slot is not in use.
   Status remove(size_t slot);
 
@@ -66,11 +70,14 @@ class Poller {
 
  private:
   struct Watched {
-    void* socket = nullptr;  // nullptr = free slot
-    int fd = -1;             // ZMQ_FD
+    void* socket = nullptr;  // nullptr with fd -1: a free slot
+    int fd = -1;             // ZMQ_FD, or the plain fd
     Tracking tracking = Tracking::kCheckEveryWait;
     bool may_hold_unannounced = true;
+    bool plain = false;  // a plain fd (add_fd), no ZeroMQ socket
+    bool in_use() const { return socket != nullptr || plain; }
   };
+  size_t place(const Watched& w);
 
   explicit Poller(int event_fd);
   // ZMQ_EVENTS of `slot`: adds it to `out` if readable. False on ETERM.

@@ -17,6 +17,7 @@ Status refuse_bootstrapped_member(zmq::context_t& context, const NodeOptions& o,
   JoinRequest req;
   req.name = o.name;
   req.listen_peer = o.listen_peer;
+  req.peer_wire = o.peer_wire;
   auto adv = net::parse_endpoint(o.advertise_peer.empty() ? o.listen_peer : o.advertise_peer, net::EndpointUse::kConnect);
   // A port chosen at bind time is new: no peer can know it.
   if (!adv.ok() || adv->port == 0) return Status();

@@ -62,6 +62,7 @@ Result<JoinResult> join_existing(zmq::context_t& context, const NodeOptions& o) 
   JoinRequest req;
   req.name = o.name;
   req.listen_peer = o.listen_peer;
+  req.peer_wire = o.peer_wire;
   req.advertise_peer = o.advertise_peer.empty() ? o.listen_peer : o.advertise_peer;
   auto adv = net::parse_endpoint(req.advertise_peer, net::EndpointUse::kConnect);
   if (!adv.ok() || adv->port == 0) {

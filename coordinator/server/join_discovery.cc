@@ -130,6 +130,7 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
   po.self_id = provisional_id();
   po.bind_endpoint = request.listen_peer;
   po.curve = request.curve;
+  po.wire = request.peer_wire;
   if (request.curve && request.contact_keys.size() != request.contacts.size()) {
     return make_error(ErrorCode::kBadRequest, "join: CURVE is on but not every contact has a key");
   }
@@ -137,7 +138,7 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
   if (!transport.ok()) return make_error(ErrorCode::kUnavailable, "peer listener " + request.listen_peer + ": " + transport.error().message);
   auto poller = net::Poller::create();
   if (!poller.ok()) return poller.error();
-  (*poller)->add((*transport)->inbound_socket());
+  const size_t peer_slot = (*transport)->watch_with(**poller);
   // The contacts' ids are unknown: any distinct placeholder names the link.
   for (size_t i = 0; i < request.contacts.size(); ++i) {
     std::optional<std::string> key;
@@ -182,6 +183,12 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
         std::min(Clock::now() < deadline ? deadline : connected_deadline, Clock::now() + kJoinQueryRetryMs);
     while (Clock::now() < round_end) {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(round_end - Clock::now());
+      (*transport)->maintain(Clock::now());
+      if ((*transport)->inbound_drained()) {
+        (*poller)->drained(peer_slot);
+      } else {
+        (*poller)->used(peer_slot);
+      }
       if (!(*poller)->wait(wait).ok()) return make_error(ErrorCode::kUnavailable, "shutting down");
       in.clear();
       (*transport)->receive(kMaxFramesPerWait, in);

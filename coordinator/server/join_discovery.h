@@ -34,6 +34,7 @@
 
 #include "coordinator/base/error.h"
 #include "coordinator/net/socket_options.h"
+#include "coordinator/net/peer_transport.h"
 #include "coordinator/server/curve_setup.h"
 #include "coordinator/server/members.h"
 
@@ -55,6 +56,7 @@ struct JoinRequest {
   // (same order as contacts).
   std::optional<net::CurveKeyPair> curve;
   std::vector<std::string> contact_keys;
+  net::PeerWire peer_wire = net::PeerWire::kAuto;
   std::chrono::milliseconds timeout{kMinJoinTimeoutMs};
   // Past `timeout`, waiting goes on up to this long in all while the
   // connection to a contact that is not asking the same question (starting

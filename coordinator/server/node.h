@@ -62,6 +62,7 @@
 #include "coordinator/auth/token.h"
 #include "coordinator/base/error.h"
 #include "coordinator/metrics/registry.h"
+#include "coordinator/net/peer_transport.h"
 #include "coordinator/raft/types.h"
 #include "coordinator/server/curve_setup.h"
 #include "coordinator/server/release_timer.h"
@@ -113,6 +114,9 @@ struct NodeOptions {
   // released by the leader; the assignment bound's slack in thousandths.
   int assign_release_timeout_ms = static_cast<int>(kDefaultReleaseTimeoutMs);
   int64_t assign_load_slack_permille = assign::kDefaultLoadSlackPermille;
+  // The peers' wire (net/peer_transport.h): auto is ZeroMQ with CURVE,
+  // plain TCP without. Every member of a cluster must use the same.
+  net::PeerWire peer_wire = net::PeerWire::kAuto;
   // CURVE on the client listener and the peer transport, with a ZAP
   // handler checking the allow-lists (curve_setup.h); null: plain ZMTP.
   std::shared_ptr<const CurveSetup> curve;

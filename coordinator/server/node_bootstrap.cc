@@ -239,7 +239,7 @@ Status NodeLoop::start_workers() {
   auto poller = net::Poller::create();
   if (!poller.ok()) return poller.error();
   poller_ = std::move(poller).value();
-  peer_slot_ = poller_->add(transport_->inbound_socket(), net::Tracking::kOwnerReportsUse);
+  peer_slot_ = transport_->watch_with(*poller_);
   client_slot_ = poller_->add(listener_->socket(), net::Tracking::kOwnerReportsUse);
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
   installer_ = std::make_unique<SnapshotInstaller>(
@@ -263,6 +263,7 @@ Result<std::unique_ptr<net::PeerTransport>> NodeLoop::create_transport(bool port
   net::PeerTransportOptions po;
   po.self_id = self_id_;
   po.bind_endpoint = options_.listen_peer;
+  po.wire = options_.peer_wire;
   if (options_.curve) po.curve = options_.curve->own;
   const int attempts = port_just_released ? kMaxRebindAttempts : 1;
   for (int attempt = 1;; ++attempt) {

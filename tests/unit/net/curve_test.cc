@@ -5,7 +5,7 @@
 
 #include "coordinator/net/client_connection.h"
 #include "coordinator/net/client_listener.h"
-#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/zmq_peer_transport.h"
 #include "coordinator/net/socket_options.h"
 #include "tests/unit/net/test_wait.h"
 
@@ -36,8 +36,8 @@ TEST_CASE("curve: encrypted peer links", "[net][curve]") {
   PeerTransportOptions o2 = o1;
   o2.self_id = 2;
   o2.curve = *key2;
-  auto a = std::move(PeerTransport::create(ctx, o1)).value();
-  auto b = std::move(PeerTransport::create(ctx, o2)).value();
+  auto a = std::move(ZmqPeerTransport::create(ctx, o1)).value();
+  auto b = std::move(ZmqPeerTransport::create(ctx, o2)).value();
   // CURVE on: a peer's public key is required and must be well formed.
   CHECK(a->add_peer(2, b->bound_endpoint().to_zmq()).error().code == ErrorCode::kBadRequest);
   CHECK(a->add_peer(2, b->bound_endpoint().to_zmq(), "short").error().code ==

@@ -9,7 +9,7 @@
 
 #include "coordinator/net/client_connection.h"
 #include "coordinator/net/client_listener.h"
-#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/zmq_peer_transport.h"
 #include "tests/unit/net/test_sockets.h"
 #include "tests/unit/net/test_wait.h"
 
@@ -22,7 +22,7 @@ using corral::net::ClientSendResult;
 using corral::net::PeerId;
 using corral::net::PeerMessage;
 using corral::net::PeerSendResult;
-using corral::net::PeerTransport;
+using corral::net::ZmqPeerTransport;
 using corral::net::PeerTransportOptions;
 using corral::net::testing::make_client;
 using corral::net::testing::make_listener;

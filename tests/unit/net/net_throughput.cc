@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/zmq_peer_transport.h"
 
 using namespace corral::net;
 using Clock = std::chrono::steady_clock;
@@ -21,16 +21,16 @@ constexpr size_t kBatch = 1024;
 constexpr long kPollTimeoutMs = 1000;
 constexpr int kConnectAttempts = 10000;
 
-void wait_readable(PeerTransport& t) {
+void wait_readable(ZmqPeerTransport& t) {
   zmq_pollitem_t item{t.inbound_socket().handle(), 0, ZMQ_POLLIN, 0};
   zmq_poll(&item, 1, kPollTimeoutMs);
 }
 
-std::unique_ptr<PeerTransport> make(zmq::context_t& ctx, PeerId id) {
+std::unique_ptr<ZmqPeerTransport> make(zmq::context_t& ctx, PeerId id) {
   PeerTransportOptions o;
   o.self_id = id;
   o.bind_endpoint = "tcp://127.0.0.1:0";
-  auto t = PeerTransport::create(ctx, o);
+  auto t = ZmqPeerTransport::create(ctx, o);
   if (!t.ok()) {
     std::fprintf(stderr, "create: %s\n", t.error().message.c_str());
     std::exit(1);

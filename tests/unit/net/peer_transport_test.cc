@@ -1,4 +1,4 @@
-#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/zmq_peer_transport.h"
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -13,7 +13,7 @@ using corral::ErrorCode;
 using corral::net::PeerId;
 using corral::net::PeerMessage;
 using corral::net::PeerSendResult;
-using corral::net::PeerTransport;
+using corral::net::ZmqPeerTransport;
 using corral::net::PeerTransportOptions;
 using corral::net::testing::kTestDeadline;
 using corral::net::testing::make_transport;
@@ -24,10 +24,10 @@ namespace {
 
 constexpr size_t kMaxBatch = 256;
 
-std::string endpoint_of(const PeerTransport& t) { return t.bound_endpoint().to_zmq(); }
+std::string endpoint_of(const ZmqPeerTransport& t) { return t.bound_endpoint().to_zmq(); }
 
 // Receives until `want` messages arrived or the deadline passed.
-std::vector<PeerMessage> receive_n(PeerTransport& t, size_t want) {
+std::vector<PeerMessage> receive_n(ZmqPeerTransport& t, size_t want) {
   std::vector<PeerMessage> out;
   const auto deadline = std::chrono::steady_clock::now() + kTestDeadline;
   while (out.size() < want) {
@@ -44,7 +44,7 @@ std::vector<PeerMessage> receive_n(PeerTransport& t, size_t want) {
 // Sends until the message is accepted: the link may still be coming up
 // (kUnreachable, or briefly kBackpressure while the new connection's queue
 // is being attached).
-PeerSendResult send_when_connected(PeerTransport& t, PeerId to, const std::string& bytes) {
+PeerSendResult send_when_connected(ZmqPeerTransport& t, PeerId to, const std::string& bytes) {
   PeerSendResult r = PeerSendResult::kUnreachable;
   wait_until([&] {
     r = t.send(to, bytes);
@@ -57,7 +57,7 @@ PeerSendResult send_when_connected(PeerTransport& t, PeerId to, const std::strin
 
 TEST_CASE("peer transport: three members exchange messages both ways", "[net][peer]") {
   zmq::context_t ctx(1);
-  std::map<PeerId, std::unique_ptr<PeerTransport>> members;
+  std::map<PeerId, std::unique_ptr<ZmqPeerTransport>> members;
   for (PeerId id : {1, 2, 3}) members[id] = make_transport(ctx, id);
   for (auto& [id, t] : members) {
     for (auto& [other, o] : members) {
@@ -142,15 +142,15 @@ TEST_CASE("peer transport: membership errors change nothing", "[net][peer]") {
 
   PeerTransportOptions bad;
   bad.bind_endpoint = "tcp://127.0.0.1:0";
-  CHECK(PeerTransport::create(ctx, bad).error().code == ErrorCode::kBadRequest);  // id 0
+  CHECK(ZmqPeerTransport::create(ctx, bad).error().code == ErrorCode::kBadRequest);  // id 0
   bad.self_id = 5;
   bad.bind_endpoint = "127.0.0.1";
-  CHECK(PeerTransport::create(ctx, bad).error().code == ErrorCode::kBadRequest);
+  CHECK(ZmqPeerTransport::create(ctx, bad).error().code == ErrorCode::kBadRequest);
   bad.bind_endpoint = endpoint_of(*b);  // already bound by b
-  CHECK(PeerTransport::create(ctx, bad).error().code == ErrorCode::kUnavailable);
+  CHECK(ZmqPeerTransport::create(ctx, bad).error().code == ErrorCode::kUnavailable);
   bad.bind_endpoint = "tcp://127.0.0.1:0";
   bad.max_queued_messages_per_peer = 0;
-  CHECK(PeerTransport::create(ctx, bad).error().code == ErrorCode::kBadRequest);
+  CHECK(ZmqPeerTransport::create(ctx, bad).error().code == ErrorCode::kBadRequest);
 }
 
 TEST_CASE("peer transport: a peer removed and re-added", "[net][peer]") {

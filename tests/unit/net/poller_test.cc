@@ -6,7 +6,7 @@
 
 #include "coordinator/net/client_connection.h"
 #include "coordinator/net/client_listener.h"
-#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/zmq_peer_transport.h"
 #include "tests/unit/net/test_wait.h"
 
 using corral::ErrorCode;
@@ -32,7 +32,7 @@ TEST_CASE("poller: wakes when a socket becomes readable", "[net][poller]") {
   corral::net::PeerTransportOptions po;
   po.self_id = 1;
   po.bind_endpoint = "tcp://127.0.0.1:0";
-  auto peers = std::move(corral::net::PeerTransport::create(ctx, po)).value();
+  auto peers = std::move(corral::net::ZmqPeerTransport::create(ctx, po)).value();
 
   auto poller = make_poller();
   const size_t peer_slot = poller->add(peers->inbound_socket());

@@ -8,7 +8,7 @@
 
 #include "coordinator/net/client_connection.h"
 #include "coordinator/net/client_listener.h"
-#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/zmq_peer_transport.h"
 
 namespace corral::net::testing {
 
@@ -28,11 +28,11 @@ inline std::unique_ptr<ClientConnection> make_client(zmq::context_t& ctx, const 
 }
 
 // On options.bind_endpoint when set, else on an ephemeral port.
-inline std::unique_ptr<PeerTransport> make_transport(zmq::context_t& ctx, PeerId id,
+inline std::unique_ptr<ZmqPeerTransport> make_transport(zmq::context_t& ctx, PeerId id,
                                                      PeerTransportOptions options = {}) {
   options.self_id = id;
   if (options.bind_endpoint.empty()) options.bind_endpoint = "tcp://127.0.0.1:0";
-  auto t = PeerTransport::create(ctx, options);
+  auto t = ZmqPeerTransport::create(ctx, options);
   REQUIRE(t.ok());
   return std::move(t).value();
 }

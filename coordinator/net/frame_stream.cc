@@ -1,0 +1,207 @@
+#include "coordinator/net/frame_stream.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace corral::net {
+namespace {
+
+// Bytes asked of the kernel per read(2), unless a frame in progress needs more.
+constexpr size_t kReadChunkBytes = 64u << 10;
+// Bytes read per read_some() call at most, so that one busy connection
+// cannot hold its reader for long (the rest is read on the next call).
+constexpr size_t kMaxReadPerCallBytes = 8u << 20;
+// Frames written per sendmsg(2) at most.
+constexpr size_t kMaxFramesPerWrite = 64;
+
+void put_length(char* at, uint32_t n) {
+  at[0] = static_cast<char>(n >> 24);
+  at[1] = static_cast<char>(n >> 16);
+  at[2] = static_cast<char>(n >> 8);
+  at[3] = static_cast<char>(n);
+}
+
+uint32_t get_length(const char* at) {
+  const auto* u = reinterpret_cast<const unsigned char*>(at);
+  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | uint32_t{u[3]};
+}
+
+// sendmsg with MSG_NOSIGNAL: a peer gone away is an EPIPE, not a SIGPIPE.
+// Returns bytes written, 0 when the kernel takes nothing now, -1 on error.
+ssize_t write_vector(int fd, iovec* iov, size_t count) {
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  while (true) {
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return -1;
+  }
+}
+
+}  // namespace
+
+FrameStream::FrameStream(int fd, const FrameStreamLimits& limits) : fd_(fd), limits_(limits) {}
+
+FrameStream::~FrameStream() {
+  fail();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FrameStream::fail() {
+  failed_ = true;
+  for (auto& q : queue_) {
+    if (q.counted) q.counted->fetch_sub(static_cast<int64_t>(q.bytes.size() - kFrameHeaderBytes), std::memory_order_relaxed);
+  }
+  queue_.clear();
+  queued_bytes_ = 0;
+}
+
+FrameSendResult FrameStream::send(std::string_view frame) {
+  if (failed_) return FrameSendResult::kFailed;
+  char header[kFrameHeaderBytes];
+  put_length(header, static_cast<uint32_t>(frame.size()));
+  size_t written = 0;
+  if (queue_.empty()) {
+    iovec iov[2] = {{header, kFrameHeaderBytes}, {const_cast<char*>(frame.data()), frame.size()}};
+    const ssize_t n = write_vector(fd_, iov, 2);
+    if (n < 0) {
+      fail();
+      return FrameSendResult::kFailed;
+    }
+    written = static_cast<size_t>(n);
+    if (written == kFrameHeaderBytes + frame.size()) return FrameSendResult::kSent;
+  } else if (queue_.size() >= limits_.max_queued_frames || queued_bytes_ >= limits_.max_queued_bytes) {
+    return FrameSendResult::kBackpressure;
+  }
+  std::string whole;
+  whole.reserve(kFrameHeaderBytes + frame.size());
+  whole.append(header, kFrameHeaderBytes).append(frame);
+  queued_bytes_ += whole.size();
+  queue_.push_back(Queued{std::move(whole), written, nullptr});
+  return FrameSendResult::kSent;
+}
+
+FrameSendResult FrameStream::send(std::string&& frame, const FrameQueuedBytes& counted) {
+  if (failed_) return FrameSendResult::kFailed;
+  if (!queue_.empty() &&
+      (queue_.size() >= limits_.max_queued_frames || queued_bytes_ >= limits_.max_queued_bytes)) {
+    return FrameSendResult::kBackpressure;
+  }
+  // One buffer, header first: a counted frame is a large one (a snapshot
+  // chunk) and mostly queued behind others, where it has to be whole.
+  std::string whole;
+  whole.reserve(kFrameHeaderBytes + frame.size());
+  whole.resize(kFrameHeaderBytes);
+  put_length(whole.data(), static_cast<uint32_t>(frame.size()));
+  whole.append(frame);
+  frame.clear();
+  if (counted) counted->fetch_add(static_cast<int64_t>(whole.size() - kFrameHeaderBytes), std::memory_order_relaxed);
+  queued_bytes_ += whole.size();
+  queue_.push_back(Queued{std::move(whole), 0, counted});
+  if (queue_.size() == 1 && !flush()) return FrameSendResult::kFailed;
+  return FrameSendResult::kSent;
+}
+
+bool FrameStream::flush() {
+  if (failed_) return false;
+  while (!queue_.empty()) {
+    iovec iov[kMaxFramesPerWrite];
+    size_t count = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && count < kMaxFramesPerWrite; ++it, ++count) {
+      iov[count].iov_base = it->bytes.data() + it->written;
+      iov[count].iov_len = it->bytes.size() - it->written;
+    }
+    const ssize_t n = write_vector(fd_, iov, count);
+    if (n < 0) {
+      fail();
+      return false;
+    }
+    if (n == 0) return true;
+    auto left = static_cast<size_t>(n);
+    while (left > 0) {
+      Queued& q = queue_.front();
+      const size_t take = std::min(left, q.bytes.size() - q.written);
+      q.written += take;
+      left -= take;
+      if (q.written == q.bytes.size()) {
+        if (q.counted) q.counted->fetch_sub(static_cast<int64_t>(q.bytes.size() - kFrameHeaderBytes), std::memory_order_relaxed);
+        queued_bytes_ -= q.bytes.size();
+        queue_.pop_front();
+      }
+    }
+  }
+  return true;
+}
+
+FrameReadResult FrameStream::read_some() {
+  if (too_large_) return FrameReadResult::kTooLarge;
+  if (failed_) return FrameReadResult::kClosed;
+  size_t read_this_call = 0;
+  while (ready_.size() < limits_.max_read_frames && read_this_call < kMaxReadPerCallBytes) {
+    // Keep the unparsed tail at the front, so the buffer does not grow
+    // with the stream; give back the room a large frame took once it is out.
+    if (in_start_ == in_end_ && in_.size() > kReadChunkBytes * 4) in_ = std::string();
+    if (in_start_ > 0) {
+      std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+      in_end_ -= in_start_;
+      in_start_ = 0;
+    }
+    size_t want = kReadChunkBytes;
+    if (in_end_ >= kFrameHeaderBytes) {
+      const size_t frame_end = kFrameHeaderBytes + get_length(in_.data());
+      if (frame_end > in_end_) want = std::max(want, frame_end - in_end_);
+    }
+    if (in_.size() < in_end_ + want) in_.resize(in_end_ + want);  // grows only: each byte zeroed once
+    const ssize_t n = ::read(fd_, in_.data() + in_end_, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return FrameReadResult::kOk;
+      fail();
+      return FrameReadResult::kClosed;
+    }
+    if (n == 0) {
+      fail();
+      return FrameReadResult::kClosed;
+    }
+    in_end_ += static_cast<size_t>(n);
+    bytes_read_ += static_cast<uint64_t>(n);
+    read_this_call += static_cast<size_t>(n);
+    parse();
+    if (too_large_) {
+      fail();
+      return FrameReadResult::kTooLarge;
+    }
+    if (static_cast<size_t>(n) < want) return FrameReadResult::kOk;  // the kernel had no more
+  }
+  return FrameReadResult::kOk;
+}
+
+void FrameStream::parse() {
+  while (in_end_ - in_start_ >= kFrameHeaderBytes) {
+    const uint32_t length = get_length(in_.data() + in_start_);
+    if (length > limits_.max_frame_bytes) {
+      too_large_ = true;
+      return;
+    }
+    if (in_end_ - in_start_ < kFrameHeaderBytes + length) return;
+    ready_.emplace_back(in_.data() + in_start_ + kFrameHeaderBytes, length);
+    in_start_ += kFrameHeaderBytes + length;
+  }
+}
+
+bool FrameStream::next_frame(std::string& out) {
+  if (ready_.empty()) return false;
+  out = std::move(ready_.front());
+  ready_.pop_front();
+  return true;
+}
+
+}  // namespace corral::net
