@@ -158,8 +158,11 @@ TEST_CASE("seeded kill/restart rounds of random members under load", "[fault][re
   LeaderWatch leaders(cluster);
   WriteLoadOptions lo;
   lo.threads = 3;
-  lo.writes_per_thread = 2000;
-  lo.max_duration = 60000ms;
+  // Enough to outlast the rounds, which need it to make progress after
+  // each kill (2,000 each ran out before round 12 once members talked on
+  // plain TCP); stopped when they end.
+  lo.writes_per_thread = 100'000;
+  lo.max_duration = 120000ms;
   WriteLoad load(cluster, lo);
   RegisterLoad reg(cluster, "/register", 60000ms);
   load.start();
