@@ -11,8 +11,11 @@
 namespace corral::net {
 namespace {
 
-// Bytes asked of the kernel per read(2), unless a frame in progress needs more.
+// Bytes asked of the kernel per read(2), unless a frame in progress needs
+// more; then at most kMaxReadGrowthBytes more per read (the buffer grows
+// with what arrives).
 constexpr size_t kReadChunkBytes = 64u << 10;
+constexpr size_t kMaxReadGrowthBytes = 1u << 20;
 // Bytes read per read_some() call at most, so that one busy connection
 // cannot hold its reader for long (the rest is read on the next call).
 constexpr size_t kMaxReadPerCallBytes = 8u << 20;
@@ -157,7 +160,7 @@ FrameReadResult FrameStream::read_some() {
     size_t want = kReadChunkBytes;
     if (in_end_ >= kFrameHeaderBytes) {
       const size_t frame_end = kFrameHeaderBytes + get_length(in_.data());
-      if (frame_end > in_end_) want = std::max(want, frame_end - in_end_);
+      if (frame_end > in_end_) want = std::clamp(frame_end - in_end_, want, kMaxReadGrowthBytes);
     }
     if (in_.size() < in_end_ + want) in_.resize(in_end_ + want);  // grows only: each byte zeroed once
     const ssize_t n = ::read(fd_, in_.data() + in_end_, want);
@@ -187,13 +190,16 @@ FrameReadResult FrameStream::read_some() {
 void FrameStream::parse() {
   while (in_end_ - in_start_ >= kFrameHeaderBytes) {
     const uint32_t length = get_length(in_.data() + in_start_);
-    if (length > limits_.max_frame_bytes) {
+    const size_t bound = !first_parsed_ && limits_.max_first_frame_bytes != 0 ? limits_.max_first_frame_bytes
+                                                                               : limits_.max_frame_bytes;
+    if (length > bound) {
       too_large_ = true;
       return;
     }
     if (in_end_ - in_start_ < kFrameHeaderBytes + length) return;
     ready_.emplace_back(in_.data() + in_start_ + kFrameHeaderBytes, length);
     in_start_ += kFrameHeaderBytes + length;
+    first_parsed_ = true;
   }
 }
 

@@ -11,7 +11,9 @@
 // Bounds: frames queued for writing are bounded in count and bytes (a
 // send past either says kBackpressure and queues nothing); a frame read is
 // at most max_frame_bytes (a bigger length prefix closes the connection,
-// as ZMQ_MAXMSGSIZE did); frames read and not yet taken are at most
+// as ZMQ_MAXMSGSIZE did), and the buffer for it grows with the bytes that
+// come, not with what its length prefix claims (4 bytes must not buy a
+// 64 MiB allocation); frames read and not yet taken are at most
 // max_read_frames, past which read_some() stops reading (TCP then holds
 // the sender back).
 #pragma once
@@ -33,6 +35,9 @@ struct FrameStreamLimits {
   size_t max_queued_frames = 4096;
   size_t max_queued_bytes = 64u << 20;
   size_t max_read_frames = 4096;
+  // The first frame's bound, when it is smaller (a hello: a connection that
+  // has not said who it is gets no room for more); 0: max_frame_bytes.
+  size_t max_first_frame_bytes = 0;
 };
 
 // Bytes of counted frames queued and not yet written to the kernel; shared
@@ -98,6 +103,7 @@ class FrameStream {
   size_t in_start_ = 0;
   size_t in_end_ = 0;
   bool too_large_ = false;
+  bool first_parsed_ = false;
   uint64_t bytes_read_ = 0;
   std::deque<std::string> ready_;
 };
