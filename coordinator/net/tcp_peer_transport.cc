@@ -82,7 +82,10 @@ PeerId parse_tcp_peer_hello(std::string_view frame, uint64_t* cluster_id) {
 
 // One peer we send to: our connection out to it.
 struct TcpPeerTransport::Outbound {
-  enum class State : uint8_t { kIdle, kConnecting, kUp };
+  // kConnecting: TCP's handshake; kGreeting: our hello sent, waiting for
+  // the peer's first frame (its welcome), which proves a live process
+  // behind the port (the kernel accepts for a stopped one too).
+  enum class State : uint8_t { kIdle, kConnecting, kGreeting, kUp };
   PeerId id = 0;
   Endpoint endpoint;
   std::string hello;  // what this connection says first (cluster id as of add_peer)
@@ -268,19 +271,23 @@ void TcpPeerTransport::connect(Outbound& p, Clock::time_point now) {
   p.watching_write = true;
   outbound_by_serial_[p.serial] = &p;
   p.state = Outbound::State::kConnecting;
-  if (rc == 0) up(p, now);
+  if (rc == 0) greet(p, now);
 }
 
-void TcpPeerTransport::up(Outbound& p, Clock::time_point now) {
-  p.state = Outbound::State::kUp;
-  p.up_since = now;
-  p.last_received = now;
+void TcpPeerTransport::greet(Outbound& p, Clock::time_point now) {
+  p.state = Outbound::State::kGreeting;
   p.last_sent = now;
   if (p.stream->send(p.hello) == FrameSendResult::kFailed) {
     drop(p, now);
     return;
   }
   keep_write_watch(p.stream->fd(), p.serial, *p.stream, p.watching_write);
+}
+
+void TcpPeerTransport::up(Outbound& p, Clock::time_point now) {
+  p.state = Outbound::State::kUp;
+  p.up_since = now;
+  p.last_received = now;
 }
 
 void TcpPeerTransport::drop(Outbound& p, Clock::time_point now) {
@@ -317,14 +324,16 @@ void TcpPeerTransport::on_outbound_event(Outbound& p, uint32_t events, Clock::ti
       drop(p, now);
       return;
     }
-    up(p, now);
+    greet(p, now);
     return;
   }
   if (events & EPOLLIN) {
+    const uint64_t before = p.stream->bytes_read();
     if (!read_outbound(p, now)) {
       drop(p, now);
       return;
     }
+    if (p.state == Outbound::State::kGreeting && p.stream->bytes_read() != before) up(p, now);
   }
   if (events & EPOLLOUT) {
     if (!p.stream->flush()) {
@@ -418,6 +427,9 @@ bool TcpPeerTransport::take_hello(Inbound& conn) {
   conn.from = from;
   conn.cluster_id = cluster_id;
   --unnamed_inbound_;
+  // The welcome: the other side counts its link up from this frame.
+  if (conn.stream->send(std::string_view()) == FrameSendResult::kFailed) return false;
+  keep_write_watch(conn.stream->fd(), conn.serial, *conn.stream, conn.watching_write);
   // A second connection from the same member replaces the first.
   auto [it, inserted] = inbound_by_peer_.try_emplace(from, conn.serial);
   if (!inserted) {
@@ -522,6 +534,7 @@ void TcpPeerTransport::maintain(Clock::time_point now) {
         if (now >= p.next_attempt) connect(p, now);
         break;
       case Outbound::State::kConnecting:
+      case Outbound::State::kGreeting:
         if (now - p.attempt_started > timeout) drop(p, now);
         break;
       case Outbound::State::kUp:

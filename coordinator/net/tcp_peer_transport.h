@@ -8,7 +8,11 @@
 //   "CRLP", version 1 (1 byte), node id (8 bytes big-endian),
 //   cluster id (8 bytes big-endian; 0 before the member knows it)
 // so every message received says who sent it and which cluster it claims,
-// at no cost per message. The claim is not a proof (no CURVE on this wire);
+// at no cost per message. The side that accepted answers with an empty
+// frame (its welcome); only then does the opener count the link up and send
+// on it, as ZeroMQ counts a link up after its handshake: a port whose
+// process is stopped still completes TCP's handshake, and messages must
+// not pile up for it. The claim is not a proof (no CURVE on this wire);
 // the server binds it to the member table (server/peer_identity_gate.h,
 // server/cluster_id_gate.h). A second connection naming the same node id
 // replaces the first (a restarted peer is heard at once).
@@ -91,6 +95,7 @@ class TcpPeerTransport final : public PeerTransport {
   void unwatch(int fd, uint64_t serial);
 
   void connect(Outbound& peer, Clock::time_point now);
+  void greet(Outbound& peer, Clock::time_point now);
   void up(Outbound& peer, Clock::time_point now);
   void drop(Outbound& peer, Clock::time_point now);
   void on_outbound_event(Outbound& peer, uint32_t events, Clock::time_point now);
