@@ -338,6 +338,7 @@ class NodeLoop {
   size_t peer_slot_ = 0;
   size_t client_slot_ = 0;
   bool peers_readable_ = true;
+  uint64_t peer_dropped_published_ = 0;  // transport's count already in the metric
   bool clients_readable_ = true;
   net::ChunkAssembler assembler_;
   uint64_t next_chunk_stream_ = 1;

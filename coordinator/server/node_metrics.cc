@@ -11,6 +11,9 @@ namespace corral::server {
 void NodeLoop::publish_metrics(Clock::time_point now) {
   if (now < next_metrics_publish_) return;
   next_metrics_publish_ = now + std::chrono::seconds(1);
+  const uint64_t dropped = transport_->stats().dropped_malformed;
+  metrics_.peer_dropped.inc(dropped - peer_dropped_published_);
+  peer_dropped_published_ = dropped;
   metrics_.raft_term.set(static_cast<double>(term_));
   metrics_.has_leader.set(soft_.leader != raft::kNoNode ? 1 : 0);
   metrics_.is_leader.set(is_leader() ? 1 : 0);

@@ -83,6 +83,10 @@ ServerMetrics::ServerMetrics()
                                        "Bytes of raft messages sent to other members (snapshot chunks not counted).")),
       peer_received_bytes(registry.counter("corral_network_peer_received_bytes_total",
                                            "Bytes received from other members.")),
+      peer_dropped(registry.counter("corral_network_peer_dropped_total",
+                                    "Connections and frames the peer listener dropped: a bad hello or frame "
+                                    "shape (a member on the other --peer-wire looks like this), an oversized "
+                                    "frame, or a connection past the bounds.")),
       snapshots_sent(registry.counter("corral_network_snapshot_sent_total",
                                       "Snapshots this member started sending to lagging followers.")),
       snapshots_received(registry.counter("corral_network_snapshot_received_total",

@@ -50,6 +50,7 @@ struct ServerMetrics {
   metrics::Family<metrics::Histogram>& request_seconds;  // type
   metrics::Counter& peer_sent_bytes;
   metrics::Counter& peer_received_bytes;
+  metrics::Counter& peer_dropped;
   metrics::Counter& snapshots_sent;
   metrics::Counter& snapshots_received;
 };

@@ -29,6 +29,7 @@
 #include "tests/fault/netns_lab.h"
 #include "tests/integration/harness/cluster.h"
 #include "tests/integration/harness/http_client.h"
+#include "tests/integration/harness/metrics_text.h"
 #include "tests/integration/harness/require_ok.h"
 
 using namespace corral::integration;
@@ -134,12 +135,6 @@ void stop_and_check_no_stale_read(ReadLoop& before, std::vector<std::unique_ptr<
       return;                                               \
     }                                                       \
   } while (0)
-
-double sample(const std::string& text, const std::string& series) {
-  auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return 0;
-  return std::strtod(text.c_str() + at + series.size() + 2, nullptr);
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "tests/integration/harness/cluster.h"
 #include "tests/integration/harness/http_client.h"
+#include "tests/integration/harness/metrics_text.h"
 #include "tests/integration/harness/process.h"
 
 using namespace corral::integration;
@@ -24,13 +25,6 @@ constexpr auto kMetricsTimeout = 15'000ms;  // gauges are published once a secon
 std::string scrape(Cluster& c, size_t i) {
   auto a = http_request(c.member(i).http_port, "GET", "/metrics", {}, {}, 3000ms);
   return a.status == 200 ? a.body : std::string();
-}
-
-// The value of one series (`name{labels} value`) in a scrape; 0 if absent.
-double sample(const std::string& text, const std::string& series) {
-  auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return 0;
-  return std::strtod(text.c_str() + at + series.size() + 2, nullptr);
 }
 
 double sum_over_members(Cluster& c, const std::string& series, std::optional<size_t> skip = std::nullopt) {

@@ -13,6 +13,8 @@
 
 #include "client/client.h"
 #include "tests/integration/harness/cluster.h"
+#include "tests/integration/harness/http_client.h"
+#include "tests/integration/harness/metrics_text.h"
 #include "tests/integration/harness/require_ok.h"
 
 using namespace corral::integration;
@@ -25,6 +27,13 @@ constexpr int kWritesApart = 50;
 // Election timeouts (100 ms here) the member on the other wire is given to
 // do harm, if it could.
 constexpr auto kApart = 1500ms;
+const std::string kDropped = "corral_network_peer_dropped_total";
+
+double dropped_at(Cluster& cluster, size_t i) {
+  auto a = http_request(cluster.member(i).http_port, "GET", "/metrics", {}, {}, 3000ms);
+  REQUIRE(a.status == 200);
+  return sample(a.body, kDropped);
+}
 
 }  // namespace
 
@@ -32,6 +41,7 @@ TEST_CASE("peer wire: a member restarted on the other wire is not heard, harms n
           "[integration][peer_wire]") {
   auto odd_wire = std::make_shared<std::string>("tcp");
   ClusterOptions o;
+  o.http = true;
   o.member_args = [odd_wire](const std::string& name) {
     return std::vector<std::string>{"--peer-wire", name == "n3" ? *odd_wire : "tcp"};
   };
@@ -72,6 +82,10 @@ TEST_CASE("peer wire: a member restarted on the other wire is not heard, harms n
   auto n3_status = cluster.status(kOdd);
   REQUIRE(n3_status);
   CHECK(n3_status->raft_applied_index < applied);
+  // What the operator sees: the others count n3's connections as dropped
+  // (its ZeroMQ greeting is no hello), published once a second.
+  const size_t other = *leader == 0 ? 1 : 0;
+  CHECK(wait_until([&] { return dropped_at(cluster, other) > 0; }, 5s));
 
   // Back on the others' wire: it hears the leader and catches up.
   REQUIRE(cluster.signal_member(kOdd, SIGTERM) == 0);
