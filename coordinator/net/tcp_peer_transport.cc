@@ -24,6 +24,7 @@ constexpr size_t kMaxEventsPerWait = 64;
 // epoll_wait rounds per receive(): each takes up to kMaxEventsPerWait.
 constexpr int kMaxWaitRounds = 4;
 constexpr int kMaxAcceptsPerEvent = 32;
+constexpr int kListenPauseMs = 100;
 
 Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
 
@@ -396,7 +397,15 @@ PeerSendResult TcpPeerTransport::send_counted(PeerId to, std::string& bytes, con
 void TcpPeerTransport::accept_all(Clock::time_point now) {
   for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a failure the next event retries
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the pending connection stays, and
+        // the listener would wake every poll. Look again a little later.
+        unwatch(listen_fd_, listen_serial_);
+        listen_paused_until_ = now + std::chrono::milliseconds(kListenPauseMs);
+      }
+      return;  // EAGAIN, or a failure (ECONNABORTED, EINTR) the next event retries
+    }
     if (inbound_.size() >= kMaxInbound || unnamed_inbound_ >= kMaxUnnamedInbound) {
       ::close(fd);
       ++stats_.dropped_malformed;
@@ -527,6 +536,10 @@ size_t TcpPeerTransport::receive(size_t max_messages, std::vector<PeerMessage>& 
 void TcpPeerTransport::maintain(Clock::time_point now) {
   const auto interval = std::chrono::milliseconds(options_.heartbeat_interval_ms);
   const auto timeout = std::chrono::milliseconds(options_.heartbeat_timeout_ms);
+  if (listen_paused_until_ && now >= *listen_paused_until_) {
+    listen_paused_until_.reset();
+    listen_serial_ = watch(listen_fd_, false);
+  }
   for (auto& [id, peer] : peers_) {
     Outbound& p = *peer;
     switch (p.state) {

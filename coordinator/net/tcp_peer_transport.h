@@ -112,6 +112,7 @@ class TcpPeerTransport final : public PeerTransport {
   int listen_fd_;
   int epoll_fd_;
   uint64_t listen_serial_ = 0;
+  std::optional<Clock::time_point> listen_paused_until_;  // accept failed for want of fds
   uint64_t next_serial_ = 1;
   std::map<PeerId, std::unique_ptr<Outbound>> peers_;
   std::unordered_map<uint64_t, Outbound*> outbound_by_serial_;
