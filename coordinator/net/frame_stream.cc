@@ -64,6 +64,12 @@ void FrameStream::fail() {
   queued_bytes_ = 0;
 }
 
+// The queue takes a frame only if it stays within both bounds once it is
+// in (an empty queue takes any frame: a frame is at most max_frame_bytes).
+bool FrameStream::room_for(size_t whole_bytes) const {
+  return queue_.size() < limits_.max_queued_frames && queued_bytes_ + whole_bytes <= limits_.max_queued_bytes;
+}
+
 FrameSendResult FrameStream::send(std::string_view frame) {
   if (failed_) return FrameSendResult::kFailed;
   char header[kFrameHeaderBytes];
@@ -78,7 +84,7 @@ FrameSendResult FrameStream::send(std::string_view frame) {
     }
     written = static_cast<size_t>(n);
     if (written == kFrameHeaderBytes + frame.size()) return FrameSendResult::kSent;
-  } else if (queue_.size() >= limits_.max_queued_frames || queued_bytes_ >= limits_.max_queued_bytes) {
+  } else if (!room_for(kFrameHeaderBytes + frame.size())) {
     return FrameSendResult::kBackpressure;
   }
   std::string whole;
@@ -91,10 +97,7 @@ FrameSendResult FrameStream::send(std::string_view frame) {
 
 FrameSendResult FrameStream::send(std::string&& frame, const FrameQueuedBytes& counted) {
   if (failed_) return FrameSendResult::kFailed;
-  if (!queue_.empty() &&
-      (queue_.size() >= limits_.max_queued_frames || queued_bytes_ >= limits_.max_queued_bytes)) {
-    return FrameSendResult::kBackpressure;
-  }
+  if (!queue_.empty() && !room_for(kFrameHeaderBytes + frame.size())) return FrameSendResult::kBackpressure;
   // One buffer, header first: a counted frame is a large one (a snapshot
   // chunk) and mostly queued behind others, where it has to be whole.
   std::string whole;

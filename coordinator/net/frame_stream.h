@@ -9,7 +9,8 @@
 // through ZeroMQ and 16 us on a plain socket (bench/RESULTS.md, session 24).
 //
 // Bounds: frames queued for writing are bounded in count and bytes (a
-// send past either says kBackpressure and queues nothing); a frame read is
+// send that would take the queue past either says kBackpressure and queues
+// nothing; an empty queue takes one frame of any size); a frame read is
 // at most max_frame_bytes (a bigger length prefix closes the connection,
 // as ZMQ_MAXMSGSIZE did); frames read and not yet taken are at most
 // max_read_frames, past which read_some() stops reading (TCP then holds
@@ -86,6 +87,7 @@ class FrameStream {
     FrameQueuedBytes counted;
   };
   FrameSendResult enqueue(std::string&& whole, const FrameQueuedBytes& counted);
+  bool room_for(size_t whole_bytes) const;
   void parse();
   void fail();
 
