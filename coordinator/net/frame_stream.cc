@@ -187,8 +187,10 @@ FrameReadResult FrameStream::read_some() {
   return FrameReadResult::kOk;
 }
 
+// Whole frames move to ready_ up to max_read_frames; the rest wait in in_
+// (at most one read's worth) for next_frame() to make room.
 void FrameStream::parse() {
-  while (in_end_ - in_start_ >= kFrameHeaderBytes) {
+  while (ready_.size() < limits_.max_read_frames && in_end_ - in_start_ >= kFrameHeaderBytes) {
     const uint32_t length = get_length(in_.data() + in_start_);
     if (length > limits_.max_frame_bytes) {
       too_large_ = true;
@@ -204,6 +206,12 @@ bool FrameStream::next_frame(std::string& out) {
   if (ready_.empty()) return false;
   out = std::move(ready_.front());
   ready_.pop_front();
+  // A frame held back by the bound is ready now: frames_ready() stays 0
+  // only when no whole frame is buffered (callers sleep on that).
+  if (!too_large_) {
+    parse();
+    if (too_large_) fail();
+  }
   return true;
 }
 
