@@ -192,12 +192,16 @@ FrameReadResult FrameStream::read_some() {
 void FrameStream::parse() {
   while (ready_.size() < limits_.max_read_frames && in_end_ - in_start_ >= kFrameHeaderBytes) {
     const uint32_t length = get_length(in_.data() + in_start_);
-    if (length > limits_.max_frame_bytes) {
+    const size_t bound = !first_frame_read_ && limits_.max_first_frame_bytes != 0
+                             ? std::min(limits_.max_first_frame_bytes, limits_.max_frame_bytes)
+                             : limits_.max_frame_bytes;
+    if (length > bound) {
       too_large_ = true;
       return;
     }
     if (in_end_ - in_start_ < kFrameHeaderBytes + length) return;
     ready_.emplace_back(in_.data() + in_start_ + kFrameHeaderBytes, length);
+    first_frame_read_ = true;
     in_start_ += kFrameHeaderBytes + length;
   }
 }

@@ -34,6 +34,10 @@ struct FrameStreamLimits {
   size_t max_queued_frames = 4096;
   size_t max_queued_bytes = 64u << 20;
   size_t max_read_frames = 4096;
+  // A lower bound for the first frame read (0: max_frame_bytes): a
+  // connection that must open with a small frame (a hello) is held to it
+  // before anything is buffered for a bigger one.
+  size_t max_first_frame_bytes = 0;
 };
 
 // Bytes of counted frames queued and not yet written to the kernel; shared
@@ -100,6 +104,7 @@ class FrameStream {
   size_t in_start_ = 0;
   size_t in_end_ = 0;
   bool too_large_ = false;
+  bool first_frame_read_ = false;
   uint64_t bytes_read_ = 0;
   std::deque<std::string> ready_;
 };

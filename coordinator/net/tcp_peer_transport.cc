@@ -395,7 +395,9 @@ void TcpPeerTransport::accept_all(Clock::time_point now) {
     }
     set_no_delay(fd);
     auto conn = std::make_unique<Inbound>();
-    conn->stream = std::make_unique<FrameStream>(fd, stream_limits());
+    FrameStreamLimits limits = stream_limits();
+    limits.max_first_frame_bytes = kTcpHelloBytes;  // anything longer is not a hello
+    conn->stream = std::make_unique<FrameStream>(fd, limits);
     conn->serial = watch(fd, false);
     conn->opened = now;
     conn->last_received = now;

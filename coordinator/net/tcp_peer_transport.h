@@ -22,7 +22,8 @@
 // Bounds: frames queued per peer (max_queued_messages_per_peer, and
 // max_message_bytes in bytes), frames read and not yet delivered per
 // connection (max_inbound_queued_messages_per_peer), one frame's size
-// (max_message_bytes: a bigger one drops the connection), connections that
+// (max_message_bytes: a bigger one drops the connection; the first frame
+// on an inbound connection kTcpHelloBytes), connections that
 // have not said hello (kMaxUnnamedInbound, each for heartbeat_timeout_ms at
 // most) and inbound connections in all (kMaxInbound).
 #pragma once

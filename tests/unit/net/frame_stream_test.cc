@@ -368,3 +368,27 @@ TEST_CASE("frame stream: counted bytes go back to 0", "[net][frame]") {
     ::close(r);
   }
 }
+
+TEST_CASE("frame stream: max_first_frame_bytes bounds only the first frame", "[net][frame]") {
+  FrameStreamLimits limits;
+  limits.max_frame_bytes = 1000;
+  limits.max_first_frame_bytes = 21;
+  SECTION("a first frame at the bound, then bigger ones") {
+    auto [w, r] = socket_pair();
+    FrameStream reader(r, limits);
+    write_raw(w, frame_bytes(std::string(21, 'h')) + frame_bytes(std::string(1000, 'm')));
+    CHECK(reader.read_some() == FrameReadResult::kOk);
+    std::vector<std::string> got;
+    take_all(reader, got);
+    CHECK(got == std::vector<std::string>{std::string(21, 'h'), std::string(1000, 'm')});
+    ::close(w);
+  }
+  SECTION("a first frame past it: kTooLarge at its length prefix") {
+    auto [w, r] = socket_pair();
+    FrameStream reader(r, limits);
+    write_raw(w, header_claiming(22));
+    CHECK(reader.read_some() == FrameReadResult::kTooLarge);
+    CHECK(reader.frames_ready() == 0);
+    ::close(w);
+  }
+}
