@@ -388,7 +388,10 @@ void TcpPeerTransport::accept_all(Clock::time_point now) {
   for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or a failure the next event retries
-    if (inbound_.size() >= kMaxInbound || unnamed_inbound_ >= kMaxUnnamedInbound) {
+    // At the bound the oldest silent connection makes room: refusing the
+    // new one would let a few silent clients keep a restarted member out.
+    if (unnamed_inbound_ >= kMaxUnnamedInbound) close_oldest_unnamed();
+    if (inbound_.size() >= kMaxInbound) {
       ::close(fd);
       ++stats_.dropped_malformed;
       continue;
@@ -426,6 +429,16 @@ bool TcpPeerTransport::take_hello(Inbound& conn) {
     close_inbound(old);
   }
   return true;
+}
+
+void TcpPeerTransport::close_oldest_unnamed() {
+  // Serials grow, so the first unnamed one in inbound_ is the oldest.
+  for (const auto& [serial, conn] : inbound_) {
+    if (conn->from != 0) continue;
+    ++stats_.dropped_malformed;
+    close_inbound(serial);
+    return;
+  }
 }
 
 void TcpPeerTransport::close_inbound(uint64_t serial) {

@@ -25,7 +25,8 @@
 // (max_message_bytes: a bigger one drops the connection; the first frame
 // on an inbound connection kTcpHelloBytes), connections that
 // have not said hello (kMaxUnnamedInbound, each for heartbeat_timeout_ms at
-// most) and inbound connections in all (kMaxInbound).
+// most; past the bound a new one closes the oldest) and inbound
+// connections in all (kMaxInbound).
 #pragma once
 
 #include <chrono>
@@ -103,6 +104,7 @@ class TcpPeerTransport final : public PeerTransport {
   // False: the connection is dead (the caller closes it).
   bool take_hello(Inbound& conn);
   void close_inbound(uint64_t serial);
+  void close_oldest_unnamed();
   void keep_write_watch(int fd, uint64_t serial, const FrameStream& stream, bool& watching_write);
 
   int listen_fd_;
