@@ -381,3 +381,44 @@ TEST_CASE("peer wires: send_counted counts bytes until they are written", "[net]
   REQUIRE(a.remove_peer(2).ok());
   CHECK(net.turn_until([&] { return *counter == 0; }));
 }
+
+TEST_CASE("peer wires: an idle link stays up past the heartbeat timeout", "[net][peer][wire]") {
+  PeerNet net(any_wire());
+  INFO("wire " << peer_wire_name(net.wire()));
+  PeerTransportOptions quick = patient();
+  quick.heartbeat_interval_ms = 50;
+  quick.heartbeat_timeout_ms = 200;
+  auto& a = net.start(1, quick);
+  auto& b = net.start(2, quick);
+  net.connect_all();
+  REQUIRE(net.send_when_connected(1, 2, "up") == PeerSendResult::kSent);
+  REQUIRE(net.send_when_connected(2, 1, "up") == PeerSendResult::kSent);
+  REQUIRE(net.turn_until([&] { return a.connected(2) && b.connected(1); }));
+  // Five heartbeat timeouts of silence, both members taking their turns.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(5 * quick.heartbeat_timeout_ms);
+  bool stayed_up = true;
+  while (std::chrono::steady_clock::now() < until) {
+    net.turn();
+    stayed_up = stayed_up && a.connected(2) && b.connected(1);
+  }
+  CHECK(stayed_up);
+  CHECK(a.take_lost_connections().empty());
+  CHECK(b.take_lost_connections().empty());
+  CHECK(a.send(2, "still") == PeerSendResult::kSent);
+  CHECK(net.receive_n(2, 2).back().bytes == "still");
+  CHECK(net.inbox(1).size() == 1);  // heartbeats are not messages
+}
+
+TEST_CASE("peer wires: a removed peer's drop is not reported", "[net][peer][wire]") {
+  PeerNet net(any_wire());
+  INFO("wire " << peer_wire_name(net.wire()));
+  auto& a = net.start(1, patient());
+  net.start(2, patient());
+  REQUIRE(a.add_peer(2, net.endpoint(2)).ok());
+  REQUIRE(net.send_when_connected(1, 2, "up") == PeerSendResult::kSent);
+  REQUIRE(net.turn_until([&] { return a.connected(2); }));
+  net.stop(2);
+  REQUIRE(net.turn_until([&] { return !a.connected(2); }));
+  REQUIRE(a.remove_peer(2).ok());
+  CHECK(a.take_lost_connections().empty());
+}

@@ -327,3 +327,33 @@ TEST_CASE("tcp peer wire: zmq and tcp transports pointed at each other", "[net][
   // The wrong link dies young each time: tried with backoff, not in a spin.
   CHECK(y.stats().dropped_malformed < 1000);
 }
+
+// Unlike ZeroMQ's heartbeats (answered by its I/O thread while the
+// member's own thread hangs), the TCP wire's come from the member's loop:
+// a member that stops taking turns is dropped, and reached again when it
+// resumes.
+TEST_CASE("tcp peer wire: a member that stops taking turns is dropped, and reached again", "[net][peer][tcp_hostile]") {
+  PeerNet net(PeerWire::kTcp);
+  PeerTransportOptions quick = patient();
+  quick.heartbeat_interval_ms = 50;
+  quick.heartbeat_timeout_ms = 300;
+  auto& a = net.start(1, quick);
+  auto& b = net.start(2, quick);
+  net.connect_all();
+  REQUIRE(net.send_when_connected(1, 2, "up") == PeerSendResult::kSent);
+  REQUIRE(net.send_when_connected(2, 1, "up") == PeerSendResult::kSent);
+  net.pause(2);
+  const auto paused = Clock::now();
+  CHECK(net.turn_until([&] { return !a.connected(2); }));
+  CHECK(Clock::now() - paused >= std::chrono::milliseconds(quick.heartbeat_timeout_ms));
+  CHECK(a.take_lost_connections() == std::vector<PeerId>{2});
+  net.resume(2);
+  CHECK(net.turn_until([&] {
+    a.send(2, "again");
+    b.send(1, "again");
+    return net.inbox(2).size() > 1 && net.inbox(1).size() > 1;
+  }));
+  CHECK(net.inbox(2).back().bytes == "again");
+  CHECK(net.inbox(1).back().bytes == "again");
+  CHECK(a.take_lost_connections().empty());
+}
