@@ -223,6 +223,7 @@ Status TcpPeerTransport::remove_peer(PeerId id) {
     outbound_by_serial_.erase(p.serial);
   }
   peers_.erase(it);
+  std::erase(lost_, id);  // no longer a peer: its drop is news to nobody
   return {};
 }
 
