@@ -19,6 +19,7 @@
 #include "coordinator/net/peer_transport.h"
 #include "coordinator/net/poller.h"
 #include "tests/unit/net/test_wait.h"
+#include "tests/unit/server/test_env.h"
 
 namespace corral::net::testing {
 
@@ -48,14 +49,22 @@ class PeerNet {
 
   PeerWire wire() const { return wire_; }
 
-  // On options.bind_endpoint when set, else on an ephemeral port.
+  // On options.bind_endpoint when set, else on a free port below the
+  // ephemeral range (a stopped member's port, bound again by its restart,
+  // is then not taken by some test's outgoing connection meanwhile).
   PeerTransport& start(PeerId id, PeerTransportOptions options = {}) {
     options.self_id = id;
     options.wire = wire_;
-    if (options.bind_endpoint.empty()) options.bind_endpoint = "tcp://127.0.0.1:0";
+    const bool pick_port = options.bind_endpoint.empty();
     Member m;
     m.context = std::make_unique<zmq::context_t>(1);
-    auto t = PeerTransport::create(*m.context, options);
+    constexpr int kBindTries = 20;
+    Result<std::unique_ptr<PeerTransport>> t = make_error(ErrorCode::kUnavailable, "not tried");
+    for (int i = 0; i < kBindTries; ++i) {
+      if (pick_port) options.bind_endpoint = "tcp://127.0.0.1:" + std::to_string(corral::testing::free_port());
+      t = PeerTransport::create(*m.context, options);
+      if (t.ok() || !pick_port || t.error().code != ErrorCode::kUnavailable) break;  // else taken meanwhile
+    }
     REQUIRE(t.ok());
     m.transport = std::move(t).value();
     m.slot = m.transport->watch_with(*poller_);
