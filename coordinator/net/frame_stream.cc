@@ -148,7 +148,8 @@ FrameReadResult FrameStream::read_some() {
   if (too_large_) return FrameReadResult::kTooLarge;
   if (failed_) return FrameReadResult::kClosed;
   size_t read_this_call = 0;
-  while (ready_.size() < limits_.max_read_frames && read_this_call < kMaxReadPerCallBytes) {
+  while (ready_.size() < limits_.max_read_frames && ready_bytes_ < limits_.max_read_bytes &&
+         !whole_frame_buffered() && read_this_call < kMaxReadPerCallBytes) {
     // Keep the unparsed tail at the front, so the buffer does not grow
     // with the stream; give back the room a large frame took once it is out.
     if (in_start_ == in_end_ && in_.size() > kReadChunkBytes * 4) in_ = std::string();
@@ -187,7 +188,12 @@ FrameReadResult FrameStream::read_some() {
   return FrameReadResult::kOk;
 }
 
-// Whole frames move to ready_ up to max_read_frames; the rest wait in in_
+bool FrameStream::whole_frame_buffered() const {
+  return in_end_ - in_start_ >= kFrameHeaderBytes &&
+         in_end_ - in_start_ >= kFrameHeaderBytes + get_length(in_.data() + in_start_);
+}
+
+// Whole frames move to ready_ up to the read bounds; the rest wait in in_
 // (at most one read's worth) for next_frame() to make room.
 void FrameStream::parse() {
   while (ready_.size() < limits_.max_read_frames && in_end_ - in_start_ >= kFrameHeaderBytes) {
@@ -200,7 +206,9 @@ void FrameStream::parse() {
       return;
     }
     if (in_end_ - in_start_ < kFrameHeaderBytes + length) return;
+    if (!ready_.empty() && ready_bytes_ + length > limits_.max_read_bytes) return;
     ready_.emplace_back(in_.data() + in_start_ + kFrameHeaderBytes, length);
+    ready_bytes_ += length;
     first_frame_read_ = true;
     in_start_ += kFrameHeaderBytes + length;
   }
@@ -210,6 +218,7 @@ bool FrameStream::next_frame(std::string& out) {
   if (ready_.empty()) return false;
   out = std::move(ready_.front());
   ready_.pop_front();
+  ready_bytes_ -= out.size();
   // A frame held back by the bound is ready now: frames_ready() stays 0
   // only when no whole frame is buffered (callers sleep on that).
   if (!too_large_) {

@@ -13,8 +13,8 @@
 // nothing; an empty queue takes one frame of any size); a frame read is
 // at most max_frame_bytes (a bigger length prefix closes the connection,
 // as ZMQ_MAXMSGSIZE did); frames read and not yet taken are at most
-// max_read_frames, past which read_some() stops reading (TCP then holds
-// the sender back).
+// max_read_frames and max_read_bytes, past which read_some() stops reading
+// (TCP then holds the sender back).
 #pragma once
 
 #include <atomic>
@@ -34,6 +34,9 @@ struct FrameStreamLimits {
   size_t max_queued_frames = 4096;
   size_t max_queued_bytes = 64u << 20;
   size_t max_read_frames = 4096;
+  // Bytes of the frames read and not yet taken (a frame bigger than this
+  // comes out alone).
+  size_t max_read_bytes = 64u << 20;
   // A lower bound for the first frame read (0: max_frame_bytes): a
   // connection that must open with a small frame (a hello) is held to it
   // before anything is buffered for a bigger one.
@@ -76,7 +79,7 @@ class FrameStream {
   bool wants_write() const { return !queue_.empty(); }
   size_t queued_frames() const { return queue_.size(); }
 
-  // Reads what the kernel holds, up to max_read_frames frames held here.
+  // Reads what the kernel holds, up to the bounds on frames held here.
   FrameReadResult read_some();
   // The oldest whole frame read, if any.
   bool next_frame(std::string& out);
@@ -93,6 +96,8 @@ class FrameStream {
   FrameSendResult enqueue(std::string&& whole, const FrameQueuedBytes& counted);
   bool room_for(size_t whole_bytes) const;
   void parse();
+  // Whether a whole frame waits in the read buffer (held back by a bound).
+  bool whole_frame_buffered() const;
   void fail();
 
   int fd_;
@@ -107,6 +112,7 @@ class FrameStream {
   bool first_frame_read_ = false;
   uint64_t bytes_read_ = 0;
   std::deque<std::string> ready_;
+  size_t ready_bytes_ = 0;
 };
 
 }  // namespace corral::net

@@ -160,6 +160,7 @@ FrameStreamLimits TcpPeerTransport::stream_limits() const {
   l.max_queued_frames = static_cast<size_t>(options_.max_queued_messages_per_peer);
   l.max_queued_bytes = static_cast<size_t>(options_.max_message_bytes);
   l.max_read_frames = static_cast<size_t>(options_.max_inbound_queued_messages_per_peer);
+  l.max_read_bytes = static_cast<size_t>(options_.max_message_bytes);
   return l;
 }
 

@@ -392,3 +392,29 @@ TEST_CASE("frame stream: max_first_frame_bytes bounds only the first frame", "[n
     ::close(w);
   }
 }
+
+TEST_CASE("frame stream: a reader at max_read_bytes stops reading", "[net][frame]") {
+  auto [w, r] = socket_pair();
+  FrameStreamLimits limits;
+  limits.max_read_bytes = 1000;
+  FrameStream reader(r, limits);
+  std::string stream;
+  for (int i = 0; i < 10; ++i) stream += frame_bytes(std::string(300, static_cast<char>('a' + i)));
+  stream += frame_bytes(std::string(2000, 'B'));  // bigger than the bound: comes out alone
+  stream += frame_bytes("tail");
+  write_raw(w, stream);
+  CHECK(reader.read_some() == FrameReadResult::kOk);
+  CHECK(reader.frames_ready() == 3);  // 900 bytes; a fourth would make 1200
+  std::vector<std::string> got;
+  std::string f;
+  for (int i = 0; i < 40 && got.size() < 12; ++i) {
+    if (reader.next_frame(f)) got.push_back(f);
+    REQUIRE(reader.read_some() == FrameReadResult::kOk);
+    CHECK(reader.frames_ready() <= 3);
+  }
+  REQUIRE(got.size() == 12);
+  for (int i = 0; i < 10; ++i) CHECK(got[i] == std::string(300, static_cast<char>('a' + i)));
+  CHECK(got[10] == std::string(2000, 'B'));
+  CHECK(got[11] == "tail");
+  ::close(w);
+}
