@@ -105,11 +105,11 @@ FrameSendResult FrameStream::send(std::string&& frame, const FrameQueuedBytes& c
   whole.resize(kFrameHeaderBytes);
   put_length(whole.data(), static_cast<uint32_t>(frame.size()));
   whole.append(frame);
-  frame.clear();
   if (counted) counted->fetch_add(static_cast<int64_t>(whole.size() - kFrameHeaderBytes), std::memory_order_relaxed);
   queued_bytes_ += whole.size();
   queue_.push_back(Queued{std::move(whole), 0, counted});
-  if (queue_.size() == 1 && !flush()) return FrameSendResult::kFailed;
+  if (queue_.size() == 1 && !flush()) return FrameSendResult::kFailed;  // `frame` left as it was
+  frame.clear();
   return FrameSendResult::kSent;
 }
 

@@ -71,7 +71,8 @@ class FrameStream {
   bool failed() const { return failed_; }
 
   // Writes at once when nothing is queued (the common case), else queues.
-  // With `counted`, the frame's bytes are added to it until written.
+  // With `counted`, the frame's bytes are added to it until written; the
+  // rvalue frame is emptied only when the result is kSent.
   FrameSendResult send(std::string_view frame);
   FrameSendResult send(std::string&& frame, const FrameQueuedBytes& counted);
   // Writes what is queued, as far as the kernel takes it. False: failed.

@@ -380,7 +380,7 @@ PeerSendResult TcpPeerTransport::send_counted(PeerId to, std::string& bytes, con
   if (p.state != Outbound::State::kUp) return PeerSendResult::kUnreachable;
   std::string taken = std::move(bytes);
   const FrameSendResult r = p.stream->send(std::move(taken), queued);
-  if (r == FrameSendResult::kBackpressure) bytes = std::move(taken);  // send did not consume it
+  if (r != FrameSendResult::kSent) bytes = std::move(taken);  // send did not consume it
   return after_send(p, r);
 }
 

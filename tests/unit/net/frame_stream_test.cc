@@ -315,6 +315,16 @@ TEST_CASE("frame stream: the peer closing", "[net][frame]") {
     CHECK(got == std::vector<std::string>{"a", "b"});
     CHECK(reader.read_some() == FrameReadResult::kClosed);
   }
+  SECTION("a counted frame sent into a closed connection is not consumed") {
+    auto [w, r] = socket_pair();
+    FrameStream writer(w, FrameStreamLimits{});
+    ::close(r);
+    auto counter = std::make_shared<std::atomic<int64_t>>(0);
+    std::string bytes = "kept";
+    CHECK(writer.send(std::move(bytes), counter) == FrameSendResult::kFailed);
+    CHECK(bytes == "kept");
+    CHECK(*counter == 0);
+  }
   SECTION("the writer learns it and drops its queue") {
     auto [w, r] = socket_pair();
     FrameStream writer(w, FrameStreamLimits{});
