@@ -160,8 +160,11 @@ FrameReadResult FrameStream::read_some() {
     }
     size_t want = kReadChunkBytes;
     if (in_end_ >= kFrameHeaderBytes) {
+      // Room for the rest of the frame, but the buffer at most doubles per
+      // read: memory follows the bytes that came, not what a prefix claims.
       const size_t frame_end = kFrameHeaderBytes + get_length(in_.data());
-      if (frame_end > in_end_) want = std::max(want, frame_end - in_end_);
+      const size_t growth = std::max(in_end_, in_.size() - in_end_);
+      if (frame_end > in_end_) want = std::max(want, std::min(frame_end - in_end_, growth));
     }
     if (in_.size() < in_end_ + want) in_.resize(in_end_ + want);  // grows only: each byte zeroed once
     const ssize_t n = ::read(fd_, in_.data() + in_end_, want);
