@@ -14,7 +14,8 @@
 // at most max_frame_bytes (a bigger length prefix closes the connection,
 // as ZMQ_MAXMSGSIZE did); frames read and not yet taken are at most
 // max_read_frames and max_read_bytes, past which read_some() stops reading
-// (TCP then holds the sender back).
+// (TCP then holds the sender back); the read buffer grows with the bytes
+// that came (at most twofold per read), not with what a length prefix claims.
 #pragma once
 
 #include <atomic>
