@@ -11,11 +11,8 @@
 namespace corral::net {
 namespace {
 
-// Bytes asked of the kernel per read(2), unless a frame in progress needs
-// more; then at most kMaxReadGrowthBytes more per read (the buffer grows
-// with what arrives).
+// Bytes asked of the kernel per read(2), unless a frame in progress needs more.
 constexpr size_t kReadChunkBytes = 64u << 10;
-constexpr size_t kMaxReadGrowthBytes = 1u << 20;
 // Bytes read per read_some() call at most, so that one busy connection
 // cannot hold its reader for long (the rest is read on the next call).
 constexpr size_t kMaxReadPerCallBytes = 8u << 20;
@@ -67,6 +64,12 @@ void FrameStream::fail() {
   queued_bytes_ = 0;
 }
 
+// The queue takes a frame only if it stays within both bounds once it is
+// in (an empty queue takes any frame: a frame is at most max_frame_bytes).
+bool FrameStream::room_for(size_t whole_bytes) const {
+  return queue_.size() < limits_.max_queued_frames && queued_bytes_ + whole_bytes <= limits_.max_queued_bytes;
+}
+
 FrameSendResult FrameStream::send(std::string_view frame) {
   if (failed_) return FrameSendResult::kFailed;
   char header[kFrameHeaderBytes];
@@ -81,7 +84,7 @@ FrameSendResult FrameStream::send(std::string_view frame) {
     }
     written = static_cast<size_t>(n);
     if (written == kFrameHeaderBytes + frame.size()) return FrameSendResult::kSent;
-  } else if (queue_.size() >= limits_.max_queued_frames || queued_bytes_ >= limits_.max_queued_bytes) {
+  } else if (!room_for(kFrameHeaderBytes + frame.size())) {
     return FrameSendResult::kBackpressure;
   }
   std::string whole;
@@ -94,10 +97,7 @@ FrameSendResult FrameStream::send(std::string_view frame) {
 
 FrameSendResult FrameStream::send(std::string&& frame, const FrameQueuedBytes& counted) {
   if (failed_) return FrameSendResult::kFailed;
-  if (!queue_.empty() &&
-      (queue_.size() >= limits_.max_queued_frames || queued_bytes_ >= limits_.max_queued_bytes)) {
-    return FrameSendResult::kBackpressure;
-  }
+  if (!queue_.empty() && !room_for(kFrameHeaderBytes + frame.size())) return FrameSendResult::kBackpressure;
   // One buffer, header first: a counted frame is a large one (a snapshot
   // chunk) and mostly queued behind others, where it has to be whole.
   std::string whole;
@@ -105,11 +105,11 @@ FrameSendResult FrameStream::send(std::string&& frame, const FrameQueuedBytes& c
   whole.resize(kFrameHeaderBytes);
   put_length(whole.data(), static_cast<uint32_t>(frame.size()));
   whole.append(frame);
-  frame.clear();
   if (counted) counted->fetch_add(static_cast<int64_t>(whole.size() - kFrameHeaderBytes), std::memory_order_relaxed);
   queued_bytes_ += whole.size();
   queue_.push_back(Queued{std::move(whole), 0, counted});
-  if (queue_.size() == 1 && !flush()) return FrameSendResult::kFailed;
+  if (queue_.size() == 1 && !flush()) return FrameSendResult::kFailed;  // `frame` left as it was
+  frame.clear();
   return FrameSendResult::kSent;
 }
 
@@ -148,7 +148,8 @@ FrameReadResult FrameStream::read_some() {
   if (too_large_) return FrameReadResult::kTooLarge;
   if (failed_) return FrameReadResult::kClosed;
   size_t read_this_call = 0;
-  while (ready_.size() < limits_.max_read_frames && read_this_call < kMaxReadPerCallBytes) {
+  while (ready_.size() < limits_.max_read_frames && ready_bytes_ < limits_.max_read_bytes &&
+         !whole_frame_buffered() && read_this_call < kMaxReadPerCallBytes) {
     // Keep the unparsed tail at the front, so the buffer does not grow
     // with the stream; give back the room a large frame took once it is out.
     if (in_start_ == in_end_ && in_.size() > kReadChunkBytes * 4) in_ = std::string();
@@ -159,8 +160,11 @@ FrameReadResult FrameStream::read_some() {
     }
     size_t want = kReadChunkBytes;
     if (in_end_ >= kFrameHeaderBytes) {
+      // Room for the rest of the frame, but the buffer at most doubles per
+      // read: memory follows the bytes that came, not what a prefix claims.
       const size_t frame_end = kFrameHeaderBytes + get_length(in_.data());
-      if (frame_end > in_end_) want = std::clamp(frame_end - in_end_, want, kMaxReadGrowthBytes);
+      const size_t growth = std::max(in_end_, in_.size() - in_end_);
+      if (frame_end > in_end_) want = std::max(want, std::min(frame_end - in_end_, growth));
     }
     if (in_.size() < in_end_ + want) in_.resize(in_end_ + want);  // grows only: each byte zeroed once
     const ssize_t n = ::read(fd_, in_.data() + in_end_, want);
@@ -187,19 +191,29 @@ FrameReadResult FrameStream::read_some() {
   return FrameReadResult::kOk;
 }
 
+bool FrameStream::whole_frame_buffered() const {
+  return in_end_ - in_start_ >= kFrameHeaderBytes &&
+         in_end_ - in_start_ >= kFrameHeaderBytes + get_length(in_.data() + in_start_);
+}
+
+// Whole frames move to ready_ up to the read bounds; the rest wait in in_
+// (at most one read's worth) for next_frame() to make room.
 void FrameStream::parse() {
-  while (in_end_ - in_start_ >= kFrameHeaderBytes) {
+  while (ready_.size() < limits_.max_read_frames && in_end_ - in_start_ >= kFrameHeaderBytes) {
     const uint32_t length = get_length(in_.data() + in_start_);
-    const size_t bound = !first_parsed_ && limits_.max_first_frame_bytes != 0 ? limits_.max_first_frame_bytes
-                                                                               : limits_.max_frame_bytes;
+    const size_t bound = !first_frame_read_ && limits_.max_first_frame_bytes != 0
+                             ? std::min(limits_.max_first_frame_bytes, limits_.max_frame_bytes)
+                             : limits_.max_frame_bytes;
     if (length > bound) {
       too_large_ = true;
       return;
     }
     if (in_end_ - in_start_ < kFrameHeaderBytes + length) return;
+    if (!ready_.empty() && ready_bytes_ + length > limits_.max_read_bytes) return;
     ready_.emplace_back(in_.data() + in_start_ + kFrameHeaderBytes, length);
+    ready_bytes_ += length;
+    first_frame_read_ = true;
     in_start_ += kFrameHeaderBytes + length;
-    first_parsed_ = true;
   }
 }
 
@@ -207,6 +221,13 @@ bool FrameStream::next_frame(std::string& out) {
   if (ready_.empty()) return false;
   out = std::move(ready_.front());
   ready_.pop_front();
+  ready_bytes_ -= out.size();
+  // A frame held back by the bound is ready now: frames_ready() stays 0
+  // only when no whole frame is buffered (callers sleep on that).
+  if (!too_large_) {
+    parse();
+    if (too_large_) fail();
+  }
   return true;
 }
 

@@ -9,13 +9,13 @@
 // through ZeroMQ and 16 us on a plain socket (bench/RESULTS.md, session 24).
 //
 // Bounds: frames queued for writing are bounded in count and bytes (a
-// send past either says kBackpressure and queues nothing); a frame read is
+// send that would take the queue past either says kBackpressure and queues
+// nothing; an empty queue takes one frame of any size); a frame read is
 // at most max_frame_bytes (a bigger length prefix closes the connection,
-// as ZMQ_MAXMSGSIZE did), and the buffer for it grows with the bytes that
-// come, not with what its length prefix claims (4 bytes must not buy a
-// 64 MiB allocation); frames read and not yet taken are at most
-// max_read_frames, past which read_some() stops reading (TCP then holds
-// the sender back).
+// as ZMQ_MAXMSGSIZE did); frames read and not yet taken are at most
+// max_read_frames and max_read_bytes, past which read_some() stops reading
+// (TCP then holds the sender back); the read buffer grows with the bytes
+// that came (at most twofold per read), not with what a length prefix claims.
 #pragma once
 
 #include <atomic>
@@ -35,8 +35,12 @@ struct FrameStreamLimits {
   size_t max_queued_frames = 4096;
   size_t max_queued_bytes = 64u << 20;
   size_t max_read_frames = 4096;
-  // The first frame's bound, when it is smaller (a hello: a connection that
-  // has not said who it is gets no room for more); 0: max_frame_bytes.
+  // Bytes of the frames read and not yet taken (a frame bigger than this
+  // comes out alone).
+  size_t max_read_bytes = 64u << 20;
+  // A lower bound for the first frame read (0: max_frame_bytes): a
+  // connection that must open with a small frame (a hello) is held to it
+  // before anything is buffered for a bigger one.
   size_t max_first_frame_bytes = 0;
 };
 
@@ -68,7 +72,8 @@ class FrameStream {
   bool failed() const { return failed_; }
 
   // Writes at once when nothing is queued (the common case), else queues.
-  // With `counted`, the frame's bytes are added to it until written.
+  // With `counted`, the frame's bytes are added to it until written; the
+  // rvalue frame is emptied only when the result is kSent.
   FrameSendResult send(std::string_view frame);
   FrameSendResult send(std::string&& frame, const FrameQueuedBytes& counted);
   // Writes what is queued, as far as the kernel takes it. False: failed.
@@ -76,7 +81,7 @@ class FrameStream {
   bool wants_write() const { return !queue_.empty(); }
   size_t queued_frames() const { return queue_.size(); }
 
-  // Reads what the kernel holds, up to max_read_frames frames held here.
+  // Reads what the kernel holds, up to the bounds on frames held here.
   FrameReadResult read_some();
   // The oldest whole frame read, if any.
   bool next_frame(std::string& out);
@@ -91,7 +96,10 @@ class FrameStream {
     FrameQueuedBytes counted;
   };
   FrameSendResult enqueue(std::string&& whole, const FrameQueuedBytes& counted);
+  bool room_for(size_t whole_bytes) const;
   void parse();
+  // Whether a whole frame waits in the read buffer (held back by a bound).
+  bool whole_frame_buffered() const;
   void fail();
 
   int fd_;
@@ -103,9 +111,10 @@ class FrameStream {
   size_t in_start_ = 0;
   size_t in_end_ = 0;
   bool too_large_ = false;
-  bool first_parsed_ = false;
+  bool first_frame_read_ = false;
   uint64_t bytes_read_ = 0;
   std::deque<std::string> ready_;
+  size_t ready_bytes_ = 0;
 };
 
 }  // namespace corral::net

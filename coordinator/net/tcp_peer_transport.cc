@@ -164,6 +164,7 @@ FrameStreamLimits TcpPeerTransport::stream_limits() const {
   l.max_queued_frames = static_cast<size_t>(options_.max_queued_messages_per_peer);
   l.max_queued_bytes = static_cast<size_t>(options_.max_message_bytes);
   l.max_read_frames = static_cast<size_t>(options_.max_inbound_queued_messages_per_peer);
+  l.max_read_bytes = static_cast<size_t>(options_.max_message_bytes);
   return l;
 }
 
@@ -227,6 +228,7 @@ Status TcpPeerTransport::remove_peer(PeerId id) {
     outbound_by_serial_.erase(p.serial);
   }
   peers_.erase(it);
+  std::erase(lost_, id);  // no longer a peer: its drop is news to nobody
   return {};
 }
 
@@ -388,7 +390,7 @@ PeerSendResult TcpPeerTransport::send_counted(PeerId to, std::string& bytes, con
   if (p.state != Outbound::State::kUp) return PeerSendResult::kUnreachable;
   std::string taken = std::move(bytes);
   const FrameSendResult r = p.stream->send(std::move(taken), queued);
-  if (r == FrameSendResult::kBackpressure) bytes = std::move(taken);  // send did not consume it
+  if (r != FrameSendResult::kSent) bytes = std::move(taken);  // send did not consume it
   return after_send(p, r);
 }
 
@@ -406,7 +408,10 @@ void TcpPeerTransport::accept_all(Clock::time_point now) {
       }
       return;  // EAGAIN, or a failure (ECONNABORTED, EINTR) the next event retries
     }
-    if (inbound_.size() >= kMaxInbound || unnamed_inbound_ >= kMaxUnnamedInbound) {
+    // At the bound the oldest silent connection makes room: refusing the
+    // new one would let a few silent clients keep a restarted member out.
+    if (unnamed_inbound_ >= kMaxUnnamedInbound) close_oldest_unnamed();
+    if (inbound_.size() >= kMaxInbound) {
       ::close(fd);
       ++stats_.dropped_malformed;
       continue;
@@ -414,7 +419,7 @@ void TcpPeerTransport::accept_all(Clock::time_point now) {
     set_no_delay(fd);
     auto conn = std::make_unique<Inbound>();
     FrameStreamLimits limits = stream_limits();
-    limits.max_first_frame_bytes = kTcpHelloBytes;
+    limits.max_first_frame_bytes = kTcpHelloBytes;  // anything longer is not a hello
     conn->stream = std::make_unique<FrameStream>(fd, limits);
     conn->serial = watch(fd, false);
     conn->opened = now;
@@ -447,6 +452,16 @@ bool TcpPeerTransport::take_hello(Inbound& conn) {
     close_inbound(old);
   }
   return true;
+}
+
+void TcpPeerTransport::close_oldest_unnamed() {
+  // Serials grow, so the first unnamed one in inbound_ is the oldest.
+  for (const auto& [serial, conn] : inbound_) {
+    if (conn->from != 0) continue;
+    ++stats_.dropped_malformed;
+    close_inbound(serial);
+    return;
+  }
 }
 
 void TcpPeerTransport::close_inbound(uint64_t serial) {

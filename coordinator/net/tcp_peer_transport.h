@@ -26,9 +26,11 @@
 // Bounds: frames queued per peer (max_queued_messages_per_peer, and
 // max_message_bytes in bytes), frames read and not yet delivered per
 // connection (max_inbound_queued_messages_per_peer), one frame's size
-// (max_message_bytes: a bigger one drops the connection), connections that
+// (max_message_bytes: a bigger one drops the connection; the first frame
+// on an inbound connection kTcpHelloBytes), connections that
 // have not said hello (kMaxUnnamedInbound, each for heartbeat_timeout_ms at
-// most) and inbound connections in all (kMaxInbound).
+// most; past the bound a new one closes the oldest) and inbound
+// connections in all (kMaxInbound).
 #pragma once
 
 #include <chrono>
@@ -107,6 +109,7 @@ class TcpPeerTransport final : public PeerTransport {
   // False: the connection is dead (the caller closes it).
   bool take_hello(Inbound& conn);
   void close_inbound(uint64_t serial);
+  void close_oldest_unnamed();
   void keep_write_watch(int fd, uint64_t serial, const FrameStream& stream, bool& watching_write);
 
   int listen_fd_;
