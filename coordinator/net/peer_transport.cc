@@ -51,6 +51,13 @@ Status PeerTransport::check_options(const PeerTransportOptions& options) {
   return {};
 }
 
+Result<Endpoint> PeerTransport::check_new_peer(PeerId id, bool known, std::string_view endpoint) const {
+  if (id == 0) return bad("add_peer: peer id 0 is not valid");
+  if (id == options_.self_id) return bad("add_peer: peer id is our own id");
+  if (known) return bad("add_peer: peer " + std::to_string(id) + " already added");
+  return parse_endpoint(endpoint, EndpointUse::kConnect);
+}
+
 Result<std::unique_ptr<PeerTransport>> PeerTransport::create(zmq::context_t& context,
                                                              const PeerTransportOptions& options) {
   PeerWire wire = options.wire;

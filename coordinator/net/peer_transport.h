@@ -160,6 +160,17 @@ class PeerTransport {
   PeerTransport(PeerWire wire, const PeerTransportOptions& options) : wire_(wire), options_(options) {}
   // kBadRequest for options no wire accepts.
   static Status check_options(const PeerTransportOptions& options);
+  // add_peer's checks both wires make: the id (not 0, not ours, not
+  // `known` already) and the endpoint, which it returns parsed.
+  Result<Endpoint> check_new_peer(PeerId id, bool known, std::string_view endpoint) const;
+  // The keys of a wire's peer map.
+  template <class PeerMap>
+  static std::vector<PeerId> ids_of(const PeerMap& peers) {
+    std::vector<PeerId> ids;
+    ids.reserve(peers.size());
+    for (const auto& [id, peer] : peers) ids.push_back(id);
+    return ids;
+  }
 
   PeerWire wire_;
   PeerTransportOptions options_;

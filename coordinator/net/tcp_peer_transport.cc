@@ -200,10 +200,7 @@ size_t TcpPeerTransport::watch_with(Poller& poller) { return poller.add_fd(epoll
 // ---- outbound -------------------------------------------------------------
 
 Status TcpPeerTransport::add_peer(PeerId id, std::string_view endpoint_text, std::optional<std::string>) {
-  if (id == 0) return bad("add_peer: peer id 0 is not valid");
-  if (id == options_.self_id) return bad("add_peer: peer id is our own id");
-  if (peers_.count(id)) return bad("add_peer: peer " + std::to_string(id) + " already added");
-  Result<Endpoint> endpoint = parse_endpoint(endpoint_text, EndpointUse::kConnect);
+  Result<Endpoint> endpoint = check_new_peer(id, peers_.count(id) != 0, endpoint_text);
   if (!endpoint.ok()) return endpoint.error();
   sockaddr_storage addr;
   socklen_t len = 0;
@@ -230,13 +227,6 @@ Status TcpPeerTransport::remove_peer(PeerId id) {
   peers_.erase(it);
   std::erase(lost_, id);  // no longer a peer: its drop is news to nobody
   return {};
-}
-
-std::vector<PeerId> TcpPeerTransport::peer_ids() const {
-  std::vector<PeerId> ids;
-  ids.reserve(peers_.size());
-  for (const auto& [id, peer] : peers_) ids.push_back(id);
-  return ids;
 }
 
 bool TcpPeerTransport::connected(PeerId id) {

@@ -70,7 +70,7 @@ class TcpPeerTransport final : public PeerTransport {
                   std::optional<std::string> curve_public_key = std::nullopt) override;
   Status remove_peer(PeerId id) override;
   bool has_peer(PeerId id) const override { return peers_.count(id) != 0; }
-  std::vector<PeerId> peer_ids() const override;
+  std::vector<PeerId> peer_ids() const override { return ids_of(peers_); }
   bool connected(PeerId id) override;
   std::vector<PeerId> take_lost_connections() override;
 

@@ -104,10 +104,7 @@ Result<std::unique_ptr<ZmqPeerTransport>> ZmqPeerTransport::create(
 
 Status ZmqPeerTransport::add_peer(PeerId id, std::string_view endpoint_text,
                                std::optional<std::string> curve_public_key) {
-  if (id == 0) return bad("add_peer: peer id 0 is not valid");
-  if (id == options_.self_id) return bad("add_peer: peer id is our own id");
-  if (peers_.count(id)) return bad("add_peer: peer " + std::to_string(id) + " already added");
-  Result<Endpoint> endpoint = parse_endpoint(endpoint_text, EndpointUse::kConnect);
+  Result<Endpoint> endpoint = check_new_peer(id, peers_.count(id) != 0, endpoint_text);
   if (!endpoint.ok()) return endpoint.error();
   if (options_.curve && !curve_public_key) {
     return bad("add_peer: CURVE is on, peer " + std::to_string(id) + " needs a public key");
@@ -150,13 +147,6 @@ Status ZmqPeerTransport::remove_peer(PeerId id) {
     return make_error(ErrorCode::kNotFound, "remove_peer: no peer " + std::to_string(id));
   }
   return {};
-}
-
-std::vector<PeerId> ZmqPeerTransport::peer_ids() const {
-  std::vector<PeerId> ids;
-  ids.reserve(peers_.size());
-  for (const auto& [id, peer] : peers_) ids.push_back(id);
-  return ids;
 }
 
 bool ZmqPeerTransport::connected(PeerId id) {

@@ -77,7 +77,7 @@ class ZmqPeerTransport final : public PeerTransport {
                   std::optional<std::string> curve_public_key = std::nullopt) override;
   Status remove_peer(PeerId id) override;
   bool has_peer(PeerId id) const override { return peers_.count(id) != 0; }
-  std::vector<PeerId> peer_ids() const override;
+  std::vector<PeerId> peer_ids() const override { return ids_of(peers_); }
   // As far as the connection events received so far tell (drains them).
   bool connected(PeerId id) override;
   // Drains the events, unless receive() did since the last call.
