@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "coordinator/net/big_endian.h"
 #include "coordinator/net/poller.h"
 
 namespace corral::net {
@@ -28,15 +29,6 @@ constexpr int kListenPauseMs = 100;
 
 Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
 
-void put_u64_be(std::string& out, size_t at, uint64_t v) {
-  for (size_t i = 0; i < 8; ++i) out[at + i] = static_cast<char>((v >> (8 * (7 - i))) & 0xff);
-}
-
-uint64_t get_u64_be(std::string_view in, size_t at) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[at + i]);
-  return v;
-}
 
 void set_no_delay(int fd) {
   const int one = 1;

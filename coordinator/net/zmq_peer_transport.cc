@@ -1,5 +1,6 @@
 #include "coordinator/net/zmq_peer_transport.h"
 
+#include "coordinator/net/big_endian.h"
 #include "coordinator/net/poller.h"
 
 #include "coordinator/net/routed_receive.h"
@@ -42,19 +43,6 @@ struct ZmqPeerTransport::Peer {
   bool monitor_unread = true;
 };
 
-namespace {
-
-void put_u64_be(std::string& out, size_t at, uint64_t v) {
-  for (size_t i = 0; i < 8; ++i) out[at + i] = static_cast<char>((v >> (8 * (7 - i))) & 0xff);
-}
-
-uint64_t get_u64_be(std::string_view in, size_t at) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[at + i]);
-  return v;
-}
-
-}  // namespace
 
 std::string peer_routing_id(PeerId id, uint64_t cluster_id) {
   std::string out(cluster_id == 0 ? kPeerRoutingIdBytes : kPeerRoutingIdWithClusterBytes, '\0');
