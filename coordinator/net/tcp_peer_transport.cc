@@ -29,7 +29,6 @@ constexpr int kListenPauseMs = 100;
 
 Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
 
-
 void set_no_delay(int fd) {
   const int one = 1;
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
