@@ -78,6 +78,10 @@ void Client::Impl::run() {
     }
     for (auto& c : new_commands) c();
     for (auto& p : new_pending) dispatch(std::move(p));
+    // The TCP connections' due work (and what a connection made just now
+    // already knows: refused at once); when they next have some.
+    const Clock::time_point tcp_due =
+        wire == net::ClientWire::kTcp ? service_tcp_timers(Clock::now()) : Clock::time_point::max();
 
     milliseconds timeout = kIdlePollMs;
     const auto before = Clock::now();
@@ -87,6 +91,7 @@ void Client::Impl::run() {
     };
     if (next_timer_due != Clock::time_point::max()) timeout = std::min(timeout, until(next_timer_due));
     if (!delayed.empty()) timeout = std::min(timeout, until(delayed.begin()->first));
+    if (tcp_due != Clock::time_point::max()) timeout = std::min(timeout, until(tcp_due));
     timeout = std::max(milliseconds(0), timeout);
     {
       std::lock_guard lock(mu);
@@ -98,7 +103,9 @@ void Client::Impl::run() {
       auto it = by_slot.find(slot);
       if (it == by_slot.end()) continue;
       Conn* conn = it->second.first;
-      if (it->second.second) {
+      if (conn->tcp) {
+        if (service_tcp(conn, Clock::now())) release_held(conn->key, conn);
+      } else if (it->second.second) {
         read_monitor(conn);
       } else if (read_replies(conn)) {
         release_held(conn->key, conn);

@@ -70,6 +70,8 @@ class FrameStream {
   bool flush();
   bool wants_write() const { return !queue_.empty(); }
   size_t queued_frames() const { return queue_.size(); }
+  // Bytes queued and not yet written (headers included).
+  size_t queued_bytes() const { return queued_bytes_; }
 
   // Reads what the kernel holds, up to max_read_frames frames held here.
   FrameReadResult read_some();
