@@ -78,6 +78,7 @@ TEST_CASE("a client that never reads its replies to large reads keeps neither th
   // corrald's default timing (1 s election timeout): the faster test timing
   // elects on a loaded machine without help, and that is not what is tested.
   ClusterOptions o;
+  o.client_wire = "zmq";  // RawConnection speaks ZeroMQ
   o.tick_ms = 100;
   Cluster cluster(o);
   cluster.start();

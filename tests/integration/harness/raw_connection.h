@@ -1,6 +1,8 @@
 // A raw ZeroMQ DEALER to a member's client endpoint, the way the client
-// library connects, for tests that send bytes the library never would or
-// that must behave unlike the library (e.g. never read their replies).
+// library connects on the ZeroMQ wire, for tests that send bytes the library
+// never would or that must behave unlike the library (e.g. never read their
+// replies). Its member must run with --client-wire zmq
+// (ClusterOptions::client_wire = "zmq").
 #pragma once
 
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "client/codec.h"
+#include "tests/integration/harness/cluster.h"
 
 namespace corral::integration {
 
@@ -26,6 +29,13 @@ struct RawConnectionOptions {
 // A message built by hand (with fields the library would never set) as the
 // bytes of one frame: flat, unpacked, as the client library sends.
 std::string frame_bytes(capnp::MessageBuilder& message);
+
+// The options of a cluster a RawConnection talks to: its members' client
+// wire pinned to ZeroMQ.
+inline ClusterOptions raw_zmq_cluster(ClusterOptions o = {}) {
+  o.client_wire = "zmq";
+  return o;
+}
 
 class RawConnection {
  public:
