@@ -647,6 +647,8 @@ int main(int argc, char** argv) {
   auto cs = connect_all(f, ctx);
   std::unique_ptr<corral::bench::HostileReaders> hostile;
   if (f.hostile.conns_per_endpoint > 0) {
+    // The members' wire, as the clients resolve it (client/wire_flag.h).
+    f.hostile.tcp = f.client_wire == "tcp" || (f.client_wire == "auto" && f.curve_key_file.empty());
     hostile = corral::bench::HostileReaders::start(f.hostile, CLI::detail::split(f.endpoints, ','), *cs[0], *ctx);
     if (!hostile) return kExitFailed;
   }

@@ -100,6 +100,10 @@ void Client::Impl::send_on(Conn& connection, PendingPtr p) {
   p->sent_at = now;
   bool taken;
   if (conn->tcp) {
+    if (holding_writes && std::find(held_writes.begin(), held_writes.end(), target) == held_writes.end()) {
+      conn->tcp->hold_writes();
+      held_writes.push_back(target);
+    }
     taken = conn->tcp->send(p->bytes) == net::ClientSendResult::kSent;
   } else {
     poller->used(conn->slot);  // a send can take the signal of a reply that came meanwhile

@@ -153,6 +153,11 @@ struct Client::Impl {
   // with a hundred clients would otherwise spend a core on idle wake-ups).
   Clock::time_point next_timer_due = Clock::time_point::max();
   uint64_t monitor_seq = 0;
+  // The TCP wire: while the loop hands its inbox to the connections, their
+  // writes are held and leave together (one write per connection).
+  bool holding_writes = false;
+  std::vector<std::string> held_writes;  // keys of connections holding writes
+  void release_held_writes();
 
   // The endpoint in ZeroMQ form, or kBadRequest.
   static Result<std::string> normalise_endpoint(const std::string& text);

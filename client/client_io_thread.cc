@@ -77,7 +77,9 @@ void Client::Impl::run() {
       new_commands.swap(commands);
     }
     for (auto& c : new_commands) c();
+    holding_writes = wire == net::ClientWire::kTcp && new_pending.size() > 1;
     for (auto& p : new_pending) dispatch(std::move(p));
+    release_held_writes();
     // The TCP connections' due work (and what a connection made just now
     // already knows: refused at once); when they next have some.
     const Clock::time_point tcp_due =
@@ -121,6 +123,15 @@ void Client::Impl::run() {
     graveyard.clear();
   }
   shutdown();
+}
+
+void Client::Impl::release_held_writes() {
+  holding_writes = false;
+  for (const std::string& key : held_writes) {
+    auto it = conns.find(key);
+    if (it != conns.end() && it->second->tcp) it->second->tcp->release_writes();
+  }
+  held_writes.clear();
 }
 
 void Client::Impl::shutdown() {

@@ -153,6 +153,13 @@ class ClientListener {
   virtual ClientSendResult send_counted(const ConnectionId& connection, std::string& bytes,
                                         const QueuedBytes& queued) = 0;
 
+  // Between these, replies are queued rather than written (TCP wire; the
+  // ZeroMQ wire's I/O thread batches on its own): a loop turn's replies to
+  // one connection go out in one write when it lets go, instead of one
+  // write each on the loop's thread.
+  virtual void hold_writes() {}
+  virtual void release_writes() {}
+
   // Bytes of every connection's replies not yet written (the ZeroMQ wire
   // counts send_counted ones only).
   virtual int64_t queued_bytes_total() const = 0;

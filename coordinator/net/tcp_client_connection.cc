@@ -65,6 +65,7 @@ void TcpClientConnection::connect(Clock::time_point now) {
     return;
   }
   stream_ = std::make_unique<FrameStream>(fd, stream_limits());
+  stream_->set_held(held_);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT;
   (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
@@ -199,6 +200,23 @@ TcpClientConnection::Clock::time_point TcpClientConnection::next_due() const {
     case State::kUp: return std::max(last_received_, last_ping_) + interval;
   }
   return Clock::time_point::max();
+}
+
+void TcpClientConnection::hold_writes() {
+  held_ = true;
+  if (stream_) stream_->set_held(true);
+}
+
+void TcpClientConnection::release_writes() {
+  held_ = false;
+  if (!stream_) return;
+  stream_->set_held(false);
+  if (state_ != State::kUp) return;
+  if (!stream_->flush() || !send_pending()) {
+    drop(ConnectionEvent::kClosed, Clock::now());
+    return;
+  }
+  keep_write_watch();
 }
 
 std::vector<ConnectionEvent> TcpClientConnection::take_events() {

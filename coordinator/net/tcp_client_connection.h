@@ -62,6 +62,10 @@ class TcpClientConnection final : public ClientConnection {
   // Replies read and not yet taken.
   bool holds_input() const;
   bool up() const { return state_ == State::kUp; }
+  // Between these, send() only queues: requests made together (one turn of
+  // the owner's loop) go out in one write at release_writes().
+  void hold_writes();
+  void release_writes();
 
  private:
   enum class State : uint8_t { kIdle, kConnecting, kUp };
@@ -82,6 +86,7 @@ class TcpClientConnection final : public ClientConnection {
   State state_ = State::kIdle;
   std::unique_ptr<FrameStream> stream_;
   bool watching_write_ = false;
+  bool held_ = false;
   std::deque<std::string> pending_;  // requests waiting for a connection
   size_t pending_bytes_ = 0;
   std::deque<std::string> orphans_;  // replies read before a connection dropped

@@ -223,7 +223,7 @@ ClientSendResult TcpClientListener::after_send(Conn& conn, FrameSendResult resul
   switch (result) {
     case FrameSendResult::kSent:
       ++stats_.sent;
-      keep_write_watch(conn);
+      if (!conn.held) keep_write_watch(conn);
       return ClientSendResult::kSent;
     case FrameSendResult::kBackpressure:
       return ClientSendResult::kBackpressure;
@@ -234,9 +234,37 @@ ClientSendResult TcpClientListener::after_send(Conn& conn, FrameSendResult resul
   return ClientSendResult::kGone;
 }
 
+void TcpClientListener::hold(Conn& conn) {
+  if (!holding_ || conn.held) return;
+  conn.held = true;
+  conn.stream->set_held(true);
+  held_.push_back(conn.serial);
+}
+
+void TcpClientListener::release_writes() {
+  holding_ = false;
+  for (uint64_t serial : held_) {
+    auto it = conns_.find(serial);
+    if (it == conns_.end() || it->second->dead) continue;
+    Conn& conn = *it->second;
+    conn.held = false;
+    conn.stream->set_held(false);
+    const size_t before = conn.stream->queued_bytes();
+    const bool ok = conn.stream->flush();
+    queued_total_ += static_cast<int64_t>(conn.stream->queued_bytes()) - static_cast<int64_t>(before);
+    if (!ok) {
+      kill(conn);
+      continue;
+    }
+    keep_write_watch(conn);
+  }
+  held_.clear();
+}
+
 ClientSendResult TcpClientListener::send(const ConnectionId& connection, std::string_view bytes) {
   Conn* conn = find(connection);
   if (conn == nullptr) return ClientSendResult::kGone;
+  hold(*conn);
   const size_t before = conn->stream->queued_bytes();
   return after_send(*conn, conn->stream->send(bytes), before);
 }
@@ -245,6 +273,7 @@ ClientSendResult TcpClientListener::send_counted(const ConnectionId& connection,
                                                  const QueuedBytes& queued) {
   Conn* conn = find(connection);
   if (conn == nullptr) return ClientSendResult::kGone;
+  hold(*conn);
   const size_t before = conn->stream->queued_bytes();
   std::string taken = std::move(bytes);
   const FrameSendResult r = conn->stream->send(std::move(taken), queued);
