@@ -422,3 +422,34 @@ TEST_CASE("tcp client wire: options", "[net][client][tcp]") {
   CHECK(*corral::net::parse_client_wire("zmq") == ClientWire::kZmq);
   CHECK(corral::net::tcp_connection_serial(corral::net::tcp_connection_id(77)) == 77);
 }
+
+TEST_CASE("tcp client wire: replies held during a turn leave at release, in order, within the bounds",
+          "[net][client][tcp]") {
+  ClientListenerOptions o;
+  o.max_queued_replies_per_connection = 10;
+  auto listener = make_listener(o);
+  const int fd = raw_connect(listener->bound_endpoint().port);
+  raw_send(fd, frame("req"));
+  const auto got = serve(*listener, 1);
+  REQUIRE(got.size() == 1);
+  std::string first = frame("re:req");
+  std::string buf(first.size(), '\0');
+  REQUIRE(::recv(fd, buf.data(), buf.size(), MSG_WAITALL) == static_cast<ssize_t>(buf.size()));
+  listener->hold_writes();
+  for (int i = 0; i < 10; ++i) CHECK(listener->send(got[0].connection, "r" + std::to_string(i)) == ClientSendResult::kSent);
+  // Held: the eleventh is past the count bound, and nothing left yet.
+  CHECK(listener->send(got[0].connection, "over") == ClientSendResult::kBackpressure);
+  pollfd p{fd, POLLIN, 0};
+  CHECK(::poll(&p, 1, 50) == 0);
+  listener->release_writes();
+  std::string want;
+  for (int i = 0; i < 10; ++i) want += frame("r" + std::to_string(i));
+  std::string all(want.size(), '\0');
+  REQUIRE(::recv(fd, all.data(), all.size(), MSG_WAITALL) == static_cast<ssize_t>(all.size()));
+  CHECK(all == want);
+  CHECK(listener->queued_bytes_total() == 0);
+  // Not held: a reply is written at once.
+  CHECK(listener->send(got[0].connection, "now") == ClientSendResult::kSent);
+  CHECK(::poll(&p, 1, 1000) == 1);
+  ::close(fd);
+}
