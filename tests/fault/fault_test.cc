@@ -158,10 +158,13 @@ TEST_CASE("seeded kill/restart rounds of random members under load", "[fault][re
   LeaderWatch leaders(cluster);
   WriteLoadOptions lo;
   lo.threads = 3;
-  lo.writes_per_thread = 2000;
-  lo.max_duration = 60000ms;
+  // Enough to outlast the 12 rounds (load.stop() ends it): on the TCP client
+  // wire 2000 writes a thread were done after a few rounds, and a round
+  // then waited for progress that could not come.
+  lo.writes_per_thread = 20000;
+  lo.max_duration = 150000ms;
   WriteLoad load(cluster, lo);
-  RegisterLoad reg(cluster, "/register", 60000ms);
+  RegisterLoad reg(cluster, "/register", 150000ms);
   load.start();
   reg.start();
   for (int round = 0; round < kRounds; ++round) {

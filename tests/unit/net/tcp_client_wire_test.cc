@@ -220,7 +220,7 @@ TEST_CASE("tcp client wire: a client that never reads is held by its bounds", "[
   CHECK(listener->send(id, "x") == ClientSendResult::kGone);
 }
 
-TEST_CASE("tcp client wire: a request past max_request_bytes closes its connection; past max_kept only its head is kept",
+TEST_CASE("tcp client wire: a request past max_request_bytes closes its connection, past max_kept only its head is kept",
           "[net][client][tcp]") {
   ClientListenerOptions o;
   o.max_request_bytes = 64 << 10;
@@ -301,7 +301,7 @@ TEST_CASE("tcp client wire: connections past max_connections are closed at once"
   for (int fd : fds) ::close(fd);
 }
 
-TEST_CASE("tcp client wire: a connection refused, then reconnected; requests wait for it", "[net][client][tcp]") {
+TEST_CASE("tcp client wire: a connection refused, then reconnected, requests wait for it", "[net][client][tcp]") {
   const uint16_t port = free_port();
   ClientConnectionOptions co;
   co.reconnect_interval_ms = 20;
