@@ -34,6 +34,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -159,6 +160,9 @@ class ClientListener {
   // write each on the loop's thread.
   virtual void hold_writes() {}
   virtual void release_writes() {}
+  // Timed work (the TCP wire: accepting again after running out of file
+  // descriptors). Call every loop turn.
+  virtual void maintain(std::chrono::steady_clock::time_point /*now*/) {}
 
   // Bytes of every connection's replies not yet written (the ZeroMQ wire
   // counts send_counted ones only).

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "coordinator/net/poller.h"
 #include "coordinator/net/tcp_socket.h"
@@ -83,7 +84,15 @@ size_t TcpClientListener::watch_with(Poller& poller) { return poller.add_fd(epol
 void TcpClientListener::accept_all() {
   for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a failure (EMFILE) the next event retries
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Still readable, and would be reported at once again: look away a while.
+        (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        accept_paused_ = true;
+        accept_resume_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kAcceptPauseMs);
+      }
+      return;  // EAGAIN, or a connection that went before it was taken
+    }
     if (conns_.size() >= options_.max_connections) {
       ::close(fd);
       ++stats_.dropped_malformed;
@@ -99,6 +108,15 @@ void TcpClientListener::accept_all() {
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // conn (and fd) dropped
     conns_.emplace(conn->serial, std::move(conn));
   }
+}
+
+void TcpClientListener::maintain(std::chrono::steady_clock::time_point now) {
+  if (!accept_paused_ || now < accept_resume_at_) return;
+  accept_paused_ = false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenSerial;
+  (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
 }
 
 void TcpClientListener::keep_write_watch(Conn& conn) {

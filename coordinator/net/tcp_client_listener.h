@@ -15,6 +15,9 @@
 //  - max_queued_requests_per_connection: frames read and not yet taken per
 //    connection; past it that connection is not read (TCP holds it back).
 //  - max_connections: a connection past it is closed as soon as accepted.
+//    Out of file descriptors (accept says EMFILE), the listening socket is
+//    left unwatched for kAcceptPauseMs (it would stay readable and spin
+//    the loop); the kernel's backlog holds the clients meanwhile.
 // Between hold_writes() and release_writes() (a loop turn) replies are
 // queued, within the same bounds, and each connection's go out in one
 // writev at the release: at 1000 clients a reply each per turn would
@@ -34,6 +37,8 @@
 
 namespace corral::net {
 
+inline constexpr int kAcceptPauseMs = 100;
+
 class TcpClientListener final : public ClientListener {
  public:
   static Result<std::unique_ptr<TcpClientListener>> create(const ClientListenerOptions& options);
@@ -47,6 +52,7 @@ class TcpClientListener final : public ClientListener {
   int64_t queued_bytes_total() const override { return queued_total_; }
   void hold_writes() override { holding_ = true; }
   void release_writes() override;
+  void maintain(std::chrono::steady_clock::time_point now) override;
   size_t watch_with(Poller& poller) override;
 
   // Connections open (and closed ones whose requests are not all taken); for tests.
@@ -87,6 +93,8 @@ class TcpClientListener final : public ClientListener {
   int64_t queued_total_ = 0;
   bool events_left_ = false;
   bool holding_ = false;
+  bool accept_paused_ = false;
+  std::chrono::steady_clock::time_point accept_resume_at_{};
   std::vector<uint64_t> held_;  // connections with writes held  // the last receive() stopped before epoll said no more
   std::string scratch_;
 };

@@ -153,6 +153,7 @@ void NodeLoop::receive_peers() {
   peer_in_.clear();
   if (peers_readable_) transport_->receive(kMaxPeerMessagesPerTurn, peer_in_);
   transport_->maintain(Clock::now());
+  listener_->maintain(Clock::now());
   for (auto& pm : peer_in_) {
     metrics_.peer_received_bytes.inc(pm.bytes.size());
     std::string_view body(pm.bytes);

@@ -4,15 +4,18 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "coordinator/net/client_listener.h"
+#include "coordinator/net/poller.h"
 #include "coordinator/net/tcp_client_connection.h"
 #include "coordinator/net/tcp_client_listener.h"
 #include "tests/unit/net/test_wait.h"
@@ -452,4 +455,40 @@ TEST_CASE("tcp client wire: replies held during a turn leave at release, in orde
   CHECK(listener->send(got[0].connection, "now") == ClientSendResult::kSent);
   CHECK(::poll(&p, 1, 1000) == 1);
   ::close(fd);
+}
+
+TEST_CASE("tcp client wire: out of file descriptors, accepting pauses instead of spinning, then resumes",
+          "[net][client][tcp]") {
+  auto listener = make_listener();
+  auto poller = std::move(corral::net::Poller::create()).value();
+  const size_t slot = listener->watch_with(*poller);
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) fds.push_back(raw_connect(listener->bound_endpoint().port));
+  // No descriptor left for accept: the next one would be past the limit.
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  const int probe = ::dup(0);
+  REQUIRE(probe >= 0);
+  ::close(probe);
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(probe);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  std::vector<ClientRequest> in;
+  listener->receive(16, in);
+  CHECK(listener->connections() == 0);
+  // Paused: the pending connections no longer make the listener readable.
+  poller->drained(slot);
+  auto polled = poller->wait(milliseconds(0));
+  REQUIRE(polled.ok());
+  CHECK(std::find(polled->readable.begin(), polled->readable.end(), slot) == polled->readable.end());
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  listener->maintain(Clock::now());  // too early: still paused
+  polled = poller->wait(milliseconds(0));
+  CHECK(std::find(polled->readable.begin(), polled->readable.end(), slot) == polled->readable.end());
+  listener->maintain(Clock::now() + milliseconds(corral::net::kAcceptPauseMs));
+  REQUIRE(wait_until([&] {
+    listener->receive(16, in);
+    return listener->connections() == 3;
+  }));
+  for (int fd : fds) ::close(fd);
 }
