@@ -14,6 +14,9 @@
 #   (round.sh passes it through).
 #   PEER_WIRE=tcp|zmq|auto: every member runs with --peer-wire PEER_WIRE
 #   (unset: corrald's default, auto).
+#   CLIENT_WIRE=tcp|zmq|auto: every member runs with --client-wire
+#   CLIENT_WIRE, and so do corral-bench and the script's corralctl (unset:
+#   the defaults, auto on both ends).
 #   BENCH_AT=follower: corral-bench is given one follower's endpoint only
 #   (add --seed-apart to a get workload, or its reads follow its first
 #   write to the leader).
@@ -53,10 +56,13 @@ read_lease=""
 [ "${READ_LEASE:-}" = 0 ] && read_lease="--read-lease false"
 peer_wire=""
 [ -n "${PEER_WIRE:-}" ] && peer_wire="--peer-wire $PEER_WIRE"
+client_wire=""
+[ -n "${CLIENT_WIRE:-}" ] && client_wire="--client-wire $CLIENT_WIRE"
+curve_client="$curve_client $client_wire"
 pids=""
 i=1; while [ $i -le "$n" ]; do
   # shellcheck disable=SC2046 # the CURVE flags are words
-  "$corrald" $(curve_member $i) $read_lease $peer_wire --name n$i --data-dir "$dir/n$i" \
+  "$corrald" $(curve_member $i) $read_lease $peer_wire $client_wire --name n$i --data-dir "$dir/n$i" \
     --listen-peer tcp://127.0.0.1:$((base + 2*i)) --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) \
     --initial-cluster "$cl" --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
   pids="$pids $!"

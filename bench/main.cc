@@ -57,6 +57,7 @@
 #include "bench/hostile_readers.h"
 #include "client/client.h"
 #include "client/curve_options.h"
+#include "client/wire_flag.h"
 #include "client/duration.h"
 #include "client/lease_keeper.h"
 
@@ -156,6 +157,7 @@ struct Flags {
   int lease_inflight = 1;
   int lease_batch = 1;
   std::string curve_key_file, curve_server_key;  // client/curve_options.h
+  std::string client_wire = "auto";              // client/wire_flag.h
   corral::bench::AssignFlags assign;
   corral::bench::HostileFlags hostile;
 };
@@ -170,6 +172,10 @@ std::vector<std::unique_ptr<Client>> connect_all(const Flags& f,
     o.max_in_flight = kMaxInFlightPerConn;
     o.context = ctx;
     if (std::string bad = corral::client::apply_curve_flags(f.curve_key_file, f.curve_server_key, o); !bad.empty()) {
+      std::fprintf(stderr, "%s\n", bad.c_str());
+      std::exit(kExitFailed);
+    }
+    if (std::string bad = corral::client::apply_wire_flag(f.client_wire, o); !bad.empty()) {
       std::fprintf(stderr, "%s\n", bad.c_str());
       std::exit(kExitFailed);
     }
@@ -502,6 +508,9 @@ int lease_workload(const Flags& f, std::vector<std::unique_ptr<Client>>& cs,
 void add_bench_flags(CLI::App& app, Flags& f) {
   app.add_option("--endpoints", f.endpoints, "comma-separated endpoints")->capture_default_str();
   app.add_option("--curve-key-file", f.curve_key_file, "this client's CURVE key pair file (members with CURVE on)");
+  app.add_option("--client-wire", f.client_wire, corral::client::kClientWireFlagHelp)
+      ->check(CLI::IsMember({"auto", "tcp", "zmq"}))
+      ->capture_default_str();
   app.add_option("--curve-server-key", f.curve_server_key, "the members' CURVE public keys (.pub files or Z85; one or one per endpoint)");
   app.add_option("--streams", f.assign.streams, "assign: streams to register (100 per source)")
       ->check(CLI::Range(1, 10'000'000))->capture_default_str();
@@ -638,6 +647,8 @@ int main(int argc, char** argv) {
   auto cs = connect_all(f, ctx);
   std::unique_ptr<corral::bench::HostileReaders> hostile;
   if (f.hostile.conns_per_endpoint > 0) {
+    // The members' wire, as the clients resolve it (client/wire_flag.h).
+    f.hostile.tcp = f.client_wire == "tcp" || (f.client_wire == "auto" && f.curve_key_file.empty());
     hostile = corral::bench::HostileReaders::start(f.hostile, CLI::detail::split(f.endpoints, ','), *cs[0], *ctx);
     if (!hostile) return kExitFailed;
   }

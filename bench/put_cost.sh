@@ -10,6 +10,7 @@
 # heartbeats) is included, so compare runs at similar rates.
 # Usage: bench/put_cost.sh BUILD_DIR CLIENTS CONNS [SECONDS]
 #   CORRALD=path: another corrald binary (an A/B of two builds, interleaved).
+#   CLIENT_WIRE=tcp|zmq|auto: the members' and the bench's --client-wire.
 set -u
 build=$1; clients=$2; conns=$3; secs=${4:-4}
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -17,7 +18,8 @@ corrald=${CORRALD:-$build/coordinator/main/corrald}
 ctl=$build/cli/corralctl
 start_three_members "$corrald" "$ctl" put_cost.sh
 load=$(cut -d' ' -f1 /proc/loadavg)
-"$build/bench/corral-bench" --endpoints "$eps" -workload put -clients "$clients" -conns "$conns" \
+# shellcheck disable=SC2086 # the flag is two words
+"$build/bench/corral-bench" $client_wire_flag --endpoints "$eps" -workload put -clients "$clients" -conns "$conns" \
   -key-size 256 -val-size 1024 -duration $((secs + 4))s >"$dir/bench.json" 2>/dev/null &
 bench_pid=$!
 sleep 2

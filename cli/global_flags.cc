@@ -5,6 +5,7 @@
 #include "cli/auth_commands.h"
 #include "client/curve_options.h"
 #include "client/duration.h"
+#include "client/wire_flag.h"
 
 namespace corral::cli {
 
@@ -22,6 +23,10 @@ void add_global_flags(CLI::App& app, GlobalArgs& a) {
   app.add_option("--curve-key-file", a.curve_key_file, "this client's CURVE key pair (curve keygen), for members with CURVE on");
   app.add_option("--curve-server-key", a.curve_server_key,
                  "the members' CURVE public keys: .pub files or Z85, comma-separated, one for all or one per endpoint");
+  app.add_option("--client-wire", a.client_wire, kClientWireFlagHelp)
+      ->check(CLI::IsMember({"auto", "tcp", "zmq"}))
+      ->envname("CORRALCTL_CLIENT_WIRE")
+      ->capture_default_str();
   app.add_option("--user", a.user, "run as this user: NAME[:PASSWORD] (password prompted for when absent)");
   app.add_option("--password", a.password, "the password of --user");
 }
@@ -56,6 +61,10 @@ std::optional<Options> client_options_of(const GlobalArgs& a, std::chrono::milli
   options.endpoints = CLI::detail::split(a.endpoints, ',');
   options.request_timeout = timeout;
   if (std::string bad = apply_curve_flags(a.curve_key_file, a.curve_server_key, options); !bad.empty()) {
+    std::fprintf(stderr, "Error: %s\n", bad.c_str());
+    return std::nullopt;
+  }
+  if (std::string bad = apply_wire_flag(a.client_wire, options); !bad.empty()) {
     std::fprintf(stderr, "Error: %s\n", bad.c_str());
     return std::nullopt;
   }

@@ -1,4 +1,4 @@
-// corralctl's global flags (--endpoints, -w, --command-timeout, CURVE keys,
+// corralctl's global flags (--endpoints, -w, --command-timeout, CURVE keys, --client-wire,
 // --user), allowed before or after the command as in etcdctl, and the
 // client options they make.
 #pragma once
@@ -19,13 +19,15 @@ struct GlobalArgs {
   std::string format = "simple";
   std::string command_timeout = "5s";
   std::string curve_key_file, curve_server_key;  // client/curve_options.h
+  std::string client_wire = "auto";               // client/wire_flag.h
   std::string user, password;                    // --user NAME[:PASSWORD], --password
 };
 
 // The global flags that take a value: a word after one is not a command.
 inline const std::vector<std::string> kValuedGlobalFlags = {"--endpoints",      "-w",     "--write-out",
                                                             "--command-timeout", "--curve-key-file",
-                                                            "--curve-server-key", "--user", "--password"};
+                                                            "--curve-server-key", "--user", "--password",
+                                                            "--client-wire"};
 
 void add_global_flags(CLI::App& app, GlobalArgs& args);
 

@@ -87,7 +87,7 @@ std::string explain(const std::vector<EndpointFinding>& findings) {
     if (f.answered) {
       out += "  " + f.endpoint + ": a corral member, " + (f.leader ? "it knows a leader" : "it knows no leader") + "\n";
     } else if (f.tcp_open) {
-      out += "  " + f.endpoint + ": accepts connections but did not answer as a corral member (another service on that port?)\n";
+      out += "  " + f.endpoint + ": accepts connections but did not answer as a corral member (another service on that port, or a member on the other --client-wire?)\n";
     } else {
       out += "  " + f.endpoint + ": nothing accepts connections there (member down, or a wrong address)\n";
     }

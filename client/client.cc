@@ -51,7 +51,14 @@ Result<std::unique_ptr<Client>> Client::connect(Options options) {
     }
     if (options.curve_server_keys.size() == 1) impl->curve_any_server_key = options.curve_server_keys[0];
   }
-  impl->context = options.context ? options.context : std::make_shared<zmq::context_t>(1);
+  if (curve && options.wire == net::ClientWire::kTcp) {
+    return make_error(ErrorCode::kBadRequest, "CURVE needs the zmq client wire (wire tcp has none)");
+  }
+  impl->wire = net::resolve_client_wire(options.wire, curve);
+  // The TCP wire needs no ZeroMQ context (and its I/O thread).
+  if (impl->wire == net::ClientWire::kZmq) {
+    impl->context = options.context ? options.context : std::make_shared<zmq::context_t>(1);
+  }
   impl->options = std::move(options);
   corral::Result<std::unique_ptr<net::Poller>> poller = net::Poller::create();
   if (!poller.ok()) return make_error(ErrorCode::kUnavailable, poller.error().message);

@@ -1,6 +1,7 @@
-// The corral client: one ZeroMQ connection at a time to a member of the
-// cluster, every request pipelined on it with a request id, answers matched
-// by id. A background I/O thread owns the sockets; calls are thread-safe.
+// The corral client: one connection at a time to a member of the cluster
+// (plain TCP, or ZeroMQ with CURVE: Options::wire), every request pipelined
+// on it with a request id, answers matched by id. A background I/O thread
+// owns the sockets; calls are thread-safe.
 //
 // Forms of every call (Req is a request value from types.h):
 //   Result<Req::Response> call(Req, CallOptions)          blocks until done or deadline
@@ -49,6 +50,7 @@
 
 #include "client/error.h"
 #include "client/types.h"
+#include "coordinator/net/client_wire.h"
 
 namespace zmq {
 class context_t;
@@ -90,10 +92,14 @@ struct Options {
   int max_attempts = kDefaultMaxAttempts;
   // A request that encodes to more bytes fails with kTooLarge before it is
   // sent: the member's --max-request-bytes (default the same) would refuse
-  // it, and past ZeroMQ's own bound it would drop the connection instead.
+  // it, and past the wire's own bound it would drop the connection instead.
   size_t max_request_bytes = kDefaultMaxRequestBytes;
+  // The wire to the members (net/client_wire.h): the one they were started
+  // with (corrald --client-wire). kAuto: ZeroMQ when CURVE keys are given,
+  // else plain TCP (the members' default too).
+  net::ClientWire wire = net::ClientWire::kAuto;
   // Share one ZeroMQ context between clients (e.g. a bench with many
-  // connections); null: the client makes its own.
+  // connections); null: the client makes its own (on the ZeroMQ wire only).
   std::shared_ptr<zmq::context_t> context;
   // CURVE, for members started with --curve-key-file: this client's key
   // pair (Z85; client/curve_options.h loads it from a key file) and the

@@ -1,6 +1,7 @@
-// The client's connections: a DEALER per member endpoint with a socket
-// monitor, the replies read from it, probes of members not heard from
-// lately, and which endpoint requests go to.
+// The client's connections: per member endpoint a TCP connection (the TCP
+// wire) or a DEALER with a socket monitor (the ZeroMQ wire), the replies read
+// from it, probes of members not heard from lately, and which endpoint
+// requests go to.
 //
 // Why the DEALER sockets are made here rather than by net::ClientConnection:
 // the retry rule needs to know whether a request can have left the process,
@@ -89,6 +90,7 @@ Client::Impl::Conn* Client::Impl::get_conn(const std::string& key) {
   auto conn = std::make_unique<Conn>();
   conn->key = key;
   conn->created = Clock::now();
+  if (wire == net::ClientWire::kTcp) return make_tcp_conn(std::move(conn));
   try {
     conn->dealer = zmq::socket_t(*context, zmq::socket_type::dealer);
     net::set_common_options(conn->dealer);
@@ -131,6 +133,68 @@ Client::Impl::Conn* Client::Impl::get_conn(const std::string& key) {
   return raw;
 }
 
+Client::Impl::Conn* Client::Impl::make_tcp_conn(std::unique_ptr<Conn> conn) {
+  net::ClientConnectionOptions o;
+  o.wire = net::ClientWire::kTcp;
+  o.endpoint = conn->key;
+  o.max_queued_requests = static_cast<int>(options.max_in_flight);
+  o.max_queued_replies = kMaxMessagesPerTurn;  // read per pump; the member bounds what it holds
+  o.heartbeat_interval_ms = kHeartbeatIntervalMs;
+  o.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
+  auto tcp = net::TcpClientConnection::create(o);
+  if (!tcp.ok()) return nullptr;
+  conn->tcp = std::move(tcp).value();
+  conn->slot = poller->add_fd(conn->tcp->event_fd());
+  next_timer_due = std::min(next_timer_due, conn->created + options.connect_timeout);
+  by_slot[conn->slot] = {conn.get(), false};
+  Conn* raw = conn.get();
+  conns[conn->key] = std::move(conn);
+  return raw;
+}
+
+bool Client::Impl::service_tcp(Conn* conn, Clock::time_point now) {
+  const std::string key = conn->key;
+  conn->tcp->pump(now);
+  bool received = false;
+  for (net::ConnectionEvent event : conn->tcp->take_events()) {
+    switch (event) {
+      case net::ConnectionEvent::kConnected:
+        if (!conn->up) {
+          conn->up = true;
+          ++conn->ups;
+        }
+        break;
+      case net::ConnectionEvent::kClosed:
+        received = read_replies(conn);  // answers that arrived before the break still count
+        close_conn(key, true);
+        return received;
+      case net::ConnectionEvent::kRefused:
+        // Nobody listens (the member is down): give up on it now rather
+        // than at connect_timeout. Nothing was sent on it.
+        close_conn(key, false);
+        return false;
+    }
+  }
+  return read_replies(conn);
+}
+
+Client::Impl::Clock::time_point Client::Impl::service_tcp_timers(Clock::time_point now) {
+  std::vector<Conn*> due;
+  for (const auto& [key, conn] : conns) {
+    if (conn->tcp && (conn->tcp->has_events() || now >= conn->tcp->next_due())) due.push_back(conn.get());
+  }
+  for (Conn* conn : due) {
+    auto it = conns.find(conn->key);
+    if (it == conns.end() || it->second.get() != conn) continue;  // closed by an earlier one
+    if (service_tcp(conn, now)) release_held(conn->key, conn);
+  }
+  Clock::time_point next = Clock::time_point::max();
+  for (const auto& [key, conn] : conns) {
+    if (conn->tcp) next = std::min(next, conn->tcp->has_events() ? now : conn->tcp->next_due());
+  }
+  return next;
+}
+
 // Whether what was sent on `conn` since the attempt began may have left. A
 // write handed to ZeroMQ may have left whatever the monitor has told us so
 // far: its CONNECTED event can still be queued, unread, while the bytes go.
@@ -146,10 +210,12 @@ void Client::Impl::close_conn(const std::string& key, bool lost) {
   std::unique_ptr<Conn> conn = std::move(it->second);
   conns.erase(it);
   by_slot.erase(conn->slot);
-  by_slot.erase(conn->monitor_slot);
   (void)poller->remove(conn->slot);
-  (void)poller->remove(conn->monitor_slot);
-  zmq_socket_monitor(conn->dealer.handle(), nullptr, 0);
+  if (!conn->tcp) {
+    by_slot.erase(conn->monitor_slot);
+    (void)poller->remove(conn->monitor_slot);
+    zmq_socket_monitor(conn->dealer.handle(), nullptr, 0);
+  }
 
   std::vector<uint64_t> ids;
   for (const auto& [id, p] : inflight) {
@@ -219,6 +285,23 @@ void Client::Impl::read_monitor(Conn* conn) {
 bool Client::Impl::read_replies(Conn* conn) {
   const std::string key = conn->key;
   bool received = false;
+  if (conn->tcp) {
+    std::string frame;
+    for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
+      if (auto it = conns.find(key); it == conns.end() || it->second.get() != conn) return received;
+      if (!conn->tcp->take_frame(frame)) break;
+      received = true;
+      conn->heard = true;
+      conn->last_heard = Clock::now();
+      Result<ServerMessage> msg = decode_server_message(frame);
+      if (!msg.ok()) continue;  // nothing to match it to; its request times out
+      std::visit([&](auto& m) { handle(key, m); }, msg.value());
+    }
+    if (auto it = conns.find(key); it != conns.end() && it->second.get() == conn) {
+      conn->tcp->holds_input() ? poller->used(conn->slot) : poller->drained(conn->slot);
+    }
+    return received;
+  }
   for (int i = 0; i < kMaxMessagesPerTurn; ++i) {
     if (auto it = conns.find(key); it == conns.end() || it->second.get() != conn) return received;
     zmq::message_t frame;

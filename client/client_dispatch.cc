@@ -98,8 +98,18 @@ void Client::Impl::send_on(Conn& connection, PendingPtr p) {
   p->conn_up_at_send = conn->up;
   p->conn_ups_at_send = conn->ups;
   p->sent_at = now;
-  poller->used(conn->slot);  // a send can take the signal of a reply that came meanwhile
-  if (zmq_send(conn->dealer.handle(), p->bytes.data(), p->bytes.size(), ZMQ_DONTWAIT) < 0) {
+  bool taken;
+  if (conn->tcp) {
+    if (holding_writes && std::find(held_writes.begin(), held_writes.end(), target) == held_writes.end()) {
+      conn->tcp->hold_writes();
+      held_writes.push_back(target);
+    }
+    taken = conn->tcp->send(p->bytes) == net::ClientSendResult::kSent;
+  } else {
+    poller->used(conn->slot);  // a send can take the signal of a reply that came meanwhile
+    taken = zmq_send(conn->dealer.handle(), p->bytes.data(), p->bytes.size(), ZMQ_DONTWAIT) >= 0;
+  }
+  if (!taken) {
     fail_attempt(std::move(p), Failure::kNeverDelivered,
                  make_error(ErrorCode::kBackpressure, "send queue to " + target + " is full"));
     return;
@@ -218,8 +228,9 @@ void Client::Impl::check_timers(Clock::time_point now) {
     }
   }
   for (PendingPtr& p : late) expire(std::move(p), false);
-  // Connections that never came up. Their monitor is read first: a
-  // CONNECTED event that came after the poll means it did come up.
+  // Connections that never came up. Their monitor (or the TCP connection)
+  // is read first: a CONNECTED event that came after the poll means it did
+  // come up.
   std::vector<std::string> slow;
   for (const auto& [key, conn] : conns) {
     if (!conn->up && now - conn->created >= options.connect_timeout) slow.push_back(key);
@@ -227,7 +238,12 @@ void Client::Impl::check_timers(Clock::time_point now) {
   for (const std::string& key : slow) {
     auto it = conns.find(key);
     if (it == conns.end()) continue;
-    read_monitor(it->second.get());
+    Conn* conn = it->second.get();
+    if (conn->tcp) {
+      if (service_tcp(conn, now)) release_held(key, conn);
+    } else {
+      read_monitor(conn);
+    }
     it = conns.find(key);
     if (it != conns.end() && !it->second->up) close_conn(key, false);
   }

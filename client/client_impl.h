@@ -1,8 +1,9 @@
 // Client::Impl: the client's I/O thread and its state, shared by the
 // client_*.cc files, one concern each:
 //   client_io_thread.cc    the loop, the inbox, in-flight slots, completion
-//   client_connections.cc  sockets and their monitors, replies, probes,
-//                          endpoint rotation and trust
+//   client_connections.cc  connections (a ZeroMQ DEALER and its monitor, or
+//                          a TCP connection), replies, probes, endpoint
+//                          rotation and trust
 //   client_dispatch.cc     sending, answers, retries and deadlines
 //   client_session.cc      the session token (Options::user)
 //   client_watches.cc      watches and WatchHandle
@@ -39,6 +40,7 @@
 #include "client/retry.h"
 #include "client/watch_cursor.h"
 #include "coordinator/net/poller.h"
+#include "coordinator/net/tcp_client_connection.h"
 
 namespace corral::client {
 
@@ -75,10 +77,13 @@ struct Client::Impl {
 
   struct Conn {
     std::string key;
+    // The ZeroMQ wire: a DEALER and its monitor.
     zmq::socket_t dealer;
     zmq::socket_t monitor;
+    // The TCP wire: the connection tells its own events.
+    std::unique_ptr<net::TcpClientConnection> tcp;
     size_t slot = 0;
-    size_t monitor_slot = 0;
+    size_t monitor_slot = 0;  // ZeroMQ wire only
     bool up = false;
     uint64_t ups = 0;  // how many times it came up
     Clock::time_point created;
@@ -103,6 +108,7 @@ struct Client::Impl {
   };
 
   Options options;
+  net::ClientWire wire = net::ClientWire::kTcp;  // resolved
   std::vector<std::string> endpoints;  // normalised
   // CURVE on: the server key of each normalised endpoint; an endpoint not
   // in it (one learned from a member) uses curve_any_server_key if set.
@@ -147,6 +153,11 @@ struct Client::Impl {
   // with a hundred clients would otherwise spend a core on idle wake-ups).
   Clock::time_point next_timer_due = Clock::time_point::max();
   uint64_t monitor_seq = 0;
+  // The TCP wire: while the loop hands its inbox to the connections, their
+  // writes are held and leave together (one write per connection).
+  bool holding_writes = false;
+  std::vector<std::string> held_writes;  // keys of connections holding writes
+  void release_held_writes();
 
   // The endpoint in ZeroMQ form, or kBadRequest.
   static Result<std::string> normalise_endpoint(const std::string& text);
@@ -183,6 +194,14 @@ struct Client::Impl {
   // Closes a connection: its requests fail over, its watches are re-created.
   void close_conn(const std::string& key, bool lost);
   void read_monitor(Conn* conn);
+  // The TCP wire: does the connection's I/O and timed work, then what it
+  // tells (up, closed, refused) and the replies it read. True if anything
+  // arrived. May close the connection (check conns before using it again).
+  bool service_tcp(Conn* conn, Clock::time_point now);
+  // The TCP connections' timed work (heartbeats, slow connects) that is due;
+  // the earliest next due time.
+  Clock::time_point service_tcp_timers(Clock::time_point now);
+  Conn* make_tcp_conn(std::unique_ptr<Conn> conn);
   // True if anything arrived (the member is alive: see release_held).
   bool read_replies(Conn* conn);
   // `conn` (at `key`) has just answered: it is no longer suspect, and the

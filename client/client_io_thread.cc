@@ -77,7 +77,13 @@ void Client::Impl::run() {
       new_commands.swap(commands);
     }
     for (auto& c : new_commands) c();
+    holding_writes = wire == net::ClientWire::kTcp && new_pending.size() > 1;
     for (auto& p : new_pending) dispatch(std::move(p));
+    release_held_writes();
+    // The TCP connections' due work (and what a connection made just now
+    // already knows: refused at once); when they next have some.
+    const Clock::time_point tcp_due =
+        wire == net::ClientWire::kTcp ? service_tcp_timers(Clock::now()) : Clock::time_point::max();
 
     milliseconds timeout = kIdlePollMs;
     const auto before = Clock::now();
@@ -87,6 +93,7 @@ void Client::Impl::run() {
     };
     if (next_timer_due != Clock::time_point::max()) timeout = std::min(timeout, until(next_timer_due));
     if (!delayed.empty()) timeout = std::min(timeout, until(delayed.begin()->first));
+    if (tcp_due != Clock::time_point::max()) timeout = std::min(timeout, until(tcp_due));
     timeout = std::max(milliseconds(0), timeout);
     {
       std::lock_guard lock(mu);
@@ -98,7 +105,9 @@ void Client::Impl::run() {
       auto it = by_slot.find(slot);
       if (it == by_slot.end()) continue;
       Conn* conn = it->second.first;
-      if (it->second.second) {
+      if (conn->tcp) {
+        if (service_tcp(conn, Clock::now())) release_held(conn->key, conn);
+      } else if (it->second.second) {
         read_monitor(conn);
       } else if (read_replies(conn)) {
         release_held(conn->key, conn);
@@ -114,6 +123,15 @@ void Client::Impl::run() {
     graveyard.clear();
   }
   shutdown();
+}
+
+void Client::Impl::release_held_writes() {
+  holding_writes = false;
+  for (const std::string& key : held_writes) {
+    auto it = conns.find(key);
+    if (it != conns.end() && it->second->tcp) it->second->tcp->release_writes();
+  }
+  held_writes.clear();
 }
 
 void Client::Impl::shutdown() {

@@ -136,6 +136,8 @@ struct AgentConfig {
   // and the members' public keys; both or neither.
   std::string curve_key_file;
   std::string curve_server_key;
+  // The wire to corrald (client/wire_flag.h): auto, tcp or zmq.
+  std::string client_wire = "auto";
 
   // {"source"}, {"collector"} or {"source", "collector"}: the record's roles.
   std::vector<std::string> roles() const;

@@ -1,5 +1,6 @@
 // parse_agent_config: CLI11 reads flags, the config file and the
 // environment into an AgentConfig; validate() then checks it.
+#include "client/wire_flag.h"
 #include <CLI/CLI.hpp>
 #include <map>
 #include <string>
@@ -47,6 +48,7 @@ void add_options(CLI::App& app, AgentConfig& c, RawFlags& raw) {
   add(app, "--curve-key-file", c.curve_key_file, "this agent's CURVE key pair file, for corrald members with CURVE on");
   add(app, "--curve-server-key", c.curve_server_key,
       "the members' CURVE public keys: .pub files or Z85, comma-separated, one for all or one per endpoint");
+  add(app, "--client-wire", c.client_wire, client::kClientWireFlagHelp)->check(CLI::IsMember({"auto", "tcp", "zmq"}));
   add(app, "--user", c.user, "corral user the agent runs as (auth enabled): a role limited to its own keys");
   add(app, "--password", c.password, "the password of --user (better: the config file or CORRAL_AGENT_PASSWORD)");
   add(app, "--id", c.id, "agent id, 1..128 bytes of [A-Za-z0-9._-] (default: the host name, sanitized)");

@@ -48,7 +48,7 @@ Status FetchClient::connect() {
   o.max_queued_requests = frames;
   o.max_queued_replies = frames;
   o.max_reply_bytes = static_cast<int64_t>(kMaxResponseBytes);
-  auto c = net::ClientConnection::create(context_, o);
+  auto c = net::ZmqClientConnection::create(context_, o);
   if (!c.ok()) return make_fetch_error(FetchErrorCode::kBadRequest, c.error().message);
   connection_ = std::move(c).value();
   return {};

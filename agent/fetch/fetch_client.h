@@ -31,7 +31,7 @@
 
 #include "agent/fetch/fetch_error.h"
 #include "agent/fetch/fetch_types.h"
-#include "coordinator/net/client_connection.h"
+#include "coordinator/net/zmq_client_connection.h"
 
 namespace corral::agent::fetch {
 
@@ -106,7 +106,7 @@ class FetchClient {
 
   zmq::context_t& context_;
   FetchClientOptions options_;
-  std::unique_ptr<net::ClientConnection> connection_;
+  std::unique_ptr<net::ZmqClientConnection> connection_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, Pending> pending_;
   uint64_t pending_bytes_ = 0;

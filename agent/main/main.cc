@@ -37,6 +37,7 @@
 #include "client/client.h"
 #include "client/collection.h"
 #include "client/curve_options.h"
+#include "client/wire_flag.h"
 
 namespace {
 
@@ -140,6 +141,10 @@ int run(const agent::config::AgentConfig& c) {
   client::Options co;
   co.endpoints = c.endpoints;
   if (std::string bad = client::apply_curve_flags(c.curve_key_file, c.curve_server_key, co); !bad.empty()) {
+    log_line("error: " + bad);
+    return kExitConfig;
+  }
+  if (std::string bad = client::apply_wire_flag(c.client_wire, co); !bad.empty()) {
     log_line("error: " + bad);
     return kExitConfig;
   }

@@ -19,7 +19,7 @@ fetch::Result<std::unique_ptr<FetchServer>> FetchServer::create(zmq::context_t& 
   o.max_request_bytes = kMaxAcceptedFrameBytes;
   o.max_queued_requests_per_connection = options.max_queued_requests_per_connection;
   o.max_queued_replies_per_connection = options.max_queued_replies_per_connection;
-  auto listener = net::ClientListener::create(context, o);
+  auto listener = net::ZmqClientListener::create(context, o);
   if (!listener.ok()) {
     const auto code = listener.error().code == ErrorCode::kUnavailable ? FetchErrorCode::kUnavailable
                                                                        : FetchErrorCode::kBadRequest;

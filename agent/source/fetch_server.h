@@ -36,7 +36,7 @@
 
 #include "agent/fetch/fetch_types.h"
 #include "agent/source/tailer.h"
-#include "coordinator/net/client_listener.h"
+#include "coordinator/net/zmq_client_listener.h"
 
 namespace corral::agent::source {
 
@@ -86,12 +86,12 @@ class FetchServer {
   zmq::socket_ref socket() { return listener_->socket(); }
 
  private:
-  FetchServer(Tailer& tailer, std::unique_ptr<net::ClientListener> listener)
+  FetchServer(Tailer& tailer, std::unique_ptr<net::ZmqClientListener> listener)
       : tailer_(tailer), listener_(std::move(listener)) {}
   fetch::AgentResponse answer(const std::string& payload);
 
   Tailer& tailer_;
-  std::unique_ptr<net::ClientListener> listener_;
+  std::unique_ptr<net::ZmqClientListener> listener_;
   std::vector<net::ClientRequest> batch_;
   FetchServerStats stats_;
 };

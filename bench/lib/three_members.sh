@@ -6,6 +6,10 @@
 #   pids       the members' pids; leader (pid), leader_ep, followers (pids)
 #   bench_pid  empty; set it to a bench's pid to have it killed at exit too
 # Exits 1 (naming NAME) if no leader is found.
+# CLIENT_WIRE=tcp|zmq|auto: the members run with --client-wire CLIENT_WIRE,
+# and so does the script's corralctl (the caller passes $client_wire_flag
+# to its clients).
+client_wire_flag=${CLIENT_WIRE:+--client-wire $CLIENT_WIRE}
 start_three_members() {
   local corrald=$1 ctl=$2 name=$3 i cl="" s id lead ep
   dir=$(mktemp -d)
@@ -17,7 +21,8 @@ start_three_members() {
   done
   pids=()
   for i in 1 2 3; do
-    "$corrald" --name n$i --data-dir "$dir/n$i" \
+    # shellcheck disable=SC2086 # the flag is two words
+    "$corrald" $client_wire_flag --name n$i --data-dir "$dir/n$i" \
       --listen-peer tcp://127.0.0.1:$((base + 2*i)) --listen-client tcp://127.0.0.1:$((base + 2*i + 1)) \
       --initial-cluster "$cl" --initial-cluster-state new >"$dir/n$i.log" 2>&1 &
     pids+=($!)
@@ -26,13 +31,13 @@ start_three_members() {
   trap stop_three_members EXIT
   trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
   for _ in $(seq 50); do
-    "$ctl" --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
+    "$ctl" $client_wire_flag --endpoints "$eps" --command-timeout 1s endpoint health >/dev/null 2>&1 && break
     sleep 0.2
   done
   leader=""; leader_ep=""; followers=()
   for i in 0 1 2; do
     ep=127.0.0.1:$((base + 2*(i+1) + 1))
-    s=$("$ctl" --endpoints "$ep" -w json endpoint status 2>/dev/null)
+    s=$("$ctl" $client_wire_flag --endpoints "$ep" -w json endpoint status 2>/dev/null)
     id=$(echo "$s" | sed -n 's/.*"member_id":\([0-9]*\).*/\1/p')
     lead=$(echo "$s" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p')
     if [ -n "$id" ] && [ "$id" = "$lead" ]; then leader=${pids[$i]}; leader_ep=$ep; else followers+=("${pids[$i]}"); fi

@@ -46,6 +46,10 @@ void add_corrald_flags(CLI::App& app, CorraldFlags& f) {
                  "how members talk to each other: tcp (plain TCP, the fastest), zmq (ZeroMQ, the only one with CURVE), or auto (zmq with --curve-key-file, else tcp); every member must use the same")
       ->check(CLI::IsMember({"auto", "tcp", "zmq"}))
       ->capture_default_str();
+  app.add_option("--client-wire", f.client_wire,
+                 "how clients talk to this member: tcp (plain TCP, the fastest), zmq (ZeroMQ, the only one with CURVE), or auto (zmq with --curve-key-file, else tcp); clients must use the same (their --client-wire)")
+      ->check(CLI::IsMember({"auto", "tcp", "zmq"}))
+      ->capture_default_str();
   app.add_option("--read-lease", f.node.read_lease, "linearizable reads served by the leader from a read lease (no heartbeat round per read; safe while members' clocks run within 10% of each other's rate); false: a ReadIndex heartbeat round per batch of reads, as etcd's default (every member should agree)")->capture_default_str();
   app.add_option("--snapshot-count", f.node.snapshot_count, "applied entries between snapshots")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))->capture_default_str();
   app.add_option("--snapshot-catchup-entries", f.node.snapshot_catchup_entries, "entries kept in the log after a snapshot, for lagging followers to catch up from (>= 1)")
@@ -94,6 +98,9 @@ std::string finish_corrald_flags(CorraldFlags& f) {
   auto wire = net::parse_peer_wire(f.peer_wire);
   if (!wire.ok()) return wire.error().message;
   f.node.peer_wire = *wire;
+  auto client_wire = net::parse_client_wire(f.client_wire);
+  if (!client_wire.ok()) return client_wire.error().message;
+  f.node.client_wire = *client_wire;
   TimingFlags timing;
   if (f.heartbeat_interval->count()) timing.heartbeat_interval_ms = f.heartbeat_interval_ms;
   if (f.election_timeout->count()) timing.election_timeout_ms = f.election_timeout_ms;
@@ -105,6 +112,9 @@ std::string finish_corrald_flags(CorraldFlags& f) {
   f.node.curve = std::move(curve).value();
   if (f.node.peer_wire == net::PeerWire::kTcp && f.node.curve) {
     return "--peer-wire tcp has no CURVE: with --curve-key-file use --peer-wire zmq or auto";
+  }
+  if (f.node.client_wire == net::ClientWire::kTcp && f.node.curve) {
+    return "--client-wire tcp has no CURVE: with --curve-key-file use --client-wire zmq or auto";
   }
   return {};
 }

@@ -19,6 +19,7 @@ struct CorraldFlags {
   server::CurveFiles curve_files;
   std::string cluster_state = "new";
   std::string peer_wire = "auto";
+  std::string client_wire = "auto";
   std::string log_level = "info";
   // etcd's millisecond timing flags; whether they were given is read from
   // their options after parsing (timing_flags.h).

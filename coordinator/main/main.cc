@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 
+#include <sys/resource.h>
 #include <unistd.h>  // environ
 
 #include <CLI/CLI.hpp>
@@ -148,6 +149,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Each client on the TCP wire is a file descriptor of the member's
+  // (watches fan out to thousands of agents): take the whole hard limit
+  // rather than refuse connections at 1024.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   auto node = Node::create(o);
   if (!node.ok()) {

@@ -1,11 +1,18 @@
-// The client side of a client connection: a DEALER connected to one
-// endpoint. Requests are one frame each; many may be in flight (the api
-// layer matches replies by request id). Not thread-safe.
+// The client side of a client connection to one endpoint. Requests are one
+// frame each; many may be in flight (the api layer matches replies by
+// request id). Not thread-safe.
 //
-// Unlike peer links, a client queues requests while (re)connecting (no
-// ZMQ_IMMEDIATE): a user's first request should not fail because the TCP
-// handshake has not finished. The queue is bounded by
-// max_queued_requests (ZMQ_SNDHWM); past it send() says kBackpressure.
+// Two wires implement it, matching the listener's (client_listener.h):
+//  - tcp_client_connection.h: plain TCP driven by the owner's thread; the
+//    default without CURVE.
+//  - zmq_client_connection.h: a ZeroMQ DEALER; the one CURVE needs.
+// Both ends must speak the same wire.
+//
+// Unlike peer links, a client queues requests while (re)connecting: a
+// user's first request should not fail because the TCP handshake has not
+// finished. The queue is bounded by max_queued_requests; past it send()
+// says kBackpressure. A broken connection is made again, after
+// reconnect_interval_ms doubling up to reconnect_interval_max_ms.
 #pragma once
 
 #include <chrono>
@@ -26,43 +33,54 @@ inline constexpr int kDefaultClientMaxQueuedRequests = 10000;
 inline constexpr int kDefaultClientMaxQueuedReplies = 10000;
 inline constexpr int kDefaultClientReconnectIntervalMs = 100;
 inline constexpr int kDefaultClientReconnectIntervalMaxMs = 2000;
+// The client's liveness check of a member on the TCP wire (ZMTP heartbeats
+// on the ZeroMQ one): a heartbeat when nothing came for the interval, the
+// connection dropped when nothing came for the timeout.
+inline constexpr int kDefaultClientHeartbeatIntervalMs = 1000;
+inline constexpr int kDefaultClientHeartbeatTimeoutMs = 3000;
 // -1: no bound on reply size (replies come from the server we chose).
 inline constexpr int64_t kUnboundedReplyBytes = -1;
 
 struct ClientConnectionOptions {
+  ClientWire wire = ClientWire::kAuto;  // kAuto: ZeroMQ with CURVE, else TCP
   std::string endpoint;  // parse_endpoint(kConnect) syntax
   int max_queued_requests = kDefaultClientMaxQueuedRequests;  // ZMQ_SNDHWM
-  // ZMQ_RCVHWM: replies not yet read; past it the server's sends to this
-  // connection say kBackpressure.
+  // Replies read and not yet taken (ZMQ_RCVHWM); past it the server's sends
+  // to this connection are held back.
   int max_queued_replies = kDefaultClientMaxQueuedReplies;
   int64_t max_reply_bytes = kUnboundedReplyBytes;
   int reconnect_interval_ms = kDefaultClientReconnectIntervalMs;
   int reconnect_interval_max_ms = kDefaultClientReconnectIntervalMaxMs;
-  std::optional<CurveClientKeys> curve;
+  int heartbeat_interval_ms = kDefaultClientHeartbeatIntervalMs;
+  int heartbeat_timeout_ms = kDefaultClientHeartbeatTimeoutMs;
+  std::optional<CurveClientKeys> curve;  // ZeroMQ wire only
 };
 
 class ClientConnection {
  public:
+  // Starts connecting (in the background) with the wire options.wire names.
   static Result<std::unique_ptr<ClientConnection>> create(zmq::context_t& context,
                                                           const ClientConnectionOptions& options);
+  virtual ~ClientConnection() = default;
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
 
+  ClientWire wire() const { return wire_; }
   const Endpoint& endpoint() const { return endpoint_; }
 
-  // Never blocks: kSent or kBackpressure (never kGone: a DEALER reconnects).
-  ClientSendResult send(std::string_view bytes);
+  // Never blocks: kSent or kBackpressure (never kGone: it reconnects).
+  virtual ClientSendResult send(std::string_view bytes) = 0;
   // Never blocks.
-  std::optional<std::string> try_receive();
+  virtual std::optional<std::string> try_receive() = 0;
   // Waits up to `timeout` for a reply: kUnavailable when it passes.
-  Result<std::string> receive(std::chrono::milliseconds timeout);
+  virtual Result<std::string> receive(std::chrono::milliseconds timeout) = 0;
 
-  zmq::socket_ref socket() { return dealer_; }
+ protected:
+  explicit ClientConnection(ClientWire wire) : wire_(wire) {}
+  // kBadRequest for options no wire accepts.
+  static Status check_options(const ClientConnectionOptions& options);
 
- private:
-  explicit ClientConnection(zmq::context_t& context);
-
-  zmq::socket_t dealer_;
+  ClientWire wire_;
   Endpoint endpoint_;
 };
 

@@ -75,7 +75,7 @@ FrameSendResult FrameStream::send(std::string_view frame) {
   char header[kFrameHeaderBytes];
   put_length(header, static_cast<uint32_t>(frame.size()));
   size_t written = 0;
-  if (queue_.empty()) {
+  if (queue_.empty() && !held_) {
     iovec iov[2] = {{header, kFrameHeaderBytes}, {const_cast<char*>(frame.data()), frame.size()}};
     const ssize_t n = write_vector(fd_, iov, 2);
     if (n < 0) {
@@ -108,7 +108,7 @@ FrameSendResult FrameStream::send(std::string&& frame, const FrameQueuedBytes& c
   if (counted) counted->fetch_add(static_cast<int64_t>(whole.size() - kFrameHeaderBytes), std::memory_order_relaxed);
   queued_bytes_ += whole.size();
   queue_.push_back(Queued{std::move(whole), 0, counted});
-  if (queue_.size() == 1 && !flush()) return FrameSendResult::kFailed;  // `frame` left as it was
+  if (queue_.size() == 1 && !held_ && !flush()) return FrameSendResult::kFailed;  // `frame` left as it was
   frame.clear();
   return FrameSendResult::kSent;
 }

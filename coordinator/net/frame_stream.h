@@ -78,8 +78,14 @@ class FrameStream {
   FrameSendResult send(std::string&& frame, const FrameQueuedBytes& counted);
   // Writes what is queued, as far as the kernel takes it. False: failed.
   bool flush();
+  // Held: send() only queues (bounds as usual), so that frames made in one
+  // loop turn go out together in one write at the next flush(); the owner
+  // flushes when it lets go. Not held (the default): a send writes at once.
+  void set_held(bool held) { held_ = held; }
   bool wants_write() const { return !queue_.empty(); }
   size_t queued_frames() const { return queue_.size(); }
+  // Bytes queued and not yet written (headers included).
+  size_t queued_bytes() const { return queued_bytes_; }
 
   // Reads what the kernel holds, up to the bounds on frames held here.
   FrameReadResult read_some();
@@ -105,6 +111,7 @@ class FrameStream {
   int fd_;
   FrameStreamLimits limits_;
   bool failed_ = false;
+  bool held_ = false;
   std::deque<Queued> queue_;
   size_t queued_bytes_ = 0;
   std::string in_;        // read buffer: [in_start_, in_end_) not yet parsed

@@ -1,13 +1,14 @@
 // How many reply bytes a member lets pile up for clients that do not read
 // them, and what it does past that: it stops doing work for them.
 //
-// A reply is "unsent" from when the member makes it until ZeroMQ's I/O
-// thread has written it to the kernel (ClientListener's QueuedBytes), plus
-// whatever the member holds because ZeroMQ's queue was full. A client that
-// reads its replies has next to none. ZeroMQ cannot stop reading from one
-// connection of a ROUTER, so a connection past its bound still has its
-// requests read; each gets a small typed error instead of its work, sent
-// only if ZeroMQ takes it at once (never held), so the pile stops growing.
+// A reply is "unsent" from when the member makes it until the client wire
+// has written it to the kernel (ClientListener's QueuedBytes: on ZeroMQ its
+// I/O thread writes, on TCP the loop itself), plus whatever the member holds
+// because the wire's queue was full. A client that reads its replies has
+// next to none. A connection past its bound still has its requests read
+// (ZeroMQ cannot stop reading from one connection of a ROUTER); each gets a
+// small typed error instead of its work, sent only if the wire takes it at
+// once (never held), so the pile stops growing.
 #pragma once
 
 #include <cstdint>

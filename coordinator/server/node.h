@@ -62,6 +62,7 @@
 #include "coordinator/auth/token.h"
 #include "coordinator/base/error.h"
 #include "coordinator/metrics/registry.h"
+#include "coordinator/net/client_listener.h"
 #include "coordinator/net/peer_transport.h"
 #include "coordinator/raft/types.h"
 #include "coordinator/server/curve_setup.h"
@@ -117,6 +118,9 @@ struct NodeOptions {
   // The peers' wire (net/peer_transport.h): auto is ZeroMQ with CURVE,
   // plain TCP without. Every member of a cluster must use the same.
   net::PeerWire peer_wire = net::PeerWire::kAuto;
+  // The clients' wire (net/client_listener.h): auto is ZeroMQ with CURVE,
+  // plain TCP without. Clients must use the same.
+  net::ClientWire client_wire = net::ClientWire::kAuto;
   // CURVE on the client listener and the peer transport, with a ZAP
   // handler checking the allow-lists (curve_setup.h); null: plain ZMTP.
   std::shared_ptr<const CurveSetup> curve;

@@ -21,7 +21,7 @@ namespace corral::server {
 
 namespace {
 
-// ZeroMQ's own bound on a client message (see net/client_listener.h): at
+// The client wire's own bound on a request (see net/client_listener.h): at
 // least this, and at least twice max_request_bytes.
 constexpr int64_t kMinTransportRequestBytes = 64 << 20;
 constexpr int kMaxRebindAttempts = 40;
@@ -71,10 +71,11 @@ Status NodeLoop::refuse_bad_options() const {
 Status NodeLoop::listen_for_clients() {
   const auto& o = options_;
   net::ClientListenerOptions lo;
+  lo.wire = o.client_wire;
   lo.bind_endpoint = o.listen_client;
-  // ZeroMQ drops the connection past its own bound, so keep it far above
+  // The wire drops the connection past its own bound, so keep it far above
   // ours: a request up to it still gets a typed tooLarge answer, and only
-  // its head is copied out of ZeroMQ.
+  // its head is copied out.
   lo.max_request_bytes =
       std::max<int64_t>(kMinTransportRequestBytes, 2 * static_cast<int64_t>(o.max_request_bytes));
   lo.max_kept_request_bytes = o.max_request_bytes;
@@ -89,6 +90,7 @@ Status NodeLoop::listen_for_clients() {
   auto listener = net::ClientListener::create(context_, lo);
   if (!listener.ok()) return make_error(ErrorCode::kUnavailable, "client listener " + o.listen_client + ": " + listener.error().message);
   listener_ = std::move(listener).value();
+  log_event("clients on %s (%s wire)", listener_->bound_endpoint().to_zmq().c_str(), net::client_wire_name(listener_->wire()));
   return Status();
 }
 
@@ -240,7 +242,7 @@ Status NodeLoop::start_workers() {
   if (!poller.ok()) return poller.error();
   poller_ = std::move(poller).value();
   peer_slot_ = transport_->watch_with(*poller_);
-  client_slot_ = poller_->add(listener_->socket(), net::Tracking::kOwnerReportsUse);
+  client_slot_ = listener_->watch_with(*poller_);
   snapshot_worker_ = std::make_unique<SnapshotWorker>(*engine_, [this] { poller_->wake(); });
   installer_ = std::make_unique<SnapshotInstaller>(
       *engine_, options_.in_memory ? std::string() : install_intent_path(options_.data_dir),

@@ -65,6 +65,7 @@ void NodeLoop::turn() {
     return;
   }
   const auto work_start = Clock::now();
+  listener_->hold_writes();  // this turn's replies leave together at its end
   tick_clock();
   receive_peers();
   receive_clients();
@@ -89,6 +90,7 @@ void NodeLoop::turn() {
   deliver_watches();
   snapshot_duties();
   if (minter_->published_revision() != state_->auth().revision()) minter_->publish(state_->auth());
+  listener_->release_writes();
   turn_stats_.record(Clock::now() - work_start);
   if (installing()) install_longest_turn_ = std::max(install_longest_turn_, Clock::now() - work_start);
   metrics_.loop_turn_seconds.observe(Clock::now() - work_start);
@@ -98,6 +100,7 @@ void NodeLoop::turn() {
 // Sleeps until a socket has messages, a thread wakes the loop, a tick or
 // a retry is due. False: the ZeroMQ context is shutting down.
 bool NodeLoop::wait_for_work() {
+  listener_->release_writes();  // nothing held while the loop sleeps
   auto now = Clock::now();
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now);
   if (wait.count() < 0) wait = std::chrono::milliseconds(0);
@@ -150,6 +153,7 @@ void NodeLoop::receive_peers() {
   peer_in_.clear();
   if (peers_readable_) transport_->receive(kMaxPeerMessagesPerTurn, peer_in_);
   transport_->maintain(Clock::now());
+  listener_->maintain(Clock::now());
   for (auto& pm : peer_in_) {
     metrics_.peer_received_bytes.inc(pm.bytes.size());
     std::string_view body(pm.bytes);

@@ -162,9 +162,9 @@ TEST_CASE("seeded kill/restart rounds of random members under load", "[fault][re
   // each kill (2,000 each ran out before round 12 once members talked on
   // plain TCP); stopped when they end.
   lo.writes_per_thread = 100'000;
-  lo.max_duration = 120000ms;
+  lo.max_duration = 150000ms;
   WriteLoad load(cluster, lo);
-  RegisterLoad reg(cluster, "/register", 60000ms);
+  RegisterLoad reg(cluster, "/register", 150000ms);
   load.start();
   reg.start();
   for (int round = 0; round < kRounds; ++round) {

@@ -122,7 +122,7 @@ TEST_CASE("lease batch: a keeper of 2000 leases keeps them all across TTLs and a
 
 TEST_CASE("lease batch: each id is answered on its own, and past the id bound nothing is renewed",
           "[integration][lease]") {
-  Cluster cluster(ClusterOptions{});
+  Cluster cluster(raw_zmq_cluster());
   const size_t leader = cluster.start_with_leader();
   auto c = cluster.client({}, 5000ms);
   auto a = require_ok(c->lease_grant(kTtlSeconds), "grant a");

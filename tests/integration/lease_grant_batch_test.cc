@@ -88,7 +88,7 @@ TEST_CASE("grant batch: 5000 grants with keys in one batch all land and are kept
 
 TEST_CASE("grant batch: past the grant bound it is refused whole and changes nothing, bad grants fail alone",
           "[integration][lease]") {
-  Cluster cluster(ClusterOptions{});
+  Cluster cluster(raw_zmq_cluster());
   const size_t leader = cluster.start_with_leader();
   auto c = cluster.client({}, 5000ms);
   // The client refuses it before sending...

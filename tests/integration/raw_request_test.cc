@@ -44,6 +44,7 @@ void expect_serving(RawConnection& conn, uint64_t id) {
 
 ClusterOptions one_member() {
   ClusterOptions o;
+  o.client_wire = "zmq";  // RawConnection speaks ZeroMQ
   o.members = 1;
   return o;
 }
@@ -52,6 +53,7 @@ ClusterOptions one_member() {
 
 TEST_CASE("malformed and oversized requests get typed errors and the member keeps serving", "[integration][raw]") {
   ClusterOptions o;
+  o.client_wire = "zmq";  // RawConnection speaks ZeroMQ
   o.extra_args = {"--max-request-bytes", std::to_string(kMaxRequestBytes)};
   Cluster cluster(o);
   cluster.start();

@@ -236,7 +236,7 @@ void run_slow_watcher(Cluster& cluster, SlowRun& run) {
 
 TEST_CASE("a watcher that never reads does not stall the member or its fast watchers",
           "[integration][watch][slow]") {
-  Cluster cluster(ClusterOptions{});
+  Cluster cluster(raw_zmq_cluster());
   cluster.start();
   SlowRun run;
   run_slow_watcher(cluster, run);
@@ -254,7 +254,7 @@ TEST_CASE("a watcher that never reads does not stall the member or its fast watc
 // messages, not bytes) and never cancelled.
 TEST_CASE("a watcher that never reads is cancelled with a typed error and its buffer is bounded",
           "[integration][watch][slow]") {
-  Cluster cluster(ClusterOptions{});
+  Cluster cluster(raw_zmq_cluster());
   cluster.start();
   SlowRun run;
   run_slow_watcher(cluster, run);
@@ -302,7 +302,7 @@ TEST_CASE("a watcher whose connection stops taking bytes gets every event or a t
   // tested is the slow watch, not elections; a put that fails still fails.
   ClusterOptions options;
   options.election_ticks = 100;
-  Cluster cluster(options);
+  Cluster cluster(raw_zmq_cluster(options));
   cluster.start();
   auto leader = cluster.wait_for_leader();
   REQUIRE(leader);
@@ -372,7 +372,7 @@ constexpr uint64_t kUnreadRequests = 40000;
 // again: none is lost. Before, a refused reply was dropped.
 TEST_CASE("replies to a connection that stops reading are held in order, not lost",
           "[integration][watch][slow]") {
-  Cluster cluster(ClusterOptions{});
+  Cluster cluster(raw_zmq_cluster());
   cluster.start();
   auto leader = cluster.wait_for_leader();
   REQUIRE(leader);

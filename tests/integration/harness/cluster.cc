@@ -152,6 +152,8 @@ std::unique_ptr<client::Client> Cluster::client(std::vector<std::string> eps,
   o.request_timeout = request_timeout;
   o.connect_timeout = std::chrono::milliseconds(300);
   o.read_attempt_timeout = std::chrono::milliseconds(500);
+  if (options_.client_wire == "zmq") o.wire = net::ClientWire::kZmq;
+  if (options_.client_wire == "tcp") o.wire = net::ClientWire::kTcp;
   if (options_.client_options) options_.client_options(o);
   auto c = client::Client::connect(o);
   if (!c.ok()) throw std::runtime_error("client: " + client::to_string(c.error()));
@@ -181,6 +183,10 @@ bool Cluster::try_start_member(size_t i, bool existing, std::string& why) {
   if (options_.http) args.insert(args.end(), {"--listen-http", s.http_url()});
   if (options_.peer_proxies) args.insert(args.end(), {"--advertise-peer", s.advertised_peer_url()});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (!options_.client_wire.empty()) {
+    args.push_back("--client-wire");
+    args.push_back(options_.client_wire);
+  }
   args.insert(args.end(), more.begin(), more.end());
   const size_t log_start = read_file(s.log_path).size();
   if (s.launcher.empty()) {

@@ -64,6 +64,10 @@ struct ClusterOptions {
   // Set: adjusts the options of every client the cluster makes (status and
   // client()), after the endpoints are filled in (e.g. CURVE keys).
   std::function<void(client::Options&)> client_options = nullptr;
+  // Set ("tcp", "zmq"): every member runs with --client-wire this, and the
+  // cluster's clients use it too (tests whose RawConnection speaks ZeroMQ
+  // pin "zmq"). Empty: the defaults (auto on both ends).
+  std::string client_wire;
 };
 
 struct MemberSlot {

@@ -53,6 +53,7 @@ std::string events(int64_t watch_id, std::vector<int64_t> revisions) {
 
 Options fast_options(std::vector<std::string> endpoints) {
   Options o;
+  o.wire = test_wire();
   o.endpoints = std::move(endpoints);
   o.request_timeout = std::chrono::milliseconds(3000);
   o.connect_timeout = std::chrono::milliseconds(200);

@@ -27,6 +27,7 @@ TEST_CASE("a request past max_request_bytes is refused locally with kTooLarge") 
     replies.push_back(put_ok(req.getId()));
   });
   Options o;
+  o.wire = test_wire();
   o.endpoints = {member.endpoint()};
   o.request_timeout = std::chrono::milliseconds(3000);
   auto client = Client::connect(o);

@@ -1,4 +1,4 @@
-#include "coordinator/net/client_listener.h"
+#include "coordinator/net/zmq_client_listener.h"
 
 #include <catch2/catch.hpp>
 #include <algorithm>
@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/net/client_connection.h"
+#include "coordinator/net/zmq_client_connection.h"
 #include "tests/unit/net/test_sockets.h"
 #include "tests/unit/net/test_wait.h"
 
 using corral::ErrorCode;
-using corral::net::ClientConnection;
+using ClientConnection = corral::net::ZmqClientConnection;
 using corral::net::ClientConnectionOptions;
-using corral::net::ClientListener;
+using ClientListener = corral::net::ZmqClientListener;
 using corral::net::ClientListenerOptions;
 using corral::net::ClientRequest;
 using corral::net::ClientSendResult;

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/net/client_connection.h"
-#include "coordinator/net/client_listener.h"
+#include "coordinator/net/zmq_client_connection.h"
+#include "coordinator/net/zmq_client_listener.h"
 #include "coordinator/net/zmq_peer_transport.h"
 #include "coordinator/net/socket_options.h"
 #include "tests/unit/net/test_wait.h"
@@ -68,18 +68,18 @@ TEST_CASE("curve: a client needs the server's public key", "[net][curve]") {
   ClientListenerOptions lo;
   lo.bind_endpoint = "tcp://127.0.0.1:0";
   lo.curve = CurveServerKeys{server};
-  auto listener = std::move(ClientListener::create(ctx, lo)).value();
+  auto listener = std::move(ZmqClientListener::create(ctx, lo)).value();
 
   ClientConnectionOptions good;
   good.endpoint = listener->bound_endpoint().to_zmq();
   good.curve = CurveClientKeys{client_keys, server.public_key};
-  auto client = std::move(ClientConnection::create(ctx, good)).value();
+  auto client = std::move(ZmqClientConnection::create(ctx, good)).value();
   ClientConnectionOptions wrong = good;
   wrong.curve = CurveClientKeys{client_keys, impostor.public_key};
-  auto lost = std::move(ClientConnection::create(ctx, wrong)).value();
+  auto lost = std::move(ZmqClientConnection::create(ctx, wrong)).value();
   ClientConnectionOptions plain = good;
   plain.curve.reset();
-  auto plaintext = std::move(ClientConnection::create(ctx, plain)).value();
+  auto plaintext = std::move(ZmqClientConnection::create(ctx, plain)).value();
 
   REQUIRE(lost->send("from wrong key") == ClientSendResult::kSent);  // queued, never delivered
   REQUIRE(plaintext->send("from plaintext") == ClientSendResult::kSent);
@@ -103,5 +103,5 @@ TEST_CASE("curve: a client needs the server's public key", "[net][curve]") {
 
   ClientConnectionOptions bad_key = good;
   bad_key.curve->server_public_key = "not 40 characters";
-  CHECK(ClientConnection::create(ctx, bad_key).error().code == ErrorCode::kBadRequest);
+  CHECK(ZmqClientConnection::create(ctx, bad_key).error().code == ErrorCode::kBadRequest);
 }

@@ -4,8 +4,8 @@
 #include <memory>
 #include <thread>
 
-#include "coordinator/net/client_connection.h"
-#include "coordinator/net/client_listener.h"
+#include "coordinator/net/zmq_client_connection.h"
+#include "coordinator/net/zmq_client_listener.h"
 #include "coordinator/net/zmq_peer_transport.h"
 #include "tests/unit/net/test_wait.h"
 
@@ -28,7 +28,7 @@ TEST_CASE("poller: wakes when a socket becomes readable", "[net][poller]") {
   zmq::context_t ctx(1);
   corral::net::ClientListenerOptions lo;
   lo.bind_endpoint = "tcp://127.0.0.1:0";
-  auto listener = std::move(corral::net::ClientListener::create(ctx, lo)).value();
+  auto listener = std::move(corral::net::ZmqClientListener::create(ctx, lo)).value();
   corral::net::PeerTransportOptions po;
   po.self_id = 1;
   po.bind_endpoint = "tcp://127.0.0.1:0";
@@ -46,7 +46,7 @@ TEST_CASE("poller: wakes when a socket becomes readable", "[net][poller]") {
 
   corral::net::ClientConnectionOptions co;
   co.endpoint = listener->bound_endpoint().to_zmq();
-  auto client = std::move(corral::net::ClientConnection::create(ctx, co)).value();
+  auto client = std::move(corral::net::ZmqClientConnection::create(ctx, co)).value();
   REQUIRE(client->send("ping") == corral::net::ClientSendResult::kSent);
 
   const auto start = std::chrono::steady_clock::now();

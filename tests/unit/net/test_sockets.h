@@ -6,23 +6,23 @@
 #include <memory>
 #include <utility>
 
-#include "coordinator/net/client_connection.h"
-#include "coordinator/net/client_listener.h"
+#include "coordinator/net/zmq_client_connection.h"
+#include "coordinator/net/zmq_client_listener.h"
 #include "coordinator/net/zmq_peer_transport.h"
 
 namespace corral::net::testing {
 
-inline std::unique_ptr<ClientListener> make_listener(zmq::context_t& ctx, ClientListenerOptions options = {}) {
+inline std::unique_ptr<ZmqClientListener> make_listener(zmq::context_t& ctx, ClientListenerOptions options = {}) {
   options.bind_endpoint = "tcp://127.0.0.1:0";
-  auto l = ClientListener::create(ctx, options);
+  auto l = ZmqClientListener::create(ctx, options);
   REQUIRE(l.ok());
   return std::move(l).value();
 }
 
-inline std::unique_ptr<ClientConnection> make_client(zmq::context_t& ctx, const ClientListener& l,
+inline std::unique_ptr<ZmqClientConnection> make_client(zmq::context_t& ctx, const ClientListener& l,
                                                      ClientConnectionOptions options = {}) {
   options.endpoint = l.bound_endpoint().to_zmq();
-  auto c = ClientConnection::create(ctx, options);
+  auto c = ZmqClientConnection::create(ctx, options);
   REQUIRE(c.ok());
   return std::move(c).value();
 }
