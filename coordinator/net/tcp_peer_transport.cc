@@ -14,6 +14,7 @@
 
 #include "coordinator/net/big_endian.h"
 #include "coordinator/net/poller.h"
+#include "coordinator/net/tcp_socket.h"
 
 namespace corral::net {
 namespace {
@@ -28,30 +29,6 @@ constexpr int kMaxAcceptsPerEvent = 32;
 constexpr int kListenPauseMs = 100;
 
 Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
-
-void set_no_delay(int fd) {
-  const int one = 1;
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-// The endpoint as a socket address; false if its host is not numeric.
-bool to_sockaddr(const Endpoint& e, sockaddr_storage& out, socklen_t& len) {
-  std::memset(&out, 0, sizeof(out));
-  if (e.ipv6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&out);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(e.port);
-    len = sizeof(sockaddr_in6);
-    return ::inet_pton(AF_INET6, e.host.c_str(), &a->sin6_addr) == 1;
-  }
-  auto* a = reinterpret_cast<sockaddr_in*>(&out);
-  a->sin_family = AF_INET;
-  a->sin_port = htons(e.port);
-  len = sizeof(sockaddr_in);
-  return ::inet_pton(AF_INET, e.host.c_str(), &a->sin_addr) == 1;
-}
-
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 }  // namespace
 
@@ -120,21 +97,10 @@ Result<std::unique_ptr<TcpPeerTransport>> TcpPeerTransport::create(const PeerTra
   if (options.curve) return bad("peer transport: the tcp wire has no CURVE");
   Result<Endpoint> endpoint = parse_endpoint(options.bind_endpoint, EndpointUse::kBind);
   if (!endpoint.ok()) return endpoint.error();
-  sockaddr_storage addr;
-  socklen_t len = 0;
-  if (!to_sockaddr(*endpoint, addr, len)) return bad("peer transport: cannot bind " + options.bind_endpoint);
-  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(ErrorCode::kUnavailable, errno_text("peer listener socket"));
-  const int one = 1;
-  (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, kListenBacklog) != 0) {
-    Error e = make_error(ErrorCode::kUnavailable, errno_text(("peer listener " + endpoint->to_zmq()).c_str()));
-    ::close(fd);
-    return e;
-  }
-  sockaddr_storage bound_addr;
-  socklen_t bound_len = sizeof(bound_addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound_addr), &bound_len);
+  Endpoint bound;
+  Result<int> listening = tcp_listen(*endpoint, kListenBacklog, bound);
+  if (!listening.ok()) return make_error(listening.error().code, "peer " + listening.error().message);
+  const int fd = *listening;
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) {
     Error e = make_error(ErrorCode::kUnavailable, errno_text("epoll_create1"));
@@ -142,9 +108,7 @@ Result<std::unique_ptr<TcpPeerTransport>> TcpPeerTransport::create(const PeerTra
     return e;
   }
   std::unique_ptr<TcpPeerTransport> t(new TcpPeerTransport(options, fd, ep));
-  t->bound_ = *endpoint;
-  t->bound_.port = ntohs(bound_addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound_addr)->sin6_port
-                                                         : reinterpret_cast<sockaddr_in*>(&bound_addr)->sin_port);
+  t->bound_ = bound;
   t->listen_serial_ = t->watch(fd, false);
   return t;
 }
@@ -195,7 +159,9 @@ Status TcpPeerTransport::add_peer(PeerId id, std::string_view endpoint_text, std
   if (!endpoint.ok()) return endpoint.error();
   sockaddr_storage addr;
   socklen_t len = 0;
-  if (!to_sockaddr(*endpoint, addr, len)) return bad("add_peer: not a numeric address: " + std::string(endpoint_text));
+  if (!endpoint_to_sockaddr(*endpoint, addr, len)) {
+    return bad("add_peer: not a numeric address: " + std::string(endpoint_text));
+  }
   auto peer = std::make_unique<Outbound>();
   peer->id = id;
   peer->endpoint = *endpoint;
@@ -232,30 +198,20 @@ std::vector<PeerId> TcpPeerTransport::take_lost_connections() {
 }
 
 void TcpPeerTransport::connect(Outbound& p, Clock::time_point now) {
-  sockaddr_storage addr;
-  socklen_t len = 0;
-  to_sockaddr(p.endpoint, addr, len);  // checked by add_peer
   p.attempt_started = now;
-  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd = tcp_connect_start(p.endpoint);
   if (fd < 0) {
-    p.next_attempt = now + std::chrono::milliseconds(p.backoff_ms);
-    return;
-  }
-  set_no_delay(fd);
-  p.stream = std::make_unique<FrameStream>(fd, stream_limits());
-  const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
-  if (rc != 0 && errno != EINPROGRESS) {
-    p.stream.reset();
     p.state = Outbound::State::kIdle;
     p.next_attempt = now + std::chrono::milliseconds(p.backoff_ms);
     p.backoff_ms = std::min(p.backoff_ms * 2, options_.reconnect_interval_max_ms);
     return;
   }
+  // Connected or not, the socket says so by becoming writable.
+  p.stream = std::make_unique<FrameStream>(fd, stream_limits());
   p.serial = watch(fd, true);
   p.watching_write = true;
   outbound_by_serial_[p.serial] = &p;
   p.state = Outbound::State::kConnecting;
-  if (rc == 0) greet(p, now);
 }
 
 void TcpPeerTransport::greet(Outbound& p, Clock::time_point now) {
@@ -297,9 +253,7 @@ void TcpPeerTransport::drop(Outbound& p, Clock::time_point now) {
 
 void TcpPeerTransport::on_outbound_event(Outbound& p, uint32_t events, Clock::time_point now) {
   if (p.state == Outbound::State::kConnecting) {
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (::getsockopt(p.stream->fd(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    if (tcp_connect_error(p.stream->fd()) != 0) {
       drop(p, now);
       return;
     }
@@ -397,7 +351,7 @@ void TcpPeerTransport::accept_all(Clock::time_point now) {
       ++stats_.dropped_malformed;
       continue;
     }
-    set_no_delay(fd);
+    tcp_no_delay(fd);
     auto conn = std::make_unique<Inbound>();
     FrameStreamLimits limits = stream_limits();
     limits.max_first_frame_bytes = kTcpHelloBytes;  // anything longer is not a hello

@@ -1,6 +1,5 @@
 // Plain TCP sockets for the wires that the owner's thread drives itself
-// (the client wire; the peer wire has its own copies in
-// tcp_peer_transport.cc): numeric addresses, a listening socket, a
+// (the client wire and the peer wire): numeric addresses, a listening socket, a
 // non-blocking connect. Every socket is non-blocking and close-on-exec.
 #pragma once
 
