@@ -26,6 +26,17 @@ namespace corral::net::testing {
 inline constexpr std::chrono::milliseconds kTurnWait{5};
 inline constexpr size_t kMaxReceiveBatch = 256;
 
+// Fast reconnects, and a heartbeat timeout no loaded machine reaches by
+// accident (the cases about silence set their own).
+inline PeerTransportOptions patient() {
+  PeerTransportOptions o;
+  o.reconnect_interval_ms = 10;
+  o.reconnect_interval_max_ms = 50;
+  o.heartbeat_interval_ms = 1000;
+  o.heartbeat_timeout_ms = 60000;
+  return o;
+}
+
 class PeerNet {
  public:
   struct Member {

@@ -21,21 +21,12 @@ using corral::net::PeerTransportOptions;
 using corral::net::PeerWire;
 using corral::net::peer_wire_name;
 using corral::net::testing::PeerNet;
+using corral::net::testing::patient;
 
 namespace {
 
 PeerWire any_wire() { return GENERATE(PeerWire::kTcp, PeerWire::kZmq); }
 
-// Fast reconnects, and a heartbeat timeout no loaded machine reaches by
-// accident (the cases about silence set their own).
-PeerTransportOptions patient() {
-  PeerTransportOptions o;
-  o.reconnect_interval_ms = 10;
-  o.reconnect_interval_max_ms = 50;
-  o.heartbeat_interval_ms = 1000;
-  o.heartbeat_timeout_ms = 60000;
-  return o;
-}
 
 }  // namespace
 

@@ -27,18 +27,11 @@ using corral::net::PeerWire;
 using corral::net::tcp_peer_hello;
 using corral::net::TcpPeerTransport;
 using corral::net::testing::PeerNet;
+using corral::net::testing::patient;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-PeerTransportOptions patient() {
-  PeerTransportOptions o;
-  o.reconnect_interval_ms = 10;
-  o.reconnect_interval_max_ms = 50;
-  o.heartbeat_interval_ms = 1000;
-  o.heartbeat_timeout_ms = 60000;
-  return o;
-}
 
 TcpPeerTransport& tcp(PeerTransport& t) { return dynamic_cast<TcpPeerTransport&>(t); }
 
