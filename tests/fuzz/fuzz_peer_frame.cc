@@ -1,5 +1,6 @@
 // A frame from a peer, as NodeLoop::receive_peers takes it apart: the
-// routing id (net::parse_peer_routing_id), a cluster-mismatch notice, a
+// routing id (net::parse_peer_routing_id; the TCP wire's hello,
+// net::parse_tcp_peer_hello, from the same bytes), a cluster-mismatch notice, a
 // snapshot chunk (net::decode_chunk into a ChunkAssembler), member
 // attributes (decode_member) or a raft message (storage::decode_message).
 //
@@ -7,7 +8,8 @@
 // that accepts the bytes must give back the same bytes' meaning after an
 // encode (round trip).
 #include "coordinator/net/chunker.h"
-#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/tcp_peer_transport.h"
+#include "coordinator/net/zmq_peer_transport.h"
 #include "coordinator/server/cluster_id_gate.h"
 #include "coordinator/server/members.h"
 #include "coordinator/server/snapshot_sender.h"
@@ -26,6 +28,14 @@ void check_routing_id(std::string_view id) {
   if (from == 0) return;
   FUZZ_CHECK(net::parse_peer_routing_id(net::peer_routing_id(from, cluster), nullptr) == from);
   if (cluster != 0) FUZZ_CHECK(net::peer_routing_id(from, cluster) == id);
+}
+
+// The TCP wire's hello: the same bytes read as one round-trip exactly.
+void check_hello(std::string_view frame) {
+  uint64_t cluster = 0;
+  const net::PeerId from = net::parse_tcp_peer_hello(frame, &cluster);
+  if (from == 0) return;
+  FUZZ_CHECK(net::tcp_peer_hello(from, cluster) == frame);
 }
 
 void check_chunk(std::string_view body) {
@@ -51,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t id_len = std::min<size_t>(static_cast<unsigned char>(in[0]) % 18, in.size() - 1);
   check_routing_id(in.substr(1, id_len));
   std::string_view body = in.substr(1 + id_len);
+  check_hello(body);
 
   if (auto notice = server::parse_cluster_mismatch_notice(body)) {
     FUZZ_CHECK(server::parse_cluster_mismatch_notice(server::cluster_mismatch_notice(*notice)).has_value());

@@ -20,7 +20,8 @@
 #include "coordinator/lease/checkpoint_entry.h"
 #include "coordinator/lease/lease_record.h"
 #include "coordinator/net/chunker.h"
-#include "coordinator/net/peer_transport.h"
+#include "coordinator/net/tcp_peer_transport.h"
+#include "coordinator/net/zmq_peer_transport.h"
 #include "coordinator/server/cluster_id_gate.h"
 #include "coordinator/server/command.h"
 #include "coordinator/server/members.h"
@@ -168,6 +169,7 @@ void make_seeds() {
   vote.term = 4;
   seed("fuzz_peer_frame", frame(storage::encode_message(vote)));
   seed("fuzz_peer_frame", frame(server::cluster_mismatch_notice({0xa, 0xb})));
+  seed("fuzz_peer_frame", frame(net::tcp_peer_hello(3, 0xc1)));
   seed("fuzz_peer_frame", frame(std::string("\xfe\xff\xff\xff", 4) + server::encode_member(member())));
   const std::string stream = snapshot_stream();
   auto chunks = net::split_into_chunks(9, stream, 48).value();
