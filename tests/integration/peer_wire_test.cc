@@ -71,7 +71,7 @@ TEST_CASE("peer wire: a member restarted on the other wire is not heard, harms n
     auto st = cluster.status(kOdd);
     REQUIRE(st);  // it runs and answers its clients
     if (st->leader != 0) n3_heard_leader = true;
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(50ms);  // sampling a fixed window (n3 must hear no leader in all of it), not a wait
   }
   CHECK_FALSE(n3_heard_leader);
   auto leader_status = cluster.status(*leader);
