@@ -131,6 +131,13 @@ TEST_CASE("http: a streaming watch sends every event in order, resumes with no g
   // Compacted history: an error line, then the stream ends.
   auto c = h.cluster.client();
   REQUIRE(c->compact(revisions[15]).ok());
+  // The compaction is committed, but the member behind h.port (a follower)
+  // may not have applied it yet: wait until it answers an old read with
+  // "compacted", as its watch will then too.
+  CHECK(wait_until([&] {
+    auto a = http_request(h.port, "GET", "/v1/keys/s/k1?revision=" + std::to_string(revisions[2]));
+    return a.status != 200 && a.json().is_object() && a.json().contains("error") && a.json()["error"]["code"] == "compacted";
+  }, 10s));
   WatchStream old(h.port, "/v1/watch/s?recursive=true&revision=" + std::to_string(revisions[2]));
   auto error = next_event(old, 10s);
   REQUIRE(error);
