@@ -365,7 +365,7 @@ void TcpPeerTransport::accept_all(Clock::time_point now) {
   }
 }
 
-bool TcpPeerTransport::take_hello(Inbound& conn) {
+bool TcpPeerTransport::take_hello(Inbound& conn, Clock::time_point now) {
   if (!conn.stream->next_frame(scratch_)) return true;  // not here yet
   uint64_t cluster_id = 0;
   const PeerId from = parse_tcp_peer_hello(scratch_, &cluster_id);
@@ -385,6 +385,14 @@ bool TcpPeerTransport::take_hello(Inbound& conn) {
     const uint64_t old = it->second;
     it->second = conn.serial;
     close_inbound(old);
+  }
+  // A peer that connects to us is up, and so is, very likely, its
+  // listener: our connection to it need not wait out its backoff (a
+  // member that started or restarted is then reached at once, not after
+  // up to reconnect_interval_max_ms of refused attempts).
+  if (auto peer = peers_.find(from); peer != peers_.end() && peer->second->state == Outbound::State::kIdle) {
+    peer->second->backoff_ms = options_.reconnect_interval_ms;
+    connect(*peer->second, now);
   }
   return true;
 }
@@ -427,7 +435,7 @@ void TcpPeerTransport::on_inbound_event(Inbound& conn, uint32_t events, Clock::t
     const FrameReadResult r = conn.stream->read_some();
     if (conn.stream->bytes_read() != before) conn.last_received = now;
     if (r == FrameReadResult::kTooLarge) ++stats_.dropped_malformed;
-    if (conn.from == 0 && !take_hello(conn)) {
+    if (conn.from == 0 && !take_hello(conn, now)) {
       close_inbound(serial);
       return;
     }

@@ -21,7 +21,8 @@
 // nothing for heartbeat_interval_ms, and drop one that received nothing for
 // heartbeat_timeout_ms (a dead or partitioned host). A dropped or refused
 // outbound connection is tried again after reconnect_interval_ms, doubling
-// up to reconnect_interval_max_ms; the first try after a drop is at once.
+// up to reconnect_interval_max_ms; the first try after a drop is at once,
+// and so is one after the peer's own connection to us said hello.
 //
 // Bounds: frames queued per peer (max_queued_messages_per_peer, and
 // max_message_bytes in bytes), frames read and not yet delivered per
@@ -107,7 +108,7 @@ class TcpPeerTransport final : public PeerTransport {
   void accept_all(Clock::time_point now);
   void on_inbound_event(Inbound& conn, uint32_t events, Clock::time_point now);
   // False: the connection is dead (the caller closes it).
-  bool take_hello(Inbound& conn);
+  bool take_hello(Inbound& conn, Clock::time_point now);
   void close_inbound(uint64_t serial);
   void close_oldest_unnamed();
   void keep_write_watch(int fd, uint64_t serial, const FrameStream& stream, bool& watching_write);

@@ -3,6 +3,7 @@
 #include "coordinator/server/node_loop.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "coordinator/net/endpoint.h"
 #include "coordinator/server/apply_version.h"
@@ -67,10 +68,35 @@ void NodeLoop::handle_move_leader(const net::ConnectionId& conn, uint64_t reques
   if (member->second.is_learner) {
     return reply_error(conn, request_id, api::wire_error(wire::ErrorCode::BAD_REQUEST, "target is a learner"));
   }
+  if (soft_.leader == target) {
+    api::ResponseBuilder b(request_id, header());
+    b.response().initMoveLeader();
+    return reply(conn, b.finish());
+  }
+  const auto now = Clock::now();
+  if (!leader_moves_.add(conn, request_id, target, now, now + std::chrono::milliseconds(options_.request_timeout_ms))) {
+    return reply_error(conn, request_id,
+                       api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many leadership transfers waiting"));
+  }
   raw_->transfer_leader(target);
-  api::ResponseBuilder b(request_id, header());
-  b.response().initMoveLeader();
-  reply(conn, b.finish());
+}
+
+void NodeLoop::answer_leader_moves() {
+  if (leader_moves_.empty()) return;
+  const bool transfer_running = is_leader() && raw_->status().lead_transferee != raft::kNoNode;
+  leader_moves_.step(
+      Clock::now(), soft_.leader, transfer_running, [this](uint64_t target) { raw_->transfer_leader(target); },
+      [this](const LeaderMoves::Waiter& w, bool moved) {
+        if (!moved) {
+          char text[96];
+          std::snprintf(text, sizeof(text), "leadership transfer to %016llx not done within %d ms",
+                        static_cast<unsigned long long>(w.target), options_.request_timeout_ms);
+          return reply_error(w.connection, w.request_id, api::wire_error(wire::ErrorCode::TIMEOUT, text));
+        }
+        api::ResponseBuilder b(w.request_id, header());
+        b.response().initMoveLeader();
+        reply(w.connection, b.finish());
+      });
 }
 
 std::optional<api::WireError> NodeLoop::plan_member_add(wire::MemberAddRequest::Reader ma, raft::ConfChange& cc,

@@ -50,6 +50,9 @@ void NodeLoop::run(const std::atomic<bool>& stop) {
     }
   }
   read_batches_.clear();
+  for (const auto& w : leader_moves_.take_all()) {
+    reply_error(w.connection, w.request_id, api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
+  }
   fail_keepalives(api::wire_error(wire::ErrorCode::UNAVAILABLE, "member stopping"));
   // No write, flush or image build may outlive stop() (a caller may remove the data dir).
   async_persist_.reset();
@@ -85,6 +88,7 @@ void NodeLoop::turn() {
                               [this](const net::ConnectionId& c, const std::string& bytes) { reply(c, bytes); });
   serve_keepalives();
   expire_pending();
+  answer_leader_moves();
   answer_defragments();
   answer_hashes();
   deliver_watches();

@@ -71,6 +71,7 @@
 #include "coordinator/server/disk_reserve.h"
 #include "coordinator/server/identity.h"
 #include "coordinator/server/join_discovery.h"
+#include "coordinator/server/leader_moves.h"
 #include "coordinator/server/lease_checkpointer.h"
 #include "coordinator/server/keepalive_batches.h"
 #include "coordinator/server/lease_keepalives.h"
@@ -181,6 +182,8 @@ class NodeLoop {
   void handle_watch(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void handle_cluster(const net::ConnectionId& conn, const api::ParsedRequest& req);
   void handle_move_leader(const net::ConnectionId& conn, uint64_t request_id, uint64_t target);
+  // Answers the move-leader requests whose target now leads or whose time is up.
+  void answer_leader_moves();
   // Fills `cc` and `ctx` for a member add, or says why it is refused.
   std::optional<api::WireError> plan_member_add(wire::MemberAddRequest::Reader ma, raft::ConfChange& cc,
                                                 ConfChangeContext& ctx);
@@ -393,6 +396,9 @@ class NodeLoop {
   // kLowDiskReportTtl are dropped; at most one per member.
   std::map<uint64_t, Clock::time_point> low_disk_reports_;
   ReleaseTimer release_timer_{std::chrono::milliseconds(options_.assign_release_timeout_ms)};
+  // move-leader requests waiting to see their target lead; a transfer is
+  // asked again after an election timeout without one running.
+  LeaderMoves leader_moves_{std::chrono::milliseconds(options_.tick_ms * options_.election_ticks)};
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;
   std::optional<ClusterIdGate> cluster_gate_;

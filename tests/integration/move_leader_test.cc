@@ -1,9 +1,11 @@
 // Leadership transfer on a real cluster (Client::move_leader and corralctl
 // move-leader): the named member leads within a deadline, writes keep
 // succeeding, and a target that cannot lead (not a member, a learner) gets a
-// typed error, as etcd's MoveLeader does (ErrBadLeaderTransferee).
+// typed error, as etcd's MoveLeader does (ErrBadLeaderTransferee); a move
+// that cannot happen (the target is down) is not answered as done.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -103,4 +105,38 @@ TEST_CASE("move-leader to a learner is refused with a typed error", "[integratio
   auto moved = ctl(cluster, {"move-leader", hex(added.added.id)}, "move-learner");
   CHECK(moved.exit_code == 1);
   CHECK(leads_within(cluster, *leader, kMoveDeadline));
+}
+
+// The answer says what happened: raft drops a transfer silently when the
+// target does not take over within an election timeout, and a "done" for
+// it told corralctl "Leadership transferred" for a move that never was.
+TEST_CASE("move-leader to a member that is down times out, and leadership stays", "[integration][move-leader]") {
+  ClusterOptions options;
+  options.extra_args = {"--request-timeout-ms", "1000"};
+  Cluster cluster(options);
+  cluster.start();
+  auto leader = cluster.wait_for_leader();
+  REQUIRE(leader);
+  const size_t target = (*leader + 1) % cluster.size();
+  const uint64_t target_id = cluster.member_id(target);
+  cluster.signal_member(target, SIGKILL);
+  std::vector<std::string> others;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    if (i != target) others.push_back(cluster.member(i).client_url());
+  }
+  auto c = cluster.client(others);
+  auto r = c->move_leader(target_id);
+  INFO("move to a stopped member: " << (r.ok() ? std::string("ok") : to_string(r.error())));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kTimeout);
+  CHECK(r.error().message.find("not done within") != std::string::npos);
+  CHECK(leads_within(cluster, *leader, kMoveDeadline));
+  // Back up and caught up, the same member takes leadership when asked.
+  cluster.start_member(target);
+  require_ok(c->put("/ml/back", "v"), "put after the restart");
+  auto st = cluster.status(*leader);
+  REQUIRE(st);
+  REQUIRE(cluster.wait_applied(target, st->raft_index, 10'000ms));
+  require_ok(c->move_leader(target_id), "move once it is back");
+  CHECK(leads_within(cluster, target, kMoveDeadline));
 }
