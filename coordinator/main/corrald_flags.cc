@@ -43,7 +43,7 @@ void add_corrald_flags(CLI::App& app, CorraldFlags& f) {
   f.heartbeat_ticks = app.add_option("--heartbeat-ticks", f.node.heartbeat_ticks, "heartbeat interval in ticks (election-ticks / " + std::to_string(kMinElectionToHeartbeatTicks) + " at most)")->check(CLI::Range(1, 100'000))->capture_default_str();
   app.add_option("--storage-writer", f.node.storage_writer, "the leader's raft log append and fsync on a writer thread (true) or on the loop thread (false)")->capture_default_str();
   app.add_option("--peer-wire", f.peer_wire,
-                 "how members talk to each other: tcp (plain TCP, the fastest; opt-in for now, see README), zmq (ZeroMQ, the only one with CURVE), or auto (zmq for now); every member must use the same")
+                 "how members talk to each other: tcp (plain TCP, the fastest), zmq (ZeroMQ, the only one with CURVE), or auto (zmq with --curve-key-file, else tcp); every member must use the same")
       ->check(CLI::IsMember({"auto", "tcp", "zmq"}))
       ->capture_default_str();
   app.add_option("--client-wire", f.client_wire,

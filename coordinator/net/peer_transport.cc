@@ -61,11 +61,9 @@ Result<Endpoint> PeerTransport::check_new_peer(PeerId id, bool known, std::strin
 Result<std::unique_ptr<PeerTransport>> PeerTransport::create(zmq::context_t& context,
                                                              const PeerTransportOptions& options) {
   PeerWire wire = options.wire;
-  // auto is ZeroMQ for now: with the TCP wire a new leader after a
-  // transfer was seen dropping every peer connection (the integration
-  // test "move-leader hands leadership ..." failed 1 run in 3-6, never on
-  // zmq); tcp stays opt-in until that is understood.
-  if (wire == PeerWire::kAuto) wire = PeerWire::kZmq;
+  // auto: plain TCP (the fastest), unless CURVE is asked for, which only
+  // ZeroMQ has.
+  if (wire == PeerWire::kAuto) wire = options.curve ? PeerWire::kZmq : PeerWire::kTcp;
   if (wire == PeerWire::kTcp) {
     if (options.curve) return bad("peer transport: CURVE needs the zmq peer wire (--peer-wire zmq or auto)");
     auto t = TcpPeerTransport::create(options);

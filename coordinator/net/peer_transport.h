@@ -51,7 +51,7 @@ inline constexpr int kDefaultHeartbeatIntervalMs = 1000;
 inline constexpr int kDefaultHeartbeatTimeoutMs = 3000;
 
 enum class PeerWire : uint8_t {
-  kAuto,  // ZeroMQ (TCP is opt-in for now: peer_transport.cc says why)
+  kAuto,  // TCP, or ZeroMQ when CURVE is asked for
   kTcp,
   kZmq,
 };
