@@ -33,9 +33,9 @@ inline constexpr int kDefaultClientMaxQueuedRequests = 10000;
 inline constexpr int kDefaultClientMaxQueuedReplies = 10000;
 inline constexpr int kDefaultClientReconnectIntervalMs = 100;
 inline constexpr int kDefaultClientReconnectIntervalMaxMs = 2000;
-// The client's liveness check of a member on the TCP wire (ZMTP heartbeats
-// on the ZeroMQ one): a heartbeat when nothing came for the interval, the
-// connection dropped when nothing came for the timeout.
+// Liveness on the TCP wire (ZMTP heartbeats on the ZeroMQ one): a
+// heartbeat every interval, the connection dropped when nothing came for
+// the timeout; the member closes a connection silent for its own timeout.
 inline constexpr int kDefaultClientHeartbeatIntervalMs = 1000;
 inline constexpr int kDefaultClientHeartbeatTimeoutMs = 3000;
 // -1: no bound on reply size (replies come from the server we chose).

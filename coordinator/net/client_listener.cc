@@ -43,7 +43,8 @@ ClientWire resolve_client_wire(ClientWire wire, bool curve) {
 Status ClientListener::check_options(const ClientListenerOptions& options) {
   if (options.max_request_bytes <= 0 || options.max_queued_replies_per_connection <= 0 ||
       options.max_queued_requests_per_connection <= 0 || options.max_kept_request_bytes == 0 ||
-      options.max_queued_reply_bytes_per_connection <= 0 || options.max_connections == 0) {
+      options.max_queued_reply_bytes_per_connection <= 0 || options.max_connections == 0 ||
+      options.silence_timeout_ms <= 0) {
     return bad("client listener: bounds must be positive");
   }
   if (options.max_request_bytes > int64_t{UINT32_MAX}) return bad("client listener: max_request_bytes past 4 GiB");

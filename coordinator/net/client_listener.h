@@ -61,6 +61,10 @@ inline constexpr size_t kUnboundedKeptRequestBytes = SIZE_MAX;
 inline constexpr size_t kKeptPrefixBytes = 4096;
 inline constexpr size_t kDefaultMaxClientConnections = 16384;
 inline constexpr int64_t kDefaultMaxQueuedReplyBytesPerConnection = 64LL << 20;
+// TCP wire: a connection that sent nothing this long (a client heartbeats
+// every second) is closed: its host vanished or its link is cut, and it
+// would otherwise hold a connection slot and its watches for good.
+inline constexpr int kDefaultClientSilenceTimeoutMs = 10'000;
 
 // "auto", "tcp", "zmq" (client_wire.h); kBadRequest otherwise.
 Result<ClientWire> parse_client_wire(std::string_view text);
@@ -80,6 +84,7 @@ struct ClientListenerOptions {
   // and connections open at once (past it a new one is closed at once).
   int64_t max_queued_reply_bytes_per_connection = kDefaultMaxQueuedReplyBytesPerConnection;
   size_t max_connections = kDefaultMaxClientConnections;
+  int silence_timeout_ms = kDefaultClientSilenceTimeoutMs;  // TCP wire only
   // Set: CURVE server (ZeroMQ wire only); its zap_domain is kClientZapDomain unless given.
   std::optional<CurveServerKeys> curve;
 };
@@ -120,6 +125,7 @@ struct ClientListenerStats {
   uint64_t received = 0;
   uint64_t sent = 0;
   uint64_t dropped_malformed = 0;  // not exactly one payload frame, and not delivered
+  uint64_t closed_silent = 0;      // TCP wire: closed after silence_timeout_ms
 };
 
 class Poller;

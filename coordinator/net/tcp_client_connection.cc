@@ -179,7 +179,7 @@ void TcpClientConnection::maintain(Clock::time_point now) {
       }
       if (now - last_received_ > timeout) {
         drop(ConnectionEvent::kClosed, now);
-      } else if (now - last_received_ >= interval && now - last_ping_ >= interval) {
+      } else if (now - last_ping_ >= interval) {
         last_ping_ = now;
         if (stream_->send(std::string_view()) == FrameSendResult::kFailed) {
           drop(ConnectionEvent::kClosed, now);
@@ -197,7 +197,7 @@ TcpClientConnection::Clock::time_point TcpClientConnection::next_due() const {
   switch (state_) {
     case State::kIdle: return next_attempt_;
     case State::kConnecting: return attempt_started_ + timeout;
-    case State::kUp: return std::max(last_received_, last_ping_) + interval;
+    case State::kUp: return std::min(last_ping_ + interval, last_received_ + timeout);
   }
   return Clock::time_point::max();
 }

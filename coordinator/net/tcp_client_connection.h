@@ -7,10 +7,12 @@
 // connection itself (take_events): connected, closed (an established
 // connection dropped), refused (an attempt failed before it was up).
 //
-// Liveness: when nothing came from the member for heartbeat_interval_ms,
-// an empty frame is sent (the listener answers it with an empty frame);
-// when nothing came for heartbeat_timeout_ms the connection is dropped, so
-// a hung member (SIGSTOP, a pulled cable) is noticed. An attempt not up
+// Liveness: an empty frame is sent every heartbeat_interval_ms (the
+// listener answers it with an empty frame, and closes a connection that
+// sent nothing for its silence timeout: a client that only receives, a
+// watcher, must still be heard); when nothing came for
+// heartbeat_timeout_ms the connection is dropped, so a hung member
+// (SIGSTOP, a pulled cable) is noticed. An attempt not up
 // within heartbeat_timeout_ms is given up as refused.
 //
 // Requests sent while not connected wait here (bounded: max_queued_requests,

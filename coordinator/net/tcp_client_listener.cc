@@ -102,6 +102,7 @@ void TcpClientListener::accept_all() {
     auto conn = std::make_unique<Conn>();
     conn->stream = std::make_unique<FrameStream>(fd, stream_limits());
     conn->serial = next_serial_++;
+    conn->last_received = now_;
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = conn->serial;
@@ -111,12 +112,36 @@ void TcpClientListener::accept_all() {
 }
 
 void TcpClientListener::maintain(std::chrono::steady_clock::time_point now) {
+  if (now >= next_silence_check_) {
+    next_silence_check_ = now + std::chrono::seconds(1);
+    close_silent(now);
+  }
   if (!accept_paused_ || now < accept_resume_at_) return;
   accept_paused_ = false;
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kListenSerial;
   (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+}
+
+void TcpClientListener::close_silent(std::chrono::steady_clock::time_point now) {
+  const auto timeout = std::chrono::milliseconds(options_.silence_timeout_ms);
+  now_ = now;
+  silent_.clear();
+  for (const auto& [serial, conn] : conns_) {
+    if (!conn->dead && now - conn->last_received > timeout) silent_.push_back(serial);
+  }
+  for (uint64_t serial : silent_) {
+    auto it = conns_.find(serial);
+    if (it == conns_.end()) continue;
+    // What it sent last may still wait in the kernel (this thread was busy):
+    // read it first.
+    read(*it->second);
+    it = conns_.find(serial);
+    if (it == conns_.end() || it->second->dead || now - it->second->last_received <= timeout) continue;
+    ++stats_.closed_silent;
+    kill(*it->second);
+  }
 }
 
 void TcpClientListener::keep_write_watch(Conn& conn) {
@@ -145,7 +170,9 @@ void TcpClientListener::forget(uint64_t serial) {
 }
 
 void TcpClientListener::read(Conn& conn) {
+  const uint64_t before = conn.stream->bytes_read();
   const FrameReadResult r = conn.stream->read_some();
+  if (conn.stream->bytes_read() != before) conn.last_received = std::max(now_, conn.last_received);
   if (r == FrameReadResult::kTooLarge) ++stats_.dropped_malformed;
   if (conn.stream->frames_ready() > 0 && !conn.in_ready) {
     conn.in_ready = true;
@@ -169,6 +196,7 @@ void TcpClientListener::on_event(Conn& conn, uint32_t events) {
 }
 
 size_t TcpClientListener::receive(size_t max_requests, size_t max_bytes, std::vector<ClientRequest>& out) {
+  now_ = std::chrono::steady_clock::now();
   epoll_event events[kMaxEventsPerWait];
   events_left_ = false;
   for (int round = 0; round < kMaxWaitRounds; ++round) {

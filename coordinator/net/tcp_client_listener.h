@@ -22,6 +22,8 @@
 // queued, within the same bounds, and each connection's go out in one
 // writev at the release: at 1000 clients a reply each per turn would
 // otherwise be one sendmsg each on the loop's thread.
+// A connection that sent nothing (not even a heartbeat) for
+// silence_timeout_ms is closed, looked for once a second.
 // A connection that closes (or fails, or sends too large a frame) is
 // forgotten once what it sent before is taken: a send to it says kGone.
 // ConnectionIds are made from a serial, never reused.
@@ -66,6 +68,7 @@ class TcpClientListener final : public ClientListener {
     bool in_ready = false;  // listed in ready_
     bool dead = false;      // closed; kept until its frames are taken
     bool held = false;      // its writes wait for release_writes()
+    std::chrono::steady_clock::time_point last_received;
   };
 
   TcpClientListener(const ClientListenerOptions& options, int listen_fd, int epoll_fd);
@@ -77,6 +80,7 @@ class TcpClientListener final : public ClientListener {
   // frames are taken.
   void kill(Conn& conn);
   void forget(uint64_t serial);
+  void close_silent(std::chrono::steady_clock::time_point now);
   Conn* find(const ConnectionId& connection);
   ClientSendResult after_send(Conn& conn, FrameSendResult result, size_t queued_before);
   void hold(Conn& conn);
@@ -91,11 +95,14 @@ class TcpClientListener final : public ClientListener {
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::deque<uint64_t> ready_;  // connections holding frames read and not taken
   int64_t queued_total_ = 0;
-  bool events_left_ = false;
+  bool events_left_ = false;  // the last receive() stopped before epoll said no more
   bool holding_ = false;
   bool accept_paused_ = false;
   std::chrono::steady_clock::time_point accept_resume_at_{};
-  std::vector<uint64_t> held_;  // connections with writes held  // the last receive() stopped before epoll said no more
+  std::chrono::steady_clock::time_point now_{};  // of the current receive()
+  std::chrono::steady_clock::time_point next_silence_check_{};
+  std::vector<uint64_t> held_;  // connections with writes held
+  std::vector<uint64_t> silent_;  // close_silent's scratch
   std::string scratch_;
 };
 

@@ -14,6 +14,8 @@ void NodeLoop::publish_metrics(Clock::time_point now) {
   const uint64_t dropped = transport_->stats().dropped_malformed;
   metrics_.peer_dropped.inc(dropped - peer_dropped_published_);
   peer_dropped_published_ = dropped;
+  const uint64_t silent = listener_->stats().closed_silent;
+  metrics_.client_closed_silent.inc(silent - std::min(silent, metrics_.client_closed_silent.value()));
   metrics_.raft_term.set(static_cast<double>(term_));
   metrics_.has_leader.set(soft_.leader != raft::kNoNode ? 1 : 0);
   metrics_.is_leader.set(is_leader() ? 1 : 0);

@@ -87,6 +87,9 @@ ServerMetrics::ServerMetrics()
                                     "Connections and frames the peer listener dropped: a bad hello or frame "
                                     "shape (a member on the other --peer-wire looks like this), an oversized "
                                     "frame, or a connection past the bounds.")),
+      client_closed_silent(registry.counter("corral_network_client_closed_silent_total",
+                                            "Client connections closed after sending nothing, not even a "
+                                            "heartbeat, for 10 s (TCP wire: a vanished host or a cut link).")),
       snapshots_sent(registry.counter("corral_network_snapshot_sent_total",
                                       "Snapshots this member started sending to lagging followers.")),
       snapshots_received(registry.counter("corral_network_snapshot_received_total",

@@ -51,6 +51,7 @@ struct ServerMetrics {
   metrics::Counter& peer_sent_bytes;
   metrics::Counter& peer_received_bytes;
   metrics::Counter& peer_dropped;
+  metrics::Counter& client_closed_silent;
   metrics::Counter& snapshots_sent;
   metrics::Counter& snapshots_received;
 };

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -396,6 +397,53 @@ TEST_CASE("tcp client wire: heartbeats keep a live member's connection, a silent
   ::close(silent);
 }
 
+TEST_CASE("tcp client wire: the listener closes a client that sends nothing, keeps a watcher that only receives",
+          "[net][client][tcp]") {
+  ClientListenerOptions o;
+  o.silence_timeout_ms = 300;
+  auto listener = make_listener(o);
+  ClientConnectionOptions co;
+  co.heartbeat_interval_ms = 50;
+  co.heartbeat_timeout_ms = 1000;
+  auto watcher = make_connection(listener->bound_endpoint().port, co);
+  const int silent = raw_connect(listener->bound_endpoint().port);  // a vanished host looks like this
+  // The watcher asks once, then only receives: an event every turn, so
+  // something always came (a client that pinged only when nothing came
+  // would fall silent to the member).
+  REQUIRE(watcher->send("watch") == ClientSendResult::kSent);
+  std::optional<ConnectionId> watch_conn;
+  size_t events = 0;
+  const auto turn = [&] {
+    watcher->pump(Clock::now());
+    std::vector<ClientRequest> in;
+    listener->receive(16, in);
+    for (auto& r : in) watch_conn = r.connection;
+    if (watch_conn) (void)listener->send(*watch_conn, "event");
+    listener->maintain(Clock::now());
+    while (watcher->try_receive()) ++events;
+  };
+  REQUIRE(wait_until([&] {
+    turn();
+    return watch_conn.has_value() && listener->connections() == 2;
+  }));
+  // Once a second the listener looks for silent connections: the raw one goes.
+  REQUIRE(wait_until([&] {
+    turn();
+    return closed_by_peer(silent);
+  }));
+  CHECK(listener->stats().closed_silent == 1);
+  const auto until = Clock::now() + milliseconds(1500);  // past one more check
+  wait_until([&] {
+    turn();
+    return Clock::now() >= until;
+  });
+  CHECK(events > 10);
+  CHECK(watcher->up());
+  CHECK(listener->connections() == 1);
+  CHECK(listener->stats().closed_silent == 1);
+  ::close(silent);
+}
+
 TEST_CASE("tcp client wire: options", "[net][client][tcp]") {
   zmq::context_t ctx(1);
   ClientListenerOptions o;
@@ -407,6 +455,9 @@ TEST_CASE("tcp client wire: options", "[net][client][tcp]") {
   o.max_connections = 0;
   CHECK(corral::net::ClientListener::create(ctx, o).error().code == ErrorCode::kBadRequest);
   o.max_connections = 10;
+  o.silence_timeout_ms = 0;
+  CHECK(corral::net::ClientListener::create(ctx, o).error().code == ErrorCode::kBadRequest);
+  o.silence_timeout_ms = 1000;
   auto l = corral::net::ClientListener::create(ctx, o);
   REQUIRE(l.ok());
   CHECK(l.value()->wire() == ClientWire::kTcp);

@@ -81,7 +81,7 @@ TEST_CASE("leader moves: one ask per step, so two waiters do not abort each othe
   CHECK(o.asked.size() == 1);
 }
 
-TEST_CASE("leader moves: bounded; take_all hands back every waiter") {
+TEST_CASE("leader moves: bounded, and take_all hands back every waiter") {
   LeaderMoves m(100ms);
   const auto t0 = LeaderMoves::Clock::now();
   for (size_t i = 0; i < corral::server::kMaxWaitingLeaderMoves; ++i) REQUIRE(m.add(conn('a'), i, 2, t0, t0 + 1s));
