@@ -75,6 +75,7 @@ struct TcpPeerTransport::Inbound {
   std::unique_ptr<FrameStream> stream;
   uint64_t serial = 0;
   PeerId from = 0;  // 0 until its hello
+  bool unknown = false;  // `from` was not a peer of ours at its hello
   uint64_t cluster_id = 0;
   bool watching_write = false;
   Clock::time_point opened{};
@@ -386,6 +387,10 @@ bool TcpPeerTransport::take_hello(Inbound& conn, Clock::time_point now) {
     it->second = conn.serial;
     close_inbound(old);
   }
+  if (!peers_.count(from)) {
+    conn.unknown = true;
+    if (++unknown_inbound_ > kMaxUnknownInbound) close_oldest_unknown(conn.serial);
+  }
   // A peer that connects to us is up, and so is, very likely, its
   // listener: our connection to it need not wait out its backoff (a
   // member that started or restarted is then reached at once, not after
@@ -407,11 +412,21 @@ void TcpPeerTransport::close_oldest_unnamed() {
   }
 }
 
+void TcpPeerTransport::close_oldest_unknown(uint64_t except_serial) {
+  for (const auto& [serial, conn] : inbound_) {
+    if (!conn->unknown || serial == except_serial) continue;
+    ++stats_.dropped_malformed;
+    close_inbound(serial);
+    return;
+  }
+}
+
 void TcpPeerTransport::close_inbound(uint64_t serial) {
   auto it = inbound_.find(serial);
   if (it == inbound_.end()) return;
   Inbound& conn = *it->second;
   unwatch(conn.stream->fd(), serial);
+  if (conn.unknown) --unknown_inbound_;
   if (conn.from == 0) {
     --unnamed_inbound_;
   } else {

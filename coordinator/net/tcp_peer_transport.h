@@ -30,8 +30,13 @@
 // (max_message_bytes: a bigger one drops the connection; the first frame
 // on an inbound connection kTcpHelloBytes), connections that
 // have not said hello (kMaxUnnamedInbound, each for heartbeat_timeout_ms at
-// most; past the bound a new one closes the oldest) and inbound
-// connections in all (kMaxInbound).
+// most; past the bound a new one closes the oldest), connections whose
+// hello names a node that is not a peer here (kMaxUnknownInbound: a member
+// being added that this one has not applied yet, or made-up ids; past the
+// bound a new one closes the oldest, so made-up ids never keep a member
+// out) and inbound connections in all (kMaxInbound). The ids are claims:
+// a client that names a member's id takes that member's place until the
+// member reconnects (use the zmq wire with CURVE where that matters).
 #pragma once
 
 #include <chrono>
@@ -51,6 +56,7 @@ namespace corral::net {
 
 inline constexpr size_t kTcpHelloBytes = 21;
 inline constexpr size_t kMaxUnnamedInbound = 64;
+inline constexpr size_t kMaxUnknownInbound = 16;
 inline constexpr size_t kMaxInbound = 256;
 
 // The hello frame a member with this id sends (format above).
@@ -111,6 +117,7 @@ class TcpPeerTransport final : public PeerTransport {
   bool take_hello(Inbound& conn, Clock::time_point now);
   void close_inbound(uint64_t serial);
   void close_oldest_unnamed();
+  void close_oldest_unknown(uint64_t except_serial);
   void keep_write_watch(int fd, uint64_t serial, const FrameStream& stream, bool& watching_write);
 
   int listen_fd_;
@@ -123,6 +130,7 @@ class TcpPeerTransport final : public PeerTransport {
   std::map<uint64_t, std::unique_ptr<Inbound>> inbound_;  // by serial
   std::map<PeerId, uint64_t> inbound_by_peer_;            // named ones
   size_t unnamed_inbound_ = 0;
+  size_t unknown_inbound_ = 0;  // named, but not by a peer of ours
   uint64_t next_delivery_from_ = 0;  // round-robin position over inbound_
   bool inbound_drained_ = true;
   std::vector<PeerId> lost_;

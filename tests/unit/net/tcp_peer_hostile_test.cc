@@ -233,6 +233,35 @@ TEST_CASE("tcp peer wire: at most kMaxUnnamedInbound silent clients, and real pe
   CHECK(a.take_lost_connections().empty());
 }
 
+TEST_CASE("tcp peer wire: hellos with made-up node ids hold at most kMaxUnknownInbound connections, a member stays in",
+          "[net][peer][tcp_hostile]") {
+  PeerNet net(PeerWire::kTcp);
+  auto& a = net.start(1, patient());
+  auto& b = tcp(net.start(2, patient()));
+  REQUIRE(b.add_peer(1, net.endpoint(1)).ok());  // a is a member to b
+  REQUIRE(a.add_peer(2, net.endpoint(2)).ok());
+  CHECK(net.send_when_connected(1, 2, "first") == PeerSendResult::kSent);
+  REQUIRE(net.receive_n(2, 1).size() == 1);
+  const uint16_t port = b.bound_endpoint().port;
+  constexpr size_t kFakes = corral::net::kMaxUnknownInbound * 3;
+  std::vector<std::unique_ptr<RawClient>> fakes;
+  for (size_t i = 0; i < kFakes; ++i) {
+    fakes.push_back(std::make_unique<RawClient>(port));
+    fakes.back()->write(frame(tcp_peer_hello(1000 + i, 0)));
+    net.turn(std::chrono::milliseconds(0));
+  }
+  // The oldest fakes go; the newest kMaxUnknownInbound stay, and a's connection.
+  CHECK(net.turn_until([&] {
+    size_t closed = 0;
+    for (auto& f : fakes) closed += f->closed() ? 1 : 0;
+    return closed == kFakes - corral::net::kMaxUnknownInbound;
+  }));
+  CHECK(b.inbound_connections() <= corral::net::kMaxUnknownInbound + 1);
+  REQUIRE(a.send(2, "still here") == PeerSendResult::kSent);
+  CHECK(net.receive_n(2, 2).back().bytes == "still here");
+  CHECK(a.take_lost_connections().empty());
+}
+
 TEST_CASE("tcp peer wire: a port that accepts and never welcomes is never counted up, and is tried again",
           "[net][peer][tcp_hostile]") {
   // The kernel completes TCP's handshake for a stopped process too: only
@@ -275,12 +304,12 @@ TEST_CASE("tcp peer wire: a peer that welcomes, then never sends a heartbeat, is
   RawListener mute;
   REQUIRE(a.add_peer(9, mute.endpoint()).ok());
   REQUIRE(net.turn_until([&] { return mute.accept_all() == 1; }));
+  const auto welcomed = Clock::now();  // a reads the welcome after this
   mute.write_last(frame(""));  // the welcome, and then silence
   REQUIRE(net.turn_until([&] { return a.connected(9); }));
-  const auto up = Clock::now();
   CHECK(a.send(9, "into the void") == PeerSendResult::kSent);
   CHECK(net.turn_until([&] { return !a.connected(9); }));
-  CHECK(Clock::now() - up >= std::chrono::milliseconds(quick.heartbeat_timeout_ms) - std::chrono::milliseconds(50));
+  CHECK(Clock::now() - welcomed >= std::chrono::milliseconds(quick.heartbeat_timeout_ms));
   CHECK(a.take_lost_connections() == std::vector<PeerId>{9});
   CHECK(a.take_lost_connections().empty());
   // What it heard: the hello naming us, the message, heartbeats (empty frames).
@@ -375,11 +404,14 @@ TEST_CASE("tcp peer wire: a member that stops taking turns is dropped, and reach
   auto& b = net.start(2, quick);
   net.connect_all();
   REQUIRE(net.send_when_connected(1, 2, "up") == PeerSendResult::kSent);
-  REQUIRE(net.send_when_connected(2, 1, "up") == PeerSendResult::kSent);
+  // Whatever a heard last from b, it heard it after `heard_last`: not
+  // dropped before heard_last + the timeout.
+  const auto heard_last = Clock::now();
+  REQUIRE(net.send_when_connected(2, 1, "last") == PeerSendResult::kSent);
+  REQUIRE(net.receive_n(1, 1).back().bytes == "last");
   net.pause(2);
-  const auto paused = Clock::now();
   CHECK(net.turn_until([&] { return !a.connected(2); }));
-  CHECK(Clock::now() - paused >= std::chrono::milliseconds(quick.heartbeat_timeout_ms));
+  CHECK(Clock::now() - heard_last >= std::chrono::milliseconds(quick.heartbeat_timeout_ms));
   CHECK(a.take_lost_connections() == std::vector<PeerId>{2});
   net.resume(2);
   CHECK(net.turn_until([&] {
