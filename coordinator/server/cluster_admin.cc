@@ -73,8 +73,14 @@ void NodeLoop::handle_move_leader(const net::ConnectionId& conn, uint64_t reques
     b.response().initMoveLeader();
     return reply(conn, b.finish());
   }
+  // Past its last ask (kMaxLeaderMoveAsks, an election timeout apart) and
+  // the election timeout raft gives that transfer, a move cannot happen:
+  // answer then, not at the request timeout (longer than a client's usual
+  // deadline).
   const auto now = Clock::now();
-  if (!leader_moves_.add(conn, request_id, target, now, now + std::chrono::milliseconds(options_.request_timeout_ms))) {
+  const int election_ms = options_.tick_ms * options_.election_ticks;
+  const int wait_ms = std::min(options_.request_timeout_ms, (kMaxLeaderMoveAsks + 1) * election_ms);
+  if (!leader_moves_.add(conn, request_id, target, now, now + std::chrono::milliseconds(wait_ms))) {
     return reply_error(conn, request_id,
                        api::wire_error(wire::ErrorCode::UNAVAILABLE, "too many leadership transfers waiting"));
   }
@@ -89,8 +95,8 @@ void NodeLoop::answer_leader_moves() {
       [this](const LeaderMoves::Waiter& w, bool moved) {
         if (!moved) {
           char text[96];
-          std::snprintf(text, sizeof(text), "leadership transfer to %016llx not done within %d ms",
-                        static_cast<unsigned long long>(w.target), options_.request_timeout_ms);
+          std::snprintf(text, sizeof(text), "leadership transfer to %016llx not done in time",
+                        static_cast<unsigned long long>(w.target));
           return reply_error(w.connection, w.request_id, api::wire_error(wire::ErrorCode::TIMEOUT, text));
         }
         api::ResponseBuilder b(w.request_id, header());
