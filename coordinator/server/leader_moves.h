@@ -6,11 +6,11 @@
 // link is down. Answering "transferred" when it was only asked for told a
 // client a move had happened that never did. So, as etcd's MoveLeader
 // does, the answer waits until this member sees the target lead, or says
-// the move timed out (its deadline is set by the caller: cluster_admin.cc); meanwhile the transfer is asked again after a retry
-// interval with no transfer running (a lost forward, an aborted one), a
-// bounded number of times: the leader takes no proposal while a transfer
-// runs, and a target that is down would otherwise hold writes off until
-// the deadline.
+// the move timed out (the caller sets the deadline: cluster_admin.cc).
+// Meanwhile the transfer is asked again after a retry interval with no
+// transfer running (a lost forward, an aborted one), a bounded number of
+// times: the leader takes no proposal while a transfer runs, and a target
+// that is down would otherwise hold writes off until the deadline.
 #pragma once
 
 #include <chrono>
