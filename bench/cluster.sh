@@ -68,7 +68,7 @@ i=1; while [ $i -le "$n" ]; do
   pids="$pids $!"
   i=$((i+1))
 done
-trap 'kill $pids 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pids 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT  # || true: under set -e a failed kill would end the trap before the rm
 trap 'exit 129' HUP INT TERM PIPE  # a signal runs the EXIT trap too: no member left behind
 # Healthy: every member answers status and knows a leader (up to 10 s).
 # shellcheck disable=SC2086 # the CURVE flags are words

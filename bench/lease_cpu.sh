@@ -8,7 +8,7 @@
 # Usage: lease_cpu.sh BUILD_DIR LEASES [corral-bench flags...]
 #   e.g. lease_cpu.sh build 20000 --lease-batch 500 --lease-inflight 2
 #   TTL (30) and DURATION (1s, the keep-alive time after the last grant)
-#   set the bench's flags; CORRALD overrides the corrald binary; PERF=FILE records the leader
+#   set the bench's flags, CONNS (10) its connections; CORRALD overrides the corrald binary; PERF=FILE records the leader
 #   (perf record -g) for the whole bench run into FILE.
 # Each member also serves /metrics (--listen-http); every 2 s the lease
 # checkpoint records applied (corral_lease_checkpoints_applied_total and
@@ -68,7 +68,7 @@ checkpoint_sample() {
   [ $have = 1 ] || { c=-; r=-; }
   echo "$(date +%s.%N) $c $r $t1 $t2"
 }
-"$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "${TTL:-30}" --conns 10 \
+"$build/bench/corral-bench" --endpoints "$eps" --workload lease --leases "$leases" --ttl "${TTL:-30}" --conns "${CONNS:-10}" \
   --duration "${DURATION:-1s}" "$@" 2>"$dir/bench.err" &
 bench_pid=$!
 while kill -0 "$bench_pid" 2>/dev/null; do checkpoint_sample >>"$dir/ckpt.txt"; sleep 2; done

@@ -7,6 +7,9 @@
 //   append + fdatasync: a small log append made durable, alone on the disk:
 //     growing the file (the size goes through ext4's journal too), and into
 //     zeros written before (the data alone: corral's WAL, preallocated_wal.h)
+//   three such writers at once, each on its own file, as three members on
+//     one disk: the syncs the disk completes per second in all, and what one
+//     costs then (a 3-member benchmark's commit rate cannot pass this)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +41,75 @@ static void* ponger(void* unused) {
     if (write(pong_fd, &v, 8) != 8) return NULL;
   }
   return NULL;
+}
+
+enum { kParallelWriters = 3 };
+static const char* parallel_base;
+static double parallel_start_us, parallel_until_us;
+
+struct Writer {
+  int index;
+  long syncs;
+  int failed;
+};
+
+// Small synced writes into a file written before, until parallel_until_us.
+static void* sync_writer(void* arg) {
+  struct Writer* w = arg;
+  char name[4096];
+  snprintf(name, sizeof name, "%s.%d", parallel_base, w->index);
+  int fd = open(name, O_CREAT | O_RDWR | O_TRUNC, 0644);
+  char buf[1400];
+  memset(buf, 'y', sizeof buf);
+  enum { kSlots = 512 };
+  for (int i = 0; fd >= 0 && i < kSlots; ++i) {
+    if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) w->failed = 1;
+  }
+  if (fd < 0 || w->failed || fdatasync(fd) != 0) {
+    w->failed = 1;
+  } else {
+    while (now_us() < parallel_start_us) usleep(1000);
+    for (long i = 0; now_us() < parallel_until_us; ++i) {
+      if (pwrite(fd, buf, sizeof buf, (off_t)(i % kSlots) * sizeof buf) != (ssize_t)sizeof buf ||
+          fdatasync(fd) != 0) {
+        w->failed = 1;
+        break;
+      }
+      ++w->syncs;
+    }
+  }
+  if (fd >= 0) close(fd);
+  unlink(name);
+  return NULL;
+}
+
+// Prints the syncs per second of kParallelWriters writers in all, and the
+// mean time of one; 0 on success.
+static int parallel_syncs(const char* base) {
+  parallel_base = base;
+  const double seconds = 2.0;
+  pthread_t th[kParallelWriters];
+  struct Writer w[kParallelWriters];
+  parallel_start_us = now_us() + 300e3;  // after every writer has written its file
+  parallel_until_us = parallel_start_us + seconds * 1e6;
+  for (int i = 0; i < kParallelWriters; ++i) {
+    w[i] = (struct Writer){i, 0, 0};
+    pthread_create(&th[i], NULL, sync_writer, &w[i]);
+  }
+  long total = 0;
+  int failed = 0;
+  for (int i = 0; i < kParallelWriters; ++i) {
+    pthread_join(th[i], NULL);
+    total += w[i].syncs;
+    failed |= w[i].failed;
+  }
+  if (failed || total == 0) {
+    fprintf(stderr, "\nmachine_costs: the parallel writers failed on %s.*\n", base);
+    return 1;
+  }
+  printf(" three_writers_fdatasyncs_per_s=%.0f three_writers_fdatasync_us=%.0f\n", total / seconds,
+         kParallelWriters * seconds * 1e6 / total);
+  return 0;
 }
 
 int main(int argc, char** argv) {
@@ -88,8 +160,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  printf(" append_fdatasync_us=%.0f into_written_fdatasync_us=%.0f\n", growing_us, (now_us() - t) / syncs);
+  printf(" append_fdatasync_us=%.0f into_written_fdatasync_us=%.0f", growing_us, (now_us() - t) / syncs);
   close(fd);
   unlink(file);
-  return 0;
+  return parallel_syncs(file);
 }

@@ -4,6 +4,8 @@
 # (ratios corral/etcd) and the raw JSON lines below it.
 # Usage: bench/round.sh BUILD_DIR [workload...]
 #   workloads: put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
+#   lease100 (not in the default set): the lease row with 100 connections
+#   registering at once instead of 10 (a fleet's agents starting together).
 #   lease-batch (not in the default set): corral registers in
 #   LeaseGrantBatchRequests (LEASE_BATCH grants each, default 500, 2 in flight
 #   per connection); etcd's side is its lease row unchanged (etcd has no
@@ -37,6 +39,7 @@ flags() {
     get100ser) echo "-workload get -clients 100 -conns 10 -serializable -duration ${DURATION:-10s}" ;;
     watch) echo "-workload watch -watchers 10000 -conns 10 -events 50" ;;
     lease|lease-serial|lease-batch) echo "-workload lease -leases 10000 -conns 10 -ttl 10 -duration 20s" ;;
+    lease100) echo "-workload lease -leases 10000 -conns 100 -ttl 10 -duration 20s" ;;
     assign) echo "--workload assign --streams ${ASSIGN_STREAMS:-100000} --collectors ${ASSIGN_COLLECTORS:-1000} --conns 4" ;;
     *) echo "unknown workload $1" >&2; exit 2 ;;
   esac

@@ -4,8 +4,10 @@
 //
 // The loop stages a Ready's entries (and hard state) into a WriteBatch and
 // submits it with the log position it ends at; the writer writes batches in
-// submission order, each queued run of them with one fsync (the last write
-// of a run syncs the WAL for all before it), then wakes the loop, which
+// submission order, each queued run of them with one fsync after it
+// (Engine::sync_wal, which leaves RocksDB's write queue free meanwhile: the
+// loop's own unlogged writes, applying entries, do not wait for the disk),
+// then wakes the loop, which
 // collects the persisted positions with take_done() and reports them to raft
 // (RawNode::advance_append). A failed write is reported too: the disk state
 // is then unknown and the member must stop.
@@ -43,7 +45,7 @@ class StorageWriter {
     Status status;
   };
 
-  // Time of one synced write, for a metric (called on the writer thread).
+  // Time of one run's sync, for a metric (called on the writer thread).
   using SyncObserver = std::function<void(std::chrono::steady_clock::duration)>;
 
   // Starts the thread. `engine` must outlive the writer; `wake` is called on

@@ -344,6 +344,7 @@ class RocksEngine final : public Engine {
       return make_error(ErrorCode::kStorage, "rocksdb open " + path + ": " + s.ToString());
     }
     engine->db_.reset(raw_db);
+    engine->in_memory_ = options.in_memory;
     CORRAL_CHECK(handles.size() == descriptors.size());
     engine->handles_ = std::move(handles);
     return std::unique_ptr<Engine>(std::move(engine));
@@ -351,15 +352,20 @@ class RocksEngine final : public Engine {
 
   corral::Status write(WriteBatch batch, bool sync) override {
     if (batch.empty()) {
-      if (!sync) return {};
       // Nothing to add, but earlier unsynced writes must reach the disk.
-      rocksdb::Status s = db_->SyncWAL();
-      if (!s.ok()) return storage_error(s, "sync wal");
-      return {};
+      return sync ? sync_wal() : corral::Status();
     }
     rocksdb::WriteOptions wo;
     wo.sync = sync;
     return write_with(wo, batch);
+  }
+
+  corral::Status sync_wal() override {
+    // RocksDB's memory Env has no SyncWAL ("not supported"), and nothing to sync.
+    if (in_memory_) return {};
+    rocksdb::Status s = db_->SyncWAL();
+    if (!s.ok()) return storage_error(s, "sync wal");
+    return {};
   }
 
   corral::Status write_unlogged(WriteBatch batch) override {
@@ -493,6 +499,7 @@ class RocksEngine final : public Engine {
 
   std::unique_ptr<rocksdb::Env> env_;
   std::unique_ptr<rocksdb::DB> db_;
+  bool in_memory_ = false;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
 

@@ -86,6 +86,11 @@ class Engine {
 
   // Applies the batch atomically; with sync, returns after an fsync of the WAL.
   virtual corral::Status write(WriteBatch batch, bool sync) = 0;
+  // Makes every logged write made before it durable (an fsync of the WAL).
+  // Unlike write() with sync, it does not hold RocksDB's write queue through
+  // the fsync: writes from other threads (unlogged ones above all) go on
+  // meanwhile.
+  virtual corral::Status sync_wal() = 0;
   // Applies the batch atomically without the WAL: it reaches the disk only
   // with the next flush, and is lost by a crash before it. Every space
   // flushes together at one point (RocksDB atomic_flush), so what a crash

@@ -24,6 +24,7 @@ class CountingEngine final : public storage::Engine {
   mutable uint64_t kv_records_read = 0;
 
   Status write(storage::WriteBatch batch, bool sync) override { return inner_->write(std::move(batch), sync); }
+  Status sync_wal() override { return inner_->sync_wal(); }
   Status write_unlogged(storage::WriteBatch batch) override { return inner_->write_unlogged(std::move(batch)); }
   Status flush() override { return inner_->flush(); }
   Result<std::optional<std::string>> get(storage::Space space, std::string_view key) const override {

@@ -103,7 +103,8 @@ struct CutOutcome {
 };
 
 // Forks a child that opens `path` with the cut armed `cut_ms` after the
-// open, puts kPowerCutKeys keys synced, then as many unsynced, reporting
+// open, puts kPowerCutKeys keys synced (every other one by an unsynced put
+// and Engine::sync_wal), then as many unsynced, reporting
 // each synced put and the end on a pipe, then waits for the cut.
 CutOutcome run_power_cut_child(const std::string& path, int cut_ms) {
   int fds[2];
@@ -116,7 +117,10 @@ CutOutcome run_power_cut_child(const std::string& path, int cut_ms) {
     auto e = Engine::open(EngineOptions{path});
     if (!e.ok()) std::_Exit(2);
     for (int i = 0; i < kPowerCutKeys; ++i) {
-      if (!put(**e, "synced" + std::to_string(i), true).ok()) std::_Exit(3);
+      // Made durable both ways: a synced write, or a write and sync_wal().
+      const bool by_sync_wal = i % 2 == 1;
+      if (!put(**e, "synced" + std::to_string(i), !by_sync_wal).ok()) std::_Exit(3);
+      if (by_sync_wal && !(*e)->sync_wal().ok()) std::_Exit(3);
       if (::write(fds[1], "s", 1) != 1) std::_Exit(6);
     }
     for (int i = 0; i < kPowerCutKeys; ++i) {
