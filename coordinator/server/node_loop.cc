@@ -417,32 +417,7 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   bool conf_changed = false;
   for (const auto& e : committed) {
     if (e.type == raft::EntryType::kConfChange) {
-      auto cc = raft::decode_conf_change(e.data);
-      if (!cc) continue;
-      bool already = e.index <= state_->applied_index();
-      auto refusal = already ? std::nullopt : state_->conf_change_refusal(*cc);
-      if (refusal) {
-        // As etcd does: raft applies a no-op instead, and the proposer hears why.
-        raft::ConfChange noop = *cc;
-        noop.node_id = raft::kNoNode;
-        conf_state_ = raw_->apply_conf_change(noop);
-        state_->apply_refused_conf_change(e, *cc, *refusal, batch, out);
-        log_event("membership change at %llu refused: %s", static_cast<unsigned long long>(e.index), refusal->c_str());
-        continue;
-      }
-      conf_state_ = raw_->apply_conf_change(*cc);
-      conf_changed = true;
-      if (cc->type != raft::ConfChangeType::kRemoveNode) {
-        force_snapshot_ = true;
-        image_.reset();  // its conf state lacks the new member
-      }
-      if (!already) state_->apply_conf_change(e, *cc, batch, out);
-      log_event("membership change at %llu: %s %016llx (%zu voters, %zu learners)",
-                static_cast<unsigned long long>(e.index),
-                cc->type == raft::ConfChangeType::kRemoveNode ? "remove"
-                : cc->type == raft::ConfChangeType::kAddLearner ? "add learner" : "add voter",
-                static_cast<unsigned long long>(cc->node_id), conf_state_.voters.size(),
-                conf_state_.learners.size());
+      conf_changed = apply_conf_change_entry(e, batch, out) || conf_changed;
     } else {
       state_->apply_entry(e, batch, out);
       if (!out.unreadable.empty()) stop_on_unreadable_entry(out.unreadable_index, out.unreadable);
@@ -459,16 +434,7 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
   // Clients are answered before the (unlogged) write: their entries are
   // durable in the raft log already, and reads and watches run on this
   // thread, after the write, so nothing observes the gap.
-  for (auto& a : out.answers) {
-    if (a.conf_change) {
-      answer_conf(a.proposal_id, a.conf_error);
-      continue;
-    }
-    auto it = pending_.find(a.proposal_id);
-    if (it == pending_.end()) continue;
-    reply(it->second.connection, a.response);
-    pending_.erase(it);
-  }
+  answer_applied(out);
   auto w = engine_->write_unlogged(std::move(batch));
   if (!w.ok()) stop_on_storage_failure("apply write", w.error());
   if (store_->has_staged()) store_->on_written();
@@ -481,6 +447,50 @@ void NodeLoop::apply(const std::vector<raft::Entry>& committed) {
       log_event("this member was removed from the cluster; stopping");
       removed_ = true;
     }
+  }
+}
+
+// One committed membership change; true if raft's conf state changed.
+bool NodeLoop::apply_conf_change_entry(const raft::Entry& e, storage::WriteBatch& batch, ApplyOutput& out) {
+  auto cc = raft::decode_conf_change(e.data);
+  if (!cc) return false;
+  bool already = e.index <= state_->applied_index();
+  auto refusal = already ? std::nullopt : state_->conf_change_refusal(*cc);
+  if (refusal) {
+    // As etcd does: raft applies a no-op instead, and the proposer hears why.
+    raft::ConfChange noop = *cc;
+    noop.node_id = raft::kNoNode;
+    conf_state_ = raw_->apply_conf_change(noop);
+    state_->apply_refused_conf_change(e, *cc, *refusal, batch, out);
+    log_event("membership change at %llu refused: %s", static_cast<unsigned long long>(e.index), refusal->c_str());
+    return false;
+  }
+  conf_state_ = raw_->apply_conf_change(*cc);
+  if (cc->type != raft::ConfChangeType::kRemoveNode) {
+    force_snapshot_ = true;
+    image_.reset();  // its conf state lacks the new member
+  }
+  if (!already) state_->apply_conf_change(e, *cc, batch, out);
+  log_event("membership change at %llu: %s %016llx (%zu voters, %zu learners)",
+            static_cast<unsigned long long>(e.index),
+            cc->type == raft::ConfChangeType::kRemoveNode ? "remove"
+            : cc->type == raft::ConfChangeType::kAddLearner ? "add learner" : "add voter",
+            static_cast<unsigned long long>(cc->node_id), conf_state_.voters.size(),
+            conf_state_.learners.size());
+  return true;
+}
+
+// Answers the clients (and membership callers) whose entries were applied.
+void NodeLoop::answer_applied(ApplyOutput& out) {
+  for (auto& a : out.answers) {
+    if (a.conf_change) {
+      answer_conf(a.proposal_id, a.conf_error);
+      continue;
+    }
+    auto it = pending_.find(a.proposal_id);
+    if (it == pending_.end()) continue;
+    reply(it->second.connection, a.response);
+    pending_.erase(it);
   }
 }
 

@@ -218,6 +218,8 @@ class NodeLoop {
   // anything of rd is staged or written.
   void persist(raft::Ready& rd, const std::function<void()>& before_write);
   void apply(const std::vector<raft::Entry>& committed);
+  bool apply_conf_change_entry(const raft::Entry& e, storage::WriteBatch& batch, ApplyOutput& out);
+  void answer_applied(ApplyOutput& out);
   // force: snapshot now (a member was added: it must start from an image,
   // since bootstrap membership is not in the log). Starts the flush that a
   // snapshot waits for on the worker; false if one is still running.
