@@ -6,6 +6,7 @@
 # OUT/leader.data and OUT/follower.data; prints the self-time table of each.
 # Usage: bench/profile_put.sh BUILD_DIR OUT_DIR [SECONDS]
 #   CORRALD=path: another corrald binary (an A/B of two builds).
+#   KEY_SPACE=N: keys drawn from N (every key new by default).
 set -u
 build=$1; out=$2; secs=${3:-8}
 corrald=${CORRALD:-$build/coordinator/main/corrald}
@@ -14,7 +15,7 @@ mkdir -p "$out"
 start_three_members "$corrald" "$build/cli/corralctl" profile_put.sh
 echo "load $(cut -d' ' -f1 /proc/loadavg)"
 "$build/bench/corral-bench" --endpoints "$eps" -workload put -clients 1000 -conns 100 \
-  -key-size 256 -val-size 1024 -duration $((secs + 4))s >"$out/bench.json" 2>/dev/null &
+  -key-size 256 -val-size 1024 ${KEY_SPACE:+--key-space "$KEY_SPACE"} -duration $((secs + 4))s >"$out/bench.json" 2>/dev/null &
 bench_pid=$!
 sleep 2
 perf record -F 999 -g -p "$leader" -o "$out/leader.data" -- sleep "$secs" 2>/dev/null &

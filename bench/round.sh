@@ -4,6 +4,9 @@
 # (ratios corral/etcd) and the raw JSON lines below it.
 # Usage: bench/round.sh BUILD_DIR [workload...]
 #   workloads: put1000 put1 get1 get100lin get100ser watch lease lease-serial failover
+#   put1000ks (not in the default set): put1000 over 20,000 keys, so that
+#   both sides hold as many keys whatever their rates (peak RSS compares
+#   like with like; with every key new, corral holds ~5x etcd's keys).
 #   lease100 (not in the default set): the lease row with 100 connections
 #   registering at once instead of 10 (a fleet's agents starting together).
 #   lease-batch (not in the default set): corral registers in
@@ -33,6 +36,7 @@ need_etcd() { [ -x "$etcd" ] || "$here/etcd/build.sh" "$etcd"; }
 flags() {
   case $1 in
     put1000) echo "-workload put -clients 1000 -conns 100 -key-size 256 -val-size 1024 -duration ${DURATION:-10s}" ;;
+    put1000ks) echo "-workload put -clients 1000 -conns 100 -key-size 256 -val-size 1024 -key-space 20000 -duration ${DURATION:-10s}" ;;
     put1) echo "-workload put -clients 1 -conns 1 -key-size 256 -val-size 1024 -duration ${DURATION:-10s}" ;;
     get1) echo "-workload get -clients 1 -conns 1 -duration ${DURATION:-10s}" ;;
     get100lin) echo "-workload get -clients 100 -conns 10 -duration ${DURATION:-10s}" ;;

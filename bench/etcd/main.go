@@ -121,6 +121,7 @@ func main() {
 	conns := flag.Int("conns", 100, "gRPC connections")
 	workers := flag.Int("clients", 1000, "concurrent clients (goroutines with one request in flight each)")
 	ksize := flag.Int("key-size", 256, "key size in bytes (put)")
+	keySpace := flag.Int64("key-space", 0, "put: draw keys from this many (0: every key new)")
 	vsize := flag.Int("val-size", 1024, "value size in bytes (put)")
 	dur := flag.Duration("duration", 10*time.Second, "how long to run (put, get); lease: how long to keep every lease alive after the last grant")
 	serial := flag.Bool("serializable", false, "get: serializable instead of linearizable reads")
@@ -138,7 +139,11 @@ func main() {
 		val := strings.Repeat("v", *vsize)
 		lat, errs, secs := run(cs, *workers, *dur, func(c *clientv3.Client, r *rand.Rand) error {
 			k := make([]byte, *ksize)
-			binary.PutVarint(k, r.Int63())
+			n := r.Int63()
+			if *keySpace > 0 {
+				n %= *keySpace
+			}
+			binary.PutVarint(k, n)
 			_, err := c.Put(ctx, "/bench/"+string(k), val)
 			return err
 		})
