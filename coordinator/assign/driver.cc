@@ -70,7 +70,7 @@ Status Driver::reload(const kv::MvccStore& kv) {
 
 void Driver::on_changes(kv::WriteTxn& txn, size_t first_change) {
   const size_t end = txn.change_count();
-  for (size_t i = first_change; i < end; ++i) react(txn.change(i));
+  for (size_t i = first_change; i < end; ++i) react(txn, txn.change(i));
   if (!touched_) return;
   touched_ = false;
   for (const auto& change : engine_->finish()) {
@@ -87,7 +87,7 @@ void Driver::on_changes(kv::WriteTxn& txn, size_t first_change) {
   refresh_.clear();
 }
 
-void Driver::react(const kv::Event& ev) {
+void Driver::react(const kv::WriteTxn& txn, const kv::Event& ev) {
   const std::string& key = ev.kv.key;
   if (!starts_with(key, "/corral/") && !starts_with(key, rec::kStreamsPrefix)) return;
   const bool put = ev.type == kv::Event::Type::kPut;
@@ -100,7 +100,7 @@ void Driver::react(const kv::Event& ev) {
     if (put) engine_->rebalance();
     touched_ = put || touched_;
   } else if (starts_with(key, rec::kStreamsPrefix)) {
-    on_stream(ev);
+    on_stream(txn, ev);
   } else if (auto assign = rec::parse_assign_key(key); assign && !put) {
     engine_->released(assign->task.id(), assign->collector);
     revoking_.erase(key);
@@ -126,7 +126,7 @@ void Driver::on_agent(const std::string& id, const kv::Event& ev) {
   }
 }
 
-void Driver::on_stream(const kv::Event& ev) {
+void Driver::on_stream(const kv::WriteTxn& txn, const kv::Event& ev) {
   auto task = rec::task_of_stream_key(ev.kv.key);
   if (!task) return;
   touched_ = true;
@@ -138,13 +138,24 @@ void Driver::on_stream(const kv::Event& ev) {
   auto now = rec::parse_stream(ev.kv.value);
   if (!parsed(now)) return;  // apply refuses such a put; kept from before validation
   engine_->upsert_stream(task->id(), parsed(now)->zone);
-  if (ev.prev_kv) {
-    auto before = rec::parse_stream(ev.prev_kv->value);
-    if (!parsed(before) || parsed(before)->agent != parsed(now)->agent ||
-        parsed(before)->endpoint != parsed(now)->endpoint) {
-      refresh_.insert(task->id());
-    }
+  if (ev.kv.version == 1) return;  // a new stream: its assignment is written whole
+  // An overwrite: its event may come without the old record (the store
+  // reads none for puts, kv::MvccStore::set_prev_kv_in_events), so it is
+  // read as of the revision before, when the stream held it.
+  std::optional<kv::KeyValue> old = ev.prev_kv;
+  if (!old) {
+    kv::RangeOptions before_put;
+    before_put.revision = ev.kv.mod_revision - 1;
+    auto r = txn.range(ev.kv.key, {}, before_put);
+    if (r.ok() && !r->kvs.empty()) old = std::move(r->kvs[0]);
   }
+  bool changed = true;  // unknown (not readable) counts as changed: a rewrite costs one put
+  if (old) {
+    auto before = rec::parse_stream(old->value);
+    changed = !parsed(before) || parsed(before)->agent != parsed(now)->agent ||
+              parsed(before)->endpoint != parsed(now)->endpoint;
+  }
+  if (changed) refresh_.insert(task->id());
 }
 
 void Driver::write(kv::WriteTxn& txn, const AssignmentChange& change) {

@@ -36,9 +36,9 @@ class Driver {
   const Engine& engine() const { return *engine_; }
 
  private:
-  void react(const kv::Event& ev);
+  void react(const kv::WriteTxn& txn, const kv::Event& ev);
   void on_agent(const std::string& id, const kv::Event& ev);
-  void on_stream(const kv::Event& ev);
+  void on_stream(const kv::WriteTxn& txn, const kv::Event& ev);
   void write(kv::WriteTxn& txn, const AssignmentChange& change);
   void rewrite_value(kv::WriteTxn& txn, const TaskId& task, const Placement& placement, int64_t epoch);
 

@@ -170,6 +170,19 @@ std::optional<IndexHit> KeyIndex::previous(std::string_view key, Rev rev) const 
   return std::nullopt;
 }
 
+std::optional<IndexHit> KeyIndex::previous_put(std::string_view key, Revision main) const {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return std::nullopt;
+  for (const Generation& g : it->history.generations) {
+    auto pos = std::lower_bound(g.puts.begin(), g.puts.end(), Rev{main, 0});
+    if (pos != g.puts.end() && pos->main == main) {
+      if (pos == g.puts.begin()) return std::nullopt;
+      return hit_at(g, static_cast<size_t>(pos - g.puts.begin()) - 1);
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<DirEntry> KeyIndex::list(std::string_view prefix, Revision at) const {
   std::map<std::string, DirEntry, std::less<>> names;
   auto it = keys_.lower_bound(prefix);

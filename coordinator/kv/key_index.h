@@ -76,6 +76,9 @@ class KeyIndex {
   // The put of `key` just before `rev` in the same generation (the prev_kv
   // of the change at `rev`); nullopt when `rev` created the generation.
   std::optional<IndexHit> previous(std::string_view key, Rev rev) const;
+  // As previous, for the put of `key` at main revision `main` (a key is put
+  // at most once in a revision); nullopt if there is none.
+  std::optional<IndexHit> previous_put(std::string_view key, Revision main) const;
   // Appends every change of a key of `range` at a main revision >= from, in
   // no particular order. Walks only the keys of the range.
   void changes_since(const KeyRange& range, Revision from, std::vector<IndexChange>& out) const;

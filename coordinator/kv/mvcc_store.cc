@@ -223,6 +223,14 @@ Status MvccStore::events_by_index(Revision from, const KeyRange& range, EventCol
   return Status();
 }
 
+Result<std::optional<KeyValue>> MvccStore::previous_kv(std::string_view key, Revision revision) const {
+  auto prev = index_.previous_put(key, revision);
+  if (!prev) return std::optional<KeyValue>();
+  auto kv = read_record(prev->rev, nullptr);
+  if (!kv.ok()) return kv.error();
+  return std::optional<KeyValue>(std::move(*kv));
+}
+
 Result<bool> MvccStore::EventCollector::add(Rev rev, bool tombstone, KeyValue kv) {
   if (gathered_ >= max_events_ && rev.main != out_.back().revision) return false;
   if (!range_.contains(kv.key)) return true;
@@ -373,11 +381,13 @@ Result<PutResult> WriteTxn::do_put(std::string_view key, std::string_view value,
   std::string k(key);
   auto cur = store_->index_.get_for_put(k, main_);
   std::optional<KeyValue> prev;
-  if (cur) {
+  const bool read_prev =
+      store_->prev_kv_in_events_ || options.prev_kv || options.ignore_value || options.ignore_lease;
+  if (cur && read_prev) {
     auto kv = store_->read_record(cur->rev, this);
     if (!kv.ok()) return kv.error();
     prev = std::move(*kv);
-  } else if (options.ignore_value || options.ignore_lease) {
+  } else if (!cur && (options.ignore_value || options.ignore_lease)) {
     return make_error(ErrorCode::kNotFound, "put with ignore_value or ignore_lease on a missing key");
   }
   Rev rev{main_, next_sub_++};
@@ -387,9 +397,9 @@ Result<PutResult> WriteTxn::do_put(std::string_view key, std::string_view value,
   KeyValue& kv = c.event.kv;
   kv.key = k;
   kv.value = options.ignore_value ? prev->value : std::string(value);
-  kv.create_revision = prev ? prev->create_revision : main_;
+  kv.create_revision = cur ? cur->create_revision : main_;
   kv.mod_revision = main_;
-  kv.version = prev ? prev->version + 1 : 1;
+  kv.version = cur ? cur->version + 1 : 1;
   kv.lease = options.ignore_lease ? prev->lease : lease;
   c.event.prev_kv = prev;
   store_->index_.put(k, rev);

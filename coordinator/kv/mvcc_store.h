@@ -129,6 +129,19 @@ class MvccStore {
   // survive compaction (etcd serves a watch from its compact revision).
   Result<std::vector<RevisionEvents>> events(Revision from, std::string_view key,
                                              std::string_view range_end, size_t max_events) const;
+  // The record the put of `key` at main revision `revision` overwrote
+  // (prev_kv of a put event that came without one); nullopt if that put
+  // created the key, or if compaction has dropped the record since.
+  Result<std::optional<KeyValue>> previous_kv(std::string_view key, Revision revision) const;
+
+  // Whether a put that overwrites a key reads the old record into its
+  // event's prev_kv (and into nothing else: create_revision and version come
+  // from the index). On by default. Off, an overwrite costs no read of the
+  // engine; its event then has no prev_kv, and whoever needs the old record
+  // asks previous_kv() (watchers that want prev_kv) or keeps what it needs
+  // itself (the old lease: Lessor::lease_of). A put with prev_kv,
+  // ignore_value or ignore_lease reads it either way.
+  void set_prev_kv_in_events(bool on) { prev_kv_in_events_ = on; }
 
   // The one write transaction; raft_index never goes down.
   WriteTxn begin_write(uint64_t raft_index);
@@ -178,6 +191,7 @@ class MvccStore {
 
   storage::Engine& engine_;
   KeyIndex index_;
+  bool prev_kv_in_events_ = true;
   KvState state_;
   // Records staged into batches that the caller has not written yet, in
   // ascending revision (commits append newer revisions): a vector, not a

@@ -74,6 +74,7 @@ Result<std::vector<std::string>> Lessor::revoke(LeaseId id, storage::WriteBatch*
     return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(id) + " not found");
   }
   std::vector<std::string> keys(it->second.keys.begin(), it->second.keys.end());
+  for (const std::string& key : it->second.keys) forget_key(key, id);
   leases_.erase(it);
   tracker_.remove(id);
   std::erase(pending_start_, id);
@@ -94,7 +95,10 @@ Status Lessor::attach(LeaseId id, std::string_view key) {
     return make_error(ErrorCode::kTooLarge, "lease " + std::to_string(id) + " already holds " +
                                                 std::to_string(kMaxKeysPerLease) + " keys");
   }
-  keys.emplace(key);
+  const std::string& stored = *keys.emplace(key).first;
+  // A view into this lease's own copy, replacing any into another lease's.
+  key_lease_.erase(stored);
+  key_lease_.emplace(stored, id);
   return Status::ok_status();
 }
 
@@ -103,10 +107,24 @@ Status Lessor::detach(LeaseId id, std::string_view key) {
   if (it == leases_.end()) {
     return make_error(ErrorCode::kLeaseNotFound, "lease " + std::to_string(id) + " not found");
   }
-  if (it->second.keys.erase(std::string(key)) == 0) {
+  auto k = it->second.keys.find(std::string(key));
+  if (k == it->second.keys.end()) {
     return make_error(ErrorCode::kNotFound, "key is not attached to lease " + std::to_string(id));
   }
+  forget_key(*k, id);
+  it->second.keys.erase(k);
   return Status::ok_status();
+}
+
+LeaseId Lessor::lease_of(std::string_view key) const {
+  auto it = key_lease_.find(key);
+  return it == key_lease_.end() ? 0 : it->second;
+}
+
+void Lessor::forget_key(const std::string& key, LeaseId id) {
+  auto it = key_lease_.find(key);
+  // Only this lease's view: the key may have moved to another lease since.
+  if (it != key_lease_.end() && it->second == id && it->first.data() == key.data()) key_lease_.erase(it);
 }
 
 void Lessor::stage_record(const Lease& lease, storage::WriteBatch* batch) const {
@@ -159,7 +177,7 @@ std::optional<Millis> Lessor::checkpoint_deadline(LeaseId id) const {
 }
 
 Status Lessor::recover(const storage::Engine& engine) {
-  CORRAL_CHECK(leases_.empty());
+  CORRAL_CHECK(leases_.empty() && key_lease_.empty());
   std::unordered_map<LeaseId, Lease> loaded;
   auto it = engine.scan(storage::Space::kLease, "", "");
   for (; it->valid(); it->next()) {

@@ -107,6 +107,9 @@ class Lessor {
   // `key` was deleted or overwritten without this lease. kLeaseNotFound,
   // kNotFound (key not attached).
   Status detach(LeaseId id, std::string_view key);
+  // The lease `key` is attached to, 0 if none: what a put that overwrites
+  // the key detaches it from, without reading its previous record.
+  LeaseId lease_of(std::string_view key) const;
 
   // Records the lease's remaining TTL (0: reset, it was kept alive).
   // kLeaseNotFound if unknown (revoked since), kBadRequest if out of range.
@@ -176,6 +179,8 @@ class Lessor {
 
   bool checkpoint_on_its_way(LeaseId id);
   void stage_record(const Lease& lease, storage::WriteBatch* batch) const;
+  // Drops key_lease_'s entry for `key` (an element of lease `id`'s keys) if it is that one.
+  void forget_key(const std::string& key, LeaseId id);
   void set_remaining(Lease& lease, Millis remaining_ms);
 
   LessorOptions options_;
@@ -183,6 +188,9 @@ class Lessor {
   // and a tree of 100k leases costs a cache miss per level. Nothing
   // replicated depends on its order (list() sorts).
   std::unordered_map<LeaseId, Lease> leases_;
+  // Each attached key -> its lease; the views point into Lease::keys (a
+  // set's strings stay put until erased, and are erased after the view).
+  std::unordered_map<std::string_view, LeaseId> key_lease_;
   // Member-local countdowns: where each checkpoint ends on this member's
   // clock; unstamped_ have applied and wait for stamp().
   std::unordered_map<LeaseId, Millis> checkpoint_deadline_;

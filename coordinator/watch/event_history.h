@@ -36,6 +36,12 @@ class EventHistory {
                                                          std::string_view key,
                                                          std::string_view range_end,
                                                          size_t max_events) const = 0;
+
+  // The record the put of `key` at `revision` overwrote, for a live put event
+  // that came without its prev_kv (kv::MvccStore::set_prev_kv_in_events):
+  // read only for watchers that asked for prev_kv, as etcd does. nullopt if
+  // that put created the key.
+  virtual Result<std::optional<kv::KeyValue>> previous_kv(std::string_view key, kv::Revision revision) const = 0;
 };
 
 }  // namespace corral::watch

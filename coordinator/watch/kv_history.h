@@ -20,6 +20,9 @@ class KvHistory final : public EventHistory {
   Result<std::vector<kv::RevisionEvents>> events(kv::Revision from_rev, std::string_view key,
                                                  std::string_view range_end,
                                                  size_t max_events) const override;
+  Result<std::optional<kv::KeyValue>> previous_kv(std::string_view key, kv::Revision revision) const override {
+    return store_.previous_kv(key, revision);
+  }
 
  private:
   const kv::MvccStore& store_;

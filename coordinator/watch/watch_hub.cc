@@ -428,6 +428,18 @@ void WatchHub::on_commit(const kv::RevisionEvents& revision) {
     }
   }
 
+  // A put that overwrote a key may come without the old record (the store
+  // does not read it for every put): it is read here once, for the groups
+  // that asked for prev_kv. A failed read leaves the event without it.
+  std::unordered_map<const kv::Event*, std::optional<kv::KeyValue>> fetched_prev;
+  auto prev_of = [&](const kv::Event& e) -> const std::optional<kv::KeyValue>& {
+    auto [it, fresh] = fetched_prev.try_emplace(&e);
+    if (fresh) {
+      auto got = history_.previous_kv(e.kv.key, revision.revision);
+      if (got.ok()) it->second = std::move(*got);
+    }
+    return it->second;
+  };
   std::vector<Stream*> slow;
   for (Group* group : touched) {
     auto batch = std::make_shared<kv::RevisionEvents>();
@@ -435,6 +447,8 @@ void WatchHub::on_commit(const kv::RevisionEvents& revision) {
     batch->events.reserve(group->pending.size());
     for (const kv::Event* event : group->pending) {
       batch->events.push_back(copy_for(*event, group->prev_kv));
+      const bool overwrote = event->type == kv::Event::Type::kPut && event->kv.version > 1;
+      if (group->prev_kv && overwrote && !event->prev_kv) batch->events.back().prev_kv = prev_of(*event);
     }
     group->pending.clear();
     ++counters_.batches_built;

@@ -47,6 +47,57 @@ TEST_CASE("put sets create/mod revision and version, delete then recreate starts
   CHECK(kv->version == 1);
 }
 
+TEST_CASE("prev_kv_in_events off: an overwrite's event has no prev_kv, previous_kv reads it", "[mvcc]") {
+  StoreFixture f;
+  f.store().set_prev_kv_in_events(false);
+  CHECK(f.put("k", "v1", 7) == 1);
+  auto events = f.write([](WriteTxn& t) { REQUIRE(t.put("k", "v2").ok()); });
+  REQUIRE(events.events.size() == 1);
+  const Event& e = events.events[0];
+  CHECK_FALSE(e.prev_kv);
+  // create_revision and version come from the index.
+  CHECK(e.kv.create_revision == 1);
+  CHECK(e.kv.version == 2);
+  auto prev = f.store().previous_kv("k", events.revision);
+  REQUIRE(prev.ok());
+  REQUIRE(prev->has_value());
+  CHECK((*prev)->value == "v1");
+  CHECK((*prev)->lease == 7);
+  auto created = f.store().previous_kv("k", 1);  // the put that created it overwrote nothing
+  REQUIRE(created.ok());
+  CHECK_FALSE(created->has_value());
+  auto missing = f.store().previous_kv("nothing", 2);
+  REQUIRE(missing.ok());
+  CHECK_FALSE(missing->has_value());
+
+  // What a request asks for is still read.
+  PutOptions want_prev;
+  want_prev.prev_kv = true;
+  f.write([&](WriteTxn& t) {
+    auto r = t.put("k", "v3", 0, want_prev);
+    REQUIRE(r.ok());
+    REQUIRE(r->prev_kv);
+    CHECK(r->prev_kv->value == "v2");
+  });
+  PutOptions keep_value;
+  keep_value.ignore_value = true;
+  f.write([&](WriteTxn& t) { REQUIRE(t.put("k", "", 9, keep_value).ok()); });
+  auto kv = f.get("k");
+  REQUIRE(kv);
+  CHECK(kv->value == "v3");
+  CHECK(kv->lease == 9);
+  CHECK(kv->version == 4);
+
+  // Deleted and put again: a new generation, so nothing overwritten.
+  f.del("k");
+  events = f.write([](WriteTxn& t) { REQUIRE(t.put("k", "v5").ok()); });
+  CHECK(events.events[0].kv.version == 1);
+  CHECK(events.events[0].kv.create_revision == events.revision);
+  auto after_delete = f.store().previous_kv("k", events.revision);
+  REQUIRE(after_delete.ok());
+  CHECK_FALSE(after_delete->has_value());
+}
+
 TEST_CASE("a write that changes nothing keeps the revision but records the index", "[mvcc]") {
   StoreFixture f;
   f.put("a", "1");

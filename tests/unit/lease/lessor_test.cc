@@ -111,6 +111,32 @@ TEST_CASE("lessor: attach, detach, revoke returns the attached keys sorted") {
   CHECK(lessor.lookup(2)->keys == std::set<std::string>{"/z"});
 }
 
+TEST_CASE("lessor: lease_of follows attach, detach, a move to another lease and revoke") {
+  Lessor lessor;
+  must_grant(lessor, 1, 10);
+  must_grant(lessor, 2, 10);
+  CHECK(lessor.lease_of("/k") == 0);
+  REQUIRE(lessor.attach(1, "/k").ok());
+  REQUIRE(lessor.attach(1, "/j").ok());
+  CHECK(lessor.lease_of("/k") == 1);
+  REQUIRE(lessor.detach(1, "/j").ok());
+  CHECK(lessor.lease_of("/j") == 0);
+  // Moved as the state machine moves it: detached from 1, attached to 2.
+  REQUIRE(lessor.detach(1, "/k").ok());
+  REQUIRE(lessor.attach(2, "/k").ok());
+  CHECK(lessor.lease_of("/k") == 2);
+  // Attached to 2 while 1 still holds it: 2's, and 1 letting go keeps it.
+  REQUIRE(lessor.attach(1, "/m").ok());
+  REQUIRE(lessor.attach(2, "/m").ok());
+  CHECK(lessor.lease_of("/m") == 2);
+  REQUIRE(lessor.revoke(1, nullptr).ok());
+  CHECK(lessor.lease_of("/m") == 2);
+  CHECK(lessor.lease_of("/k") == 2);
+  REQUIRE(lessor.revoke(2, nullptr).ok());
+  CHECK(lessor.lease_of("/m") == 0);
+  CHECK(lessor.lease_of("/k") == 0);
+}
+
 TEST_CASE("lessor: time_to_live on a follower and on the leader") {
   Lessor lessor;
   must_grant(lessor, 1, 10);

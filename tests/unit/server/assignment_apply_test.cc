@@ -61,6 +61,12 @@ std::vector<kv::KeyValue> assignments(Applier& a) {
 
 std::string task_key(int i) { return "/apps/web/access/10.0.1." + std::to_string(i); }
 
+rec::AssignmentRecord parsed_assignment(const kv::KeyValue& kv) {
+  auto r = rec::parse_assignment(kv.value);
+  REQUIRE(std::holds_alternative<rec::AssignmentRecord>(r));
+  return std::get<rec::AssignmentRecord>(r);
+}
+
 }  // namespace
 
 TEST_CASE("assignment: a stream gets its collector in the revision that registered it", "[server][assign]") {
@@ -188,4 +194,40 @@ TEST_CASE("assignment: two state machines fed the same requests write byte-ident
   auto ka = assignments(a), kb = assignments(b);
   REQUIRE(ka.size() == 40);
   CHECK(ka == kb);
+}
+
+// The assignment value copies the stream's agent and endpoint: a stream
+// record overwritten with another endpoint rewrites it in the same revision,
+// one overwritten with the same endpoint leaves it. A member's store reads
+// no old record for a put (kv::MvccStore::set_prev_kv_in_events): the
+// driver reads it as of the revision before.
+TEST_CASE("assignment: a stream's new endpoint is in its assignment in the same revision", "[server][assign]") {
+  Applier a;
+  grant(a, {{"/corral/agents/c1", collector_record()}});
+  const int64_t source = grant(a, {{task_key(1), stream_record("src")}});
+  (void)source;
+  auto before = assignments(a);
+  REQUIRE(before.size() == 1);
+  REQUIRE(parsed_assignment(before[0]).endpoint == "tcp://10.0.0.9:7070");
+
+  auto put_stream = [&](const std::string& endpoint) {
+    auto reply = a.apply([&](testing::wire::Request::Builder r) {
+      auto p = r.initPut();
+      p.setKey(testing::as_data(task_key(1)));
+      p.setValue(testing::as_data(rec::encode_stream(rec::StreamRecord{"src", endpoint, {}, ""})));
+    });
+    REQUIRE_FALSE(reply.get().getResponse().isError());
+    return reply.get().getResponse().getHeader().getRevision();
+  };
+  const int64_t same = put_stream("tcp://10.0.0.9:7070");
+  auto after_same = assignments(a);
+  REQUIRE(after_same.size() == 1);
+  CHECK(after_same[0].mod_revision == before[0].mod_revision);  // nothing to rewrite
+
+  const int64_t moved = put_stream("tcp://10.0.0.9:7171");
+  CHECK(moved > same);
+  auto after = assignments(a);
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].mod_revision == moved);
+  CHECK(parsed_assignment(after[0]).endpoint == "tcp://10.0.0.9:7171");
 }

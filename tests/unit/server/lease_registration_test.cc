@@ -105,3 +105,40 @@ TEST_CASE("a lease grant with an id in use puts nothing", "[server][lease]") {
   CHECK(reg.sm->kv().current_revision() == 0);
   CHECK(reg.sm->lessor().lookup(77)->keys.empty());
 }
+
+// An overwrite's event carries no old record on a member (the store reads
+// none: StateMachine, set_prev_kv_in_events): the key's old lease comes
+// from the lessor, and revoking it must not take the key along.
+TEST_CASE("a leased key overwritten without its lease, or with another, leaves the old lease", "[server][lease]") {
+  testing::Applier reg;
+  auto grant = [&](std::vector<std::pair<std::string, std::string>> puts) {
+    auto reply = reg.apply(grant_with(30, std::move(puts)));
+    auto resp = reply.get().getResponse();
+    REQUIRE(resp.isLeaseGrant());
+    return resp.getLeaseGrant().getId();
+  };
+  auto put = [&](const std::string& key, int64_t lease) {
+    auto reply = reg.apply([&](wire::Request::Builder r) {
+      auto p = r.initPut();
+      p.setKey(testing::as_data(key));
+      p.setValue(testing::as_data("again"));
+      p.setLease(lease);
+    });
+    REQUIRE_FALSE(reply.get().getResponse().isError());
+  };
+  const int64_t a = grant({{"/agents/a", "up"}, {"/agents/b", "up"}});
+  const int64_t b = grant({});
+  put("/agents/a", 0);  // no lease now
+  put("/agents/b", b);  // moved to b
+  CHECK(reg.sm->lessor().lookup(a)->keys.empty());
+  CHECK(reg.sm->lessor().lookup(b)->keys == std::set<std::string>{"/agents/b"});
+  reg.apply([a](wire::Request::Builder r) { r.initLeaseRevoke().setId(a); });
+  for (auto key : {"/agents/a", "/agents/b"}) {
+    auto r = reg.sm->kv().range(key);
+    REQUIRE(r.ok());
+    CHECK(r->kvs.size() == 1);
+  }
+  reg.apply([b](wire::Request::Builder r) { r.initLeaseRevoke().setId(b); });
+  CHECK(reg.sm->kv().range("/agents/b")->kvs.empty());
+  CHECK(reg.sm->kv().range("/agents/a")->kvs.size() == 1);
+}

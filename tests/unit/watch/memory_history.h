@@ -38,6 +38,18 @@ class MemoryHistory : public EventHistory {
     return out;
   }
 
+  // Its events carry their prev_kv; this looks it up the same way.
+  Result<std::optional<kv::KeyValue>> previous_kv(std::string_view key, kv::Revision revision) const override {
+    ++previous_reads_;
+    auto it = log_.find(revision);
+    if (it == log_.end()) return std::optional<kv::KeyValue>();
+    for (const auto& e : it->second) {
+      if (e.kv.key == key && e.type == kv::Event::Type::kPut) return e.prev_kv;
+    }
+    return std::optional<kv::KeyValue>();
+  }
+  int previous_reads() const { return previous_reads_; }
+
   // Applies puts (value) and deletes (nullopt) as the next revision, filling
   // mod/create revisions, versions and prev_kv like the key space would.
   kv::RevisionEvents commit(const std::vector<std::pair<std::string, std::optional<std::string>>>& ops) {
@@ -84,6 +96,7 @@ class MemoryHistory : public EventHistory {
   std::map<kv::Revision, std::vector<kv::Event>> log_;
   std::map<std::string, kv::KeyValue> state_;
   mutable int reads_ = 0;
+  mutable int previous_reads_ = 0;
 };
 
 }  // namespace corral::watch::testing

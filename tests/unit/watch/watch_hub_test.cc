@@ -253,6 +253,40 @@ TEST_CASE("watch: prev_kv and filters") {
   CHECK(inbox[wnd].revisions[0].events[0].type == kv::Event::Type::kPut);
 }
 
+// A store that does not read the overwritten record for every put
+// (kv::MvccStore::set_prev_kv_in_events) hands the hub put events without
+// prev_kv: the hub reads it once per event, and only for watchers that asked.
+TEST_CASE("watch: a put event without its prev_kv gets it read for the watchers that want it") {
+  Fixture f;
+  StreamId s = f.stream();
+  f.commit({{"k", "old"}});
+  WatchRequest with_prev = key_watch("k");
+  with_prev.prev_kv = true;
+  WatchId wp = f.watch(s, with_prev);
+  WatchId wp2 = f.watch(s, with_prev);
+  WatchId plain = f.watch(s, key_watch("k"));
+  WatchId other = f.watch(f.stream(), key_watch("j"));
+  (void)other;
+  auto bare = [&](const Ops& ops) {
+    auto rev = f.history.commit(ops);
+    for (auto& e : rev.events) e.prev_kv.reset();
+    f.hub->on_commit(rev);
+  };
+  bare({{"k", "new"}});
+  CHECK(f.history.previous_reads() == 1);  // one read for both prev_kv watchers
+  bare({{"j", "created"}});                 // created: nothing to read
+  CHECK(f.history.previous_reads() == 1);
+  Inbox inbox;
+  drain_into(*f.hub, s, inbox);
+  for (WatchId w : {wp, wp2}) {
+    REQUIRE(inbox[w].revisions.size() == 1);
+    REQUIRE(inbox[w].revisions[0].events[0].prev_kv);
+    CHECK(inbox[w].revisions[0].events[0].prev_kv->value == "old");
+  }
+  REQUIRE(inbox[plain].revisions.size() == 1);
+  CHECK_FALSE(inbox[plain].revisions[0].events[0].prev_kv);
+}
+
 TEST_CASE("watch: bad requests and bounds change nothing") {
   HubOptions options;
   options.max_streams = 2;
