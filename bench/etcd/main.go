@@ -130,6 +130,10 @@ func main() {
 	leases := flag.Int("leases", 10000, "lease: leases to grant and keep alive")
 	ttl := flag.Int64("ttl", 10, "lease: TTL in seconds")
 	flag.Parse()
+	if *keySpace < 0 {
+		fmt.Fprintln(os.Stderr, "etcd-bench: -key-space must be 0 (every key new) or positive")
+		os.Exit(2)
+	}
 	endpoints := strings.Split(*eps, ",")
 	ctx := context.Background()
 

@@ -265,8 +265,9 @@ TEST_CASE("watch: a put event without its prev_kv gets it read for the watchers 
   WatchId wp = f.watch(s, with_prev);
   WatchId wp2 = f.watch(s, with_prev);
   WatchId plain = f.watch(s, key_watch("k"));
-  WatchId other = f.watch(f.stream(), key_watch("j"));
-  (void)other;
+  WatchRequest j_with_prev = key_watch("j");
+  j_with_prev.prev_kv = true;
+  WatchId wj = f.watch(s, j_with_prev);
   auto bare = [&](const Ops& ops) {
     auto rev = f.history.commit(ops);
     for (auto& e : rev.events) e.prev_kv.reset();
@@ -274,10 +275,12 @@ TEST_CASE("watch: a put event without its prev_kv gets it read for the watchers 
   };
   bare({{"k", "new"}});
   CHECK(f.history.previous_reads() == 1);  // one read for both prev_kv watchers
-  bare({{"j", "created"}});                 // created: nothing to read
+  bare({{"j", "created"}});                 // created: nothing overwritten, nothing read
   CHECK(f.history.previous_reads() == 1);
   Inbox inbox;
   drain_into(*f.hub, s, inbox);
+  REQUIRE(inbox[wj].revisions.size() == 1);
+  CHECK_FALSE(inbox[wj].revisions[0].events[0].prev_kv);
   for (WatchId w : {wp, wp2}) {
     REQUIRE(inbox[w].revisions.size() == 1);
     REQUIRE(inbox[w].revisions[0].events[0].prev_kv);
