@@ -89,8 +89,7 @@ void ChunkAssembler::drop_sender(uint64_t sender) {
   while (it != streams_.end() && it->first.first == sender) erase(it++);
 }
 
-Result<std::optional<std::string>> ChunkAssembler::add(uint64_t sender, const Chunk& c) {
-  // Checks on the chunk alone.
+Status ChunkAssembler::check_alone(uint64_t sender, const Chunk& c) const {
   if (c.count == 0) return bad(describe(sender, c) + ": count is 0");
   if (c.index >= c.count) return bad(describe(sender, c) + ": index past count");
   if (c.data.size() > limits_.max_chunk_bytes) {
@@ -113,54 +112,60 @@ Result<std::optional<std::string>> ChunkAssembler::add(uint64_t sender, const Ch
     return bad(describe(sender, c) + ": count and total_bytes " + std::to_string(c.total_bytes) +
                " are inconsistent");
   }
+  return {};
+}
 
-  const Key key{sender, c.stream_id};
-  auto it = streams_.find(key);
-  if (it == streams_.end()) {
-    if (c.index != 0) {
-      return bad(describe(sender, c) + ": missing chunks 0.." + std::to_string(c.index - 1));
-    }
-    if (c.count == 1) {
-      if (c.data.size() != c.total_bytes) {
-        return bad(describe(sender, c) + ": size differs from total_bytes");
-      }
-      drop_sender(sender);
-      return std::optional<std::string>(c.data);
-    }
-    // A new stream supersedes the sender's older ones; check the bounds as
-    // if they were gone, and change nothing if the new stream does not fit.
-    uint64_t freed = 0;
-    size_t freed_streams = 0;
-    for (auto s = streams_.lower_bound(Key{sender, 0});
-         s != streams_.end() && s->first.first == sender; ++s) {
-      freed += s->second.total_bytes;
-      ++freed_streams;
-    }
-    if (reserved_bytes_ - freed + c.total_bytes > limits_.max_buffered_bytes) {
-      return make_error(ErrorCode::kTooLarge,
-                        describe(sender, c) + ": reassembly memory bound of " +
-                            std::to_string(limits_.max_buffered_bytes) + " bytes reached");
-    }
-    if (streams_.size() - freed_streams >= limits_.max_streams) {
-      return make_error(ErrorCode::kTooLarge, describe(sender, c) + ": already " +
-                                                  std::to_string(limits_.max_streams) +
-                                                  " incomplete streams");
-    }
-    if (c.data.size() > c.total_bytes) {
-      return bad(describe(sender, c) + ": more bytes than total_bytes");
+Result<std::optional<std::string>> ChunkAssembler::add(uint64_t sender, const Chunk& c) {
+  if (Status checked = check_alone(sender, c); !checked.ok()) return checked.error();
+  auto it = streams_.find(Key{sender, c.stream_id});
+  return it == streams_.end() ? start_stream(sender, c) : continue_stream(it, sender, c);
+}
+
+Result<std::optional<std::string>> ChunkAssembler::start_stream(uint64_t sender, const Chunk& c) {
+  if (c.index != 0) {
+    return bad(describe(sender, c) + ": missing chunks 0.." + std::to_string(c.index - 1));
+  }
+  if (c.count == 1) {
+    if (c.data.size() != c.total_bytes) {
+      return bad(describe(sender, c) + ": size differs from total_bytes");
     }
     drop_sender(sender);
-    Stream stream;
-    stream.count = c.count;
-    stream.total_bytes = c.total_bytes;
-    stream.next_index = 1;
-    stream.data.reserve(c.total_bytes);
-    stream.data = c.data;
-    reserved_bytes_ += c.total_bytes;
-    streams_.emplace(key, std::move(stream));
-    return std::optional<std::string>();
+    return std::optional<std::string>(c.data);
   }
+  // A new stream supersedes the sender's older ones; check the bounds as
+  // if they were gone, and change nothing if the new stream does not fit.
+  uint64_t freed = 0;
+  size_t freed_streams = 0;
+  for (auto s = streams_.lower_bound(Key{sender, 0}); s != streams_.end() && s->first.first == sender; ++s) {
+    freed += s->second.total_bytes;
+    ++freed_streams;
+  }
+  if (reserved_bytes_ - freed + c.total_bytes > limits_.max_buffered_bytes) {
+    return make_error(ErrorCode::kTooLarge,
+                      describe(sender, c) + ": reassembly memory bound of " +
+                          std::to_string(limits_.max_buffered_bytes) + " bytes reached");
+  }
+  if (streams_.size() - freed_streams >= limits_.max_streams) {
+    return make_error(ErrorCode::kTooLarge, describe(sender, c) + ": already " +
+                                                std::to_string(limits_.max_streams) + " incomplete streams");
+  }
+  if (c.data.size() > c.total_bytes) {
+    return bad(describe(sender, c) + ": more bytes than total_bytes");
+  }
+  drop_sender(sender);
+  Stream stream;
+  stream.count = c.count;
+  stream.total_bytes = c.total_bytes;
+  stream.next_index = 1;
+  stream.data.reserve(c.total_bytes);
+  stream.data = c.data;
+  reserved_bytes_ += c.total_bytes;
+  streams_.emplace(Key{sender, c.stream_id}, std::move(stream));
+  return std::optional<std::string>();
+}
 
+Result<std::optional<std::string>> ChunkAssembler::continue_stream(std::map<Key, Stream>::iterator it,
+                                                                   uint64_t sender, const Chunk& c) {
   Stream& s = it->second;
   if (c.count != s.count || c.total_bytes != s.total_bytes) {
     return bad(describe(sender, c) + ": count or total_bytes differ from the stream's first chunk");

@@ -88,6 +88,12 @@ class ChunkAssembler {
   using Key = std::pair<uint64_t, uint64_t>;  // (sender, stream id)
 
   void erase(std::map<Key, Stream>::iterator it);
+  // The checks on the chunk alone: an error, or ok.
+  Status check_alone(uint64_t sender, const Chunk& c) const;
+  // A chunk with no stream of its sender's yet (index 0) / one of a stream begun.
+  Result<std::optional<std::string>> start_stream(uint64_t sender, const Chunk& c);
+  Result<std::optional<std::string>> continue_stream(std::map<Key, Stream>::iterator it, uint64_t sender,
+                                                     const Chunk& c);
 
   ChunkAssemblerLimits limits_;
   std::map<Key, Stream> streams_;

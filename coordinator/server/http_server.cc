@@ -47,6 +47,71 @@ struct HttpServer::Impl {
   std::thread thread;
   bool stopped = false;
 
+  // The https listeners' TLS context, if any listener is https.
+  Status load_tls(const HttpTlsOptions& t, bool any_tls) {
+    if (any_tls && (t.cert_file.empty() || t.key_file.empty())) {
+      return make_error(ErrorCode::kBadRequest, "an https listener needs --cert-file and --key-file");
+    }
+    if (t.client_cert_auth && t.trusted_ca_file.empty()) {
+      return make_error(ErrorCode::kBadRequest, "--client-cert-auth needs --trusted-ca-file");
+    }
+    if (!any_tls) return {};
+    try {
+      auto& ctx = tls.emplace(net::ssl::context::tls_server);
+      ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                      net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 |
+                      net::ssl::context::single_dh_use);
+      ctx.use_certificate_chain_file(t.cert_file);
+      ctx.use_private_key_file(t.key_file, net::ssl::context::pem);
+      if (!t.trusted_ca_file.empty()) {
+        ctx.load_verify_file(t.trusted_ca_file);
+        ctx.set_verify_mode(net::ssl::verify_peer |
+                            (t.client_cert_auth ? net::ssl::verify_fail_if_no_peer_cert : 0));
+      }
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::kBadRequest, std::string("TLS files of the https listener: ") + e.what());
+    }
+    return {};
+  }
+
+  // A listener bound to `url` (port 0: the kernel's choice, in its url).
+  Status bind(const http::ListenUrl& url) {
+    beast::error_code ec;
+    auto address = net::ip::make_address(url.host, ec);
+    if (ec) return make_error(ErrorCode::kBadRequest, "--listen-http " + http::to_string(url) + ": " + ec.message());
+    auto l = std::make_unique<Listener>(Listener{tcp::acceptor(ioc), url.tls, {}});
+    tcp::endpoint endpoint(address, static_cast<unsigned short>(url.port));
+    l->acceptor.open(endpoint.protocol(), ec);
+    if (!ec) l->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) l->acceptor.bind(endpoint, ec);
+    if (!ec) l->acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return make_error(ErrorCode::kUnavailable, "--listen-http " + http::to_string(url) + ": " + ec.message());
+    http::ListenUrl bound = url;
+    bound.port = l->acceptor.local_endpoint().port();
+    l->url = http::to_string(bound);
+    listeners.push_back(std::move(l));
+    return {};
+  }
+
+  // The member's client connections: kKvClients for key-space requests, one
+  // for local requests, then enough for max_watch_streams watches.
+  Status connect_clients(const HttpServerOptions& options) {
+    client::Options copts;
+    copts.endpoints = {connectable(options.client_endpoint)};
+    copts.request_timeout = options.request_timeout;
+    copts.max_request_bytes = options.max_body_bytes + kEnvelopeBytes;
+    const size_t watch_clients =
+        std::max<size_t>(1, (options.max_watch_streams + kWatchesPerClient - 1) / kWatchesPerClient);
+    for (size_t i = 0; i < kKvClients + 1 + watch_clients; ++i) {
+      auto c = client::Client::connect(copts);
+      if (!c.ok()) {
+        return make_error(ErrorCode::kBadRequest, "http: client of " + copts.endpoints[0] + ": " + c.error().message);
+      }
+      clients.push_back(std::move(c).value());
+    }
+    return {};
+  }
+
   void accept(Listener& l) {
     l.acceptor.async_accept(ioc, [this, &l](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted) return;
@@ -99,57 +164,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options)
     any_tls = any_tls || url->tls;
     urls.push_back(*url);
   }
-  const auto& t = options.tls;
-  if (any_tls && (t.cert_file.empty() || t.key_file.empty())) {
-    return make_error(ErrorCode::kBadRequest, "an https listener needs --cert-file and --key-file");
-  }
-  if (t.client_cert_auth && t.trusted_ca_file.empty()) {
-    return make_error(ErrorCode::kBadRequest, "--client-cert-auth needs --trusted-ca-file");
-  }
-  if (any_tls) {
-    try {
-      auto& ctx = impl->tls.emplace(net::ssl::context::tls_server);
-      ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                      net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 |
-                      net::ssl::context::single_dh_use);
-      ctx.use_certificate_chain_file(t.cert_file);
-      ctx.use_private_key_file(t.key_file, net::ssl::context::pem);
-      if (!t.trusted_ca_file.empty()) {
-        ctx.load_verify_file(t.trusted_ca_file);
-        ctx.set_verify_mode(net::ssl::verify_peer |
-                            (t.client_cert_auth ? net::ssl::verify_fail_if_no_peer_cert : 0));
-      }
-    } catch (const std::exception& e) {
-      return make_error(ErrorCode::kBadRequest, std::string("TLS files of the https listener: ") + e.what());
-    }
-  }
+  if (Status s = impl->load_tls(options.tls, any_tls); !s.ok()) return s.error();
   for (const auto& url : urls) {
-    beast::error_code ec;
-    auto address = net::ip::make_address(url.host, ec);
-    if (ec) return make_error(ErrorCode::kBadRequest, "--listen-http " + http::to_string(url) + ": " + ec.message());
-    auto l = std::make_unique<Impl::Listener>(Impl::Listener{tcp::acceptor(impl->ioc), url.tls, {}});
-    tcp::endpoint endpoint(address, static_cast<unsigned short>(url.port));
-    l->acceptor.open(endpoint.protocol(), ec);
-    if (!ec) l->acceptor.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) l->acceptor.bind(endpoint, ec);
-    if (!ec) l->acceptor.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) return make_error(ErrorCode::kUnavailable, "--listen-http " + http::to_string(url) + ": " + ec.message());
-    http::ListenUrl bound = url;
-    bound.port = l->acceptor.local_endpoint().port();
-    l->url = http::to_string(bound);
-    impl->listeners.push_back(std::move(l));
+    if (Status s = impl->bind(url); !s.ok()) return s.error();
   }
-
-  client::Options copts;
-  copts.endpoints = {connectable(options.client_endpoint)};
-  copts.request_timeout = options.request_timeout;
-  copts.max_request_bytes = options.max_body_bytes + kEnvelopeBytes;
-  const size_t watch_clients = std::max<size_t>(1, (options.max_watch_streams + kWatchesPerClient - 1) / kWatchesPerClient);
-  for (size_t i = 0; i < kKvClients + 1 + watch_clients; ++i) {
-    auto c = client::Client::connect(copts);
-    if (!c.ok()) return make_error(ErrorCode::kBadRequest, "http: client of " + copts.endpoints[0] + ": " + c.error().message);
-    impl->clients.push_back(std::move(c).value());
-  }
+  if (Status s = impl->connect_clients(options); !s.ok()) return s.error();
   impl->shared = std::make_shared<HttpShared>(impl->ioc);
   auto& shared = *impl->shared;
   for (size_t i = 0; i < kKvClients; ++i) shared.backend.kvs.push_back(impl->clients[i].get());

@@ -120,12 +120,47 @@ Status add_contacts(JoinRequest& request, const std::vector<MemberInfo>& members
   return Status();
 }
 
-Result<JoinResult> discover_membership(zmq::context_t& context, const JoinRequest& request) {
-  if (request.contacts.empty()) {
-    return make_error(ErrorCode::kBadRequest,
-                      "--initial-cluster-state existing on an empty data dir: --initial-cluster names no other "
-                      "member to join through");
+namespace {
+
+// What the joiner heard besides its answer.
+struct Heard {
+  std::set<std::string> refusals;
+  // Contacts that asked us the same question: they are starting too, not
+  // running (members started at once must not wait for each other).
+  std::vector<bool> probing;
+};
+
+// The index of the contact at peer URL `url`, if one is.
+std::optional<size_t> contact_of(const JoinRequest& request, std::string_view url) {
+  auto asked = net::parse_endpoint(url, net::EndpointUse::kConnect);
+  for (size_t i = 0; asked.ok() && i < request.contacts.size(); ++i) {
+    auto c = net::parse_endpoint(request.contacts[i], net::EndpointUse::kConnect);
+    if (c.ok() && c->to_zmq() == asked->to_zmq()) return i;
   }
+  return std::nullopt;
+}
+
+// One frame from a contact: the answer that names this member, or nothing
+// (a refusal or a contact's own query is noted in `heard`).
+std::optional<JoinResult> take_frame(const JoinRequest& request, std::string_view bytes, Heard& heard) {
+  // Raft traffic of the cluster to this member arrives too; only answers
+  // and queries count.
+  if (bytes.starts_with(kJoinQueryTag)) {
+    auto asker = decode_member(bytes.substr(kJoinQueryTag.size()));
+    if (asker.ok() && asker->peer_urls.size() == 1) {
+      if (auto i = contact_of(request, asker->peer_urls[0])) heard.probing[*i] = true;
+    }
+    return std::nullopt;
+  }
+  if (!bytes.starts_with(kJoinAnswerTag)) return std::nullopt;
+  auto answer = decode_answer(bytes.substr(kJoinAnswerTag.size()));
+  if (answer.ok() && answer->self.id != 0 && answer->self.name == request.name) return std::move(answer).value();
+  if (!answer.ok() && answer.error().code == ErrorCode::kBadRequest) heard.refusals.insert(answer.error().message);
+  return std::nullopt;
+}
+
+// A transport on the member's peer URL with a link to each contact.
+Result<std::unique_ptr<net::PeerTransport>> open_contacts(zmq::context_t& context, const JoinRequest& request) {
   net::PeerTransportOptions po;
   po.self_id = provisional_id();
   po.bind_endpoint = request.listen_peer;
@@ -135,10 +170,9 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
     return make_error(ErrorCode::kBadRequest, "join: CURVE is on but not every contact has a key");
   }
   auto transport = net::PeerTransport::create(context, po);
-  if (!transport.ok()) return make_error(ErrorCode::kUnavailable, "peer listener " + request.listen_peer + ": " + transport.error().message);
-  auto poller = net::Poller::create();
-  if (!poller.ok()) return poller.error();
-  const size_t peer_slot = (*transport)->watch_with(**poller);
+  if (!transport.ok()) {
+    return make_error(ErrorCode::kUnavailable, "peer listener " + request.listen_peer + ": " + transport.error().message);
+  }
   // The contacts' ids are unknown: any distinct placeholder names the link.
   for (size_t i = 0; i < request.contacts.size(); ++i) {
     std::optional<std::string> key;
@@ -146,70 +180,10 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
     auto s = (*transport)->add_peer(i + 1, request.contacts[i], key);
     if (!s.ok()) return make_error(ErrorCode::kBadRequest, "--initial-cluster: " + s.error().message);
   }
-  MemberInfo me;
-  me.name = request.name;
-  me.peer_urls = {request.advertise_peer};
-  const std::string query = std::string(kJoinQueryTag) + encode_member(me);
-  if (request.log_joining) log_event("joining an existing cluster as %s (%s): asking %zu members for its id", request.name.c_str(),
-            request.advertise_peer.c_str(), request.contacts.size());
+  return transport;
+}
 
-  std::set<std::string> refusals;
-  std::vector<net::PeerMessage> in;
-  const auto started = Clock::now();
-  const auto deadline = started + request.timeout;
-  const auto connected_deadline = started + std::max(request.timeout, request.timeout_while_connected);
-  // Contacts that asked us the same question: they are starting too, not
-  // running (members started at once must not wait for each other).
-  std::vector<bool> probing(request.contacts.size(), false);
-  auto contact_of = [&](std::string_view url) -> std::optional<size_t> {
-    auto asked = net::parse_endpoint(url, net::EndpointUse::kConnect);
-    for (size_t i = 0; asked.ok() && i < request.contacts.size(); ++i) {
-      auto c = net::parse_endpoint(request.contacts[i], net::EndpointUse::kConnect);
-      if (c.ok() && c->to_zmq() == asked->to_zmq()) return i;
-    }
-    return std::nullopt;
-  };
-  auto running_contact_connected = [&] {
-    for (size_t i = 0; i < request.contacts.size(); ++i) {
-      if (!probing[i] && (*transport)->connected(i + 1)) return true;
-    }
-    return false;
-  };
-  // A refusal is an answer: no reason to wait longer for another.
-  while (Clock::now() < deadline ||
-         (Clock::now() < connected_deadline && refusals.empty() && running_contact_connected())) {
-    for (size_t i = 0; i < request.contacts.size(); ++i) (void)(*transport)->send(i + 1, query);
-    const auto round_end =
-        std::min(Clock::now() < deadline ? deadline : connected_deadline, Clock::now() + kJoinQueryRetryMs);
-    while (Clock::now() < round_end) {
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(round_end - Clock::now());
-      (*transport)->maintain(Clock::now());
-      if ((*transport)->inbound_drained()) {
-        (*poller)->drained(peer_slot);
-      } else {
-        (*poller)->used(peer_slot);
-      }
-      if (!(*poller)->wait(wait).ok()) return make_error(ErrorCode::kUnavailable, "shutting down");
-      in.clear();
-      (*transport)->receive(kMaxFramesPerWait, in);
-      for (const auto& pm : in) {
-        // Raft traffic of the cluster to this member arrives too; only
-        // answers count.
-        const std::string_view bytes(pm.bytes);
-        if (bytes.starts_with(kJoinQueryTag)) {
-          auto asker = decode_member(bytes.substr(kJoinQueryTag.size()));
-          if (asker.ok() && asker->peer_urls.size() == 1) {
-            if (auto i = contact_of(asker->peer_urls[0])) probing[*i] = true;
-          }
-          continue;
-        }
-        if (!bytes.starts_with(kJoinAnswerTag)) continue;
-        auto answer = decode_answer(std::string_view(pm.bytes).substr(kJoinAnswerTag.size()));
-        if (answer.ok() && answer->self.id != 0 && answer->self.name == request.name) return answer;
-        if (!answer.ok() && answer.error().code == ErrorCode::kBadRequest) refusals.insert(answer.error().message);
-      }
-    }
-  }
+Error not_joined(const JoinRequest& request, const std::set<std::string>& refusals) {
   if (!refusals.empty()) {
     std::string all;
     for (const auto& r : refusals) all += (all.empty() ? "" : "; ") + r;
@@ -221,6 +195,66 @@ Result<JoinResult> discover_membership(zmq::context_t& context, const JoinReques
                         std::to_string(request.timeout.count()) +
                         " ms: add it first (corralctl member add), or start a new cluster with "
                         "--initial-cluster-state new");
+}
+
+}  // namespace
+
+Result<JoinResult> discover_membership(zmq::context_t& context, const JoinRequest& request) {
+  if (request.contacts.empty()) {
+    return make_error(ErrorCode::kBadRequest,
+                      "--initial-cluster-state existing on an empty data dir: --initial-cluster names no other "
+                      "member to join through");
+  }
+  auto opened = open_contacts(context, request);
+  if (!opened.ok()) return opened.error();
+  net::PeerTransport& transport = **opened;
+  auto poller = net::Poller::create();
+  if (!poller.ok()) return poller.error();
+  const size_t peer_slot = transport.watch_with(**poller);
+  MemberInfo me;
+  me.name = request.name;
+  me.peer_urls = {request.advertise_peer};
+  const std::string query = std::string(kJoinQueryTag) + encode_member(me);
+  if (request.log_joining) {
+    log_event("joining an existing cluster as %s (%s): asking %zu members for its id", request.name.c_str(),
+              request.advertise_peer.c_str(), request.contacts.size());
+  }
+
+  Heard heard;
+  heard.probing.assign(request.contacts.size(), false);
+  std::vector<net::PeerMessage> in;
+  const auto started = Clock::now();
+  const auto deadline = started + request.timeout;
+  const auto connected_deadline = started + std::max(request.timeout, request.timeout_while_connected);
+  auto running_contact_connected = [&] {
+    for (size_t i = 0; i < request.contacts.size(); ++i) {
+      if (!heard.probing[i] && transport.connected(i + 1)) return true;
+    }
+    return false;
+  };
+  // A refusal is an answer: no reason to wait longer for another.
+  while (Clock::now() < deadline ||
+         (Clock::now() < connected_deadline && heard.refusals.empty() && running_contact_connected())) {
+    for (size_t i = 0; i < request.contacts.size(); ++i) (void)transport.send(i + 1, query);
+    const auto round_end =
+        std::min(Clock::now() < deadline ? deadline : connected_deadline, Clock::now() + kJoinQueryRetryMs);
+    while (Clock::now() < round_end) {
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(round_end - Clock::now());
+      transport.maintain(Clock::now());
+      if (transport.inbound_drained()) {
+        (*poller)->drained(peer_slot);
+      } else {
+        (*poller)->used(peer_slot);
+      }
+      if (!(*poller)->wait(wait).ok()) return make_error(ErrorCode::kUnavailable, "shutting down");
+      in.clear();
+      transport.receive(kMaxFramesPerWait, in);
+      for (const auto& pm : in) {
+        if (auto answer = take_frame(request, pm.bytes, heard)) return std::move(*answer);
+      }
+    }
+  }
+  return not_joined(request, heard.refusals);
 }
 
 }  // namespace corral::server
