@@ -126,6 +126,43 @@ bool ParsedRequest::linearizable_read() const {
   }
 }
 
+namespace {
+
+// A request kind, or auth request kind, this member does not know.
+std::optional<WireError> unknown_kind(wire::Request::Reader root) {
+  const auto which = static_cast<uint16_t>(root.which());
+  if (which > static_cast<uint16_t>(wire::Request::LEASE_GRANT_BATCH)) {
+    return wire_error(wire::ErrorCode::UNKNOWN_REQUEST, "unknown request kind " + std::to_string(which));
+  }
+  if (root.isAuth()) {
+    const auto kind = static_cast<uint16_t>(root.getAuth().which());
+    if (kind > static_cast<uint16_t>(wire::AuthRequest::AUTH_STATUS)) {
+      return wire_error(wire::ErrorCode::UNKNOWN_REQUEST, "unknown auth request kind " + std::to_string(kind));
+    }
+  }
+  return std::nullopt;
+}
+
+// A txn, keep-alive batch or grant batch past its bounds.
+std::optional<WireError> bound_refusal(wire::Request::Reader root) {
+  if (root.isTxn()) {
+    size_t ops = 0;
+    if (!txn_within_bounds(root.getTxn(), 1, ops)) {
+      return wire_error(wire::ErrorCode::TOO_LARGE, "txn past " + std::to_string(kMaxTxnOpsPerRequest) +
+                                                         " ops or " + std::to_string(kMaxTxnDepth) + " levels");
+    }
+  }
+  if (root.isLeaseKeepAliveBatch() && root.getLeaseKeepAliveBatch().getIds().size() > kMaxKeepAliveBatchIds) {
+    return wire_error(wire::ErrorCode::TOO_LARGE,
+                      "keep-alive batch of " + std::to_string(root.getLeaseKeepAliveBatch().getIds().size()) +
+                          " ids is past the " + std::to_string(kMaxKeepAliveBatchIds) + "-id bound");
+  }
+  if (root.isLeaseGrantBatch()) return grant_batch_refusal(root.getLeaseGrantBatch());
+  return std::nullopt;
+}
+
+}  // namespace
+
 ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
   ParseOutcome out;
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
@@ -152,18 +189,9 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
                                  std::to_string(max_request_bytes) + "-byte bound");
       return out;
     }
-    auto which = static_cast<uint16_t>(req->root_.which());
-    if (which > static_cast<uint16_t>(wire::Request::LEASE_GRANT_BATCH)) {
-      out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST,
-                             "unknown request kind " + std::to_string(which));
+    if (auto unknown = unknown_kind(req->root_)) {
+      out.error = std::move(*unknown);
       return out;
-    }
-    if (req->root_.isAuth()) {
-      const auto kind = static_cast<uint16_t>(req->root_.getAuth().which());
-      if (kind > static_cast<uint16_t>(wire::AuthRequest::AUTH_STATUS)) {
-        out.error = wire_error(wire::ErrorCode::UNKNOWN_REQUEST, "unknown auth request kind " + std::to_string(kind));
-        return out;
-      }
     }
     // Every pointer once, those of fields this member does not know too
     // (a copy of the request, as raise_grant_ttl makes, follows them all)...
@@ -173,28 +201,9 @@ ParseOutcome parse_request(std::string_view bytes, size_t max_request_bytes) {
     // struct once threw out of txn_within_bounds and ended the member).
     // Range and put through their getters, the rest through the schema.
     if (!read_fields_typed(req->root_)) read_every_field(capnp::toDynamic(req->root_));
-    if (req->root_.isTxn()) {
-      size_t ops = 0;
-      if (!txn_within_bounds(req->root_.getTxn(), 1, ops)) {
-        out.error = wire_error(wire::ErrorCode::TOO_LARGE,
-                               "txn past " + std::to_string(kMaxTxnOpsPerRequest) + " ops or " +
-                                   std::to_string(kMaxTxnDepth) + " levels");
-        return out;
-      }
-    }
-    if (req->root_.isLeaseKeepAliveBatch() &&
-        req->root_.getLeaseKeepAliveBatch().getIds().size() > kMaxKeepAliveBatchIds) {
-      out.error = wire_error(wire::ErrorCode::TOO_LARGE,
-                             "keep-alive batch of " +
-                                 std::to_string(req->root_.getLeaseKeepAliveBatch().getIds().size()) +
-                                 " ids is past the " + std::to_string(kMaxKeepAliveBatchIds) + "-id bound");
+    if (auto refused = bound_refusal(req->root_)) {
+      out.error = std::move(*refused);
       return out;
-    }
-    if (req->root_.isLeaseGrantBatch()) {
-      if (auto refused = grant_batch_refusal(req->root_.getLeaseGrantBatch())) {
-        out.error = std::move(*refused);
-        return out;
-      }
     }
     // The tree is now known to be well typed and within the traversal
     // bound; later reads (the member reads a request several times) get a
