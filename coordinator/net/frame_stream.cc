@@ -48,6 +48,11 @@ ssize_t write_vector(int fd, iovec* iov, size_t count) {
 
 }  // namespace
 
+bool looks_like_zmtp(std::string_view opening) {
+  if (opening.empty() || static_cast<uint8_t>(opening[0]) != 0xFF) return false;
+  return opening.size() < 10 || static_cast<uint8_t>(opening[9]) == 0x7F;
+}
+
 FrameStream::FrameStream(int fd, const FrameStreamLimits& limits) : fd_(fd), limits_(limits) {}
 
 FrameStream::~FrameStream() {
@@ -177,6 +182,11 @@ FrameReadResult FrameStream::read_some() {
     if (n == 0) {
       fail();
       return FrameReadResult::kClosed;
+    }
+    if (opening_size_ < kOpeningBytes) {
+      const size_t take = std::min(kOpeningBytes - opening_size_, static_cast<size_t>(n));
+      std::memcpy(opening_.data() + opening_size_, in_.data() + in_end_, take);
+      opening_size_ += take;
     }
     in_end_ += static_cast<size_t>(n);
     bytes_read_ += static_cast<uint64_t>(n);

@@ -18,6 +18,7 @@
 // that came (at most twofold per read), not with what a length prefix claims.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +61,12 @@ enum class FrameReadResult : uint8_t {
   kTooLarge,  // a length prefix past max_frame_bytes: the connection is dead
 };
 
+// Whether `opening`, a connection's first bytes, is a ZeroMQ (ZMTP 2/3)
+// greeting: 0xFF, eight bytes, then 0x7F. A frame stream never starts with
+// 0xFF (a length of 4 GiB or more), so with fewer than ten bytes 0xFF
+// alone counts.
+bool looks_like_zmtp(std::string_view opening);
+
 class FrameStream {
  public:
   // Takes the connected (or connecting) socket; closes it when destroyed.
@@ -94,6 +101,11 @@ class FrameStream {
   size_t frames_ready() const { return ready_.size(); }
   // Bytes read from the socket so far: whether anything came, for liveness.
   uint64_t bytes_read() const { return bytes_read_; }
+  // The first bytes the stream read (up to kOpeningBytes), kept after they
+  // are parsed: to tell what the other side speaks when it is not frames
+  // (looks_like_zmtp).
+  static constexpr size_t kOpeningBytes = 16;
+  std::string_view opening() const { return std::string_view(opening_.data(), opening_size_); }
 
  private:
   struct Queued {
@@ -120,6 +132,8 @@ class FrameStream {
   bool too_large_ = false;
   bool first_frame_read_ = false;
   uint64_t bytes_read_ = 0;
+  std::array<char, kOpeningBytes> opening_{};
+  size_t opening_size_ = 0;
   std::deque<std::string> ready_;
   size_t ready_bytes_ = 0;
 };

@@ -19,9 +19,19 @@ namespace corral::net {
 
 class PeerLink {
  public:
+  // Handshakes failed in a row before a peer counts as refusing this
+  // member's connections (PeerWireTrouble).
+  static constexpr int kFailedHandshakesReported = 3;
+
   bool connected() const { return connected_; }
 
-  void handshake_succeeded() { connected_ = true; }
+  void handshake_succeeded() {
+    connected_ = true;
+    failed_handshakes_ = 0;
+  }
+  // A connection ended before its handshake finished (libzmq's
+  // HANDSHAKE_FAILED_* events): the peer speaks another wire, or refused us.
+  void handshake_failed() { ++failed_handshakes_; }
   void disconnected() {
     if (connected_) lost_ = true;
     connected_ = false;
@@ -40,11 +50,19 @@ class PeerLink {
     lost_ = false;
     return lost;
   }
+  // Whether kFailedHandshakesReported handshakes failed in a row since the
+  // last success or the last time this said so.
+  bool take_failing_handshakes() {
+    if (failed_handshakes_ < kFailedHandshakesReported) return false;
+    failed_handshakes_ = 0;
+    return true;
+  }
 
  private:
   bool connected_ = false;
   bool lost_ = false;
   bool old_queue_possible_ = false;
+  int failed_handshakes_ = 0;
 };
 
 }  // namespace corral::net

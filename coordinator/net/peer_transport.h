@@ -97,7 +97,21 @@ struct PeerTransportStats {
   uint64_t sent = 0;
   uint64_t received = 0;
   uint64_t dropped_malformed = 0;  // wrong routing id or frame shape
+  uint64_t wire_troubles_dropped = 0;  // past kMaxWireTroubles, not kept
 };
+
+// A connection on which the other side speaks another peer wire than this
+// transport's (a member started with another --peer-wire, or with CURVE on
+// one side only, which makes auto pick zmq), or that the peer ends before
+// every handshake. Without it a member on the wrong wire is cut off with no
+// word in any log.
+struct PeerWireTrouble {
+  PeerId peer = 0;     // the peer our link goes to; 0: a connection opened to us
+  std::string remote;  // that connection's address (peer 0)
+  std::string what;    // what was seen, as a phrase ("answers in ZeroMQ")
+};
+// Troubles kept until taken; a flood of bad connections is counted past it.
+inline constexpr size_t kMaxWireTroubles = 16;
 
 class Poller;
 
@@ -155,6 +169,12 @@ class PeerTransport {
   virtual void maintain(std::chrono::steady_clock::time_point /*now*/) {}
 
   const PeerTransportStats& stats() const { return stats_; }
+  // Troubles seen since the last call (PeerWireTrouble), oldest first.
+  std::vector<PeerWireTrouble> take_wire_troubles() {
+    std::vector<PeerWireTrouble> out;
+    out.swap(wire_troubles_);
+    return out;
+  }
 
  protected:
   PeerTransport(PeerWire wire, const PeerTransportOptions& options) : wire_(wire), options_(options) {}
@@ -163,6 +183,13 @@ class PeerTransport {
   // add_peer's checks both wires make: the id (not 0, not ours, not
   // `known` already) and the endpoint, which it returns parsed.
   Result<Endpoint> check_new_peer(PeerId id, bool known, std::string_view endpoint) const;
+  void note_wire_trouble(PeerWireTrouble trouble) {
+    if (wire_troubles_.size() >= kMaxWireTroubles) {
+      ++stats_.wire_troubles_dropped;
+      return;
+    }
+    wire_troubles_.push_back(std::move(trouble));
+  }
   // The keys of a wire's peer map.
   template <class PeerMap>
   static std::vector<PeerId> ids_of(const PeerMap& peers) {
@@ -177,6 +204,7 @@ class PeerTransport {
   Endpoint bound_;
   uint64_t cluster_id_ = 0;
   PeerTransportStats stats_;
+  std::vector<PeerWireTrouble> wire_troubles_;
 };
 
 }  // namespace corral::net

@@ -269,6 +269,7 @@ void TcpPeerTransport::on_outbound_event(Outbound& p, uint32_t events, Clock::ti
   if (events & EPOLLIN) {
     const uint64_t before = p.stream->bytes_read();
     if (!read_outbound(p, now)) {
+      if (looks_like_zmtp(p.stream->opening())) note_wire_trouble({p.id, {}, "answers in ZeroMQ (the zmq peer wire)"});
       drop(p, now);
       return;
     }
@@ -450,6 +451,9 @@ void TcpPeerTransport::on_inbound_event(Inbound& conn, uint32_t events, Clock::t
     const FrameReadResult r = conn.stream->read_some();
     if (conn.stream->bytes_read() != before) conn.last_received = now;
     if (r == FrameReadResult::kTooLarge) ++stats_.dropped_malformed;
+    if (r == FrameReadResult::kTooLarge && conn.from == 0 && looks_like_zmtp(conn.stream->opening())) {
+      note_wire_trouble({0, tcp_remote_address(conn.stream->fd()), "speaks ZeroMQ (the zmq peer wire)"});
+    }
     if (conn.from == 0 && !take_hello(conn, now)) {
       close_inbound(serial);
       return;

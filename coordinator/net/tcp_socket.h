@@ -24,6 +24,9 @@ int tcp_connect_start(const Endpoint& endpoint);
 // The outcome of a connect in progress once the socket signalled: 0 or an errno.
 int tcp_connect_error(int fd);
 void tcp_no_delay(int fd);
+// The connected socket's remote address as "IP:PORT" ("[IPv6]:PORT"), or
+// "unknown" if the kernel does not say.
+std::string tcp_remote_address(int fd);
 std::string errno_text(const std::string& what);
 
 }  // namespace corral::net

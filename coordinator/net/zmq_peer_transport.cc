@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <string>
 
 
 namespace corral::net {
@@ -18,8 +19,11 @@ namespace {
 // order) and the endpoint text.
 constexpr size_t kMonitorEventHeaderBytes = 6;
 // CONNECT_RETRIED: the queue of a dropped connection is detached (peer_link.h).
+// HANDSHAKE_FAILED_*: a peer on another wire, or refusing us (PeerWireTrouble).
+constexpr int kHandshakeFailedEvents =
+    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 constexpr int kMonitoredEvents =
-    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED;
+    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED | kHandshakeFailedEvents;
 std::atomic<uint64_t> next_monitor_serial{0};
 
 Error bad(std::string what) { return make_error(ErrorCode::kBadRequest, std::move(what)); }
@@ -36,6 +40,7 @@ struct ZmqPeerTransport::Peer {
   }
   zmq::socket_t dealer;
   zmq::socket_t monitor;
+  PeerId id = 0;
   Endpoint endpoint;
   PeerLink link;
   // The monitor may hold events its ZMQ_FD will not announce: it has not
@@ -99,6 +104,7 @@ Status ZmqPeerTransport::add_peer(PeerId id, std::string_view endpoint_text,
   }
 
   auto peer = std::make_unique<Peer>(context_);
+  peer->id = id;
   peer->endpoint = *endpoint;
   zmq::socket_t& d = peer->dealer;
   set_common_options(d);
@@ -157,11 +163,18 @@ void ZmqPeerTransport::drain_events(Peer& peer) {
     uint16_t event = 0;
     std::memcpy(&event, header.data(), sizeof(event));
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) peer.link.handshake_succeeded();
+    if ((event & kHandshakeFailedEvents) != 0) peer.link.handshake_failed();
     if (event == ZMQ_EVENT_DISCONNECTED) peer.link.disconnected();
     if (event == ZMQ_EVENT_CONNECT_RETRIED) {
       peer.link.connect_retried();
       retried = true;
     }
+  }
+  if (peer.link.take_failing_handshakes()) {
+    note_wire_trouble({peer.id, {},
+                       "ends or never finishes its ZeroMQ handshake (" +
+                           std::to_string(PeerLink::kFailedHandshakesReported) +
+                           " times in a row): it speaks the tcp peer wire, refuses this member's CURVE key, or hangs"});
   }
   // The dropped connection's queue was detached before CONNECT_RETRIED was
   // emitted; reading ZMQ_EVENTS makes the socket act on that now, so no

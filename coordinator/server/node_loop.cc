@@ -219,6 +219,16 @@ void NodeLoop::receive_peers() {
     }
   }
   removed_notifier_.expire(*transport_, Clock::now());
+  report_peer_wire_troubles();
+}
+
+void NodeLoop::report_peer_wire_troubles() {
+  for (const auto& t : transport_->take_wire_troubles()) {
+    auto m = state_->members().find(t.peer);
+    const std::string_view name = m != state_->members().end() ? std::string_view(m->second.name) : "";
+    auto line = peer_wire_report_.line(t, name, net::peer_wire_name(transport_->wire()), Clock::now());
+    if (line) log_warn("%s", line->c_str());
+  }
 }
 
 // Membership frames of other members, and the gate for removed ones: a

@@ -81,6 +81,7 @@
 #include "coordinator/server/node.h"
 #include "coordinator/server/read_lease.h"
 #include "coordinator/server/release_timer.h"
+#include "coordinator/server/peer_wire_report.h"
 #include "coordinator/server/removed_notifier.h"
 #include "coordinator/server/request_meter.h"
 #include "coordinator/server/server_metrics.h"
@@ -174,6 +175,8 @@ class NodeLoop {
   bool wait_for_work();
   void tick_clock();
   void receive_peers();
+  // Logs what the transport saw of peers on another wire (peer_wire_report.h).
+  void report_peer_wire_troubles();
   bool admit_peer_frame(const net::PeerMessage& pm);
   void receive_clients();
   void handle_client(net::ClientRequest& req);
@@ -403,6 +406,7 @@ class NodeLoop {
   LeaderMoves leader_moves_{std::chrono::milliseconds(options_.tick_ms * options_.election_ticks)};
   Clock::time_point next_release_check_;
   RemovedNotifier removed_notifier_;
+  PeerWireReport peer_wire_report_;
   std::optional<ClusterIdGate> cluster_gate_;
   PeerIdentityGate identity_gate_;
   bool ever_had_leader_ = false;  // since this start: a member of a working cluster

@@ -1,8 +1,9 @@
 // Members on different peer wires (--peer-wire tcp / zmq): an operator who
 // restarts one member on the other wire (a rolling upgrade done wrong) gets
 // a member that hears nobody, and nothing worse: the others keep their
-// leader and serve, nobody crashes, and the member catches up once it is
-// restarted on their wire.
+// leader and serve, nobody crashes, every member's log says which wire the
+// other side speaks, and the member catches up once it is restarted on
+// their wire.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -37,7 +38,8 @@ double dropped_at(Cluster& cluster, size_t i) {
 
 }  // namespace
 
-TEST_CASE("peer wire: a member restarted on the other wire is not heard, harms nothing, and catches up on its own",
+TEST_CASE("peer wire: a member restarted on the other wire is not heard, harms nothing, is named in the logs, and "
+          "catches up on its own",
           "[integration][peer_wire]") {
   auto odd_wire = std::make_shared<std::string>("tcp");
   ClusterOptions o;
@@ -86,6 +88,13 @@ TEST_CASE("peer wire: a member restarted on the other wire is not heard, harms n
   // (its ZeroMQ greeting is no hello), published once a second.
   const size_t other = *leader == 0 ? 1 : 0;
   CHECK(wait_until([&] { return dropped_at(cluster, other) > 0; }, 5s));
+  // And the logs say why, on both sides (peer_wire_report.h): the others
+  // that n3 answers in ZeroMQ, n3 that the others end its handshakes.
+  auto logged = [&](size_t i, const std::string& text) { return cluster.log_of(i).find(text) != std::string::npos; };
+  CHECK(wait_until([&] { return logged(other, "peer wire: member n3 (") && logged(other, "answers in ZeroMQ"); }, 10s));
+  CHECK(logged(other, "this member's is tcp"));
+  CHECK(wait_until([&] { return logged(kOdd, "ends or never finishes its ZeroMQ handshake"); }, 10s));
+  CHECK(logged(kOdd, "this member's is zmq"));
 
   // Back on the others' wire: it hears the leader and catches up.
   REQUIRE(cluster.signal_member(kOdd, SIGTERM) == 0);

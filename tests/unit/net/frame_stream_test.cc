@@ -211,6 +211,35 @@ TEST_CASE("frame stream: a length prefix past max_frame_bytes", "[net][frame]") 
   }
 }
 
+TEST_CASE("frame stream: the opening bytes are kept, and a ZeroMQ greeting is told from frames", "[net][frame]") {
+  // libzmq's ZMTP 3 signature: 0xFF, eight bytes, 0x7F, then the version.
+  const std::string zmtp = std::string("\xff\0\0\0\0\0\0\0\x01\x7f\x03", 11);
+  {
+    auto [w, r] = socket_pair();
+    FrameStream reader(r, FrameStreamLimits{});
+    write_raw(w, zmtp);
+    CHECK(reader.read_some() == FrameReadResult::kTooLarge);
+    CHECK(reader.opening() == zmtp);
+    CHECK(corral::net::looks_like_zmtp(reader.opening()));
+    ::close(w);
+  }
+  {
+    // Frames: the opening is the first kOpeningBytes read, whatever parsed them.
+    auto [w, r] = socket_pair();
+    FrameStream reader(r, FrameStreamLimits{});
+    const std::string bytes = frame_bytes("hello, a frame") + frame_bytes("more");
+    write_raw(w, bytes);
+    CHECK(reader.read_some() == FrameReadResult::kOk);
+    CHECK(reader.opening() == bytes.substr(0, FrameStream::kOpeningBytes));
+    CHECK_FALSE(corral::net::looks_like_zmtp(reader.opening()));
+    ::close(w);
+  }
+  CHECK(corral::net::looks_like_zmtp(std::string("\xff", 1)));  // too short to tell: 0xFF is no frame
+  CHECK_FALSE(corral::net::looks_like_zmtp(std::string("\xff\0\0\0\0\0\0\0\x01\x00", 10)));
+  CHECK_FALSE(corral::net::looks_like_zmtp(""));
+  CHECK_FALSE(corral::net::looks_like_zmtp(header_claiming(21) + "CRLP"));
+}
+
 TEST_CASE("frame stream: the write queue's bounds in count and in bytes", "[net][frame]") {
   FrameStreamLimits limits;
   auto [w, r] = socket_pair();

@@ -54,3 +54,23 @@ TEST_CASE("peer link: a connection known only from a message taken is lost when 
   link.message_taken();
   CHECK_FALSE(link.connected());
 }
+
+TEST_CASE("peer link: handshakes failing in a row are reported once per kFailedHandshakesReported, a success resets",
+          "[net][peer]") {
+  PeerLink link;
+  for (int i = 1; i < PeerLink::kFailedHandshakesReported; ++i) {
+    link.handshake_failed();
+    CHECK_FALSE(link.take_failing_handshakes());
+  }
+  link.handshake_failed();
+  CHECK(link.take_failing_handshakes());
+  CHECK_FALSE(link.take_failing_handshakes());  // once
+  // Two failures, a success, two more: never kFailedHandshakesReported in a row.
+  link.handshake_failed();
+  link.handshake_failed();
+  link.handshake_succeeded();
+  link.handshake_failed();
+  link.handshake_failed();
+  CHECK_FALSE(link.take_failing_handshakes());
+  CHECK_FALSE(link.take_lost());  // failed handshakes are no lost connection
+}

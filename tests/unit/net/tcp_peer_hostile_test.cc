@@ -387,6 +387,39 @@ TEST_CASE("tcp peer wire: zmq and tcp transports pointed at each other", "[net][
   for (const PeerMessage& m : tcp_net.inbox(4)) CHECK((m.from == 2 && m.bytes == "y to y2"));
   CHECK_FALSE(x.connected(2));  // ZeroMQ's handshake never succeeds
   CHECK(y.inbound_connections() <= 2);
+  // Each side says what it saw on the wrong link (PeerWireTrouble), and
+  // only there: the tcp member that its peer answers in ZeroMQ and that a
+  // connection to it spoke ZeroMQ; the zmq member that the tcp one ends its
+  // handshakes. Reconnects go on, so more come while the test looks.
+  std::vector<corral::net::PeerWireTrouble> y_saw, x_saw;
+  auto saw = [](const std::vector<corral::net::PeerWireTrouble>& all, corral::net::PeerId peer,
+                const std::string& what) {
+    for (const auto& t : all) {
+      if (t.peer == peer && t.what.find(what) != std::string::npos && (peer != 0 || !t.remote.empty())) return true;
+    }
+    return false;
+  };
+  const auto look_until = Clock::now() + std::chrono::seconds(10);
+  while (!(saw(y_saw, 1, "answers in ZeroMQ") && saw(y_saw, 0, "speaks ZeroMQ") &&
+           saw(x_saw, 2, "ZeroMQ handshake")) &&
+         Clock::now() < look_until) {
+    (void)x.send(2, "zmq to tcp");
+    (void)y.send(1, "tcp to zmq");
+    zmq_net.turn(std::chrono::milliseconds(1));
+    tcp_net.turn(std::chrono::milliseconds(1));
+    for (auto& t : y.take_wire_troubles()) y_saw.push_back(t);
+    for (auto& t : x.take_wire_troubles()) x_saw.push_back(t);
+  }
+  CHECK(saw(y_saw, 1, "answers in ZeroMQ"));
+  CHECK(saw(y_saw, 0, "speaks ZeroMQ"));
+  for (const auto& t : y_saw) {
+    if (t.peer == 0) CHECK(t.remote.rfind("127.0.0.1:", 0) == 0);
+  }
+  CHECK(saw(x_saw, 2, "ZeroMQ handshake"));
+  for (const auto& t : x_saw) CHECK(t.peer == 2);  // never about x2, its own wire
+  for (const auto& t : y_saw) CHECK(t.peer != 4);  // never about y2
+  CHECK(x2.take_wire_troubles().empty());
+  CHECK(y2.take_wire_troubles().empty());
   // The wrong link dies young each time: tried with backoff, not in a spin.
   CHECK(y.stats().dropped_malformed < 1000);
 }
