@@ -109,6 +109,9 @@ struct PeerWireTrouble {
   PeerId peer = 0;     // the peer our link goes to; 0: a connection opened to us
   std::string remote;  // that connection's address (peer 0)
   std::string what;    // what was seen, as a phrase ("answers in ZeroMQ")
+  // The same wire, in a version of its hello this member does not speak
+  // (another corral version), rather than the other wire.
+  bool other_version = false;
 };
 // Troubles kept until taken; a flood of bad connections is counted past it.
 inline constexpr size_t kMaxWireTroubles = 16;

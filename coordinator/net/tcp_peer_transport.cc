@@ -41,6 +41,12 @@ std::string tcp_peer_hello(PeerId id, uint64_t cluster_id) {
   return out;
 }
 
+std::optional<uint8_t> tcp_peer_hello_version(std::string_view opening) {
+  if (opening.size() < kFrameHeaderBytes + sizeof(kHelloMagic) + 1) return std::nullopt;
+  if (std::memcmp(opening.data() + kFrameHeaderBytes, kHelloMagic, sizeof(kHelloMagic)) != 0) return std::nullopt;
+  return static_cast<uint8_t>(opening[kFrameHeaderBytes + sizeof(kHelloMagic)]);
+}
+
 PeerId parse_tcp_peer_hello(std::string_view frame, uint64_t* cluster_id) {
   if (frame.size() != kTcpHelloBytes) return 0;
   if (std::memcmp(frame.data(), kHelloMagic, sizeof(kHelloMagic)) != 0) return 0;
@@ -403,6 +409,21 @@ bool TcpPeerTransport::take_hello(Inbound& conn, Clock::time_point now) {
   return true;
 }
 
+void TcpPeerTransport::note_first_bytes(const Inbound& conn) {
+  const std::string_view opening = conn.stream->opening();
+  if (looks_like_zmtp(opening)) {
+    note_wire_trouble({0, tcp_remote_address(conn.stream->fd()), "speaks ZeroMQ (the zmq peer wire)"});
+    return;
+  }
+  const auto version = tcp_peer_hello_version(opening);
+  if (version && *version != kHelloVersion) {
+    note_wire_trouble({0, tcp_remote_address(conn.stream->fd()),
+                       "says hello in version " + std::to_string(*version) + " of the tcp peer wire, and this member speaks version " +
+                           std::to_string(kHelloVersion) + ": it runs another corral version",
+                       true});
+  }
+}
+
 void TcpPeerTransport::close_oldest_unnamed() {
   // Serials grow, so the first unnamed one in inbound_ is the oldest.
   for (const auto& [serial, conn] : inbound_) {
@@ -451,10 +472,8 @@ void TcpPeerTransport::on_inbound_event(Inbound& conn, uint32_t events, Clock::t
     const FrameReadResult r = conn.stream->read_some();
     if (conn.stream->bytes_read() != before) conn.last_received = now;
     if (r == FrameReadResult::kTooLarge) ++stats_.dropped_malformed;
-    if (r == FrameReadResult::kTooLarge && conn.from == 0 && looks_like_zmtp(conn.stream->opening())) {
-      note_wire_trouble({0, tcp_remote_address(conn.stream->fd()), "speaks ZeroMQ (the zmq peer wire)"});
-    }
-    if (conn.from == 0 && !take_hello(conn, now)) {
+    if (conn.from == 0 && (r == FrameReadResult::kTooLarge || !take_hello(conn, now))) {
+      note_first_bytes(conn);
       close_inbound(serial);
       return;
     }

@@ -63,6 +63,10 @@ inline constexpr size_t kMaxInbound = 256;
 std::string tcp_peer_hello(PeerId id, uint64_t cluster_id);
 // The node id in a hello frame, 0 if it is not one; `cluster_id` gets its cluster id.
 PeerId parse_tcp_peer_hello(std::string_view frame, uint64_t* cluster_id);
+// The hello version in a connection's first bytes (length prefix, "CRLP",
+// version), whatever the version and the frame's length; nullopt if they
+// are not a hello. A hello of another version is refused, and reported.
+std::optional<uint8_t> tcp_peer_hello_version(std::string_view opening);
 
 class TcpPeerTransport final : public PeerTransport {
  public:
@@ -115,6 +119,9 @@ class TcpPeerTransport final : public PeerTransport {
   void on_inbound_event(Inbound& conn, uint32_t events, Clock::time_point now);
   // False: the connection is dead (the caller closes it).
   bool take_hello(Inbound& conn, Clock::time_point now);
+  // A connection refused for its first frame: if that was another wire's
+  // greeting or another version's hello, a PeerWireTrouble.
+  void note_first_bytes(const Inbound& conn);
   void close_inbound(uint64_t serial);
   void close_oldest_unnamed();
   void close_oldest_unknown(uint64_t except_serial);

@@ -36,6 +36,7 @@ std::optional<std::string> PeerWireReport::line(const net::PeerWireTrouble& trou
   } else {
     who = "a connection from " + trouble.remote + " to the peer port";
   }
+  if (trouble.other_version) return "peer wire: " + who + " " + trouble.what;
   return "peer wire: " + who + " " + trouble.what + "; every member must run with the same --peer-wire (auto is " +
          "zmq with CURVE, tcp without), and this member's is " + std::string(own_wire);
 }

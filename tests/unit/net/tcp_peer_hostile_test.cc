@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,9 @@ TEST_CASE("tcp peer wire: garbage or a too-long first frame instead of the hello
       // Longer than any hello, shorter than max_message_bytes, and never
       // finished: must not be waited for (nor its buffer allocated).
       {"a long first frame", length_prefix(1u << 20) + "0123456789"},
+      // A later version's hello may be longer: still told apart (reported below).
+      {"a longer hello of a later version", frame(bad_version + "and more fields") + frame("evil")},
+      {"a ZeroMQ greeting", std::string("\xff\0\0\0\0\0\0\0\x01\x7f\x03", 11)},
   };
   int real = 1;
   for (const auto& [what, bytes] : openings) {
@@ -181,6 +185,38 @@ TEST_CASE("tcp peer wire: garbage or a too-long first frame instead of the hello
   }
   for (const PeerMessage& m : net.inbox(2)) CHECK(m.from == 1);
   CHECK(a.take_lost_connections().empty());
+  // Of all these, another version's hellos and the ZeroMQ greeting are
+  // reported (PeerWireTrouble), with the address they came from; the rest
+  // is noise, counted only.
+  int versions = 0, zmtp = 0;
+  for (const auto& t : b.take_wire_troubles()) {
+    INFO(t.what);
+    CHECK(t.peer == 0);
+    CHECK(t.remote.rfind("127.0.0.1:", 0) == 0);
+    if (t.other_version) {
+      ++versions;
+      CHECK(t.what.find("version 2 of the tcp peer wire") != std::string::npos);
+      CHECK(t.what.find("speaks version 1") != std::string::npos);
+    } else {
+      ++zmtp;
+      CHECK(t.what.find("speaks ZeroMQ") != std::string::npos);
+    }
+  }
+  CHECK(versions == 2);
+  CHECK(zmtp == 1);
+  CHECK(a.take_wire_troubles().empty());
+}
+
+TEST_CASE("tcp peer wire: hello versions are read from a connection's first bytes, whatever the frame's length",
+          "[net][peer][tcp_hostile]") {
+  CHECK(corral::net::tcp_peer_hello_version(frame(tcp_peer_hello(5, 0))) == std::optional<uint8_t>(1));
+  std::string v7 = tcp_peer_hello(5, 0);
+  v7[4] = 7;
+  CHECK(corral::net::tcp_peer_hello_version(frame(v7 + "longer")) == std::optional<uint8_t>(7));
+  CHECK(corral::net::tcp_peer_hello_version(frame(v7).substr(0, 9)) == std::optional<uint8_t>(7));
+  CHECK_FALSE(corral::net::tcp_peer_hello_version(frame(v7).substr(0, 8)));
+  CHECK_FALSE(corral::net::tcp_peer_hello_version("GET / HTTP/1.1\r\n"));
+  CHECK_FALSE(corral::net::tcp_peer_hello_version(""));
 }
 
 TEST_CASE("tcp peer wire: a client that connects and says nothing is closed after heartbeat_timeout_ms", "[net][peer][tcp_hostile]") {

@@ -49,3 +49,12 @@ TEST_CASE("peer wire report: remembers at most kMaxKeys peers, forgetting the ol
   CHECK_FALSE(report.line(PeerWireTrouble{3, {}, "x"}, "", "tcp", at(1000)));
   CHECK_FALSE(report.line(PeerWireTrouble{PeerWireReport::kMaxKeys + 1, {}, "x"}, "", "tcp", at(1000)));
 }
+
+TEST_CASE("peer wire report: another version of the wire is not blamed on --peer-wire", "[server][peer_wire]") {
+  PeerWireReport report;
+  PeerWireTrouble t{0, "10.0.0.7:41234", "says hello in version 2 of the tcp peer wire", true};
+  auto line = report.line(t, "", "tcp", Clock::time_point{} + std::chrono::hours(1));
+  REQUIRE(line);
+  CHECK(line->find("a connection from 10.0.0.7:41234 to the peer port says hello in version 2") != std::string::npos);
+  CHECK(line->find("--peer-wire") == std::string::npos);
+}
