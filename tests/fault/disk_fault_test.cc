@@ -228,6 +228,7 @@ struct Corruption {
   bool (*matches)(const std::string& name);
   // Where the junk goes: from the file's start, its middle or its end.
   enum class At { kStart, kMiddle, kEnd } at;
+  bool data_block = false;  // damage only a read of the block finds (see below)
 };
 
 bool is_current(const std::string& n) { return n == "CURRENT"; }
@@ -268,20 +269,21 @@ std::vector<std::string> garble(const std::string& dir, const Corruption& c) {
 
 }  // namespace
 
+TEST_CASE("the leader's disk past the floor: it refuses writes itself, the alarm commits, it recovers",
+          "[fault][disk]") {
+  disk_full_on_one_member(kLeftBelowFloorBytes, true);
+}
+
 // Proves, for each kind of file a data dir holds (RocksDB's CURRENT and
 // MANIFEST, a table file's footer and its data, the WAL with the raft log
 // records; the member identity, the raft log, hard state and snapshot
 // metadata are records in those files, no file of their own): a member
 // whose file is garbled while it is down refuses to start, with exit code
 // 1 (could not start; main.cc) and a message naming the file, and writes
-// nothing to its data dir (but RocksDB's info LOG). RocksDB's OPTIONS and
-// IDENTITY files are not read back to start (garbling them changes
-// nothing). Takes about 10 s.
-TEST_CASE("the leader's disk past the floor: it refuses writes itself, the alarm commits, it recovers",
-          "[fault][disk]") {
-  disk_full_on_one_member(kLeftBelowFloorBytes, true);
-}
-
+// nothing to its data dir (but RocksDB's info LOG) unless the damage is in
+// a table's data block and is found only after the open (see below).
+// RocksDB's OPTIONS and IDENTITY files are not read back to start
+// (garbling them changes nothing). Takes about 10 s.
 TEST_CASE("a corrupted data dir: the member refuses to start and says which", "[fault][disk]") {
   constexpr int kCannotStartExitCode = 1;  // coordinator/main/main.cc
   Cluster cluster(ClusterOptions{.snapshot_count = 20});
@@ -301,7 +303,7 @@ TEST_CASE("a corrupted data dir: the member refuses to start and says which", "[
       {"CURRENT", is_current, Corruption::At::kStart},
       {"MANIFEST", is_manifest, Corruption::At::kStart},
       {"a table file's footer", is_sst, Corruption::At::kEnd},
-      {"a table file's data", is_sst, Corruption::At::kStart},
+      {"a table file's data", is_sst, Corruption::At::kStart, true},
       {"the WAL (raft log records)", is_wal, Corruption::At::kMiddle},
   };
   int n = 0;
@@ -331,7 +333,16 @@ TEST_CASE("a corrupted data dir: the member refuses to start and says which", "[
     CHECK(named);
     CHECK(out.find(dir) != std::string::npos);
     CHECK(out.find("Assertion") == std::string::npos);
-    CHECK(contents(dir) == before);
+    // Damage RocksDB's open finds leaves the data dir as it was, and the
+    // message says so. Damage in a table's data block is found only by a
+    // read: sometimes during the open, sometimes by the member's first
+    // reads after it, when RocksDB has already written a new MANIFEST,
+    // OPTIONS and WAL and flushed the old WAL into a table file (the data is
+    // all there; the message then does not claim the dir unchanged).
+    const bool claims_unchanged = out.find("Nothing in it was changed") != std::string::npos;
+    if (!kind.data_block) CHECK(claims_unchanged);
+    if (claims_unchanged) CHECK(contents(dir) == before);
+    if (!claims_unchanged) CHECK(out.find("Corruption") != std::string::npos);
   }
   // The other two still serve every key.
   auto all = require_ok(c->get_prefix("/corrupt/"), "read back");
