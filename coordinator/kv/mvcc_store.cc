@@ -1,5 +1,7 @@
 #include "coordinator/kv/mvcc_store.h"
 
+#include <map>
+
 #include <algorithm>
 #include <utility>
 
@@ -29,6 +31,8 @@ Status MvccStore::restore() {
     state_ = *state;
   }
   Revision last = 0;
+  // Records come in revision order, so each key's newest decides its lease.
+  std::map<std::string, LeaseId, std::less<>> leased;
   auto it = engine_.scan(Space::kKv, "", "");
   for (; it->valid(); it->next()) {
     auto rk = decode_revision_key(it->key());
@@ -36,9 +40,16 @@ Status MvccStore::restore() {
     auto kv = decode_key_value(it->value());
     if (!kv.ok()) return kv.error();
     index_.restore(kv->key, rk->rev, rk->tombstone, kv->create_revision, kv->version);
+    if (rk->tombstone || kv->lease == 0) {
+      if (auto l = leased.find(kv->key); l != leased.end()) leased.erase(l);
+    } else {
+      leased.insert_or_assign(kv->key, kv->lease);
+    }
     last = rk->rev.main;
   }
   if (auto st = it->status(); !st.ok()) return st;
+  leased_at_open_.reserve(leased.size());
+  for (auto& [key, lease] : leased) leased_at_open_.emplace_back(lease, key);
   if (last > state_.current_revision) {
     return make_error(ErrorCode::kStorage, "space kKv holds revision " + std::to_string(last) +
                                                " beyond the stored current revision " +

@@ -111,6 +111,10 @@ class MvccStore {
   Revision compact_revision() const { return state_.compact_revision; }
   uint64_t applied_index() const { return state_.applied_index; }
   size_t indexed_keys() const { return index_.key_count(); }
+  // The live keys that carry a lease, (lease, key) in key order, as open()
+  // found them (each key's newest record): what a lessor's attachments are
+  // rebuilt from, without a second pass over every value. Empty once taken.
+  std::vector<std::pair<LeaseId, std::string>> take_leased_at_open() { return std::move(leased_at_open_); }
 
   // Errors: kBadRequest / kTooLarge on bad input, kCompacted (error.revision =
   // compact revision) below the compact revision, kFutureRevision
@@ -191,6 +195,7 @@ class MvccStore {
 
   storage::Engine& engine_;
   KeyIndex index_;
+  std::vector<std::pair<LeaseId, std::string>> leased_at_open_;
   bool prev_kv_in_events_ = true;
   KvState state_;
   // Records staged into batches that the caller has not written yet, in

@@ -89,9 +89,12 @@ TEST_CASE("peer wire: a member restarted on the other wire is not heard, harms n
   const size_t other = *leader == 0 ? 1 : 0;
   CHECK(wait_until([&] { return dropped_at(cluster, other) > 0; }, 5s));
   // And the logs say why, on both sides (peer_wire_report.h): the others
-  // that n3 answers in ZeroMQ, n3 that the others end its handshakes.
+  // that n3's connections speak ZeroMQ (the member itself is named only if
+  // its greeting is read on their own connection to it before libzmq resets
+  // that connection, which is not every time), n3 that the others end its
+  // handshakes.
   auto logged = [&](size_t i, const std::string& text) { return cluster.log_of(i).find(text) != std::string::npos; };
-  CHECK(wait_until([&] { return logged(other, "peer wire: member n3 (") && logged(other, "answers in ZeroMQ"); }, 10s));
+  CHECK(wait_until([&] { return logged(other, "to the peer port speaks ZeroMQ"); }, 10s));
   CHECK(logged(other, "this member's is tcp"));
   CHECK(wait_until([&] { return logged(kOdd, "ends or never finishes its ZeroMQ handshake"); }, 10s));
   CHECK(logged(kOdd, "this member's is zmq"));

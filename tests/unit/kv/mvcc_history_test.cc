@@ -279,3 +279,26 @@ TEST_CASE("a store refuses a kKv space it cannot read", "[recovery]") {
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().code == ErrorCode::kStorage);
 }
+
+TEST_CASE("opening a store gathers the live keys' leases from each key's newest record", "[recovery]") {
+  TempDir dir("leased");
+  StoreFixture f(dir.path.string());
+  f.put("/a/kept", "1", 7);         // leased, stays so
+  f.put("/a/dropped", "1", 7);      // leased, then overwritten without one
+  f.put("/a/deleted", "1", 8);      // leased, then deleted
+  f.put("/a/moved", "1", 7);        // leased, then moved to another lease
+  f.put("/a/late", "1");            // plain, then leased
+  f.put("/a/plain", "1");           // never leased
+  f.put("/a/dropped", "2");
+  f.del("/a/deleted");
+  f.put("/a/moved", "2", 9);
+  f.put("/a/late", "2", 10);
+  f.put("/a/reborn", "1", 11);      // leased, deleted, put again without a lease
+  f.del("/a/reborn");
+  f.put("/a/reborn", "2");
+  f.compact(4);                     // older records gone: the newest still decide
+  f.reopen();
+  using Leased = std::vector<std::pair<LeaseId, std::string>>;
+  CHECK(f.store().take_leased_at_open() == Leased{{7, "/a/kept"}, {10, "/a/late"}, {9, "/a/moved"}});
+  CHECK(f.store().take_leased_at_open().empty());  // taken once
+}

@@ -424,9 +424,11 @@ TEST_CASE("tcp peer wire: zmq and tcp transports pointed at each other", "[net][
   CHECK_FALSE(x.connected(2));  // ZeroMQ's handshake never succeeds
   CHECK(y.inbound_connections() <= 2);
   // Each side says what it saw on the wrong link (PeerWireTrouble), and
-  // only there: the tcp member that its peer answers in ZeroMQ and that a
-  // connection to it spoke ZeroMQ; the zmq member that the tcp one ends its
-  // handshakes. Reconnects go on, so more come while the test looks.
+  // only there: the tcp member that a connection to it spoke ZeroMQ, and
+  // (when it reads the greeting on its own connection before libzmq resets
+  // it; not every attempt) that its peer answers in ZeroMQ; the zmq member
+  // that the tcp one ends its handshakes. Reconnects go on (every 10-50 ms
+  // here), so more come while the test looks.
   std::vector<corral::net::PeerWireTrouble> y_saw, x_saw;
   auto saw = [](const std::vector<corral::net::PeerWireTrouble>& all, corral::net::PeerId peer,
                 const std::string& what) {

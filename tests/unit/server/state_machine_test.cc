@@ -268,3 +268,40 @@ TEST_CASE("apply version: the cluster's is its lowest member's, unpublished coun
   CHECK(apply_version_needed(r) == 2);
   CHECK(apply_version_needed(r) <= kApplyVersion);
 }
+
+TEST_CASE("a reload attaches each live leased key to its lease again, and nothing else", "[server][apply]") {
+  Member m(1);
+  std::vector<raft::Entry> entries;
+  uint64_t index = 1, rid = 1;
+  auto entry = [&](std::function<void(wire::Request::Builder)> fill) {
+    CommandWriter w(1);
+    w.add(rid, request(rid, fill));
+    ++rid;
+    entries.push_back(raft::Entry{1, index++, raft::EntryType::kNormal, w.take()});
+  };
+  entries.push_back(raft::Entry{1, index++, raft::EntryType::kNormal, ""});
+  auto grant = [&](int64_t id, std::vector<std::string> keys) {
+    entry([=](wire::Request::Builder r) {
+      auto g = r.initLeaseGrant();
+      g.setTtl(60);
+      g.setId(id);
+      auto puts = g.initPuts(static_cast<unsigned>(keys.size()));
+      for (unsigned i = 0; i < keys.size(); ++i) {
+        puts[i].setKey(testing::as_data(keys[i]));
+        puts[i].setValue(testing::as_data("up"));
+      }
+    });
+  };
+  grant(101, {"/agents/a", "/agents/b"});
+  grant(102, {"/agents/c"});
+  entry(testing::put("/agents/b", "plain now"));  // b leaves lease 101
+  entry(testing::del("/agents/c"));               // c is gone
+  entry(testing::put("/plain", "x"));
+  m.apply(entries);
+  REQUIRE(m.sm->lessor().lease_of("/agents/a") == 101);
+  REQUIRE(m.sm->reload().ok());
+  CHECK(m.sm->lessor().lease_of("/agents/a") == 101);
+  CHECK(m.sm->lessor().lease_of("/agents/b") == 0);
+  CHECK(m.sm->lessor().lease_of("/agents/c") == 0);
+  CHECK(m.sm->lessor().lease_of("/plain") == 0);
+}
