@@ -225,7 +225,9 @@ void NodeLoop::receive_peers() {
 void NodeLoop::report_peer_wire_troubles() {
   for (const auto& t : transport_->take_wire_troubles()) {
     auto m = state_->members().find(t.peer);
-    const std::string_view name = m != state_->members().end() ? std::string_view(m->second.name) : "";
+    const std::string name = t.peer == 0                      ? PeerWireReport::member_at(t.remote, state_->members(), self_id_)
+                             : m != state_->members().end() ? m->second.name
+                                                            : std::string();
     auto line = peer_wire_report_.line(t, name, net::peer_wire_name(transport_->wire()), Clock::now());
     if (line) log_warn("%s", line->c_str());
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "coordinator/net/endpoint.h"
+
 namespace corral::server {
 namespace {
 
@@ -34,11 +36,31 @@ std::optional<std::string> PeerWireReport::line(const net::PeerWireTrouble& trou
   if (trouble.peer != 0) {
     who = "member " + (peer_name.empty() ? std::string("?") : std::string(peer_name)) + " (" + hex_id(trouble.peer) + ")";
   } else {
-    who = "a connection from " + trouble.remote + " to the peer port";
+    who = "a connection from " + trouble.remote +
+          (peer_name.empty() ? std::string() : " (member " + std::string(peer_name) + "'s host)") +
+          " to the peer port";
   }
   if (trouble.other_version) return "peer wire: " + who + " " + trouble.what;
   return "peer wire: " + who + " " + trouble.what + "; every member must run with the same --peer-wire (auto is " +
          "zmq with CURVE, tcp without), and this member's is " + std::string(own_wire);
+}
+
+std::string PeerWireReport::member_at(std::string_view remote, const std::map<uint64_t, MemberInfo>& members,
+                                      uint64_t self) {
+  auto from = net::parse_endpoint("tcp://" + std::string(remote), net::EndpointUse::kConnect);
+  if (!from.ok()) return {};
+  std::string found;
+  for (const auto& [id, m] : members) {
+    if (id == self) continue;
+    for (const auto& url : m.peer_urls) {
+      auto at = net::parse_endpoint(url, net::EndpointUse::kConnect);
+      if (!at.ok() || at->host != from->host) continue;
+      if (!found.empty()) return {};  // several members on that host
+      found = m.name;
+      break;
+    }
+  }
+  return found;
 }
 
 }  // namespace corral::server

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "coordinator/net/peer_transport.h"
+#include "coordinator/server/members.h"
 
 namespace corral::server {
 
@@ -28,6 +29,13 @@ class PeerWireReport {
   // of the last line about the same peer or host.
   std::optional<std::string> line(const net::PeerWireTrouble& trouble, std::string_view peer_name,
                                   std::string_view own_wire, Clock::time_point now);
+
+  // For a connection opened to us (trouble.peer 0): the name of the one
+  // member other than `self` whose peer URL is on the connection's host,
+  // or empty when none is, or several are (members on one host, as on
+  // loopback in tests: the port of a connection is no member's).
+  static std::string member_at(std::string_view remote, const std::map<uint64_t, MemberInfo>& members,
+                               uint64_t self);
 
  private:
   std::map<std::string, Clock::time_point> last_;  // key -> time of its last line

@@ -1,6 +1,7 @@
 #include "coordinator/server/peer_wire_report.h"
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
 
 using corral::net::PeerWireTrouble;
@@ -57,4 +58,27 @@ TEST_CASE("peer wire report: another version of the wire is not blamed on --peer
   REQUIRE(line);
   CHECK(line->find("a connection from 10.0.0.7:41234 to the peer port says hello in version 2") != std::string::npos);
   CHECK(line->find("--peer-wire") == std::string::npos);
+}
+
+TEST_CASE("peer wire report: a connection opened to us is put to the one member on its host", "[server][peer_wire]") {
+  using corral::server::MemberInfo;
+  std::map<uint64_t, MemberInfo> members;
+  members[1] = MemberInfo{1, "n1", {"tcp://10.0.0.1:2380"}, {}, false, 0};
+  members[2] = MemberInfo{2, "n2", {"tcp://10.0.0.2:2380"}, {}, false, 0};
+  members[3] = MemberInfo{3, "n3", {"tcp://[fd00::3]:2380"}, {}, false, 0};
+  members[4] = MemberInfo{4, "n4", {"tcp://10.0.0.4:2380"}, {}, false, 0};
+  members[5] = MemberInfo{5, "n5", {"tcp://10.0.0.4:2390"}, {}, false, 0};  // n4's host too
+  CHECK(PeerWireReport::member_at("10.0.0.2:41234", members, 1) == "n2");
+  CHECK(PeerWireReport::member_at("[fd00::3]:5000", members, 1) == "n3");
+  CHECK(PeerWireReport::member_at("10.0.0.4:41234", members, 1).empty());  // two members there
+  CHECK(PeerWireReport::member_at("10.0.0.1:41234", members, 1).empty());  // ourselves
+  CHECK(PeerWireReport::member_at("10.0.0.9:41234", members, 1).empty());  // nobody
+  CHECK(PeerWireReport::member_at("unknown", members, 1).empty());
+
+  PeerWireReport report;
+  auto line = report.line(PeerWireTrouble{0, "10.0.0.2:41234", "speaks ZeroMQ"}, "n2", "tcp",
+                          Clock::time_point{} + std::chrono::hours(1));
+  REQUIRE(line);
+  CHECK(line->find("a connection from 10.0.0.2:41234 (member n2's host) to the peer port speaks ZeroMQ") !=
+        std::string::npos);
 }
