@@ -23,8 +23,8 @@ std::string canonical_address(const std::string& host, int family) {
 
 }  // namespace
 
-std::string Endpoint::to_zmq() const {
-  std::string out = "tcp://";
+std::string Endpoint::host_port() const {
+  std::string out;
   if (ipv6) {
     out += '[';
     out += host;

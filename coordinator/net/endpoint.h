@@ -27,8 +27,10 @@ struct Endpoint {
   uint16_t port = 0;
   bool ipv6 = false;
 
+  // "127.0.0.1:2380" or "[::1]:2380".
+  std::string host_port() const;
   // "tcp://127.0.0.1:2380" or "tcp://[::1]:2380": what ZeroMQ takes.
-  std::string to_zmq() const;
+  std::string to_zmq() const { return "tcp://" + host_port(); }
   bool operator==(const Endpoint&) const = default;
 };
 

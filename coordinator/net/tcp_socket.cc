@@ -88,17 +88,21 @@ std::string tcp_remote_address(int fd) {
   socklen_t len = sizeof(a);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return "unknown";
   char host[INET6_ADDRSTRLEN] = {};
+  Endpoint e;
   if (a.ss_family == AF_INET) {
     const auto& v4 = reinterpret_cast<const sockaddr_in&>(a);
     if (!::inet_ntop(AF_INET, &v4.sin_addr, host, sizeof(host))) return "unknown";
-    return std::string(host) + ":" + std::to_string(ntohs(v4.sin_port));
-  }
-  if (a.ss_family == AF_INET6) {
+    e.port = ntohs(v4.sin_port);
+  } else if (a.ss_family == AF_INET6) {
     const auto& v6 = reinterpret_cast<const sockaddr_in6&>(a);
     if (!::inet_ntop(AF_INET6, &v6.sin6_addr, host, sizeof(host))) return "unknown";
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(v6.sin6_port));
+    e.port = ntohs(v6.sin6_port);
+    e.ipv6 = true;
+  } else {
+    return "unknown";
   }
-  return "unknown";
+  e.host = host;
+  return e.host_port();
 }
 
 }  // namespace corral::net
